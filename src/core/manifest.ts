@@ -1,0 +1,126 @@
+import {readdir, readFile, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {UserError, messageOf} from './errors.js'
+import {checkFunctionName, checkRepositoryName} from './names.js'
+import {benchmarksDir} from './paths.js'
+
+/** One function of a benchmark, with the manifest's defaults applied. */
+export interface FunctionManifest {
+  /** Short name within the benchmark (driver, mapper…); also its source folder. */
+  name: string
+  /** Image CMD: module.function inside LAMBDA_TASK_ROOT. */
+  handler: string
+  /** Dockerfile for Lambda images, relative to the benchmark folder. */
+  dockerfile: string
+  policies: string[]
+  /** Values may name another function's deployed name as ${function:<name>}. */
+  env: Record<string, string>
+  memoryMb: number
+  timeoutS: number
+  reservedConcurrency?: number
+}
+
+export interface BenchmarkManifest {
+  name: string
+  description: string
+  /** Absolute path of the benchmark folder (the build context). */
+  dir: string
+  /** The function `faas run` invokes. */
+  entry: string
+  functions: FunctionManifest[]
+}
+
+const DEFAULTS = {handler: 'handler.lambda_handler', dockerfile: 'docker/Dockerfile.Lambda', memoryMb: 1024, timeoutS: 120}
+
+/** Names of the benchmarks found under the benchmarks folder (those with a benchmark.json). */
+export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> {
+  const entries = await readdir(root, {withFileTypes: true}).catch(() => [])
+  const names: string[] = []
+  for (const entry of entries) {
+    if (entry.isDirectory() && (await stat(join(root, entry.name, 'benchmark.json')).catch(() => undefined))) names.push(entry.name)
+  }
+  return names.sort()
+}
+
+export async function loadBenchmark(name: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
+  const dir = join(root, name)
+  const file = join(dir, 'benchmark.json')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    const known = await listBenchmarks(root)
+    throw new UserError(`Unknown benchmark "${name}" (no ${file}).`, {
+      code: 'UNKNOWN_BENCHMARK',
+      fix: known.length > 0 ? `Known benchmarks: ${known.join(', ')}. To add one, see "Adding a benchmark" in the README.` : `Add a folder with a benchmark.json under ${root}.`,
+    })
+  }
+  let raw: any
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    throw new UserError(`${file} is not valid JSON: ${messageOf(error)}.`, {code: 'BAD_MANIFEST', fix: 'Fix the JSON syntax.'})
+  }
+  return parseManifest(raw, dir, file)
+}
+
+export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark.json')): BenchmarkManifest {
+  const bad = (what: string) => new UserError(`${file}: ${what}.`, {code: 'BAD_MANIFEST', fix: 'See benchmarks/map-reduce/benchmark.json for the format.'})
+  if (typeof raw !== 'object' || raw === null) throw bad('the manifest must be an object')
+  if (typeof raw.name !== 'string') throw bad('"name" must be a string')
+  checkRepositoryName(raw.name)
+  if (typeof raw.functions !== 'object' || raw.functions === null || Object.keys(raw.functions).length === 0) throw bad('"functions" must name at least one function')
+  const defaults = {...DEFAULTS, ...(raw.defaults ?? {})}
+  const functions = Object.entries<any>(raw.functions).map(([fname, f]): FunctionManifest => {
+    checkFunctionName(fname)
+    const env = {...(defaults.env ?? {}), ...(f.env ?? {})}
+    for (const [key, value] of Object.entries(env)) if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+    const policies = f.policies ?? defaults.policies ?? []
+    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string')) throw bad(`"policies" of ${fname} must be a list of names`)
+    const memoryMb = f.memory ?? defaults.memory ?? defaults.memoryMb
+    const timeoutS = f.timeout ?? defaults.timeout ?? defaults.timeoutS
+    if (!Number.isInteger(memoryMb) || !Number.isInteger(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
+    return {
+      name: fname,
+      handler: f.handler ?? defaults.handler,
+      dockerfile: f.dockerfile ?? defaults.dockerfile,
+      policies,
+      env: env as Record<string, string>,
+      memoryMb,
+      timeoutS,
+      reservedConcurrency: f.reservedConcurrency,
+    }
+  })
+  const entry = raw.entry ?? functions[0]!.name
+  if (!functions.some((f) => f.name === entry)) throw bad(`"entry" names "${entry}", which is not one of its functions`)
+  return {name: raw.name, description: raw.description ?? '', dir, entry, functions}
+}
+
+/** The functions a command should act on: all, or the one named by --function. */
+export function selectFunctions(manifest: BenchmarkManifest, only?: string[]): FunctionManifest[] {
+  if (!only || only.length === 0) return manifest.functions
+  return only.map((name) => {
+    const found = manifest.functions.find((f) => f.name === name)
+    if (!found) {
+      throw new UserError(`Benchmark ${manifest.name} has no function "${name}".`, {
+        code: 'UNKNOWN_FUNCTION',
+        fix: `Its functions are: ${manifest.functions.map((f) => f.name).join(', ')}.`,
+      })
+    }
+    return found
+  })
+}
+
+/** The deployed name (and repository name) of a benchmark function: `<benchmark>-<function>`. */
+export const deployedName = (benchmark: string, fn: string, prefix = ''): string => `${prefix}${benchmark}-${fn}`
+
+/** Replaces ${function:<name>} in env values with that function's deployed name. */
+export function resolveEnv(manifest: BenchmarkManifest, fn: FunctionManifest, prefix = ''): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fn.env).map(([key, value]) => [
+      key,
+      value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) => deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix)),
+    ]),
+  )
+}
