@@ -51,7 +51,8 @@ export interface PushResult {
   layersExisting: number
 }
 
-const STEP = /^\[\d+\/\d+\] /
+// Dockerfile steps, as BuildKit names them; FROM only resolves the base, it builds no layer.
+const STEP = /^\[\d+\/\d+\] (?!FROM )/
 
 /** Where dockerode will connect, and why, for the "engine not reachable" message. */
 export function describeDockerHost(env: NodeJS.ProcessEnv = process.env): string {
@@ -182,8 +183,9 @@ export class DockerEngine {
     let layersExisting = 0
     let digest: string | undefined
     let failure: string | undefined
-    const stream = await this.docker.getImage(ref).push({authconfig: auth} as object)
     try {
+      // Engine 20.10 refuses a push without X-Registry-Auth, so an open registry gets an empty one.
+      const stream = await this.docker.getImage(ref).push({authconfig: auth ?? {}} as object)
       await readJsonLines(stream, (event) => {
         if (event.error) failure = event.error
         if (event.aux?.Digest) digest = event.aux.Digest
