@@ -1,0 +1,207 @@
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {UserError, isUserError, messageOf} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import type {Architecture} from './cost.js'
+import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
+import {renderReport, type ReportInput} from './report.js'
+import {type Clock, type Invoke, type LiveStatus, runLoad, systemClock} from './runner.js'
+import type {Distribution} from './schedule.js'
+import {type Summary, summarize} from './stats.js'
+
+/**
+ * Changes a deployed function's configuration and waits until it serves with it (Target.deploy
+ * semantics): a new memory size, or env entries merged into its environment. Either change makes
+ * the provider start fresh execution environments, which is how forced cold starts work (as SeBS does).
+ */
+export type Reconfigure = (fn: string, change: {memoryMb?: number; env?: Record<string, string>}) => Promise<void>
+
+export interface BenchOptions {
+  functions: string[]
+  payload: string
+  rps: number
+  durationS: number
+  warmupS: number
+  distribution: Distribution
+  seed?: number
+  maxInFlight: number
+  outDir: string
+  /** vHive's -latf: the latency file is rps<achieved>_<latf>. */
+  latf: string
+  architecture: Architecture
+  /** Memory sweep: one measured run per size. */
+  memorySizes?: number[]
+  /** Forced cold starts: this many rounds of reconfigure-then-invoke-each-function-once. */
+  coldStarts?: number
+}
+
+export interface BenchDeps {
+  invoke: Invoke
+  reconfigure?: Reconfigure
+  emit: Emit
+  signal?: AbortSignal
+  clock?: Clock
+}
+
+export interface RunOutput {
+  dir: string
+  summary: Summary
+  files: string[]
+}
+
+export interface SweepRow {
+  memoryMb: number
+  count: number
+  errors: number
+  p50Ms?: number
+  p99Ms?: number
+  meanDurationMs?: number
+  costPerMillionUsd?: number
+}
+
+export interface BenchResult extends RunOutput {
+  kind: 'load' | 'memory-sweep' | 'cold-starts'
+  runs?: Array<RunOutput & {memoryMb: number}>
+  sweep?: SweepRow[]
+}
+
+/** Fails early, before any load, on a function the target does not know (a DryRun invocation). */
+export async function checkFunctionsExist(invoke: Invoke, functions: string[]): Promise<void> {
+  for (const name of new Set(functions)) {
+    try {
+      const outcome = await invoke({name, payload: '{}', invocationType: 'DryRun'})
+      if (outcome.statusCode === 404) throw new Error('ResourceNotFoundException')
+    } catch (error) {
+      const text = messageOf(error)
+      if (/not ?found|ResourceNotFound|no such function|unknown function|does not exist/i.test(text) || (isUserError(error) && /FUNCTION|NOT_FOUND/.test(error.code))) {
+        throw new UserError(`Function "${name}" is not deployed on this target (${text.replace(/\.$/, '')}).`, {
+          code: 'UNKNOWN_FUNCTION',
+          fix: 'Deploy it first (faas deploy), or check the name in --function_name / the endpoints file and the --target.',
+        })
+      }
+      if (isUserError(error)) throw error
+      // Anything else (e.g. a target without DryRun) is left for the run itself to record.
+    }
+  }
+}
+
+const statusLine = (s: LiveStatus): string =>
+  `${s.phase === 'warmup' ? 'warm-up ' : ''}${s.elapsedS.toFixed(0)}s  ${s.rps.toFixed(1)} rps  ${s.inFlight} in flight  ${s.completed}/${s.sent} done  ${s.errors} errors${s.dropped ? `  ${s.dropped} dropped` : ''}  p50 ${s.p50Us === undefined ? '-' : `${(s.p50Us / 1000).toFixed(1)} ms`}`
+
+async function writeRun(dir: string, title: string, records: InvocationRecord[], summary: Summary, latf: string, comparison?: ReportInput['comparison']): Promise<string[]> {
+  await mkdir(dir, {recursive: true})
+  const files: Array<[string, string]> = [
+    ['records.jsonl', toJsonl(records)],
+    ['records.csv', toCsv(records)],
+    ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
+    [vhiveFileName(summary.achievedRps, latf), toVhiveLatencies(records)],
+    ['report.html', renderReport({title, summary, records, comparison})],
+  ]
+  for (const [name, text] of files) await writeFile(join(dir, name), text)
+  return files.map(([name]) => join(dir, name))
+}
+
+async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, title: string, comparison?: ReportInput['comparison']): Promise<RunOutput & {records: InvocationRecord[]}> {
+  deps.emit({kind: 'start', subject: 'bench', message: `${title}: ${options.rps} rps for ${options.durationS} s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`})
+  const result = await runLoad(deps.invoke, {
+    functions: options.functions,
+    payload: options.payload,
+    rps: options.rps,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    distribution: options.distribution,
+    seed: options.seed,
+    maxInFlight: options.maxInFlight,
+    signal: deps.signal,
+    clock: deps.clock,
+    onStatus: (status) => deps.emit({kind: 'progress', subject: 'bench', message: statusLine(status)}),
+  })
+  const summary = summarize(result.records, {
+    requestedRps: options.rps,
+    durationS: options.durationS,
+    measuredS: result.measuredS,
+    dropped: result.droppedMeasured,
+    interrupted: result.interrupted,
+    architecture: options.architecture,
+  })
+  const files = await writeRun(dir, title, result.records, summary, options.latf, comparison)
+  deps.emit({kind: 'done', subject: 'bench', message: `${title}: ${summary.count} calls, ${summary.errors} errors${result.interrupted ? ' (interrupted)' : ''}; results in ${dir}`})
+  return {dir, summary, files, records: result.records}
+}
+
+const toMs = (us: number | undefined) => (us === undefined ? undefined : us / 1000)
+
+/** One bench: a load run, a memory sweep or forced cold starts; writes records, summaries and reports under outDir. */
+export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+  await checkFunctionsExist(deps.invoke, options.functions)
+  if ((options.memorySizes || options.coldStarts) && !deps.reconfigure) {
+    throw new UserError('This target cannot change a function’s configuration, which --memory and --cold-starts need.', {code: 'NO_RECONFIGURE', fix: 'Run a plain load (without --memory / --cold-starts) on this target.'})
+  }
+  const title = `faas bench: ${options.functions.join(', ')}`
+  if (options.coldStarts) return coldStarts(options, deps, title)
+  if (!options.memorySizes) return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
+
+  const runs: Array<RunOutput & {memoryMb: number}> = []
+  const all: InvocationRecord[] = []
+  const sweep: SweepRow[] = []
+  for (const memoryMb of options.memorySizes) {
+    if (deps.signal?.aborted) break
+    deps.emit({kind: 'start', subject: 'bench', message: `Setting ${options.functions.join(', ')} to ${memoryMb} MB…`})
+    for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {memoryMb})
+    const run = await loadRun(options, deps, join(options.outDir, `memory-${memoryMb}`), `${title} at ${memoryMb} MB`)
+    runs.push({dir: run.dir, summary: run.summary, files: run.files, memoryMb})
+    all.push(...run.records.map((r) => ({...r, seq: all.length + r.seq})))
+    const s = run.summary
+    sweep.push({memoryMb, count: s.count, errors: s.errors, p50Ms: toMs(s.latencyUs?.p50), p99Ms: toMs(s.latencyUs?.p99), meanDurationMs: toMs(s.durationUs?.mean), costPerMillionUsd: s.cost?.perMillionUsd})
+  }
+  const fmt = (v: number | undefined, digits: number) => (v === undefined ? '–' : v.toFixed(digits))
+  const comparison = {
+    caption: 'Memory sweep',
+    columns: ['memory MB', 'calls', 'errors', 'p50 ms', 'p99 ms', 'mean duration ms', '$ per 1M calls'],
+    rows: sweep.map((r) => [r.memoryMb, r.count, r.errors, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.meanDurationMs, 2), fmt(r.costPerMillionUsd, 4)]),
+  }
+  const summary = summarize(all, {
+    requestedRps: options.rps,
+    durationS: options.durationS * runs.length,
+    measuredS: runs.reduce((t, r) => t + (r.summary.achievedRps > 0 ? r.summary.count / r.summary.achievedRps : 0), 0),
+    dropped: runs.reduce((t, r) => t + r.summary.dropped, 0),
+    interrupted: Boolean(deps.signal?.aborted),
+    architecture: options.architecture,
+  })
+  const files = await writeRun(options.outDir, `${title}: memory sweep`, all, summary, options.latf, comparison)
+  await writeFile(join(options.outDir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n')
+  return {kind: 'memory-sweep', dir: options.outDir, summary, files: [...files, join(options.outDir, 'sweep.json')], runs, sweep}
+}
+
+/** SeBS-style forced cold starts: each round changes an env value, then calls every function once. */
+async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string): Promise<BenchResult> {
+  const clock = deps.clock ?? systemClock
+  const records: InvocationRecord[] = []
+  const started = clock.nowUs()
+  const rounds = options.coldStarts!
+  for (let round = 0; round < rounds && !deps.signal?.aborted; round++) {
+    deps.emit({kind: 'progress', subject: 'bench', message: `cold-start round ${round + 1}/${rounds}: reconfiguring…`})
+    for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {env: {FAAS_BENCH_COLD_START: `${Date.now()}-${round}`}})
+    for (const fn of options.functions) {
+      const result = await runLoad(deps.invoke, {functions: [fn], payload: options.payload, rps: 1000, durationS: 0.001, maxInFlight: 1, clock: deps.clock})
+      records.push(...result.records.map((r) => ({...r, seq: records.length, scheduledUs: Math.round(clock.nowUs() - started), latenessUs: 0})))
+    }
+  }
+  const summary = summarize(records, {
+    requestedRps: 0,
+    durationS: (clock.nowUs() - started) / 1e6,
+    measuredS: (clock.nowUs() - started) / 1e6,
+    dropped: 0,
+    interrupted: Boolean(deps.signal?.aborted),
+    architecture: options.architecture,
+  })
+  const comparison = {
+    caption: 'Forced cold starts',
+    columns: ['rounds', 'calls', 'cold', 'warm', 'init p50 ms', 'cold latency p50 ms'],
+    rows: [[rounds, summary.count, summary.cold.count, summary.warm.count, (summary.cold.initDurationUs?.p50 ?? Number.NaN) / 1000, (summary.cold.latencyUs?.p50 ?? Number.NaN) / 1000].map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v))],
+  }
+  const files = await writeRun(options.outDir, `${title}: forced cold starts`, records, summary, options.latf, comparison)
+  if (summary.warm.count > 0) deps.emit({kind: 'warn', subject: 'bench', message: `${summary.warm.count} of ${summary.count} calls were warm although the configuration changed before each round.`})
+  return {kind: 'cold-starts', dir: options.outDir, summary, files}
+}

@@ -1,0 +1,78 @@
+import {readFile} from 'node:fs/promises'
+
+import {UserError, messageOf} from '../core/errors.js'
+import {checkFunctionName} from '../core/names.js'
+
+/** Lambda's memory range (MB). */
+export const MIN_MEMORY_MB = 128
+export const MAX_MEMORY_MB = 10_240
+
+/**
+ * The vHive invoker's endpoints file: `[{"hostname": "chameleon", "eventing": false, "matchers": null}]`,
+ * where hostname is the function name. Returns the names in file order.
+ */
+export function parseEndpoints(text: string, file = 'endpoints file'): string[] {
+  const bad = (what: string) =>
+    new UserError(`${file}: ${what}.`, {code: 'BAD_ENDPOINTS', fix: 'It must be a JSON list like [{"hostname": "chameleon", "eventing": false, "matchers": null}], hostname being the function name.'})
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    throw bad(`not valid JSON (${messageOf(error)})`)
+  }
+  if (!Array.isArray(raw)) throw bad('the top level must be a list')
+  if (raw.length === 0) throw bad('the list is empty')
+  return raw.map((entry, i) => {
+    if (typeof entry !== 'object' || entry === null || typeof (entry as any).hostname !== 'string' || (entry as any).hostname === '') {
+      throw bad(`entry ${i + 1} has no "hostname" string`)
+    }
+    const name = (entry as any).hostname as string
+    try {
+      return checkFunctionName(name)
+    } catch (error) {
+      throw bad(`entry ${i + 1}: ${messageOf(error)}`)
+    }
+  })
+}
+
+export async function readEndpoints(file: string): Promise<string[]> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new UserError(`Cannot read the endpoints file ${file}: ${messageOf(error)}.`, {code: 'BAD_ENDPOINTS', fix: 'Check the path given to --endpoints.'})
+  }
+  return parseEndpoints(text, file)
+}
+
+export function checkPositive(flag: string, value: number, integer = false): number {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UserError(`--${flag} is ${value}; it must be a positive ${integer ? 'whole number' : 'number'}.`, {code: 'BAD_FLAG', fix: `For example --${flag} ${flag === 'rps' ? 200 : 60}.`})
+  }
+  return value
+}
+
+/** `--memory 128,512,1024` into sizes, each a whole number of MB within Lambda's range. */
+export function parseMemoryList(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean)
+  if (parts.length === 0) throw new UserError('--memory lists no sizes.', {code: 'BAD_MEMORY', fix: 'Give sizes in MB, e.g. --memory 128,512,1024,1769,3008.'})
+  return parts.map((part) => {
+    const mb = Number(part)
+    if (!Number.isInteger(mb) || mb < MIN_MEMORY_MB || mb > MAX_MEMORY_MB) {
+      throw new UserError(`--memory value "${part}" is not a whole number of MB between ${MIN_MEMORY_MB} and ${MAX_MEMORY_MB}.`, {
+        code: 'BAD_MEMORY',
+        fix: `Lambda allows ${MIN_MEMORY_MB}–${MAX_MEMORY_MB} MB, e.g. --memory 128,512,1024,1769,3008.`,
+      })
+    }
+    return mb
+  })
+}
+
+export function checkPayload(payload: string): string {
+  try {
+    JSON.parse(payload)
+  } catch (error) {
+    throw new UserError(`--payload is not valid JSON: ${messageOf(error)}.`, {code: 'BAD_PAYLOAD', fix: `Quote it for the shell, e.g. --payload '{"n": 1}'.`})
+  }
+  return payload
+}

@@ -1,0 +1,195 @@
+import type {InvocationRecord} from './records.js'
+import type {Distribution, Summary} from './stats.js'
+
+/**
+ * A self-contained HTML report (inline SVG and CSS, no script, no network): summary table, client
+ * latency over time, latency CDF, cold vs. warm. Opens offline in any browser.
+ */
+export interface ReportInput {
+  title: string
+  summary: Summary
+  records: InvocationRecord[]
+  /** Extra rows comparing runs (memory sweep, forced cold starts). */
+  comparison?: {caption: string; columns: string[]; rows: Array<Array<string | number>>}
+}
+
+const W = 760
+const H = 300
+const M = {left: 64, right: 16, top: 16, bottom: 44}
+
+const esc = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
+const msText = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2))
+
+/** ~5 round tick values from 0 to max. */
+function ticks(max: number): number[] {
+  if (!(max > 0)) return [0]
+  const raw = max / 5
+  const magnitude = 10 ** Math.floor(Math.log10(raw))
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw
+  const out: number[] = []
+  for (let v = 0; v <= max * 1.0001; v += step) out.push(v)
+  return out
+}
+
+interface Axes {
+  x: (v: number) => number
+  y: (v: number) => number
+  svg: string
+}
+
+function axes(xMax: number, yMax: number, xLabel: string, yLabel: string, yTicks = ticks(yMax)): Axes {
+  const pw = W - M.left - M.right
+  const ph = H - M.top - M.bottom
+  const xm = xMax > 0 ? xMax : 1
+  const ym = yMax > 0 ? yMax : 1
+  const x = (v: number) => M.left + (v / xm) * pw
+  const y = (v: number) => M.top + ph - (v / ym) * ph
+  let svg = `<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#ccc"/>`
+  for (const t of ticks(xMax)) svg += `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
+  for (const t of yTicks) svg += `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
+  svg += `<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle" class="label">${esc(xLabel)}</text>`
+  svg += `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="label">${esc(yLabel)}</text>`
+  return {x, y, svg}
+}
+
+const chart = (id: string, title: string, body: string, legend: Array<[string, string]>) =>
+  `<figure id="${id}"><figcaption>${esc(title)} ${legend.map(([color, name]) => `<span class="key" style="background:${color}"></span>${esc(name)}`).join(' ')}</figcaption>` +
+  `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${body}</svg></figure>`
+
+const COLD = '#d62728'
+const WARM = '#1f77b4'
+const ERROR = '#7f7f7f'
+const PROVIDER = '#2ca02c'
+
+/** Client latency of every call against its start time; at most ~4000 warm points are drawn, all cold ones. */
+function timelineChart(records: InvocationRecord[]): string {
+  if (records.length === 0) return chart('latency-over-time', 'Client latency over time', '', [])
+  const t0 = records.reduce((m, r) => Math.min(m, r.startUs), Infinity)
+  const xMax = records.reduce((m, r) => Math.max(m, (r.startUs - t0) / 1e6), 0)
+  const yMax = records.reduce((m, r) => Math.max(m, r.clientLatencyUs / 1000), 0)
+  const a = axes(xMax, yMax, 'time since first call (s)', 'client latency (ms)')
+  const stride = Math.max(1, Math.ceil(records.length / 4000))
+  let dots = ''
+  records.forEach((r, i) => {
+    if (!r.cold && !r.error && i % stride !== 0) return
+    const color = r.error ? ERROR : r.cold ? COLD : WARM
+    dots += `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" r="${r.cold ? 3 : 1.8}" fill="${color}"/>`
+  })
+  return chart('latency-over-time', 'Client latency over time', a.svg + `<g class="points">${dots}</g>`, [
+    [WARM, 'warm'],
+    [COLD, 'cold'],
+    [ERROR, 'error'],
+  ])
+}
+
+/** Empirical CDF of client latency and provider duration, 200 steps each. */
+function cdfChart(records: InvocationRecord[]): string {
+  const client = records.map((r) => r.clientLatencyUs / 1000).sort((a, b) => a - b)
+  const provider = records.flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs / 1000])).sort((a, b) => a - b)
+  const xMax = Math.max(client.at(-1) ?? 0, provider.at(-1) ?? 0)
+  const a = axes(xMax, 1, 'latency (ms)', 'fraction of calls ≤ x', [0, 0.25, 0.5, 0.75, 1])
+  const path = (sorted: number[]) => {
+    if (sorted.length === 0) return ''
+    const steps = Math.min(200, sorted.length)
+    let d = `M${r2(a.x(sorted[0]!))},${r2(a.y(0))}`
+    for (let i = 1; i <= steps; i++) {
+      const index = Math.ceil((i / steps) * sorted.length) - 1
+      d += ` L${r2(a.x(sorted[index]!))},${r2(a.y((index + 1) / sorted.length))}`
+    }
+    return d
+  }
+  const lines =
+    `<path class="cdf client" d="${path(client)}" fill="none" stroke="${WARM}" stroke-width="2"/>` +
+    (provider.length > 0 ? `<path class="cdf provider" d="${path(provider)}" fill="none" stroke="${PROVIDER}" stroke-width="2"/>` : '')
+  return chart('latency-cdf', 'Latency CDF', a.svg + lines, [
+    [WARM, 'client latency'],
+    [PROVIDER, 'provider duration'],
+  ])
+}
+
+/** p50 / mean / p99 client latency of cold and warm calls side by side. */
+function coldWarmChart(summary: Summary): string {
+  const groups: Array<[string, Distribution | undefined, string]> = [
+    ['cold', summary.cold.latencyUs, COLD],
+    ['warm', summary.warm.latencyUs, WARM],
+  ]
+  const stats: Array<[string, keyof Distribution]> = [
+    ['p50', 'p50'],
+    ['mean', 'mean'],
+    ['p99', 'p99'],
+  ]
+  const yMax = Math.max(1, ...groups.flatMap(([, d]) => (d ? [d.p99 / 1000, d.mean / 1000] : [])))
+  const a = axes(stats.length, yMax, '', 'client latency (ms)')
+  const slot = (W - M.left - M.right) / stats.length
+  let bars = ''
+  stats.forEach(([label, key], i) => {
+    groups.forEach(([name, d, color], g) => {
+      if (!d) return
+      const value = d[key] / 1000
+      const x = M.left + i * slot + slot * 0.15 + g * slot * 0.35
+      bars += `<rect class="bar ${name}" x="${r2(x)}" y="${r2(a.y(value))}" width="${r2(slot * 0.33)}" height="${r2(a.y(0) - a.y(value))}" fill="${color}"><title>${name} ${label}: ${value.toFixed(2)} ms</title></rect>`
+      bars += `<text x="${r2(x + slot * 0.165)}" y="${r2(a.y(value) - 4)}" text-anchor="middle">${value.toFixed(1)}</text>`
+    })
+    bars += `<text x="${r2(M.left + i * slot + slot / 2)}" y="${H - M.bottom + 16}" text-anchor="middle" class="label">${label}</text>`
+  })
+  // Only the y axis of the generic axes is meaningful here.
+  const yOnly = a.svg.replace(/<line x1="([\d.]+)" x2="\1"[^>]*\/><text[^>]*>[^<]*<\/text>/g, '')
+  return chart('cold-warm', `Cold (${summary.cold.count}) vs. warm (${summary.warm.count})`, yOnly + bars, [
+    [COLD, 'cold'],
+    [WARM, 'warm'],
+  ])
+}
+
+function distributionRows(label: string, d: Distribution | undefined): string {
+  const cells = d ? [d.count, msText(d.min), msText(d.mean), msText(d.p50), msText(d.p90), msText(d.p95), msText(d.p99), msText(d.max)] : ['0', '–', '–', '–', '–', '–', '–', '–']
+  return `<tr><th>${esc(label)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`
+}
+
+export function renderReport(input: ReportInput): string {
+  const s = input.summary
+  const measured = input.records.filter((r) => r.phase === 'measure')
+  const facts: Array<[string, string]> = [
+    ['requests', String(s.count)],
+    ['errors', String(s.errors)],
+    ['dropped (in-flight cap)', String(s.dropped)],
+    ['requested rate', `${s.requestedRps} rps`],
+    ['achieved rate', `${s.achievedRps.toFixed(2)} rps`],
+    ['cold / warm', `${s.cold.count} / ${s.warm.count}`],
+    ['memory', s.memoryMb.length > 0 ? `${s.memoryMb.join(', ')} MB` : '–'],
+    ['architecture', s.architecture],
+    ['estimated cost', s.cost ? `$${s.cost.totalUsd.toFixed(8)} ($${s.cost.perMillionUsd.toFixed(2)} per 1M calls)` : '–'],
+  ]
+  if (s.interrupted) facts.push(['interrupted', 'yes (partial run)'])
+  const comparison = input.comparison
+    ? `<h2>${esc(input.comparison.caption)}</h2><table id="comparison"><tr>${input.comparison.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${input.comparison.rows
+        .map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`)
+        .join('')}</table>`
+    : ''
+  const perFunction = Object.entries(s.byFunction)
+    .map(([name, f]) => `<tr><th>${esc(name)}</th><td>${f.count}</td><td>${f.errors}</td><td>${f.cold}</td><td>${msText(f.latencyUs?.p50)}</td><td>${msText(f.latencyUs?.p99)}</td></tr>`)
+    .join('')
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:820px}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{text-align:left;background:#f6f6f6}
+svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
+figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+</style></head><body>
+<h1>${esc(input.title)}</h1>
+<table id="summary">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
+<h2>Latency (ms)</h2>
+<table id="latency"><tr><th></th><th>count</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
+${distributionRows('client latency', s.latencyUs)}${distributionRows('provider duration', s.durationUs)}${distributionRows('cold client latency', s.cold.latencyUs)}${distributionRows('warm client latency', s.warm.latencyUs)}${distributionRows('init duration', s.cold.initDurationUs)}${distributionRows('send lateness', s.latenessUs)}
+</table>
+${perFunction ? `<h2>Per function</h2><table id="functions"><tr><th>function</th><th>count</th><th>errors</th><th>cold</th><th>p50 ms</th><th>p99 ms</th></tr>${perFunction}</table>` : ''}
+${comparison}
+<h2>Charts</h2>
+${timelineChart(measured)}
+${cdfChart(measured)}
+${coldWarmChart(s)}
+</body></html>
+`
+}

@@ -1,0 +1,182 @@
+import {messageOf} from '../core/errors.js'
+import type {InvokeOutcome, InvokeRequest} from '../targets/target.js'
+import {fromOutcome, type InvocationRecord} from './records.js'
+import {arrivals, roundRobin, type Distribution} from './schedule.js'
+import {percentile} from './stats.js'
+
+/** What the runner calls for each arrival: Target.invoke, or anything with its shape. */
+export type Invoke = (request: InvokeRequest) => Promise<InvokeOutcome>
+
+/** A monotonic clock in µs plus the epoch it maps to (injected by tests). */
+export interface Clock {
+  nowUs(): number
+  epochUs(): number
+}
+
+export const systemClock: Clock = {
+  nowUs: () => performance.now() * 1000,
+  epochUs: () => (performance.timeOrigin + performance.now()) * 1000,
+}
+
+export interface LiveStatus {
+  elapsedS: number
+  phase: 'warmup' | 'measure'
+  sent: number
+  completed: number
+  inFlight: number
+  errors: number
+  dropped: number
+  /** Send rate over the last tick. */
+  rps: number
+  /** p50 client latency of the calls completed in the last tick, µs. */
+  p50Us?: number
+}
+
+export interface LoadOptions {
+  functions: string[]
+  payload: string
+  rps: number
+  durationS: number
+  /** Seconds at the same rate before the measured window; their records are phase "warmup". */
+  warmupS?: number
+  distribution?: Distribution
+  seed?: number
+  /** Arrivals beyond this many calls in flight are dropped (counted), not queued. */
+  maxInFlight?: number
+  signal?: AbortSignal
+  clock?: Clock
+  /** Called about once a second. */
+  onStatus?: (status: LiveStatus) => void
+}
+
+export interface LoadResult {
+  records: InvocationRecord[]
+  dropped: number
+  /** Dropped arrivals of the measured window only. */
+  droppedMeasured: number
+  /** Wall seconds of the measured window (up to an interruption). */
+  measuredS: number
+  interrupted: boolean
+}
+
+/**
+ * Open-loop load: every arrival of the schedule is sent at its time whether or not earlier calls
+ * have returned (up to maxInFlight), round-robin over the functions. Aborting stops new sends, waits
+ * for the calls in flight and returns everything measured so far.
+ */
+export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<LoadResult> {
+  const clock = options.clock ?? systemClock
+  const warmupS = options.warmupS ?? 0
+  const maxInFlight = options.maxInFlight ?? 1000
+  const requestBytes = Buffer.byteLength(options.payload)
+  const records: InvocationRecord[] = []
+  const pending = new Set<Promise<void>>()
+  let dropped = 0
+  let droppedMeasured = 0
+  let sent = 0
+  let errors = 0
+  let tickSent = 0
+  let tickLatencies: number[] = []
+  const warmupUs = warmupS * 1e6
+  const startUs = clock.nowUs()
+  /** Waits ms, or less when the run is aborted; leaves no timer behind. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (options.signal?.aborted) return resolve()
+      const done = () => {
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      options.signal?.addEventListener('abort', done, {once: true})
+    })
+
+  const fire = (seq: number, scheduledUs: number) => {
+    const phase = scheduledUs < warmupUs ? 'warmup' : 'measure'
+    const fn = roundRobin(options.functions, seq)
+    if (pending.size >= maxInFlight) {
+      dropped++
+      if (phase === 'measure') droppedMeasured++
+      return
+    }
+    const sentAtUs = clock.nowUs()
+    const base = {seq, phase, function: fn, scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes} as const
+    const epochAtSend = clock.epochUs()
+    sent++
+    tickSent++
+    const call = invoke({name: fn, payload: options.payload})
+      .then(
+        (outcome) => fromOutcome(base, outcome),
+        (error: unknown): InvocationRecord => {
+          const end = clock.nowUs()
+          return {...base, startUs: Math.round(epochAtSend), endUs: Math.round(epochAtSend + end - sentAtUs), clientLatencyUs: Math.round(end - sentAtUs), cold: false, error: messageOf(error)}
+        },
+      )
+      .then((record) => {
+        records.push(record)
+        if (record.error) errors++
+        tickLatencies.push(record.clientLatencyUs)
+      })
+      .finally(() => pending.delete(call))
+    pending.add(call)
+  }
+
+  let lastTickUs = startUs
+  const tick = (now: number, force = false) => {
+    if (!options.onStatus || (!force && now - lastTickUs < 1e6)) return
+    const sorted = tickLatencies.sort((a, b) => a - b)
+    const elapsedS = (now - startUs) / 1e6
+    options.onStatus({
+      elapsedS,
+      phase: now - startUs < warmupUs ? 'warmup' : 'measure',
+      sent,
+      completed: records.length,
+      inFlight: pending.size,
+      errors,
+      dropped,
+      rps: tickSent / Math.max(1e-6, (now - lastTickUs) / 1e6),
+      p50Us: sorted.length > 0 ? percentile(sorted, 50) : undefined,
+    })
+    lastTickUs = now
+    tickSent = 0
+    tickLatencies = []
+  }
+
+  const totalUs = (warmupS + options.durationS) * 1e6
+  let interrupted = false
+  let seq = 0
+  for (const at of arrivals({rps: options.rps, durationS: warmupS + options.durationS, distribution: options.distribution ?? 'fixed', seed: options.seed})) {
+    if (options.signal?.aborted) break
+    let now = clock.nowUs()
+    while (now - startUs < at) {
+      const waitMs = (at - (now - startUs)) / 1000
+      // setTimeout has ~1 ms granularity: sleep for the bulk, yield to the event loop for the rest.
+      await (waitMs >= 1.5 ? pause(Math.floor(waitMs - 0.5)) : new Promise<void>((r) => setImmediate(r)))
+      if (options.signal?.aborted) break
+      now = clock.nowUs()
+      tick(now)
+    }
+    if (options.signal?.aborted) break
+    fire(seq++, at)
+    tick(now)
+  }
+  // Hold the window open to its end, so the achieved rate is per second of the window.
+  while (!options.signal?.aborted && clock.nowUs() - startUs < totalUs) {
+    const leftMs = (totalUs - (clock.nowUs() - startUs)) / 1000
+    await pause(Math.max(1, Math.min(leftMs, 1000)))
+    tick(clock.nowUs())
+  }
+  interrupted = Boolean(options.signal?.aborted)
+  const windowEndUs = Math.min(clock.nowUs() - startUs, totalUs)
+  // Calls in flight finish (each bounded by the function's timeout); the status keeps ticking.
+  while (pending.size > 0) {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled([...pending]), new Promise<void>((r) => (timer = setTimeout(r, 1000)))])
+    clearTimeout(timer)
+    tick(clock.nowUs())
+  }
+  tick(clock.nowUs(), true)
+  records.sort((a, b) => a.seq - b.seq)
+  return {records, dropped, droppedMeasured, measuredS: Math.max(0, (windowEndUs - warmupUs) / 1e6), interrupted}
+}

@@ -1,0 +1,52 @@
+/**
+ * Open-loop arrival schedules: when each request is due, as offsets (µs) from the start of a run.
+ * Fixed interval is what the vHive invoker does; Poisson arrivals have exponential gaps with the same
+ * mean. Both are deterministic for a given seed, so runs and tests can be repeated.
+ */
+export type Distribution = 'fixed' | 'poisson'
+
+export interface ScheduleOptions {
+  rps: number
+  durationS: number
+  distribution: Distribution
+  /** Seed of the Poisson generator. */
+  seed?: number
+}
+
+/** A small, fast, seedable PRNG (mulberry32) giving numbers in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+/** Arrival offsets in µs, ascending, all within [0, durationS). */
+export function* arrivals(options: ScheduleOptions): Generator<number> {
+  const windowUs = options.durationS * 1e6
+  const meanGapUs = 1e6 / options.rps
+  if (options.distribution === 'fixed') {
+    const count = Math.round(options.rps * options.durationS)
+    for (let i = 0; i < count; i++) {
+      const at = i * meanGapUs
+      if (at >= windowUs) return
+      yield at
+    }
+    return
+  }
+  const random = rng(options.seed ?? 1)
+  let at = 0
+  for (;;) {
+    // Inverse-CDF sampling of an exponential gap; 1 - u is in (0, 1], so log never sees 0.
+    at += -Math.log(1 - random()) * meanGapUs
+    if (at >= windowUs) return
+    yield at
+  }
+}
+
+/** Round-robin: the i-th arrival goes to functions[i % n], as the vHive invoker spreads its endpoints. */
+export const roundRobin = <T>(items: readonly T[], i: number): T => items[i % items.length]!
