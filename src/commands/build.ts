@@ -24,6 +24,7 @@ export default class Build extends FaasCommand {
   static override flags = {
     ...sharedFlags,
     platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
+    'no-cache': Flags.boolean({description: 'Ignore the build cache.', default: false}),
     'base-image': Flags.string({description: 'BASE_IMAGE for the Dockerfile: "local" for the offline base faas makes, or an image (env FAAS_BASE_IMAGE). Default: the AWS base image.'}),
   }
 
@@ -40,6 +41,7 @@ export default class Build extends FaasCommand {
         tag: flags.tag,
         baseImage: flags['base-image'] ?? settings.baseImage,
         registry: knownRegistry(settings, flags.registry),
+        noCache: flags['no-cache'],
       },
       this.emit,
     )

@@ -27,6 +27,8 @@ export interface BuildRequest {
   platform: string
   buildArgs?: Record<string, string>
   labels?: Record<string, string>
+  /** Ignore the build cache. */
+  noCache?: boolean
 }
 
 export interface BuildResult {
@@ -120,6 +122,7 @@ export class DockerEngine {
         platform: request.platform,
         buildargs: request.buildArgs ?? {},
         labels: request.labels ?? {},
+        nocache: request.noCache ?? false,
         version: '2',
       } as unknown as Docker.ImageBuildOptions,
     )

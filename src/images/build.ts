@@ -17,6 +17,7 @@ export interface BuildOptions {
   baseImage?: string
   /** Registry to tag for as well (e.g. the account's ECR), when known. */
   registry?: string
+  noCache?: boolean
 }
 
 export interface BuiltImage {
@@ -75,6 +76,7 @@ async function buildFunction(engine: DockerEngine, manifest: BenchmarkManifest, 
       platform: options.platform,
       buildArgs: {FUNCTION: fn.name, HANDLER: fn.handler, ...(options.baseImage ? {BASE_IMAGE: options.baseImage} : {})},
       labels: {'dev.faas.benchmark': manifest.name, 'dev.faas.function': fn.name},
+      noCache: options.noCache,
     },
     subject,
     emit,

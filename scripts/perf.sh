@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every benchmark script in scripts/perf (or those named: `npm run perf -- images local`) against
+# the development stack, printing their figures. Nothing here asserts: figures are for reading.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/stack.sh up)"
+npm run -s build
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=($(ls scripts/perf/*.ts | xargs -n1 basename | sed 's/\.ts$//'))
+for name in "${names[@]}"; do
+  echo "== perf: $name"
+  node --import tsx "scripts/perf/$name.ts"
+done
