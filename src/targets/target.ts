@@ -70,4 +70,8 @@ export interface Target {
   deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome>
   invoke(request: InvokeRequest): Promise<InvokeOutcome>
   destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]>
+  /** Optional checks of all specs before anything is written (e.g. the image is in ECR); may fill in digests. */
+  preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>
+  /** Optional: delete the image repositories (destroy --repositories). */
+  destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
 }

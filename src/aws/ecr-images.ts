@@ -1,0 +1,63 @@
+import {BatchGetImageCommand, DeleteRepositoryCommand, DescribeImagesCommand, type ECRClient} from '@aws-sdk/client-ecr'
+
+import {UserError} from '../core/errors.js'
+import {aws} from './errors.js'
+
+export interface EcrImage {
+  /** sha256:… manifest digest. */
+  digest: string
+  /** Architectures named by a multi-platform index (empty for a single manifest, whose config the SDK cannot read). */
+  architectures: string[]
+}
+
+const INDEX_TYPES = new Set(['application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.oci.image.index.v1+json'])
+
+/** Splits `<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>` (or `@sha256:…`). */
+export function parseEcrUri(uri: string): {registryId: string; repository: string; tag?: string; digest?: string} | undefined {
+  const match = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([\w][\w.-]*))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(uri)
+  if (!match) return undefined
+  return {registryId: match[1]!, repository: match[2]!, tag: match[3], digest: match[4]}
+}
+
+/**
+ * The image `repository:tag` in ECR, with its digest, or a UserError asking whether it was pushed.
+ * Called before anything is created, so a typo in the tag costs nothing.
+ */
+export async function findEcrImage(ecr: ECRClient, registryId: string, repository: string, tag: string): Promise<EcrImage> {
+  const missing = (what: string) =>
+    new UserError(`${what} in ECR (${registryId}, ${repository}:${tag}).`, {
+      code: 'IMAGE_NOT_FOUND',
+      fix: `Did you push? Run faas push (or docker push ${registryId}.dkr.ecr.<region>.amazonaws.com/${repository}:${tag}), or give the tag you pushed with --repo_tag.`,
+    })
+  const out = await aws(`look up image ${repository}:${tag} (ecr:DescribeImages)`, () =>
+    ecr.send(new DescribeImagesCommand({registryId, repositoryName: repository, imageIds: [{imageTag: tag}]})).catch((error: {name?: string}) => {
+      if (error?.name === 'RepositoryNotFoundException') throw missing(`There is no repository ${repository}`)
+      if (error?.name === 'ImageNotFoundException') throw missing(`There is no image tagged ${tag}`)
+      throw error
+    }),
+  )
+  const detail = out.imageDetails?.[0]
+  if (!detail?.imageDigest) throw missing(`There is no image tagged ${tag}`)
+  let architectures: string[] = []
+  if (detail.imageManifestMediaType && INDEX_TYPES.has(detail.imageManifestMediaType)) {
+    const got = await aws(`read the manifest of ${repository}:${tag} (ecr:BatchGetImage)`, () =>
+      ecr.send(new BatchGetImageCommand({registryId, repositoryName: repository, imageIds: [{imageDigest: detail.imageDigest}]})),
+    )
+    const manifest = JSON.parse(got.images?.[0]?.imageManifest ?? '{}') as {manifests?: Array<{platform?: {architecture?: string}}>}
+    architectures = (manifest.manifests ?? []).flatMap((m) => (m.platform?.architecture && m.platform.architecture !== 'unknown' ? [m.platform.architecture] : []))
+  }
+  return {digest: detail.imageDigest, architectures}
+}
+
+/** Deletes a repository and its images; 'absent' when there is none. */
+export async function deleteRepository(ecr: ECRClient, repository: string): Promise<'deleted' | 'absent'> {
+  return aws(`delete ECR repository ${repository} (ecr:DeleteRepository)`, () =>
+    ecr.send(new DeleteRepositoryCommand({repositoryName: repository, force: true})).then(
+      () => 'deleted' as const,
+      (error: {name?: string}) => {
+        if (error?.name === 'RepositoryNotFoundException') return 'absent' as const
+        throw error
+      },
+    ),
+  )
+}

@@ -1,0 +1,140 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  PutRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam'
+
+import {BASIC_EXECUTION_ROLE_ARN, LAMBDA_TRUST_POLICY, type PolicyBundle} from '../core/policies.js'
+import {UserError} from '../core/errors.js'
+import {aws} from './errors.js'
+
+/** Tag faas puts on what it creates, so destroy removes only its own roles. */
+export const MANAGED_TAG = {Key: 'managed-by', Value: 'faas'} as const
+
+const notFound = (error: {name?: string}) => error?.name === 'NoSuchEntityException' || error?.name === 'NoSuchEntity'
+
+async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call
+  } catch (error) {
+    if (notFound(error as {name?: string})) return undefined
+    throw error
+  }
+}
+
+export interface RoleOutcome {
+  name: string
+  arn: string
+  created: boolean
+  /** What was written: "role", "inline:<bundle>", "attached:<arn>". Empty when all was in place. */
+  writes: string[]
+}
+
+/**
+ * The role `name`, trusted by Lambda, holding the bundles and AWSLambdaBasicExecutionRole.
+ * Idempotent: an existing role, its inline policies and its attached policies are left alone;
+ * only what is missing is added.
+ */
+export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBundle[]): Promise<RoleOutcome> {
+  const writes: string[] = []
+  const existing = await aws(`read IAM role ${name} (iam:GetRole)`, () => orUndefined(iam.send(new GetRoleCommand({RoleName: name}))))
+  let arn = existing?.Role?.Arn
+  if (!arn) {
+    const made = await aws(`create IAM role ${name} (iam:CreateRole)`, () =>
+      iam
+        .send(new CreateRoleCommand({RoleName: name, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY), Description: 'Execution role of a faas function', Tags: [MANAGED_TAG]}))
+        .catch(async (error: {name?: string}) => {
+          // Another deploy made it between our read and our create: converge.
+          if (error?.name === 'EntityAlreadyExistsException') return iam.send(new GetRoleCommand({RoleName: name}))
+          throw error
+        }),
+    )
+    arn = made.Role!.Arn!
+    writes.push('role')
+  }
+  const inline = bundles.filter((b) => b.document)
+  if (inline.length > 0) {
+    const have = new Set(await listInline(iam, name))
+    for (const bundle of inline.filter((b) => !have.has(b.name))) {
+      await aws(`put policy ${bundle.name} on role ${name} (iam:PutRolePolicy)`, () =>
+        iam.send(new PutRolePolicyCommand({RoleName: name, PolicyName: bundle.name, PolicyDocument: JSON.stringify(bundle.document)})),
+      )
+      writes.push(`inline:${bundle.name}`)
+    }
+  }
+  const wanted = [BASIC_EXECUTION_ROLE_ARN, ...bundles.flatMap((b) => (b.managedArn ? [b.managedArn] : []))]
+  const attached = new Set(await listAttached(iam, name))
+  for (const policyArn of wanted.filter((a) => !attached.has(a))) {
+    await aws(`attach ${policyArn} to role ${name} (iam:AttachRolePolicy)`, () =>
+      iam.send(new AttachRolePolicyCommand({RoleName: name, PolicyArn: policyArn})).catch((error: {name?: string; message?: string}) => {
+        if (notFound(error)) throw new UserError(`The managed policy ${policyArn} does not exist: ${error.message}`, {code: 'NO_SUCH_POLICY', fix: 'Check the managedArn in your policy bundle file (faas deploy --policies-file).'})
+        throw error
+      }),
+    )
+    writes.push(`attached:${policyArn}`)
+  }
+  return {name, arn, created: writes.includes('role'), writes}
+}
+
+async function listInline(iam: IAMClient, role: string): Promise<string[]> {
+  const names: string[] = []
+  let marker: string | undefined
+  do {
+    const page = await aws(`list policies of role ${role} (iam:ListRolePolicies)`, () => iam.send(new ListRolePoliciesCommand({RoleName: role, Marker: marker})))
+    names.push(...(page.PolicyNames ?? []))
+    marker = page.IsTruncated ? page.Marker : undefined
+  } while (marker)
+  return names
+}
+
+async function listAttached(iam: IAMClient, role: string): Promise<string[]> {
+  const arns: string[] = []
+  let marker: string | undefined
+  do {
+    const page = await aws(`list policies attached to role ${role} (iam:ListAttachedRolePolicies)`, () =>
+      iam.send(new ListAttachedRolePoliciesCommand({RoleName: role, Marker: marker})),
+    )
+    arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!))
+    marker = page.IsTruncated ? page.Marker : undefined
+  } while (marker)
+  return arns
+}
+
+/** What a role holds, for reading back after a deploy. */
+export async function describeRole(iam: IAMClient, name: string): Promise<{arn: string; inline: string[]; attached: string[]; managedByFaas: boolean} | undefined> {
+  const role = await aws(`read IAM role ${name} (iam:GetRole)`, () => orUndefined(iam.send(new GetRoleCommand({RoleName: name}))))
+  if (!role?.Role) return undefined
+  const tags = await aws(`list tags of role ${name} (iam:ListRoleTags)`, () => iam.send(new ListRoleTagsCommand({RoleName: name})))
+  return {
+    arn: role.Role.Arn!,
+    inline: await listInline(iam, name),
+    attached: await listAttached(iam, name),
+    managedByFaas: (tags.Tags ?? []).some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value),
+  }
+}
+
+/**
+ * Deletes a role faas made: inline policies, then detaches managed ones, then the role.
+ * 'absent' when there is no such role; 'kept' when it exists but faas did not make it.
+ */
+export async function deleteRole(iam: IAMClient, name: string): Promise<'deleted' | 'absent' | 'kept'> {
+  const role = await describeRole(iam, name)
+  if (!role) return 'absent'
+  if (!role.managedByFaas) return 'kept'
+  for (const policy of role.inline) {
+    await aws(`delete policy ${policy} of role ${name} (iam:DeleteRolePolicy)`, () => orUndefined(iam.send(new DeleteRolePolicyCommand({RoleName: name, PolicyName: policy}))))
+  }
+  for (const arn of role.attached) {
+    await aws(`detach ${arn} from role ${name} (iam:DetachRolePolicy)`, () => orUndefined(iam.send(new DetachRolePolicyCommand({RoleName: name, PolicyArn: arn}))))
+  }
+  await aws(`delete IAM role ${name} (iam:DeleteRole)`, () => orUndefined(iam.send(new DeleteRoleCommand({RoleName: name}))))
+  return 'deleted'
+}

@@ -1,0 +1,267 @@
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  PutFunctionConcurrencyCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda'
+
+import {UserError, messageOf} from '../core/errors.js'
+import {parseReport} from '../core/report.js'
+import type {InvokeOutcome, InvokeRequest} from '../targets/target.js'
+import {aws} from './errors.js'
+
+/**
+ * The narrow Lambda adapter: only the calls faas makes. The invoke helper speaks the Lambda Invoke
+ * API, so it serves both AWS and the local service (a LambdaClient with an endpoint override).
+ */
+
+/** How transient failures are retried; injected so tests need not wait. Delays back off, they are not fixed sleeps. */
+export interface RetryPolicy {
+  attempts: number
+  delayMs: (attempt: number) => number
+  sleep: (ms: number) => Promise<void>
+}
+
+export const defaultRetry: RetryPolicy = {
+  attempts: 10,
+  // 0.5 s, 1 s, 2 s, 4 s, then 5 s: about 35 s in all, the usual bound of IAM propagation.
+  delayMs: (attempt) => Math.min(500 * 2 ** attempt, 5000),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}
+
+/** Waiter bounds in seconds: Active after create, Successful after an update. */
+const WAIT = {minDelay: 1, maxDelay: 5, maxWaitTime: 600}
+
+type AwsError = {name?: string; message?: string}
+
+/** The role was just created and Lambda cannot assume it yet (IAM is eventually consistent). */
+export const isRolePropagation = (e: AwsError): boolean =>
+  e?.name === 'InvalidParameterValueException' && /cannot be assumed|role defined for the function/i.test(e.message ?? '')
+/** Another update of the function is still in progress. */
+export const isUpdateInProgress = (e: AwsError): boolean => e?.name === 'ResourceConflictException'
+export const isThrottled = (e: AwsError): boolean => /TooManyRequests|Throttl|RequestLimitExceeded/i.test(e?.name ?? '')
+
+/**
+ * Runs a Lambda call, retrying what is transient: throttling, IAM propagation (when allowed) and
+ * an update in progress (after waiting for the function to settle). Exhausted retries become
+ * UserErrors that say what to do.
+ */
+async function withRetries<T>(
+  lambda: LambdaClient,
+  action: string,
+  fn: string,
+  call: () => Promise<T>,
+  retry: RetryPolicy,
+  options: {rolePropagation?: boolean} = {},
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await aws(action, call)
+    } catch (error) {
+      const e = error as AwsError
+      const last = attempt + 1 >= retry.attempts
+      if (isThrottled(e)) {
+        if (last) throw new UserError(`AWS kept throttling the request to ${action} (${e.name}).`, {code: 'THROTTLED', fix: 'Deploy fewer functions at once (--concurrency) or retry in a minute; check the account\'s Lambda API limits.', cause: error})
+      } else if (options.rolePropagation && isRolePropagation(e)) {
+        if (last) throw new UserError(`Lambda still cannot assume the role of ${fn} after ${retry.attempts} tries: ${e.message}`, {code: 'ROLE_NOT_ASSUMABLE', fix: 'Check that the role trusts lambda.amazonaws.com (faas creates it so), then deploy again.', cause: error})
+      } else if (isUpdateInProgress(e)) {
+        if (last) throw new UserError(`${fn} stayed busy with another update: ${e.message}`, {code: 'UPDATE_IN_PROGRESS', fix: 'Wait for the other update (another faas deploy, the console or CloudFormation) to finish, then deploy again.', cause: error})
+        await waitUpdated(lambda, fn)
+        continue
+      } else {
+        throw error
+      }
+      await retry.sleep(retry.delayMs(attempt))
+    }
+  }
+}
+
+async function waitFor(kind: 'Active' | 'Updated', lambda: LambdaClient, name: string): Promise<void> {
+  const waiter = kind === 'Active' ? waitUntilFunctionActiveV2 : waitUntilFunctionUpdatedV2
+  try {
+    await waiter({client: lambda, ...WAIT}, {FunctionName: name})
+  } catch (error) {
+    // The waiter reports a failed state with the last GetFunction response.
+    const config = (error as {result?: {reason?: {Configuration?: {State?: string; StateReason?: string; LastUpdateStatusReason?: string}}}}).result?.reason?.Configuration
+    const reason = config?.StateReason ?? config?.LastUpdateStatusReason
+    throw new UserError(`${name} did not become ${kind === 'Active' ? 'active' : 'updated'}${reason ? `: ${reason}` : ` (${messageOf(error)})`}.`, {
+      code: 'FUNCTION_FAILED',
+      fix: 'An arm64 image needs --arch arm64 (and x86_64 an amd64 image); check the image runs (faas invoke --target local) and that its tag was pushed.',
+      cause: error,
+    })
+  }
+}
+
+export const waitActive = (lambda: LambdaClient, name: string) => waitFor('Active', lambda, name)
+export const waitUpdated = (lambda: LambdaClient, name: string) => waitFor('Updated', lambda, name)
+
+/** A deployed function's settings that faas manages, as GetFunction reports them. */
+export interface FunctionState {
+  arn: string
+  role: string
+  imageUri?: string
+  architectures: string[]
+  memoryMb: number
+  timeoutS: number
+  env: Record<string, string>
+  command?: string[]
+  reservedConcurrency?: number
+  state?: string
+  tags: Record<string, string>
+}
+
+export async function getFunction(lambda: LambdaClient, name: string): Promise<FunctionState | undefined> {
+  const out = await aws(`read function ${name} (lambda:GetFunction)`, () =>
+    lambda.send(new GetFunctionCommand({FunctionName: name})).catch((error: AwsError) => {
+      if (error?.name === 'ResourceNotFoundException') return undefined
+      throw error
+    }),
+  )
+  if (!out?.Configuration) return undefined
+  const c = out.Configuration
+  return {
+    arn: c.FunctionArn!,
+    role: c.Role!,
+    imageUri: out.Code?.ImageUri,
+    architectures: c.Architectures ?? ['x86_64'],
+    memoryMb: c.MemorySize ?? 128,
+    timeoutS: c.Timeout ?? 3,
+    env: c.Environment?.Variables ?? {},
+    command: c.ImageConfigResponse?.ImageConfig?.Command,
+    reservedConcurrency: out.Concurrency?.ReservedConcurrentExecutions,
+    state: c.State,
+    tags: out.Tags ?? {},
+  }
+}
+
+export interface ImageFunctionConfig {
+  name: string
+  roleArn: string
+  imageUri: string
+  architecture: 'arm64' | 'x86_64'
+  memoryMb: number
+  timeoutS: number
+  env: Record<string, string>
+  /** ImageConfig.Command; undefined keeps the image's CMD. */
+  command?: string[]
+  tags?: Record<string, string>
+}
+
+/** CreateFunction (PackageType Image), retrying while a new role propagates, then waits for Active. */
+export async function createFunction(lambda: LambdaClient, config: ImageFunctionConfig, retry: RetryPolicy = defaultRetry): Promise<string> {
+  const out = await withRetries(
+    lambda,
+    `create function ${config.name} (lambda:CreateFunction)`,
+    config.name,
+    () =>
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: config.name,
+          Role: config.roleArn,
+          PackageType: 'Image',
+          Code: {ImageUri: config.imageUri},
+          Architectures: [config.architecture],
+          MemorySize: config.memoryMb,
+          Timeout: config.timeoutS,
+          Environment: {Variables: config.env},
+          ImageConfig: config.command ? {Command: config.command} : undefined,
+          Tags: config.tags,
+        }),
+      ),
+    retry,
+    {rolePropagation: true},
+  )
+  await waitActive(lambda, config.name)
+  return out.FunctionArn!
+}
+
+/** UpdateFunctionCode (image and architecture go together), then waits for the update. */
+export async function updateCode(lambda: LambdaClient, name: string, imageUri: string, architecture: 'arm64' | 'x86_64', retry: RetryPolicy = defaultRetry): Promise<void> {
+  await withRetries(lambda, `update the image of ${name} (lambda:UpdateFunctionCode)`, name, () =>
+    lambda.send(new UpdateFunctionCodeCommand({FunctionName: name, ImageUri: imageUri, Architectures: [architecture]})), retry)
+  await waitUpdated(lambda, name)
+}
+
+export type ConfigChange = Partial<Pick<ImageFunctionConfig, 'roleArn' | 'memoryMb' | 'timeoutS' | 'env'>> & {command?: string[] | null}
+
+/** UpdateFunctionConfiguration with only the fields given, then waits for the update. */
+export async function updateConfiguration(lambda: LambdaClient, name: string, change: ConfigChange, retry: RetryPolicy = defaultRetry): Promise<void> {
+  await withRetries(lambda, `update the configuration of ${name} (lambda:UpdateFunctionConfiguration)`, name, () =>
+    lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: name,
+        Role: change.roleArn,
+        MemorySize: change.memoryMb,
+        Timeout: change.timeoutS,
+        Environment: change.env ? {Variables: change.env} : undefined,
+        // An empty Command restores the image's own CMD.
+        ImageConfig: change.command === undefined ? undefined : {Command: change.command ?? []},
+      }),
+    ), retry, {rolePropagation: true})
+  await waitUpdated(lambda, name)
+}
+
+/** Reserved concurrency: a number reserves it, undefined removes the reservation. */
+export async function setReservedConcurrency(lambda: LambdaClient, name: string, reserved: number | undefined, retry: RetryPolicy = defaultRetry): Promise<void> {
+  await withRetries(lambda, `set the reserved concurrency of ${name} (lambda:PutFunctionConcurrency)`, name, () =>
+    reserved === undefined
+      ? lambda.send(new DeleteFunctionConcurrencyCommand({FunctionName: name}))
+      : lambda.send(new PutFunctionConcurrencyCommand({FunctionName: name, ReservedConcurrentExecutions: reserved})), retry)
+}
+
+export async function deleteFunction(lambda: LambdaClient, name: string, retry: RetryPolicy = defaultRetry): Promise<'deleted' | 'absent'> {
+  return withRetries(lambda, `delete function ${name} (lambda:DeleteFunction)`, name, () =>
+    lambda.send(new DeleteFunctionCommand({FunctionName: name})).then(
+      () => 'deleted' as const,
+      (error: AwsError) => {
+        if (error?.name === 'ResourceNotFoundException') return 'absent' as const
+        throw error
+      },
+    ), retry)
+}
+
+/**
+ * Invokes a function through the Lambda Invoke API and reads what came back: payload, function
+ * error (X-Amz-Function-Error), decoded 4 KB log tail and its REPORT figures, and timings.
+ */
+export async function invoke(lambda: LambdaClient, request: InvokeRequest, retry: RetryPolicy = defaultRetry): Promise<InvokeOutcome> {
+  const startedAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
+  const t0 = performance.now()
+  const out = await withRetries(lambda, `invoke ${request.name} (lambda:InvokeFunction)`, request.name, async () => {
+    try {
+      return await lambda.send(
+        new InvokeCommand({
+          FunctionName: request.name,
+          Payload: Buffer.from(request.payload, 'utf8'),
+          InvocationType: request.invocationType ?? 'RequestResponse',
+          LogType: request.logTail ? 'Tail' : 'None',
+        }),
+      )
+    } catch (error) {
+      if ((error as AwsError)?.name === 'ResourceNotFoundException') {
+        throw new UserError(`There is no function ${request.name}.`, {code: 'NO_FUNCTION', fix: 'Deploy it first: faas deploy <benchmark>, or faas deploy --repo_name R --function_name F.', cause: error})
+      }
+      throw error
+    }
+  }, retry)
+  const clientLatencyUs = Math.round((performance.now() - t0) * 1000)
+  const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : undefined
+  return {
+    name: request.name,
+    statusCode: out.StatusCode ?? 0,
+    requestId: out.$metadata.requestId,
+    payload: out.Payload ? Buffer.from(out.Payload).toString('utf8') : '',
+    functionError: out.FunctionError,
+    log,
+    report: log ? parseReport(log) : undefined,
+    startedAtUs,
+    clientLatencyUs,
+  }
+}

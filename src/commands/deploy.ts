@@ -1,0 +1,60 @@
+import {Args, Flags} from '@oclif/core'
+
+import {FaasCommand} from '../cli/faas-command.js'
+import {UserError} from '../core/errors.js'
+import {DEFAULT_ENVMAP, parseEnvMap} from '../core/function-config.js'
+import {parsePolicyList} from '../core/policies.js'
+import {loadSettings} from '../core/settings.js'
+import {deploy, toArchitecture} from '../services/deploy.js'
+import {createTarget} from '../targets/index.js'
+
+export default class Deploy extends FaasCommand {
+  static override summary = 'Create or update functions from their images: one (--function_name) or a whole benchmark.'
+  static override description =
+    'Each function gets a role <function>-role trusted by Lambda, holding the named policy bundles and AWSLambdaBasicExecutionRole. Existing roles, policies and functions are read first: only what differs is written, and nothing when nothing differs. Functions of a benchmark deploy concurrently and are wired together (e.g. the driver\'s MAPPER_FUNCTION).'
+
+  static override examples = [
+    '<%= config.bin %> deploy map-reduce --target aws',
+    `<%= config.bin %> deploy --repo_name newfunc --repo_tag latest --function_name NewFuncLambda --policies access_s3,invoke_function --envmap '{"KEY1":"VAL1"}'`,
+  ]
+
+  static override args = {benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.'})}
+  static override flags = {
+    target: Flags.string({description: 'Where to deploy (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    repo_name: Flags.string({char: 'n', aliases: ['repo-name'], description: 'Image repository (seed form).'}),
+    repo_tag: Flags.string({char: 't', aliases: ['repo-tag', 'tag'], description: 'Image tag.', default: 'latest'}),
+    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function name (seed form).', dependsOn: ['repo_name']}),
+    function: Flags.string({description: 'With a benchmark: only this function (repeatable).', multiple: true}),
+    policies: Flags.string({char: 'p', description: 'Comma-separated policy bundles: access_s3, invoke_function, or your own.'}),
+    'policies-file': Flags.string({description: 'JSON file of your own policy bundles (env FAAS_POLICIES_FILE).'}),
+    envmap: Flags.string({char: 'e', description: 'Environment as a JSON object of strings.', default: DEFAULT_ENVMAP}),
+    role: Flags.string({description: 'Role name instead of <function>-role.'}),
+    memory: Flags.integer({description: 'Memory in MB, 128–10240 (default 1024 or the manifest\'s).'}),
+    timeout: Flags.integer({description: 'Timeout in seconds, 1–900 (default 120 or the manifest\'s).'}),
+    handler: Flags.string({description: 'Handler (module.function) set as the image command (ImageConfig).'}),
+    'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.'}),
+    arch: Flags.string({description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).', options: ['arm64', 'x86_64', 'amd64']}),
+    registry: Flags.string({description: 'Registry host instead of the account\'s ECR (env FAAS_REGISTRY).'}),
+    concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1}),
+  }
+
+  async run() {
+    const {args, flags} = await this.parse(Deploy)
+    const settings = loadSettings()
+    if (!args.benchmark && !(flags.repo_name && flags.function_name)) {
+      throw new UserError('Nothing to deploy.', {code: 'NOTHING_TO_DEPLOY', fix: 'Name a benchmark (faas deploy map-reduce), or give --repo_name and --function_name.'})
+    }
+    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings, {policiesFile: flags['policies-file']})
+    const common = {
+      tag: flags.repo_tag, registry: flags.registry, role: flags.role, memoryMb: flags.memory, timeoutS: flags.timeout, handler: flags.handler,
+      reservedConcurrency: flags['reserved-concurrency'], policiesFile: flags['policies-file'], concurrency: flags.concurrency,
+      architecture: flags.arch ? toArchitecture(flags.arch) : undefined,
+    }
+    const request = args.benchmark
+      ? {...common, benchmark: args.benchmark, functions: flags.function}
+      : {...common, repository: flags.repo_name!, functionName: flags.function_name!, policies: parsePolicyList(flags.policies), env: parseEnvMap(flags.envmap)}
+    const result = await deploy(target, settings, request, this.emit)
+    for (const f of result.functions) this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
+    return {target: target.kind, ...result}
+  }
+}

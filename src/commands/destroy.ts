@@ -1,0 +1,43 @@
+import {createInterface} from 'node:readline/promises'
+
+import {Args, Flags} from '@oclif/core'
+
+import {FaasCommand} from '../cli/faas-command.js'
+import {UserError} from '../core/errors.js'
+import {loadSettings} from '../core/settings.js'
+import {destroy, destroyPlan} from '../services/deploy.js'
+import {createTarget} from '../targets/index.js'
+
+export default class Destroy extends FaasCommand {
+  static override summary = 'Delete what faas made: functions, then their roles; repositories only with --repositories.'
+  static override description = 'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks before deleting unless --yes. Running it twice is harmless.'
+  static override examples = ['<%= config.bin %> destroy map-reduce --target aws --yes', '<%= config.bin %> destroy --function_name NewFuncLambda --target aws']
+
+  static override args = {benchmark: Args.string({description: 'Benchmark whose functions to delete.'})}
+  static override flags = {
+    target: Flags.string({description: 'Where the functions run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'A function to delete (repeatable).', multiple: true}),
+    function: Flags.string({description: 'With a benchmark: only this function (repeatable).', multiple: true}),
+    'keep-roles': Flags.boolean({description: 'Leave the roles.', default: false}),
+    repositories: Flags.boolean({description: "Also delete the benchmark's image repositories.", default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask.', default: false}),
+  }
+
+  async run() {
+    const {args, flags} = await this.parse(Destroy)
+    const settings = loadSettings()
+    const plan = await destroyPlan({benchmark: args.benchmark, functions: flags.function, functionNames: flags.function_name})
+    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
+    const what = `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}${flags.repositories && plan.repositories.length > 0 ? ` and repositories ${plan.repositories.join(', ')}` : ''}`
+    if (!flags.yes) {
+      if (!process.stdin.isTTY) throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {code: 'NEEDS_CONFIRMATION', fix: 'Add --yes.'})
+      const rl = createInterface({input: process.stdin, output: process.stderr})
+      const answer = await rl.question(`Delete ${what} on ${target.kind}? [y/N] `)
+      rl.close()
+      if (!/^y(es)?$/i.test(answer.trim())) return {deleted: [], cancelled: true}
+    }
+    const outcomes = await destroy(target, plan, {roles: !flags['keep-roles'], repositories: flags.repositories}, this.emit)
+    for (const o of outcomes) this.log(`${o.kind}\t${o.name}\t${o.action}`)
+    return {target: target.kind, outcomes}
+  }
+}

@@ -1,0 +1,43 @@
+import {Flags} from '@oclif/core'
+
+import {FaasCommand} from '../cli/faas-command.js'
+import {parsePayload} from '../core/function-config.js'
+import {loadSettings} from '../core/settings.js'
+import {invokeFunction} from '../services/deploy.js'
+import {createTarget} from '../targets/index.js'
+import type {InvocationType} from '../targets/target.js'
+
+export default class Invoke extends FaasCommand {
+  static override summary = 'Invoke a function and show its result, its log tail and the REPORT figures.'
+  static override description = 'A function error (X-Amz-Function-Error) is shown as an error and exits 1. --log asks for the last 4 KB of the log (LogType Tail).'
+  static override examples = [`<%= config.bin %> invoke --function_name NewFuncLambda --payload '{"K1":"V1"}' --log --target aws`]
+
+  static override flags = {
+    target: Flags.string({description: 'Where the function runs (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to invoke.', required: true}),
+    payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
+    type: Flags.string({description: 'Invocation type.', options: ['RequestResponse', 'Event', 'DryRun'], default: 'RequestResponse'}),
+    log: Flags.boolean({description: 'Show the decoded 4 KB log tail.', default: false}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(Invoke)
+    const settings = loadSettings()
+    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
+    const outcome = await invokeFunction(target, {name: flags.function_name, payload: parsePayload(flags.payload), invocationType: flags.type as InvocationType, logTail: true})
+    const log = flags.log ? outcome.log : undefined
+    const result = {...outcome, log}
+    if (!this.jsonEnabled()) {
+      if (log) this.logToStderr(log.trimEnd())
+      const r = outcome.report
+      if (r) this.logToStderr(`duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`)
+      if (outcome.payload) this.log(outcome.payload)
+    }
+    if (outcome.functionError) {
+      if (this.jsonEnabled()) this.logJson({...result, error: {code: 'FUNCTION_ERROR', message: `${outcome.name} failed (${outcome.functionError}).`}})
+      else this.logToStderr(`Error: ${outcome.name} failed (${outcome.functionError}): ${outcome.payload}`)
+      this.exit(1)
+    }
+    return result
+  }
+}

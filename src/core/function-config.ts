@@ -1,0 +1,115 @@
+import {UserError, messageOf} from './errors.js'
+
+/** Lambda's limits on a function's configuration, checked before anything is created. */
+export const MEMORY_RANGE = {min: 128, max: 10_240} as const
+export const TIMEOUT_RANGE = {min: 1, max: 900} as const
+export const ENV_MAX_BYTES = 4096
+
+/** Keys Lambda sets itself and refuses in a function's environment. */
+export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+])
+
+const ENV_KEY = /^[A-Za-z][A-Za-z0-9_]*$/
+
+/** The seed's default environment. */
+export const DEFAULT_ENVMAP = '{"IS_LAMBDA":"true"}'
+
+function parseJson(text: string, flag: string, example: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new UserError(`${flag} is not valid JSON: ${messageOf(error)}.`, {
+      code: 'BAD_JSON',
+      fix: `Quote it for the shell, e.g. ${flag} '${example}'.`,
+    })
+  }
+}
+
+/** --envmap: a JSON object of string to string, then checkEnv. */
+export function parseEnvMap(text: string, flag = '--envmap'): Record<string, string> {
+  const raw = parseJson(text, flag, '{"KEY1":"VAL1","KEY2":"VAL2"}')
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UserError(`${flag} must be a JSON object of names to string values.`, {code: 'BAD_ENV', fix: `e.g. ${flag} '{"IS_LAMBDA":"true"}'.`})
+  }
+  const bad = Object.entries(raw).filter(([, v]) => typeof v !== 'string')
+  if (bad.length > 0) {
+    throw new UserError(`${flag}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`, {
+      code: 'BAD_ENV',
+      fix: `Quote them, e.g. {"${bad[0]![0]}":"${JSON.stringify(bad[0]![1]).replaceAll('"', '')}"}.`,
+    })
+  }
+  return checkEnv(raw as Record<string, string>)
+}
+
+/** Rejects reserved or malformed keys and an environment over Lambda's 4 KB. */
+export function checkEnv(env: Record<string, string>): Record<string, string> {
+  const malformed = Object.keys(env).filter((k) => !ENV_KEY.test(k))
+  if (malformed.length > 0) {
+    throw new UserError(`Invalid environment variable name${malformed.length > 1 ? 's' : ''}: ${malformed.join(', ')}.`, {
+      code: 'BAD_ENV',
+      fix: 'Names start with a letter and hold only letters, digits and "_".',
+    })
+  }
+  const reserved = Object.keys(env).filter((k) => RESERVED_ENV_KEYS.has(k))
+  if (reserved.length > 0) {
+    throw new UserError(`${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} reserved by Lambda and cannot be set.`, {
+      code: 'RESERVED_ENV',
+      fix: 'Lambda sets these itself; rename your variable (e.g. prefix it with APP_).',
+    })
+  }
+  const bytes = envBytes(env)
+  if (bytes > ENV_MAX_BYTES) {
+    throw new UserError(`The environment is ${bytes} bytes; Lambda allows at most ${ENV_MAX_BYTES} (4 KB).`, {
+      code: 'ENV_TOO_LARGE',
+      fix: 'Move large values to S3 or SSM Parameter Store and pass their names instead.',
+    })
+  }
+  return env
+}
+
+/** Size of the environment as Lambda counts it (the JSON of the variables). */
+export const envBytes = (env: Record<string, string>): number => Buffer.byteLength(JSON.stringify(env), 'utf8')
+
+/** --payload: any JSON value; returned as compact JSON text. */
+export function parsePayload(text: string, flag = '--payload'): string {
+  return JSON.stringify(parseJson(text, flag, '{"K1":"V1"}'))
+}
+
+function checkRange(value: number, range: {min: number; max: number}, what: string, flag: string, unit: string): number {
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new UserError(`${what} ${value} ${unit} is outside Lambda's range.`, {
+      code: 'OUT_OF_RANGE',
+      fix: `Give ${flag} a whole number from ${range.min} to ${range.max}.`,
+    })
+  }
+  return value
+}
+
+export const checkMemory = (mb: number): number => checkRange(mb, MEMORY_RANGE, 'Memory', '--memory', 'MB')
+export const checkTimeout = (s: number): number => checkRange(s, TIMEOUT_RANGE, 'Timeout', '--timeout', 's')
+
+export function checkReservedConcurrency(n: number | undefined): number | undefined {
+  if (n === undefined) return undefined
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UserError(`Reserved concurrency ${n} is not valid.`, {code: 'OUT_OF_RANGE', fix: 'Give --reserved-concurrency a whole number ≥ 0 (0 stops the function from running).'})
+  }
+  return n
+}

@@ -1,0 +1,160 @@
+import {UserError, isUserError, messageOf} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import {checkEnv, checkMemory, checkReservedConcurrency, checkTimeout} from '../core/function-config.js'
+import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
+import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
+import {lambdaArchitecture, archOf} from '../core/platform.js'
+import {loadPolicyBundles, resolvePolicies} from '../core/policies.js'
+import type {Settings} from '../core/settings.js'
+import {resolveRegistry} from '../images/registry.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvocationType, InvokeOutcome, Target} from '../targets/target.js'
+
+/** Settings common to both deploy forms; flags override the manifest. */
+export interface DeployCommon {
+  tag: string
+  registry?: string
+  /** Lambda architecture; from FAAS_PLATFORM when absent. */
+  architecture?: 'arm64' | 'x86_64'
+  role?: string
+  memoryMb?: number
+  timeoutS?: number
+  handler?: string
+  reservedConcurrency?: number
+  policiesFile?: string
+  /** How many functions are deployed at once. */
+  concurrency?: number
+}
+
+/** The seed's form: one function from one repository. */
+export interface SingleDeploy extends DeployCommon {
+  repository: string
+  functionName: string
+  policies: string[]
+  env: Record<string, string>
+}
+
+/** Every (or the selected) function of a benchmark, wired together through resolveEnv. */
+export interface BenchmarkDeploy extends DeployCommon {
+  benchmark: string
+  functions?: string[]
+}
+
+export interface DeployResult {
+  functions: DeployOutcome[]
+  wallMs: number
+}
+
+export const toArchitecture = (value: string): 'arm64' | 'x86_64' => lambdaArchitecture(value === 'x86_64' ? 'amd64' : value)
+
+async function registryFor(target: Target, settings: Settings, override?: string): Promise<string | undefined> {
+  // The local target runs images the engine holds: a bare name:tag unless a registry is named.
+  if (target.kind === 'local' && !(override ?? settings.registry)) return undefined
+  return resolveRegistry(settings, override)
+}
+
+/** Builds and checks the specs (nothing is written yet). */
+export async function planDeploy(target: Target, settings: Settings, request: SingleDeploy | BenchmarkDeploy): Promise<FunctionSpec[]> {
+  const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
+  checkTag(request.tag)
+  const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
+  const spec = (name: string, repository: string, f: {policies: string[]; env: Record<string, string>; memoryMb: number; timeoutS: number; handler?: string; reservedConcurrency?: number}, registry: string | undefined): FunctionSpec => {
+    resolvePolicies(f.policies, bundles)
+    return {
+      name: checkFunctionName(name),
+      image: {uri: imageRef(registry, checkRepositoryName(repository), request.tag), architecture},
+      handler: request.handler ?? f.handler,
+      memoryMb: checkMemory(request.memoryMb ?? f.memoryMb),
+      timeoutS: checkTimeout(request.timeoutS ?? f.timeoutS),
+      env: checkEnv(f.env),
+      policies: f.policies,
+      role: request.role,
+      reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
+    }
+  }
+  if ('benchmark' in request) {
+    const manifest = await loadBenchmark(request.benchmark)
+    const selected = selectFunctions(manifest, request.functions)
+    const registry = await registryFor(target, settings, request.registry)
+    // The manifest's handler is the image's CMD already; only --handler overrides it.
+    return selected.map((fn) => {
+      const name = deployedName(manifest.name, fn.name)
+      return spec(name, name, {...fn, handler: undefined, env: resolveEnv(manifest, fn)}, registry)
+    })
+  }
+  checkFunctionName(request.functionName)
+  checkRepositoryName(request.repository)
+  const registry = await registryFor(target, settings, request.registry)
+  return [spec(request.functionName, request.repository, {policies: request.policies, env: request.env, memoryMb: 1024, timeoutS: 120}, registry)]
+}
+
+/** Runs fn over items, at most `limit` at a time, settling all. */
+async function settleLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      try {
+        results[i] = {status: 'fulfilled', value: await fn(items[i]!)}
+      } catch (error) {
+        results[i] = {status: 'rejected', reason: error}
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, worker))
+  return results
+}
+
+/**
+ * Deploys one function or a benchmark's functions, concurrently: every spec is checked first
+ * (validation, then the target's preflight, e.g. the image is in ECR), so bad input creates nothing.
+ */
+export async function deploy(target: Target, settings: Settings, request: SingleDeploy | BenchmarkDeploy, emit: Emit): Promise<DeployResult> {
+  const t0 = performance.now()
+  let specs = await planDeploy(target, settings, request)
+  if (target.preflight) specs = await target.preflight(specs)
+  const settled = await settleLimited(specs, request.concurrency ?? 4, (spec) => target.deploy(spec, emit))
+  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{name: specs[i]!.name, error: r.reason as unknown}] : []))
+  if (failed.length > 0) {
+    if (failed.length === 1 && specs.length === 1) throw failed[0]!.error
+    const first = failed.find((f) => isUserError(f.error))?.error
+    throw new UserError(`${failed.length} of ${specs.length} functions failed to deploy: ${failed.map((f) => `${f.name}: ${isUserError(f.error) ? f.error.message : messageOf(f.error)}`).join('; ')}`, {
+      code: 'DEPLOY_FAILED',
+      fix: isUserError(first) && first.fix ? first.fix : 'Fix the cause and deploy again; functions already deployed are left as they are and will not be rewritten.',
+      cause: failed[0]!.error,
+    })
+  }
+  return {functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value), wallMs: performance.now() - t0}
+}
+
+/** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
+export function invokeFunction(target: Target, request: {name: string; payload: string; invocationType?: InvocationType; logTail?: boolean}): Promise<InvokeOutcome> {
+  return target.invoke({...request, name: checkFunctionName(request.name)})
+}
+
+/** The deployed names destroy acts on: a benchmark's functions, or those named. */
+export async function destroyPlan(request: {benchmark?: string; functions?: string[]; functionNames?: string[]}): Promise<{functions: string[]; repositories: string[]}> {
+  if (request.benchmark) {
+    const manifest = await loadBenchmark(request.benchmark)
+    const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
+    return {functions: names, repositories: names}
+  }
+  const names = (request.functionNames ?? []).map(checkFunctionName)
+  if (names.length === 0) throw new UserError('Nothing to destroy.', {code: 'NOTHING_TO_DESTROY', fix: 'Name a benchmark (faas destroy map-reduce) or functions (--function_name F).'})
+  return {functions: names, repositories: []}
+}
+
+/** Functions, then their roles, then (only when asked) repositories. Idempotent: what is gone is 'absent'. */
+export async function destroy(
+  target: Target,
+  plan: {functions: string[]; repositories: string[]},
+  options: {roles: boolean; repositories: boolean},
+  emit: Emit,
+): Promise<DestroyOutcome[]> {
+  const outcomes = await target.destroy(plan.functions, {roles: options.roles}, emit)
+  if (options.repositories && plan.repositories.length > 0) {
+    if (!target.destroyRepositories) emit({kind: 'warn', subject: 'destroy', message: `the ${target.kind} target has no repositories to delete`})
+    else outcomes.push(...(await target.destroyRepositories(plan.repositories, emit)))
+  }
+  return outcomes
+}

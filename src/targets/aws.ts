@@ -1,0 +1,158 @@
+import type {ECRClient} from '@aws-sdk/client-ecr'
+import type {IAMClient} from '@aws-sdk/client-iam'
+import type {LambdaClient} from '@aws-sdk/client-lambda'
+
+import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
+import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
+import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
+import {UserError} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import {loadPolicyBundles, resolvePolicies, type PolicyBundle} from '../core/policies.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvokeOutcome, InvokeRequest, Target} from './target.js'
+
+export interface AwsTargetOptions {
+  clients: {ecr: ECRClient; iam: IAMClient; lambda: LambdaClient}
+  bundles?: Map<string, PolicyBundle>
+  retry?: RetryPolicy
+}
+
+export const roleNameOf = (spec: Pick<FunctionSpec, 'name' | 'role'>): string => spec.role ?? `${spec.name}-role`
+
+const sameEnv = (a: Record<string, string>, b: Record<string, string>): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v)
+
+const sameList = (a: string[] | undefined, b: string[] | undefined): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? [])
+
+/** The URI Lambda is given: by digest when known, so a moved tag cannot change what runs. */
+export function deployUri(spec: FunctionSpec): string {
+  if (!spec.image.digest) return spec.image.uri
+  const at = spec.image.uri.indexOf('@')
+  const base = at >= 0 ? spec.image.uri.slice(0, at) : spec.image.uri.replace(/:[\w][\w.-]*$/, '')
+  return `${base}@${spec.image.digest}`
+}
+
+/** AWS Lambda: functions from ECR images, with IAM roles holding policy bundles. */
+export class AwsTarget implements Target {
+  readonly kind = 'aws' as const
+  readonly #clients: AwsTargetOptions['clients']
+  readonly #bundles: Map<string, PolicyBundle>
+  readonly #retry: RetryPolicy
+
+  constructor(options: AwsTargetOptions) {
+    this.#clients = options.clients
+    this.#bundles = options.bundles ?? loadPolicyBundles()
+    this.#retry = options.retry ?? defaultRetry
+  }
+
+  /**
+   * Checks every spec before anything is written: known policies, an ECR image that exists (its
+   * digest is filled in), and an architecture the image has. Throws the first problem as a UserError.
+   */
+  async preflight(specs: FunctionSpec[]): Promise<FunctionSpec[]> {
+    return Promise.all(
+      specs.map(async (spec) => {
+        resolvePolicies(spec.policies, this.#bundles)
+        const ecr = parseEcrUri(spec.image.uri)
+        if (!ecr) {
+          throw new UserError(`Lambda runs images from ECR only, and ${spec.image.uri} is not an ECR image.`, {
+            code: 'NOT_ECR',
+            fix: 'Unset FAAS_REGISTRY for AWS deploys (faas then uses <account>.dkr.ecr.<region>.amazonaws.com), or use --target local.',
+          })
+        }
+        if (ecr.digest || !ecr.tag) return spec
+        const image = await findEcrImage(this.#clients.ecr, ecr.registryId, ecr.repository, ecr.tag)
+        const wanted = spec.image.architecture === 'x86_64' ? 'amd64' : 'arm64'
+        if (image.architectures.length > 0 && !image.architectures.includes(wanted)) {
+          throw new UserError(`${spec.image.uri} holds ${image.architectures.join(', ')} only, not ${wanted}.`, {
+            code: 'ARCH_MISMATCH',
+            fix: `Deploy with --arch ${image.architectures[0] === 'amd64' ? 'x86_64' : image.architectures[0]}, or build for linux/${wanted}.`,
+          })
+        }
+        return {...spec, image: {...spec.image, digest: image.digest}}
+      }),
+    )
+  }
+
+  async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const subject = spec.name
+    const {iam, lambda} = this.#clients
+    emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})
+    const role = await ensureRole(iam, roleNameOf(spec), resolvePolicies(spec.policies, this.#bundles))
+    if (role.writes.length > 0) emit({kind: 'progress', subject, message: `role ${role.name}: ${role.writes.join(', ')}`})
+    const imageUri = deployUri(spec)
+    const command = spec.handler ? [spec.handler] : undefined
+    const current = await getFunction(lambda, spec.name)
+    const changed: string[] = role.writes.length > 0 ? ['role'] : []
+    if (!current) {
+      emit({kind: 'progress', subject, message: 'creating function, waiting for Active'})
+      const arn = await createFunction(
+        lambda,
+        {name: spec.name, roleArn: role.arn, imageUri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, tags: {[MANAGED_TAG.Key]: MANAGED_TAG.Value}},
+        this.#retry,
+      )
+      if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
+      emit({kind: 'done', subject, message: `Created ${spec.name}`})
+      return {name: spec.name, arn, action: 'created', changed: ['function', ...changed]}
+    }
+    if (current.imageUri !== imageUri) changed.push('image')
+    if (current.architectures[0] !== spec.image.architecture) changed.push('architecture')
+    if (changed.includes('image') || changed.includes('architecture')) {
+      emit({kind: 'progress', subject, message: 'updating image, waiting for the update'})
+      await updateCode(lambda, spec.name, imageUri, spec.image.architecture, this.#retry)
+    }
+    const config: ConfigChange = {}
+    if (current.role !== role.arn) (config.roleArn = role.arn), changed.push('role-arn')
+    if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
+    if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
+    if (!sameEnv(current.env, spec.env)) (config.env = spec.env), changed.push('env')
+    if (command && !sameList(current.command, command)) (config.command = command), changed.push('handler')
+    if (Object.keys(config).length > 0) {
+      emit({kind: 'progress', subject, message: `updating ${changed.filter((c) => !['role', 'image', 'architecture'].includes(c)).join(', ')}, waiting for the update`})
+      await updateConfiguration(lambda, spec.name, config, this.#retry)
+    }
+    if (spec.reservedConcurrency !== undefined && current.reservedConcurrency !== spec.reservedConcurrency) {
+      await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
+      changed.push('reserved-concurrency')
+    }
+    const action = changed.length > 0 ? 'updated' : 'unchanged'
+    emit({kind: 'done', subject, message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`})
+    return {name: spec.name, arn: current.arn, action, changed}
+  }
+
+  invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    return invoke(this.#clients.lambda, request, this.#retry)
+  }
+
+  /** Functions first, then (with roles) the roles faas made for them, policies detached first. */
+  async destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
+    const {iam, lambda} = this.#clients
+    const outcomes = await Promise.all(
+      functionNames.map(async (name): Promise<DestroyOutcome[]> => {
+        emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
+        const current = await getFunction(lambda, name)
+        const fn: DestroyOutcome = {name, kind: 'function', action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent'}
+        const results = [fn]
+        if (options.roles) {
+          const roleName = current?.role.split('/').pop() ?? `${name}-role`
+          const role = await deleteRole(iam, roleName)
+          if (role === 'kept') emit({kind: 'warn', subject: name, message: `kept role ${roleName}: faas did not create it`})
+          else results.push({name: roleName, kind: 'role', action: role})
+        }
+        emit({kind: 'done', subject: name, message: results.map((r) => `${r.kind} ${r.name} ${r.action}`).join(', ')})
+        return results
+      }),
+    )
+    return outcomes.flat()
+  }
+
+  /** ECR repositories, only when asked (images are slow to rebuild). */
+  async destroyRepositories(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    return Promise.all(
+      names.map(async (name): Promise<DestroyOutcome> => {
+        const action = await deleteRepository(this.#clients.ecr, name)
+        emit({kind: 'done', subject: name, message: `repository ${name} ${action}`})
+        return {name, kind: 'repository', action}
+      }),
+    )
+  }
+}
