@@ -39,6 +39,8 @@ export interface BenchOptions {
 export interface BenchDeps {
   invoke: Invoke
   reconfigure?: Reconfigure
+  /** Puts back the configuration reconfigure changed (after a sweep or cold starts, even a failed one). */
+  restore?: () => Promise<void>
   emit: Emit
   signal?: AbortSignal
   clock?: Clock
@@ -74,7 +76,7 @@ export async function checkFunctionsExist(invoke: Invoke, functions: string[]): 
       if (outcome.statusCode === 404) throw new Error('ResourceNotFoundException')
     } catch (error) {
       const text = messageOf(error)
-      if (/not ?found|ResourceNotFound|no such function|unknown function|does not exist/i.test(text) || (isUserError(error) && /FUNCTION|NOT_FOUND/.test(error.code))) {
+      if (/not ?found|ResourceNotFound|no (such )?function|unknown function|does not exist/i.test(text) || (isUserError(error) && /^(NO_FUNCTION|UNKNOWN_FUNCTION|NOT_FOUND)$/.test(error.code))) {
         throw new UserError(`Function "${name}" is not deployed on this target (${text.replace(/\.$/, '')}).`, {
           code: 'UNKNOWN_FUNCTION',
           fix: 'Deploy it first (faas deploy), or check the name in --function_name / the endpoints file and the --target.',
@@ -139,13 +141,23 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
     throw new UserError('This target cannot change a function’s configuration, which --memory and --cold-starts need.', {code: 'NO_RECONFIGURE', fix: 'Run a plain load (without --memory / --cold-starts) on this target.'})
   }
   const title = `faas bench: ${options.functions.join(', ')}`
-  if (options.coldStarts) return coldStarts(options, deps, title)
-  if (!options.memorySizes) return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
+  if (!options.memorySizes && !options.coldStarts) return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
+  try {
+    return await (options.coldStarts ? coldStarts(options, deps, title) : memorySweep(options, deps, title))
+  } finally {
+    if (deps.restore) {
+      deps.emit({kind: 'progress', subject: 'bench', message: 'restoring the original configuration'})
+      await deps.restore()
+    }
+  }
+}
 
+/** Power Tuning-style: one measured run per memory size, compared for time and cost. */
+async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string): Promise<BenchResult> {
   const runs: Array<RunOutput & {memoryMb: number}> = []
   const all: InvocationRecord[] = []
   const sweep: SweepRow[] = []
-  for (const memoryMb of options.memorySizes) {
+  for (const memoryMb of options.memorySizes ?? []) {
     if (deps.signal?.aborted) break
     deps.emit({kind: 'start', subject: 'bench', message: `Setting ${options.functions.join(', ')} to ${memoryMb} MB…`})
     for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {memoryMb})

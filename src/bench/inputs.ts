@@ -2,6 +2,8 @@ import {readFile} from 'node:fs/promises'
 
 import {UserError, messageOf} from '../core/errors.js'
 import {checkFunctionName} from '../core/names.js'
+import {archOf, lambdaArchitecture, type Platform} from '../core/platform.js'
+import type {BenchOptions} from './bench.js'
 
 /** Lambda's memory range (MB). */
 export const MIN_MEMORY_MB = 128
@@ -75,4 +77,38 @@ export function checkPayload(payload: string): string {
     throw new UserError(`--payload is not valid JSON: ${messageOf(error)}.`, {code: 'BAD_PAYLOAD', fix: `Quote it for the shell, e.g. --payload '{"n": 1}'.`})
   }
   return payload
+}
+
+/** The command's flags (as given, text) into checked bench options. */
+export function benchOptions(flags: {
+  functions: string[]
+  payload: string
+  rps: string
+  time: string
+  warmup: string
+  distribution: string
+  seed: number
+  'max-in-flight': string
+  out?: string
+  latf: string
+  arch?: string
+  memory?: string
+  'cold-starts'?: number
+  platform: Platform
+}): BenchOptions {
+  return {
+    functions: flags.functions,
+    payload: checkPayload(flags.payload),
+    rps: checkPositive('rps', Number(flags.rps)),
+    durationS: checkPositive('time', Number(flags.time)),
+    warmupS: Number(flags.warmup) === 0 ? 0 : checkPositive('warmup', Number(flags.warmup)),
+    distribution: flags.distribution === 'poisson' ? 'poisson' : 'fixed',
+    seed: flags.seed,
+    maxInFlight: checkPositive('max-in-flight', Number(flags['max-in-flight']), true),
+    outDir: flags.out ?? `bench-results/${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`,
+    latf: flags.latf,
+    architecture: flags.arch === 'arm64' || flags.arch === 'x86_64' ? flags.arch : lambdaArchitecture(archOf(flags.platform)),
+    memorySizes: flags.memory ? parseMemoryList(flags.memory) : undefined,
+    coldStarts: flags['cold-starts'],
+  }
 }

@@ -105,7 +105,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     const epochAtSend = clock.epochUs()
     sent++
     tickSent++
-    const call = invoke({name: fn, payload: options.payload})
+    const call = invoke({name: fn, payload: options.payload, logTail: true})
       .then(
         (outcome) => fromOutcome(base, outcome),
         (error: unknown): InvocationRecord => {

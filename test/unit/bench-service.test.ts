@@ -39,7 +39,10 @@ function fakeTarget(known: string[]) {
     if (change.memoryMb) memory.set(fn, change.memoryMb)
     fresh.add(fn)
   }
-  return {invoke, reconfigure, changes}
+  const restore = async () => {
+    changes.push({fn: '*restore*'})
+  }
+  return {invoke, reconfigure, restore, changes}
 }
 
 const options = (outDir: string, o: Partial<BenchOptions> = {}): BenchOptions => ({
@@ -101,10 +104,10 @@ test('an unknown function fails before any load, with a clear message', () =>
 
 test('memory sweep: reconfigures each size, measures it, compares time and cost', () =>
   withDir(async (dir) => {
-    const {invoke, reconfigure, changes} = fakeTarget(['f'])
-    const result = await runBench(options(dir, {memorySizes: [128, 1024, 2048]}), {invoke, reconfigure, emit: () => {}})
+    const {invoke, reconfigure, restore, changes} = fakeTarget(['f'])
+    const result = await runBench(options(dir, {memorySizes: [128, 1024, 2048]}), {invoke, reconfigure, restore, emit: () => {}})
     assert.is(result.kind, 'memory-sweep')
-    assert.equal(changes.map((c) => c.memoryMb), [128, 1024, 2048])
+    assert.equal(changes.map((c) => c.memoryMb ?? c.fn), [128, 1024, 2048, '*restore*'])
     assert.equal(result.sweep!.map((r) => r.memoryMb), [128, 1024, 2048])
     assert.equal(result.sweep!.map((r) => r.count), [10, 10, 10])
     // Duration 100000/mb ms: 781.25, 97.66, 48.83 ms.

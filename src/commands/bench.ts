@@ -1,0 +1,67 @@
+import {Flags} from '@oclif/core'
+
+import {runBench} from '../bench/bench.js'
+import {benchOptions, readEndpoints} from '../bench/inputs.js'
+import {reconfigurerOf} from '../bench/reconfigure.js'
+import {formatSummary} from '../bench/stats.js'
+import {createAwsClients} from '../aws/clients.js'
+import {FaasCommand} from '../cli/faas-command.js'
+import {checkFunctionName} from '../core/names.js'
+import {loadSettings} from '../core/settings.js'
+import {createTarget} from '../targets/index.js'
+
+export default class Bench extends FaasCommand {
+  static override summary = 'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
+  static override description =
+    'Arrivals at a fixed interval (as the vHive invoker) or Poisson, round-robin over the functions, at most --max-in-flight calls at once (later arrivals are dropped and counted). Ctrl-C stops sending and keeps what was measured. Writes records.jsonl, records.csv, summary.json, rps<achieved>_<latf> (one latency in µs per line) and report.html under --out. --memory sweeps memory sizes; --cold-starts forces cold starts by changing the configuration before each round.'
+
+  static override examples = [
+    '<%= config.bin %> bench --endpoints endpoints.json --rps 200 --time 180',
+    `<%= config.bin %> bench --function_name F --payload '{}' --rps 200 --time 60 --target aws`,
+    '<%= config.bin %> bench -f F --rps 20 --time 30 --memory 128,512,1024,1769,3008',
+    '<%= config.bin %> bench -f F --cold-starts 10',
+  ]
+
+  static override flags = {
+    target: Flags.string({description: 'Where the functions run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    endpoints: Flags.string({aliases: ['endpointsFile'], description: 'vHive endpoints file: [{"hostname": "<function>", ...}].', exactlyOne: ['endpoints', 'function_name']}),
+    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to drive (repeatable).', multiple: true}),
+    payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
+    rps: Flags.string({description: 'Requested rate, requests per second.', default: '1'}),
+    time: Flags.string({description: 'Measured seconds.', default: '60'}),
+    warmup: Flags.string({description: 'Seconds of load before the measured window (recorded, left out of the summary).', default: '0'}),
+    distribution: Flags.string({description: 'Arrival process.', options: ['fixed', 'poisson'], default: 'fixed'}),
+    seed: Flags.integer({description: 'Seed of the Poisson arrivals.', default: 1}),
+    'max-in-flight': Flags.string({description: 'Cap on calls in flight.', default: '1000'}),
+    out: Flags.string({char: 'o', description: 'Results folder (default bench-results/<time>).'}),
+    latf: Flags.string({description: 'vHive latency file suffix: rps<achieved>_<latf>.', default: 'lat.csv'}),
+    arch: Flags.string({description: 'Architecture for the cost estimate (default from FAAS_PLATFORM).', options: ['arm64', 'x86_64']}),
+    memory: Flags.string({description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.', exclusive: ['cold-starts']}),
+    'cold-starts': Flags.integer({description: 'Forced cold starts: rounds of change-config-then-invoke.', min: 1}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(Bench)
+    const settings = loadSettings()
+    const functions = flags.endpoints ? await readEndpoints(flags.endpoints) : flags.function_name!.map(checkFunctionName)
+    const options = benchOptions({...flags, functions, platform: settings.platform})
+    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
+    const reconfigurer = options.memorySizes || options.coldStarts ? reconfigurerOf(target, target.kind === 'aws' ? createAwsClients(settings) : undefined) : undefined
+    // The first Ctrl-C stops sending and keeps the results; a second one quits at once.
+    const controller = new AbortController()
+    const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())
+    process.on('SIGINT', onSigint)
+    try {
+      const deps = {invoke: target.invoke.bind(target), reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
+      const result = await runBench(options, deps)
+      if (!this.jsonEnabled()) {
+        for (const line of formatSummary(result.summary)) this.log(line)
+        for (const row of result.sweep ?? []) this.log(`${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms  $${row.costPerMillionUsd?.toFixed(4) ?? '-'} per 1M`)
+        this.log(`report: ${result.dir}/report.html`)
+      }
+      return result
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
+  }
+}
