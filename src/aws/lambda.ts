@@ -256,7 +256,7 @@ export async function invoke(lambda: LambdaClient, request: InvokeRequest, retry
   return {
     name: request.name,
     statusCode: out.StatusCode ?? 0,
-    requestId: out.$metadata.requestId,
+    requestId: out.$metadata?.requestId,
     payload: out.Payload ? Buffer.from(out.Payload).toString('utf8') : '',
     functionError: out.FunctionError,
     log,

@@ -34,9 +34,10 @@ export default class Invoke extends FaasCommand {
       if (outcome.payload) this.log(outcome.payload)
     }
     if (outcome.functionError) {
-      if (this.jsonEnabled()) this.logJson({...result, error: {code: 'FUNCTION_ERROR', message: `${outcome.name} failed (${outcome.functionError}).`}})
-      else this.logToStderr(`Error: ${outcome.name} failed (${outcome.functionError}): ${outcome.payload}`)
-      this.exit(1)
+      if (!this.jsonEnabled()) this.logToStderr(`Error: ${outcome.name} failed (${outcome.functionError}): ${outcome.payload}`)
+      // Exit 1 with the full result still in --json (oclif would replace it with a bare error).
+      process.exitCode = 1
+      return {...result, error: {code: 'FUNCTION_ERROR', message: `${outcome.name} failed (${outcome.functionError}).`}}
     }
     return result
   }

@@ -61,18 +61,18 @@ export function parseEnvMap(text: string, flag = '--envmap'): Record<string, str
 
 /** Rejects reserved or malformed keys and an environment over Lambda's 4 KB. */
 export function checkEnv(env: Record<string, string>): Record<string, string> {
-  const malformed = Object.keys(env).filter((k) => !ENV_KEY.test(k))
-  if (malformed.length > 0) {
-    throw new UserError(`Invalid environment variable name${malformed.length > 1 ? 's' : ''}: ${malformed.join(', ')}.`, {
-      code: 'BAD_ENV',
-      fix: 'Names start with a letter and hold only letters, digits and "_".',
-    })
-  }
   const reserved = Object.keys(env).filter((k) => RESERVED_ENV_KEYS.has(k))
   if (reserved.length > 0) {
     throw new UserError(`${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} reserved by Lambda and cannot be set.`, {
       code: 'RESERVED_ENV',
       fix: 'Lambda sets these itself; rename your variable (e.g. prefix it with APP_).',
+    })
+  }
+  const malformed = Object.keys(env).filter((k) => !ENV_KEY.test(k) && !RESERVED_ENV_KEYS.has(k))
+  if (malformed.length > 0) {
+    throw new UserError(`Invalid environment variable name${malformed.length > 1 ? 's' : ''}: ${malformed.join(', ')}.`, {
+      code: 'BAD_ENV',
+      fix: 'Names start with a letter and hold only letters, digits and "_".',
     })
   }
   const bytes = envBytes(env)
