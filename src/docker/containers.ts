@@ -1,0 +1,154 @@
+import {readFile} from 'node:fs/promises'
+import {PassThrough} from 'node:stream'
+
+import type {DockerEngine} from './engine.js'
+
+/**
+ * Container operations the local Lambda service needs, over the one engine adapter. Narrow on
+ * purpose: run one function environment, watch it end, measure its memory, remove it, and find
+ * leftovers by label.
+ */
+
+export interface RunSpec {
+  image: string
+  /** Overrides the image's CMD (ImageConfig.Command). */
+  cmd?: string[]
+  env: Record<string, string>
+  labels: Record<string, string>
+  memoryMb: number
+  nanoCpus: number
+  /** Extra read-only binds `host:container`. */
+  binds?: string[]
+  /** Host networking unless a port map is given (container port -> host 127.0.0.1 port). */
+  ports?: Record<string, number>
+  name?: string
+  entrypoint?: string[]
+}
+
+export interface ExitState {
+  exitCode: number
+  oomKilled: boolean
+}
+
+export interface RunningContainer {
+  id: string
+  /** Settles once the container has stopped, with its exit code and whether the kernel's OOM killer ended it. */
+  exited: Promise<ExitState>
+  /** Each line the container writes, stdout and stderr alike. */
+  onLine(listener: (line: string) => void): void
+  /** Resolves once the log stream has been quiet for `quietMs` (or `maxMs` passed): lets late lines arrive. */
+  logsSettled(quietMs: number, maxMs: number): Promise<void>
+}
+
+/** Creates, attaches to and starts a container; stdout/stderr are captured line by line. */
+export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise<RunningContainer> {
+  const docker = engine.docker
+  const memory = spec.memoryMb * 1024 * 1024
+  const portBindings: Record<string, Array<{HostIp: string; HostPort: string}>> = {}
+  const exposed: Record<string, object> = {}
+  for (const [port, hostPort] of Object.entries(spec.ports ?? {})) {
+    portBindings[`${port}/tcp`] = [{HostIp: '127.0.0.1', HostPort: String(hostPort)}]
+    exposed[`${port}/tcp`] = {}
+  }
+  const container = await docker.createContainer({
+    Image: spec.image,
+    name: spec.name,
+    Cmd: spec.cmd,
+    Entrypoint: spec.entrypoint,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    ExposedPorts: spec.ports ? exposed : undefined,
+    HostConfig: {
+      NetworkMode: spec.ports ? 'bridge' : 'host',
+      PortBindings: spec.ports ? portBindings : undefined,
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(spec.nanoCpus),
+      Binds: spec.binds,
+      AutoRemove: false,
+    },
+  })
+  const listeners: Array<(line: string) => void> = []
+  let lastChunkAt = Date.now()
+  const stream = await container.attach({stream: true, stdout: true, stderr: true})
+  const out = new PassThrough()
+  docker.modem.demuxStream(stream, out, out)
+  let partial = ''
+  out.on('data', (chunk: Buffer) => {
+    lastChunkAt = Date.now()
+    partial += chunk.toString('utf8')
+    const lines = partial.split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) for (const listener of listeners) listener(line.replace(/\r$/, ''))
+  })
+  // Register the wait before starting, so an instant exit is never missed.
+  const waiting = container.wait({condition: 'next-exit'} as object)
+  await container.start()
+  const exited = waiting.then(async (result: {StatusCode?: number}) => {
+    let oomKilled = false
+    try {
+      oomKilled = Boolean((await container.inspect()).State?.OOMKilled)
+    } catch {}
+    if (partial) for (const listener of listeners) listener(partial)
+    partial = ''
+    return {exitCode: result?.StatusCode ?? -1, oomKilled}
+  })
+  exited.catch(() => {})
+  return {
+    id: container.id,
+    exited,
+    onLine: (listener) => listeners.push(listener),
+    logsSettled: (quietMs, maxMs) =>
+      new Promise<void>((resolve) => {
+        const deadline = Date.now() + maxMs
+        const check = () => {
+          const now = Date.now()
+          if (now - lastChunkAt >= quietMs || now >= deadline) resolve()
+          else setTimeout(check, Math.min(quietMs, deadline - now))
+        }
+        check()
+      }),
+  }
+}
+
+/** Kills (if running) and removes a container; absent containers are fine. */
+export async function removeContainer(engine: DockerEngine, id: string): Promise<void> {
+  try {
+    await engine.docker.getContainer(id).remove({force: true})
+  } catch (error) {
+    const status = (error as {statusCode?: number}).statusCode
+    if (status !== 404 && status !== 409) throw error
+  }
+}
+
+export async function killContainer(engine: DockerEngine, id: string): Promise<void> {
+  try {
+    await engine.docker.getContainer(id).kill()
+  } catch {}
+}
+
+/** Peak memory of a container in bytes, from its cgroup (v1 max_usage or v2 memory.peak), else the stats API. */
+export async function peakMemoryBytes(engine: DockerEngine, id: string): Promise<number | undefined> {
+  for (const path of [
+    `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.peak`,
+    `/sys/fs/cgroup/docker/${id}/memory.peak`,
+  ]) {
+    try {
+      const value = Number((await readFile(path, 'utf8')).trim())
+      if (Number.isFinite(value)) return value
+    } catch {}
+  }
+  try {
+    const stats = (await engine.docker.getContainer(id).stats({stream: false})) as {memory_stats?: {max_usage?: number; usage?: number}}
+    return stats.memory_stats?.max_usage ?? stats.memory_stats?.usage
+  } catch {
+    return undefined
+  }
+}
+
+/** Containers (any state) carrying a label, e.g. `dev.faas.local`. */
+export async function findContainersByLabel(engine: DockerEngine, label: string): Promise<Array<{id: string; labels: Record<string, string>}>> {
+  const list = await engine.docker.listContainers({all: true, filters: {label: [label]}})
+  return list.map((c) => ({id: c.Id, labels: c.Labels ?? {}}))
+}

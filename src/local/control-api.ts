@@ -1,0 +1,191 @@
+import {createHash} from 'node:crypto'
+
+import type {DockerEngine} from '../docker/engine.js'
+import type {LocalFunction} from './types.js'
+
+/**
+ * The subset of Lambda's control plane faas deploys with: functions live in memory in the service
+ * process. Each handler returns [status, body]; errors are Lambda-shaped so any SDK understands them.
+ */
+
+export class LambdaApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message)
+  }
+}
+
+export const notFound = (arn: string) => new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${arn}`)
+export const invalid = (message: string) => new LambdaApiError(400, 'InvalidParameterValueException', message)
+
+export interface ControlContext {
+  engine: DockerEngine
+  functions: Map<string, LocalFunction>
+  region: string
+  accountId: string
+  /** Called after a function was created, updated or deleted. */
+  changed: (name: string, deleted: boolean) => Promise<void>
+}
+
+export type Result = [number, unknown]
+
+const NAME = /^[a-zA-Z0-9-_]{1,64}$/
+
+export function arnOf(ctx: Pick<ControlContext, 'region' | 'accountId'>, name: string): string {
+  return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`
+}
+
+/** Accepts a name, a full or partial ARN. */
+export function nameOf(ref: string): string {
+  const decoded = decodeURIComponent(ref)
+  const match = /(?:^|:)function:([^:]+)/.exec(decoded)
+  return match ? match[1]! : decoded.split(':')[0]!
+}
+
+export function configuration(fn: LocalFunction): Record<string, unknown> {
+  return {
+    FunctionName: fn.name,
+    FunctionArn: fn.arn,
+    Role: fn.role ?? `arn:aws:iam::000000000000:role/${fn.name}-role`,
+    CodeSha256: fn.codeSha256,
+    CodeSize: 0,
+    Description: fn.description ?? '',
+    Timeout: fn.timeoutS,
+    MemorySize: fn.memoryMb,
+    LastModified: fn.lastModified,
+    Version: '$LATEST',
+    Environment: {Variables: fn.env},
+    PackageType: 'Image',
+    ImageConfigResponse: fn.command || fn.entryPoint ? {ImageConfig: {Command: fn.command, EntryPoint: fn.entryPoint}} : undefined,
+    Architectures: fn.architectures,
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    EphemeralStorage: {Size: 512},
+  }
+}
+
+async function checkImage(ctx: ControlContext, uri: unknown): Promise<string> {
+  if (typeof uri !== 'string' || !uri) throw invalid('Code.ImageUri is required: a local engine image reference such as map-reduce-driver:latest.')
+  const image = await ctx.engine.inspectImage(uri)
+  if (!image) throw invalid(`Source image ${uri} does not exist in the local engine. Build it first (faas build).`)
+  return image.id
+}
+
+function numberIn(value: unknown, field: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(`${field} must be an integer from ${min} to ${max}; got ${JSON.stringify(value)}.`)
+  return value
+}
+
+function applyConfig(fn: LocalFunction, body: Record<string, any>): void {
+  fn.memoryMb = numberIn(body.MemorySize, 'MemorySize', 128, 10240) ?? fn.memoryMb
+  fn.timeoutS = numberIn(body.Timeout, 'Timeout', 1, 900) ?? fn.timeoutS
+  if (body.Environment?.Variables) fn.env = {...body.Environment.Variables}
+  if (body.ImageConfig) {
+    fn.command = body.ImageConfig.Command ?? undefined
+    fn.entryPoint = body.ImageConfig.EntryPoint ?? undefined
+  }
+  if (body.Role) fn.role = body.Role
+  if (body.Description !== undefined) fn.description = body.Description
+}
+
+function touch(fn: LocalFunction): void {
+  fn.revision++
+  fn.lastModified = new Date().toISOString().replace('Z', '+0000')
+}
+
+function get(ctx: ControlContext, ref: string): LocalFunction {
+  const name = nameOf(ref)
+  const fn = ctx.functions.get(name)
+  if (!fn) throw notFound(arnOf(ctx, name))
+  return fn
+}
+
+export async function createFunction(ctx: ControlContext, body: Record<string, any>): Promise<Result> {
+  const name = body.FunctionName
+  if (typeof name !== 'string' || !NAME.test(name)) throw invalid('FunctionName must be 1-64 letters, digits, hyphens or underscores.')
+  if (ctx.functions.has(name)) throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
+  if (body.PackageType && body.PackageType !== 'Image') throw invalid('The local Lambda service runs container images only (PackageType Image).')
+  const imageId = await checkImage(ctx, body.Code?.ImageUri)
+  const fn: LocalFunction = {
+    name,
+    arn: arnOf(ctx, name),
+    imageUri: body.Code.ImageUri,
+    memoryMb: 128,
+    timeoutS: 3,
+    env: {},
+    architectures: body.Architectures ?? ['x86_64'],
+    revision: 0,
+    lastModified: '',
+    codeSha256: createHash('sha256').update(imageId).digest('base64'),
+  }
+  applyConfig(fn, body)
+  touch(fn)
+  ctx.functions.set(name, fn)
+  await ctx.changed(name, false)
+  return [201, configuration(fn)]
+}
+
+export function getFunction(ctx: ControlContext, ref: string): Result {
+  const fn = get(ctx, ref)
+  return [
+    200,
+    {
+      Configuration: configuration(fn),
+      Code: {RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.imageUri},
+      ...(fn.reservedConcurrency === undefined ? {} : {Concurrency: {ReservedConcurrentExecutions: fn.reservedConcurrency}}),
+    },
+  ]
+}
+
+export const getConfiguration = (ctx: ControlContext, ref: string): Result => [200, configuration(get(ctx, ref))]
+
+export function listFunctions(ctx: ControlContext): Result {
+  return [200, {Functions: [...ctx.functions.values()].map(configuration)}]
+}
+
+export async function updateCode(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
+  const fn = get(ctx, ref)
+  const imageId = await checkImage(ctx, body.ImageUri)
+  fn.imageUri = body.ImageUri
+  fn.codeSha256 = createHash('sha256').update(imageId).digest('base64')
+  if (body.Architectures) fn.architectures = body.Architectures
+  touch(fn)
+  await ctx.changed(fn.name, false)
+  return [200, configuration(fn)]
+}
+
+export async function updateConfiguration(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
+  const fn = get(ctx, ref)
+  applyConfig(fn, body)
+  touch(fn)
+  await ctx.changed(fn.name, false)
+  return [200, configuration(fn)]
+}
+
+export async function deleteFunction(ctx: ControlContext, ref: string): Promise<Result> {
+  const fn = get(ctx, ref)
+  ctx.functions.delete(fn.name)
+  await ctx.changed(fn.name, true)
+  return [204, undefined]
+}
+
+export function putConcurrency(ctx: ControlContext, ref: string, body: Record<string, any>): Result {
+  const fn = get(ctx, ref)
+  fn.reservedConcurrency = numberIn(body.ReservedConcurrentExecutions, 'ReservedConcurrentExecutions', 0, 1000) ?? 0
+  return [200, {ReservedConcurrentExecutions: fn.reservedConcurrency}]
+}
+
+export function getConcurrency(ctx: ControlContext, ref: string): Result {
+  const fn = get(ctx, ref)
+  return [200, fn.reservedConcurrency === undefined ? {} : {ReservedConcurrentExecutions: fn.reservedConcurrency}]
+}
+
+export function deleteConcurrency(ctx: ControlContext, ref: string): Result {
+  get(ctx, ref).reservedConcurrency = undefined
+  return [204, undefined]
+}

@@ -1,0 +1,318 @@
+import {randomUUID} from 'node:crypto'
+import type {Server, ServerResponse} from 'node:http'
+
+import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
+import type {DockerEngine} from '../docker/engine.js'
+import {formatReport} from '../core/report.js'
+import {startRuntimeApi, type NextEvent} from './runtime-api.js'
+import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
+
+export const LABEL = 'dev.faas.local'
+
+/** What one invocation produced, in Lambda's terms. */
+export interface InvocationResult {
+  requestId: string
+  /** Response payload, or Lambda's error JSON when functionError is set. */
+  payload: Buffer
+  functionError?: 'Unhandled'
+  /** The invocation's framed log: START, the function's lines, END, REPORT. */
+  logLines: string[]
+  durationMs: number
+  initDurationMs?: number
+  maxMemoryUsedMb: number
+  cold: boolean
+}
+
+interface Current {
+  requestId: string
+  payload: Buffer
+  clientContext?: string
+  dispatchedAt?: number
+  lines: string[]
+  timer?: NodeJS.Timeout
+  finish: (outcome: {payload: Buffer; error?: boolean; status?: string; errorType?: string}) => void
+}
+
+export type EnvState = 'starting' | 'idle' | 'busy' | 'dead'
+
+const errorJson = (body: LambdaErrorBody): Buffer => Buffer.from(JSON.stringify(body))
+
+/** Docker's CPU share for a memory size: 1,769 MB = 1 vCPU, floored and capped at the host's cores. */
+export function cpuShare(memoryMb: number, floor: number, hostCpus: number): number {
+  return Math.min(hostCpus, Math.max(floor, memoryMb / 1769))
+}
+
+/** The variables Lambda sets, after the function's own (reserved names win, as on Lambda). */
+export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePort: number, logStream: string): Record<string, string> {
+  const handler = fn.command?.join(' ') ?? ''
+  const creds = options.credentials ?? {accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local'}
+  return {
+    ...fn.env,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStream,
+    AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${runtimePort}`,
+    AWS_REGION: options.region,
+    AWS_DEFAULT_REGION: options.region,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_Image',
+    ...(handler ? {_HANDLER: handler} : {}),
+    LAMBDA_TASK_ROOT: '/var/task',
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    TZ: ':UTC',
+    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${options.port}`,
+    ...(options.s3Endpoint ? {AWS_ENDPOINT_URL_S3: options.s3Endpoint} : {}),
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    ...(creds.sessionToken ? {AWS_SESSION_TOKEN: creds.sessionToken} : {}),
+  }
+}
+
+/**
+ * One execution environment: one container running the unmodified image against its own Runtime
+ * API port. Serves one invocation at a time; times init (container start request to first `next`),
+ * enforces the timeout, notices a crashed runtime and frames the log per invocation.
+ */
+export class Environment {
+  readonly id = randomUUID()
+  state: EnvState = 'starting'
+  initDurationMs?: number
+  /** Set once init failed: the error JSON the first invocation reports. */
+  initError?: Buffer
+  lastUsed = Date.now()
+  invocations = 0
+  readonly ready: Promise<void>
+
+  #server?: Server
+  #container?: RunningContainer
+  #pendingNext?: (event: NextEvent) => void
+  #current?: Current
+  #queued?: Current
+  #exitReason?: {errorType: string; message: string}
+  #onDead: (env: Environment) => void
+  #readyResolve!: () => void
+  #readyReject!: (error: Error) => void
+
+  constructor(
+    private readonly engine: DockerEngine,
+    readonly fn: LocalFunction,
+    private readonly options: ServiceOptions,
+    private readonly log: (line: string) => void,
+    onDead: (env: Environment) => void,
+  ) {
+    this.#onDead = onDead
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#readyResolve = resolve
+      this.#readyReject = reject
+    })
+    this.ready.catch(() => {})
+  }
+
+  get containerId(): string | undefined {
+    return this.#container?.id
+  }
+
+  /** Starts the Runtime API and the container; `ready` settles on the first `next` or on init failure. */
+  async start(): Promise<void> {
+    const t0 = performance.now()
+    const {server, port} = await startRuntimeApi({
+      next: (deliver, res) => this.#next(deliver, res, t0),
+      response: (id, body) => this.#finish(id, {payload: body}),
+      error: (id, body, type) => this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
+      oversize: (id) =>
+        this.#finish(id, {
+          payload: errorJson({errorMessage: 'Response payload size exceeded maximum allowed payload size (6291456 bytes).', errorType: 'Function.ResponseSizeTooLarge'}),
+          error: true,
+          status: 'error',
+          errorType: 'Function.ResponseSizeTooLarge',
+        }),
+      initError: (body, type) => {
+        this.initError = normaliseError(body, type)
+        this.log(`INIT_REPORT Init Duration: ${(performance.now() - t0).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${type ?? 'Runtime.Unknown'}`)
+        this.#readyReject(new Error('init error'))
+      },
+    })
+    this.#server = server
+    const initTimer = setTimeout(() => {
+      this.initError = errorJson({errorMessage: `INIT did not finish within ${(this.options.initTimeoutMs / 1000).toFixed(0)} seconds (no call to the Runtime API's next).`, errorType: 'Sandbox.Timedout'})
+      this.#readyReject(new Error('init timeout'))
+      void this.destroy()
+    }, this.options.initTimeoutMs)
+    this.ready.then(() => clearTimeout(initTimer), () => clearTimeout(initTimer))
+    try {
+      this.#container = await runContainer(this.engine, {
+        image: this.fn.imageUri,
+        cmd: this.fn.command,
+        entrypoint: this.fn.entryPoint,
+        env: lambdaEnv(this.fn, this.options, port, `local/${this.id}`),
+        labels: {[LABEL]: this.options.instanceId, 'dev.faas.local.pid': String(process.pid), 'dev.faas.local.function': this.fn.name},
+        memoryMb: this.fn.memoryMb,
+        nanoCpus: cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus) * 1e9,
+        binds: this.options.binds,
+      })
+    } catch (error) {
+      this.initError = errorJson({errorMessage: `The environment could not start: ${(error as Error).message}`, errorType: 'Runtime.Unknown'})
+      this.#readyReject(error as Error)
+      await this.destroy()
+      return
+    }
+    this.#container.onLine((line) => {
+      if (this.#current) this.#current.lines.push(line)
+      this.log(line)
+    })
+    void this.#container.exited.then((exit) => {
+      const reason = exit.oomKilled
+        ? {errorType: 'Runtime.OutOfMemory', message: 'Runtime exited with error: signal: killed'}
+        : {errorType: 'Runtime.ExitError', message: `Runtime exited with error: exit status ${exit.exitCode}`}
+      this.#exitReason ??= reason
+      if (this.state === 'starting' && !this.initError) {
+        this.initError = errorJson({errorMessage: `RequestId: ${randomUUID()} Error: ${reason.message}`, errorType: reason.errorType})
+      }
+      this.#readyReject(new Error('exited'))
+      const current = this.#current
+      if (current) {
+        current.finish({
+          payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: ${this.#exitReason.message}`, errorType: this.#exitReason.errorType}),
+          error: true,
+          status: 'error',
+          errorType: this.#exitReason.errorType,
+        })
+      }
+      void this.destroy()
+    })
+  }
+
+  #next(deliver: (event: NextEvent) => void, res: ServerResponse, t0: number): void {
+    if (this.state === 'starting') {
+      this.initDurationMs = performance.now() - t0
+      this.state = 'idle'
+      this.#readyResolve()
+    }
+    this.#pendingNext = deliver
+    res.on('close', () => {
+      if (this.#pendingNext === deliver && !res.writableEnded) this.#pendingNext = undefined
+    })
+    if (this.#queued) this.#dispatch(this.#queued)
+  }
+
+  #dispatch(current: Current): void {
+    const deliver = this.#pendingNext
+    if (!deliver) {
+      this.#queued = current
+      return
+    }
+    this.#pendingNext = undefined
+    this.#queued = undefined
+    current.dispatchedAt = performance.now()
+    const deadlineMs = Date.now() + this.fn.timeoutS * 1000
+    current.timer = setTimeout(() => {
+      this.#exitReason = {errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`}
+      current.finish({
+        payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`, errorType: 'Sandbox.Timedout'}),
+        error: true,
+        status: 'timeout',
+      })
+      void this.destroy()
+    }, this.fn.timeoutS * 1000)
+    deliver({requestId: current.requestId, payload: current.payload, deadlineMs, functionArn: this.fn.arn, clientContext: current.clientContext})
+  }
+
+  #finish(requestId: string, outcome: Parameters<Current['finish']>[0]): boolean {
+    const current = this.#current
+    if (!current || current.requestId !== requestId || current.dispatchedAt === undefined) return false
+    current.finish(outcome)
+    return true
+  }
+
+  /** Runs one invocation; the environment must be idle and ready. */
+  invoke(request: {requestId: string; payload: Buffer; clientContext?: string; waitForLogs: boolean}): Promise<InvocationResult> {
+    const cold = this.invocations === 0
+    const dead = this.state === 'dead'
+    this.invocations++
+    if (!dead) this.state = 'busy'
+    return new Promise<InvocationResult>((resolve) => {
+      const lines: string[] = []
+      const start = `START RequestId: ${request.requestId} Version: $LATEST`
+      this.log(start)
+      lines.push(start)
+      const current: Current = {
+        requestId: request.requestId,
+        payload: request.payload,
+        clientContext: request.clientContext,
+        lines,
+        finish: (outcome) => {
+          if (this.#current !== current) return
+          clearTimeout(current.timer)
+          const durationMs = performance.now() - (current.dispatchedAt ?? performance.now())
+          this.#current = undefined
+          void (async () => {
+            // Lines the handler printed may still be in flight through the engine: let them land.
+            if (request.waitForLogs && this.#container) await this.#container.logsSettled(15, 150)
+            const peak = this.#container ? await peakMemoryBytes(this.engine, this.#container.id) : undefined
+            const maxMemoryUsedMb = Math.max(1, Math.round((peak ?? 0) / 1048576))
+            const initDurationMs = cold ? this.initDurationMs : undefined
+            const end = `END RequestId: ${request.requestId}`
+            let report = formatReport(request.requestId, {
+              durationMs,
+              billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
+              memorySizeMb: this.fn.memoryMb,
+              maxMemoryUsedMb,
+              initDurationMs,
+            })
+            if (outcome.status) report += `Status: ${outcome.status}${outcome.errorType ? `\tError Type: ${outcome.errorType}` : ''}\t`
+            lines.push(end, report)
+            this.log(end)
+            this.log(report)
+            if (this.state === 'busy') {
+              this.state = 'idle'
+              this.lastUsed = Date.now()
+            }
+            resolve({
+              requestId: request.requestId,
+              payload: outcome.payload,
+              functionError: outcome.error ? 'Unhandled' : undefined,
+              logLines: lines,
+              durationMs,
+              initDurationMs,
+              maxMemoryUsedMb,
+              cold,
+            })
+          })()
+        },
+      }
+      this.#current = current
+      if (dead || this.#exitReason) {
+        current.finish({payload: errorJson({errorMessage: `RequestId: ${request.requestId} Error: the environment ended`, errorType: 'Runtime.ExitError'}), error: true, status: 'error'})
+        return
+      }
+      this.#dispatch(current)
+    })
+  }
+
+  /** Stops the container and the Runtime API; idempotent. */
+  async destroy(): Promise<void> {
+    if (this.state === 'dead') return
+    const wasBusy = this.state === 'busy'
+    this.state = 'dead'
+    this.#readyReject(new Error('destroyed'))
+    this.#onDead(this)
+    const id = this.#container?.id
+    if (id) {
+      if (wasBusy) await killContainer(this.engine, id)
+      await removeContainer(this.engine, id).catch(() => {})
+    }
+    this.#server?.closeAllConnections()
+    this.#server?.close()
+  }
+}
+
+/** The runtime's error body, made Lambda-shaped (errorMessage + errorType) when it is not. */
+function normaliseError(body: Buffer, type: string | undefined): Buffer {
+  try {
+    const parsed = JSON.parse(body.toString('utf8'))
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed) return body
+  } catch {}
+  return errorJson({errorMessage: body.toString('utf8'), errorType: type ?? 'Runtime.Unknown'})
+}

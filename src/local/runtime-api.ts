@@ -1,0 +1,108 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+/**
+ * The Lambda Runtime API for ONE execution environment, on its own 127.0.0.1 port: the runtime
+ * interface client in the container long-polls `next` and answers on `response` / `error`, or
+ * reports `init/error`. The environment decides what each call means; this is only the HTTP layer.
+ */
+
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+
+export interface NextEvent {
+  requestId: string
+  payload: Buffer
+  deadlineMs: number
+  functionArn: string
+  clientContext?: string
+}
+
+export interface RuntimeHandlers {
+  /** The runtime asks for work; call `deliver` once an event exists (possibly much later). */
+  next(deliver: (event: NextEvent) => void, res: ServerResponse): void
+  response(requestId: string, body: Buffer): boolean
+  error(requestId: string, body: Buffer, errorType: string | undefined): boolean
+  oversize(requestId: string): boolean
+  initError(body: Buffer, errorType: string | undefined): void
+}
+
+const PREFIX = '/2018-06-01/runtime'
+
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  let over = false
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) over = true
+    if (!over) chunks.push(chunk as Buffer)
+  }
+  return over ? undefined : Buffer.concat(chunks)
+}
+
+function send(res: ServerResponse, status: number, body: object): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text)})
+  res.end(text)
+}
+
+export async function startRuntimeApi(handlers: RuntimeHandlers): Promise<{server: Server; port: number}> {
+  const server = createServer(async (req, res) => {
+    const url = req.url ?? ''
+    try {
+      if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
+        handlers.next((event) => {
+          const headers: Record<string, string | number> = {
+            'Content-Type': 'application/json',
+            'Content-Length': event.payload.length,
+            'Lambda-Runtime-Aws-Request-Id': event.requestId,
+            'Lambda-Runtime-Deadline-Ms': event.deadlineMs,
+            'Lambda-Runtime-Invoked-Function-Arn': event.functionArn,
+            'Lambda-Runtime-Trace-Id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${event.requestId.replace(/-/g, '').slice(0, 24)};Parent=0000000000000000;Sampled=0`,
+          }
+          if (event.clientContext) headers['Lambda-Runtime-Client-Context'] = event.clientContext
+          res.writeHead(200, headers)
+          res.end(event.payload)
+        }, res)
+        return
+      }
+      if (req.method === 'POST' && url === `${PREFIX}/init/error`) {
+        const body = (await readBody(req, MAX_RESPONSE_BYTES)) ?? Buffer.from('{}')
+        handlers.initError(body, req.headers['lambda-runtime-function-error-type'] as string | undefined)
+        send(res, 202, {status: 'OK'})
+        return
+      }
+      const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url)
+      if (req.method === 'POST' && match) {
+        const id = decodeURIComponent(match[1]!)
+        const body = await readBody(req, MAX_RESPONSE_BYTES)
+        let known: boolean
+        if (body === undefined) {
+          known = handlers.oversize(id)
+          if (known) {
+            send(res, 413, {errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, errorType: 'RequestEntityTooLarge'})
+            return
+          }
+        } else if (match[2] === 'response') {
+          known = handlers.response(id, body)
+        } else {
+          known = handlers.error(id, body, req.headers['lambda-runtime-function-error-type'] as string | undefined)
+        }
+        if (known) send(res, 202, {status: 'OK'})
+        else send(res, 400, {errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID'})
+        return
+      }
+      send(res, 404, {errorMessage: `Unknown Runtime API path ${req.method} ${url}`, errorType: 'NotFound'})
+    } catch (error) {
+      if (!res.headersSent) send(res, 500, {errorMessage: String(error), errorType: 'ServiceException'})
+    }
+  })
+  server.keepAliveTimeout = 0
+  server.requestTimeout = 0
+  server.headersTimeout = 0
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  return {server, port: (server.address() as AddressInfo).port}
+}

@@ -1,0 +1,50 @@
+/** One function as the local service knows it (the subset of Lambda's configuration faas uses). */
+export interface LocalFunction {
+  name: string
+  arn: string
+  imageUri: string
+  /** ImageConfig.Command: overrides the image's CMD (the handler). */
+  command?: string[]
+  entryPoint?: string[]
+  memoryMb: number
+  timeoutS: number
+  env: Record<string, string>
+  architectures: string[]
+  role?: string
+  description?: string
+  reservedConcurrency?: number
+  /** Bumped on every code or configuration update: environments of an older revision are retired. */
+  revision: number
+  lastModified: string
+  codeSha256: string
+}
+
+/** How the service runs environments; fixed for the service's lifetime. */
+export interface ServiceOptions {
+  /** Port of the Invoke/control API on 127.0.0.1 (0 = any). */
+  port: number
+  region: string
+  accountId: string
+  /** Label value that marks this service's containers (dev.faas.local=<id>). */
+  instanceId: string
+  /** Most environments per function when no reserved concurrency is set (sync calls queue beyond it). */
+  maxEnvironmentsPerFunction: number
+  /** Idle environments are stopped after this long. */
+  idleTimeoutMs: number
+  /** Longest init (container start to first `next`) before the environment is given up (Lambda: 10 s). */
+  initTimeoutMs: number
+  /** Floor of the CPU share, in vCPUs (Lambda gives 1 vCPU per 1,769 MB; a 128 MB function would get 0.07). */
+  cpuFloor: number
+  hostCpus: number
+  s3Endpoint?: string
+  /** Pass these credentials into containers instead of dummy ones (only with --pass-credentials). */
+  credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
+  /** Host files mounted read-only into every environment (`host:container`). */
+  binds?: string[]
+}
+
+export interface LambdaErrorBody {
+  errorMessage: string
+  errorType: string
+  stackTrace?: string[]
+}
