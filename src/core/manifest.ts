@@ -28,6 +28,9 @@ export interface BenchmarkManifest {
   dir: string
   /** The function `faas run` invokes. */
   entry: string
+  /** How `faas run` drives it: "word-count" generates, uploads and checks a corpus; otherwise it invokes `entry` with `payload`. */
+  workload?: 'word-count'
+  payload: unknown
   functions: FunctionManifest[]
 }
 
@@ -94,7 +97,8 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
   })
   const entry = raw.entry ?? functions[0]!.name
   if (!functions.some((f) => f.name === entry)) throw bad(`"entry" names "${entry}", which is not one of its functions`)
-  return {name: raw.name, description: raw.description ?? '', dir, entry, functions}
+  if (raw.workload !== undefined && raw.workload !== 'word-count') throw bad(`"workload" must be "word-count" or absent`)
+  return {name: raw.name, description: raw.description ?? '', dir, entry, workload: raw.workload, payload: raw.payload ?? {}, functions}
 }
 
 /** The functions a command should act on: all, or the one named by --function. */

@@ -1,0 +1,80 @@
+import {UserError} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import {projectPath} from '../core/paths.js'
+import type {Platform} from '../core/platform.js'
+import {findContainersByLabel, removeContainer, runContainer} from '../docker/containers.js'
+import type {DockerEngine} from '../docker/engine.js'
+import {baseImageRef, buildBaseImages} from '../images/base.js'
+
+const LABEL = 'dev.faas.local-s3'
+const MOTO_VERSION = '5.1.22'
+
+export const localS3Endpoint = (env: NodeJS.ProcessEnv = process.env): string => `http://127.0.0.1:${env.FAAS_LOCAL_S3_PORT ?? '9002'}`
+
+const answers = (endpoint: string) =>
+  fetch(`${endpoint}/`, {signal: AbortSignal.timeout(2000)}).then(
+    () => true,
+    () => false,
+  )
+
+/**
+ * The local target's S3: a moto server in a container on 127.0.0.1, started once and kept (like
+ * the local Lambda service) so reruns find their input. Its image is built here, from the offline
+ * base when `baseImage` is "local", since no image can be pulled on an offline machine.
+ */
+export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: string}, emit: Emit): Promise<string> {
+  const endpoint = localS3Endpoint()
+  if (await answers(endpoint)) return endpoint
+  await engine.ping()
+  for (const stale of await findContainersByLabel(engine, LABEL)) await removeContainer(engine, stale.id)
+
+  const platform: Platform = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64'
+  const image = `faas/local-s3:moto-${MOTO_VERSION}-${platform.split('/')[1]}`
+  if (!(await engine.inspectImage(image))) {
+    let baseImage = options.baseImage
+    if (baseImage === 'local') {
+      await buildBaseImages(engine, {platforms: [platform]}, emit)
+      baseImage = baseImageRef(platform)
+    }
+    emit({kind: 'start', subject: 'local S3', message: `Building ${image}…`})
+    await engine.build(
+      {contextDir: projectPath('docker', 'local-s3'), dockerfile: 'Dockerfile', tags: [image], platform, buildArgs: {MOTO_VERSION, ...(baseImage ? {BASE_IMAGE: baseImage} : {})}},
+      'local S3',
+      emit,
+    )
+  }
+  const port = new URL(endpoint).port
+  emit({kind: 'start', subject: 'local S3', message: `Starting the local S3 store on ${endpoint}…`})
+  const container = await runContainer(engine, {
+    image,
+    name: `faas-local-s3-${port}`,
+    cmd: ['-H', '127.0.0.1', '-p', port],
+    env: {},
+    labels: {[LABEL]: port},
+    memoryMb: 1024,
+    nanoCpus: 1e9,
+  })
+  // Wait for it to answer, or for it to die (port taken, bad image), whichever comes first.
+  const deadline = Date.now() + 60_000
+  let died = false
+  void container.exited.then(() => (died = true))
+  for (let delay = 50; !(await answers(endpoint)); delay = Math.min(delay * 2, 1000)) {
+    if (died || Date.now() > deadline) {
+      await removeContainer(engine, container.id)
+      throw new UserError(`The local S3 store did not start on ${endpoint}.`, {
+        code: 'LOCAL_S3_FAILED',
+        fix: 'Check that the port is free (FAAS_LOCAL_S3_PORT chooses another) and that Docker can run containers with host networking.',
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+  emit({kind: 'done', subject: 'local S3', message: `Local S3 store ready on ${endpoint}`})
+  return endpoint
+}
+
+/** Stops and removes the local S3 store (its data goes with it). */
+export async function stopLocalS3(engine: DockerEngine): Promise<number> {
+  const containers = await findContainersByLabel(engine, LABEL)
+  for (const container of containers) await removeContainer(engine, container.id)
+  return containers.length
+}
