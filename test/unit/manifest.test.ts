@@ -1,0 +1,84 @@
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {test} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import {UserError} from '../../src/core/errors.js'
+import {deployedName, listBenchmarks, loadBenchmark, parseManifest, resolveEnv, selectFunctions} from '../../src/core/manifest.js'
+import {checkFunctionName, checkRepositoryName, checkTag, ecrRegistry, isEcrRegistry} from '../../src/core/names.js'
+import {parsePlatforms} from '../../src/core/platform.js'
+import {scaffoldBenchmark} from '../../src/core/scaffold.js'
+import {loadSettings} from '../../src/core/settings.js'
+
+const throwsUser = (fn: () => unknown, pattern: RegExp) => {
+  try {
+    fn()
+  } catch (error) {
+    assert.instance(error, UserError)
+    assert.match((error as UserError).paragraph, pattern)
+    return
+  }
+  assert.unreachable('expected a UserError')
+}
+
+test('map-reduce manifest: defaults applied, driver wired to the mapper and reducer by deployed name', async () => {
+  const manifest = await loadBenchmark('map-reduce')
+  assert.is(manifest.entry, 'driver')
+  assert.is(manifest.workload, 'word-count')
+  const [driver, mapper] = selectFunctions(manifest, ['driver', 'mapper'])
+  assert.equal(driver!.policies, ['access_s3', 'invoke_function'])
+  assert.is(driver!.memoryMb, 512)
+  assert.is(mapper!.memoryMb, 1024)
+  assert.is(mapper!.timeoutS, 120)
+  assert.is(mapper!.dockerfile, 'docker/Dockerfile.Lambda')
+  assert.equal(resolveEnv(manifest, driver!), {IS_LAMBDA: 'true', MAPPER_FUNCTION: 'map-reduce-mapper', REDUCER_FUNCTION: 'map-reduce-reducer', NUM_MAPPERS: '4', NUM_REDUCERS: '2'})
+  assert.is(deployedName('map-reduce', 'driver', 'x-'), 'x-map-reduce-driver')
+})
+
+test('manifest errors name the file and the field', () => {
+  throwsUser(() => parseManifest({name: 'bb', functions: {}}, '/tmp/b'), /\/tmp\/b\/benchmark\.json: "functions" must name at least one function/)
+  throwsUser(() => parseManifest({name: 'bb', functions: {f: {env: {N: 3}}}}, '/tmp/b'), /env N of f must be a string/)
+  throwsUser(() => parseManifest({name: 'bb', entry: 'g', functions: {f: {}}}, '/tmp/b'), /"entry" names "g"/)
+  throwsUser(() => parseManifest({name: 'B', functions: {f: {}}}, '/tmp/b'), /not a valid repository name/)
+})
+
+test('names: ECR repositories, tags, Lambda function names, ECR hosts', () => {
+  assert.is(checkRepositoryName('team/map-reduce-driver'), 'team/map-reduce-driver')
+  throwsUser(() => checkRepositoryName('Upper'), /not a valid repository name/)
+  throwsUser(() => checkRepositoryName('a--'), /not a valid repository name/)
+  throwsUser(() => checkTag('.hidden'), /not a valid image tag/)
+  throwsUser(() => checkFunctionName('has space'), /not a valid Lambda function name/)
+  throwsUser(() => checkFunctionName('x'.repeat(65)), /not a valid Lambda function name/)
+  assert.ok(isEcrRegistry(ecrRegistry('123456789012', 'eu-west-1')))
+  assert.not.ok(isEcrRegistry('127.0.0.1:5000'))
+})
+
+test('settings accept the seed names and never mistake the SDK names for them', () => {
+  const seed = loadSettings({AWS_ACCESS_KEY: 'AKIA', AWS_SECRET_KEY: 's3cr3t', AWS_DEFAULT_REGION: 'eu-west-1'})
+  assert.equal(seed.credentials, {accessKeyId: 'AKIA', secretAccessKey: 's3cr3t', sessionToken: undefined})
+  assert.is(seed.region, 'eu-west-1')
+  assert.is(loadSettings({AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b'}).credentials, undefined)
+  assert.is(loadSettings({AWS_REGION: 'us-west-1', AWS_DEFAULT_REGION: 'eu-west-1'}).region, 'us-west-1')
+  assert.is(loadSettings({}).platform, 'linux/arm64')
+  throwsUser(() => loadSettings({FAAS_TARGET: 'gcp'}), /FAAS_TARGET is "gcp".*"local" or "aws"/)
+  assert.equal(parsePlatforms('arm64,linux/amd64,arm64'), ['linux/arm64', 'linux/amd64'])
+  throwsUser(() => parsePlatforms('linux/s390x'), /Unknown platform "linux\/s390x"/)
+})
+
+test('faas new: a scaffold that loads as a benchmark; a second run leaves it alone', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'faas-new-'))
+  const first = await scaffoldBenchmark(root, 'thumbs', 'resize')
+  assert.ok(first.created)
+  assert.equal(await listBenchmarks(root), ['thumbs'])
+  const manifest = await loadBenchmark('thumbs', root)
+  assert.is(manifest.entry, 'resize')
+  assert.equal(manifest.payload, {name: 'faas'})
+  assert.is((await scaffoldBenchmark(root, 'thumbs', 'resize')).created, false)
+  await scaffoldBenchmark(root, 'Bad Name', 'x').then(
+    () => assert.unreachable('bad name accepted'),
+    (error) => assert.match(error.message, /not a valid repository name/),
+  )
+})
+
+test.run()
