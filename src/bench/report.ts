@@ -28,7 +28,8 @@ function ticks(max: number): number[] {
   const magnitude = 10 ** Math.floor(Math.log10(raw))
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw
   const out: number[] = []
-  for (let v = 0; v <= max * 1.0001; v += step) out.push(v)
+  // Up to the first tick at or above max, so the top of the plot carries a label.
+  for (let i = 0; out.length === 0 || out.at(-1)! < max * 0.9999; i++) out.push(i * step)
   return out
 }
 
@@ -41,12 +42,13 @@ interface Axes {
 function axes(xMax: number, yMax: number, xLabel: string, yLabel: string, yTicks = ticks(yMax)): Axes {
   const pw = W - M.left - M.right
   const ph = H - M.top - M.bottom
-  const xm = xMax > 0 ? xMax : 1
-  const ym = yMax > 0 ? yMax : 1
+  const xTicks = ticks(xMax)
+  const xm = xTicks.at(-1)! > 0 ? xTicks.at(-1)! : 1
+  const ym = yTicks.at(-1)! > 0 ? yTicks.at(-1)! : 1
   const x = (v: number) => M.left + (v / xm) * pw
   const y = (v: number) => M.top + ph - (v / ym) * ph
   let svg = `<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#ccc"/>`
-  for (const t of ticks(xMax)) svg += `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
+  for (const t of xTicks) svg += `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
   for (const t of yTicks) svg += `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
   svg += `<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle" class="label">${esc(xLabel)}</text>`
   svg += `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="label">${esc(yLabel)}</text>`
@@ -176,20 +178,19 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:820px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{text-align:left;background:#f6f6f6}
 svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
-figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+figure{margin:16px 0}.facts{display:flex;flex-wrap:wrap;gap:6px}.facts div{border:1px solid #ddd;border-radius:4px;padding:4px 8px;background:#fafafa}.facts span{display:block;font-size:11px;color:#666}.facts b{font-size:14px}figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
-<table id="summary">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
+<div id="summary" class="facts">${facts.map(([k, v]) => `<div><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
+${timelineChart(measured)}
+${cdfChart(measured)}
+${coldWarmChart(s)}
+${comparison}
 <h2>Latency (ms)</h2>
 <table id="latency"><tr><th></th><th>count</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
 ${distributionRows('client latency', s.latencyUs)}${distributionRows('provider duration', s.durationUs)}${distributionRows('cold client latency', s.cold.latencyUs)}${distributionRows('warm client latency', s.warm.latencyUs)}${distributionRows('init duration', s.cold.initDurationUs)}${distributionRows('send lateness', s.latenessUs)}
 </table>
 ${perFunction ? `<h2>Per function</h2><table id="functions"><tr><th>function</th><th>count</th><th>errors</th><th>cold</th><th>p50 ms</th><th>p99 ms</th></tr>${perFunction}</table>` : ''}
-${comparison}
-<h2>Charts</h2>
-${timelineChart(measured)}
-${cdfChart(measured)}
-${coldWarmChart(s)}
 </body></html>
 `
 }
