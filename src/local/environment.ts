@@ -30,7 +30,7 @@ interface Current {
   dispatchedAt?: number
   lines: string[]
   timer?: NodeJS.Timeout
-  finish: (outcome: {payload: Buffer; error?: boolean; status?: string; errorType?: string}) => void
+  finish: (outcome: {payload: Buffer; error?: boolean; status?: string; errorType?: string; oom?: boolean}) => void
 }
 
 export type EnvState = 'starting' | 'idle' | 'busy' | 'dead'
@@ -86,6 +86,7 @@ export class Environment {
   readonly ready: Promise<void>
 
   #server?: Server
+  #peakBytes = 0
   #container?: RunningContainer
   #pendingNext?: (event: NextEvent) => void
   #current?: Current
@@ -178,6 +179,7 @@ export class Environment {
           error: true,
           status: 'error',
           errorType: this.#exitReason.errorType,
+          oom: exit.oomKilled,
         })
       }
       void this.destroy()
@@ -189,6 +191,8 @@ export class Environment {
       this.initDurationMs = performance.now() - t0
       this.state = 'idle'
       this.#readyResolve()
+      // Memory after init, in case the runtime later dies with its cgroup.
+      if (this.#container) void peakMemoryBytes(this.engine, this.#container.id).then((peak) => (this.#peakBytes = Math.max(this.#peakBytes, peak ?? 0)))
     }
     this.#pendingNext = deliver
     res.on('close', () => {
@@ -250,8 +254,10 @@ export class Environment {
           void (async () => {
             // Lines the handler printed may still be in flight through the engine: let them land.
             if (request.waitForLogs && this.#container) await this.#container.logsSettled(15, 150)
-            const peak = this.#container ? await peakMemoryBytes(this.engine, this.#container.id) : undefined
-            const maxMemoryUsedMb = Math.max(1, Math.round((peak ?? 0) / 1048576))
+            // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
+            const peak = this.#container && !outcome.oom ? await peakMemoryBytes(this.engine, this.#container.id) : undefined
+            if (peak !== undefined) this.#peakBytes = Math.max(this.#peakBytes, peak)
+            const maxMemoryUsedMb = outcome.oom ? this.fn.memoryMb : Math.max(1, Math.round(this.#peakBytes / 1048576))
             const initDurationMs = cold ? this.initDurationMs : undefined
             const end = `END RequestId: ${request.requestId}`
             let report = formatReport(request.requestId, {

@@ -1,0 +1,214 @@
+import {CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {execa} from 'execa'
+import {suite} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import {parseReport} from '../../src/core/report.js'
+import {findContainersByLabel} from '../../src/docker/containers.js'
+import {DockerEngine} from '../../src/docker/engine.js'
+import {LABEL} from '../../src/local/environment.js'
+import {LocalService} from '../../src/local/service.js'
+import {fixtureImage} from '../fixtures/local/fixture.js'
+
+/** The local Lambda service with real containers, driven through real SDKs. */
+const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local service')
+const engine = new DockerEngine()
+
+test.before(async (ctx) => {
+  ctx.image = await fixtureImage(engine)
+  ctx.service = await new LocalService(engine, {port: 0, idleTimeoutMs: 60_000, s3Endpoint: 'http://127.0.0.1:5050'}).start()
+  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+})
+
+test.after(async (ctx) => {
+  const id = ctx.service?.options.instanceId
+  await ctx.service?.close()
+  if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
+})
+
+async function deploy(ctx: {lambda: LambdaClient; image: string}, name: string, handler: string, extra: {MemorySize?: number; Timeout?: number; Environment?: {Variables: Record<string, string>}} = {}) {
+  await ctx.lambda.send(new CreateFunctionCommand({FunctionName: name, Role: 'arn:aws:iam::000000000000:role/x', PackageType: 'Image', Code: {ImageUri: ctx.image}, ImageConfig: {Command: [handler]}, MemorySize: 512, Timeout: 30, ...extra}))
+}
+
+async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknown = {}) {
+  const out = await ctx.lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}))
+  const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
+  const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
+  return {status: out.StatusCode, functionError: out.FunctionError, body, json: body ? JSON.parse(body) : undefined, log, report: parseReport(log)}
+}
+
+async function raw(ctx: {service: LocalService}, path: string, init: RequestInit = {}) {
+  const res = await fetch(`${ctx.service.url}${path}`, init)
+  return {status: res.status, headers: res.headers, body: await res.text()}
+}
+
+test('a function sees the variables Lambda sets, its own, and dummy credentials', async (ctx) => {
+  await deploy(ctx, 'env', 'handler.env', {Environment: {Variables: {MY_SETTING: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'overridden?'}}})
+  const out = await invoke(ctx, 'env')
+  assert.is(out.status, 200)
+  assert.equal(out.json, {
+    AWS_LAMBDA_FUNCTION_NAME: 'env',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    _HANDLER: 'handler.env',
+    AWS_REGION: 'us-east-1',
+    LAMBDA_TASK_ROOT: '/var/task',
+    AWS_ENDPOINT_URL_LAMBDA: ctx.service.url,
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:5050',
+    AWS_ACCESS_KEY_ID: 'local',
+    MY_SETTING: 'yes',
+  })
+  assert.ok(out.report?.initDurationMs! > 0, 'the first invocation is cold and reports Init Duration')
+  assert.ok(out.report?.maxMemoryUsedMb! > 5, `Max Memory Used is measured: ${out.log}`)
+})
+
+test('eight concurrent invocations run in parallel in distinct environments; the next eight are warm and reuse them', async (ctx) => {
+  await deploy(ctx, 'slow', 'handler.slow')
+  const round = () => Promise.all(Array.from({length: 8}, () => invoke(ctx, 'slow', {seconds: 1.5})))
+  const cold = await round()
+  for (const out of cold) assert.is(out.status, 200, out.body)
+  const envs = new Set(cold.map((o) => o.json.env))
+  assert.is(envs.size, 8, 'eight distinct environments')
+  // In parallel: every handler started before any other ended.
+  const latestStart = Math.max(...cold.map((o) => o.json.started))
+  const earliestEnd = Math.min(...cold.map((o) => o.json.ended))
+  assert.ok(latestStart < earliestEnd, 'the handlers overlapped in time')
+  for (const out of cold) assert.ok(out.report?.initDurationMs !== undefined, 'cold: Init Duration')
+  const warm = await round()
+  for (const out of warm) {
+    assert.is(out.report?.initDurationMs, undefined, 'warm: no Init Duration')
+    assert.ok(envs.has(out.json.env), 'a warm invocation reuses one of the first environments')
+  }
+  assert.is(new Set(warm.map((o) => o.json.env)).size, 8)
+  assert.is(ctx.service.pools.get('slow')?.envs.size, 8)
+})
+
+test('a handled error (the handler raises) gives X-Amz-Function-Error and the runtime\'s error JSON', async (ctx) => {
+  await deploy(ctx, 'handled', 'handler.handled')
+  const out = await invoke(ctx, 'handled', {value: 42})
+  assert.is(out.status, 200)
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'ValueError')
+  assert.is(out.json.errorMessage, 'bad input: 42')
+  assert.ok(Array.isArray(out.json.stackTrace))
+  assert.match(out.log, /REPORT RequestId/)
+})
+
+test('an unhandled error (the result cannot be serialised) is reported as Runtime.MarshalError', async (ctx) => {
+  await deploy(ctx, 'unhandled', 'handler.unhandled')
+  const out = await invoke(ctx, 'unhandled')
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'Runtime.MarshalError')
+})
+
+test('a timeout discards the environment and says "Task timed out after N seconds"; the next call is cold again', async (ctx) => {
+  await deploy(ctx, 'timeout', 'handler.slow', {Timeout: 1})
+  const out = await invoke(ctx, 'timeout', {seconds: 5})
+  assert.is(out.status, 200)
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'Sandbox.Timedout')
+  assert.match(out.json.errorMessage, /Task timed out after 1\.00 seconds/)
+  assert.match(out.log, /Status: timeout/)
+  const next = await invoke(ctx, 'timeout', {seconds: 0})
+  assert.is(next.status, 200)
+  assert.is(next.functionError, undefined)
+  assert.ok(next.report?.initDurationMs !== undefined, 'a new environment replaced the timed-out one')
+})
+
+test('a crash (the process exits) is Runtime.ExitError with the exit status, and the function keeps serving', async (ctx) => {
+  await deploy(ctx, 'crash', 'handler.crash')
+  const out = await invoke(ctx, 'crash')
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'Runtime.ExitError')
+  assert.match(out.json.errorMessage, /Runtime exited with error: exit status 3/)
+  assert.match(out.log, /about to exit/)
+  await deploy(ctx, 'after-crash', 'handler.ok')
+  assert.is((await invoke(ctx, 'after-crash', {x: 1})).json.echo.x, 1)
+})
+
+test('an init error (the handler module is missing) reports the runtime\'s init error', async (ctx) => {
+  await deploy(ctx, 'initerr', 'missing_module.handler')
+  const out = await invoke(ctx, 'initerr')
+  assert.is(out.status, 200)
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'Runtime.ImportModuleError')
+  assert.match(out.json.errorMessage, /missing_module/)
+  const again = await invoke(ctx, 'initerr')
+  assert.is(again.json.errorType, 'Runtime.ImportModuleError', 'the next invocation tries a new environment and fails the same way')
+})
+
+test('an oversize response gives Function.ResponseSizeTooLarge and the function keeps serving', async (ctx) => {
+  await deploy(ctx, 'oversize', 'handler.oversize')
+  const out = await invoke(ctx, 'oversize')
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'Function.ResponseSizeTooLarge')
+  await ctx.lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'oversize', ImageConfig: {Command: ['handler.trivial']}}))
+  assert.is((await invoke(ctx, 'oversize')).json, 'ok')
+})
+
+test('a function that allocates past its memory size is stopped and reported as Runtime.OutOfMemory', async (ctx) => {
+  await deploy(ctx, 'hog', 'handler.hog', {MemorySize: 128})
+  const out = await invoke(ctx, 'hog', {mb: 512})
+  assert.is(out.functionError, 'Unhandled')
+  assert.is(out.json.errorType, 'Runtime.OutOfMemory')
+  assert.ok(out.report?.maxMemoryUsedMb! >= 100, `Max Memory Used near the cap: ${out.log}`)
+  assert.ok(out.report?.maxMemoryUsedMb! <= 128)
+  const small = await invoke(ctx, 'hog', {mb: 32})
+  assert.equal(small.json, {allocated_mb: 32})
+})
+
+test('Lambda\'s errors: unknown function 404, bad JSON 400, bad invocation type 400, throttling 429', async (ctx) => {
+  const unknown = await raw(ctx, '/2015-03-31/functions/nope/invocations', {method: 'POST', body: '{}'})
+  assert.is(unknown.status, 404)
+  assert.is(unknown.headers.get('x-amzn-errortype'), 'ResourceNotFoundException')
+  assert.equal(JSON.parse(unknown.body), {Type: 'User', message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope'})
+  await deploy(ctx, 'errors', 'handler.slow')
+  const bad = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{not json'})
+  assert.is(bad.status, 400)
+  assert.is(bad.headers.get('x-amzn-errortype'), 'InvalidRequestContentException')
+  const badType = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{}', headers: {'X-Amz-Invocation-Type': 'Sometimes'}})
+  assert.is(badType.status, 400)
+  const dry = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{}', headers: {'X-Amz-Invocation-Type': 'DryRun'}})
+  assert.is(dry.status, 204)
+  await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'errors', ReservedConcurrentExecutions: 1}))
+  const first = invoke(ctx, 'errors', {seconds: 2})
+  // Wait until the one allowed environment is busy, then a second synchronous call is throttled.
+  while (ctx.service.pools.get('errors')?.stats().environments !== 1) await new Promise((r) => setImmediate(r))
+  const throttled = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{"seconds":0}'})
+  assert.is(throttled.status, 429)
+  assert.is(throttled.headers.get('x-amzn-errortype'), 'TooManyRequestsException')
+  assert.is(JSON.parse(throttled.body).Reason, 'ReservedFunctionConcurrentInvocationLimitExceeded')
+  assert.is((await first).status, 200)
+  const event = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{"seconds":0}', headers: {'X-Amz-Invocation-Type': 'Event'}})
+  assert.is(event.status, 202)
+})
+
+test('boto3 invokes through the Invoke API, and a function reaches another through AWS_ENDPOINT_URL_LAMBDA', async (ctx) => {
+  await deploy(ctx, 'target', 'handler.ok')
+  const script = `
+import base64, json, sys, boto3
+c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+out = c.invoke(FunctionName="target", Payload=json.dumps({"from": "boto3"}).encode(), LogType="Tail")
+print(json.dumps({"status": out["StatusCode"], "payload": json.loads(out["Payload"].read()), "log": base64.b64decode(out["LogResult"]).decode()}))
+`
+  const run = await execa('/var/lib/faas-stack/venv/bin/python', ['-c', script, ctx.service.url])
+  const out = JSON.parse(run.stdout)
+  assert.is(out.status, 200)
+  assert.equal(out.payload.echo, {from: 'boto3'})
+  assert.ok(parseReport(out.log)?.durationMs !== undefined, out.log)
+  await deploy(ctx, 'caller', 'handler.invoke_other')
+  const chained = await invoke(ctx, 'caller', {target: 'target', payload: {hop: 2}})
+  assert.equal(chained.json.echo, {hop: 2})
+})
+
+test('deleting a function removes its environments', async (ctx) => {
+  await deploy(ctx, 'gone', 'handler.trivial')
+  await invoke(ctx, 'gone')
+  const ids = [...(ctx.service.pools.get('gone')?.envs ?? [])].map((e) => e.containerId)
+  assert.is(ids.length, 1)
+  await ctx.lambda.send(new DeleteFunctionCommand({FunctionName: 'gone'}))
+  const left = (await findContainersByLabel(engine, LABEL)).filter((c) => ids.includes(c.id))
+  assert.equal(left, [])
+})
+
+test.run()
