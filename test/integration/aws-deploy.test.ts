@@ -61,6 +61,8 @@ const env = {
   FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-home-')),
   AWS_EC2_METADATA_DISABLED: 'true',
 }
+// uvu runs every file in one process: our env is restored in test.after.
+const savedEnv = {...process.env}
 Object.assign(process.env, env)
 delete process.env.FAAS_REGISTRY
 const settings = loadSettings(process.env)
@@ -105,7 +107,11 @@ async function ours(): Promise<{functions: string[]; roles: string[]}> {
 const digests: Record<string, string> = {}
 const quiet = () => {}
 
-test.after(() => moto.stop())
+test.after(async () => {
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
+  Object.assign(process.env, savedEnv)
+  await moto.stop()
+})
 
 test('bad input: each a clear error, a non-zero exit, and nothing created', async () => {
   const digest = await pushImage('newfunc', 'latest', 'v1')
@@ -207,6 +213,21 @@ test("the seed's flags (and kebab-case aliases): create, a changed env map updat
   const defaults = await faasJson(seed, {env})
   assert.equal(defaults.result.functions[0].changed, ['env'])
   assert.equal((await lambda.send(new GetFunctionCommand({FunctionName: 'NewFuncLambda'}))).Configuration!.Environment!.Variables, {IS_LAMBDA: 'true'})
+})
+
+test('--handler sets the image command, --reserved-concurrency and --arch x86_64 are applied', async () => {
+  const run = await faasJson(['deploy', '-n', 'newfunc', '-f', 'OtherHandler', '--handler', 'other.handle', '--reserved-concurrency', '3', '--arch', 'amd64', '--memory', '256', '--timeout', '30'], {env})
+  assert.is(run.exitCode, 0, run.stderr)
+  const got = await lambda.send(new GetFunctionCommand({FunctionName: 'OtherHandler'}))
+  assert.equal(got.Configuration!.ImageConfigResponse!.ImageConfig!.Command, ['other.handle'])
+  assert.equal(got.Configuration!.Architectures, ['x86_64'])
+  assert.is(got.Concurrency!.ReservedConcurrentExecutions, 3)
+  assert.is(got.Configuration!.MemorySize, 256)
+  assert.is(got.Configuration!.Timeout, 30)
+  const again = await faasJson(['deploy', '-n', 'newfunc', '-f', 'OtherHandler', '--handler', 'other.handle', '--reserved-concurrency', '3', '--arch', 'x86_64', '--memory', '256', '--timeout', '30'], {env})
+  assert.is(again.result.functions[0].action, 'unchanged')
+  const gone = await faasJson(['destroy', '-f', 'OtherHandler', '--yes'], {env})
+  assert.equal(gone.result.outcomes.map((o: any) => o.action), ['deleted', 'deleted'])
 })
 
 test('destroy asks first, then removes functions and roles (repositories only when asked), and is idempotent', async () => {

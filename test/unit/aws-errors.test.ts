@@ -35,9 +35,19 @@ const awsError = (name: string, message: string) => Object.assign(new Error(mess
 const config = {name: 'fn', roleArn: 'arn:aws:iam::123456789012:role/fn-role', imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fn@sha256:' + 'a'.repeat(64), architecture: 'arm64' as const, memoryMb: 1024, timeoutS: 120, env: {}}
 const active = {Configuration: {FunctionName: 'fn', FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn', State: 'Active' as const, LastUpdateStatus: 'Successful' as const}}
 
+const savedEnv = {...process.env}
+
 test.before.each(() => {
   lambdaMock.reset()
   iamMock.reset()
+})
+
+// uvu runs every file in one process: leave no mocked prototype or env behind.
+test.after(() => {
+  lambdaMock.restore()
+  iamMock.restore()
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
+  Object.assign(process.env, savedEnv)
 })
 
 test('create retries while the new role propagates, with growing delays, then waits for Active', async () => {
