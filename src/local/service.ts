@@ -67,6 +67,9 @@ export class LocalService {
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
   #background = new Set<Promise<unknown>>()
+  #closedResolve!: () => void
+  /** Settles once close() has finished. */
+  readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
 
   constructor(
     readonly engine: DockerEngine = new DockerEngine(),
@@ -248,6 +251,7 @@ export class LocalService {
       pid: process.pid,
       id: this.options.instanceId,
       url: this.url,
+      s3Endpoint: this.options.s3Endpoint,
       functions: [...this.functions.keys()],
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
     }
@@ -265,6 +269,7 @@ export class LocalService {
       }
       // Anything that slipped through (a container created while closing).
       for (const container of await findContainersByLabel(this.engine, `${LABEL}=${this.options.instanceId}`)) await removeContainer(this.engine, container.id)
+      this.#closedResolve()
     })()
     return this.#closing
   }

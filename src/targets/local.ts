@@ -1,8 +1,111 @@
-import {UserError} from '../core/errors.js'
-import type {Settings} from '../core/settings.js'
-import type {Target} from './target.js'
+import {GetFunctionConfigurationCommand, LambdaClient} from '@aws-sdk/client-lambda'
+import {createHash} from 'node:crypto'
 
-/** Placeholder until the local Lambda service lands (its engineer replaces this file). */
-export function createLocalTarget(_settings?: Settings): Target {
-  throw new UserError('The local target is not available yet.', {code: 'NO_LOCAL_TARGET', fix: 'Use --target aws (or FAAS_TARGET=aws) for now.'})
+import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
+import {UserError} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import type {Settings} from '../core/settings.js'
+import {DockerEngine} from '../docker/engine.js'
+import {ensureLocalService, type StartOptions} from '../local/service-process.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvokeOutcome, InvokeRequest, Target} from './target.js'
+
+/** Local calls are never throttled by IAM propagation and answer at once: retry little, wait little. */
+const LOCAL_RETRY: RetryPolicy = {attempts: 3, delayMs: (attempt) => 100 * 2 ** attempt, sleep: (ms) => new Promise((r) => setTimeout(r, ms))}
+
+export interface LocalTargetOptions {
+  /** The service's endpoint; when absent the first call finds or starts one (ensureLocalService). */
+  endpoint?: string
+  service?: StartOptions
+  engine?: DockerEngine
+}
+
+/**
+ * The local Lambda service as a target: the same Lambda API calls as on AWS (the SDK pointed at
+ * the local endpoint), with local engine images and no IAM or ECR.
+ */
+export class LocalTarget implements Target {
+  readonly kind = 'local' as const
+  #lambda?: Promise<LambdaClient>
+  readonly #engine: DockerEngine
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly options: LocalTargetOptions = {},
+  ) {
+    this.#engine = options.engine ?? new DockerEngine()
+  }
+
+  lambda(emit?: Emit): Promise<LambdaClient> {
+    this.#lambda ??= (async () => {
+      const endpoint = this.options.endpoint ?? (await ensureLocalService(this.settings, this.options.service, emit))
+      // The service checks no signature: fixed dummy credentials keep the user's own out of it.
+      return new LambdaClient({endpoint, region: this.settings.region ?? 'us-east-1', credentials: {accessKeyId: 'local', secretAccessKey: 'local'}, maxAttempts: 3})
+    })()
+    return this.#lambda
+  }
+
+  async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const subject = spec.name
+    const image = await this.#engine.inspectImage(spec.image.uri)
+    if (!image) {
+      throw new UserError(`The image ${spec.image.uri} of ${spec.name} is not in the local Docker engine.`, {code: 'NO_LOCAL_IMAGE', fix: 'Build it first (faas build <benchmark>); the local target runs images straight from the engine.'})
+    }
+    const wanted = spec.image.architecture === 'x86_64' ? 'amd64' : 'arm64'
+    if (image.architecture !== wanted) emit({kind: 'warn', subject, message: `${spec.image.uri} is ${image.architecture}, the function says ${spec.image.architecture}: it runs as ${image.architecture}`})
+    const lambda = await this.lambda(emit)
+    emit({kind: 'start', subject, message: `Deploying ${spec.name} locally…`})
+    const command = spec.handler ? [spec.handler] : undefined
+    const current = await getFunction(lambda, spec.name)
+    if (!current) {
+      const arn = await createFunction(
+        lambda,
+        {name: spec.name, roleArn: `arn:aws:iam::000000000000:role/${spec.role ?? `${spec.name}-role`}`, imageUri: spec.image.uri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command},
+        LOCAL_RETRY,
+      )
+      if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
+      emit({kind: 'done', subject, message: `Created ${spec.name} on the local service`})
+      return {name: spec.name, arn, action: 'created', changed: ['function']}
+    }
+    const changed: string[] = []
+    // A rebuilt image keeps its tag: compare what the tag points at now (the service records a hash of the image id).
+    if (current.imageUri !== spec.image.uri || (await this.#imageMoved(lambda, spec.name, image.id))) changed.push('image')
+    if (changed.includes('image')) await updateCode(lambda, spec.name, spec.image.uri, spec.image.architecture, LOCAL_RETRY)
+    const config: ConfigChange = {}
+    if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
+    if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
+    if (JSON.stringify(current.env) !== JSON.stringify(spec.env)) (config.env = spec.env), changed.push('env')
+    if (command && JSON.stringify(current.command) !== JSON.stringify(command)) (config.command = command), changed.push('handler')
+    if (Object.keys(config).length > 0) await updateConfiguration(lambda, spec.name, config, LOCAL_RETRY)
+    if (spec.reservedConcurrency !== undefined && current.reservedConcurrency !== spec.reservedConcurrency) {
+      await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
+      changed.push('reserved-concurrency')
+    }
+    const action = changed.length > 0 ? 'updated' : 'unchanged'
+    emit({kind: 'done', subject, message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`})
+    return {name: spec.name, arn: current.arn, action, changed}
+  }
+
+  async #imageMoved(lambda: LambdaClient, name: string, imageId: string): Promise<boolean> {
+    const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: name}))
+    return config.CodeSha256 !== createHash('sha256').update(imageId).digest('base64')
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    return invoke(await this.lambda(), request, LOCAL_RETRY)
+  }
+
+  async destroy(functionNames: string[], _options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
+    const lambda = await this.lambda(emit)
+    return Promise.all(
+      functionNames.map(async (name): Promise<DestroyOutcome> => {
+        const action = (await getFunction(lambda, name)) ? await deleteFunction(lambda, name, LOCAL_RETRY) : 'absent'
+        emit({kind: 'done', subject: name, message: `function ${name} ${action}`})
+        return {name, kind: 'function', action}
+      }),
+    )
+  }
+}
+
+export function createLocalTarget(settings: Settings, options: LocalTargetOptions = {}): Target {
+  return new LocalTarget(settings, options)
 }

@@ -1,0 +1,45 @@
+import {Flags} from '@oclif/core'
+
+import {FaasCommand} from '../../cli/faas-command.js'
+import {loadSettings} from '../../core/settings.js'
+import {runService, startDetached} from '../../local/service-process.js'
+
+export default class LocalStart extends FaasCommand {
+  static override summary = 'Serve the local Lambda service: Lambda\'s Invoke API and Runtime API over your local images.'
+  static override description =
+    'Functions deployed with --target local run here, one container per execution environment (concurrent invocations run in parallel, warm environments are reused, cold starts report Init Duration). Any AWS SDK with endpoint_url http://127.0.0.1:9001 can invoke them. In the foreground Ctrl-C stops the service and removes every container it started; --detach runs it in the background (faas local stop ends it).'
+
+  static override examples = ['<%= config.bin %> local start', '<%= config.bin %> local start --detach --port 9001', 'FAAS_LOCAL_S3_ENDPOINT=http://127.0.0.1:9000 <%= config.bin %> local start --detach']
+
+  static override flags = {
+    port: Flags.integer({description: 'Port on 127.0.0.1 (default 9001, or FAAS_LOCAL_PORT).'}),
+    detach: Flags.boolean({description: 'Run in the background and return once it answers.', default: false}),
+    's3-endpoint': Flags.string({description: 'AWS_ENDPOINT_URL_S3 given to functions (default FAAS_LOCAL_S3_ENDPOINT).'}),
+    'idle-timeout': Flags.integer({description: 'Seconds an idle environment is kept warm.', default: 600}),
+    'max-environments': Flags.integer({description: 'Environments per function when it has no reserved concurrency (calls beyond queue).', default: 16}),
+    'pass-credentials': Flags.boolean({description: 'Give functions your AWS credentials instead of dummy ones.', default: false}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(LocalStart)
+    const options = {
+      port: flags.port,
+      s3Endpoint: flags['s3-endpoint'],
+      idleTimeoutS: flags['idle-timeout'],
+      maxEnvironments: flags['max-environments'],
+      passCredentials: flags['pass-credentials'],
+    }
+    const settings = loadSettings()
+    if (flags.detach) {
+      const state = await startDetached(settings, options, this.emit)
+      this.log(`Local Lambda service on ${state.url} (pid ${state.pid})`)
+      return {url: state.url, pid: state.pid, logFile: state.logFile}
+    }
+    let url = ''
+    await runService(settings, options, this.emit, (service) => {
+      url = service.url
+      this.log(`Local Lambda service on ${url}; Ctrl-C stops it.`)
+    })
+    return {url, stopped: true}
+  }
+}

@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core'
+
+import {FaasCommand} from '../../cli/faas-command.js'
+import {localStatus} from '../../local/service-process.js'
+
+export default class LocalStatus extends FaasCommand {
+  static override summary = 'Show whether the local Lambda service runs, its functions and their environments.'
+  static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json']
+
+  static override flags = {
+    port: Flags.integer({description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).'}),
+  }
+
+  async run() {
+    const {flags} = await this.parse(LocalStatus)
+    const status = await localStatus({port: flags.port})
+    if (!status.running) {
+      this.log(`No local Lambda service answers on ${status.url} (start one: faas local start --detach)`)
+      return status
+    }
+    this.log(`Local Lambda service on ${status.url} (pid ${status.pid})`)
+    for (const name of status.functions ?? []) {
+      const env = (status.environments?.[name] ?? {environments: 0, idle: 0, busy: 0, queued: 0}) as Record<string, number>
+      this.log(`  ${name}\t${env.environments} environments (${env.busy} busy, ${env.idle} idle, ${env.queued} queued)`)
+    }
+    return status
+  }
+}

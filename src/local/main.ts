@@ -1,0 +1,38 @@
+/**
+ * Entry point of a detached local Lambda service (`faas local start --detach`, ensureLocalService).
+ * Options come as flags; credentials, when passed on, only through the inherited environment.
+ */
+import {parseArgs} from 'node:util'
+
+import {messageOf} from '../core/errors.js'
+import {loadSettings} from '../core/settings.js'
+import {runService} from './service-process.js'
+
+const {values} = parseArgs({
+  options: {
+    port: {type: 'string'},
+    's3-endpoint': {type: 'string'},
+    'idle-timeout': {type: 'string'},
+    'max-environments': {type: 'string'},
+    'pass-credentials': {type: 'boolean', default: false},
+  },
+})
+
+const stamp = () => new Date().toISOString()
+try {
+  await runService(
+    loadSettings(),
+    {
+      port: values.port ? Number(values.port) : undefined,
+      s3Endpoint: values['s3-endpoint'],
+      idleTimeoutS: values['idle-timeout'] ? Number(values['idle-timeout']) : undefined,
+      maxEnvironments: values['max-environments'] ? Number(values['max-environments']) : undefined,
+      passCredentials: values['pass-credentials'],
+    },
+    (event) => process.stdout.write(`${stamp()} ${event.subject} ${event.message}\n`),
+  )
+  process.exit(0)
+} catch (error) {
+  process.stderr.write(`${stamp()} local service failed: ${messageOf(error)}\n`)
+  process.exit(1)
+}

@@ -1,0 +1,206 @@
+import {spawn} from 'node:child_process'
+import {mkdirSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {UserError, messageOf} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import {silent} from '../core/events.js'
+import {faasHome} from '../core/paths.js'
+import type {Settings} from '../core/settings.js'
+import {DockerEngine} from '../docker/engine.js'
+import {LocalService} from './service.js'
+import type {ServiceOptions} from './types.js'
+
+/**
+ * The local service as a process: in the foreground (`faas local start`), detached in the
+ * background (`--detach`, or on demand through ensureLocalService), its state file, status and stop.
+ */
+
+export const DEFAULT_PORT = 9001
+
+export interface StartOptions {
+  port?: number
+  /** AWS_ENDPOINT_URL_S3 for the functions (FAAS_LOCAL_S3_ENDPOINT). */
+  s3Endpoint?: string
+  idleTimeoutS?: number
+  maxEnvironments?: number
+  /** Give containers the user's AWS credentials instead of dummy ones. */
+  passCredentials?: boolean
+}
+
+export interface ServiceState {
+  pid: number
+  port: number
+  url: string
+  id: string
+  startedAt: string
+  logFile?: string
+  s3Endpoint?: string
+}
+
+export const stateDir = (env: NodeJS.ProcessEnv = process.env): string => join(faasHome(env), 'local')
+const stateFile = (env: NodeJS.ProcessEnv = process.env): string => join(stateDir(env), 'service.json')
+
+export function portOf(options: StartOptions, env: NodeJS.ProcessEnv = process.env): number {
+  const port = options.port ?? (env.FAAS_LOCAL_PORT ? Number(env.FAAS_LOCAL_PORT) : DEFAULT_PORT)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UserError(`The local service port "${env.FAAS_LOCAL_PORT ?? options.port}" is not a port number.`, {code: 'BAD_PORT', fix: 'Use --port or FAAS_LOCAL_PORT with a number from 1 to 65535 (default 9001).'})
+  }
+  return port
+}
+
+/** Service options from flags, settings and the environment. */
+export function serviceOptions(settings: Settings, options: StartOptions, env: NodeJS.ProcessEnv = process.env): Partial<ServiceOptions> {
+  const passed = options.passCredentials
+    ? settings.credentials ??
+      (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN} : undefined)
+    : undefined
+  if (options.passCredentials && !passed) {
+    throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {code: 'NO_CREDENTIALS', fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (containers then get dummy ones).'})
+  }
+  return {
+    port: portOf(options, env),
+    region: settings.region ?? 'us-east-1',
+    accountId: settings.accountId ?? '000000000000',
+    s3Endpoint: options.s3Endpoint ?? env.FAAS_LOCAL_S3_ENDPOINT,
+    ...(options.idleTimeoutS !== undefined ? {idleTimeoutMs: options.idleTimeoutS * 1000} : {}),
+    ...(options.maxEnvironments !== undefined ? {maxEnvironmentsPerFunction: options.maxEnvironments} : {}),
+    ...(env.FAAS_LOCAL_INIT_TIMEOUT ? {initTimeoutMs: Number(env.FAAS_LOCAL_INIT_TIMEOUT) * 1000} : {}),
+    credentials: passed,
+  }
+}
+
+export function readState(env: NodeJS.ProcessEnv = process.env): ServiceState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(env), 'utf8')) as ServiceState
+  } catch {
+    return undefined
+  }
+}
+
+/** What a faas service at `url` says about itself; undefined when nothing (or something else) answers. */
+export async function health(url: string, timeoutMs = 1000): Promise<Record<string, any> | undefined> {
+  try {
+    const res = await fetch(`${url}/faas/health`, {signal: AbortSignal.timeout(timeoutMs)})
+    const body = (await res.json()) as Record<string, any>
+    return body?.service === 'faas-local' ? body : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Runs the service in this process until SIGINT/SIGTERM (or POST /faas/shutdown), then removes
+ * every container it started. Records the state file so `faas local status/stop` find it.
+ */
+export async function runService(settings: Settings, options: StartOptions, emit: Emit, onReady?: (service: LocalService) => void): Promise<void> {
+  const service = await new LocalService(new DockerEngine(), serviceOptions(settings, options), emit).start()
+  const state: ServiceState = {pid: process.pid, port: service.options.port, url: service.url, id: service.options.instanceId, startedAt: new Date().toISOString(), s3Endpoint: service.options.s3Endpoint, logFile: process.env.FAAS_LOCAL_LOG_FILE}
+  mkdirSync(stateDir(), {recursive: true})
+  writeFileSync(stateFile(), JSON.stringify(state, null, 2))
+  emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${service.url} (Ctrl-C stops it and removes its containers)`})
+  onReady?.(service)
+  const stop = () => void service.close()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  // Resolves once close() ran, whoever asked for it (a signal or POST /faas/shutdown).
+  await service.closed
+  process.off('SIGINT', stop)
+  process.off('SIGTERM', stop)
+  if (readState()?.pid === process.pid) rmSync(stateFile(), {force: true})
+  emit({kind: 'done', subject: 'local', message: 'Stopped the local Lambda service and removed its containers'})
+}
+
+/** The service's entry point for a detached process, relative to this module (dist/*.js or src/*.ts through tsx). */
+function entry(): {file: string; execArgv: string[]} {
+  const here = fileURLToPath(import.meta.url)
+  if (here.endsWith('.ts')) return {file: join(here, '..', 'main.ts'), execArgv: ['--import', 'tsx']}
+  return {file: join(here, '..', 'main.js'), execArgv: []}
+}
+
+/** Starts the service in the background and returns once it answers. */
+export async function startDetached(settings: Settings, options: StartOptions, emit: Emit = silent): Promise<ServiceState> {
+  const port = portOf(options)
+  const url = `http://127.0.0.1:${port}`
+  const running = await health(url)
+  if (running) return {pid: running.pid, port, url, id: running.id, startedAt: '', s3Endpoint: running.s3Endpoint}
+  serviceOptions(settings, options) // fails early on bad options, in this process
+  mkdirSync(stateDir(), {recursive: true})
+  const logFile = join(stateDir(), 'service.log')
+  const out = openSync(logFile, 'a')
+  const {file, execArgv} = entry()
+  const args = [...execArgv, file, '--port', String(port)]
+  if (options.s3Endpoint) args.push('--s3-endpoint', options.s3Endpoint)
+  if (options.idleTimeoutS !== undefined) args.push('--idle-timeout', String(options.idleTimeoutS))
+  if (options.maxEnvironments !== undefined) args.push('--max-environments', String(options.maxEnvironments))
+  if (options.passCredentials) args.push('--pass-credentials')
+  emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
+  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', out, out], env: {...process.env, FAAS_LOCAL_LOG_FILE: logFile}})
+  let exited: string | undefined
+  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
+  child.unref()
+  const deadline = Date.now() + 30_000
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    const answer = await health(url, 500)
+    if (answer) {
+      emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${url} (pid ${answer.pid})`})
+      return {pid: answer.pid, port, url, id: answer.id, startedAt: new Date().toISOString(), logFile, s3Endpoint: answer.s3Endpoint}
+    }
+    if (exited || Date.now() > deadline) {
+      let tail = ''
+      try {
+        tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ')
+      } catch {}
+      throw new UserError(`The local Lambda service did not start (${exited ?? 'no answer in 30 s'})${tail ? `: ${tail}` : ''}.`, {code: 'LOCAL_START_FAILED', fix: `See ${logFile}; check the Docker engine (bash scripts/stack.sh services) and that port ${port} is free.`})
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+/** The local service's endpoint, starting a detached service when none answers. */
+export async function ensureLocalService(settings: Settings, options: StartOptions = {}, emit: Emit = silent): Promise<string> {
+  const state = await startDetached(settings, options, emit)
+  if (options.s3Endpoint && state.s3Endpoint && state.s3Endpoint !== options.s3Endpoint) {
+    emit({kind: 'warn', subject: 'local', message: `the running service gives functions S3 at ${state.s3Endpoint}, not ${options.s3Endpoint}; restart it (faas local stop) to change that`})
+  }
+  return state.url
+}
+
+export interface StatusReport {
+  running: boolean
+  url: string
+  pid?: number
+  functions?: string[]
+  environments?: Record<string, unknown>
+}
+
+export async function localStatus(options: StartOptions = {}): Promise<StatusReport> {
+  const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
+  const answer = await health(url)
+  if (!answer) return {running: false, url}
+  return {running: true, url, pid: answer.pid, functions: answer.functions, environments: answer.environments}
+}
+
+/** Asks the service to stop (it removes its containers) and waits until it no longer answers. */
+export async function stopLocalService(options: StartOptions = {}, emit: Emit = silent): Promise<{stopped: boolean; url: string}> {
+  const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
+  const answer = await health(url)
+  if (!answer) {
+    rmSync(stateFile(), {force: true})
+    return {stopped: false, url}
+  }
+  emit({kind: 'start', subject: 'local', message: `Stopping the local Lambda service on ${url}…`})
+  try {
+    await fetch(`${url}/faas/shutdown`, {method: 'POST'})
+  } catch (error) {
+    throw new UserError(`Could not ask the local service on ${url} to stop: ${messageOf(error)}.`, {code: 'LOCAL_STOP_FAILED', fix: `Stop process ${answer.pid} yourself (kill ${answer.pid}); the next start removes its containers.`})
+  }
+  const deadline = Date.now() + 60_000
+  for (let delay = 50; await health(url, 500); delay = Math.min(delay * 2, 500)) {
+    if (Date.now() > deadline) throw new UserError(`The local service on ${url} did not stop within 60 s.`, {code: 'LOCAL_STOP_FAILED', fix: `kill ${answer.pid}; the next start removes its containers.`})
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+  emit({kind: 'done', subject: 'local', message: 'Stopped the local Lambda service'})
+  return {stopped: true, url}
+}
