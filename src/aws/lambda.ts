@@ -4,6 +4,7 @@ import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionCommand,
   InvokeCommand,
+  ListFunctionsCommand,
   PutFunctionConcurrencyCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -214,6 +215,18 @@ export async function setReservedConcurrency(lambda: LambdaClient, name: string,
     reserved === undefined
       ? lambda.send(new DeleteFunctionConcurrencyCommand({FunctionName: name}))
       : lambda.send(new PutFunctionConcurrencyCommand({FunctionName: name, ReservedConcurrentExecutions: reserved})), retry)
+}
+
+/** Role ARNs of all functions in the region (to keep roles other functions still use). */
+export async function listFunctionRoles(lambda: LambdaClient): Promise<Map<string, string[]>> {
+  const roles = new Map<string, string[]>()
+  let marker: string | undefined
+  do {
+    const page = await aws('list functions (lambda:ListFunctions)', () => lambda.send(new ListFunctionsCommand({Marker: marker})))
+    for (const f of page.Functions ?? []) if (f.Role) roles.set(f.Role, [...(roles.get(f.Role) ?? []), f.FunctionName!])
+    marker = page.NextMarker
+  } while (marker)
+  return roles
 }
 
 export async function deleteFunction(lambda: LambdaClient, name: string, retry: RetryPolicy = defaultRetry): Promise<'deleted' | 'absent'> {

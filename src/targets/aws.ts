@@ -4,7 +4,7 @@ import type {LambdaClient} from '@aws-sdk/client-lambda'
 
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
-import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
+import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, listFunctionRoles, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {loadPolicyBundles, resolvePolicies, type PolicyBundle} from '../core/policies.js'
@@ -123,26 +123,36 @@ export class AwsTarget implements Target {
     return invoke(this.#clients.lambda, request, this.#retry)
   }
 
-  /** Functions first, then (with roles) the roles faas made for them, policies detached first. */
+  /**
+   * Functions first, then (with roles) the roles faas made for them, policies detached first.
+   * A role another function still uses is kept.
+   */
   async destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
     const {iam, lambda} = this.#clients
-    const outcomes = await Promise.all(
-      functionNames.map(async (name): Promise<DestroyOutcome[]> => {
+    const functions = await Promise.all(
+      functionNames.map(async (name) => {
         emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
         const current = await getFunction(lambda, name)
-        const fn: DestroyOutcome = {name, kind: 'function', action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent'}
-        const results = [fn]
-        if (options.roles) {
-          const roleName = current?.role.split('/').pop() ?? `${name}-role`
-          const role = await deleteRole(iam, roleName)
-          if (role === 'kept') emit({kind: 'warn', subject: name, message: `kept role ${roleName}: faas did not create it`})
-          else results.push({name: roleName, kind: 'role', action: role})
-        }
-        emit({kind: 'done', subject: name, message: results.map((r) => `${r.kind} ${r.name} ${r.action}`).join(', ')})
-        return results
+        const outcome: DestroyOutcome = {name, kind: 'function', action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent'}
+        emit({kind: 'done', subject: name, message: `function ${name} ${outcome.action}`})
+        return {outcome, role: current?.role.split('/').pop() ?? `${name}-role`}
       }),
     )
-    return outcomes.flat()
+    const outcomes = functions.map((f) => f.outcome)
+    if (!options.roles) return outcomes
+    const inUse = await listFunctionRoles(lambda)
+    const roleNames = [...new Set(functions.map((f) => f.role))]
+    for (const roleName of roleNames) {
+      const users = [...inUse.entries()].find(([arn]) => arn.endsWith(`/${roleName}`))?.[1]
+      if (users) {
+        emit({kind: 'warn', subject: roleName, message: `kept role ${roleName}: still used by ${users.join(', ')}`})
+        continue
+      }
+      const action = await deleteRole(iam, roleName)
+      if (action === 'kept') emit({kind: 'warn', subject: roleName, message: `kept role ${roleName}: faas did not create it`})
+      else outcomes.push({name: roleName, kind: 'role', action})
+    }
+    return outcomes
   }
 
   /** ECR repositories, only when asked (images are slow to rebuild). */

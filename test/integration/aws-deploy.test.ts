@@ -230,6 +230,18 @@ test('--handler sets the image command, --reserved-concurrency and --arch x86_64
   assert.equal(gone.result.outcomes.map((o: any) => o.action), ['deleted', 'deleted'])
 })
 
+test('a role shared through --role is kept while another function still uses it', async () => {
+  for (const f of ['SharedA', 'SharedB']) {
+    const run = await faas(['deploy', '-n', 'newfunc', '-f', f, '--role', 'shared-role', '-p', 'access_s3'], {env})
+    assert.is(run.exitCode, 0, run.stderr)
+  }
+  const first = await faasJson(['destroy', '-f', 'SharedA', '--yes'], {env})
+  assert.equal(first.result.outcomes, [{name: 'SharedA', kind: 'function', action: 'deleted'}])
+  assert.ok(await iam.send(new GetRoleCommand({RoleName: 'shared-role'})))
+  const second = await faasJson(['destroy', '-f', 'SharedB', '--yes'], {env})
+  assert.equal(second.result.outcomes.map((o: any) => `${o.kind}:${o.name}:${o.action}`), ['function:SharedB:deleted', 'role:shared-role:deleted'])
+})
+
 test('destroy asks first, then removes functions and roles (repositories only when asked), and is idempotent', async () => {
   const refused = await faas(['destroy', 'map-reduce'], {env})
   assertUserError(refused, /without confirmation\. Add --yes/)
@@ -246,7 +258,7 @@ test('destroy asks first, then removes functions and roles (repositories only wh
 
   const again = await faasJson(['destroy', 'map-reduce', '--yes', '--repositories'], {env})
   const actions = again.result.outcomes.map((o: any) => `${o.kind}:${o.action}`)
-  assert.equal(actions.filter((a: string) => !a.startsWith('repository')), ['function:absent', 'role:absent', 'function:absent', 'role:absent', 'function:absent', 'role:absent'])
+  assert.equal(actions.filter((a: string) => !a.startsWith('repository')), ['function:absent', 'function:absent', 'function:absent', 'role:absent', 'role:absent', 'role:absent'])
   assert.equal(actions.filter((a: string) => a.startsWith('repository')), ['repository:deleted', 'repository:deleted', 'repository:deleted'])
   const left = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories!.map((r) => r.repositoryName)
   assert.equal(left, ['newfunc'])
