@@ -1,0 +1,68 @@
+/**
+ * Load-generator figures against a trivial local HTTP endpoint (run in its own process):
+ * requested vs. achieved rate at 200, 1000 and 2000 rps, p99 lateness of sends against the
+ * schedule, client latency and client CPU per request; then wrk on the same endpoint for comparison
+ * (wrk is closed-loop: it measures the most the endpoint serves and wrk's CPU per request).
+ *
+ *   node --import tsx scripts/perf/bench.ts [seconds per rate, default 5]
+ */
+import {execFile, spawn} from 'node:child_process'
+import {promisify} from 'node:util'
+
+import {httpInvoke} from '../../src/bench/http.js'
+import {runLoad} from '../../src/bench/runner.js'
+import {summarize} from '../../src/bench/stats.js'
+
+const seconds = Number(process.argv[2] ?? 5)
+const run = promisify(execFile)
+
+const SERVER = `
+const http = require('node:http')
+const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-type': 'application/json'}); res.end('{}') }) })
+s.keepAliveTimeout = 60000
+s.listen(0, '127.0.0.1', () => console.log(s.address().port))
+`
+
+async function startServer(): Promise<{port: number; stop(): void}> {
+  const child = spawn(process.execPath, ['-e', SERVER], {stdio: ['ignore', 'pipe', 'inherit']})
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
+    child.once('exit', (code) => reject(new Error(`endpoint exited ${code}`)))
+  })
+  return {port, stop: () => child.kill()}
+}
+
+const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(3))
+
+const server = await startServer()
+const url = `http://127.0.0.1:${server.port}`
+try {
+  console.log(`faas bench load generator vs. a trivial HTTP endpoint (${seconds} s per rate, fixed interval, keep-alive)`)
+  console.log('mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req')
+  for (const [mode, rps] of [['sleep', 200], ['sleep', 1000], ['sleep', 2000], ['precise', 200], ['precise', 1000], ['precise', 2000]] as const) {
+    const invoke = httpInvoke(url)
+    const cpu0 = process.cpuUsage()
+    const result = await runLoad(invoke, {functions: ['f'], payload: '{}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise'})
+    const cpu = process.cpuUsage(cpu0)
+    invoke.close()
+    const s = summarize(result.records, {requestedRps: rps, durationS: seconds, measuredS: result.measuredS, dropped: result.droppedMeasured, interrupted: false, architecture: 'arm64'})
+    const cpuPerReq = (cpu.user + cpu.system) / Math.max(1, s.count)
+    console.log(
+      `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)}  ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)}  ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)}  ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,
+    )
+  }
+  // wrk: closed loop, 1 thread, 10 connections; `times` gives the CPU wrk used.
+  const {stdout} = await run('bash', ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${url}/2015-03-31/functions/f/invocations; times`], {maxBuffer: 1 << 20})
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
+  const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]
+  const p50 = /50%\s+(\S+)/.exec(stdout)?.[1]
+  const p99 = /99%\s+(\S+)/.exec(stdout)?.[1]
+  const times = stdout.trim().split('\n').slice(-1)[0]!.split(/\s+/).map((t) => {
+    const m = /(\d+)m([\d.]+)s/.exec(t)
+    return m ? Number(m[1]) * 60 + Number(m[2]) : 0
+  })
+  const wrkCpuUs = ((times[0] ?? 0) + (times[1] ?? 0)) * 1e6
+  console.log(`wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, client CPU ${(wrkCpuUs / Math.max(1, requests)).toFixed(1)} µs/req`)
+} finally {
+  server.stop()
+}
