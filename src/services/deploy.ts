@@ -118,7 +118,13 @@ export async function deploy(target: Target, settings: Settings, request: Single
   if (failed.length > 0) {
     if (failed.length === 1 && specs.length === 1) throw failed[0]!.error
     const first = failed.find((f) => isUserError(f.error))?.error
-    throw new UserError(`${failed.length} of ${specs.length} functions failed to deploy: ${failed.map((f) => `${f.name}: ${isUserError(f.error) ? f.error.message : messageOf(f.error)}`).join('; ')}`, {
+    // One line per distinct cause, naming the functions it hit.
+    const causes = new Map<string, string[]>()
+    for (const f of failed) {
+      const message = isUserError(f.error) ? f.error.message : messageOf(f.error)
+      causes.set(message, [...(causes.get(message) ?? []), f.name])
+    }
+    throw new UserError(`${failed.length} of ${specs.length} functions failed to deploy: ${[...causes].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ')}`, {
       code: 'DEPLOY_FAILED',
       fix: isUserError(first) && first.fix ? first.fix : 'Fix the cause and deploy again; functions already deployed are left as they are and will not be rewritten.',
       cause: failed[0]!.error,
