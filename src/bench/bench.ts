@@ -26,6 +26,8 @@ export interface BenchOptions {
   distribution: Distribution
   seed?: number
   maxInFlight: number
+  /** Poll instead of sleeping for the last millisecond before each send (sub-ms lateness, one core busy). */
+  precise?: boolean
   outDir: string
   /** vHive's -latf: the latency file is rps<achieved>_<latf>. */
   latf: string
@@ -115,6 +117,7 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
     distribution: options.distribution,
     seed: options.seed,
     maxInFlight: options.maxInFlight,
+    precise: options.precise,
     signal: deps.signal,
     clock: deps.clock,
     onStatus: (status) => deps.emit({kind: 'progress', subject: 'bench', message: statusLine(status)}),

@@ -89,6 +89,7 @@ export function benchOptions(flags: {
   distribution: string
   seed: number
   'max-in-flight': string
+  precise?: boolean
   out?: string
   latf: string
   arch?: string
@@ -105,6 +106,7 @@ export function benchOptions(flags: {
     distribution: flags.distribution === 'poisson' ? 'poisson' : 'fixed',
     seed: flags.seed,
     maxInFlight: checkPositive('max-in-flight', Number(flags['max-in-flight']), true),
+    precise: flags.precise,
     outDir: flags.out ?? `bench-results/${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`,
     latf: flags.latf,
     architecture: flags.arch === 'arm64' || flags.arch === 'x86_64' ? flags.arch : lambdaArchitecture(archOf(flags.platform)),

@@ -33,6 +33,7 @@ export default class Bench extends FaasCommand {
     distribution: Flags.string({description: 'Arrival process.', options: ['fixed', 'poisson'], default: 'fixed'}),
     seed: Flags.integer({description: 'Seed of the Poisson arrivals.', default: 1}),
     'max-in-flight': Flags.string({description: 'Cap on calls in flight.', default: '1000'}),
+    precise: Flags.boolean({description: 'Keep sends within ~0.1 ms of the schedule (polls; uses a core).', default: false}),
     out: Flags.string({char: 'o', description: 'Results folder (default bench-results/<time>).'}),
     latf: Flags.string({description: 'vHive latency file suffix: rps<achieved>_<latf>.', default: 'lat.csv'}),
     arch: Flags.string({description: 'Architecture for the cost estimate (default from FAAS_PLATFORM).', options: ['arm64', 'x86_64']}),
