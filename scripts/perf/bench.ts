@@ -1,12 +1,14 @@
 /**
  * Load-generator figures against a trivial local HTTP endpoint (run in its own process):
  * requested vs. achieved rate at 200, 1000 and 2000 rps, p99 lateness of sends against the
- * schedule, client latency and client CPU per request; then wrk on the same endpoint for comparison
- * (wrk is closed-loop: it measures the most the endpoint serves and wrk's CPU per request).
+ * schedule, client latency and client CPU per request; then, on the same endpoint, autocannon at the
+ * same rates (--overallRate) and wrk closed-loop (the most the endpoint serves), each with its CPU per request.
  *
  *   node --import tsx scripts/perf/bench.ts [seconds per rate, default 5]
  */
 import {execFile, spawn} from 'node:child_process'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
 import {httpInvoke} from '../../src/bench/http.js'
@@ -51,18 +53,32 @@ try {
       `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)}  ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)}  ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)}  ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,
     )
   }
-  // wrk: closed loop, 1 thread, 10 connections; `times` gives the CPU wrk used.
+  // Established tools on the same endpoint; bash's `times` gives the CPU each used.
+  const cpuOf = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .slice(-1)[0]!
+      .split(/\s+/)
+      .map((t) => /(\d+)m([\d.]+)s/.exec(t))
+      .reduce((sum, m) => sum + (m ? (Number(m[1]) * 60 + Number(m[2])) * 1e6 : 0), 0)
+  const autocannon = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/.bin/autocannon')
+  for (const rps of [200, 1000, 2000]) {
+    // autocannon with a rate limit (--overallRate): the nearest like-for-like figure.
+    const {stdout} = await run('bash', ['-c', `${autocannon} -c 100 --overallRate ${rps} -d ${seconds} -m POST -b '{}' -j ${url}/2015-03-31/functions/f/invocations 2>/dev/null; times`], {maxBuffer: 1 << 24})
+    const json = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1))
+    const total = json.requests.total as number
+    console.log(
+      `autocannon --overallRate ${String(rps).padStart(4)}: achieved ${(total / seconds).toFixed(1)} rps, ${total} requests, ${json.errors} errors, latency p50 ${json.latency.p50} ms p99 ${json.latency.p99} ms, client CPU ${(cpuOf(stdout) / Math.max(1, total)).toFixed(1)} µs/req`,
+    )
+  }
+  // wrk: closed loop, 1 thread, 10 connections: the most the endpoint serves.
   const {stdout} = await run('bash', ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${url}/2015-03-31/functions/f/invocations; times`], {maxBuffer: 1 << 20})
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]
   const p50 = /50%\s+(\S+)/.exec(stdout)?.[1]
   const p99 = /99%\s+(\S+)/.exec(stdout)?.[1]
-  const times = stdout.trim().split('\n').slice(-1)[0]!.split(/\s+/).map((t) => {
-    const m = /(\d+)m([\d.]+)s/.exec(t)
-    return m ? Number(m[1]) * 60 + Number(m[2]) : 0
-  })
-  const wrkCpuUs = ((times[0] ?? 0) + (times[1] ?? 0)) * 1e6
-  console.log(`wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, client CPU ${(wrkCpuUs / Math.max(1, requests)).toFixed(1)} µs/req`)
+  console.log(`wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, client CPU ${(cpuOf(stdout) / Math.max(1, requests)).toFixed(1)} µs/req`)
 } finally {
   server.stop()
 }
