@@ -1,3 +1,4 @@
+import {createWriteStream} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -68,7 +69,13 @@ export interface BenchResult extends RunOutput {
   kind: 'load' | 'memory-sweep' | 'cold-starts'
   runs?: Array<RunOutput & {memoryMb: number}>
   sweep?: SweepRow[]
+  /** As Power Tuning reports: the size with the lowest mean provider duration, and the cheapest. */
+  best?: {fastestMemoryMb?: number; cheapestMemoryMb?: number}
 }
+
+/** The memory size minimising a figure (rows without it are skipped). */
+const argmin = (rows: SweepRow[], figure: (row: SweepRow) => number | undefined): number | undefined =>
+  rows.filter((r) => figure(r) !== undefined).sort((a, b) => figure(a)! - figure(b)!)[0]?.memoryMb
 
 /** Fails early, before any load, on a function the target does not know (a DryRun invocation). */
 export async function checkFunctionsExist(invoke: Invoke, functions: string[]): Promise<void> {
@@ -108,7 +115,12 @@ async function writeRun(dir: string, title: string, records: InvocationRecord[],
 
 async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, title: string, comparison?: ReportInput['comparison']): Promise<RunOutput & {records: InvocationRecord[]}> {
   deps.emit({kind: 'start', subject: 'bench', message: `${title}: ${options.rps} rps for ${options.durationS} s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`})
+  // Records stream to disk as calls complete, so even a hard stop keeps them; rewritten in order at the end.
+  await mkdir(dir, {recursive: true})
+  const stream = createWriteStream(join(dir, 'records.jsonl'))
+  const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', reject))
   const result = await runLoad(deps.invoke, {
+    onRecord: (record) => stream.write(JSON.stringify(record) + '\n'),
     functions: options.functions,
     payload: options.payload,
     rps: options.rps,
@@ -122,6 +134,8 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
     clock: deps.clock,
     onStatus: (status) => deps.emit({kind: 'progress', subject: 'bench', message: statusLine(status)}),
   })
+  stream.end()
+  await closed
   const summary = summarize(result.records, {
     requestedRps: options.rps,
     durationS: options.durationS,
@@ -171,8 +185,9 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
     sweep.push({memoryMb, count: s.count, errors: s.errors, p50Ms: toMs(s.latencyUs?.p50), p99Ms: toMs(s.latencyUs?.p99), meanDurationMs: toMs(s.durationUs?.mean), costPerMillionUsd: s.cost?.perMillionUsd})
   }
   const fmt = (v: number | undefined, digits: number) => (v === undefined ? '–' : v.toFixed(digits))
+  const best = {fastestMemoryMb: argmin(sweep, (r) => r.meanDurationMs ?? r.p50Ms), cheapestMemoryMb: argmin(sweep, (r) => r.costPerMillionUsd)}
   const comparison = {
-    caption: 'Memory sweep',
+    caption: `Memory sweep (fastest: ${best.fastestMemoryMb ?? '–'} MB, cheapest: ${best.cheapestMemoryMb ?? '–'} MB)`,
     columns: ['memory MB', 'calls', 'errors', 'p50 ms', 'p99 ms', 'mean duration ms', '$ per 1M calls'],
     rows: sweep.map((r) => [r.memoryMb, r.count, r.errors, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.meanDurationMs, 2), fmt(r.costPerMillionUsd, 4)]),
   }
@@ -186,7 +201,7 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
   })
   const files = await writeRun(options.outDir, `${title}: memory sweep`, all, summary, options.latf, comparison)
   await writeFile(join(options.outDir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n')
-  return {kind: 'memory-sweep', dir: options.outDir, summary, files: [...files, join(options.outDir, 'sweep.json')], runs, sweep}
+  return {kind: 'memory-sweep', dir: options.outDir, summary, files: [...files, join(options.outDir, 'sweep.json')], runs, sweep, best}
 }
 
 /** SeBS-style forced cold starts: each round changes an env value, then calls every function once. */

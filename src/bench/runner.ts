@@ -49,6 +49,8 @@ export interface LoadOptions {
   clock?: Clock
   /** Called about once a second. */
   onStatus?: (status: LiveStatus) => void
+  /** Called with each record as its call completes (completion order), e.g. to stream it to disk. */
+  onRecord?: (record: InvocationRecord) => void
 }
 
 export interface LoadResult {
@@ -117,6 +119,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
       )
       .then((record) => {
         records.push(record)
+        options.onRecord?.(record)
         if (record.error) errors++
         tickLatencies.push(record.clientLatencyUs)
       })

@@ -116,9 +116,12 @@ test('memory sweep: reconfigures each size, measures it, compares time and cost'
     const expected128 = 0.782 * 0.125 * 0.0000133334 * 1e6 + 0.2
     assert.ok(Math.abs(result.sweep![0]!.costPerMillionUsd! - expected128) < 1e-9, `${result.sweep![0]!.costPerMillionUsd}`)
     assert.ok(result.sweep![2]!.p50Ms! < result.sweep![0]!.p50Ms!)
+    // Duration falls as memory grows, while GB-s = 100 s·MB/1024 stays flat, so billing rounding decides:
+    // 128 MB: 782 ms × 0.125 GB = 97.75 GB-ms; 1024 MB: 98 × 1 = 98; 2048 MB: 49 × 2 = 98.
+    assert.equal(result.best, {fastestMemoryMb: 2048, cheapestMemoryMb: 128})
     for (const mb of [128, 1024, 2048]) assert.ok((await readdir(join(dir, `memory-${mb}`))).includes('report.html'))
     const html = await readFile(join(dir, 'report.html'), 'utf8')
-    assert.ok(html.includes('Memory sweep') && html.includes('<td>2048</td>'))
+    assert.ok(html.includes('Memory sweep (fastest: 2048 MB, cheapest: 128 MB)') && html.includes('<td>2048</td>'))
     assert.equal(JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')), result.sweep)
   }),
 )
