@@ -1,3 +1,5 @@
+import type {LambdaClient} from '@aws-sdk/client-lambda'
+
 import type {AwsClients} from '../aws/clients.js'
 import {getFunction, updateConfiguration} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
@@ -16,12 +18,18 @@ export interface Reconfigurer {
  * the env merged into the current one, waiting for the update (as Target.deploy does).
  */
 export function awsReconfigurer(clients: Pick<AwsClients, 'lambda'>): Reconfigurer {
+  return lambdaReconfigurer(async () => clients.lambda)
+}
+
+/** The same over any Lambda API endpoint (AWS, or the local service's), the client made on first use. */
+export function lambdaReconfigurer(client: () => Promise<LambdaClient>): Reconfigurer {
   const original = new Map<string, {memoryMb: number; env: Record<string, string>}>()
   const reconfigure: Reconfigure = async (fn, change) => {
-    const current = await getFunction(clients.lambda, fn)
+    const lambda = await client()
+    const current = await getFunction(lambda, fn)
     if (!current) throw new UserError(`Function "${fn}" is not deployed.`, {code: 'UNKNOWN_FUNCTION', fix: 'Deploy it first (faas deploy).'})
     if (!original.has(fn)) original.set(fn, {memoryMb: current.memoryMb, env: current.env})
-    await updateConfiguration(clients.lambda, fn, {
+    await updateConfiguration(lambda, fn, {
       ...(change.memoryMb ? {memoryMb: change.memoryMb} : {}),
       ...(change.env ? {env: {...current.env, ...change.env}} : {}),
     })
@@ -29,16 +37,20 @@ export function awsReconfigurer(clients: Pick<AwsClients, 'lambda'>): Reconfigur
   return {
     reconfigure,
     async restore() {
-      for (const [fn, config] of original) await updateConfiguration(clients.lambda, fn, {memoryMb: config.memoryMb, env: config.env})
+      const lambda = await client()
+      for (const [fn, config] of original) await updateConfiguration(lambda, fn, {memoryMb: config.memoryMb, env: config.env})
       original.clear()
     },
   }
 }
 
-/** A target that offers the same (e.g. the local service) exposes `reconfigure`/`restore` itself. */
+/**
+ * How to reconfigure the functions of a target: AWS through its Lambda client; the local target
+ * through the Lambda API of its service (LocalTarget.lambda()).
+ */
 export function reconfigurerOf(target: Target, clients?: Pick<AwsClients, 'lambda'>): Reconfigurer | undefined {
-  const own = target as Target & Partial<Reconfigurer>
-  if (typeof own.reconfigure === 'function') return {reconfigure: own.reconfigure.bind(target), restore: own.restore?.bind(target) ?? (async () => {})}
+  const local = target as Target & {lambda?: () => Promise<LambdaClient>}
+  if (typeof local.lambda === 'function') return lambdaReconfigurer(() => local.lambda!())
   if (target.kind === 'aws' && clients) return awsReconfigurer(clients)
   return undefined
 }

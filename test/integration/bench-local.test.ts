@@ -11,6 +11,7 @@ import {isUserError} from '../../src/core/errors.js'
 import {silent} from '../../src/core/events.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {DockerEngine} from '../../src/docker/engine.js'
+import {reconfigurerOf} from '../../src/bench/reconfigure.js'
 import {createTarget} from '../../src/targets/index.js'
 import type {Target} from '../../src/targets/target.js'
 
@@ -18,13 +19,28 @@ import type {Target} from '../../src/targets/target.js'
  * faas bench against the local target with a real function container. Reported as SKIPPED (not
  * passed) while src/targets/local.ts is still the placeholder that throws "not available yet".
  */
-let target: Target | undefined
+const settings = loadSettings({...process.env, FAAS_TARGET: 'local', FAAS_PLATFORM: 'linux/amd64'})
+let available = true
 let skipReason = ''
 try {
-  target = createTarget('local', loadSettings({...process.env, FAAS_TARGET: 'local', FAAS_PLATFORM: 'linux/amd64'}))
+  createTarget('local', settings)
 } catch (error) {
   if (!isUserError(error) || error.code !== 'NO_LOCAL_TARGET') throw error
+  available = false
   skipReason = error.message
+}
+
+/** The local target on a service of its own (any free port, in this process, closed after the test). */
+async function withLocalTarget(fn: (target: Target) => Promise<void>) {
+  const {LocalService} = await import('../../src/local/service.js')
+  const {createLocalTarget} = await import('../../src/targets/local.js')
+  const engine = new DockerEngine()
+  const service = await new LocalService(engine, {port: 0, idleTimeoutMs: 60_000}).start()
+  try {
+    await fn(createLocalTarget(settings, {endpoint: service.url, engine}))
+  } finally {
+    await service.close()
+  }
 }
 
 const HANDLER = `import os, time, uuid
@@ -49,13 +65,14 @@ async function echoImage(engine: DockerEngine): Promise<string> {
 
 const name = `bench-echo-${process.pid}`
 const title = 'a modest-rate run on the local target: right number of records, first calls cold, the rest warm, a report'
+const sweepTitle = 'memory sweep and forced cold starts on the local target'
 
-if (!target) {
-  console.log(`SKIPPED: ${title} — ${skipReason}`)
+if (!available) {
+  console.log(`SKIPPED: ${title}; ${sweepTitle} — ${skipReason}`)
   test.skip(title, () => {})
+  test.skip(sweepTitle, () => {})
 } else {
-  test(title, async () => {
-    const t = target!
+  test(title, () => withLocalTarget(async (t) => {
     const image = await echoImage(new DockerEngine())
     const dir = await mkdtemp(join(tmpdir(), 'faas-bench-local-'))
     try {
@@ -91,10 +108,39 @@ if (!target) {
       assert.ok((await readFile(join(dir, 'report.html'), 'utf8')).includes('id="latency-cdf"'))
     } finally {
       await t.destroy([name], {}, silent).catch(() => undefined)
-      await (t as Partial<AsyncDisposable>)[Symbol.asyncDispose]?.call(t)
       await rm(dir, {recursive: true, force: true})
     }
-  })
+  }))
+
+  test(sweepTitle, () => withLocalTarget(async (t) => {
+    const image = await echoImage(new DockerEngine())
+    const dir = await mkdtemp(join(tmpdir(), 'faas-bench-local-'))
+    const fn = `${name}-sweep`
+    try {
+      await t.deploy({name: fn, image: {uri: image, architecture: 'x86_64'}, handler: 'handler.lambda_handler', memoryMb: 256, timeoutS: 30, env: {APP: 'kept'}, policies: []}, silent)
+      const reconfigurer = reconfigurerOf(t)!
+      assert.ok(reconfigurer, 'the local target can be reconfigured')
+      const base = {functions: [fn], payload: '{}', rps: 4, durationS: 1.5, warmupS: 0, distribution: 'fixed' as const, maxInFlight: 20, latf: 'lat.csv', architecture: 'x86_64' as const}
+      const sweep = await runBench({...base, outDir: join(dir, 'sweep'), memorySizes: [128, 512]}, {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent})
+      assert.equal(sweep.sweep!.map((r) => [r.memoryMb, r.count, r.errors]), [[128, 6, 0], [512, 6, 0]])
+      for (const run of sweep.runs!) {
+        assert.equal(run.summary.memoryMb, [run.memoryMb], 'the REPORT line shows the new memory size')
+        assert.ok(run.summary.cold.count >= 1, 'a new configuration starts cold')
+      }
+      const cold = await runBench({...base, outDir: join(dir, 'cold'), coldStarts: 3}, {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent})
+      assert.is(cold.summary.count, 3)
+      assert.is(cold.summary.cold.count, 3, 'every round is a cold start')
+      // restore() put the original configuration back.
+      const lambda = await (t as unknown as {lambda(): Promise<import('@aws-sdk/client-lambda').LambdaClient>}).lambda()
+      const {GetFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
+      const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: fn}))
+      assert.is(config.MemorySize, 256)
+      assert.equal(config.Environment?.Variables, {APP: 'kept'})
+    } finally {
+      await t.destroy([fn], {}, silent).catch(() => undefined)
+      await rm(dir, {recursive: true, force: true})
+    }
+  }))
 }
 
 test.run()
