@@ -47,6 +47,18 @@ export async function readEndpoints(file: string): Promise<string[]> {
   return parseEndpoints(text, file)
 }
 
+/** The functions to drive: from --endpoints or --function_name, exactly one of them. */
+export async function functionsToDrive(flags: {endpoints?: string; function_name?: string[]}): Promise<string[]> {
+  const named = flags.function_name ?? []
+  if (Boolean(flags.endpoints) === named.length > 0) {
+    throw new UserError(flags.endpoints ? 'Both --endpoints and --function_name were given.' : 'No function to drive.', {
+      code: 'NO_FUNCTIONS',
+      fix: 'Give either --function_name F (repeatable) or --endpoints endpoints.json (the vHive invoker\'s file).',
+    })
+  }
+  return flags.endpoints ? readEndpoints(flags.endpoints) : named.map(checkFunctionName)
+}
+
 export function checkPositive(flag: string, value: number, integer = false): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new UserError(`--${flag} is ${value}; it must be a positive ${integer ? 'whole number' : 'number'}.`, {code: 'BAD_FLAG', fix: `For example --${flag} ${flag === 'rps' ? 200 : 60}.`})

@@ -1,12 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {runBench} from '../bench/bench.js'
-import {benchOptions, readEndpoints} from '../bench/inputs.js'
+import {benchOptions, functionsToDrive} from '../bench/inputs.js'
 import {reconfigurerOf} from '../bench/reconfigure.js'
 import {formatSummary} from '../bench/stats.js'
 import {createAwsClients} from '../aws/clients.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {checkFunctionName} from '../core/names.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
 
@@ -24,7 +23,7 @@ export default class Bench extends FaasCommand {
 
   static override flags = {
     target: Flags.string({description: 'Where the functions run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
-    endpoints: Flags.string({aliases: ['endpointsFile'], description: 'vHive endpoints file: [{"hostname": "<function>", ...}].', exactlyOne: ['endpoints', 'function_name']}),
+    endpoints: Flags.string({aliases: ['endpointsFile'], description: 'vHive endpoints file: [{"hostname": "<function>", ...}].'}),
     function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to drive (repeatable).', multiple: true}),
     payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
     rps: Flags.string({description: 'Requested rate, requests per second.', default: '1'}),
@@ -44,7 +43,7 @@ export default class Bench extends FaasCommand {
   async run() {
     const {flags} = await this.parse(Bench)
     const settings = loadSettings()
-    const functions = flags.endpoints ? await readEndpoints(flags.endpoints) : flags.function_name!.map(checkFunctionName)
+    const functions = await functionsToDrive(flags)
     const options = benchOptions({...flags, functions, platform: settings.platform})
     const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
     const reconfigurer = options.memorySizes || options.coldStarts ? reconfigurerOf(target, target.kind === 'aws' ? createAwsClients(settings) : undefined) : undefined

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {checkPayload, checkPositive, parseEndpoints, parseMemoryList, readEndpoints} from '../../src/bench/inputs.js'
+import {checkPayload, checkPositive, functionsToDrive, parseEndpoints, parseMemoryList, readEndpoints} from '../../src/bench/inputs.js'
 import {UserError} from '../../src/core/errors.js'
 
 const fails = (fn: () => unknown, code: string, ...parts: string[]) => {
@@ -45,6 +45,20 @@ test('a missing endpoints file is a user error', async () => {
   }
   await writeFile(join(dir, 'ok.json'), '[{"hostname": "f1"}]')
   assert.equal(await readEndpoints(join(dir, 'ok.json')), ['f1'])
+})
+
+test('exactly one of --endpoints and --function_name; names are checked', async () => {
+  for (const flags of [{}, {endpoints: 'e.json', function_name: ['f']}]) {
+    try {
+      await functionsToDrive(flags)
+      assert.unreachable()
+    } catch (error) {
+      assert.is((error as UserError).code, 'NO_FUNCTIONS')
+      assert.ok((error as UserError).paragraph.includes('--function_name F (repeatable) or --endpoints'))
+    }
+  }
+  assert.equal(await functionsToDrive({function_name: ['a', 'b']}), ['a', 'b'])
+  await functionsToDrive({function_name: ['bad name']}).then(() => assert.unreachable(), (error) => assert.is(error.code, 'BAD_FUNCTION_NAME'))
 })
 
 test('rps and time must be positive', () => {
