@@ -76,6 +76,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
   const records: InvocationRecord[] = []
   const pending = new Set<Promise<void>>()
   let dropped = 0
+  let lastSendUs = 0
   let droppedMeasured = 0
   let sent = 0
   let errors = 0
@@ -105,6 +106,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
       return
     }
     const sentAtUs = clock.nowUs()
+    lastSendUs = sentAtUs - startUs
     const base = {seq, phase, function: fn, scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes} as const
     const epochAtSend = clock.epochUs()
     sent++
@@ -175,7 +177,8 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     tick(clock.nowUs())
   }
   interrupted = Boolean(options.signal?.aborted)
-  const windowEndUs = Math.min(clock.nowUs() - startUs, totalUs)
+  // The window ends at its scheduled end, or later when sends fell behind (so the achieved rate shows it).
+  const windowEndUs = Math.max(Math.min(clock.nowUs() - startUs, totalUs), lastSendUs)
   // Calls in flight finish (each bounded by the function's timeout); the status keeps ticking.
   while (pending.size > 0) {
     let timer: NodeJS.Timeout | undefined

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -75,6 +75,19 @@ test('--json: a short run returns the result object and writes every file; no se
     for (const f of ['records.jsonl', 'records.csv', 'summary.json', 'report.html', 'rps20.00_lat.csv']) assert.ok(files.includes(f), `${f} in ${files}`)
     for (const f of files) assert.not.ok((await readFile(join(dir, f), 'utf8')).includes(SECRET), f)
     assert.not.ok(run.out().includes(SECRET))
+  }),
+)
+
+test('the vHive endpoints file and -latf naming, as the seed invoker uses them', () =>
+  withSetup(async (endpoint, dir) => {
+    const file = join(dir, 'endpoints.json')
+    await writeFile(file, '[{"hostname": "hello", "eventing": false, "matchers": null}]')
+    const out = join(dir, 'out')
+    const run = cli(['--endpoints', file, '--rps', '10', '--time', '1', '--latf', '1_hello.csv', '--out', out], endpoint)
+    assert.is(await run.exited, 0, run.err())
+    const lat = await readFile(join(out, 'rps10.00_1_hello.csv'), 'utf8')
+    assert.is(lat.trim().split('\n').length, 10)
+    assert.ok(run.out().includes('rate: requested 10 rps, achieved 10.00 rps'), run.out())
   }),
 )
 

@@ -104,6 +104,21 @@ test('a call that throws becomes an error record with the client-side latency', 
   assert.ok(result.records.every((r) => r.error === 'connect ECONNREFUSED 127.0.0.1:1' && r.clientLatencyUs >= 0 && !r.cold))
 })
 
+test('a client that falls behind shows it: lateness grows and the achieved rate drops below the requested one', async () => {
+  // Each call blocks the event loop for 20 ms, twice the 10 ms gap of 100 rps.
+  const invoke: Invoke = async (request) => {
+    const until = performance.now() + 20
+    while (performance.now() < until);
+    return {name: request.name, statusCode: 200, payload: '{}', startedAtUs: 0, clientLatencyUs: 1}
+  }
+  const result = await runLoad(invoke, {functions: ['f'], payload: '{}', rps: 100, durationS: 0.3})
+  assert.is(result.records.length, 30)
+  assert.ok(result.measuredS > 0.5, `window ${result.measuredS} s`)
+  const s = summarize(result.records, {requestedRps: 100, durationS: 0.3, measuredS: result.measuredS, dropped: 0, interrupted: false, architecture: 'arm64'})
+  assert.ok(s.achievedRps < 60, `achieved ${s.achievedRps}`)
+  assert.ok(s.latenessUs!.max > 200_000, `max lateness ${s.latenessUs!.max} µs`)
+})
+
 test('poisson arrivals at a modest rate', async () => {
   const {invoke} = fakeFunction()
   const result = await runLoad(invoke, {functions: ['f'], payload: '{}', rps: 200, durationS: 0.5, distribution: 'poisson', seed: 11})
