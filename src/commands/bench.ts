@@ -2,12 +2,10 @@ import {Flags} from '@oclif/core'
 
 import {runBench} from '../bench/bench.js'
 import {benchOptions, functionsToDrive} from '../bench/inputs.js'
-import {reconfigurerOf} from '../bench/reconfigure.js'
+import {benchTarget} from '../bench/targets.js'
 import {formatSummary} from '../bench/stats.js'
-import {createAwsClients} from '../aws/clients.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {loadSettings} from '../core/settings.js'
-import {createTarget} from '../targets/index.js'
 
 export default class Bench extends FaasCommand {
   static override summary = 'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
@@ -45,14 +43,14 @@ export default class Bench extends FaasCommand {
     const settings = loadSettings()
     const functions = await functionsToDrive(flags)
     const options = benchOptions({...flags, functions, platform: settings.platform})
-    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
-    const reconfigurer = options.memorySizes || options.coldStarts ? reconfigurerOf(target, target.kind === 'aws' ? createAwsClients(settings) : undefined) : undefined
+    const kind = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
+    const {invoke, reconfigurer} = benchTarget(kind, settings, {reconfigure: Boolean(options.memorySizes || options.coldStarts)})
     // The first Ctrl-C stops sending and keeps the results; a second one quits at once.
     const controller = new AbortController()
     const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())
     process.on('SIGINT', onSigint)
     try {
-      const deps = {invoke: target.invoke.bind(target), reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
+      const deps = {invoke, reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
       const result = await runBench(options, deps)
       if (!this.jsonEnabled()) {
         for (const line of formatSummary(result.summary)) this.log(line)

@@ -19,10 +19,17 @@ const SECRET = 'bench-secret-value-do-not-print'
 
 async function startEndpoint() {
   const warm = new Set<string>()
+  const hits = new Map<string, number>()
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent(/\/functions\/([^/]+)\/invocations/.exec(req.url ?? '')?.[1] ?? '')
     req.resume()
     req.on('end', () => {
+      hits.set(name, (hits.get(name) ?? 0) + 1)
+      if (name === 'throttled' && req.headers['x-amz-invocation-type'] !== 'DryRun') {
+        res.writeHead(429, {'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException'})
+        return res.end(JSON.stringify({Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded'}))
+      }
+      if (name === 'throttled') return res.writeHead(204).end()
       if (name !== 'hello') {
         res.writeHead(404, {'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException'})
         return res.end(JSON.stringify({Type: 'User', Message: `Function not found: ${name}`}))
@@ -35,7 +42,7 @@ async function startEndpoint() {
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r()))}
+  return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, close: () => new Promise<void>((r) => server.close(() => r()))}
 }
 
 function cli(args: string[], endpoint: string) {
@@ -51,11 +58,11 @@ function cli(args: string[], endpoint: string) {
   return {child, exited, out: () => stdout, err: () => stderr}
 }
 
-const withSetup = async (fn: (endpoint: string, dir: string) => Promise<void>) => {
+const withSetup = async (fn: (endpoint: string, dir: string, hits: Map<string, number>) => Promise<void>) => {
   const endpoint = await startEndpoint()
   const dir = await mkdtemp(join(tmpdir(), 'faas-bench-cli-'))
   try {
-    await fn(endpoint.url, dir)
+    await fn(endpoint.url, dir, endpoint.hits)
   } finally {
     await endpoint.close()
     await rm(dir, {recursive: true, force: true})
@@ -88,6 +95,19 @@ test('the vHive endpoints file and -latf naming, as the seed invoker uses them',
     const lat = await readFile(join(out, 'rps10.00_1_hello.csv'), 'utf8')
     assert.is(lat.trim().split('\n').length, 10)
     assert.ok(run.out().includes('rate: requested 10 rps, achieved 10.00 rps'), run.out())
+  }),
+)
+
+test('on aws, throttled calls are recorded as errors, not retried away', () =>
+  withSetup(async (endpoint, dir, hits) => {
+    const run = cli(['-f', 'throttled', '--rps', '10', '--time', '1', '--out', dir, '--json'], endpoint)
+    assert.is(await run.exited, 0, run.err())
+    const result = JSON.parse(run.out())
+    assert.is(result.summary.count, 10)
+    assert.is(result.summary.errors, 10)
+    assert.is(hits.get('throttled'), 11, 'one DryRun check, then exactly one request per call')
+    const record = JSON.parse((await readFile(join(dir, 'records.jsonl'), 'utf8')).split('\n')[0]!)
+    assert.match(record.error, /TooManyRequests|throttl/i)
   }),
 )
 
