@@ -4,7 +4,7 @@ import type {Server, ServerResponse} from 'node:http'
 import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {formatReport} from '../core/report.js'
-import {startRuntimeApi, type NextEvent} from './runtime-api.js'
+import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
 import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
 
 export const LABEL = 'dev.faas.local'
@@ -124,7 +124,7 @@ export class Environment {
       error: (id, body, type) => this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
       oversize: (id) =>
         this.#finish(id, {
-          payload: errorJson({errorMessage: 'Response payload size exceeded maximum allowed payload size (6291456 bytes).', errorType: 'Function.ResponseSizeTooLarge'}),
+          payload: errorJson({errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge'}),
           error: true,
           status: 'error',
           errorType: 'Function.ResponseSizeTooLarge',

@@ -7,7 +7,8 @@ import type {AddressInfo} from 'node:net'
  * reports `init/error`. The environment decides what each call means; this is only the HTTP layer.
  */
 
-export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+// What Lambda (and the RIE) allow and name in the error message.
+export const MAX_RESPONSE_BYTES = 6291556
 
 export interface NextEvent {
   requestId: string
