@@ -1,5 +1,5 @@
 import type {InvocationRecord} from './records.js'
-import type {Distribution, Summary} from './stats.js'
+import {percentile, type Distribution, type Summary} from './stats.js'
 
 /**
  * A self-contained HTML report (inline SVG and CSS, no script, no network): summary table, client
@@ -63,6 +63,7 @@ const COLD = '#d62728'
 const WARM = '#1f77b4'
 const ERROR = '#7f7f7f'
 const PROVIDER = '#2ca02c'
+const P99 = '#ff7f0e'
 
 /** Client latency of every call against its start time; at most ~4000 warm points are drawn, all cold ones. */
 function timelineChart(records: InvocationRecord[]): string {
@@ -72,17 +73,35 @@ function timelineChart(records: InvocationRecord[]): string {
   const yMax = records.reduce((m, r) => Math.max(m, r.clientLatencyUs / 1000), 0)
   const a = axes(xMax, yMax, 'time since first call (s)', 'client latency (ms)')
   const stride = Math.max(1, Math.ceil(records.length / 4000))
-  let dots = ''
+  // Warm points first, then errors and cold starts on top where they cannot hide.
+  const layers = {warm: '', error: '', cold: ''}
   records.forEach((r, i) => {
     if (!r.cold && !r.error && i % stride !== 0) return
-    const color = r.error ? ERROR : r.cold ? COLD : WARM
-    dots += `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" r="${r.cold ? 3 : 1.8}" fill="${color}"/>`
+    const layer = r.error ? 'error' : r.cold ? 'cold' : 'warm'
+    layers[layer] += `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" r="${r.cold || r.error ? 3 : 1.8}" fill="${layer === 'error' ? ERROR : layer === 'cold' ? COLD : WARM}"/>`
   })
-  return chart('latency-over-time', 'Client latency over time', a.svg + `<g class="points">${dots}</g>`, [
+  const dots = layers.warm + layers.error + layers.cold
+  // With many calls, per-interval p50 and p99 lines show the trend the thinned points cannot.
+  let lines = ''
+  const legend: Array<[string, string]> = [
     [WARM, 'warm'],
     [COLD, 'cold'],
     [ERROR, 'error'],
-  ])
+  ]
+  if (records.length >= 200 && xMax > 0) {
+    const buckets = 60
+    const width = xMax / buckets
+    const groups: number[][] = Array.from({length: buckets + 1}, () => [])
+    for (const r of records) groups[Math.min(buckets, Math.floor((r.startUs - t0) / 1e6 / width))]!.push(r.clientLatencyUs / 1000)
+    const line = (p: number) =>
+      groups
+        .map((g, i) => (g.length === 0 ? '' : `${r2(a.x(Math.min(xMax, (i + 0.5) * width)))},${r2(a.y(percentile(g.sort((x, y) => x - y), p)))}`))
+        .filter(Boolean)
+        .join(' ')
+    lines = `<polyline class="trend p50" points="${line(50)}" fill="none" stroke="#222" stroke-width="1.5"/><polyline class="trend p99" points="${line(99)}" fill="none" stroke="${P99}" stroke-width="1.5"/>`
+    legend.push(['#222', 'p50'], [P99, 'p99'])
+  }
+  return chart('latency-over-time', 'Client latency over time', a.svg + `<g class="points">${dots}</g>${lines}`, legend)
 }
 
 /** Empirical CDF of client latency and provider duration, 200 steps each. */

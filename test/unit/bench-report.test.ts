@@ -31,6 +31,16 @@ test('the report has the three charts, one point per call, and no external refer
   assert.not.match(html, /<script|<link|src=|https?:\/\//)
 })
 
+test('many calls: points thinned to ~4000 (cold ones all kept), p50/p99 trend lines drawn', () => {
+  const records = Array.from({length: 20_000}, (_, i) => rec(i, {cold: i % 1000 === 0}))
+  const html = renderReport({title: 'big', summary: summarize(records, facts), records})
+  const points = (html.match(/<circle /g) ?? []).length
+  assert.ok(points >= 4000 && points <= 4020, `${points} points`)
+  assert.is((html.match(/fill="#d62728"\/>/g) ?? []).length, 20)
+  assert.ok(html.includes('class="trend p50"') && html.includes('class="trend p99"'))
+  assert.not.ok(renderReport({title: 'small', summary: summarize(records.slice(0, 50), facts), records: records.slice(0, 50)}).includes('class="trend'))
+})
+
 test('names are escaped, and an empty or error-only run renders without NaN', () => {
   const html = renderReport({title: 'bench <script>alert(1)</script>', summary: summarize([], facts), records: []})
   assert.not.ok(html.includes('<script>'))
