@@ -159,6 +159,11 @@ export class Environment {
       await this.destroy()
       return
     }
+    if (this.state === 'dead') {
+      // Destroyed while the container was being created (a service shutting down): remove it now.
+      await removeContainer(this.engine, this.#container.id).catch(() => {})
+      return
+    }
     this.#container.onLine((line) => {
       if (this.#current) this.#current.lines.push(line)
       this.log(line)

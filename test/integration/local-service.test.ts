@@ -201,6 +201,18 @@ print(json.dumps({"status": out["StatusCode"], "payload": json.loads(out["Payloa
   assert.equal(chained.json.echo, {hop: 2})
 })
 
+test('idle environments are reclaimed after the idle timeout; the next call is cold', async (ctx) => {
+  await deploy(ctx, 'idle', 'handler.trivial')
+  await invoke(ctx, 'idle')
+  const pool = ctx.service.pools.get('idle')!
+  const id = [...pool.envs][0]!.containerId
+  assert.is(pool.reclaimIdle(Date.now() + 1000), 0, 'not yet idle for long')
+  assert.is(pool.reclaimIdle(Date.now() + 61_000), 1)
+  while ((await findContainersByLabel(engine, LABEL)).some((c) => c.id === id)) await new Promise((r) => setTimeout(r, 50))
+  assert.is(pool.envs.size, 0)
+  assert.ok((await invoke(ctx, 'idle')).report?.initDurationMs !== undefined)
+})
+
 test('deleting a function removes its environments', async (ctx) => {
   await deploy(ctx, 'gone', 'handler.trivial')
   await invoke(ctx, 'gone')

@@ -1,0 +1,87 @@
+import {test} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import {parseReport} from '../../src/core/report.js'
+import {arnOf, configuration, nameOf} from '../../src/local/control-api.js'
+import {cpuShare, lambdaEnv} from '../../src/local/environment.js'
+import {defaultServiceOptions, logTail} from '../../src/local/service.js'
+import {portOf, serviceOptions} from '../../src/local/service-process.js'
+import {loadSettings} from '../../src/core/settings.js'
+import type {LocalFunction} from '../../src/local/types.js'
+
+const fn: LocalFunction = {
+  name: 'map-reduce-driver',
+  arn: 'arn:aws:lambda:us-east-1:000000000000:function:map-reduce-driver',
+  imageUri: 'map-reduce-driver:latest',
+  command: ['driver.lambda_handler'],
+  memoryMb: 1024,
+  timeoutS: 60,
+  env: {BUCKET: 'b', AWS_REGION: 'mine', AWS_LAMBDA_FUNCTION_NAME: 'spoofed'},
+  architectures: ['arm64'],
+  revision: 1,
+  lastModified: '2026-01-01T00:00:00.000+0000',
+  codeSha256: 'x',
+}
+
+test('CPU follows memory as on Lambda (1,769 MB = 1 vCPU), with a floor and capped at the host', () => {
+  assert.is(cpuShare(1769, 0.25, 2), 1)
+  assert.is(cpuShare(3538, 0.25, 2), 2)
+  assert.is(cpuShare(10240, 0.25, 2), 2)
+  assert.is(cpuShare(128, 0.25, 2), 0.25)
+  assert.ok(Math.abs(cpuShare(128, 0, 2) - 128 / 1769) < 1e-9)
+})
+
+test('environment variables: Lambda\'s reserved ones win over the function\'s, credentials are dummies unless passed', () => {
+  const options = defaultServiceOptions({port: 9001, region: 'eu-west-1', s3Endpoint: 'http://127.0.0.1:9002'})
+  const env = lambdaEnv(fn, options, 40123, 'local/abc')
+  assert.is(env.AWS_LAMBDA_FUNCTION_NAME, 'map-reduce-driver')
+  assert.is(env.AWS_REGION, 'eu-west-1')
+  assert.is(env.BUCKET, 'b')
+  assert.is(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, '1024')
+  assert.is(env._HANDLER, 'driver.lambda_handler')
+  assert.is(env.AWS_LAMBDA_RUNTIME_API, '127.0.0.1:40123')
+  assert.is(env.AWS_ENDPOINT_URL_LAMBDA, 'http://127.0.0.1:9001')
+  assert.is(env.AWS_ENDPOINT_URL_S3, 'http://127.0.0.1:9002')
+  assert.is(env.AWS_ACCESS_KEY_ID, 'local')
+  const passed = lambdaEnv(fn, {...options, credentials: {accessKeyId: 'AKIA', secretAccessKey: 's3cr3t'}}, 1, 'x')
+  assert.is(passed.AWS_ACCESS_KEY_ID, 'AKIA')
+  assert.is(passed.AWS_SESSION_TOKEN, undefined)
+  assert.is(lambdaEnv(fn, defaultServiceOptions(), 1, 'x').AWS_ENDPOINT_URL_S3, undefined)
+})
+
+test('the log tail is the last 4 KB, base64, and keeps the REPORT line', () => {
+  const lines = ['START RequestId: r Version: $LATEST', ...Array.from({length: 200}, (_, i) => `line ${i} ${'x'.repeat(40)}`), 'END RequestId: r', 'REPORT RequestId: r\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 30 MB\t']
+  const tail = Buffer.from(logTail(lines), 'base64')
+  assert.is(tail.length, 4096)
+  assert.is(parseReport(tail.toString('utf8'))?.maxMemoryUsedMb, 30)
+  assert.is(Buffer.from(logTail(['a', 'b']), 'base64').toString('utf8'), 'a\nb\n')
+})
+
+test('functions are named by name or ARN, and configured as GetFunction reports them', () => {
+  assert.is(nameOf('my-fn'), 'my-fn')
+  assert.is(nameOf(encodeURIComponent('arn:aws:lambda:us-east-1:000000000000:function:my-fn')), 'my-fn')
+  assert.is(nameOf('arn:aws:lambda:us-east-1:000000000000:function:my-fn:$LATEST'), 'my-fn')
+  assert.is(arnOf({region: 'us-west-1', accountId: '1'}, 'f'), 'arn:aws:lambda:us-west-1:1:function:f')
+  const config = configuration(fn)
+  assert.is(config.State, 'Active')
+  assert.is(config.LastUpdateStatus, 'Successful')
+  assert.is(config.PackageType, 'Image')
+  assert.equal(config.ImageConfigResponse, {ImageConfig: {Command: ['driver.lambda_handler'], EntryPoint: undefined}})
+})
+
+test('the port comes from the flag, then FAAS_LOCAL_PORT, then 9001; a bad one is a user error', () => {
+  assert.is(portOf({}, {}), 9001)
+  assert.is(portOf({}, {FAAS_LOCAL_PORT: '9100'}), 9100)
+  assert.is(portOf({port: 9200}, {FAAS_LOCAL_PORT: '9100'}), 9200)
+  assert.throws(() => portOf({}, {FAAS_LOCAL_PORT: 'ninety'}), (e: {code?: string}) => e.code === 'BAD_PORT')
+})
+
+test('--pass-credentials needs credentials; without it the user\'s stay out of the service', () => {
+  const env = {AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-west-2'}
+  assert.is(serviceOptions(loadSettings(env), {}, env).credentials, undefined)
+  assert.is(serviceOptions(loadSettings(env), {passCredentials: true}, env).credentials?.accessKeyId, 'AKIA')
+  assert.is(serviceOptions(loadSettings(env), {}, env).region, 'us-west-2')
+  assert.throws(() => serviceOptions(loadSettings({}), {passCredentials: true}, {}), (e: {code?: string}) => e.code === 'NO_CREDENTIALS')
+})
+
+test.run()
