@@ -69,6 +69,12 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
     },
   })
   const listeners: Array<(line: string) => void> = []
+  // Lines written before anyone listens (the first instants after start) are kept for the first listener.
+  const early: string[] = []
+  const emitLine = (line: string) => {
+    if (listeners.length === 0) early.push(line)
+    for (const listener of listeners) listener(line)
+  }
   let lastChunkAt = Date.now()
   const stream = await container.attach({stream: true, stdout: true, stderr: true})
   const out = new PassThrough()
@@ -79,7 +85,7 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
     partial += chunk.toString('utf8')
     const lines = partial.split('\n')
     partial = lines.pop() ?? ''
-    for (const line of lines) for (const listener of listeners) listener(line.replace(/\r$/, ''))
+    for (const line of lines) emitLine(line.replace(/\r$/, ''))
   })
   // Register the wait before starting, so an instant exit is never missed.
   const waiting = container.wait({condition: 'next-exit'} as object)
@@ -89,7 +95,7 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
     try {
       oomKilled = Boolean((await container.inspect()).State?.OOMKilled)
     } catch {}
-    if (partial) for (const listener of listeners) listener(partial)
+    if (partial) emitLine(partial)
     partial = ''
     return {exitCode: result?.StatusCode ?? -1, oomKilled}
   })
@@ -97,7 +103,10 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
   return {
     id: container.id,
     exited,
-    onLine: (listener) => listeners.push(listener),
+    onLine: (listener) => {
+      listeners.push(listener)
+      if (listeners.length === 1) for (const line of early.splice(0)) listener(line)
+    },
     logsSettled: (quietMs, maxMs) =>
       new Promise<void>((resolve) => {
         const deadline = Date.now() + maxMs

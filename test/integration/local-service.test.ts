@@ -181,6 +181,23 @@ test('Lambda\'s errors: unknown function 404, bad JSON 400, bad invocation type 
   assert.is((await first).status, 200)
   const event = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{"seconds":0}', headers: {'X-Amz-Invocation-Type': 'Event'}})
   assert.is(event.status, 202)
+  const id = event.headers.get('x-amzn-requestid')
+  // The event runs in the background: its REPORT line appears in the function's log.
+  while (!ctx.service.logs.get('errors')?.some((l) => l.startsWith(`REPORT RequestId: ${id}`))) await new Promise((r) => setTimeout(r, 50))
+})
+
+test('without reserved concurrency, calls past the service\'s environment limit queue instead of failing', async (ctx) => {
+  const small = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 2}).start()
+  try {
+    const lambda = new LambdaClient({endpoint: small.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+    await deploy({lambda, image: ctx.image}, 'queued', 'handler.slow')
+    const outs = await Promise.all(Array.from({length: 5}, () => invoke({lambda}, 'queued', {seconds: 0.3})))
+    for (const out of outs) assert.is(out.status, 200)
+    assert.is(new Set(outs.map((o) => o.json.env)).size, 2, 'two environments served all five calls')
+    assert.is(outs.filter((o) => o.report?.initDurationMs !== undefined).length, 2, 'two cold starts, three warm')
+  } finally {
+    await small.close()
+  }
 })
 
 test('boto3 invokes through the Invoke API, and a function reaches another through AWS_ENDPOINT_URL_LAMBDA', async (ctx) => {
