@@ -87,6 +87,8 @@ export class Environment {
 
   #server?: Server
   #peakBytes = 0
+  /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
+  #initLines: string[] = []
   #container?: RunningContainer
   #pendingNext?: (event: NextEvent) => void
   #current?: Current
@@ -166,6 +168,7 @@ export class Environment {
     }
     this.#container.onLine((line) => {
       if (this.#current) this.#current.lines.push(line)
+      else if (this.state === 'starting' && this.#initLines.length < 200) this.#initLines.push(line)
       this.log(line)
     })
     void this.#container.exited.then((exit) => {
@@ -242,7 +245,7 @@ export class Environment {
     this.invocations++
     if (!dead) this.state = 'busy'
     return new Promise<InvocationResult>((resolve) => {
-      const lines: string[] = []
+      const lines: string[] = cold ? this.#initLines.splice(0) : []
       const start = `START RequestId: ${request.requestId} Version: $LATEST`
       this.log(start)
       lines.push(start)

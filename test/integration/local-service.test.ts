@@ -42,7 +42,7 @@ async function raw(ctx: {service: LocalService}, path: string, init: RequestInit
   return {status: res.status, headers: res.headers, body: await res.text()}
 }
 
-test('a function sees the variables Lambda sets, its own, and dummy credentials', async (ctx) => {
+test('a function sees the variables Lambda sets, its own, and dummy credentials; a cold log tail has the init lines', async (ctx) => {
   await deploy(ctx, 'env', 'handler.env', {Environment: {Variables: {MY_SETTING: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'overridden?'}}})
   const out = await invoke(ctx, 'env')
   assert.is(out.status, 200)
@@ -59,6 +59,8 @@ test('a function sees the variables Lambda sets, its own, and dummy credentials'
     MY_SETTING: 'yes',
   })
   assert.ok(out.report?.initDurationMs! > 0, 'the first invocation is cold and reports Init Duration')
+  assert.match(out.log, /init: module loaded/, 'a cold tail has what init printed')
+  assert.not.match((await invoke(ctx, 'env')).log, /init: module loaded/, 'a warm one does not')
   assert.ok(out.report?.maxMemoryUsedMb! > 5, `Max Memory Used is measured: ${out.log}`)
 })
 
