@@ -40,9 +40,7 @@ export interface RunningContainer {
   logsSettled(quietMs: number, maxMs: number): Promise<void>
 }
 
-/** Creates, attaches to and starts a container; stdout/stderr are captured line by line. */
-export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise<RunningContainer> {
-  const docker = engine.docker
+function createContainer(engine: DockerEngine, spec: RunSpec) {
   const memory = spec.memoryMb * 1024 * 1024
   const portBindings: Record<string, Array<{HostIp: string; HostPort: string}>> = {}
   const exposed: Record<string, object> = {}
@@ -50,7 +48,7 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
     portBindings[`${port}/tcp`] = [{HostIp: '127.0.0.1', HostPort: String(hostPort)}]
     exposed[`${port}/tcp`] = {}
   }
-  const container = await docker.createContainer({
+  return engine.docker.createContainer({
     Image: spec.image,
     name: spec.name,
     Cmd: spec.cmd,
@@ -68,6 +66,24 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
       AutoRemove: false,
     },
   })
+}
+
+/** Creates and starts a long-lived container without attaching, so the caller's process may exit. */
+export async function startContainer(engine: DockerEngine, spec: RunSpec): Promise<string> {
+  const container = await createContainer(engine, spec)
+  await container.start()
+  return container.id
+}
+
+/** Is the container still running? (absent counts as not) */
+export async function isRunning(engine: DockerEngine, id: string): Promise<boolean> {
+  return engine.docker.getContainer(id).inspect().then((info) => Boolean(info.State?.Running), () => false)
+}
+
+/** Creates, attaches to and starts a container; stdout/stderr are captured line by line. */
+export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise<RunningContainer> {
+  const docker = engine.docker
+  const container = await createContainer(engine, spec)
   const listeners: Array<(line: string) => void> = []
   // Lines written before anyone listens (the first instants after start) are kept for the first listener.
   const early: string[] = []

@@ -2,7 +2,7 @@ import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {projectPath} from '../core/paths.js'
 import type {Platform} from '../core/platform.js'
-import {findContainersByLabel, removeContainer, runContainer} from '../docker/containers.js'
+import {findContainersByLabel, isRunning, removeContainer, startContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {baseImageRef, buildBaseImages} from '../images/base.js'
 
@@ -45,7 +45,7 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
   }
   const port = new URL(endpoint).port
   emit({kind: 'start', subject: 'local S3', message: `Starting the local S3 store on ${endpoint}…`})
-  const container = await runContainer(engine, {
+  const id = await startContainer(engine, {
     image,
     name: `faas-local-s3-${port}`,
     cmd: ['-H', '127.0.0.1', '-p', port],
@@ -56,11 +56,9 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
   })
   // Wait for it to answer, or for it to die (port taken, bad image), whichever comes first.
   const deadline = Date.now() + 60_000
-  let died = false
-  void container.exited.then(() => (died = true))
   for (let delay = 50; !(await answers(endpoint)); delay = Math.min(delay * 2, 1000)) {
-    if (died || Date.now() > deadline) {
-      await removeContainer(engine, container.id)
+    if (!(await isRunning(engine, id)) || Date.now() > deadline) {
+      await removeContainer(engine, id)
       throw new UserError(`The local S3 store did not start on ${endpoint}.`, {
         code: 'LOCAL_S3_FAILED',
         fix: 'Check that the port is free (FAAS_LOCAL_S3_PORT chooses another) and that Docker can run containers with host networking.',

@@ -1,0 +1,68 @@
+import {Args, Flags} from '@oclif/core'
+
+import {FaasCommand} from '../cli/faas-command.js'
+import {UserError} from '../core/errors.js'
+import {parsePlatform} from '../core/platform.js'
+import {loadSettings} from '../core/settings.js'
+import {runBenchmark} from '../run/run.js'
+
+export default class Run extends FaasCommand {
+  static override summary = 'Build, deploy and run a benchmark end to end, and check its answer.'
+  static override description =
+    'By default on the local target (faas\'s local Lambda service and a local S3 store, only Docker needed); --target aws runs the same images on AWS Lambda and S3. Deploys skip what is already in place. Prints per-phase times and writes a run record (JSON) with image digests, configuration and per-invocation figures.'
+
+  static override examples = [
+    '<%= config.bin %> run map-reduce --base-image local',
+    '<%= config.bin %> run map-reduce --input-mb 16 --mappers 4 --reducers 2',
+    '<%= config.bin %> run map-reduce --target aws',
+  ]
+
+  static override args = {benchmark: Args.string({description: 'Benchmark to run.', required: true})}
+
+  static override flags = {
+    target: Flags.string({description: 'local or aws (env FAAS_TARGET).'}),
+    'input-mb': Flags.string({description: 'Size of the generated input, in MiB.', default: '4'}),
+    shards: Flags.integer({description: 'Number of input objects.', default: 16}),
+    seed: Flags.integer({description: 'Seed of the generated input.', default: 1}),
+    mappers: Flags.integer({description: 'Number of mappers.', default: 4}),
+    reducers: Flags.integer({description: 'Number of reducers (a power of two, at most --mappers).', default: 2}),
+    bucket: Flags.string({description: 'S3 bucket for input and output (default: faas-runs[-<account>-<region>]).'}),
+    tag: Flags.string({description: 'Image tag.', default: 'latest'}),
+    platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
+    'base-image': Flags.string({description: '"local" for the offline base, or an image (env FAAS_BASE_IMAGE).'}),
+    registry: Flags.string({description: 'Registry instead of the account\'s ECR (aws target).'}),
+    record: Flags.string({description: 'Path of the run record (default ~/.faas/runs/<run id>.json).'}),
+  }
+
+  async run() {
+    const {args, flags} = await this.parse(Run)
+    const settings = loadSettings()
+    const target = flags.target ?? settings.target
+    if (target !== 'local' && target !== 'aws') throw new UserError(`Unknown target "${target}".`, {code: 'BAD_TARGET', fix: 'Use --target local or --target aws.'})
+    const record = await runBenchmark(
+      settings,
+      {
+        benchmark: args.benchmark,
+        target,
+        inputMb: Number(flags['input-mb']),
+        shards: flags.shards,
+        seed: flags.seed,
+        mappers: flags.mappers,
+        reducers: flags.reducers,
+        tag: flags.tag,
+        platform: flags.platform ? parsePlatform(flags.platform) : settings.platform,
+        baseImage: flags['base-image'] ?? settings.baseImage,
+        registry: flags.registry,
+        bucket: flags.bucket,
+        recordPath: flags.record,
+      },
+      this.emit,
+    )
+    const verdict = record.words ? `correct — ${record.words.total} words, ${record.words.distinct} distinct` : `answered ${JSON.stringify(record.output).slice(0, 200)}`
+    this.log(`${record.benchmark} on ${record.target}: ${verdict}`)
+    this.log(`phases (ms): ${Object.entries(record.phasesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    this.log(`invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${record.bytes ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}` : ''}`)
+    this.log(`record: ${record.recordPath}`)
+    return record
+  }
+}

@@ -1,0 +1,213 @@
+import {S3Client} from '@aws-sdk/client-s3'
+import {mkdir, writeFile} from 'node:fs/promises'
+import {cpus, hostname, totalmem} from 'node:os'
+import {join} from 'node:path'
+
+import {createAwsClients} from '../aws/clients.js'
+import {resolveAccountId} from '../aws/sts.js'
+import {UserError} from '../core/errors.js'
+import type {Emit} from '../core/events.js'
+import {deployedName, loadBenchmark} from '../core/manifest.js'
+import {faasHome} from '../core/paths.js'
+import type {Platform} from '../core/platform.js'
+import type {Settings} from '../core/settings.js'
+import {DockerEngine} from '../docker/engine.js'
+import {buildBenchmark} from '../images/build.js'
+import {pushBenchmark} from '../images/push.js'
+import {resolveRegistry} from '../images/registry.js'
+import {ensureLocalService} from '../local/service-process.js'
+import {deploy} from '../services/deploy.js'
+import {ensureLocalS3} from '../storage/local-s3.js'
+import {ensureBucket} from '../storage/s3.js'
+import {createTarget} from '../targets/index.js'
+import type {InvokeOutcome} from '../targets/target.js'
+import {checkMapReduceParams, type MapReduceParams, prepareInput, verifyOutput} from './map-reduce.js'
+
+export interface RunOptions extends MapReduceParams {
+  benchmark: string
+  target: 'local' | 'aws'
+  platform: Platform
+  tag: string
+  baseImage?: string
+  registry?: string
+  bucket?: string
+  /** Where the run record goes; ~/.faas/runs/<run id>.json when absent. */
+  recordPath?: string
+}
+
+/** One invocation in the run record (times in µs, as in bench records). */
+export interface InvocationRecord {
+  function: string
+  requestId?: string
+  startUs: number
+  endUs: number
+  durationUs?: number
+  billedDurationUs?: number
+  initDurationUs?: number
+  cold: boolean
+  memorySizeMb?: number
+  maxMemoryUsedMb?: number
+}
+
+const us = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1000))
+
+/**
+ * `faas run`: build, publish (AWS), deploy (skipping what is in place), then drive the benchmark:
+ * a word-count workload uploads a generated corpus, invokes the entry function and checks the
+ * answer against a reference computed here; any other invokes the entry with its manifest payload.
+ * Either way a run record (JSON) is written.
+ */
+export async function runBenchmark(settings: Settings, options: RunOptions, emit: Emit) {
+  const manifest = await loadBenchmark(options.benchmark)
+  if (manifest.workload === 'word-count') checkMapReduceParams(options)
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${manifest.name}`
+  const phases: Record<string, number> = {}
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    emit({kind: 'start', subject: phase, message: `${phase[0]!.toUpperCase()}${phase.slice(1)}…`})
+    try {
+      return await work()
+    } finally {
+      phases[phase] = Math.round(performance.now() - started)
+    }
+  }
+  const engine = new DockerEngine()
+  await engine.ping()
+
+  const images = await timed('build', () =>
+    buildBenchmark(engine, manifest, {functions: manifest.functions, platform: options.platform, tag: options.tag, baseImage: options.baseImage}, emit),
+  )
+  let storage: {s3: S3Client; bucket: string}
+  let digests: Record<string, string> = {}
+  if (options.target === 'local') {
+    const endpoint = await timed('storage', () => ensureLocalS3(engine, {baseImage: options.baseImage}, emit))
+    await timed('service', () => ensureLocalService(settings, {s3Endpoint: endpoint}, emit))
+    const s3 = new S3Client({endpoint, region: settings.region ?? 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'local', secretAccessKey: 'local'}})
+    storage = {s3, bucket: options.bucket ?? 'faas-runs'}
+  } else {
+    const clients = createAwsClients(settings)
+    const registry = await resolveRegistry(settings, options.registry)
+    const pushed = await timed('push', () => pushBenchmark(engine, settings, manifest, {functions: manifest.functions, tag: options.tag, registry}, emit))
+    digests = Object.fromEntries(pushed.map((p) => [p.function, p.digest]))
+    storage = {s3: clients.s3, bucket: options.bucket ?? `faas-runs-${await resolveAccountId(settings, clients.sts)}-${clients.region}`}
+  }
+  const target = createTarget(options.target, settings)
+  const deployed = await timed('deploy', () => deploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry}, emit))
+  const entry = deployedName(manifest.name, manifest.entry)
+  const invoke = (payload: unknown) =>
+    timed('invoke', async () => {
+      const outcome = await target.invoke({name: entry, payload: JSON.stringify(payload), logTail: true})
+      if (outcome.functionError) {
+        throw new UserError(`The run failed: ${entry} returned an error: ${describeError(outcome.payload)}`, {
+          code: 'FUNCTION_ERROR',
+          fix: `See its log with \`faas invoke --target ${options.target} --function_name ${entry} --log\`, fix the handler, and run again.`,
+        })
+      }
+      return outcome
+    })
+
+  const workload = manifest.workload === 'word-count' ? await runWordCount(storage, options, runId, invoke, timed) : await runPayload(manifest.payload, invoke)
+  const invocations = [invocationOf(entry, workload.outcome), ...workload.invocations]
+  const record = {
+    runId,
+    benchmark: manifest.name,
+    target: options.target,
+    correct: workload.correct,
+    differences: workload.differences,
+    config: {...(manifest.workload === 'word-count' ? {inputMb: options.inputMb, shards: options.shards, seed: options.seed, mappers: options.mappers, reducers: options.reducers, bucket: storage.bucket} : {payload: manifest.payload}), tag: options.tag, platform: options.platform},
+    environment: {host: hostname(), cpus: cpus().length, memoryBytes: totalmem(), node: process.version, region: settings.region},
+    images: images.map((i) => ({function: i.function, image: i.image, imageId: i.imageId, architecture: i.architecture, digest: digests[i.function]})),
+    deploy: deployed.functions.map((f) => ({name: f.name, action: f.action, changed: f.changed})),
+    phasesMs: {...phases, ...workload.functionPhasesMs},
+    words: workload.words,
+    bytes: workload.bytes,
+    output: workload.output,
+    invocations,
+    coldStarts: invocations.filter((i) => i.cold).length,
+  }
+  const recordPath = options.recordPath ?? join(faasHome(), 'runs', `${runId}.json`)
+  await mkdir(join(recordPath, '..'), {recursive: true})
+  await writeFile(recordPath, JSON.stringify(record, null, 2))
+  if (!record.correct) {
+    throw new UserError(`The run finished but the word counts are wrong: ${record.differences.join('; ')}.`, {
+      code: 'WRONG_ANSWER',
+      fix: `The run record is in ${recordPath}.`,
+    })
+  }
+  return {...record, recordPath}
+}
+
+type Invoke = (payload: unknown) => Promise<InvokeOutcome>
+type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>
+
+async function runWordCount(storage: {s3: S3Client; bucket: string}, options: RunOptions, runId: string, invoke: Invoke, timed: Timed) {
+  const {s3, bucket} = storage
+  const input = await timed('upload', async () => {
+    await ensureBucket(s3, bucket, (await s3.config.region()) ?? 'us-east-1')
+    return prepareInput(s3, bucket, options)
+  })
+  const outcome = await invoke({bucket, input_prefix: input.prefix, job: `jobs/${runId}`, mappers: options.mappers, reducers: options.reducers})
+  const output = JSON.parse(outcome.payload)
+  const verification = await timed('verify', () => verifyOutput(s3, bucket, output.outputs, input.shards))
+  return {
+    outcome,
+    correct: verification.correct,
+    differences: verification.differences,
+    words: {total: verification.totalWords, distinct: verification.distinctWords},
+    bytes: {input: input.inputBytes, uploaded: input.uploadedBytes, functionsRead: output.bytes.read as number, functionsWritten: output.bytes.written as number},
+    functionPhasesMs: Object.fromEntries(Object.entries(output.phases_ms as Record<string, number>).map(([k, v]) => [`function.${k}`, v])),
+    output: {job: output.job, outputs: output.outputs},
+    invocations: (output.invocations as any[]).map(
+      (i): InvocationRecord => ({
+        function: i.function,
+        requestId: i.request_id,
+        startUs: Math.round(i.start * 1e6),
+        endUs: Math.round(i.end * 1e6),
+        durationUs: us(i.duration_ms),
+        billedDurationUs: us(i.billed_duration_ms),
+        initDurationUs: us(i.init_duration_ms),
+        cold: Boolean(i.cold),
+        memorySizeMb: i.memory_size_mb,
+        maxMemoryUsedMb: i.max_memory_used_mb,
+      }),
+    ),
+  }
+}
+
+async function runPayload(payload: unknown, invoke: Invoke) {
+  const outcome = await invoke(payload)
+  return {
+    outcome,
+    correct: true,
+    differences: [] as string[],
+    words: undefined,
+    bytes: undefined,
+    functionPhasesMs: {},
+    output: JSON.parse(outcome.payload || 'null') as unknown,
+    invocations: [] as InvocationRecord[],
+  }
+}
+
+function invocationOf(name: string, outcome: InvokeOutcome): InvocationRecord {
+  return {
+    function: name,
+    requestId: outcome.requestId,
+    startUs: outcome.startedAtUs,
+    endUs: outcome.startedAtUs + outcome.clientLatencyUs,
+    durationUs: us(outcome.report?.durationMs),
+    billedDurationUs: us(outcome.report?.billedDurationMs),
+    initDurationUs: us(outcome.report?.initDurationMs),
+    cold: outcome.report?.initDurationMs !== undefined,
+    memorySizeMb: outcome.report?.memorySizeMb,
+    maxMemoryUsedMb: outcome.report?.maxMemoryUsedMb,
+  }
+}
+
+function describeError(payload: string): string {
+  try {
+    const error = JSON.parse(payload) as {errorType?: string; errorMessage?: string}
+    return `${error.errorType ?? 'Error'}: ${error.errorMessage ?? payload}`
+  } catch {
+    return payload
+  }
+}
