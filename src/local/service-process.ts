@@ -204,3 +204,13 @@ export async function stopLocalService(options: StartOptions = {}, emit: Emit = 
   emit({kind: 'done', subject: 'local', message: 'Stopped the local Lambda service'})
   return {stopped: true, url}
 }
+
+/** The recent log lines of one function on the running service. */
+export async function functionLogs(name: string, options: StartOptions = {}): Promise<string[]> {
+  const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
+  if (!(await health(url))) {
+    throw new UserError(`No local Lambda service answers on ${url}.`, {code: 'LOCAL_NOT_RUNNING', fix: 'Start it (faas local start --detach) and deploy with --target local.'})
+  }
+  const res = await fetch(`${url}/faas/functions/${encodeURIComponent(name)}/logs`)
+  return ((await res.json()) as {lines: string[]}).lines
+}

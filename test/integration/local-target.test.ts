@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert'
 import {loadSettings} from '../../src/core/settings.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
-import {health, localStatus, readState, ensureLocalService, stopLocalService} from '../../src/local/service-process.js'
+import {functionLogs, health, localStatus, readState, ensureLocalService, stopLocalService} from '../../src/local/service-process.js'
 import {LocalTarget} from '../../src/targets/local.js'
 import type {FunctionSpec} from '../../src/targets/target.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
@@ -60,6 +60,8 @@ test('the local target starts a detached service on demand, deploys idempotently
   assert.equal(JSON.parse(out.payload).echo, {k: 'v'})
   assert.is(out.report?.memorySizeMb, 512)
   assert.ok(out.report?.initDurationMs !== undefined)
+  const logs = await functionLogs('demo-fn')
+  assert.ok(logs.some((l) => l.startsWith(`REPORT RequestId: ${out.requestId}`)), 'the function\'s log has the invocation\'s REPORT line')
   const status = await localStatus()
   assert.equal(status.functions, ['demo-fn'])
   assert.is(await containersOf(state!.pid), 1)

@@ -36,10 +36,7 @@ export default class LocalStart extends FaasCommand {
       return {url: state.url, pid: state.pid, logFile: state.logFile}
     }
     let url = ''
-    await runService(settings, options, this.emit, (service) => {
-      url = service.url
-      this.log(`Local Lambda service on ${url}; Ctrl-C stops it.`)
-    })
+    await runService(settings, options, this.emit, (service) => (url = service.url))
     return {url, stopped: true}
   }
 }
