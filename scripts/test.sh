@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=${1:-"unit integration"}
+suites=${1:-"unit integration e2e"}
 if [ "$suites" != unit ]; then
   eval "$(bash scripts/stack.sh up)" || { echo "test: the stack did not come up" >&2; exit 1; }
 else

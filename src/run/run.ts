@@ -106,7 +106,14 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
       return outcome
     })
 
-  const workload = manifest.workload === 'word-count' ? await runWordCount(storage, options, runId, invoke, timed) : await runPayload(manifest.payload, invoke)
+  let workload: Awaited<ReturnType<typeof runWordCount>> | Awaited<ReturnType<typeof runPayload>>
+  try {
+    workload = manifest.workload === 'word-count' ? await runWordCount(storage, options, runId, invoke, timed) : await runPayload(manifest.payload, invoke)
+  } catch (error) {
+    // A failed local run leaves nothing running: its functions (and so their containers) go.
+    if (options.target === 'local') await target.destroy(deployed.functions.map((f) => f.name), {roles: false}, emit).catch(() => {})
+    throw error
+  }
   const invocations = [invocationOf(entry, workload.outcome), ...workload.invocations]
   const record = {
     runId,
