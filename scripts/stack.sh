@@ -131,6 +131,13 @@ node_up() {
   fi
 }
 
+tools_up() {
+  # Chromium renders bench reports in a test; wrk is the reference load tool in the bench perf script.
+  apt_install chromium wrk
+  # The Runtime Interface Emulator, built from source at a pinned commit, for the conformance tests.
+  bash "$here/scripts/rie.sh" >/dev/null
+}
+
 bases_up() {
   apt_install debootstrap
   # `faas base build` is itself idempotent: it skips a platform whose image exists.
@@ -144,6 +151,7 @@ case "${1:-up}" in
     emulation_up
     registries_up
     moto_up
+    tools_up
     node_up
     bases_up
     print_env
