@@ -6,6 +6,7 @@ import {FaasCommand} from '../cli/faas-command.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {destroy, destroyPlan} from '../services/deploy.js'
+import {defaultRunBucket, deleteBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 
 export default class Destroy extends FaasCommand {
@@ -20,15 +21,19 @@ export default class Destroy extends FaasCommand {
     function: Flags.string({description: 'With a benchmark: only this function (repeatable).', multiple: true}),
     'keep-roles': Flags.boolean({description: 'Leave the roles.', default: false}),
     repositories: Flags.boolean({description: "Also delete the benchmark's image repositories.", default: false}),
+    'run-bucket': Flags.boolean({description: 'Also delete the S3 bucket `faas run` uses (faas-runs-<account>-<region>) with its objects.', default: false}),
+    bucket: Flags.string({description: 'Also delete this S3 bucket with its objects (repeatable).', multiple: true}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask.', default: false}),
   }
 
   async run() {
     const {args, flags} = await this.parse(Destroy)
     const settings = loadSettings()
-    const plan = await destroyPlan({benchmark: args.benchmark, functions: flags.function, functionNames: flags.function_name})
-    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
-    const what = `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}${flags.repositories && plan.repositories.length > 0 ? ` and repositories ${plan.repositories.join(', ')}` : ''}`
+    const kind = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
+    const buckets = [...(flags.bucket ?? []), ...(flags['run-bucket'] ? [await defaultRunBucket(kind, settings)] : [])]
+    const plan = await destroyPlan({benchmark: args.benchmark, functions: flags.function, functionNames: flags.function_name, buckets})
+    const target = createTarget(kind, settings)
+    const what = `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}${flags.repositories && plan.repositories.length > 0 ? ` and repositories ${plan.repositories.join(', ')}` : ''}${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}`
     if (!flags.yes) {
       if (!process.stdin.isTTY) throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {code: 'NEEDS_CONFIRMATION', fix: 'Add --yes.'})
       const rl = createInterface({input: process.stdin, output: process.stderr})
@@ -37,6 +42,7 @@ export default class Destroy extends FaasCommand {
       if (!/^y(es)?$/i.test(answer.trim())) return {deleted: [], cancelled: true}
     }
     const outcomes = await destroy(target, plan, {roles: !flags['keep-roles'], repositories: flags.repositories}, this.emit)
+    for (const bucket of buckets) outcomes.push({name: bucket, kind: 'bucket', action: await deleteBucket(s3For(kind, settings), bucket)})
     for (const o of outcomes) this.log(`${o.kind}\t${o.name}\t${o.action}`)
     return {target: target.kind, outcomes}
   }

@@ -1,10 +1,8 @@
-import {S3Client} from '@aws-sdk/client-s3'
+import type {S3Client} from '@aws-sdk/client-s3'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {cpus, hostname, totalmem} from 'node:os'
 import {join} from 'node:path'
 
-import {createAwsClients} from '../aws/clients.js'
-import {resolveAccountId} from '../aws/sts.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {deployedName, loadBenchmark} from '../core/manifest.js'
@@ -18,7 +16,7 @@ import {resolveRegistry} from '../images/registry.js'
 import {ensureLocalService} from '../local/service-process.js'
 import {deploy} from '../services/deploy.js'
 import {ensureLocalS3} from '../storage/local-s3.js'
-import {ensureBucket} from '../storage/s3.js'
+import {defaultRunBucket, ensureBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 import type {InvokeOutcome} from '../targets/target.js'
 import {checkMapReduceParams, type MapReduceParams, prepareInput, verifyOutput} from './map-reduce.js'
@@ -77,20 +75,16 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   const images = await timed('build', () =>
     buildBenchmark(engine, manifest, {functions: manifest.functions, platform: options.platform, tag: options.tag, baseImage: options.baseImage}, emit),
   )
-  let storage: {s3: S3Client; bucket: string}
   let digests: Record<string, string> = {}
   if (options.target === 'local') {
     const endpoint = await timed('storage', () => ensureLocalS3(engine, {baseImage: options.baseImage}, emit))
     await timed('service', () => ensureLocalService(settings, {s3Endpoint: endpoint}, emit))
-    const s3 = new S3Client({endpoint, region: settings.region ?? 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'local', secretAccessKey: 'local'}})
-    storage = {s3, bucket: options.bucket ?? 'faas-runs'}
   } else {
-    const clients = createAwsClients(settings)
     const registry = await resolveRegistry(settings, options.registry)
     const pushed = await timed('push', () => pushBenchmark(engine, settings, manifest, {functions: manifest.functions, tag: options.tag, registry}, emit))
     digests = Object.fromEntries(pushed.map((p) => [p.function, p.digest]))
-    storage = {s3: clients.s3, bucket: options.bucket ?? `faas-runs-${await resolveAccountId(settings, clients.sts)}-${clients.region}`}
   }
+  const storage = {s3: s3For(options.target, settings), bucket: options.bucket ?? (await defaultRunBucket(options.target, settings))}
   const target = createTarget(options.target, settings)
   const deployed = await timed('deploy', () => deploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry}, emit))
   const entry = deployedName(manifest.name, manifest.entry)

@@ -139,14 +139,14 @@ export function invokeFunction(target: Target, request: {name: string; payload: 
 }
 
 /** The deployed names destroy acts on: a benchmark's functions, or those named. */
-export async function destroyPlan(request: {benchmark?: string; functions?: string[]; functionNames?: string[]}): Promise<{functions: string[]; repositories: string[]}> {
+export async function destroyPlan(request: {benchmark?: string; functions?: string[]; functionNames?: string[]; buckets?: string[]}): Promise<{functions: string[]; repositories: string[]}> {
   if (request.benchmark) {
     const manifest = await loadBenchmark(request.benchmark)
     const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
     return {functions: names, repositories: names}
   }
   const names = (request.functionNames ?? []).map(checkFunctionName)
-  if (names.length === 0) throw new UserError('Nothing to destroy.', {code: 'NOTHING_TO_DESTROY', fix: 'Name a benchmark (faas destroy map-reduce) or functions (--function_name F).'})
+  if (names.length === 0 && !request.buckets?.length) throw new UserError('Nothing to destroy.', {code: 'NOTHING_TO_DESTROY', fix: 'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, --run-bucket).'})
   return {functions: names, repositories: []}
 }
 

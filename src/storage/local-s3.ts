@@ -26,7 +26,8 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
   const endpoint = localS3Endpoint()
   if (await answers(endpoint)) return endpoint
   await engine.ping()
-  for (const stale of await findContainersByLabel(engine, LABEL)) await removeContainer(engine, stale.id)
+  const port = new URL(endpoint).port
+  for (const stale of await findContainersByLabel(engine, `${LABEL}=${port}`)) await removeContainer(engine, stale.id)
 
   const platform: Platform = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64'
   const image = `faas/local-s3:moto-${MOTO_VERSION}-${platform.split('/')[1]}`
@@ -43,7 +44,6 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
       emit,
     )
   }
-  const port = new URL(endpoint).port
   emit({kind: 'start', subject: 'local S3', message: `Starting the local S3 store on ${endpoint}…`})
   const id = await startContainer(engine, {
     image,
@@ -71,8 +71,9 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
 }
 
 /** Stops and removes the local S3 store (its data goes with it). */
-export async function stopLocalS3(engine: DockerEngine): Promise<number> {
-  const containers = await findContainersByLabel(engine, LABEL)
+export async function stopLocalS3(engine: DockerEngine, port = new URL(localS3Endpoint()).port): Promise<number> {
+  // No engine, no store to stop.
+  const containers = await findContainersByLabel(engine, `${LABEL}=${port}`).catch(() => [])
   for (const container of containers) await removeContainer(engine, container.id)
   return containers.length
 }

@@ -9,8 +9,27 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 
+import {S3Client as S3} from '@aws-sdk/client-s3'
+
+import {createAwsClients} from '../aws/clients.js'
 import {aws} from '../aws/errors.js'
+import {resolveAccountId} from '../aws/sts.js'
 import {UserError} from '../core/errors.js'
+import type {Settings} from '../core/settings.js'
+import {localS3Endpoint} from './local-s3.js'
+
+/** The S3 a target's functions use: the account's, or the local store (any credentials do there). */
+export function s3For(kind: 'local' | 'aws', settings: Settings): S3Client {
+  if (kind === 'aws') return createAwsClients(settings).s3
+  return new S3({endpoint: localS3Endpoint(), region: settings.region ?? 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'local', secretAccessKey: 'local'}})
+}
+
+/** Where `faas run` keeps input and output unless told otherwise: one bucket per account and region on AWS. */
+export async function defaultRunBucket(kind: 'local' | 'aws', settings: Settings): Promise<string> {
+  if (kind === 'local') return 'faas-runs'
+  const clients = createAwsClients(settings)
+  return `faas-runs-${await resolveAccountId(settings, clients.sts)}-${clients.region}`
+}
 
 /** Makes the bucket unless it exists and is ours; says clearly when it is someone else's or forbidden. */
 export async function ensureBucket(s3: S3Client, bucket: string, region: string): Promise<'created' | 'exists'> {

@@ -82,9 +82,19 @@ test('faas new: the scaffold builds and runs locally at once', async () => {
   assert.is(run.result.output.machine, 'x86_64')
 })
 
+test('faas local stop removes every container the run started: environments and the S3 store', async () => {
+  assert.ok((await containers('dev.faas.local-s3=9212')).length > 0)
+  const service = JSON.parse(readFileSync(join(env.FAAS_HOME, 'local', 'service.json'), 'utf8')).id
+  assert.ok((await containers(`dev.faas.local=${service}`)).length > 0, 'the warm environments are there before the stop')
+  const stop = await faasJson(['local', 'stop'], {env})
+  assert.is(stop.exitCode, 0, stop.stderr)
+  assert.is(stop.result.storesStopped, 1)
+  assert.equal(await containers('dev.faas.local-s3=9212'), [])
+  assert.equal(await containers(`dev.faas.local=${service}`), [])
+})
+
 test.after(async () => {
   await faas(['local', 'stop'], {env})
-  for (const id of await containers('dev.faas.local-s3=9212')) await execa('docker', ['rm', '-f', id], {reject: false})
 })
 
 test.run()
