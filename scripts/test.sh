@@ -13,7 +13,7 @@ if [ "$suites" != unit ]; then
 else
   [ -d node_modules ] || npm ci --no-fund --no-audit --loglevel=error
 fi
-npm run -s build || exit 1
+npm run -s build && npm run -s typecheck || exit 1
 
 passed=0; failed=0; status=0
 for suite in $suites; do

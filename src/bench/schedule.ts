@@ -1,3 +1,5 @@
+import {rng} from '../core/random.js'
+
 /**
  * Open-loop arrival schedules: when each request is due, as offsets (µs) from the start of a run.
  * Fixed interval is what the vHive invoker does; Poisson arrivals have exponential gaps with the same
@@ -13,17 +15,6 @@ export interface ScheduleOptions {
   seed?: number
 }
 
-/** A small, fast, seedable PRNG (mulberry32) giving numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 /** Arrival offsets in µs, ascending, all within [0, durationS). */
 export function* arrivals(options: ScheduleOptions): Generator<number> {

@@ -1,3 +1,5 @@
+import {rng} from '../core/random.js'
+
 /**
  * A deterministic text corpus for map-reduce: the same seed, size and shard count always give the
  * same bytes, so runs compare across machines and targets. Words follow a Zipf-like law over a
@@ -7,18 +9,6 @@ export interface CorpusOptions {
   sizeBytes: number
   shards: number
   seed: number
-}
-
-/** mulberry32: small, fast, and good enough for test data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'ba', 'do', 'fi', 'gu', 'ha', 'je', 'po', 'qi', 'wu', 'xe', 'yo']
@@ -36,7 +26,7 @@ function vocabulary(next: () => number, size: number): string[] {
 
 /** The shards' texts: ASCII words, spaces, some capitals and punctuation, lines of about 80 characters. */
 export function generateCorpus(options: CorpusOptions): string[] {
-  const next = random(options.seed)
+  const next = rng(options.seed)
   const words = vocabulary(next, 5000)
   // Zipf weights (s = 1.1) as a cumulative table, searched by bisection.
   const cumulative: number[] = []

@@ -6,7 +6,6 @@ import {GetFunctionCommand, LambdaClient, ListFunctionsCommand} from '@aws-sdk/c
 import {execa, type ResultPromise} from 'execa'
 import {createHash} from 'node:crypto'
 import {mkdtempSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'uvu'
@@ -18,19 +17,12 @@ import {loadSettings} from '../../src/core/settings.js'
 import {deploy} from '../../src/services/deploy.js'
 import {AwsTarget} from '../../src/targets/aws.js'
 import {assertUserError, faas, faasJson} from '../helpers/cli.js'
+import {freePort} from '../helpers/net.js'
 
 const MOTO = process.env.FAAS_MOTO_SERVER ?? '/var/lib/faas-stack/venv/bin/moto_server'
 const ACCOUNT = '123456789012'
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 
 /** A moto server of our own, with AWS's managed policies loaded (AWSLambdaBasicExecutionRole). */
 async function startMoto(): Promise<{url: string; stop: () => Promise<void>}> {

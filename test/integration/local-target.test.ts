@@ -1,6 +1,5 @@
 import {execa} from 'execa'
 import {mkdtempSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {suite} from 'uvu'
@@ -13,6 +12,7 @@ import {functionLogs, health, localStatus, readState, ensureLocalService, stopLo
 import {LocalTarget} from '../../src/targets/local.js'
 import type {FunctionSpec} from '../../src/targets/target.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {freePort} from '../helpers/net.js'
 
 /** The service as a process (detached and foreground) and the local target over it. */
 const test = suite('local service process and target')
@@ -21,13 +21,6 @@ const home = mkdtempSync(join(tmpdir(), 'faas-local-'))
 const saved = {FAAS_HOME: process.env.FAAS_HOME, FAAS_LOCAL_PORT: process.env.FAAS_LOCAL_PORT}
 let port = 0
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 const containersOf = async (pid: number) => (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
 

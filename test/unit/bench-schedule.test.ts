@@ -1,7 +1,8 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {arrivals, rng, roundRobin} from '../../src/bench/schedule.js'
+import {arrivals, roundRobin} from '../../src/bench/schedule.js'
+import {rng} from '../../src/core/random.js'
 
 test('fixed interval: rps × time arrivals, evenly spaced from 0, all inside the window', () => {
   const at = [...arrivals({rps: 200, durationS: 3, distribution: 'fixed'})]

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 
 import {UserError} from '../../src/core/errors.js'
 import {loadSettings} from '../../src/core/settings.js'
-import {deploy, planDeploy} from '../../src/services/deploy.js'
+import {deploy, planDeploy, type SingleDeploy} from '../../src/services/deploy.js'
 import type {DeployOutcome, FunctionSpec, Target} from '../../src/targets/target.js'
 
 const settings = loadSettings({AWS_REGION: 'us-east-1', AWS_ACCOUNT_ID: '123456789012', FAAS_PLATFORM: 'linux/arm64'})
@@ -65,7 +65,7 @@ test('the local target without a registry deploys bare engine references', async
 
 test('bad input is refused before any deploy starts', async () => {
   const target = recordingTarget()
-  const bad = [
+  const bad: SingleDeploy[] = [
     {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: ['nope'], env: {}},
     {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: [], env: {}, memoryMb: 64},
     {repository: 'Bad_Repo', tag: 'latest', functionName: 'F', policies: [], env: {}},
