@@ -33,7 +33,7 @@ export default class Bench extends FaasCommand {
     precise: Flags.boolean({description: 'Keep sends within ~0.1 ms of the schedule (polls; uses a core).', default: false}),
     out: Flags.string({char: 'o', description: 'Results folder (default bench-results/<time>).'}),
     latf: Flags.string({description: 'vHive latency file suffix: rps<achieved>_<latf>.', default: 'lat.csv'}),
-    arch: Flags.string({description: 'Architecture for the cost estimate (default from FAAS_PLATFORM).', options: ['arm64', 'x86_64']}),
+    arch: Flags.string({description: "Architecture for the cost estimate (default: the function's own, else FAAS_PLATFORM).", options: ['arm64', 'x86_64']}),
     memory: Flags.string({description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.', exclusive: ['cold-starts']}),
     'cold-starts': Flags.integer({description: 'Forced cold starts: rounds of change-config-then-invoke.', min: 1}),
   }
@@ -44,7 +44,8 @@ export default class Bench extends FaasCommand {
     const functions = await functionsToDrive(flags)
     const options = benchOptions({...flags, functions, platform: settings.platform})
     const kind = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
-    const {invoke, reconfigurer} = benchTarget(kind, settings, {reconfigure: Boolean(options.memorySizes || options.coldStarts)})
+    const {invoke, reconfigurer, architecture} = benchTarget(kind, settings, {reconfigure: Boolean(options.memorySizes || options.coldStarts)})
+    if (!flags.arch) options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
     // The first Ctrl-C stops sending and keeps the results; a second one quits at once.
     const controller = new AbortController()
     const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())

@@ -7,7 +7,7 @@ import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {deployedName, loadBenchmark} from '../core/manifest.js'
 import {faasHome} from '../core/paths.js'
-import type {Platform} from '../core/platform.js'
+import {lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
 import {buildBenchmark} from '../images/build.js'
@@ -86,7 +86,7 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   }
   const storage = {s3: s3For(options.target, settings), bucket: options.bucket ?? (await defaultRunBucket(options.target, settings))}
   const target = createTarget(options.target, settings)
-  const deployed = await timed('deploy', () => deploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry}, emit))
+  const deployed = await timed('deploy', () => deploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry, architecture: lambdaArchitecture(images[0]!.architecture)}, emit))
   const entry = deployedName(manifest.name, manifest.entry)
   const invoke = (payload: unknown) =>
     timed('invoke', async () => {

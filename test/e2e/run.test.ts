@@ -80,6 +80,14 @@ test('faas new: the scaffold builds and runs locally at once', async () => {
   assert.is(run.result.output.message, 'Hello, faas!')
   assert.is(run.result.output.function, 'hello-bench-greet')
   assert.is(run.result.output.machine, 'x86_64')
+
+  // Benching it prices the function's own architecture (x86_64), not FAAS_PLATFORM's default (arm64).
+  const out = mkdtempSync(join(tmpdir(), 'faas-bench-'))
+  const bench = await faasJson(['bench', '-f', 'hello-bench-greet', '--rps', '5', '--time', '1', '--out', out], {env: {...env, FAAS_BENCHMARKS_DIR: dir}})
+  assert.is(bench.exitCode, 0, bench.stderr)
+  assert.is(bench.result.summary.count, 5)
+  assert.is(bench.result.summary.architecture, 'x86_64')
+  assert.ok(existsSync(join(out, 'report.html')))
 })
 
 test('faas local stop removes every container the run started: environments and the S3 store', async () => {
