@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 
 import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
+import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
@@ -44,14 +45,27 @@ export class LocalTarget implements Target {
     return this.#lambda
   }
 
-  async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
-    const subject = spec.name
+  /** Every image must be in the engine before anything is deployed; each function takes its image's architecture, which is what runs. */
+  async preflight(specs: FunctionSpec[]): Promise<FunctionSpec[]> {
+    return Promise.all(
+      specs.map(async (spec) => {
+        const image = await this.#localImage(spec)
+        return {...spec, image: {...spec.image, architecture: lambdaArchitecture(image.architecture)}}
+      }),
+    )
+  }
+
+  async #localImage(spec: FunctionSpec) {
     const image = await this.#engine.inspectImage(spec.image.uri)
     if (!image) {
       throw new UserError(`The image ${spec.image.uri} of ${spec.name} is not in the local Docker engine.`, {code: 'NO_LOCAL_IMAGE', fix: 'Build it first (faas build <benchmark>); the local target runs images straight from the engine.'})
     }
-    const wanted = spec.image.architecture === 'x86_64' ? 'amd64' : 'arm64'
-    if (image.architecture !== wanted) emit({kind: 'warn', subject, message: `${spec.image.uri} is ${image.architecture}, the function says ${spec.image.architecture}: it runs as ${image.architecture}`})
+    return image
+  }
+
+  async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const subject = spec.name
+    const image = await this.#localImage(spec)
     const lambda = await this.lambda(emit)
     emit({kind: 'start', subject, message: `Deploying ${spec.name} locally…`})
     const command = spec.handler ? [spec.handler] : undefined
