@@ -1,4 +1,4 @@
-import {BatchGetImageCommand, DeleteRepositoryCommand, DescribeImagesCommand, type ECRClient} from '@aws-sdk/client-ecr'
+import {BatchGetImageCommand, DeleteRepositoryCommand, DescribeImagesCommand, GetDownloadUrlForLayerCommand, type ECRClient} from '@aws-sdk/client-ecr'
 
 import {UserError} from '../core/errors.js'
 import {aws} from './errors.js'
@@ -6,7 +6,7 @@ import {aws} from './errors.js'
 export interface EcrImage {
   /** sha256:… manifest digest. */
   digest: string
-  /** Architectures named by a multi-platform index (empty for a single manifest, whose config the SDK cannot read). */
+  /** Architectures the image holds: those a multi-platform index names, or a single image's config architecture; empty when unknown. */
   architectures: string[]
 }
 
@@ -38,15 +38,30 @@ export async function findEcrImage(ecr: ECRClient, registryId: string, repositor
   )
   const detail = out.imageDetails?.[0]
   if (!detail?.imageDigest) throw missing(`There is no image tagged ${tag}`)
-  let architectures: string[] = []
-  if (detail.imageManifestMediaType && INDEX_TYPES.has(detail.imageManifestMediaType)) {
-    const got = await aws(`read the manifest of ${repository}:${tag} (ecr:BatchGetImage)`, () =>
-      ecr.send(new BatchGetImageCommand({registryId, repositoryName: repository, imageIds: [{imageDigest: detail.imageDigest}]})),
-    )
-    const manifest = JSON.parse(got.images?.[0]?.imageManifest ?? '{}') as {manifests?: Array<{platform?: {architecture?: string}}>}
-    architectures = (manifest.manifests ?? []).flatMap((m) => (m.platform?.architecture && m.platform.architecture !== 'unknown' ? [m.platform.architecture] : []))
-  }
+  const got = await aws(`read the manifest of ${repository}:${tag} (ecr:BatchGetImage)`, () =>
+    ecr.send(new BatchGetImageCommand({registryId, repositoryName: repository, imageIds: [{imageDigest: detail.imageDigest}]})),
+  )
+  const manifest = JSON.parse(got.images?.[0]?.imageManifest ?? '{}') as {manifests?: Array<{platform?: {architecture?: string}}>; config?: {digest?: string}}
+  const architectures =
+    detail.imageManifestMediaType && INDEX_TYPES.has(detail.imageManifestMediaType)
+      ? (manifest.manifests ?? []).flatMap((m) => (m.platform?.architecture && m.platform.architecture !== 'unknown' ? [m.platform.architecture] : []))
+      : await configArchitecture(ecr, registryId, repository, manifest.config?.digest)
   return {digest: detail.imageDigest, architectures}
+}
+
+/**
+ * A single image's architecture, from its config blob (ECR hands it out like a layer). Best effort:
+ * without ecr:GetDownloadUrlForLayer, or from an emulator without it, the answer is "unknown".
+ */
+async function configArchitecture(ecr: ECRClient, registryId: string, repository: string, configDigest: string | undefined): Promise<string[]> {
+  if (!configDigest) return []
+  try {
+    const {downloadUrl} = await ecr.send(new GetDownloadUrlForLayerCommand({registryId, repositoryName: repository, layerDigest: configDigest}))
+    const config = (await (await fetch(downloadUrl!, {signal: AbortSignal.timeout(15_000)})).json()) as {architecture?: string}
+    return config.architecture ? [config.architecture] : []
+  } catch {
+    return []
+  }
 }
 
 /** Deletes a repository and its images; 'absent' when there is none. */

@@ -6,6 +6,7 @@ import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
 import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, listFunctionRoles, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
+import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import {loadPolicyBundles, resolvePolicies, type PolicyBundle} from '../core/policies.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvokeOutcome, InvokeRequest, Target} from './target.js'
@@ -61,6 +62,8 @@ export class AwsTarget implements Target {
         }
         if (ecr.digest || !ecr.tag) return spec
         const image = await findEcrImage(this.#clients.ecr, ecr.registryId, ecr.repository, ecr.tag)
+        // A single-platform image can only run on its own architecture (the seed's arm64-on-x86_64 failure).
+        if (image.architectures.length === 1) return {...spec, image: {...spec.image, digest: image.digest, architecture: lambdaArchitecture(image.architectures[0]!)}}
         const wanted = spec.image.architecture === 'x86_64' ? 'amd64' : 'arm64'
         if (image.architectures.length > 0 && !image.architectures.includes(wanted)) {
           throw new UserError(`${spec.image.uri} holds ${image.architectures.join(', ')} only, not ${wanted}.`, {
