@@ -34,7 +34,8 @@ export interface BenchmarkManifest {
   functions: FunctionManifest[]
 }
 
-const DEFAULTS = {handler: 'handler.lambda_handler', dockerfile: 'docker/Dockerfile.Lambda', memoryMb: 1024, timeoutS: 120}
+// The same defaults as faas deploy (1024 MB, and the seed's 120 s timeout); a manifest's "defaults" overrides them.
+const DEFAULTS = {handler: 'handler.lambda_handler', dockerfile: 'docker/Dockerfile.Lambda', memory: 1024, timeout: 120}
 
 /** Names of the benchmarks found under the benchmarks folder (those with a benchmark.json). */
 export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> {
@@ -81,8 +82,8 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
     for (const [key, value] of Object.entries(env)) if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
     const policies = f.policies ?? defaults.policies ?? []
     if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string')) throw bad(`"policies" of ${fname} must be a list of names`)
-    const memoryMb = f.memory ?? defaults.memory ?? defaults.memoryMb
-    const timeoutS = f.timeout ?? defaults.timeout ?? defaults.timeoutS
+    const memoryMb = f.memory ?? defaults.memory
+    const timeoutS = f.timeout ?? defaults.timeout
     if (!Number.isInteger(memoryMb) || !Number.isInteger(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
     return {
       name: fname,

@@ -8,6 +8,7 @@ import type {Emit} from '../core/events.js'
 import {silent} from '../core/events.js'
 import {faasHome} from '../core/paths.js'
 import type {Settings} from '../core/settings.js'
+import {pollUntil} from '../core/wait.js'
 import {DockerEngine} from '../docker/engine.js'
 import {LocalService} from './service.js'
 import type {ServiceOptions} from './types.js'
@@ -140,22 +141,17 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   let exited: string | undefined
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()
-  const deadline = Date.now() + 30_000
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-    const answer = await health(url, 500)
-    if (answer) {
-      emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${url} (pid ${answer.pid})`})
-      return {pid: answer.pid, port, url, id: answer.id, startedAt: new Date().toISOString(), logFile, s3Endpoint: answer.s3Endpoint}
-    }
-    if (exited || Date.now() > deadline) {
-      let tail = ''
-      try {
-        tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ')
-      } catch {}
-      throw new UserError(`The local Lambda service did not start (${exited ?? 'no answer in 30 s'})${tail ? `: ${tail}` : ''}.`, {code: 'LOCAL_START_FAILED', fix: `See ${logFile}; check the Docker engine (bash scripts/stack.sh services) and that port ${port} is free.`})
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay))
+  let answer: Record<string, any> | undefined
+  const up = await pollUntil(async () => Boolean((answer = await health(url, 500))), {timeoutMs: 30_000, giveUp: () => Boolean(exited)})
+  if (!up || !answer) {
+    let tail = ''
+    try {
+      tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ')
+    } catch {}
+    throw new UserError(`The local Lambda service did not start (${exited ?? 'no answer in 30 s'})${tail ? `: ${tail}` : ''}.`, {code: 'LOCAL_START_FAILED', fix: `See ${logFile}; check the Docker engine (bash scripts/stack.sh services) and that port ${port} is free.`})
   }
+  emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${url} (pid ${answer.pid})`})
+  return {pid: answer.pid, port, url, id: answer.id, startedAt: new Date().toISOString(), logFile, s3Endpoint: answer.s3Endpoint}
 }
 
 /** The local service's endpoint, starting a detached service when none answers. */
@@ -196,10 +192,8 @@ export async function stopLocalService(options: StartOptions = {}, emit: Emit = 
   } catch (error) {
     throw new UserError(`Could not ask the local service on ${url} to stop: ${messageOf(error)}.`, {code: 'LOCAL_STOP_FAILED', fix: `Stop process ${answer.pid} yourself (kill ${answer.pid}); the next start removes its containers.`})
   }
-  const deadline = Date.now() + 60_000
-  for (let delay = 50; await health(url, 500); delay = Math.min(delay * 2, 500)) {
-    if (Date.now() > deadline) throw new UserError(`The local service on ${url} did not stop within 60 s.`, {code: 'LOCAL_STOP_FAILED', fix: `kill ${answer.pid}; the next start removes its containers.`})
-    await new Promise((resolve) => setTimeout(resolve, delay))
+  if (!(await pollUntil(async () => !(await health(url, 500)), {timeoutMs: 60_000}))) {
+    throw new UserError(`The local service on ${url} did not stop within 60 s.`, {code: 'LOCAL_STOP_FAILED', fix: `kill ${answer.pid}; the next start removes its containers.`})
   }
   emit({kind: 'done', subject: 'local', message: 'Stopped the local Lambda service'})
   return {stopped: true, url}

@@ -1,6 +1,7 @@
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {projectPath} from '../core/paths.js'
+import {pollUntil} from '../core/wait.js'
 import type {Platform} from '../core/platform.js'
 import {findContainersByLabel, isRunning, removeContainer, startContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
@@ -55,16 +56,13 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
     nanoCpus: 1e9,
   })
   // Wait for it to answer, or for it to die (port taken, bad image), whichever comes first.
-  const deadline = Date.now() + 60_000
-  for (let delay = 50; !(await answers(endpoint)); delay = Math.min(delay * 2, 1000)) {
-    if (!(await isRunning(engine, id)) || Date.now() > deadline) {
-      await removeContainer(engine, id)
-      throw new UserError(`The local S3 store did not start on ${endpoint}.`, {
-        code: 'LOCAL_S3_FAILED',
-        fix: 'Check that the port is free (FAAS_LOCAL_S3_PORT chooses another) and that Docker can run containers with host networking.',
-      })
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay))
+  const up = await pollUntil(() => answers(endpoint), {timeoutMs: 60_000, maxDelayMs: 1000, giveUp: async () => !(await isRunning(engine, id))})
+  if (!up) {
+    await removeContainer(engine, id)
+    throw new UserError(`The local S3 store did not start on ${endpoint}.`, {
+      code: 'LOCAL_S3_FAILED',
+      fix: 'Check that the port is free (FAAS_LOCAL_S3_PORT chooses another) and that Docker can run containers with host networking.',
+    })
   }
   emit({kind: 'done', subject: 'local S3', message: `Local S3 store ready on ${endpoint}`})
   return endpoint
