@@ -168,7 +168,9 @@ export class Environment {
     }
     this.#container.onLine((line) => {
       if (this.#current) this.#current.lines.push(line)
-      else if (this.state === 'starting' && this.#initLines.length < 200) this.#initLines.push(line)
+      // Until the first invocation, output is init's, even when the engine delivers it after the first
+      // `next` (the environment is then idle, waiting for its invocation to be handed over).
+      else if (this.invocations === 0 && this.#initLines.length < 200) this.#initLines.push(line)
       this.log(line)
     })
     void this.#container.exited.then((exit) => {
