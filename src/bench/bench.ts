@@ -1,9 +1,9 @@
 import {createWriteStream} from 'node:fs'
-import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
+import {ensurePrivateDir, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
 import type {Architecture} from './cost.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
@@ -101,7 +101,6 @@ const statusLine = (s: LiveStatus): string =>
   `${s.phase === 'warmup' ? 'warm-up ' : ''}${s.elapsedS.toFixed(0)}s  ${s.rps.toFixed(1)} rps  ${s.inFlight} in flight  ${s.completed}/${s.sent} done  ${s.errors} errors${s.dropped ? `  ${s.dropped} dropped` : ''}  p50 ${s.p50Us === undefined ? '-' : `${(s.p50Us / 1000).toFixed(1)} ms`}`
 
 async function writeRun(dir: string, title: string, records: InvocationRecord[], summary: Summary, latf: string, comparison?: ReportInput['comparison']): Promise<string[]> {
-  await mkdir(dir, {recursive: true})
   const files: Array<[string, string]> = [
     ['records.jsonl', toJsonl(records)],
     ['records.csv', toCsv(records)],
@@ -109,15 +108,15 @@ async function writeRun(dir: string, title: string, records: InvocationRecord[],
     [vhiveFileName(summary.achievedRps, latf), toVhiveLatencies(records)],
     ['report.html', renderReport({title, summary, records, comparison})],
   ]
-  for (const [name, text] of files) await writeFile(join(dir, name), text)
+  for (const [name, text] of files) await writePrivateFile(join(dir, name), text)
   return files.map(([name]) => join(dir, name))
 }
 
 async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, title: string, comparison?: ReportInput['comparison']): Promise<RunOutput & {records: InvocationRecord[]}> {
   deps.emit({kind: 'start', subject: 'bench', message: `${title}: ${options.rps} rps for ${options.durationS} s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`})
   // Records stream to disk as calls complete, so even a hard stop keeps them; rewritten in order at the end.
-  await mkdir(dir, {recursive: true})
-  const stream = createWriteStream(join(dir, 'records.jsonl'))
+  await ensurePrivateDir(dir)
+  const stream = createWriteStream(join(dir, 'records.jsonl'), {mode: PRIVATE_FILE})
   const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', reject))
   const result = await runLoad(deps.invoke, {
     onRecord: (record) => stream.write(JSON.stringify(record) + '\n'),
@@ -200,7 +199,7 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
     architecture: options.architecture,
   })
   const files = await writeRun(options.outDir, `${title}: memory sweep`, all, summary, options.latf, comparison)
-  await writeFile(join(options.outDir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n')
+  await writeJsonFile(join(options.outDir, 'sweep.json'), sweep)
   return {kind: 'memory-sweep', dir: options.outDir, summary, files: [...files, join(options.outDir, 'sweep.json')], runs, sweep, best}
 }
 

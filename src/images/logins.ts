@@ -1,6 +1,6 @@
-import {chmod, mkdir, readFile, writeFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 
+import {readJsonFile, updateJsonFile, type JsonFileInfo} from '../core/files.js'
 import {faasHome} from '../core/paths.js'
 
 /** A registry login kept between runs, in a 0600 file (like ~/.docker/config.json, but only faas reads it). */
@@ -12,28 +12,22 @@ export interface Login {
   expiresAt?: string
 }
 
-const file = () => join(faasHome(), 'registries.json')
+export const loginsFile = () => join(faasHome(), 'registries.json')
 
-async function readAll(): Promise<Record<string, Login>> {
-  try {
-    return JSON.parse(await readFile(file(), 'utf8'))
-  } catch {
-    return {}
-  }
-}
+const info = (): JsonFileInfo => ({
+  what: "faas's saved registry logins",
+  fix: `Repair the JSON by hand, or remove ${loginsFile()} and log in again (faas login) to each registry.`,
+})
 
 /** The stored login for a registry, unless it expires within five minutes. */
 export async function findLogin(registry: string): Promise<Login | undefined> {
-  const login = (await readAll())[registry]
+  const login = ((await readJsonFile<Record<string, Login>>(loginsFile(), info())) ?? {})[registry]
   if (!login) return undefined
   if (login.expiresAt && Date.parse(login.expiresAt) < Date.now() + 5 * 60_000) return undefined
   return login
 }
 
+/** Adds or replaces one registry's login; concurrent `faas login`s each keep theirs. */
 export async function saveLogin(login: Login): Promise<void> {
-  const all = await readAll()
-  all[login.registry] = login
-  await mkdir(dirname(file()), {recursive: true, mode: 0o700})
-  await writeFile(file(), JSON.stringify(all, null, 2), {mode: 0o600})
-  await chmod(file(), 0o600)
+  await updateJsonFile<Record<string, Login>>(loginsFile(), info(), (all) => ({...all, [login.registry]: login}))
 }

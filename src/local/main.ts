@@ -5,6 +5,7 @@
 import {parseArgs} from 'node:util'
 
 import {messageOf} from '../core/errors.js'
+import {RotatingLog} from '../core/files.js'
 import {loadSettings} from '../core/settings.js'
 import {runService} from './service-process.js'
 
@@ -19,6 +20,9 @@ const {values} = parseArgs({
 })
 
 const stamp = () => new Date().toISOString()
+// Detached, the service writes its own log so it can rotate it; stdout (the same file) keeps only what Node prints on a crash.
+const log = process.env.FAAS_LOCAL_LOG_FILE ? new RotatingLog(process.env.FAAS_LOCAL_LOG_FILE) : undefined
+const write = (text: string) => (log ? log.write(text) : process.stdout.write(text))
 try {
   await runService(
     loadSettings(),
@@ -29,10 +33,10 @@ try {
       maxEnvironments: values['max-environments'] ? Number(values['max-environments']) : undefined,
       passCredentials: values['pass-credentials'],
     },
-    (event) => process.stdout.write(`${stamp()} ${event.subject} ${event.message}\n`),
+    (event) => write(`${stamp()} ${event.subject} ${event.message}\n`),
   )
   process.exit(0)
 } catch (error) {
-  process.stderr.write(`${stamp()} local service failed: ${messageOf(error)}\n`)
+  write(`${stamp()} local service failed: ${messageOf(error)}\n`)
   process.exit(1)
 }

@@ -1,11 +1,12 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {UserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {silent} from '../core/events.js'
+import {ensurePrivateDirSync, openRotatedLog, readJsonFileSync, writeJsonFileSync} from '../core/files.js'
 import {faasHome} from '../core/paths.js'
 import type {Settings} from '../core/settings.js'
 import {pollUntil} from '../core/wait.js'
@@ -72,12 +73,12 @@ export function serviceOptions(settings: Settings, options: StartOptions, env: N
   }
 }
 
+/** The running service's state file; a corrupt one is reported, not ignored. */
 export function readState(env: NodeJS.ProcessEnv = process.env): ServiceState | undefined {
-  try {
-    return JSON.parse(readFileSync(stateFile(env), 'utf8')) as ServiceState
-  } catch {
-    return undefined
-  }
+  return readJsonFileSync<ServiceState>(stateFile(env), {
+    what: "the local Lambda service's state",
+    fix: `Remove it (rm ${stateFile(env)}); faas finds a running service by its port and writes the file again on the next start.`,
+  })
 }
 
 /** What a faas service at `url` says about itself; undefined when nothing (or something else) answers. */
@@ -98,8 +99,7 @@ export async function health(url: string, timeoutMs = 1000): Promise<Record<stri
 export async function runService(settings: Settings, options: StartOptions, emit: Emit, onReady?: (service: LocalService) => void): Promise<void> {
   const service = await new LocalService(new DockerEngine(), serviceOptions(settings, options), emit).start()
   const state: ServiceState = {pid: process.pid, port: service.options.port, url: service.url, id: service.options.instanceId, startedAt: new Date().toISOString(), s3Endpoint: service.options.s3Endpoint, logFile: process.env.FAAS_LOCAL_LOG_FILE}
-  mkdirSync(stateDir(), {recursive: true})
-  writeFileSync(stateFile(), JSON.stringify(state, null, 2))
+  writeJsonFileSync(stateFile(), state)
   emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${service.url} (Ctrl-C stops it and removes its containers)`})
   onReady?.(service)
   const stop = () => void service.close()
@@ -127,9 +127,9 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   const running = await health(url)
   if (running) return {pid: running.pid, port, url, id: running.id, startedAt: '', s3Endpoint: running.s3Endpoint}
   serviceOptions(settings, options) // fails early on bad options, in this process
-  mkdirSync(stateDir(), {recursive: true})
+  ensurePrivateDirSync(stateDir())
   const logFile = join(stateDir(), 'service.log')
-  const out = openSync(logFile, 'a')
+  const out = openRotatedLog(logFile)
   const {file, execArgv} = entry()
   const args = [...execArgv, file, '--port', String(port)]
   if (options.s3Endpoint) args.push('--s3-endpoint', options.s3Endpoint)

@@ -1,10 +1,10 @@
 import type {S3Client} from '@aws-sdk/client-s3'
-import {mkdir, writeFile} from 'node:fs/promises'
 import {cpus, hostname, totalmem} from 'node:os'
 import {join} from 'node:path'
 
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
+import {writeJsonFile} from '../core/files.js'
 import {deployedName, loadBenchmark} from '../core/manifest.js'
 import {faasHome} from '../core/paths.js'
 import {lambdaArchitecture, type Platform} from '../core/platform.js'
@@ -127,8 +127,7 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     coldStarts: invocations.filter((i) => i.cold).length,
   }
   const recordPath = options.recordPath ?? join(faasHome(), 'runs', `${runId}.json`)
-  await mkdir(join(recordPath, '..'), {recursive: true})
-  await writeFile(recordPath, JSON.stringify(record, null, 2))
+  await writeJsonFile(recordPath, record)
   if (!record.correct) {
     throw new UserError(`The run finished but the word counts are wrong: ${record.differences.join('; ')}.`, {
       code: 'WRONG_ANSWER',
