@@ -59,9 +59,15 @@ export async function functionsToDrive(flags: {endpoints?: string; function_name
   return flags.endpoints ? readEndpoints(flags.endpoints) : named.map(checkFunctionName)
 }
 
-export function checkPositive(flag: string, value: number, integer = false): number {
+/** Upper bounds: beyond them a typo (an extra zero) would run for days or exhaust this machine, not measure anything. */
+export const BENCH_LIMITS = {rps: 10_000, time: 86_400, warmup: 3_600, 'max-in-flight': 10_000} as const
+
+export function checkPositive(flag: string, value: number, integer = false, max = Number.POSITIVE_INFINITY): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new UserError(`--${flag} is ${value}; it must be a positive ${integer ? 'whole number' : 'number'}.`, {code: 'BAD_FLAG', fix: `For example --${flag} ${flag === 'rps' ? 200 : 60}.`})
+  }
+  if (value > max) {
+    throw new UserError(`--${flag} is ${value}; faas accepts at most ${max}.`, {code: 'BAD_FLAG', fix: `Give --${flag} a value from ${integer ? 1 : 'just above 0'} to ${max}.`})
   }
   return value
 }
@@ -112,12 +118,12 @@ export function benchOptions(flags: {
   return {
     functions: flags.functions,
     payload: checkPayload(flags.payload),
-    rps: checkPositive('rps', Number(flags.rps)),
-    durationS: checkPositive('time', Number(flags.time)),
-    warmupS: Number(flags.warmup) === 0 ? 0 : checkPositive('warmup', Number(flags.warmup)),
+    rps: checkPositive('rps', Number(flags.rps), false, BENCH_LIMITS.rps),
+    durationS: checkPositive('time', Number(flags.time), false, BENCH_LIMITS.time),
+    warmupS: Number(flags.warmup) === 0 ? 0 : checkPositive('warmup', Number(flags.warmup), false, BENCH_LIMITS.warmup),
     distribution: flags.distribution === 'poisson' ? 'poisson' : 'fixed',
     seed: flags.seed,
-    maxInFlight: checkPositive('max-in-flight', Number(flags['max-in-flight']), true),
+    maxInFlight: checkPositive('max-in-flight', Number(flags['max-in-flight']), true, BENCH_LIMITS['max-in-flight']),
     precise: flags.precise,
     outDir: flags.out ?? `bench-results/${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`,
     latf: flags.latf,

@@ -35,7 +35,7 @@ export default class Bench extends FaasCommand {
     latf: Flags.string({description: 'vHive latency file suffix: rps<achieved>_<latf>.', default: 'lat.csv'}),
     arch: Flags.string({description: "Architecture for the cost estimate (default: the function's own, else FAAS_PLATFORM).", options: ['arm64', 'x86_64']}),
     memory: Flags.string({description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.', exclusive: ['cold-starts']}),
-    'cold-starts': Flags.integer({description: 'Forced cold starts: rounds of change-config-then-invoke.', min: 1}),
+    'cold-starts': Flags.integer({description: 'Forced cold starts: rounds of change-config-then-invoke.', min: 1, max: 1000}),
   }
 
   async run() {

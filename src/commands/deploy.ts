@@ -35,7 +35,7 @@ export default class Deploy extends FaasCommand {
     'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.'}),
     arch: Flags.string({description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).', options: ['arm64', 'x86_64', 'amd64']}),
     registry: Flags.string({description: 'Registry host instead of the account\'s ECR (env FAAS_REGISTRY).'}),
-    concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1}),
+    concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1, max: 64}),
   }
 
   async run() {

@@ -1,7 +1,8 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {UserError, messageOf} from './errors.js'
+import {UserError, isUserError, messageOf} from './errors.js'
+import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
 import {checkFunctionName, checkRepositoryName} from './names.js'
 import {benchmarksDir} from './paths.js'
 
@@ -47,7 +48,13 @@ export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> 
   return names.sort()
 }
 
+/** A benchmark is a folder directly under the benchmarks folder: a plain name, never a path. */
+const BENCHMARK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
 export async function loadBenchmark(name: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
+  if (!BENCHMARK_NAME.test(name) || name.includes('..')) {
+    throw new UserError(`"${name}" is not a benchmark name.`, {code: 'UNKNOWN_BENCHMARK', fix: `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new NAME\` makes one.`})
+  }
   const dir = join(root, name)
   const file = join(dir, 'benchmark.json')
   let text: string
@@ -69,22 +76,50 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
   return parseManifest(raw, dir, file)
 }
 
+const isObject = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * Checks the whole manifest against Lambda's limits when it is read, so a mistake is reported
+ * before anything is built, pushed or deployed.
+ */
 export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark.json')): BenchmarkManifest {
   const bad = (what: string) => new UserError(`${file}: ${what}.`, {code: 'BAD_MANIFEST', fix: 'See benchmarks/map-reduce/benchmark.json for the format.'})
-  if (typeof raw !== 'object' || raw === null) throw bad('the manifest must be an object')
+  if (!isObject(raw)) throw bad('the manifest must be an object')
   if (typeof raw.name !== 'string') throw bad('"name" must be a string')
   checkRepositoryName(raw.name)
-  if (typeof raw.functions !== 'object' || raw.functions === null || Object.keys(raw.functions).length === 0) throw bad('"functions" must name at least one function')
+  if (!isObject(raw.functions) || Object.keys(raw.functions).length === 0) throw bad('"functions" must name at least one function')
+  if (raw.defaults !== undefined && !isObject(raw.defaults)) throw bad('"defaults" must be an object')
   const defaults = {...DEFAULTS, ...(raw.defaults ?? {})}
+  if (defaults.env !== undefined && !isObject(defaults.env)) throw bad('"defaults.env" must be an object of names to strings')
+  const names = Object.keys(raw.functions)
   const functions = Object.entries<any>(raw.functions).map(([fname, f]): FunctionManifest => {
     checkFunctionName(fname)
+    if (!isObject(f)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
+    for (const key of ['handler', 'dockerfile'] as const) {
+      if (typeof (f[key] ?? defaults[key]) !== 'string' || (f[key] ?? defaults[key]) === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
+    }
+    if (f.env !== undefined && !isObject(f.env)) throw bad(`"env" of ${fname} must be an object of names to strings`)
     const env = {...(defaults.env ?? {}), ...(f.env ?? {})}
     for (const [key, value] of Object.entries(env)) if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+    try {
+      checkEnv(env as Record<string, string>)
+    } catch (error) {
+      throw isUserError(error) ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix}) : error
+    }
+    for (const value of Object.values<string>(env)) {
+      for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
+        if (!names.includes(other!)) throw bad(`env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`)
+      }
+    }
     const policies = f.policies ?? defaults.policies ?? []
-    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string')) throw bad(`"policies" of ${fname} must be a list of names`)
+    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === '')) throw bad(`"policies" of ${fname} must be a list of names`)
     const memoryMb = f.memory ?? defaults.memory
     const timeoutS = f.timeout ?? defaults.timeout
     if (!Number.isInteger(memoryMb) || !Number.isInteger(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
+    if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max) throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
+    if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max) throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
+    const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
+    if (reservedConcurrency !== undefined && (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 0)) throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
     return {
       name: fname,
       handler: f.handler ?? defaults.handler,
@@ -93,7 +128,7 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
       env: env as Record<string, string>,
       memoryMb,
       timeoutS,
-      reservedConcurrency: f.reservedConcurrency,
+      reservedConcurrency,
     }
   })
   const entry = raw.entry ?? functions[0]!.name

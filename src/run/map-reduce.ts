@@ -13,6 +13,9 @@ export interface MapReduceParams {
 }
 
 /** Checks the shape before anything is built or started (as vSwarm: reducers a power of two, not more than mappers). */
+/** Upper bounds: the corpus is generated in memory, and each mapper is a concurrent function call. */
+export const RUN_LIMITS = {'--input-mb': 1024, '--shards': 1000, '--mappers': 1000, '--reducers': 512} as const
+
 export function checkMapReduceParams(p: MapReduceParams): void {
   const positive: Array<[string, number]> = [['--input-mb', p.inputMb], ['--shards', p.shards], ['--mappers', p.mappers], ['--reducers', p.reducers]]
   for (const [flag, value] of positive) {
@@ -20,6 +23,10 @@ export function checkMapReduceParams(p: MapReduceParams): void {
   }
   for (const [flag, value] of positive.slice(1)) {
     if (!Number.isInteger(value)) throw new UserError(`${flag} must be a whole number (got ${value}).`, {code: 'BAD_RUN_PARAMS', fix: `Give ${flag} a whole number.`})
+  }
+  for (const [flag, value] of positive) {
+    const max = RUN_LIMITS[flag as keyof typeof RUN_LIMITS]
+    if (value > max) throw new UserError(`${flag} is ${value}; faas accepts at most ${max}.`, {code: 'BAD_RUN_PARAMS', fix: `Give ${flag} a value up to ${max}.`})
   }
   if ((p.reducers & (p.reducers - 1)) !== 0) {
     throw new UserError(`--reducers must be a power of two (got ${p.reducers}).`, {code: 'BAD_RUN_PARAMS', fix: 'Use 1, 2, 4, 8…, as vSwarm\'s map-reduce expects.'})

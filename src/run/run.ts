@@ -14,7 +14,7 @@ import {buildBenchmark} from '../images/build.js'
 import {pushBenchmark} from '../images/push.js'
 import {resolveRegistry} from '../images/registry.js'
 import {ensureLocalService} from '../local/service-process.js'
-import {deploy} from '../services/deploy.js'
+import {deploy, planDeploy} from '../services/deploy.js'
 import {ensureLocalS3} from '../storage/local-s3.js'
 import {defaultRunBucket, ensureBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
@@ -58,6 +58,9 @@ const us = (ms: number | undefined) => (ms === undefined ? undefined : Math.roun
 export async function runBenchmark(settings: Settings, options: RunOptions, emit: Emit) {
   const manifest = await loadBenchmark(options.benchmark)
   if (manifest.workload === 'word-count') checkMapReduceParams(options)
+  // Everything deploy would refuse (policies, tag, limits) is refused before the build, not after it.
+  const target = createTarget(options.target, settings)
+  await planDeploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry})
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${manifest.name}`
   const phases: Record<string, number> = {}
   const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
@@ -85,7 +88,6 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     digests = Object.fromEntries(pushed.map((p) => [p.function, p.digest]))
   }
   const storage = {s3: s3For(options.target, settings), bucket: options.bucket ?? (await defaultRunBucket(options.target, settings))}
-  const target = createTarget(options.target, settings)
   const deployed = await timed('deploy', () => deploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry, architecture: lambdaArchitecture(images[0]!.architecture)}, emit))
   const entry = deployedName(manifest.name, manifest.entry)
   const invoke = (payload: unknown) =>

@@ -43,6 +43,35 @@ test('manifest errors name the file and the field', () => {
   throwsUser(() => parseManifest({name: 'B', functions: {f: {}}}, '/tmp/b'), /not a valid repository name/)
 })
 
+test('the whole manifest is checked against Lambda\'s limits when read, before any build', () => {
+  const bb = (functions: unknown, extra: object = {}) => () => parseManifest({name: 'bb', functions, ...extra}, '/tmp/b')
+  throwsUser(bb({fn: null}), /benchmark\.json: function "fn" must be an object/)
+  throwsUser(bb({fn: []}), /function "fn" must be an object/)
+  throwsUser(bb({fn: {memory: 0}}), /"memory" of fn is 0 MB; Lambda allows 128 to 10240/)
+  throwsUser(bb({fn: {}}, {defaults: {memory: 20000}}), /"memory" of fn is 20000 MB/)
+  throwsUser(bb({fn: {timeout: 901}}), /"timeout" of fn is 901 s; Lambda allows 1 to 900/)
+  throwsUser(bb({fn: {timeout: '30'}}), /must be whole numbers/)
+  throwsUser(bb({fn: {reservedConcurrency: -1}}), /"reservedConcurrency" of fn must be a whole number/)
+  throwsUser(bb({fn: {handler: 3}}), /"handler" of fn must be a non-empty string/)
+  throwsUser(bb({fn: {env: {AWS_REGION: 'x'}}}), /env of fn: AWS_REGION is reserved by Lambda/)
+  throwsUser(bb({fn: {env: {'1X': 'x'}}}), /Invalid environment variable name/)
+  throwsUser(bb({fn: {env: {OTHER: '${function:nope}'}}}), /refers to \$\{function:nope\}, which is not one of its functions \(fn\)/)
+  throwsUser(bb({fn: {policies: 'access_s3'}}), /"policies" of fn must be a list/)
+  throwsUser(bb({fn: {}}, {defaults: []}), /"defaults" must be an object/)
+})
+
+test('a benchmark name is a folder under benchmarks/, never a path', async () => {
+  for (const name of ['../../x', '..', '/etc', 'a/b', '.hidden', 'x\\y']) {
+    try {
+      await loadBenchmark(name)
+      assert.unreachable(name)
+    } catch (error) {
+      assert.instance(error, UserError)
+      assert.match((error as UserError).message, /is not a benchmark name/)
+    }
+  }
+})
+
 test('names: ECR repositories, tags, Lambda function names, ECR hosts', () => {
   assert.is(checkRepositoryName('team/map-reduce-driver'), 'team/map-reduce-driver')
   throwsUser(() => checkRepositoryName('Upper'), /not a valid repository name/)
