@@ -18,6 +18,8 @@ export interface BuildOptions {
   /** Registry to tag for as well (e.g. the account's ECR), when known. */
   registry?: string
   noCache?: boolean
+  /** More --build-arg values (an experiment's variant); FUNCTION, HANDLER and BASE_IMAGE win. */
+  buildArgs?: Record<string, string>
 }
 
 export interface BuiltImage {
@@ -74,7 +76,7 @@ async function buildFunction(engine: DockerEngine, manifest: BenchmarkManifest, 
       dockerfile: fn.dockerfile,
       tags: uri ? [image, uri] : [image],
       platform: options.platform,
-      buildArgs: {FUNCTION: fn.name, HANDLER: fn.handler, ...(options.baseImage ? {BASE_IMAGE: options.baseImage} : {})},
+      buildArgs: {...options.buildArgs, FUNCTION: fn.name, HANDLER: fn.handler, ...(options.baseImage ? {BASE_IMAGE: options.baseImage} : {})},
       labels: {'dev.faas.benchmark': manifest.name, 'dev.faas.function': fn.name},
       noCache: options.noCache,
     },

@@ -252,6 +252,7 @@ export class LocalService {
       id: this.options.instanceId,
       url: this.url,
       s3Endpoint: this.options.s3Endpoint,
+      idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
     }

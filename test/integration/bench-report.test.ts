@@ -5,7 +5,6 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
-import {inflateSync} from 'node:zlib'
 
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
@@ -14,6 +13,7 @@ import {runBench} from '../../src/bench/bench.js'
 import {httpInvoke} from '../../src/bench/http.js'
 import {UserError} from '../../src/core/errors.js'
 import {formatReport} from '../../src/core/report.js'
+import {chromium, pngDetail} from '../helpers/chromium.js'
 
 const run = promisify(execFile)
 
@@ -46,31 +46,6 @@ async function startEndpoint() {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {url, close: () => new Promise<void>((resolve) => server.close(() => resolve()))}
 }
-
-/** Share of non-zero bytes in a PNG's decompressed (filtered) scanlines: ~0 for a single-colour page. */
-function pngDetail(png: Buffer): {width: number; height: number; nonZero: number} {
-  assert.equal([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'a PNG signature')
-  const idat: Buffer[] = []
-  let width = 0
-  let height = 0
-  for (let at = 8; at < png.length; ) {
-    const length = png.readUInt32BE(at)
-    const type = png.toString('latin1', at + 4, at + 8)
-    if (type === 'IHDR') (width = png.readUInt32BE(at + 8)), (height = png.readUInt32BE(at + 12))
-    if (type === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + length))
-    at += 12 + length
-  }
-  const raw = inflateSync(Buffer.concat(idat))
-  let nonZero = 0
-  for (const byte of raw) if (byte !== 0) nonZero++
-  return {width, height, nonZero: nonZero / raw.length}
-}
-
-const chromium = (dir: string, ...args: string[]) =>
-  run('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  })
 
 test('a run against an HTTP endpoint: records, cold flags, vHive file, and a report that renders in headless Chromium', async () => {
   const endpoint = await startEndpoint()
