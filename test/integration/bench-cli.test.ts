@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url'
 
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
+import {waitFor} from '../helpers/wait.js'
 
 /**
  * The built CLI (`node bin/run.js bench`, after npm run build) on the aws target, with the Lambda
@@ -115,10 +116,9 @@ test('Ctrl-C stops the run cleanly, exit 0, and keeps what it measured', () =>
   withSetup(async (endpoint, dir) => {
     const run = cli(['-f', 'hello', '--rps', '20', '--time', '120', '--out', dir], endpoint)
     // Wait for the live progress line to show calls completing, then interrupt.
-    while (!/bench: \ds\s+[\d.]+ rps\s+\d+ in flight\s+[1-9]\d*\/\d+ done/.test(run.err())) {
-      const code = await Promise.race([run.exited, new Promise((r) => setTimeout(r, 100, 'running'))])
-      assert.is(code, 'running', `exited early: ${run.err()}`)
-    }
+    let exited: unknown
+    void run.exited.then((code) => (exited = code))
+    await waitFor('a progress line with completed calls', () => /bench: \ds\s+[\d.]+ rps\s+\d+ in flight\s+[1-9]\d*\/\d+ done/.test(run.err()), {intervalMs: 100, giveUp: () => (exited === undefined ? undefined : `exited early (${exited}): ${run.err()}`)})
     run.child.kill('SIGINT')
     assert.is(await run.exited, 0, run.err())
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'))

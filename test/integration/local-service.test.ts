@@ -9,6 +9,7 @@ import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {waitFor} from '../helpers/wait.js'
 
 /** The local Lambda service with real containers, driven through real SDKs. */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local service')
@@ -175,7 +176,7 @@ test('Lambda\'s errors: unknown function 404, bad JSON 400, bad invocation type 
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'errors', ReservedConcurrentExecutions: 1}))
   const first = invoke(ctx, 'errors', {seconds: 2})
   // Wait until the one allowed environment is busy, then a second synchronous call is throttled.
-  while (ctx.service.pools.get('errors')?.stats().environments !== 1) await new Promise((r) => setImmediate(r))
+  await waitFor('the one allowed environment to be busy', () => ctx.service.pools.get('errors')?.stats().environments === 1, {intervalMs: 5})
   const throttled = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{"seconds":0}'})
   assert.is(throttled.status, 429)
   assert.is(throttled.headers.get('x-amzn-errortype'), 'TooManyRequestsException')
@@ -185,7 +186,7 @@ test('Lambda\'s errors: unknown function 404, bad JSON 400, bad invocation type 
   assert.is(event.status, 202)
   const id = event.headers.get('x-amzn-requestid')
   // The event runs in the background: its REPORT line appears in the function's log.
-  while (!ctx.service.logs.get('errors')?.some((l) => l.startsWith(`REPORT RequestId: ${id}`))) await new Promise((r) => setTimeout(r, 50))
+  await waitFor(`the REPORT line of event ${id}`, () => Boolean(ctx.service.logs.get('errors')?.some((l) => l.startsWith(`REPORT RequestId: ${id}`))))
 })
 
 test('without reserved concurrency, calls past the service\'s environment limit queue instead of failing', async (ctx) => {
@@ -227,7 +228,7 @@ test('idle environments are reclaimed after the idle timeout; the next call is c
   const id = [...pool.envs][0]!.containerId
   assert.is(pool.reclaimIdle(Date.now() + 1000), 0, 'not yet idle for long')
   assert.is(pool.reclaimIdle(Date.now() + 61_000), 1)
-  while ((await findContainersByLabel(engine, LABEL)).some((c) => c.id === id)) await new Promise((r) => setTimeout(r, 50))
+  await waitFor(`the idle container ${id} to go`, async () => !(await findContainersByLabel(engine, LABEL)).some((c) => c.id === id))
   assert.is(pool.envs.size, 0)
   assert.ok((await invoke(ctx, 'idle')).report?.initDurationMs !== undefined)
 })

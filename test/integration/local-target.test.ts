@@ -13,6 +13,7 @@ import {LocalTarget} from '../../src/targets/local.js'
 import type {FunctionSpec} from '../../src/targets/target.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {freePort} from '../helpers/net.js'
+import {waitFor} from '../helpers/wait.js'
 
 /** The service as a process (detached and foreground) and the local target over it. */
 const test = suite('local service process and target')
@@ -88,10 +89,7 @@ test('Ctrl-C on a foreground service removes every container it started', async 
   const child = execa('node', ['--import', 'tsx', 'src/local/main.ts', '--port', String(fgPort)], {env: {FAAS_HOME: home}, reject: false})
   try {
     const url = `http://127.0.0.1:${fgPort}`
-    while (!(await health(url))) {
-      if (child.exitCode !== null) assert.unreachable(`the service exited: ${(await child).stdout}`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await waitFor(`the foreground service on ${url}`, async () => Boolean(await health(url)), {intervalMs: 100, giveUp: () => (child.exitCode !== null ? `the service exited with ${child.exitCode}` : undefined)})
     const target = new LocalTarget(loadSettings(), {endpoint: url})
     await target.deploy({name: 'fg', image: {uri: image, architecture: 'x86_64'}, handler: 'handler.trivial', memoryMb: 128, timeoutS: 5, env: {}, policies: []}, () => {})
     await Promise.all([target.invoke({name: 'fg', payload: '{}'}), target.invoke({name: 'fg', payload: '{}'})])
