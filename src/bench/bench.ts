@@ -4,12 +4,13 @@ import {join} from 'node:path'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {ensurePrivateDir, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
-import type {Architecture} from './cost.js'
+import {costPerCallUsd, type Architecture} from './cost.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
 import {type Clock, type Invoke, type LiveStatus, runLoad, systemClock} from './runner.js'
 import type {Distribution} from './schedule.js'
 import {type Summary, summarize} from './stats.js'
+import {pickBest, type SweepPick} from './sweep-verdict.js'
 
 /**
  * Changes a deployed function's configuration and waits until it serves with it (Target.deploy
@@ -69,13 +70,12 @@ export interface BenchResult extends RunOutput {
   kind: 'load' | 'memory-sweep' | 'cold-starts'
   runs?: Array<RunOutput & {memoryMb: number}>
   sweep?: SweepRow[]
-  /** As Power Tuning reports: the size with the lowest mean provider duration, and the cheapest. */
-  best?: {fastestMemoryMb?: number; cheapestMemoryMb?: number}
+  /**
+   * As Power Tuning reports, but only what the data can tell: the size with the lowest median duration
+   * (and cost per call), named when its bootstrap interval against the runner-up excludes zero.
+   */
+  best?: {fastestMemoryMb?: number; cheapestMemoryMb?: number; fastest: SweepPick; cheapest: SweepPick}
 }
-
-/** The memory size minimising a figure (rows without it are skipped). */
-const argmin = (rows: SweepRow[], figure: (row: SweepRow) => number | undefined): number | undefined =>
-  rows.filter((r) => figure(r) !== undefined).sort((a, b) => figure(a)! - figure(b)!)[0]?.memoryMb
 
 /** Fails early, before any load, on a function the target does not know (a DryRun invocation). */
 export async function checkFunctionsExist(invoke: Invoke, functions: string[]): Promise<void> {
@@ -173,20 +173,32 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
   const runs: Array<RunOutput & {memoryMb: number}> = []
   const all: InvocationRecord[] = []
   const sweep: SweepRow[] = []
+  const perSize: InvocationRecord[][] = []
   for (const memoryMb of options.memorySizes ?? []) {
     if (deps.signal?.aborted) break
     deps.emit({kind: 'start', subject: 'bench', message: `Setting ${options.functions.join(', ')} to ${memoryMb} MB…`})
     for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {memoryMb})
     const run = await loadRun(options, deps, join(options.outDir, `memory-${memoryMb}`), `${title} at ${memoryMb} MB`)
     runs.push({dir: run.dir, summary: run.summary, files: run.files, memoryMb})
+    perSize.push(run.records)
     all.push(...run.records.map((r) => ({...r, seq: all.length + r.seq})))
     const s = run.summary
     sweep.push({memoryMb, count: s.count, errors: s.errors, p50Ms: toMs(s.latencyUs?.p50), p99Ms: toMs(s.latencyUs?.p99), meanDurationMs: toMs(s.durationUs?.mean), costPerMillionUsd: s.cost?.perMillionUsd})
   }
   const fmt = (v: number | undefined, digits: number) => (v === undefined ? '–' : v.toFixed(digits))
-  const best = {fastestMemoryMb: argmin(sweep, (r) => r.meanDurationMs ?? r.p50Ms), cheapestMemoryMb: argmin(sweep, (r) => r.costPerMillionUsd)}
+  // Per-call figures of each size's successful measured calls: provider duration (client latency where
+  // the target reports none) and cost.
+  const ok = (records: InvocationRecord[]) => records.filter((r) => r.phase === 'measure' && !r.error)
+  const durations = runs.map((run, i) => ({memoryMb: run.memoryMb, values: ok(perSize[i]!).map((r) => (r.providerDurationUs ?? r.clientLatencyUs) / 1000)}))
+  const costs = runs.map((run, i) => ({
+    memoryMb: run.memoryMb,
+    values: ok(perSize[i]!).flatMap((r) => (r.billedDurationUs === undefined ? [] : [costPerCallUsd(r.billedDurationUs / 1000, r.memoryMb ?? run.memoryMb, options.architecture) * 1e6])),
+  }))
+  const fastest = pickBest(durations, {what: 'fastest', better: 'faster', format: (v) => `${v.toFixed(2)} ms`, seed: options.seed})
+  const cheapest = pickBest(costs, {what: 'cheapest', better: 'cheaper', format: (v) => `$${v.toFixed(4)} per 1M calls`, seed: options.seed})
+  const best = {fastestMemoryMb: fastest.memoryMb, cheapestMemoryMb: cheapest.memoryMb, fastest, cheapest}
   const comparison = {
-    caption: `Memory sweep (fastest: ${best.fastestMemoryMb ?? '–'} MB, cheapest: ${best.cheapestMemoryMb ?? '–'} MB)`,
+    caption: `Memory sweep — ${fastest.text}; ${cheapest.text}`,
     columns: ['memory MB', 'calls', 'errors', 'p50 ms', 'p99 ms', 'mean duration ms', '$ per 1M calls'],
     rows: sweep.map((r) => [r.memoryMb, r.count, r.errors, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.meanDurationMs, 2), fmt(r.costPerMillionUsd, 4)]),
   }

@@ -40,3 +40,7 @@ export function estimateCost(invocations: Array<{billedDurationMs: number; memor
     perMillionUsd: invocations.length === 0 ? 0 : (totalUsd / invocations.length) * 1_000_000,
   }
 }
+
+/** One call's cost in dollars: compute for its billed duration at its memory size, plus the request charge. */
+export const costPerCallUsd = (billedDurationMs: number, memoryMb: number, architecture: Architecture): number =>
+  (memoryMb / 1024) * (billedDurationMs / 1000) * pricePerGbSecond(architecture) + PRICE_PER_REQUEST

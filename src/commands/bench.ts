@@ -56,7 +56,7 @@ export default class Bench extends FaasCommand {
       if (!this.jsonEnabled()) {
         for (const line of formatSummary(result.summary)) this.log(line)
         for (const row of result.sweep ?? []) this.log(`${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms  $${row.costPerMillionUsd?.toFixed(4) ?? '-'} per 1M`)
-        if (result.best) this.log(`fastest: ${result.best.fastestMemoryMb ?? '-'} MB, cheapest: ${result.best.cheapestMemoryMb ?? '-'} MB`)
+        if (result.best) for (const pick of [result.best.fastest, result.best.cheapest]) this.log(pick.text)
         this.log(`report: ${result.dir}/report.html`)
       }
       return result

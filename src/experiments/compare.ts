@@ -1,5 +1,5 @@
 import {bootstrapDifference, mean, median, verdict, type Verdict} from '../bench/bootstrap.js'
-import {PRICE_PER_REQUEST, pricePerGbSecond, type Architecture} from '../bench/cost.js'
+import {costPerCallUsd, type Architecture} from '../bench/cost.js'
 import type {InvocationRecord} from '../bench/records.js'
 import {percentile} from '../bench/stats.js'
 import type {Metric, MetricName, StatisticName} from './spec.js'
@@ -15,7 +15,7 @@ export const METRIC_INFO: Record<MetricName, {label: string; unit: string; bette
     unit: '$',
     better: 'cheaper',
     digits: 4,
-    value: (r, arch) => (r.billedDurationUs === undefined || r.memoryMb === undefined ? undefined : ((r.memoryMb / 1024) * (r.billedDurationUs / 1e6) * pricePerGbSecond(arch) + PRICE_PER_REQUEST) * 1e6),
+    value: (r, arch) => (r.billedDurationUs === undefined || r.memoryMb === undefined ? undefined : costPerCallUsd(r.billedDurationUs / 1000, r.memoryMb, arch) * 1e6),
   },
   cold: {label: 'cold calls', unit: '%', better: 'less often cold', digits: 1, value: (r) => (r.cold ? 100 : 0)},
 }

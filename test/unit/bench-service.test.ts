@@ -118,10 +118,13 @@ test('memory sweep: reconfigures each size, measures it, compares time and cost'
     assert.ok(result.sweep![2]!.p50Ms! < result.sweep![0]!.p50Ms!)
     // Duration falls as memory grows, while GB-s = 100 s·MB/1024 stays flat, so billing rounding decides:
     // 128 MB: 782 ms × 0.125 GB = 97.75 GB-ms; 1024 MB: 98 × 1 = 98; 2048 MB: 49 × 2 = 98.
-    assert.equal(result.best, {fastestMemoryMb: 2048, cheapestMemoryMb: 128})
+    // Every call of a size costs the same here, so the intervals are points and both picks are named.
+    assert.equal([result.best!.fastestMemoryMb, result.best!.cheapestMemoryMb], [2048, 128])
+    assert.match(result.best!.fastest.text, /^fastest: 2048 MB \(2048 MB is faster than 1024 MB by 48\.83 ms \[48\.83 ms, 48\.83 ms\]/)
+    assert.match(result.best!.cheapest.text, /^cheapest: 128 MB \(128 MB is cheaper than (1024|2048) MB by \$0\.0033 per 1M calls/)
     for (const mb of [128, 1024, 2048]) assert.ok((await readdir(join(dir, `memory-${mb}`))).includes('report.html'))
     const html = await readFile(join(dir, 'report.html'), 'utf8')
-    assert.ok(html.includes('Memory sweep (fastest: 2048 MB, cheapest: 128 MB)') && html.includes('<td>2048</td>'))
+    assert.ok(html.includes('Memory sweep — fastest: 2048 MB') && html.includes('cheapest: 128 MB') && html.includes('<td>2048</td>'))
     assert.equal(JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')), result.sweep)
   }),
 )
