@@ -29,11 +29,17 @@ export interface BenchmarkManifest {
   dir: string
   /** The function `faas run` invokes. */
   entry: string
-  /** How `faas run` drives it: "word-count" generates, uploads and checks a corpus; otherwise it invokes `entry` with `payload`. */
-  workload?: 'word-count'
+  /** How `faas run` drives and checks it (src/run/workloads.ts); absent: it invokes `entry` with `payload`. */
+  workload?: WorkloadKind
+  /** The event `faas bench` and `faas run` send by default. */
   payload: unknown
+  /** Container ports of docker/Dockerfile's servers (gRPC helloworld.Greeter, HTTP POST /); a missing key: not served. */
+  serve?: {grpc?: number; http?: number}
   functions: FunctionManifest[]
 }
+
+export const WORKLOAD_KINDS = ['word-count', 'aes', 'chameleon', 'image-rotate', 'cnn-serving'] as const
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
 
 // The same defaults as faas deploy (1024 MB, and the seed's 120 s timeout); a manifest's "defaults" overrides them.
 const DEFAULTS = {handler: 'handler.lambda_handler', dockerfile: 'docker/Dockerfile.Lambda', memory: 1024, timeout: 120}
@@ -133,8 +139,13 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
   })
   const entry = raw.entry ?? functions[0]!.name
   if (!functions.some((f) => f.name === entry)) throw bad(`"entry" names "${entry}", which is not one of its functions`)
-  if (raw.workload !== undefined && raw.workload !== 'word-count') throw bad(`"workload" must be "word-count" or absent`)
-  return {name: raw.name, description: raw.description ?? '', dir, entry, workload: raw.workload, payload: raw.payload ?? {}, functions}
+  if (raw.workload !== undefined && !WORKLOAD_KINDS.includes(raw.workload)) throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
+  const serve = raw.serve
+  if (serve !== undefined) {
+    const port = (value: unknown) => value === undefined || (Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536)
+    if (typeof serve !== 'object' || serve === null || !port(serve.grpc) || !port(serve.http)) throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
+  }
+  return {name: raw.name, description: raw.description ?? '', dir, entry, workload: raw.workload, payload: raw.payload ?? {}, serve, functions}
 }
 
 /** The functions a command should act on: all, or the one named by --function. */

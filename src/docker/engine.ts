@@ -1,4 +1,6 @@
 import Docker from 'dockerode'
+import tarFs from 'tar-fs'
+import {createGzip} from 'node:zlib'
 
 import {UserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
@@ -21,6 +23,8 @@ export interface BuildRequest {
   contextDir: string
   /** Files (relative to contextDir) to send; everything when absent. */
   files?: string[]
+  /** Host folders sent inside the context too, by path in the context (e.g. a shim many Dockerfiles share). */
+  extraDirs?: Record<string, string>
   /** Dockerfile path relative to contextDir. */
   dockerfile: string
   tags: string[]
@@ -115,7 +119,7 @@ export class DockerEngine {
     let failure: string | undefined
 
     const stream = await this.docker.buildImage(
-      {context: request.contextDir, src: request.files ?? ['.']},
+      request.extraDirs && Object.keys(request.extraDirs).length > 0 ? packContext(request) : {context: request.contextDir, src: request.files ?? ['.']},
       {
         t: request.tags,
         dockerfile: request.dockerfile,
@@ -235,4 +239,24 @@ function pushError(ref: string, reason: string): UserError {
     })
   }
   return new UserError(`Pushing ${ref} failed: ${reason}.`, {code: 'PUSH_FAILED'})
+}
+
+/**
+ * The build context as one gzipped tar: the context folder, then each extra folder under its path in
+ * the context (the Engine API takes one context; BuildKit's named contexts need a buildx session).
+ */
+function packContext(request: BuildRequest): NodeJS.ReadableStream {
+  const extras = Object.entries(request.extraDirs ?? {})
+  const packNext = (pack: ReturnType<typeof tarFs.pack>, index: number): void => {
+    const [at, dir] = extras[index]!
+    const last = index === extras.length - 1
+    tarFs.pack(dir, {
+      pack: pack as never,
+      finalize: last,
+      map: (header) => ({...header, name: header.name === '.' ? at : `${at}/${header.name}`}),
+      ...(last ? {} : {finish: (next: unknown) => packNext(next as never, index + 1)}),
+    })
+  }
+  const pack = tarFs.pack(request.contextDir, {entries: request.files, finalize: false, finish: (next) => packNext(next as never, 0)})
+  return pack.pipe(createGzip())
 }

@@ -5,6 +5,7 @@ import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {type BenchmarkManifest, deployedName, type FunctionManifest} from '../core/manifest.js'
 import {checkTag, imageRef} from '../core/names.js'
+import {projectPath} from '../core/paths.js'
 import type {Platform} from '../core/platform.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {baseImageRef, buildBaseImages} from './base.js'
@@ -34,6 +35,9 @@ export interface BuiltImage {
   stepsRun: string[]
   seconds: number
 }
+
+/** Where the shared serving shim (docker/serving: faas_serving.py, requirements.txt) sits in every benchmark's build context. */
+export const SERVING_SHIM_CONTEXT = '.faas/serving'
 
 /** The local image name of a benchmark function. */
 export const localImage = (manifest: BenchmarkManifest, fn: string, tag: string): string => imageRef(undefined, deployedName(manifest.name, fn), tag)
@@ -73,6 +77,8 @@ async function buildFunction(engine: DockerEngine, manifest: BenchmarkManifest, 
   const built = await engine.build(
     {
       contextDir: manifest.dir,
+      // Every benchmark's docker/Dockerfile serves its handler through the one shared gRPC + HTTP shim.
+      extraDirs: {[SERVING_SHIM_CONTEXT]: projectPath('docker', 'serving')},
       dockerfile: fn.dockerfile,
       tags: uri ? [image, uri] : [image],
       platform: options.platform,
