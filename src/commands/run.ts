@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
+import {checkPayload} from '../bench/inputs.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {UserError} from '../core/errors.js'
 import {parsePlatform} from '../core/platform.js'
@@ -15,6 +16,8 @@ export default class Run extends FaasCommand {
     '<%= config.bin %> run map-reduce --base-image local',
     '<%= config.bin %> run map-reduce --input-mb 16 --mappers 4 --reducers 2',
     '<%= config.bin %> run map-reduce --target aws',
+    `<%= config.bin %> run chameleon --payload '{"num_of_rows": 20, "num_of_cols": 20}'`,
+    '<%= config.bin %> run cnn_serving --platform linux/amd64 --base-image local',
   ]
 
   static override args = {benchmark: Args.string({description: 'Benchmark to run.', required: true})}
@@ -24,6 +27,7 @@ export default class Run extends FaasCommand {
     'input-mb': Flags.string({description: 'Size of the generated input, in MiB.', default: '4'}),
     shards: Flags.integer({description: 'Number of input objects.', default: 16}),
     seed: Flags.integer({description: 'Seed of the generated input.', default: 1}),
+    payload: Flags.string({description: 'Event (JSON) for payload-driven benchmarks (aes, chameleon…) instead of the manifest\'s "payload".'}),
     mappers: Flags.integer({description: 'Number of mappers.', default: 4}),
     reducers: Flags.integer({description: 'Number of reducers (a power of two, at most --mappers).', default: 2}),
     bucket: Flags.string({description: 'S3 bucket for input and output (default: faas-runs[-<account>-<region>]).'}),
@@ -55,10 +59,15 @@ export default class Run extends FaasCommand {
         registry: flags.registry,
         bucket: flags.bucket,
         recordPath: flags.record,
+        payload: flags.payload === undefined ? undefined : JSON.parse(checkPayload(flags.payload)),
       },
       this.emit,
     )
-    const verdict = record.words ? `correct — ${record.words.total} words, ${record.words.distinct} distinct` : `answered ${JSON.stringify(record.output).slice(0, 200)}`
+    const verdict = record.words
+      ? `correct — ${record.words.total} words, ${record.words.distinct} distinct`
+      : record.verified
+        ? `correct — ${record.verified}`
+        : `answered ${JSON.stringify(record.output).slice(0, 200)}`
     this.log(`${record.benchmark} on ${record.target}: ${verdict}`)
     this.log(`phases (ms): ${Object.entries(record.phasesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`)
     this.log(`invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${record.bytes ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}` : ''}`)

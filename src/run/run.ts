@@ -20,6 +20,7 @@ import {defaultRunBucket, ensureBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 import type {InvokeOutcome} from '../targets/target.js'
 import {checkMapReduceParams, type MapReduceParams, prepareInput, verifyOutput} from './map-reduce.js'
+import {type Workload, type WorkloadContext, workloadOf} from './workloads.js'
 
 export interface RunOptions extends MapReduceParams {
   benchmark: string
@@ -29,6 +30,8 @@ export interface RunOptions extends MapReduceParams {
   baseImage?: string
   registry?: string
   bucket?: string
+  /** The event for payload-driven workloads instead of the manifest's payload. */
+  payload?: unknown
   /** Where the run record goes; ~/.faas/runs/<run id>.json when absent. */
   recordPath?: string
 }
@@ -52,12 +55,14 @@ const us = (ms: number | undefined) => (ms === undefined ? undefined : Math.roun
 /**
  * `faas run`: build, publish (AWS), deploy (skipping what is in place), then drive the benchmark:
  * a word-count workload uploads a generated corpus, invokes the entry function and checks the
- * answer against a reference computed here; any other invokes the entry with its manifest payload.
+ * answer against a reference computed here; the other checked workloads (src/run/workloads.ts) do
+ * the same for their benchmark; without a workload, the entry is invoked with the manifest's payload.
  * Either way a run record (JSON) is written.
  */
 export async function runBenchmark(settings: Settings, options: RunOptions, emit: Emit) {
   const manifest = await loadBenchmark(options.benchmark)
   if (manifest.workload === 'word-count') checkMapReduceParams(options)
+  else if (manifest.workload) workloadOf(manifest.workload).check(options.payload ?? manifest.payload)
   // Everything deploy would refuse (policies, tag, limits) is refused before the build, not after it.
   const target = createTarget(options.target, settings)
   await planDeploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry})
@@ -102,9 +107,12 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
       return outcome
     })
 
-  let workload: Awaited<ReturnType<typeof runWordCount>> | Awaited<ReturnType<typeof runPayload>>
+  const payload = options.payload ?? manifest.payload
+  let workload: Awaited<ReturnType<typeof runWordCount>> | Awaited<ReturnType<typeof runPayload>> | Awaited<ReturnType<typeof runChecked>>
   try {
-    workload = manifest.workload === 'word-count' ? await runWordCount(storage, options, runId, invoke, timed) : await runPayload(manifest.payload, invoke)
+    if (manifest.workload === 'word-count') workload = await runWordCount(storage, options, runId, invoke, timed)
+    else if (manifest.workload) workload = await runChecked(workloadOf(manifest.workload).run, {invoke, timed, storage: bucketReady(storage), payload, seed: options.seed, runId}, entry)
+    else workload = await runPayload(payload, invoke)
   } catch (error) {
     // A failed local run leaves nothing running: its functions (and so their containers) go.
     if (options.target === 'local') await target.destroy(deployed.functions.map((f) => f.name), {roles: false}, emit).catch(() => {})
@@ -117,7 +125,14 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     target: options.target,
     correct: workload.correct,
     differences: workload.differences,
-    config: {...(manifest.workload === 'word-count' ? {inputMb: options.inputMb, shards: options.shards, seed: options.seed, mappers: options.mappers, reducers: options.reducers, bucket: storage.bucket} : {payload: manifest.payload}), tag: options.tag, platform: options.platform},
+    config: {
+      ...(manifest.workload === 'word-count'
+        ? {inputMb: options.inputMb, shards: options.shards, seed: options.seed, mappers: options.mappers, reducers: options.reducers, bucket: storage.bucket}
+        : (workload.config ?? {payload})),
+      tag: options.tag,
+      platform: options.platform,
+    },
+    verified: workload.verified,
     environment: {host: hostname(), cpus: cpus().length, memoryBytes: totalmem(), node: process.version, region: settings.region},
     images: images.map((i) => ({function: i.function, image: i.image, imageId: i.imageId, architecture: i.architecture, digest: digests[i.function]})),
     deploy: deployed.functions.map((f) => ({name: f.name, action: f.action, changed: f.changed})),
@@ -131,7 +146,7 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   const recordPath = options.recordPath ?? join(faasHome(), 'runs', `${runId}.json`)
   await writeJsonFile(recordPath, record)
   if (!record.correct) {
-    throw new UserError(`The run finished but the word counts are wrong: ${record.differences.join('; ')}.`, {
+    throw new UserError(`The run finished but ${manifest.workload === 'word-count' ? 'the word counts are' : 'its answer is'} wrong: ${record.differences.join('; ')}.`, {
       code: 'WRONG_ANSWER',
       fix: `The run record is in ${recordPath}.`,
     })
@@ -155,6 +170,8 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
     outcome,
     correct: verification.correct,
     differences: verification.differences,
+    verified: 'word counts equal to the count made here' as string | undefined,
+    config: undefined as Record<string, unknown> | undefined,
     words: {total: verification.totalWords, distinct: verification.distinctWords},
     bytes: {input: input.inputBytes, uploaded: input.uploadedBytes, functionsRead: output.bytes.read as number, functionsWritten: output.bytes.written as number},
     functionPhasesMs: Object.fromEntries(Object.entries(output.phases_ms as Record<string, number>).map(([k, v]) => [`function.${k}`, v])),
@@ -176,11 +193,40 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
   }
 }
 
+/** The bucket, made on first use: only the workloads that keep input in S3 ask for it. */
+function bucketReady(storage: {s3: S3Client; bucket: string}) {
+  let ready: Promise<unknown> | undefined
+  return async () => {
+    ready ??= storage.s3.config.region().then((region) => ensureBucket(storage.s3, storage.bucket, region ?? 'us-east-1'))
+    await ready
+    return storage
+  }
+}
+
+/** A checked workload's calls of the entry, as the run record keeps them. */
+async function runChecked(workload: Workload['run'], context: WorkloadContext, entry: string) {
+  const result = await workload(context)
+  return {
+    outcome: result.outcomes[0]!,
+    correct: result.correct,
+    differences: result.differences,
+    verified: result.verified,
+    config: result.config,
+    words: undefined,
+    bytes: undefined,
+    functionPhasesMs: {},
+    output: result.output,
+    invocations: result.outcomes.slice(1).map((outcome) => invocationOf(entry, outcome)),
+  }
+}
+
 async function runPayload(payload: unknown, invoke: Invoke) {
   const outcome = await invoke(payload)
   return {
     outcome,
     correct: true,
+    verified: undefined,
+    config: undefined,
     differences: [] as string[],
     words: undefined,
     bytes: undefined,

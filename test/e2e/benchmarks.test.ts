@@ -1,0 +1,80 @@
+// `faas run` of the vSwarm/vHive benchmarks through the binary, on the local target: each run's answer
+// is checked by the CLI (known-answer vectors, digests recomputed in TypeScript). amd64 natively,
+// and aes and chameleon also as arm64 images under emulation. Small workloads: images are built once
+// and the engine's build cache serves every later build.
+import {mkdtempSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {test} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import {assertUserError, faas, faasJson, scratchBenchmarks} from '../helpers/cli.js'
+
+const env = {
+  FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-home-')),
+  FAAS_LOCAL_PORT: process.env.FAAS_BENCHMARKS_TEST_PORT ?? '9503',
+  FAAS_LOCAL_S3_PORT: process.env.FAAS_BENCHMARKS_TEST_S3_PORT ?? '9504',
+  FAAS_BASE_IMAGE: 'local',
+  FAAS_TARGET: undefined,
+}
+const amd64 = ['--platform', 'linux/amd64']
+const arm64 = ['--platform', 'linux/arm64']
+
+/** A copy of a bundled benchmark under another name, its handler changed by `edit`. */
+function broken(benchmark: string, fn: string, name: string, edit: (handler: string) => string): string {
+  const dir = scratchBenchmarks([benchmark])
+  const manifest = join(dir, benchmark, 'benchmark.json')
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(`"name": "${benchmark}"`, `"name": "${name}"`))
+  renameSync(join(dir, benchmark), join(dir, name))
+  const handler = join(dir, name, fn, 'handler.py')
+  const before = readFileSync(handler, 'utf8')
+  const after = edit(before)
+  assert.is.not(after, before, 'the edit changed the handler')
+  writeFileSync(handler, after)
+  return dir
+}
+
+for (const [platform, arch] of [[amd64, 'amd64'], [arm64, 'arm64']] as const) {
+  test(`aes (${arch}): the NIST CTR vector and the payload's round trips match node:crypto`, async () => {
+    const run = await faasJson(['run', 'aes', ...platform, '--payload', '{"num_of_iterations": 3}'], {env})
+    assert.is(run.exitCode, 0, run.stderr)
+    const record = run.result
+    assert.is(record.correct, true)
+    assert.equal(record.differences, [])
+    assert.match(record.verified, /NIST CTR-AES128 vector and 3 encrypt\/decrypt round trip/)
+    assert.is(record.images[0].architecture, arch)
+    assert.is(record.invocations.length, 2, 'the vector, then the payload')
+    assert.is(record.output.num_of_iterations, 3)
+    assert.is(record.output.plaintext_bytes, 100, 'a generated vSwarm-like message')
+  })
+
+  test(`chameleon (${arch}): the table's shape and the digest of its HTML are as computed here`, async () => {
+    const run = await faasJson(['run', 'chameleon', ...platform, '--payload', '{"num_of_rows": 12, "num_of_cols": 7}'], {env})
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.result.correct, true)
+    assert.is(run.result.images[0].architecture, arch)
+    assert.equal([run.result.output.rows, run.result.output.cols], [12, 7])
+    assert.match(run.result.verified, /a 12×7 table/)
+  })
+}
+
+test('a function that answers wrongly fails the run, naming what differs', async () => {
+  const aes = broken('aes', 'encrypt', 'aes-broken', (h) => h.replace('counter = int(event.get("counter_hex", "0"), 16)', 'counter = int(event.get("counter_hex", "0"), 16) + 1'))
+  assertUserError(await faas(['run', 'aes-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: aes}}), /its answer is wrong: NIST SP 800-38A F\.5\.1: ciphertext [0-9a-f]+, expected 874d6191/)
+  const chameleon = broken('chameleon', 'render', 'chameleon-broken', (h) => h.replace('table = [data for _ in range(num_of_rows)]', 'table = [data for _ in range(num_of_rows - 1)]'))
+  assertUserError(
+    await faas(['run', 'chameleon-broken', ...amd64, '--payload', '{"num_of_rows": 3, "num_of_cols": 2}'], {env: {...env, FAAS_BENCHMARKS_DIR: chameleon}}),
+    /its answer is wrong: the table is 2×2, expected 3×2; .*sha256/,
+  )
+})
+
+test('bad payloads are refused before anything is built', async () => {
+  assertUserError(await faas(['run', 'chameleon', ...amd64, '--payload', '{"num_of_rows": 0, "num_of_cols": 2}'], {env}), /The chameleon payload needs whole numbers/)
+  assertUserError(await faas(['run', 'aes', ...amd64, '--payload', '{"num_of_iterations": 1'], {env}), /--payload is not valid JSON/)
+})
+
+test.after(async () => {
+  await faas(['local', 'stop'], {env})
+})
+
+test.run()
