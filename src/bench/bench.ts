@@ -5,6 +5,7 @@ import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {ensurePrivateDir, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
 import {costPerCallUsd, type Architecture} from './cost.js'
+import type {Protocol} from './protocols/endpoints.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
 import {type Clock, type Invoke, type LiveStatus, runLoad, systemClock} from './runner.js'
@@ -20,6 +21,9 @@ import {pickBest, type SweepPick} from './sweep-verdict.js'
 export type Reconfigure = (fn: string, change: {memoryMb?: number; env?: Record<string, string>}) => Promise<void>
 
 export interface BenchOptions {
+  /** How the endpoints are called (default lambda); kept in every record and the summary. */
+  protocol?: Protocol
+  /** Function names (lambda) or host:port servers (http, grpc). */
   functions: string[]
   payload: string
   rps: number
@@ -42,6 +46,8 @@ export interface BenchOptions {
 
 export interface BenchDeps {
   invoke: Invoke
+  /** Refuses endpoints that cannot be driven, before any load (default: Lambda DryRun checks). */
+  check?: (functions: string[]) => Promise<void>
   reconfigure?: Reconfigure
   /** Puts back the configuration reconfigure changed (after a sweep or cold starts, even a failed one). */
   restore?: () => Promise<void>
@@ -119,6 +125,7 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
   const stream = createWriteStream(join(dir, 'records.jsonl'), {mode: PRIVATE_FILE})
   const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', reject))
   const result = await runLoad(deps.invoke, {
+    protocol: options.protocol ?? 'lambda',
     onRecord: (record) => stream.write(JSON.stringify(record) + '\n'),
     functions: options.functions,
     payload: options.payload,
@@ -142,6 +149,7 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
     dropped: result.droppedMeasured,
     interrupted: result.interrupted,
     architecture: options.architecture,
+    protocol: options.protocol ?? 'lambda',
   })
   const files = await writeRun(dir, title, result.records, summary, options.latf, comparison)
   deps.emit({kind: 'done', subject: 'bench', message: `${title}: ${summary.count} calls, ${summary.errors} errors${result.interrupted ? ' (interrupted)' : ''}; results in ${dir}`})
@@ -152,11 +160,11 @@ const toMs = (us: number | undefined) => (us === undefined ? undefined : us / 10
 
 /** One bench: a load run, a memory sweep or forced cold starts; writes records, summaries and reports under outDir. */
 export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
-  await checkFunctionsExist(deps.invoke, options.functions)
+  await (deps.check ? deps.check(options.functions) : checkFunctionsExist(deps.invoke, options.functions))
   if ((options.memorySizes || options.coldStarts) && !deps.reconfigure) {
     throw new UserError('This target cannot change a function’s configuration, which --memory and --cold-starts need.', {code: 'NO_RECONFIGURE', fix: 'Run a plain load (without --memory / --cold-starts) on this target.'})
   }
-  const title = `faas bench: ${options.functions.join(', ')}`
+  const title = `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ${[...new Set(options.functions)].join(', ')}`
   if (!options.memorySizes && !options.coldStarts) return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
   try {
     return await (options.coldStarts ? coldStarts(options, deps, title) : memorySweep(options, deps, title))

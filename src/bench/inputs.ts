@@ -4,18 +4,31 @@ import {UserError, messageOf} from '../core/errors.js'
 import {checkFunctionName} from '../core/names.js'
 import {archOf, lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {BenchOptions} from './bench.js'
+import {checkProtocol, DEFAULT_PORT, networkAddress, type Protocol} from './protocols/endpoints.js'
 
 /** Lambda's memory range (MB). */
 export const MIN_MEMORY_MB = 128
 export const MAX_MEMORY_MB = 10_240
 
 /**
- * The vHive invoker's endpoints file: `[{"hostname": "chameleon", "eventing": false, "matchers": null}]`,
- * where hostname is the function name. Returns the names in file order.
+ * What an endpoints-file hostname names for a protocol: a function name (lambda) or host[:port]
+ * (http, grpc; normalized to host:port with the protocol's default port).
  */
-export function parseEndpoints(text: string, file = 'endpoints file'): string[] {
+export function endpointOf(protocol: Protocol, port?: number): (hostname: string) => string {
+  if (protocol === 'lambda') return checkFunctionName
+  return (hostname) => networkAddress(hostname, port ?? DEFAULT_PORT[protocol])
+}
+
+/**
+ * The vHive invoker's endpoints file: `[{"hostname": "chameleon", "eventing": false, "matchers": null}]`,
+ * where hostname is the function name (lambda) or host[:port] (http, grpc). Returns them in file order.
+ */
+export function parseEndpoints(text: string, file = 'endpoints file', endpoint: (hostname: string) => string = checkFunctionName): string[] {
   const bad = (what: string) =>
-    new UserError(`${file}: ${what}.`, {code: 'BAD_ENDPOINTS', fix: 'It must be a JSON list like [{"hostname": "chameleon", "eventing": false, "matchers": null}], hostname being the function name.'})
+    new UserError(`${file}: ${what}.`, {
+      code: 'BAD_ENDPOINTS',
+      fix: 'It must be a JSON list like [{"hostname": "chameleon", "eventing": false, "matchers": null}], hostname being the function name (--protocol lambda) or host[:port] of the server (--protocol http or grpc).',
+    })
   let raw: unknown
   try {
     raw = JSON.parse(text)
@@ -30,25 +43,26 @@ export function parseEndpoints(text: string, file = 'endpoints file'): string[] 
     }
     const name = (entry as any).hostname as string
     try {
-      return checkFunctionName(name)
+      return endpoint(name)
     } catch (error) {
       throw bad(`entry ${i + 1}: ${messageOf(error)}`)
     }
   })
 }
 
-export async function readEndpoints(file: string): Promise<string[]> {
+export async function readEndpoints(file: string, endpoint?: (hostname: string) => string): Promise<string[]> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
     throw new UserError(`Cannot read the endpoints file ${file}: ${messageOf(error)}.`, {code: 'BAD_ENDPOINTS', fix: 'Check the path given to --endpoints.'})
   }
-  return parseEndpoints(text, file)
+  return parseEndpoints(text, file, endpoint)
 }
 
-/** The functions to drive: from --endpoints or --function_name, exactly one of them. */
-export async function functionsToDrive(flags: {endpoints?: string; function_name?: string[]}): Promise<string[]> {
+/** The functions (or host:port servers) to drive: from --endpoints or --function_name, exactly one of them. */
+export async function functionsToDrive(flags: {endpoints?: string; function_name?: string[]; protocol?: string; port?: number}): Promise<string[]> {
+  const endpoint = endpointOf(checkProtocol(flags.protocol ?? 'lambda'), flags.port)
   const named = flags.function_name ?? []
   if (Boolean(flags.endpoints) === named.length > 0) {
     throw new UserError(flags.endpoints ? 'Both --endpoints and --function_name were given.' : 'No function to drive.', {
@@ -56,7 +70,15 @@ export async function functionsToDrive(flags: {endpoints?: string; function_name
       fix: 'Give either --function_name F (repeatable) or --endpoints endpoints.json (the vHive invoker\'s file).',
     })
   }
-  return flags.endpoints ? readEndpoints(flags.endpoints) : named.map(checkFunctionName)
+  if (flags.endpoints) return readEndpoints(flags.endpoints, endpoint)
+  if ((flags.protocol ?? 'lambda') === 'lambda') return named.map(checkFunctionName)
+  return named.map((name) => {
+    try {
+      return endpoint(name)
+    } catch (error) {
+      throw new UserError(`--function_name ${messageOf(error)}.`, {code: 'BAD_ENDPOINTS', fix: 'With --protocol http or grpc, name servers as host[:port], e.g. -f 127.0.0.1:50051.'})
+    }
+  })
 }
 
 /** Upper bounds: beyond them a typo (an extra zero) would run for days or exhaust this machine, not measure anything. */
@@ -113,9 +135,18 @@ export function benchOptions(flags: {
   arch?: string
   memory?: string
   'cold-starts'?: number
+  protocol?: string
   platform: Platform
 }): BenchOptions {
+  const protocol = checkProtocol(flags.protocol ?? 'lambda')
+  if (protocol !== 'lambda' && (flags.memory || flags['cold-starts'])) {
+    throw new UserError(`--${flags.memory ? 'memory' : 'cold-starts'} changes a Lambda function's configuration, which --protocol ${protocol} servers do not have.`, {
+      code: 'BAD_FLAG',
+      fix: 'Drop it, or bench the deployed functions with --protocol lambda.',
+    })
+  }
   return {
+    protocol,
     functions: flags.functions,
     payload: checkPayload(flags.payload),
     rps: checkPositive('rps', Number(flags.rps), false, BENCH_LIMITS.rps),

@@ -1,4 +1,5 @@
 import type {InvokeOutcome} from '../targets/target.js'
+import type {Protocol} from './protocols/endpoints.js'
 
 /**
  * One invocation as measured (the vocabulary of DESIGN.md, comparable with SeBS and the vHive
@@ -8,7 +9,10 @@ export interface InvocationRecord {
   /** Order of the arrival in the schedule (0-based, warm-up included). */
   seq: number
   phase: 'warmup' | 'measure'
+  /** Function name (lambda) or host:port (http, grpc). */
   function: string
+  /** How it was called: the Lambda Invoke API, HTTP POST or gRPC SayHello. */
+  protocol?: Protocol
   requestId?: string
   /** When the schedule wanted it sent, µs since the start of the run. */
   scheduledUs: number
@@ -17,6 +21,7 @@ export interface InvocationRecord {
   startUs: number
   endUs: number
   clientLatencyUs: number
+  /** HTTP status (lambda, http) or gRPC status code (grpc; 0 = OK). */
   statusCode?: number
   providerDurationUs?: number
   billedDurationUs?: number
@@ -34,7 +39,7 @@ export interface InvocationRecord {
 const us = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 1000))
 
 /** A record from a target's outcome. */
-export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'function' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>, outcome: InvokeOutcome): InvocationRecord {
+export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'function' | 'protocol' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>, outcome: InvokeOutcome): InvocationRecord {
   const report = outcome.report
   const error = outcome.functionError ?? (outcome.statusCode >= 400 ? `HTTP ${outcome.statusCode}` : undefined)
   return {
@@ -76,6 +81,7 @@ export const CSV_COLUMNS: Array<keyof InvocationRecord> = [
   'error',
   'requestBytes',
   'responseBytes',
+  'protocol',
 ]
 
 function csvField(value: unknown): string {

@@ -1,6 +1,7 @@
 import {messageOf} from '../core/errors.js'
 import type {InvokeOutcome, InvokeRequest} from '../targets/target.js'
 import {fromOutcome, type InvocationRecord} from './records.js'
+import type {Protocol} from './protocols/endpoints.js'
 import {arrivals, roundRobin, type Distribution} from './schedule.js'
 import {percentile} from './stats.js'
 
@@ -33,6 +34,8 @@ export interface LiveStatus {
 }
 
 export interface LoadOptions {
+  /** Stamped on every record (bench's --protocol). */
+  protocol?: Protocol
   functions: string[]
   payload: string
   rps: number
@@ -107,7 +110,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     }
     const sentAtUs = clock.nowUs()
     lastSendUs = sentAtUs - startUs
-    const base = {seq, phase, function: fn, scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes} as const
+    const base = {seq, phase, function: fn, ...(options.protocol ? {protocol: options.protocol} : {}), scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes} as const
     const epochAtSend = clock.epochUs()
     sent++
     tickSent++

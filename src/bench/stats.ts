@@ -1,4 +1,5 @@
 import {estimateCost, type Architecture, type CostEstimate} from './cost.js'
+import type {Protocol} from './protocols/endpoints.js'
 import type {InvocationRecord} from './records.js'
 
 export interface Distribution {
@@ -46,9 +47,12 @@ export interface RunFacts {
   dropped: number
   interrupted: boolean
   architecture: Architecture
+  protocol?: Protocol
 }
 
 export interface Summary {
+  /** How the calls were made (absent in results from before protocols existed: lambda). */
+  protocol?: Protocol
   count: number
   errors: number
   dropped: number
@@ -91,6 +95,7 @@ export function summarize(all: InvocationRecord[], facts: RunFacts): Summary {
     }
   }
   return {
+    ...(facts.protocol ? {protocol: facts.protocol} : {}),
     count: records.length,
     errors: records.filter((r) => r.error).length,
     dropped: facts.dropped,
@@ -116,7 +121,7 @@ export function formatSummary(s: Summary): string[] {
   const line = (label: string, d?: Distribution) =>
     d ? `${label.padEnd(18)} min ${ms(d.min)}  mean ${ms(d.mean)}  p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)}` : `${label.padEnd(18)} -`
   return [
-    `${s.count} requests, ${s.errors} errors, ${s.dropped} dropped by the in-flight cap${s.interrupted ? ' (interrupted)' : ''}`,
+    `${s.count} requests${s.protocol && s.protocol !== 'lambda' ? ` over ${s.protocol}` : ''}, ${s.errors} errors, ${s.dropped} dropped by the in-flight cap${s.interrupted ? ' (interrupted)' : ''}`,
     `rate: requested ${s.requestedRps} rps, achieved ${s.achievedRps.toFixed(2)} rps`,
     line('client latency', s.latencyUs),
     line('provider duration', s.durationUs),

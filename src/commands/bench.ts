@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {runBench} from '../bench/bench.js'
 import {benchOptions, functionsToDrive} from '../bench/inputs.js'
-import {benchTarget} from '../bench/targets.js'
+import {benchProtocol} from '../bench/protocols/index.js'
 import {formatSummary} from '../bench/stats.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {loadSettings} from '../core/settings.js'
@@ -17,9 +17,13 @@ export default class Bench extends FaasCommand {
     `<%= config.bin %> bench --function_name F --payload '{}' --rps 200 --time 60 --target aws`,
     '<%= config.bin %> bench -f F --rps 20 --time 30 --memory 128,512,1024,1769,3008',
     '<%= config.bin %> bench -f F --cold-starts 10',
+    '<%= config.bin %> bench --protocol grpc --endpoints endpoints-grpc.json --rps 20 --time 60',
   ]
 
   static override flags = {
+    protocol: Flags.string({description: 'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).', default: 'lambda'}),
+    port: Flags.integer({description: 'Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.', min: 1, max: 65_535}),
+    grpcTimeout: Flags.integer({aliases: ['grpc-timeout'], description: 'Deadline of each gRPC or HTTP call, seconds (vSwarm invoker -grpcTimeout).', default: 30, min: 1}),
     target: Flags.string({description: 'Where the functions run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
     endpoints: Flags.string({aliases: ['endpointsFile'], description: 'vHive endpoints file: [{"hostname": "<function>", ...}].'}),
     function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to drive (repeatable).', multiple: true}),
@@ -43,15 +47,16 @@ export default class Bench extends FaasCommand {
     const settings = loadSettings()
     const functions = await functionsToDrive(flags)
     const options = benchOptions({...flags, functions, platform: settings.platform})
-    const kind = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
-    const {invoke, reconfigurer, architecture} = benchTarget(kind, settings, {reconfigure: Boolean(options.memorySizes || options.coldStarts)})
-    if (!flags.arch) options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
+    const target = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
+    const reconfigure = Boolean(options.memorySizes || options.coldStarts)
+    const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {target, settings, reconfigure, maxInFlight: options.maxInFlight, timeoutS: flags.grpcTimeout})
+    if (!flags.arch && architecture) options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
     // The first Ctrl-C stops sending and keeps the results; a second one quits at once.
     const controller = new AbortController()
     const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())
     process.on('SIGINT', onSigint)
     try {
-      const deps = {invoke, reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
+      const deps = {invoke: invoker.invoke, check: invoker.check, reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
       const result = await runBench(options, deps)
       if (!this.jsonEnabled()) {
         for (const line of formatSummary(result.summary)) this.log(line)
@@ -61,6 +66,7 @@ export default class Bench extends FaasCommand {
       }
       return result
     } finally {
+      invoker.close()
       process.off('SIGINT', onSigint)
     }
   }
