@@ -177,3 +177,47 @@ export async function findContainersByLabel(engine: DockerEngine, label: string)
   const list = await engine.docker.listContainers({all: true, filters: {label: [label]}})
   return list.map((c) => ({id: c.Id, labels: c.Labels ?? {}}))
 }
+
+export interface ContainerState {
+  id: string
+  name: string
+  running: boolean
+  /** Image id (sha256:…) it runs. */
+  image: string
+  labels: Record<string, string>
+  /** Published ports: container port (e.g. "50051/tcp") -> host port. */
+  ports: Record<string, number>
+}
+
+/** A container by name or id, or undefined when there is none. */
+export async function inspectContainer(engine: DockerEngine, ref: string): Promise<ContainerState | undefined> {
+  try {
+    const info = await engine.docker.getContainer(ref).inspect()
+    const ports: Record<string, number> = {}
+    for (const [port, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
+      const host = (bindings as Array<{HostPort: string}> | null)?.[0]?.HostPort
+      if (host) ports[port] = Number(host)
+    }
+    return {id: info.Id, name: info.Name.replace(/^\//, ''), running: Boolean(info.State?.Running), image: info.Image, labels: info.Config?.Labels ?? {}, ports}
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode === 404) return undefined
+    throw error
+  }
+}
+
+/** The last lines a container wrote (stdout and stderr), for error messages. */
+export async function containerLogTail(engine: DockerEngine, id: string, lines: number): Promise<string[]> {
+  try {
+    const raw = (await engine.docker.getContainer(id).logs({stdout: true, stderr: true, tail: lines, follow: false})) as unknown as Buffer
+    const out: string[] = []
+    // Multiplexed frames: 8-byte header (stream, 0, 0, 0, size BE) then the payload.
+    for (let at = 0; at + 8 <= raw.length; ) {
+      const size = raw.readUInt32BE(at + 4)
+      out.push(raw.subarray(at + 8, at + 8 + size).toString('utf8'))
+      at += 8 + size
+    }
+    return out.join('').split('\n').filter((l) => l.trim() !== '')
+  } catch {
+    return []
+  }
+}
