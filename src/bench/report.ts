@@ -17,9 +17,9 @@ const W = 760
 const H = 300
 const M = {left: 64, right: 16, top: 16, bottom: 44}
 
-const esc = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
-const msText = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2))
+export const esc = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+export const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
+export const msText = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2))
 
 /** ~5 round tick values from 0 to max. */
 function ticks(max: number): number[] {
@@ -33,13 +33,13 @@ function ticks(max: number): number[] {
   return out
 }
 
-interface Axes {
+export interface Axes {
   x: (v: number) => number
   y: (v: number) => number
   svg: string
 }
 
-function axes(xMax: number, yMax: number, xLabel: string, yLabel: string, yTicks = ticks(yMax)): Axes {
+export function axes(xMax: number, yMax: number, xLabel: string, yLabel: string, yTicks = ticks(yMax)): Axes {
   const pw = W - M.left - M.right
   const ph = H - M.top - M.bottom
   const xTicks = ticks(xMax)
@@ -55,7 +55,7 @@ function axes(xMax: number, yMax: number, xLabel: string, yLabel: string, yTicks
   return {x, y, svg}
 }
 
-const chart = (id: string, title: string, body: string, legend: Array<[string, string]>) =>
+export const chart = (id: string, title: string, body: string, legend: Array<[string, string]>) =>
   `<figure id="${id}"><figcaption>${esc(title)} ${legend.map(([color, name]) => `<span class="key" style="background:${color}"></span>${esc(name)}`).join(' ')}</figcaption>` +
   `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${body}</svg></figure>`
 
@@ -104,22 +104,27 @@ function timelineChart(records: InvocationRecord[]): string {
   return chart('latency-over-time', 'Client latency over time', a.svg + `<g class="points">${dots}</g>${lines}`, legend)
 }
 
+export const CDF_TICKS = [0, 0.25, 0.5, 0.75, 1]
+
+/** SVG path of the empirical CDF of ascending values, 200 steps at most. */
+export function cdfPath(a: Axes, sorted: number[]): string {
+  if (sorted.length === 0) return ''
+  const steps = Math.min(200, sorted.length)
+  let d = `M${r2(a.x(sorted[0]!))},${r2(a.y(0))}`
+  for (let i = 1; i <= steps; i++) {
+    const index = Math.ceil((i / steps) * sorted.length) - 1
+    d += ` L${r2(a.x(sorted[index]!))},${r2(a.y((index + 1) / sorted.length))}`
+  }
+  return d
+}
+
 /** Empirical CDF of client latency and provider duration, 200 steps each. */
 function cdfChart(records: InvocationRecord[]): string {
   const client = records.map((r) => r.clientLatencyUs / 1000).sort((a, b) => a - b)
   const provider = records.flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs / 1000])).sort((a, b) => a - b)
   const xMax = Math.max(client.at(-1) ?? 0, provider.at(-1) ?? 0)
-  const a = axes(xMax, 1, 'latency (ms)', 'fraction of calls ≤ x', [0, 0.25, 0.5, 0.75, 1])
-  const path = (sorted: number[]) => {
-    if (sorted.length === 0) return ''
-    const steps = Math.min(200, sorted.length)
-    let d = `M${r2(a.x(sorted[0]!))},${r2(a.y(0))}`
-    for (let i = 1; i <= steps; i++) {
-      const index = Math.ceil((i / steps) * sorted.length) - 1
-      d += ` L${r2(a.x(sorted[index]!))},${r2(a.y((index + 1) / sorted.length))}`
-    }
-    return d
-  }
+  const a = axes(xMax, 1, 'latency (ms)', 'fraction of calls ≤ x', CDF_TICKS)
+  const path = (sorted: number[]) => cdfPath(a, sorted)
   const lines =
     `<path class="cdf client" d="${path(client)}" fill="none" stroke="${WARM}" stroke-width="2"/>` +
     (provider.length > 0 ? `<path class="cdf provider" d="${path(provider)}" fill="none" stroke="${PROVIDER}" stroke-width="2"/>` : '')
@@ -167,6 +172,14 @@ function distributionRows(label: string, d: Distribution | undefined): string {
   return `<tr><th>${esc(label)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`
 }
 
+/** The reports' shared stylesheet (inline: the pages stay self-contained). */
+export const REPORT_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:820px}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{text-align:left;background:#f6f6f6}
+svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
+figure{margin:16px 0}.facts{display:flex;flex-wrap:wrap;gap:6px}.facts div{border:1px solid #ddd;border-radius:4px;padding:4px 8px;background:#fafafa}.facts span{display:block;font-size:11px;color:#666}.facts b{font-size:14px}figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+`
+
 export function renderReport(input: ReportInput): string {
   const s = input.summary
   const measured = input.records.filter((r) => r.phase === 'measure')
@@ -193,12 +206,7 @@ export function renderReport(input: ReportInput): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:820px}
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{text-align:left;background:#f6f6f6}
-svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
-figure{margin:16px 0}.facts{display:flex;flex-wrap:wrap;gap:6px}.facts div{border:1px solid #ddd;border-radius:4px;padding:4px 8px;background:#fafafa}.facts span{display:block;font-size:11px;color:#666}.facts b{font-size:14px}figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
-</style></head><body>
+${REPORT_STYLE}</style></head><body>
 <h1>${esc(input.title)}</h1>
 <div id="summary" class="facts">${facts.map(([k, v]) => `<div><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
 ${timelineChart(measured)}

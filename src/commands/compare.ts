@@ -1,0 +1,47 @@
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {compareResults, formatComparison, loadResults} from '../bench/compare.js'
+import {renderComparison} from '../bench/compare-report.js'
+import {FaasCommand} from '../cli/faas-command.js'
+
+export default class Compare extends FaasCommand {
+  static override summary = 'Put bench results side by side: a table, and one offline HTML report with the CDFs overlaid and p50/p90/p99 differences with bootstrap intervals.'
+  static override description =
+    'Give two or more folders faas bench wrote (e.g. the same functions over Lambda and gRPC, local and AWS, before and after). The first is the baseline: every other run is compared with it, over all successful measured calls and, when the runs drove several endpoints, per endpoint paired by position in the endpoints file. Writes report.html and comparison.json under --out.'
+
+  static override examples = [
+    '<%= config.bin %> compare bench-results/lambda bench-results/grpc',
+    '<%= config.bin %> compare results/local results/aws --out results/local-vs-aws',
+  ]
+
+  static override strict = false
+
+  static override flags = {
+    out: Flags.string({char: 'o', description: 'Folder for report.html and comparison.json (default bench-results/compare-<time>).'}),
+    confidence: Flags.string({description: 'Confidence of the intervals.', default: '0.95'}),
+    iterations: Flags.integer({description: 'Bootstrap resamples.', default: 2000, min: 100, max: 100_000}),
+    seed: Flags.integer({description: 'Seed of the resampling.', default: 1}),
+  }
+
+  async run() {
+    const {argv, flags} = await this.parse(Compare)
+    const dirs = argv as string[]
+    const confidence = Number(flags.confidence)
+    if (!(confidence > 0 && confidence < 1)) this.error('--confidence must be between 0 and 1, e.g. 0.95.', {exit: 2})
+    const sets = []
+    for (const dir of dirs) sets.push(await loadResults(dir))
+    const comparison = await compareResults(sets, {confidence, iterations: flags.iterations, seed: flags.seed})
+    const out = flags.out ?? `bench-results/compare-${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`
+    await mkdir(out, {recursive: true})
+    await writeFile(join(out, 'report.html'), renderComparison(comparison, sets))
+    await writeFile(join(out, 'comparison.json'), JSON.stringify(comparison, null, 2) + '\n')
+    if (!this.jsonEnabled()) {
+      for (const line of formatComparison(comparison)) this.log(line)
+      this.log(`report: ${join(out, 'report.html')}`)
+    }
+    return {...comparison, files: [join(out, 'report.html'), join(out, 'comparison.json')]}
+  }
+}
