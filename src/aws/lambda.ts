@@ -4,7 +4,7 @@ import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionCommand,
   InvokeCommand,
-  ListFunctionsCommand,
+  paginateListFunctions,
   PutFunctionConcurrencyCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -15,15 +15,19 @@ import {
 
 import {UserError, messageOf} from '../core/errors.js'
 import {parseReport} from '../core/report.js'
-import type {InvokeOutcome, InvokeRequest} from '../targets/target.js'
-import {aws} from './errors.js'
+import type {FunctionState, InvokeOutcome, InvokeRequest} from '../core/invoke.js'
+import {aws, awsUserError} from './errors.js'
 
 /**
  * The narrow Lambda adapter: only the calls faas makes. The invoke helper speaks the Lambda Invoke
  * API, so it serves both AWS and the local service (a LambdaClient with an endpoint override).
+ * Throttling of control-plane calls is retried by the SDK's own strategy (the clients' maxAttempts);
+ * what the SDK cannot know is waited for here: IAM propagation and an update in progress.
  */
 
-/** How transient failures are retried; injected so tests need not wait. Delays back off, they are not fixed sleeps. */
+export type {FunctionState} from '../core/invoke.js'
+
+/** How the waits faas adds are retried; injected so tests need not wait. Delays back off, they are not fixed sleeps. */
 export interface RetryPolicy {
   attempts: number
   delayMs: (attempt: number) => number
@@ -49,10 +53,17 @@ export const isRolePropagation = (e: AwsError): boolean =>
 export const isUpdateInProgress = (e: AwsError): boolean => e?.name === 'ResourceConflictException'
 export const isThrottled = (e: AwsError): boolean => /TooManyRequests|Throttl|RequestLimitExceeded/i.test(e?.name ?? '')
 
+const throttledError = (action: string, error: unknown) =>
+  new UserError(`AWS kept throttling the request to ${action} (${(error as AwsError).name}).`, {
+    code: 'THROTTLED',
+    fix: "Deploy fewer functions at once (--concurrency) or retry in a minute; check the account's Lambda API limits.",
+    cause: error,
+  })
+
 /**
- * Runs a Lambda call, retrying what is transient: throttling, IAM propagation (when allowed) and
- * an update in progress (after waiting for the function to settle). Exhausted retries become
- * UserErrors that say what to do.
+ * Runs a Lambda call, waiting out what the SDK does not retry: IAM propagation (when allowed) and an
+ * update in progress (after waiting for the function to settle). Throttling the SDK already retried
+ * (maxAttempts) and exhausted retries become UserErrors that say what to do.
  */
 async function withRetries<T>(
   lambda: LambdaClient,
@@ -69,7 +80,7 @@ async function withRetries<T>(
       const e = error as AwsError
       const last = attempt + 1 >= retry.attempts
       if (isThrottled(e)) {
-        if (last) throw new UserError(`AWS kept throttling the request to ${action} (${e.name}).`, {code: 'THROTTLED', fix: 'Deploy fewer functions at once (--concurrency) or retry in a minute; check the account\'s Lambda API limits.', cause: error})
+        throw throttledError(action, error)
       } else if (options.rolePropagation && isRolePropagation(e)) {
         if (last) throw new UserError(`Lambda still cannot assume the role of ${fn} after ${retry.attempts} tries: ${e.message}`, {code: 'ROLE_NOT_ASSUMABLE', fix: 'Check that the role trusts lambda.amazonaws.com (faas creates it so), then deploy again.', cause: error})
       } else if (isUpdateInProgress(e)) {
@@ -102,21 +113,6 @@ async function waitFor(kind: 'Active' | 'Updated', lambda: LambdaClient, name: s
 
 export const waitActive = (lambda: LambdaClient, name: string) => waitFor('Active', lambda, name)
 export const waitUpdated = (lambda: LambdaClient, name: string) => waitFor('Updated', lambda, name)
-
-/** A deployed function's settings that faas manages, as GetFunction reports them. */
-export interface FunctionState {
-  arn: string
-  role: string
-  imageUri?: string
-  architectures: string[]
-  memoryMb: number
-  timeoutS: number
-  env: Record<string, string>
-  command?: string[]
-  reservedConcurrency?: number
-  state?: string
-  tags: Record<string, string>
-}
 
 export async function getFunction(lambda: LambdaClient, name: string): Promise<FunctionState | undefined> {
   const out = await aws(`read function ${name} (lambda:GetFunction)`, () =>
@@ -220,12 +216,11 @@ export async function setReservedConcurrency(lambda: LambdaClient, name: string,
 /** Role ARNs of all functions in the region (to keep roles other functions still use). */
 export async function listFunctionRoles(lambda: LambdaClient): Promise<Map<string, string[]>> {
   const roles = new Map<string, string[]>()
-  let marker: string | undefined
-  do {
-    const page = await aws('list functions (lambda:ListFunctions)', () => lambda.send(new ListFunctionsCommand({Marker: marker})))
-    for (const f of page.Functions ?? []) if (f.Role) roles.set(f.Role, [...(roles.get(f.Role) ?? []), f.FunctionName!])
-    marker = page.NextMarker
-  } while (marker)
+  await aws('list functions (lambda:ListFunctions)', async () => {
+    for await (const page of paginateListFunctions({client: lambda}, {})) {
+      for (const f of page.Functions ?? []) if (f.Role) roles.set(f.Role, [...(roles.get(f.Role) ?? []), f.FunctionName!])
+    }
+  })
   return roles
 }
 
@@ -240,41 +235,59 @@ export async function deleteFunction(lambda: LambdaClient, name: string, retry: 
     ), retry)
 }
 
+/** Tries again only a call that provably never reached the function: the connection was refused. */
+export const refusedRetry: RetryPolicy = {attempts: 3, delayMs: (attempt) => 100 * 2 ** attempt, sleep: defaultRetry.sleep}
+
+const connectionRefused = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ECONNREFUSED'
+
 /**
- * Invokes a function through the Lambda Invoke API and reads what came back: payload, function
- * error (X-Amz-Function-Error), decoded 4 KB log tail and its REPORT figures, and timings.
+ * Invokes a function once through the Lambda Invoke API and reads what came back: payload, function
+ * error (X-Amz-Function-Error), decoded 4 KB log tail and its REPORT figures, and timings. Invoking
+ * is not idempotent: `lambda` must make one attempt per call (invokeClient), and only a refused
+ * connection, which sent nothing, is tried again. A throttle is an error, as it happened.
  */
-export async function invoke(lambda: LambdaClient, request: InvokeRequest, retry: RetryPolicy = defaultRetry): Promise<InvokeOutcome> {
-  const startedAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
-  const t0 = performance.now()
-  const out = await withRetries(lambda, `invoke ${request.name} (lambda:InvokeFunction)`, request.name, async () => {
+export async function invoke(lambda: LambdaClient, request: InvokeRequest, refused: RetryPolicy = refusedRetry): Promise<InvokeOutcome> {
+  const action = `invoke ${request.name} (lambda:InvokeFunction)`
+  const input = {
+    FunctionName: request.name,
+    Payload: Buffer.from(request.payload, 'utf8'),
+    InvocationType: request.invocationType ?? 'RequestResponse',
+    LogType: request.logTail ? ('Tail' as const) : ('None' as const),
+  }
+  for (let attempt = 0; ; attempt++) {
+    const startedAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
+    const t0 = performance.now()
     try {
-      return await lambda.send(
-        new InvokeCommand({
-          FunctionName: request.name,
-          Payload: Buffer.from(request.payload, 'utf8'),
-          InvocationType: request.invocationType ?? 'RequestResponse',
-          LogType: request.logTail ? 'Tail' : 'None',
-        }),
-      )
+      const out = await lambda.send(new InvokeCommand(input))
+      const clientLatencyUs = Math.round((performance.now() - t0) * 1000)
+      const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : undefined
+      return {
+        name: request.name,
+        statusCode: out.StatusCode ?? 0,
+        requestId: out.$metadata?.requestId,
+        payload: out.Payload ? Buffer.from(out.Payload).toString('utf8') : '',
+        functionError: out.FunctionError,
+        log,
+        report: log ? parseReport(log) : undefined,
+        startedAtUs,
+        clientLatencyUs,
+      }
     } catch (error) {
+      if (connectionRefused(error) && attempt + 1 < refused.attempts) {
+        await refused.sleep(refused.delayMs(attempt))
+        continue
+      }
       if ((error as AwsError)?.name === 'ResourceNotFoundException') {
         throw new UserError(`There is no function ${request.name}.`, {code: 'NO_FUNCTION', fix: 'Deploy it first: faas deploy <benchmark>, or faas deploy --repo_name R --function_name F.', cause: error})
       }
-      throw error
+      if (isThrottled(error as AwsError)) {
+        throw new UserError(`Lambda throttled the call to ${request.name} (${(error as AwsError).name}); the function did not run.`, {
+          code: 'THROTTLED',
+          fix: "Call again later, or raise the function's reserved concurrency (or the account's concurrency limit).",
+          cause: error,
+        })
+      }
+      throw awsUserError(error, action)
     }
-  }, retry)
-  const clientLatencyUs = Math.round((performance.now() - t0) * 1000)
-  const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : undefined
-  return {
-    name: request.name,
-    statusCode: out.StatusCode ?? 0,
-    requestId: out.$metadata?.requestId,
-    payload: out.Payload ? Buffer.from(out.Payload).toString('utf8') : '',
-    functionError: out.FunctionError,
-    log,
-    report: log ? parseReport(log) : undefined,
-    startedAtUs,
-    clientLatencyUs,
   }
 }

@@ -8,7 +8,7 @@ import {costPerCallUsd, type Architecture} from './cost.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
-import {type Clock, type Invoke, type LiveStatus, runLoad, systemClock} from './runner.js'
+import {type Clock, type Invoke, type LiveStatus, measureCall, runLoad, systemClock} from './runner.js'
 import type {Distribution} from './schedule.js'
 import {type Summary, summarize} from './stats.js'
 import {pickBest, type SweepPick} from './sweep-verdict.js'
@@ -232,10 +232,8 @@ async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string)
   for (let round = 0; round < rounds && !deps.signal?.aborted; round++) {
     deps.emit({kind: 'progress', subject: 'bench', message: `cold-start round ${round + 1}/${rounds}: reconfiguring…`})
     for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {env: {FAAS_BENCH_COLD_START: `${Date.now()}-${round}`}})
-    for (const fn of options.functions) {
-      const result = await runLoad(deps.invoke, {functions: [fn], payload: options.payload, rps: 1000, durationS: 0.001, maxInFlight: 1, clock: deps.clock})
-      records.push(...result.records.map((r) => ({...r, seq: records.length, scheduledUs: Math.round(clock.nowUs() - started), latenessUs: 0})))
-    }
+    // One plain call per function: no schedule, so no lateness.
+    for (const fn of options.functions) records.push(await measureCall(deps.invoke, {seq: records.length, phase: 'measure', function: fn, requestBytes: Buffer.byteLength(options.payload)}, options.payload, clock))
   }
   const summary = summarize(records, {
     requestedRps: 0,

@@ -1,7 +1,3 @@
-import type {LambdaClient} from '@aws-sdk/client-lambda'
-
-import type {AwsClients} from '../aws/clients.js'
-import {getFunction, updateConfiguration} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
 import type {Target} from '../targets/target.js'
 import type {Reconfigure} from './bench.js'
@@ -14,22 +10,16 @@ export interface Reconfigurer {
 }
 
 /**
- * On AWS: read the function (GetFunction), then UpdateFunctionConfiguration with the new memory or
- * the env merged into the current one, waiting for the update (as Target.deploy does).
+ * Over any target: read the function (Target.describe), then set the new memory or the env merged
+ * into the current one, waiting until it serves with them (Target.reconfigure).
  */
-export function awsReconfigurer(clients: Pick<AwsClients, 'lambda'>): Reconfigurer {
-  return lambdaReconfigurer(async () => clients.lambda)
-}
-
-/** The same over any Lambda API endpoint (AWS, or the local service's), the client made on first use. */
-export function lambdaReconfigurer(client: () => Promise<LambdaClient>): Reconfigurer {
+export function reconfigurerOf(target: Pick<Target, 'describe' | 'reconfigure'>): Reconfigurer {
   const original = new Map<string, {memoryMb: number; env: Record<string, string>}>()
   const reconfigure: Reconfigure = async (fn, change) => {
-    const lambda = await client()
-    const current = await getFunction(lambda, fn)
+    const current = await target.describe(fn)
     if (!current) throw new UserError(`Function "${fn}" is not deployed.`, {code: 'UNKNOWN_FUNCTION', fix: 'Deploy it first (faas deploy).'})
     if (!original.has(fn)) original.set(fn, {memoryMb: current.memoryMb, env: current.env})
-    await updateConfiguration(lambda, fn, {
+    await target.reconfigure(fn, {
       ...(change.memoryMb ? {memoryMb: change.memoryMb} : {}),
       ...(change.env ? {env: {...current.env, ...change.env}} : {}),
     })
@@ -37,20 +27,8 @@ export function lambdaReconfigurer(client: () => Promise<LambdaClient>): Reconfi
   return {
     reconfigure,
     async restore() {
-      const lambda = await client()
-      for (const [fn, config] of original) await updateConfiguration(lambda, fn, {memoryMb: config.memoryMb, env: config.env})
+      for (const [fn, config] of original) await target.reconfigure(fn, {memoryMb: config.memoryMb, env: config.env})
       original.clear()
     },
   }
-}
-
-/**
- * How to reconfigure the functions of a target: AWS through its Lambda client; the local target
- * through the Lambda API of its service (LocalTarget.lambda()).
- */
-export function reconfigurerOf(target: Target, clients?: Pick<AwsClients, 'lambda'>): Reconfigurer | undefined {
-  const local = target as Target & {lambda?: () => Promise<LambdaClient>}
-  if (typeof local.lambda === 'function') return lambdaReconfigurer(() => local.lambda!())
-  if (target.kind === 'aws' && clients) return awsReconfigurer(clients)
-  return undefined
 }

@@ -1,12 +1,11 @@
 import {messageOf} from '../core/errors.js'
-import type {InvokeOutcome, InvokeRequest} from '../targets/target.js'
-import {fromOutcome, type InvocationRecord} from './records.js'
+import type {Invoke} from '../core/invoke.js'
+import {fromOutcome, type InvocationRecord} from '../core/records.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {arrivals, roundRobin, type Distribution} from './schedule.js'
 import {percentile} from './stats.js'
 
-/** What the runner calls for each arrival: Target.invoke, or anything with its shape. */
-export type Invoke = (request: InvokeRequest) => Promise<InvokeOutcome>
+export type {Invoke} from '../core/invoke.js'
 
 /** A monotonic clock in µs plus the epoch it maps to (injected by tests). */
 export interface Clock {
@@ -67,6 +66,21 @@ export interface LoadResult {
 }
 
 /**
+ * One call, measured: a record from the target's answer, or a record of the failure (client-side
+ * timings) when the call threw. Never throws.
+ */
+export async function measureCall(invoke: Invoke, base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> & Partial<InvocationRecord>, payload: string, clock: Clock = systemClock): Promise<InvocationRecord> {
+  const sentAtUs = clock.nowUs()
+  const epochAtSend = clock.epochUs()
+  try {
+    return fromOutcome(base, await invoke({name: base.function, payload, logTail: true}))
+  } catch (error) {
+    const end = clock.nowUs()
+    return {...base, startUs: Math.round(epochAtSend), endUs: Math.round(epochAtSend + end - sentAtUs), clientLatencyUs: Math.round(end - sentAtUs), cold: false, error: messageOf(error)}
+  }
+}
+
+/**
  * Open-loop load: every arrival of the schedule is sent at its time whether or not earlier calls
  * have returned (up to maxInFlight), round-robin over the functions. Aborting stops new sends, waits
  * for the calls in flight and returns everything measured so far.
@@ -110,18 +124,9 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     }
     const sentAtUs = clock.nowUs()
     lastSendUs = sentAtUs - startUs
-    const base = {seq, phase, function: fn, ...(options.protocol ? {protocol: options.protocol} : {}), scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes} as const
-    const epochAtSend = clock.epochUs()
     sent++
     tickSent++
-    const call = invoke({name: fn, payload: options.payload, logTail: true})
-      .then(
-        (outcome) => fromOutcome(base, outcome),
-        (error: unknown): InvocationRecord => {
-          const end = clock.nowUs()
-          return {...base, startUs: Math.round(epochAtSend), endUs: Math.round(epochAtSend + end - sentAtUs), clientLatencyUs: Math.round(end - sentAtUs), cold: false, error: messageOf(error)}
-        },
-      )
+    const call = measureCall(invoke, {seq, phase, function: fn, ...(options.protocol ? {protocol: options.protocol} : {}), scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes}, options.payload, clock)
       .then((record) => {
         records.push(record)
         options.onRecord?.(record)

@@ -104,7 +104,7 @@ export function summarize(all: InvocationRecord[], facts: RunFacts): Summary {
     achievedRps: facts.measuredS > 0 ? records.length / facts.measuredS : 0,
     latencyUs: distribution(records.map((r) => r.clientLatencyUs)),
     durationUs: distribution(defined(records.map((r) => r.providerDurationUs))),
-    latenessUs: distribution(records.map((r) => r.latenessUs)),
+    latenessUs: distribution(defined(records.map((r) => r.latenessUs))),
     cold: {count: cold.length, latencyUs: distribution(cold.map((r) => r.clientLatencyUs)), initDurationUs: distribution(defined(cold.map((r) => r.initDurationUs)))},
     warm: {count: warm.length, latencyUs: distribution(warm.map((r) => r.clientLatencyUs))},
     memoryMb: [...new Set(defined(records.map((r) => r.memoryMb)))].sort((a, b) => a - b),

@@ -5,7 +5,9 @@ import {benchOptions, functionsToDrive} from '../bench/inputs.js'
 import {benchProtocol} from '../bench/protocols/index.js'
 import {formatSummary} from '../bench/stats.js'
 import {FaasCommand} from '../cli/faas-command.js'
+import {targetFlag} from '../cli/flags.js'
 import {loadSettings} from '../core/settings.js'
+import {createTarget} from '../targets/index.js'
 
 export default class Bench extends FaasCommand {
   static override summary = 'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
@@ -24,7 +26,7 @@ export default class Bench extends FaasCommand {
     protocol: Flags.string({description: 'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).', default: 'lambda'}),
     port: Flags.integer({description: 'Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.', min: 1, max: 65_535}),
     grpcTimeout: Flags.integer({aliases: ['grpc-timeout'], description: 'Deadline of each gRPC or HTTP call, seconds (vSwarm invoker -grpcTimeout).', default: 30, min: 1}),
-    target: Flags.string({description: 'Where the functions run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    target: targetFlag(),
     endpoints: Flags.string({aliases: ['endpointsFile'], description: 'vHive endpoints file: [{"hostname": "<function>", ...}].'}),
     function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to drive (repeatable).', multiple: true}),
     payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
@@ -47,9 +49,9 @@ export default class Bench extends FaasCommand {
     const settings = loadSettings()
     const functions = await functionsToDrive(flags)
     const options = benchOptions({...flags, functions, platform: settings.platform})
-    const target = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
     const reconfigure = Boolean(options.memorySizes || options.coldStarts)
-    const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {target, settings, reconfigure, maxInFlight: options.maxInFlight, timeoutS: flags.grpcTimeout})
+    const target = () => createTarget(flags.target, settings, {maxInFlight: options.maxInFlight})
+    const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {target, reconfigure, maxInFlight: options.maxInFlight, timeoutS: flags.grpcTimeout})
     if (!flags.arch && architecture) options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
     // The first Ctrl-C stops sending and keeps the results; a second one quits at once.
     const controller = new AbortController()

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FaasCommand} from '../cli/faas-command.js'
+import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {DEFAULT_ENVMAP, parseEnvMap} from '../core/function-config.js'
 import {parsePolicyList} from '../core/policies.js'
@@ -20,7 +21,7 @@ export default class Deploy extends FaasCommand {
 
   static override args = {benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.'})}
   static override flags = {
-    target: Flags.string({description: 'Where to deploy (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    target: targetFlag(),
     repo_name: Flags.string({char: 'n', aliases: ['repo-name'], description: 'Image repository (seed form).'}),
     repo_tag: Flags.string({char: 't', aliases: ['repo-tag', 'tag'], description: 'Image tag.', default: 'latest'}),
     function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function name (seed form).', dependsOn: ['repo_name']}),
@@ -44,7 +45,7 @@ export default class Deploy extends FaasCommand {
     if (!args.benchmark && !(flags.repo_name && flags.function_name)) {
       throw new UserError('Nothing to deploy.', {code: 'NOTHING_TO_DEPLOY', fix: 'Name a benchmark (faas deploy map-reduce), or give --repo_name and --function_name.'})
     }
-    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings, {policiesFile: flags['policies-file']})
+    const target = await createTarget(flags.target, settings)
     const common = {
       tag: flags.repo_tag, registry: flags.registry, role: flags.role, memoryMb: flags.memory, timeoutS: flags.timeout, handler: flags.handler,
       reservedConcurrency: flags['reserved-concurrency'], policiesFile: flags['policies-file'], concurrency: flags.concurrency,

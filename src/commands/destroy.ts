@@ -3,6 +3,7 @@ import {createInterface} from 'node:readline/promises'
 import {Args, Flags} from '@oclif/core'
 
 import {FaasCommand} from '../cli/faas-command.js'
+import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {destroy, destroyPlan} from '../services/deploy.js'
@@ -16,7 +17,7 @@ export default class Destroy extends FaasCommand {
 
   static override args = {benchmark: Args.string({description: 'Benchmark whose functions to delete.'})}
   static override flags = {
-    target: Flags.string({description: 'Where the functions run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    target: targetFlag(),
     function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'A function to delete (repeatable).', multiple: true}),
     function: Flags.string({description: 'With a benchmark: only this function (repeatable).', multiple: true}),
     'keep-roles': Flags.boolean({description: 'Leave the roles.', default: false}),
@@ -29,10 +30,10 @@ export default class Destroy extends FaasCommand {
   async run() {
     const {args, flags} = await this.parse(Destroy)
     const settings = loadSettings()
-    const kind = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
+    const kind = flags.target
     const buckets = [...(flags.bucket ?? []), ...(flags['run-bucket'] ? [await defaultRunBucket(kind, settings)] : [])]
     const plan = await destroyPlan({benchmark: args.benchmark, functions: flags.function, functionNames: flags.function_name, buckets})
-    const target = createTarget(kind, settings)
+    const target = await createTarget(kind, settings)
     const what = `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}${flags.repositories && plan.repositories.length > 0 ? ` and repositories ${plan.repositories.join(', ')}` : ''}${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}`
     if (!flags.yes) {
       if (!process.stdin.isTTY) throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {code: 'NEEDS_CONFIRMATION', fix: 'Add --yes.'})

@@ -1,11 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {FaasCommand} from '../cli/faas-command.js'
+import {targetFlag} from '../cli/flags.js'
 import {parsePayload} from '../core/function-config.js'
 import {loadSettings} from '../core/settings.js'
 import {invokeFunction} from '../services/deploy.js'
 import {createTarget} from '../targets/index.js'
-import type {InvocationType} from '../targets/target.js'
+import type {InvocationType} from '../core/invoke.js'
 
 export default class Invoke extends FaasCommand {
   static override summary = 'Invoke a function and show its result, its log tail and the REPORT figures.'
@@ -13,7 +14,7 @@ export default class Invoke extends FaasCommand {
   static override examples = [`<%= config.bin %> invoke --function_name NewFuncLambda --payload '{"K1":"V1"}' --log --target aws`]
 
   static override flags = {
-    target: Flags.string({description: 'Where the function runs (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    target: targetFlag(),
     function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to invoke.', required: true}),
     payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
     type: Flags.string({description: 'Invocation type.', options: ['RequestResponse', 'Event', 'DryRun'], default: 'RequestResponse'}),
@@ -23,7 +24,7 @@ export default class Invoke extends FaasCommand {
   async run() {
     const {flags} = await this.parse(Invoke)
     const settings = loadSettings()
-    const target = createTarget((flags.target as 'aws' | 'local' | undefined) ?? settings.target, settings)
+    const target = await createTarget(flags.target, settings)
     const outcome = await invokeFunction(target, {name: flags.function_name, payload: parsePayload(flags.payload), invocationType: flags.type as InvocationType, logTail: true})
     const log = flags.log ? outcome.log : undefined
     const result = {...outcome, log}

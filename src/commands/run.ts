@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {checkPayload} from '../bench/inputs.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {UserError} from '../core/errors.js'
+import {targetFlag} from '../cli/flags.js'
 import {parsePlatform} from '../core/platform.js'
 import {loadSettings} from '../core/settings.js'
 import {runBenchmark} from '../run/run.js'
@@ -23,7 +23,7 @@ export default class Run extends FaasCommand {
   static override args = {benchmark: Args.string({description: 'Benchmark to run.', required: true})}
 
   static override flags = {
-    target: Flags.string({description: 'local or aws (env FAAS_TARGET).'}),
+    target: targetFlag(),
     'input-mb': Flags.string({description: 'Size of the generated input, in MiB.', default: '4'}),
     shards: Flags.integer({description: 'Number of input objects.', default: 16}),
     seed: Flags.integer({description: 'Seed of the generated input.', default: 1}),
@@ -41,13 +41,11 @@ export default class Run extends FaasCommand {
   async run() {
     const {args, flags} = await this.parse(Run)
     const settings = loadSettings()
-    const target = flags.target ?? settings.target
-    if (target !== 'local' && target !== 'aws') throw new UserError(`Unknown target "${target}".`, {code: 'BAD_TARGET', fix: 'Use --target local or --target aws.'})
     const record = await runBenchmark(
       settings,
       {
         benchmark: args.benchmark,
-        target,
+        target: flags.target,
         inputMb: Number(flags['input-mb']),
         shards: flags.shards,
         seed: flags.seed,

@@ -113,3 +113,11 @@ export function checkReservedConcurrency(n: number | undefined): number | undefi
   }
   return n
 }
+
+/** Two environments are the same when they hold the same keys and values, in whatever order. */
+export const sameEnv = (a: Record<string, string>, b: Record<string, string>): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => Object.hasOwn(b, k) && b[k] === v)
+
+/** Two command lists (ImageConfig.Command) are the same element by element; absent is empty. */
+export const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+  (a ?? []).length === (b ?? []).length && (a ?? []).every((x, i) => x === b![i])

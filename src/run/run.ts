@@ -18,7 +18,8 @@ import {deploy, planDeploy} from '../services/deploy.js'
 import {ensureLocalS3} from '../storage/local-s3.js'
 import {defaultRunBucket, ensureBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
-import type {InvokeOutcome} from '../targets/target.js'
+import type {InvokeOutcome} from '../core/invoke.js'
+import {fromOutcome, microseconds, type InvocationRecord} from '../core/records.js'
 import {checkMapReduceParams, type MapReduceParams, prepareInput, verifyOutput} from './map-reduce.js'
 import {type Workload, type WorkloadContext, workloadOf} from './workloads.js'
 
@@ -36,22 +37,6 @@ export interface RunOptions extends MapReduceParams {
   recordPath?: string
 }
 
-/** One invocation in the run record (times in µs, as in bench records). */
-export interface InvocationRecord {
-  function: string
-  requestId?: string
-  startUs: number
-  endUs: number
-  durationUs?: number
-  billedDurationUs?: number
-  initDurationUs?: number
-  cold: boolean
-  memorySizeMb?: number
-  maxMemoryUsedMb?: number
-}
-
-const us = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1000))
-
 /**
  * `faas run`: build, publish (AWS), deploy (skipping what is in place), then drive the benchmark:
  * a word-count workload uploads a generated corpus, invokes the entry function and checks the
@@ -64,7 +49,7 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   if (manifest.workload === 'word-count') checkMapReduceParams(options)
   else if (manifest.workload) workloadOf(manifest.workload).check(options.payload ?? manifest.payload)
   // Everything deploy would refuse (policies, tag, limits) is refused before the build, not after it.
-  const target = createTarget(options.target, settings)
+  const target = await createTarget(options.target, settings)
   await planDeploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry})
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${manifest.name}`
   const phases: Record<string, number> = {}
@@ -118,7 +103,8 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     if (options.target === 'local') await target.destroy(deployed.functions.map((f) => f.name), {roles: false}, emit).catch(() => {})
     throw error
   }
-  const invocations = [invocationOf(entry, workload.outcome), ...workload.invocations]
+  // The entry call as faas saw it, then the calls the functions made, in the one record vocabulary.
+  const invocations = [fromOutcome({seq: 0, phase: 'measure', function: entry}, workload.outcome), ...workload.invocations.map((i, n) => ({...i, seq: n + 1}))]
   const record = {
     runId,
     benchmark: manifest.name,
@@ -176,17 +162,21 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
     bytes: {input: input.inputBytes, uploaded: input.uploadedBytes, functionsRead: output.bytes.read as number, functionsWritten: output.bytes.written as number},
     functionPhasesMs: Object.fromEntries(Object.entries(output.phases_ms as Record<string, number>).map(([k, v]) => [`function.${k}`, v])),
     output: {job: output.job, outputs: output.outputs},
+    // The driver's own calls of mappers and reducers, timed by the driver.
     invocations: (output.invocations as any[]).map(
-      (i): InvocationRecord => ({
+      (i, seq): InvocationRecord => ({
+        seq,
+        phase: 'measure',
         function: i.function,
         requestId: i.request_id,
         startUs: Math.round(i.start * 1e6),
         endUs: Math.round(i.end * 1e6),
-        durationUs: us(i.duration_ms),
-        billedDurationUs: us(i.billed_duration_ms),
-        initDurationUs: us(i.init_duration_ms),
+        clientLatencyUs: Math.round((i.end - i.start) * 1e6),
+        providerDurationUs: microseconds(i.duration_ms),
+        billedDurationUs: microseconds(i.billed_duration_ms),
+        initDurationUs: microseconds(i.init_duration_ms),
         cold: Boolean(i.cold),
-        memorySizeMb: i.memory_size_mb,
+        memoryMb: i.memory_size_mb,
         maxMemoryUsedMb: i.max_memory_used_mb,
       }),
     ),
@@ -233,21 +223,6 @@ async function runPayload(payload: unknown, invoke: Invoke) {
     functionPhasesMs: {},
     output: JSON.parse(outcome.payload || 'null') as unknown,
     invocations: [] as InvocationRecord[],
-  }
-}
-
-function invocationOf(name: string, outcome: InvokeOutcome): InvocationRecord {
-  return {
-    function: name,
-    requestId: outcome.requestId,
-    startUs: outcome.startedAtUs,
-    endUs: outcome.startedAtUs + outcome.clientLatencyUs,
-    durationUs: us(outcome.report?.durationMs),
-    billedDurationUs: us(outcome.report?.billedDurationMs),
-    initDurationUs: us(outcome.report?.initDurationMs),
-    cold: outcome.report?.initDurationMs !== undefined,
-    memorySizeMb: outcome.report?.memorySizeMb,
-    maxMemoryUsedMb: outcome.report?.maxMemoryUsedMb,
   }
 }
 

@@ -7,7 +7,8 @@ import {lambdaArchitecture, archOf} from '../core/platform.js'
 import {loadPolicyBundles, resolvePolicies} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvocationType, InvokeOutcome, Target} from '../targets/target.js'
+import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
 
 /** Settings common to both deploy forms; flags override the manifest. */
 export interface DeployCommon {
@@ -52,13 +53,12 @@ async function registryFor(target: Target, settings: Settings, override?: string
   return resolveRegistry(settings, override)
 }
 
-/** Builds and checks the specs (nothing is written yet). */
+/** Builds and checks the specs (nothing is written yet); the policy bundles are resolved here, once. */
 export async function planDeploy(target: Target, settings: Settings, request: SingleDeploy | BenchmarkDeploy): Promise<FunctionSpec[]> {
   const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
   checkTag(request.tag)
   const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
   const spec = (name: string, repository: string, f: {policies: string[]; env: Record<string, string>; memoryMb: number; timeoutS: number; handler?: string; reservedConcurrency?: number}, registry: string | undefined): FunctionSpec => {
-    resolvePolicies(f.policies, bundles)
     return {
       name: checkFunctionName(name),
       image: {uri: imageRef(registry, checkRepositoryName(repository), request.tag), architecture},
@@ -66,7 +66,7 @@ export async function planDeploy(target: Target, settings: Settings, request: Si
       memoryMb: checkMemory(request.memoryMb ?? f.memoryMb),
       timeoutS: checkTimeout(request.timeoutS ?? f.timeoutS),
       env: checkEnv(f.env),
-      policies: f.policies,
+      policies: resolvePolicies(f.policies, bundles),
       role: request.role,
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
     }

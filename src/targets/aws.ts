@@ -1,28 +1,19 @@
-import type {ECRClient} from '@aws-sdk/client-ecr'
-import type {IAMClient} from '@aws-sdk/client-iam'
-import type {LambdaClient} from '@aws-sdk/client-lambda'
-
+import type {AwsClients} from '../aws/clients.js'
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
 import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, listFunctionRoles, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
+import {sameEnv, sameList} from '../core/function-config.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
-import {loadPolicyBundles, resolvePolicies, type PolicyBundle} from '../core/policies.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvokeOutcome, InvokeRequest, Target} from './target.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
 
 export interface AwsTargetOptions {
-  clients: {ecr: ECRClient; iam: IAMClient; lambda: LambdaClient}
-  bundles?: Map<string, PolicyBundle>
+  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'>
   retry?: RetryPolicy
 }
 
 export const roleNameOf = (spec: Pick<FunctionSpec, 'name' | 'role'>): string => spec.role ?? `${spec.name}-role`
-
-const sameEnv = (a: Record<string, string>, b: Record<string, string>): boolean =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v)
-
-const sameList = (a: string[] | undefined, b: string[] | undefined): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? [])
 
 /** The URI Lambda is given: by digest when known, so a moved tag cannot change what runs. */
 export function deployUri(spec: FunctionSpec): string {
@@ -36,23 +27,20 @@ export function deployUri(spec: FunctionSpec): string {
 export class AwsTarget implements Target {
   readonly kind = 'aws' as const
   readonly #clients: AwsTargetOptions['clients']
-  readonly #bundles: Map<string, PolicyBundle>
   readonly #retry: RetryPolicy
 
   constructor(options: AwsTargetOptions) {
     this.#clients = options.clients
-    this.#bundles = options.bundles ?? loadPolicyBundles()
     this.#retry = options.retry ?? defaultRetry
   }
 
   /**
-   * Checks every spec before anything is written: known policies, an ECR image that exists (its
+   * Checks every spec before anything is written: an ECR image that exists (its
    * digest is filled in), and an architecture the image has. Throws the first problem as a UserError.
    */
   async preflight(specs: FunctionSpec[]): Promise<FunctionSpec[]> {
     return Promise.all(
       specs.map(async (spec) => {
-        resolvePolicies(spec.policies, this.#bundles)
         const ecr = parseEcrUri(spec.image.uri)
         if (!ecr) {
           throw new UserError(`Lambda runs images from ECR only, and ${spec.image.uri} is not an ECR image.`, {
@@ -80,7 +68,7 @@ export class AwsTarget implements Target {
     const subject = spec.name
     const {iam, lambda} = this.#clients
     emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})
-    const role = await ensureRole(iam, roleNameOf(spec), resolvePolicies(spec.policies, this.#bundles))
+    const role = await ensureRole(iam, roleNameOf(spec), spec.policies)
     if (role.writes.length > 0) emit({kind: 'progress', subject, message: `role ${role.name}: ${role.writes.join(', ')}`})
     const imageUri = deployUri(spec)
     const command = spec.handler ? [spec.handler] : undefined
@@ -123,7 +111,15 @@ export class AwsTarget implements Target {
   }
 
   invoke(request: InvokeRequest): Promise<InvokeOutcome> {
-    return invoke(this.#clients.lambda, request, this.#retry)
+    return invoke(this.#clients.invoker, request)
+  }
+
+  describe(name: string): Promise<FunctionState | undefined> {
+    return getFunction(this.#clients.lambda, name)
+  }
+
+  reconfigure(name: string, change: Reconfiguration): Promise<void> {
+    return updateConfiguration(this.#clients.lambda, name, change, this.#retry)
   }
 
   /**

@@ -1,23 +1,22 @@
-import {createAwsClients} from '../aws/clients.js'
 import type {RetryPolicy} from '../aws/lambda.js'
-import {loadPolicyBundles} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
-import {AwsTarget} from './aws.js'
-import {createLocalTarget} from './local.js'
 import type {Target} from './target.js'
 
 export interface TargetOptions {
-  /** A JSON file of the user's own policy bundles (also FAAS_POLICIES_FILE). */
-  policiesFile?: string
+  /** Calls the target's invoker must carry at once (bench --max-in-flight); its sockets are sized to it. */
+  maxInFlight?: number
   retry?: RetryPolicy
 }
 
-/** The target commands act on: AWS Lambda or the local Lambda service. */
-export function createTarget(kind: 'aws' | 'local', settings: Settings, options: TargetOptions = {}): Target {
-  if (kind === 'local') return createLocalTarget(settings)
-  return new AwsTarget({
-    clients: createAwsClients(settings),
-    bundles: loadPolicyBundles(options.policiesFile ?? process.env.FAAS_POLICIES_FILE),
-    retry: options.retry,
-  })
+/**
+ * The target commands act on: AWS Lambda or the local Lambda service. Each is loaded when chosen, so
+ * an AWS command does not load the Docker client, nor a local one IAM and ECR.
+ */
+export async function createTarget(kind: 'aws' | 'local', settings: Settings, options: TargetOptions = {}): Promise<Target> {
+  if (kind === 'local') {
+    const {createLocalTarget} = await import('./local.js')
+    return createLocalTarget(settings, {maxInFlight: options.maxInFlight})
+  }
+  const [{createAwsClients}, {AwsTarget}] = await Promise.all([import('../aws/clients.js'), import('./aws.js')])
+  return new AwsTarget({clients: createAwsClients(settings, {maxInFlight: options.maxInFlight}), retry: options.retry})
 }

@@ -1,16 +1,18 @@
 import {GetFunctionConfigurationCommand, LambdaClient} from '@aws-sdk/client-lambda'
 import {createHash} from 'node:crypto'
 
+import {invokeHandler} from '../aws/clients.js'
 import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
+import {sameEnv, sameList} from '../core/function-config.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureLocalService, type StartOptions} from '../local/service-process.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, InvokeOutcome, InvokeRequest, Target} from './target.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
 
-/** Local calls are never throttled by IAM propagation and answer at once: retry little, wait little. */
+/** Local control-plane calls never wait for IAM propagation and answer at once: wait little for an update in progress. */
 const LOCAL_RETRY: RetryPolicy = {attempts: 3, delayMs: (attempt) => 100 * 2 ** attempt, sleep: (ms) => new Promise((r) => setTimeout(r, ms))}
 
 export interface LocalTargetOptions {
@@ -18,6 +20,8 @@ export interface LocalTargetOptions {
   endpoint?: string
   service?: StartOptions
   engine?: DockerEngine
+  /** Calls the invoker must carry at once (bench --max-in-flight): its sockets are sized to it. */
+  maxInFlight?: number
 }
 
 /**
@@ -26,7 +30,7 @@ export interface LocalTargetOptions {
  */
 export class LocalTarget implements Target {
   readonly kind = 'local' as const
-  #lambda?: Promise<LambdaClient>
+  #clients?: Promise<{lambda: LambdaClient; invoker: LambdaClient}>
   readonly #engine: DockerEngine
 
   constructor(
@@ -36,13 +40,15 @@ export class LocalTarget implements Target {
     this.#engine = options.engine ?? new DockerEngine()
   }
 
-  lambda(emit?: Emit): Promise<LambdaClient> {
-    this.#lambda ??= (async () => {
+  /** Lambda API clients of the service (found or started on first use): control calls, and one attempt per invoke. */
+  #lambda(emit?: Emit): Promise<{lambda: LambdaClient; invoker: LambdaClient}> {
+    this.#clients ??= (async () => {
       const endpoint = this.options.endpoint ?? (await ensureLocalService(this.settings, this.options.service, emit))
       // The service checks no signature: fixed dummy credentials keep the user's own out of it.
-      return new LambdaClient({endpoint, region: this.settings.region ?? 'us-east-1', credentials: {accessKeyId: 'local', secretAccessKey: 'local'}, maxAttempts: 3})
+      const config = {endpoint, region: this.settings.region ?? 'us-east-1', credentials: {accessKeyId: 'local', secretAccessKey: 'local'}}
+      return {lambda: new LambdaClient({...config, maxAttempts: 3}), invoker: new LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(this.options.maxInFlight)})}
     })()
-    return this.#lambda
+    return this.#clients
   }
 
   /** Every image must be in the engine before anything is deployed; each function takes its image's architecture, which is what runs. */
@@ -66,7 +72,7 @@ export class LocalTarget implements Target {
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const image = await this.#localImage(spec)
-    const lambda = await this.lambda(emit)
+    const {lambda} = await this.#lambda(emit)
     emit({kind: 'start', subject, message: `Deploying ${spec.name} locally…`})
     const command = spec.handler ? [spec.handler] : undefined
     const current = await getFunction(lambda, spec.name)
@@ -87,8 +93,8 @@ export class LocalTarget implements Target {
     const config: ConfigChange = {}
     if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
     if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
-    if (JSON.stringify(current.env) !== JSON.stringify(spec.env)) (config.env = spec.env), changed.push('env')
-    if (command && JSON.stringify(current.command) !== JSON.stringify(command)) (config.command = command), changed.push('handler')
+    if (!sameEnv(current.env, spec.env)) (config.env = spec.env), changed.push('env')
+    if (command && !sameList(current.command, command)) (config.command = command), changed.push('handler')
     if (Object.keys(config).length > 0) await updateConfiguration(lambda, spec.name, config, LOCAL_RETRY)
     if (spec.reservedConcurrency !== undefined && current.reservedConcurrency !== spec.reservedConcurrency) {
       await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
@@ -105,11 +111,19 @@ export class LocalTarget implements Target {
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
-    return invoke(await this.lambda(), request, LOCAL_RETRY)
+    return invoke((await this.#lambda()).invoker, request)
+  }
+
+  async describe(name: string): Promise<FunctionState | undefined> {
+    return getFunction((await this.#lambda()).lambda, name)
+  }
+
+  async reconfigure(name: string, change: Reconfiguration): Promise<void> {
+    await updateConfiguration((await this.#lambda()).lambda, name, change, LOCAL_RETRY)
   }
 
   async destroy(functionNames: string[], _options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
-    const lambda = await this.lambda(emit)
+    const {lambda} = await this.#lambda(emit)
     return Promise.all(
       functionNames.map(async (name): Promise<DestroyOutcome> => {
         const action = (await getFunction(lambda, name)) ? await deleteFunction(lambda, name, LOCAL_RETRY) : 'absent'

@@ -1,5 +1,8 @@
 import type {Emit} from '../core/events.js'
-import type {ReportFigures} from '../core/report.js'
+import type {FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration} from '../core/invoke.js'
+import type {PolicyBundle} from '../core/policies.js'
+
+export type {FunctionState, InvocationType, InvokeOutcome, InvokeRequest, Reconfiguration} from '../core/invoke.js'
 
 /** Everything a target needs to create or update one function. */
 export interface FunctionSpec {
@@ -17,8 +20,8 @@ export interface FunctionSpec {
   memoryMb: number
   timeoutS: number
   env: Record<string, string>
-  /** Policy bundle names (core/policies). */
-  policies: string[]
+  /** The role's policy bundles, resolved once when the deploy is planned (names checked, user file read). */
+  policies: PolicyBundle[]
   /** Role name; `<function>-role` when absent. */
   role?: string
   reservedConcurrency?: number
@@ -32,32 +35,6 @@ export interface DeployOutcome {
   changed: string[]
 }
 
-export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun'
-
-export interface InvokeRequest {
-  name: string
-  /** JSON text. */
-  payload: string
-  invocationType?: InvocationType
-  /** Ask for the last 4 KB of the log (LogType Tail). */
-  logTail?: boolean
-}
-
-export interface InvokeOutcome {
-  name: string
-  statusCode: number
-  requestId?: string
-  payload: string
-  /** "Unhandled" / "Handled" when the function failed (X-Amz-Function-Error). */
-  functionError?: string
-  /** Decoded log tail when asked for. */
-  log?: string
-  report?: ReportFigures
-  /** Wall-clock start (µs since the epoch) and client-side latency (µs). */
-  startedAtUs: number
-  clientLatencyUs: number
-}
-
 export interface DestroyOutcome {
   name: string
   kind: 'function' | 'role' | 'repository' | 'bucket'
@@ -68,7 +45,16 @@ export interface DestroyOutcome {
 export interface Target {
   readonly kind: 'aws' | 'local'
   deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome>
+  /**
+   * One call, one attempt: invoking is not idempotent, so nothing that may have reached the function
+   * is retried (throttles and failures come back as they happened). Only a connection refused before
+   * anything was sent is tried again.
+   */
   invoke(request: InvokeRequest): Promise<InvokeOutcome>
+  /** The deployed function's settings; undefined when there is no such function. */
+  describe(name: string): Promise<FunctionState | undefined>
+  /** Changes memory and/or the whole environment, and returns once the function serves with them. */
+  reconfigure(name: string, change: Reconfiguration): Promise<void>
   destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]>
   /** Optional checks of all specs before anything is written (e.g. the image is in ECR); may fill in digests. */
   preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>

@@ -7,28 +7,14 @@ import * as assert from 'uvu/assert'
 
 import {runBench} from '../../src/bench/bench.js'
 import type {Invoke} from '../../src/bench/runner.js'
-import {isUserError} from '../../src/core/errors.js'
 import {silent} from '../../src/core/events.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {reconfigurerOf} from '../../src/bench/reconfigure.js'
-import {createTarget} from '../../src/targets/index.js'
 import type {Target} from '../../src/targets/target.js'
 
-/**
- * faas bench against the local target with a real function container. Reported as SKIPPED (not
- * passed) while src/targets/local.ts is still the placeholder that throws "not available yet".
- */
+/** faas bench against the local target with a real function container. */
 const settings = loadSettings({...process.env, FAAS_TARGET: 'local', FAAS_PLATFORM: 'linux/amd64'})
-let available = true
-let skipReason = ''
-try {
-  createTarget('local', settings)
-} catch (error) {
-  if (!isUserError(error) || error.code !== 'NO_LOCAL_TARGET') throw error
-  available = false
-  skipReason = error.message
-}
 
 /** The local target on a service of its own (any free port, in this process, closed after the test). */
 async function withLocalTarget(fn: (target: Target) => Promise<void>) {
@@ -67,80 +53,71 @@ const name = `bench-echo-${process.pid}`
 const title = 'a modest-rate run on the local target: right number of records, first calls cold, the rest warm, a report'
 const sweepTitle = 'memory sweep and forced cold starts on the local target'
 
-if (!available) {
-  console.log(`SKIPPED: ${title}; ${sweepTitle} — ${skipReason}`)
-  test.skip(title, () => {})
-  test.skip(sweepTitle, () => {})
-} else {
-  test(title, () => withLocalTarget(async (t) => {
-    const image = await echoImage(new DockerEngine())
-    const dir = await mkdtemp(join(tmpdir(), 'faas-bench-local-'))
-    try {
-      await t.deploy({name, image: {uri: image, architecture: 'x86_64'}, handler: 'handler.lambda_handler', memoryMb: 256, timeoutS: 30, env: {}, policies: []}, silent)
-      // Keep each answer's environment id, to check the cold flags against what really happened.
-      const envOf = new Map<number, string>()
-      let seq = 0
-      const invoke: Invoke = async (request) => {
-        const mine = request.invocationType === 'DryRun' ? -1 : seq++
-        const outcome = await t.invoke(request)
-        if (mine >= 0 && outcome.payload) envOf.set(mine, JSON.parse(outcome.payload).env)
-        return outcome
-      }
-      const result = await runBench(
-        {functions: [name], payload: '{"sleep": 0.05}', rps: 5, durationS: 6, warmupS: 0, distribution: 'fixed', maxInFlight: 50, outDir: dir, latf: 'lat.csv', architecture: 'x86_64'},
-        {invoke, emit: silent},
-      )
-      const records = (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
-      assert.is(records.length, 30)
-      assert.ok(records.every((r) => !r.error), JSON.stringify(records.find((r) => r.error)))
-      assert.ok(records[0].cold, 'the first call is cold')
-      // A call is cold exactly when it is the first one its environment served.
-      const seen = new Set<string>()
-      for (const r of records) {
-        const env = envOf.get(r.seq)!
-        assert.is(r.cold, !seen.has(env), `call ${r.seq} in ${env}`)
-        seen.add(env)
-        if (r.cold) assert.ok(r.initDurationUs > 0)
-      }
-      assert.ok(!records.at(-1).cold, 'the last call is warm')
-      assert.is(result.summary.cold.count, seen.size)
-      assert.ok(result.summary.durationUs!.p50 >= 50_000, 'the provider duration covers the handler sleep')
-      assert.ok((await readFile(join(dir, 'report.html'), 'utf8')).includes('id="latency-cdf"'))
-    } finally {
-      await t.destroy([name], {}, silent).catch(() => undefined)
-      await rm(dir, {recursive: true, force: true})
+test(title, () => withLocalTarget(async (t) => {
+  const image = await echoImage(new DockerEngine())
+  const dir = await mkdtemp(join(tmpdir(), 'faas-bench-local-'))
+  try {
+    await t.deploy({name, image: {uri: image, architecture: 'x86_64'}, handler: 'handler.lambda_handler', memoryMb: 256, timeoutS: 30, env: {}, policies: []}, silent)
+    // Keep each answer's environment id, to check the cold flags against what really happened.
+    const envOf = new Map<number, string>()
+    let seq = 0
+    const invoke: Invoke = async (request) => {
+      const mine = request.invocationType === 'DryRun' ? -1 : seq++
+      const outcome = await t.invoke(request)
+      if (mine >= 0 && outcome.payload) envOf.set(mine, JSON.parse(outcome.payload).env)
+      return outcome
     }
-  }))
+    const result = await runBench(
+      {functions: [name], payload: '{"sleep": 0.05}', rps: 5, durationS: 6, warmupS: 0, distribution: 'fixed', maxInFlight: 50, outDir: dir, latf: 'lat.csv', architecture: 'x86_64'},
+      {invoke, emit: silent},
+    )
+    const records = (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    assert.is(records.length, 30)
+    assert.ok(records.every((r) => !r.error), JSON.stringify(records.find((r) => r.error)))
+    assert.ok(records[0].cold, 'the first call is cold')
+    // A call is cold exactly when it is the first one its environment served.
+    const seen = new Set<string>()
+    for (const r of records) {
+      const env = envOf.get(r.seq)!
+      assert.is(r.cold, !seen.has(env), `call ${r.seq} in ${env}`)
+      seen.add(env)
+      if (r.cold) assert.ok(r.initDurationUs > 0)
+    }
+    assert.ok(!records.at(-1).cold, 'the last call is warm')
+    assert.is(result.summary.cold.count, seen.size)
+    assert.ok(result.summary.durationUs!.p50 >= 50_000, 'the provider duration covers the handler sleep')
+    assert.ok((await readFile(join(dir, 'report.html'), 'utf8')).includes('id="latency-cdf"'))
+  } finally {
+    await t.destroy([name], {}, silent).catch(() => undefined)
+    await rm(dir, {recursive: true, force: true})
+  }
+}))
 
-  test(sweepTitle, () => withLocalTarget(async (t) => {
-    const image = await echoImage(new DockerEngine())
-    const dir = await mkdtemp(join(tmpdir(), 'faas-bench-local-'))
-    const fn = `${name}-sweep`
-    try {
-      await t.deploy({name: fn, image: {uri: image, architecture: 'x86_64'}, handler: 'handler.lambda_handler', memoryMb: 256, timeoutS: 30, env: {APP: 'kept'}, policies: []}, silent)
-      const reconfigurer = reconfigurerOf(t)!
-      assert.ok(reconfigurer, 'the local target can be reconfigured')
-      const base = {functions: [fn], payload: '{}', rps: 4, durationS: 1.5, warmupS: 0, distribution: 'fixed' as const, maxInFlight: 20, latf: 'lat.csv', architecture: 'x86_64' as const}
-      const sweep = await runBench({...base, outDir: join(dir, 'sweep'), memorySizes: [128, 512]}, {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent})
-      assert.equal(sweep.sweep!.map((r) => [r.memoryMb, r.count, r.errors]), [[128, 6, 0], [512, 6, 0]])
-      for (const run of sweep.runs!) {
-        assert.equal(run.summary.memoryMb, [run.memoryMb], 'the REPORT line shows the new memory size')
-        assert.ok(run.summary.cold.count >= 1, 'a new configuration starts cold')
-      }
-      const cold = await runBench({...base, outDir: join(dir, 'cold'), coldStarts: 3}, {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent})
-      assert.is(cold.summary.count, 3)
-      assert.is(cold.summary.cold.count, 3, 'every round is a cold start')
-      // restore() put the original configuration back.
-      const lambda = await (t as unknown as {lambda(): Promise<import('@aws-sdk/client-lambda').LambdaClient>}).lambda()
-      const {GetFunctionConfigurationCommand} = await import('@aws-sdk/client-lambda')
-      const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: fn}))
-      assert.is(config.MemorySize, 256)
-      assert.equal(config.Environment?.Variables, {APP: 'kept'})
-    } finally {
-      await t.destroy([fn], {}, silent).catch(() => undefined)
-      await rm(dir, {recursive: true, force: true})
+test(sweepTitle, () => withLocalTarget(async (t) => {
+  const image = await echoImage(new DockerEngine())
+  const dir = await mkdtemp(join(tmpdir(), 'faas-bench-local-'))
+  const fn = `${name}-sweep`
+  try {
+    await t.deploy({name: fn, image: {uri: image, architecture: 'x86_64'}, handler: 'handler.lambda_handler', memoryMb: 256, timeoutS: 30, env: {APP: 'kept'}, policies: []}, silent)
+    const reconfigurer = reconfigurerOf(t)
+    const base = {functions: [fn], payload: '{}', rps: 4, durationS: 1.5, warmupS: 0, distribution: 'fixed' as const, maxInFlight: 20, latf: 'lat.csv', architecture: 'x86_64' as const}
+    const sweep = await runBench({...base, outDir: join(dir, 'sweep'), memorySizes: [128, 512]}, {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent})
+    assert.equal(sweep.sweep!.map((r) => [r.memoryMb, r.count, r.errors]), [[128, 6, 0], [512, 6, 0]])
+    for (const run of sweep.runs!) {
+      assert.equal(run.summary.memoryMb, [run.memoryMb], 'the REPORT line shows the new memory size')
+      assert.ok(run.summary.cold.count >= 1, 'a new configuration starts cold')
     }
-  }))
-}
+    const cold = await runBench({...base, outDir: join(dir, 'cold'), coldStarts: 3}, {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent})
+    assert.is(cold.summary.count, 3)
+    assert.is(cold.summary.cold.count, 3, 'every round is a cold start')
+    // restore() put the original configuration back.
+    const config = await t.describe(fn)
+    assert.is(config?.memoryMb, 256)
+    assert.equal(config?.env, {APP: 'kept'})
+  } finally {
+    await t.destroy([fn], {}, silent).catch(() => undefined)
+    await rm(dir, {recursive: true, force: true})
+  }
+}))
 
 test.run()

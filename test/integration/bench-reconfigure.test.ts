@@ -1,11 +1,13 @@
 import {CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, LambdaClient} from '@aws-sdk/client-lambda'
+import {ECRClient} from '@aws-sdk/client-ecr'
 import {CreateRoleCommand, DeleteRoleCommand, IAMClient} from '@aws-sdk/client-iam'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {awsReconfigurer} from '../../src/bench/reconfigure.js'
+import {reconfigurerOf} from '../../src/bench/reconfigure.js'
+import {AwsTarget} from '../../src/targets/aws.js'
 
-/** Memory sweeps and forced cold starts change real functions: checked against the moto emulator. */
+/** Memory sweeps and forced cold starts change real functions through Target.describe/reconfigure: checked against the moto emulator. */
 const endpoint = process.env.FAAS_TEST_AWS_ENDPOINT ?? 'http://127.0.0.1:5050'
 const config = {endpoint, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}}
 
@@ -24,7 +26,7 @@ test('reconfigure sets memory, merges env, and restore puts both back', async ()
       new CreateFunctionCommand({FunctionName: name, Role: role.Role!.Arn, PackageType: 'Image', Code: {ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/x:latest'}, MemorySize: 256, Environment: {Variables: {APP: 'one'}}}),
     )
     const read = async () => (await lambda.send(new GetFunctionCommand({FunctionName: name}))).Configuration!
-    const r = awsReconfigurer({lambda})
+    const r = reconfigurerOf(new AwsTarget({clients: {lambda, invoker: lambda, iam, ecr: new ECRClient(config)}}))
     await r.reconfigure(name, {memoryMb: 1769})
     assert.is((await read()).MemorySize, 1769)
     assert.equal((await read()).Environment?.Variables, {APP: 'one'})

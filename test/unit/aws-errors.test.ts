@@ -1,5 +1,5 @@
 // Error paths a real peer (moto) cannot produce on demand, with SDK client mocks: IAM propagation
-// delay, an update already in progress, throttling, AccessDenied; and invoke's reading of Lambda's
+// delay, an update already in progress, throttling, refused and reset connections, AccessDenied; and invoke's reading of Lambda's
 // answer (log tail, REPORT, X-Amz-Function-Error) down to the command's exit code.
 import {ECRClient} from '@aws-sdk/client-ecr'
 import {GetRoleCommand, IAMClient} from '@aws-sdk/client-iam'
@@ -17,6 +17,7 @@ import * as assert from 'uvu/assert'
 import {createFunction, invoke, updateConfiguration, type RetryPolicy} from '../../src/aws/lambda.js'
 import {UserError} from '../../src/core/errors.js'
 import {PROJECT_ROOT} from '../../src/core/paths.js'
+import {resolvePolicies} from '../../src/core/policies.js'
 import {AwsTarget} from '../../src/targets/aws.js'
 
 const lambdaMock = mockClient(LambdaClient)
@@ -84,21 +85,55 @@ test('ResourceConflictException (update in progress): waits for the function to 
   assert.is((lambdaMock.commandCalls(UpdateFunctionConfigurationCommand)[1]!.args[0].input as any).MemorySize, 2048)
 })
 
-test('throttling is retried with backoff, then becomes an error that says what to do', async () => {
+test('a throttled control-plane call (the SDK already retried it) becomes an error that says what to do, with no second round of retries', async () => {
+  lambdaMock.on(UpdateFunctionConfigurationCommand).rejects(awsError('TooManyRequestsException', 'Rate exceeded'))
+  const retry = recordingRetry(3)
+  const error = await updateConfiguration(lambda, 'fn', {memoryMb: 2048}, retry).catch((e) => e)
+  assert.instance(error, UserError)
+  assert.is(error.code, 'THROTTLED')
+  assert.match(error.paragraph, /kept throttling .*update the configuration of fn.*retry/)
+  assert.is(lambdaMock.commandCalls(UpdateFunctionConfigurationCommand).length, 1)
+  assert.equal(retry.slept, [])
+})
+
+test('invoke is one attempt: a throttle is an error at once, saying the function did not run', async () => {
   lambdaMock.on(InvokeCommand).rejects(awsError('TooManyRequestsException', 'Rate exceeded'))
   const retry = recordingRetry(3)
   const error = await invoke(lambda, {name: 'fn', payload: '{}'}, retry).catch((e) => e)
   assert.instance(error, UserError)
   assert.is(error.code, 'THROTTLED')
-  assert.match(error.paragraph, /kept throttling .*invoke fn.*retry/)
+  assert.match(error.paragraph, /throttled the call to fn .*did not run/)
+  assert.is(lambdaMock.commandCalls(InvokeCommand).length, 1)
+  assert.equal(retry.slept, [])
+})
+
+const networkError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:9`), {code})
+
+test('invoke tries again only a refused connection (nothing was sent), never a reset one (the function may have run)', async () => {
+  lambdaMock.on(InvokeCommand).rejectsOnce(networkError('ECONNREFUSED')).resolves({StatusCode: 200, Payload: Buffer.from('{}') as any})
+  const retry = recordingRetry(3)
+  const outcome = await invoke(lambda, {name: 'fn', payload: '{}'}, retry)
+  assert.is(outcome.statusCode, 200)
+  assert.is(lambdaMock.commandCalls(InvokeCommand).length, 2)
+  assert.equal(retry.slept, [100])
+
+  lambdaMock.reset()
+  lambdaMock.on(InvokeCommand).rejectsOnce(networkError('ECONNRESET')).resolves({StatusCode: 200})
+  const reset = await invoke(lambda, {name: 'fn', payload: '{}'}, recordingRetry(3)).catch((e) => e)
+  assert.match(String(reset.message), 'ECONNRESET')
+  assert.is(lambdaMock.commandCalls(InvokeCommand).length, 1)
+
+  lambdaMock.reset()
+  lambdaMock.on(InvokeCommand).rejects(networkError('ECONNREFUSED'))
+  const refused = await invoke(lambda, {name: 'fn', payload: '{}'}, recordingRetry(3)).catch((e) => e)
+  assert.is(refused.code, 'AWS_UNREACHABLE')
   assert.is(lambdaMock.commandCalls(InvokeCommand).length, 3)
-  assert.equal(retry.slept, [100, 200])
 })
 
 test('AccessDenied names the missing permission, and nothing is written', async () => {
   iamMock.on(GetRoleCommand).rejects(awsError('AccessDenied', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetRole on resource: role fn-role'))
-  const target = new AwsTarget({clients: {iam, lambda, ecr: new ECRClient({region: 'us-east-1'})}, retry: recordingRetry()})
-  const spec = {name: 'fn', image: {uri: config.imageUri, architecture: 'arm64' as const}, memoryMb: 1024, timeoutS: 120, env: {}, policies: ['access_s3']}
+  const target = new AwsTarget({clients: {iam, lambda, invoker: lambda, ecr: new ECRClient({region: 'us-east-1'})}, retry: recordingRetry()})
+  const spec = {name: 'fn', image: {uri: config.imageUri, architecture: 'arm64' as const}, memoryMb: 1024, timeoutS: 120, env: {}, policies: resolvePolicies(['access_s3'])}
   const error = await target.deploy(spec, () => {}).catch((e) => e)
   assert.instance(error, UserError)
   assert.is(error.code, 'ACCESS_DENIED')

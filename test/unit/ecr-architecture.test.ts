@@ -50,7 +50,7 @@ test('a single-platform image reports the architecture of its config', async () 
 
 test('deploy preflight takes the image\'s architecture over the default, and pins the digest', async () => {
   singleImage('amd64')
-  const target = new AwsTarget({clients: {ecr, iam: new IAMClient({region: 'us-east-1', credentials}), lambda: new LambdaClient({region: 'us-east-1', credentials})}})
+  const target = new AwsTarget({clients: {ecr, iam: new IAMClient({region: 'us-east-1', credentials}), lambda: new LambdaClient({region: 'us-east-1', credentials}), invoker: new LambdaClient({region: 'us-east-1', credentials})}})
   const spec: FunctionSpec = {name: 'fn', image: {uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:latest', architecture: 'arm64'}, memoryMb: 1024, timeoutS: 120, env: {}, policies: []}
   const [checked] = await target.preflight([spec])
   assert.equal(checked!.image, {uri: spec.image.uri, architecture: 'x86_64', digest})

@@ -4,6 +4,7 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {UserError} from '../../src/core/errors.js'
+import {resolvePolicies} from '../../src/core/policies.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {deploy, planDeploy, type SingleDeploy} from '../../src/services/deploy.js'
 import type {DeployOutcome, FunctionSpec, Target} from '../../src/targets/target.js'
@@ -30,6 +31,8 @@ function recordingTarget(kind: 'aws' | 'local' = 'aws', fail: (spec: FunctionSpe
       return {name: spec.name, action: 'created', changed: ['function']}
     },
     invoke: async () => { throw new Error('not used') },
+    describe: async () => undefined,
+    reconfigure: async () => { throw new Error('not used') },
     destroy: async () => [],
   }
   return target
@@ -40,7 +43,7 @@ test("the seed's form: ECR URI of the account, seed defaults, arm64 from FAAS_PL
   assert.equal(specs, [{
     name: 'NewFuncLambda',
     image: {uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/newfunc:latest', architecture: 'arm64'},
-    handler: undefined, memoryMb: 1024, timeoutS: 120, env: {IS_LAMBDA: 'true'}, policies: ['access_s3'], role: undefined, reservedConcurrency: undefined,
+    handler: undefined, memoryMb: 1024, timeoutS: 120, env: {IS_LAMBDA: 'true'}, policies: resolvePolicies(['access_s3']), role: undefined, reservedConcurrency: undefined,
   }])
 })
 
@@ -53,7 +56,7 @@ test('a benchmark: one spec per function, wired env, manifest memory/timeout, fl
   assert.is(driver.image.architecture, 'x86_64')
   assert.is(driver.env.MAPPER_FUNCTION, 'map-reduce-mapper')
   assert.is(driver.env.REDUCER_FUNCTION, 'map-reduce-reducer')
-  assert.equal(driver.policies, ['access_s3', 'invoke_function'])
+  assert.equal(driver.policies.map((p) => p.name), ['access_s3', 'invoke_function'], 'bundles are resolved in planning')
   assert.is(driver.memoryMb, 512)
   assert.is(driver.timeoutS, 60)
 })

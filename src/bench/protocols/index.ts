@@ -1,7 +1,7 @@
-import type {Settings} from '../../core/settings.js'
+import type {Invoke} from '../../core/invoke.js'
+import type {Target} from '../../targets/target.js'
 import {checkFunctionsExist} from '../bench.js'
-import type {Reconfigurer} from '../reconfigure.js'
-import {benchTarget} from '../targets.js'
+import {reconfigurerOf, type Reconfigurer} from '../reconfigure.js'
 import {type Protocol} from './endpoints.js'
 import {httpProtocol} from './http.js'
 import type {ProtocolInvoker} from './invoker.js'
@@ -20,15 +20,17 @@ export interface ProtocolBench {
 /** The invoker of a protocol; the gRPC client libraries are loaded only when grpc is asked for. */
 export async function benchProtocol(
   protocol: Protocol,
-  options: {target: 'aws' | 'local'; settings: Settings; reconfigure: boolean; maxInFlight: number; timeoutS: number},
+  options: {target: () => Promise<Target>; reconfigure: boolean; maxInFlight: number; timeoutS: number},
 ): Promise<ProtocolBench> {
   const timeoutMs = options.timeoutS * 1000
   if (protocol === 'http') return {invoker: httpProtocol({maxSockets: options.maxInFlight, timeoutMs})}
   if (protocol === 'grpc') return {invoker: await (await import('./grpc.js')).grpcProtocol({timeoutMs})}
-  const {invoke, reconfigurer, architecture} = benchTarget(options.target, options.settings, {reconfigure: options.reconfigure})
+  // The Lambda Invoke API: whatever the target is, only through the Target interface.
+  const target = await options.target()
+  const invoke: Invoke = (request) => target.invoke(request)
   return {
     invoker: {protocol: 'lambda', invoke, check: (functions) => checkFunctionsExist(invoke, functions), close: () => {}},
-    reconfigurer,
-    architecture,
+    reconfigurer: options.reconfigure ? reconfigurerOf(target) : undefined,
+    architecture: async (name) => (await target.describe(name))?.architectures[0] as 'arm64' | 'x86_64' | undefined,
   }
 }

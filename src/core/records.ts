@@ -1,0 +1,62 @@
+import type {InvokeOutcome} from './invoke.js'
+
+/**
+ * One invocation as measured: the one record type of run records, bench records and reports (the
+ * vocabulary of DESIGN.md, comparable with SeBS and the vHive invoker). Times are µs: absolute ones
+ * since the epoch, offsets since the start of the run.
+ */
+export interface InvocationRecord {
+  /** Position in the run (a bench: order of the arrival in the schedule, 0-based, warm-up included). */
+  seq: number
+  /** Warm-up records are kept but left out of summaries. */
+  phase: 'warmup' | 'measure'
+  /** Function name (lambda) or host:port (http, grpc). */
+  function: string
+  /** How it was called: the Lambda Invoke API, HTTP POST or gRPC SayHello (bench --protocol). */
+  protocol?: 'lambda' | 'http' | 'grpc'
+  requestId?: string
+  /** Open-loop runs only: when the schedule wanted it sent, µs since the start of the run. */
+  scheduledUs?: number
+  /** Open-loop runs only: how late the send was against the schedule (µs, ≥ 0). */
+  latenessUs?: number
+  startUs: number
+  endUs: number
+  /** As the caller saw it: from sending the request to the end of the answer. */
+  clientLatencyUs: number
+  statusCode?: number
+  providerDurationUs?: number
+  billedDurationUs?: number
+  initDurationUs?: number
+  /** A cold start: the provider reported an init duration. */
+  cold: boolean
+  memoryMb?: number
+  maxMemoryUsedMb?: number
+  /** Function error (Unhandled/Handled), an HTTP status ≥ 400, or the client-side failure message. */
+  error?: string
+  requestBytes?: number
+  responseBytes?: number
+}
+
+export const microseconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 1000))
+
+/** A record from what a target answered (its REPORT line supplies the provider's figures). */
+export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> & Partial<Pick<InvocationRecord, 'protocol' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>>, outcome: InvokeOutcome): InvocationRecord {
+  const report = outcome.report
+  const error = outcome.functionError ?? (outcome.statusCode >= 400 ? `HTTP ${outcome.statusCode}` : undefined)
+  return {
+    ...base,
+    requestId: outcome.requestId ?? report?.requestId,
+    startUs: Math.round(outcome.startedAtUs),
+    endUs: Math.round(outcome.startedAtUs + outcome.clientLatencyUs),
+    clientLatencyUs: Math.round(outcome.clientLatencyUs),
+    statusCode: outcome.statusCode,
+    providerDurationUs: microseconds(report?.durationMs),
+    billedDurationUs: microseconds(report?.billedDurationMs),
+    initDurationUs: microseconds(report?.initDurationMs),
+    cold: report?.initDurationMs !== undefined,
+    memoryMb: report?.memorySizeMb,
+    maxMemoryUsedMb: report?.maxMemoryUsedMb,
+    ...(error ? {error} : {}),
+    responseBytes: Buffer.byteLength(outcome.payload ?? ''),
+  }
+}
