@@ -8,12 +8,13 @@ import {clientConfig, createAwsClients} from '../aws/clients.js'
 import {getFunction} from '../aws/lambda.js'
 import {deleteKeepWarmSchedule, ensureKeepWarmSchedule, type KeepWarmSchedule} from '../aws/scheduler.js'
 import {runBench} from '../bench/bench.js'
-import {benchTarget} from '../bench/targets.js'
+import {reconfigurerOf} from '../bench/reconfigure.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName} from '../core/names.js'
 import {benchmarksDir} from '../core/paths.js'
+import {resolvePolicies} from '../core/policies.js'
 import {lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
@@ -103,7 +104,8 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
     await ensureLocal(settings, experiment, manifest.functions.some((f) => f.policies.includes('access_s3')), options.baseImage, engine, emit)
   }
 
-  const target = createTarget(options.target, settings)
+  const target = await createTarget(options.target, settings, {maxInFlight: experiment.load.maxInFlight})
+  const policies = resolvePolicies(fn.policies)
   const specs: FunctionSpec[] = experiment.variants.map((variant) => {
     const image = images.get(variant.name)!
     return {
@@ -113,7 +115,7 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
       memoryMb: variant.memory ?? fn.memoryMb,
       timeoutS: variant.timeout ?? fn.timeoutS,
       env: {...resolveEnv(manifest, fn), ...variant.env},
-      policies: fn.policies,
+      policies,
     }
   })
   const checked = target.preflight ? await target.preflight(specs) : specs
@@ -152,7 +154,7 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
   // A rerun takes the same images (by ID or digest), seeds and configuration.
   await writeFile(join(dir, 'rerun.json'), JSON.stringify(rerunConfig(experiment, record, manifest.dir, options.target), null, 2) + '\n')
 
-  const bench = benchTarget(options.target, settings, {reconfigure: Boolean(experiment.load.coldStarts)})
+  const reconfigurer = experiment.load.coldStarts ? reconfigurerOf(target) : undefined
   const keepWarm = await startKeepWarm(experiment, record, target, settings, options.target, emit)
   try {
     for (const slot of interleave(experiment.variants.map((v) => v.name), repeat)) {
@@ -176,7 +178,7 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
           architecture: record.architecture,
           coldStarts: experiment.load.coldStarts,
         },
-        {invoke: bench.invoke, reconfigure: bench.reconfigurer?.reconfigure, restore: bench.reconfigurer?.restore, emit, signal},
+        {invoke: (request) => target.invoke(request), reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit, signal},
       )
     }
   } finally {

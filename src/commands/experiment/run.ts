@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FaasCommand} from '../../cli/faas-command.js'
-import {UserError} from '../../core/errors.js'
+import {targetFlag} from '../../cli/flags.js'
 import {loadSettings} from '../../core/settings.js'
 import {runExperiment} from '../../experiments/run.js'
 
@@ -19,7 +19,7 @@ export default class ExperimentRun extends FaasCommand {
   static override args = {file: Args.string({description: 'Experiment file, or a results folder to rerun.', required: true})}
 
   static override flags = {
-    target: Flags.string({description: 'Where the variants run (env FAAS_TARGET, default local).', options: ['aws', 'local']}),
+    target: targetFlag(),
     repeat: Flags.integer({description: "Repeats (overrides the file's repeat).", min: 1}),
     out: Flags.string({char: 'o', description: 'Results folder (default experiment-results/<name>-<time>).'}),
     'base-image': Flags.string({description: '"local" for the offline base, or an image (env FAAS_BASE_IMAGE).'}),
@@ -30,8 +30,7 @@ export default class ExperimentRun extends FaasCommand {
   async run() {
     const {args, flags} = await this.parse(ExperimentRun)
     const settings = loadSettings()
-    const target = (flags.target as 'aws' | 'local' | undefined) ?? settings.target
-    if (target !== 'local' && target !== 'aws') throw new UserError(`Unknown target "${target}".`, {code: 'BAD_TARGET', fix: 'Use --target local or --target aws.'})
+    const target = flags.target
     // The first Ctrl-C stops after the run in progress and still writes the comparison; a second one quits.
     const controller = new AbortController()
     const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())
