@@ -206,7 +206,7 @@ async function runChecked(workload: Workload['run'], context: WorkloadContext, e
     bytes: undefined,
     functionPhasesMs: {},
     output: result.output,
-    invocations: result.outcomes.slice(1).map((outcome) => invocationOf(entry, outcome)),
+    invocations: result.outcomes.slice(1).map((outcome, seq) => fromOutcome({seq, phase: 'measure', function: entry}, outcome)),
   }
 }
 
