@@ -110,7 +110,7 @@ export async function loadResults(dir: string): Promise<ResultSet> {
     functions,
     latenciesMs: ok.map((r) => r.clientLatencyUs / 1000).sort((a, b) => a - b),
     byFunction,
-    requestBytes: [...new Set(measured.map((r) => r.requestBytes))],
+    requestBytes: [...new Set(measured.flatMap((r) => (r.requestBytes === undefined ? [] : [r.requestBytes])))],
   }
 }
 
