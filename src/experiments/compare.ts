@@ -2,7 +2,7 @@ import {bootstrapDifference, mean, median, verdict, type Verdict} from '../bench
 import {costPerCallUsd, type Architecture} from '../bench/cost.js'
 import type {InvocationRecord} from '../bench/records.js'
 import {percentile} from '../bench/stats.js'
-import type {Metric, MetricName, StatisticName} from './spec.js'
+import {defaultStatistic, type Metric, type MetricName, type StatisticName} from './spec.js'
 
 /** How each metric is read from a record, named, formatted and worded in a verdict. */
 export const METRIC_INFO: Record<MetricName, {label: string; unit: string; better: string; digits: number; value: (r: InvocationRecord, arch: Architecture) => number | undefined}> = {
@@ -84,6 +84,6 @@ export function compareVariants(a: {name: string; values: number[]}, b: {name: s
     confidence,
     iterations,
     seed: options.seed,
-    verdict: verdict(difference, {a: a.name, b: b.name, better: metric.statistic === 'median' ? info.better : `${info.better} at the ${metric.statistic}`, format: (v) => formatValue(metric.name, v)}),
+    verdict: verdict(difference, {a: a.name, b: b.name, better: metric.statistic === defaultStatistic(metric.name) ? info.better : `${info.better} at the ${metric.statistic}`, format: (v) => formatValue(metric.name, v)}),
   }
 }

@@ -18,6 +18,9 @@ export type MetricName = (typeof METRICS)[number]
 export const STATISTICS = ['median', 'mean', 'p50', 'p90', 'p95', 'p99'] as const
 export type StatisticName = (typeof STATISTICS)[number]
 
+/** The share of cold calls is a mean of 0/1 values; the rest default to the median (robust to tails). */
+export const defaultStatistic = (metric: MetricName): StatisticName => (metric === 'cold' ? 'mean' : 'median')
+
 export interface Metric {
   name: MetricName
   statistic: StatisticName
@@ -40,8 +43,7 @@ const metric = z
       ctx.addIssue({code: 'custom', message: `"${s}" is not a statistic; use one of ${STATISTICS.join(', ')}`})
       return z.NEVER
     }
-    // The share of cold calls is a mean of 0/1 values; the rest default to the median (robust to tails).
-    return {name: m as MetricName, statistic: (s ?? (m === 'cold' ? 'mean' : 'median')) as StatisticName}
+    return {name: m as MetricName, statistic: (s ?? defaultStatistic(m as MetricName)) as StatisticName}
   })
 
 const keepWarm = z.strictObject({
