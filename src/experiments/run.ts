@@ -192,18 +192,29 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
   return {...report, dir}
 }
 
-/** The local service (and S3 store when the benchmark uses S3), with the idle timeout the experiment needs. */
+/**
+ * The local service with the local S3 store (always: a service an experiment starts then serves every
+ * later experiment too) and the idle timeout the experiment needs; a running service that lacks either
+ * is reported, not restarted under someone's feet.
+ */
 async function ensureLocal(settings: Settings, experiment: Experiment, needsS3: boolean, baseImage: string | undefined, engine: DockerEngine, emit: Emit): Promise<void> {
-  const s3Endpoint = needsS3 ? await ensureLocalS3(engine, {baseImage}, emit) : undefined
+  const s3Endpoint = await ensureLocalS3(engine, {baseImage}, emit)
   const idleTimeoutS = experiment.local?.idleTimeout
   const url = await ensureLocalService(settings, {s3Endpoint, idleTimeoutS}, emit)
+  const running = await health(url)
+  const stopIt = (needed: string) => `Stop it (faas local stop) so the experiment starts one ${needed}, or run on another FAAS_LOCAL_PORT.`
+  if (needsS3 && running?.s3Endpoint !== s3Endpoint) {
+    throw new UserError(`Experiment ${experiment.name}'s functions use S3, but the local service running at ${url} gives functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store at ${s3Endpoint}.`, {
+      code: 'NO_LOCAL_S3',
+      fix: stopIt('with the local S3 store'),
+    })
+  }
   if (idleTimeoutS !== undefined) {
-    const running = await health(url)
     const runningS = typeof running?.idleTimeoutMs === 'number' ? running.idleTimeoutMs / 1000 : undefined
     if (runningS !== idleTimeoutS) {
       throw new UserError(`Experiment ${experiment.name} needs the local service to reclaim idle environments after ${idleTimeoutS} s, but the one running at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`, {
         code: 'IDLE_TIMEOUT_MISMATCH',
-        fix: `Stop it (faas local stop) so the experiment starts one with --idle-timeout ${idleTimeoutS}, or run it on another FAAS_LOCAL_PORT.`,
+        fix: stopIt(`with --idle-timeout ${idleTimeoutS}`),
       })
     }
   }

@@ -14,6 +14,8 @@ import {loadSettings} from '../../src/core/settings.js'
 import {reportExperiment} from '../../src/experiments/results.js'
 import {runExperiment} from '../../src/experiments/run.js'
 import {stopLocalService} from '../../src/local/service-process.js'
+import {DockerEngine} from '../../src/docker/engine.js'
+import {stopLocalS3} from '../../src/storage/local-s3.js'
 import {chromium, pngDetail} from '../helpers/chromium.js'
 
 process.env.FAAS_HOME = mkdtempSync(join(tmpdir(), 'faas-home-experiment-'))
@@ -35,6 +37,7 @@ const readFileSync = (file: string) => readFileSyncFs(file, 'utf8')
 
 test.after(async () => {
   await stopLocalService({}).catch(() => {})
+  await stopLocalS3(new DockerEngine()).catch(() => 0)
   await rm(work, {recursive: true, force: true})
 })
 
