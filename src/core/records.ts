@@ -1,3 +1,4 @@
+import {parseInitBreakdown} from './init-breakdown.js'
 import type {InvokeOutcome} from './invoke.js'
 
 /**
@@ -35,6 +36,8 @@ export interface InvocationRecord {
   error?: string
   requestBytes?: number
   responseBytes?: number
+  /** Local cold starts: where the time went before the first invocation (JSONL only; see core/init-breakdown). */
+  initBreakdown?: {imageUs: number; createUs: number; startUs: number; initUs: number}
 }
 
 export const microseconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 1000))
@@ -58,5 +61,11 @@ export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'func
     maxMemoryUsedMb: report?.maxMemoryUsedMb,
     ...(error ? {error} : {}),
     responseBytes: Buffer.byteLength(outcome.payload ?? ''),
+    ...breakdownOf(outcome.log),
   }
+}
+
+function breakdownOf(log: string | undefined): Pick<InvocationRecord, 'initBreakdown'> {
+  const b = parseInitBreakdown(log)
+  return b ? {initBreakdown: {imageUs: microseconds(b.imageMs)!, createUs: microseconds(b.createMs)!, startUs: microseconds(b.startMs)!, initUs: microseconds(b.initMs)!}} : {}
 }

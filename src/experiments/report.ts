@@ -69,6 +69,27 @@ function distributionsChart(metric: MetricName, statistic: string, names: string
   return `<figure class="metric" id="metric-${metric}-${statistic}"><figcaption>${esc(info.label)} — ${esc(statistic)} marked in black, box p25–p75, whiskers p5–p95</figcaption><svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(info.label)}">${svg}</svg></figure>`
 }
 
+/**
+ * Cold starts on the local service, broken down (medians per variant), with which part is which of
+ * Lambda's figures; empty when no record carries a breakdown (AWS, or no cold call).
+ */
+export function initBreakdownTable(names: string[], records: Map<string, InvocationRecord[]>): string {
+  const med = (xs: number[]) => (xs.length === 0 ? '–' : (percentile([...xs].sort((a, b) => a - b), 50) / 1000).toFixed(1))
+  const rows = names
+    .map((name) => {
+      const cold = (records.get(name) ?? []).filter((r) => r.cold && r.initBreakdown && !r.error)
+      if (cold.length === 0) return ''
+      const b = cold.map((r) => r.initBreakdown!)
+      const cells = [b.map((x) => x.imageUs), b.map((x) => x.createUs), b.map((x) => x.startUs), b.map((x) => x.initUs), cold.flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs])), cold.map((r) => r.clientLatencyUs)].map(med)
+      return `<tr><th>${esc(name)} (${cold.length})</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`
+    })
+    .join('')
+  if (!rows) return ''
+  return `<h2>Cold starts, broken down (local service; medians, ms)</h2>
+<table id="init-breakdown"><tr><th>variant (cold calls)</th><th>image resolution</th><th>container create</th><th>container start</th><th>Init Duration</th><th>first invocation (Duration)</th><th>client latency</th></tr>${rows}</table>
+<p>Which parts are Lambda's figures: <b>Init Duration</b> is Lambda's (from the environment's start to the runtime's first <code>next</code>; it includes container start). <b>First invocation</b> is the REPORT line's Duration of the cold call. Image resolution and container create come before Init on Lambda too (fetching the image, making the sandbox) and are in no figure Lambda reports; the client latency of a cold call includes them all, plus the API's own time.</p>`
+}
+
 export function renderExperimentReport(input: ExperimentReportInput): string {
   const {record} = input
   const names = record.variants.map((v) => v.name)
@@ -106,6 +127,7 @@ ul#verdicts li{margin:4px 0}code{font-size:11px}
 ${charts}
 <h2>Comparisons</h2>
 <table id="comparisons"><tr><th>metric</th><th>a (values)</th><th>b (values)</th><th>a</th><th>b</th><th>b − a [interval]</th><th>verdict</th></tr>${rows}</table>
+${initBreakdownTable(names, input.records)}
 <h2>Variants</h2>
 <table id="variants"><tr><th>variant</th><th>function</th><th>image</th><th>memory MB</th><th>keep-warm</th><th>calls</th><th>errors</th><th>cold</th></tr>${variantRows}</table>
 <h2>How it ran</h2>

@@ -1,6 +1,7 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {median} from '../bench/bootstrap.js'
 import {distribution, type Distribution} from '../bench/stats.js'
 import type {InvocationRecord} from '../bench/records.js'
 import {UserError} from '../core/errors.js'
@@ -41,6 +42,8 @@ export interface VariantResult {
   cold: number
   /** Per metric key ("latency:median"): the statistic and the distribution of the values, in the metric's unit. */
   metrics: Record<string, {statistic: number; values: number; distribution?: Distribution}>
+  /** Local cold starts: medians (ms) of where the time went (see core/init-breakdown). */
+  initBreakdownMs?: {coldCalls: number; image: number; create: number; start: number; init: number}
 }
 
 export interface ExperimentReport {
@@ -87,7 +90,12 @@ export async function reportExperiment(dir: string, emit: Emit): Promise<Experim
       const values = metricValues(mine, m.name, record.architecture)
       metrics[metricKey(m)] = {statistic: values.length ? statisticOf(m.statistic)(values) : Number.NaN, values: values.length, distribution: distribution(values)}
     }
-    return {name: v.name, calls: mine.length, errors: mine.filter((r) => r.error).length, cold: mine.filter((r) => r.cold).length, metrics}
+    const broken = mine.filter((r) => r.cold && r.initBreakdown && !r.error).map((r) => r.initBreakdown!)
+    const med = (xs: number[]) => median(xs) / 1000
+    const initBreakdownMs = broken.length
+      ? {coldCalls: broken.length, image: med(broken.map((b) => b.imageUs)), create: med(broken.map((b) => b.createUs)), start: med(broken.map((b) => b.startUs)), init: med(broken.map((b) => b.initUs))}
+      : undefined
+    return {name: v.name, calls: mine.length, errors: mine.filter((r) => r.error).length, cold: mine.filter((r) => r.cold).length, metrics, ...(initBreakdownMs ? {initBreakdownMs} : {})}
   })
   const comparisons: ExperimentReport['comparisons'] = []
   for (const m of record.metrics) {
