@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -11,7 +12,9 @@ import {faasHome} from '../core/paths.js'
 import type {Settings} from '../core/settings.js'
 import {pollUntil} from '../core/wait.js'
 import {DockerEngine} from '../docker/engine.js'
+import {loadOrCreateSecrets, readSecrets, type ServiceSecrets} from './credentials.js'
 import {LocalService} from './service.js'
+import {identityProof, sameProof, signRequest} from './sigv4.js'
 import type {ServiceOptions} from './types.js'
 
 /**
@@ -81,15 +84,55 @@ export function readState(env: NodeJS.ProcessEnv = process.env): ServiceState | 
   })
 }
 
-/** What a faas service at `url` says about itself; undefined when nothing (or something else) answers. */
-export async function health(url: string, timeoutMs = 1000): Promise<Record<string, any> | undefined> {
+/**
+ * Who answers at `url`: 'none' (nothing listens), 'ours' (it proved it holds this FAAS_HOME's
+ * identity key: HMAC of a fresh nonce and its port) or 'other' (something answers but cannot
+ * prove it; it is sent nothing more).
+ */
+export async function identify(url: string, timeoutMs = 1000, env: NodeJS.ProcessEnv = process.env): Promise<{who: 'none'} | {who: 'other'} | {who: 'ours'; region: string; secrets: ServiceSecrets}> {
+  const nonce = randomBytes(32).toString('hex')
+  let answer: {proof?: unknown; region?: unknown}
   try {
-    const res = await fetch(`${url}/faas/health`, {signal: AbortSignal.timeout(timeoutMs)})
-    const body = (await res.json()) as Record<string, any>
-    return body?.service === 'faas-local' ? body : undefined
+    const res = await fetch(`${url}/faas/identity?nonce=${nonce}`, {signal: AbortSignal.timeout(timeoutMs)})
+    answer = (await res.json().catch(() => ({}))) as typeof answer
   } catch {
+    return {who: 'none'}
+  }
+  const secrets = readSecrets(env)
+  const port = Number(new URL(url).port)
+  if (!secrets || typeof answer?.proof !== 'string' || !sameProof(answer.proof, identityProof(secrets.identityKey, nonce, port))) return {who: 'other'}
+  return {who: 'ours', region: typeof answer.region === 'string' ? answer.region : 'us-east-1', secrets}
+}
+
+export const notOurs = (url: string, env: NodeJS.ProcessEnv = process.env) =>
+  new UserError(`Something answers on ${url} but cannot prove it is your faas local service (it does not hold the key in ${stateDir(env)}); faas sent it nothing.`, {
+    code: 'LOCAL_NOT_OURS',
+    fix: `Find and stop what listens on that port (ss -ltnp | grep ${new URL(url).port}), or use another port with --port or FAAS_LOCAL_PORT.`,
+  })
+
+/** A request to our service, signed with its key pair; throws when what answers is not ours. */
+export async function serviceFetch(url: string, path: string, init: {method?: string; timeoutMs?: number} = {}): Promise<Response | undefined> {
+  const id = await identify(url, init.timeoutMs)
+  if (id.who === 'none') return undefined
+  if (id.who === 'other') throw notOurs(url)
+  const target = new URL(path, url)
+  const method = init.method ?? 'GET'
+  const headers = await signRequest(target, {method, body: Buffer.alloc(0)}, id.secrets, id.region)
+  return fetch(target, {method, headers, signal: init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined})
+}
+
+/** What our service at `url` says about itself; undefined when nothing answers. Throws when something else answers. */
+export async function health(url: string, timeoutMs = 1000): Promise<Record<string, any> | undefined> {
+  let res: Response | undefined
+  try {
+    res = await serviceFetch(url, '/faas/health', {timeoutMs})
+  } catch (error) {
+    if (error instanceof UserError) throw error
     return undefined
   }
+  if (!res?.ok) return undefined
+  const body = (await res.json().catch(() => undefined)) as Record<string, any> | undefined
+  return body?.service === 'faas-local' ? body : undefined
 }
 
 /**
@@ -97,7 +140,7 @@ export async function health(url: string, timeoutMs = 1000): Promise<Record<stri
  * every container it started. Records the state file so `faas local status/stop` find it.
  */
 export async function runService(settings: Settings, options: StartOptions, emit: Emit, onReady?: (service: LocalService) => void): Promise<void> {
-  const service = await new LocalService(new DockerEngine(), serviceOptions(settings, options), emit).start()
+  const service = await new LocalService(new DockerEngine(), {...serviceOptions(settings, options), secrets: loadOrCreateSecrets()}, emit).start()
   const state: ServiceState = {pid: process.pid, port: service.options.port, url: service.url, id: service.options.instanceId, startedAt: new Date().toISOString(), s3Endpoint: service.options.s3Endpoint, logFile: process.env.FAAS_LOCAL_LOG_FILE}
   writeJsonFileSync(stateFile(), state)
   emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${service.url} (Ctrl-C stops it and removes its containers)`})
@@ -128,6 +171,7 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   if (running) return {pid: running.pid, port, url, id: running.id, startedAt: '', s3Endpoint: running.s3Endpoint}
   serviceOptions(settings, options) // fails early on bad options, in this process
   ensurePrivateDirSync(stateDir())
+  loadOrCreateSecrets() // made here, so the first answer can already be checked against them
   const logFile = join(stateDir(), 'service.log')
   const out = openRotatedLog(logFile)
   const {file, execArgv} = entry()
@@ -142,7 +186,20 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()
   let answer: Record<string, any> | undefined
-  const up = await pollUntil(async () => Boolean((answer = await health(url, 500))), {timeoutMs: 30_000, giveUp: () => Boolean(exited)})
+  let squatter: UserError | undefined
+  const up = await pollUntil(
+    async () => {
+      try {
+        return Boolean((answer = await health(url, 500)))
+      } catch (error) {
+        // Something else answers on the port: the child will fail to bind; say who holds it.
+        squatter = error as UserError
+        return false
+      }
+    },
+    {timeoutMs: 30_000, giveUp: () => Boolean(exited)},
+  )
+  if (!up && squatter) throw squatter
   if (!up || !answer) {
     let tail = ''
     try {
@@ -188,8 +245,9 @@ export async function stopLocalService(options: StartOptions = {}, emit: Emit = 
   }
   emit({kind: 'start', subject: 'local', message: `Stopping the local Lambda service on ${url}…`})
   try {
-    await fetch(`${url}/faas/shutdown`, {method: 'POST'})
+    await serviceFetch(url, '/faas/shutdown', {method: 'POST'})
   } catch (error) {
+    if (error instanceof UserError) throw error
     throw new UserError(`Could not ask the local service on ${url} to stop: ${messageOf(error)}.`, {code: 'LOCAL_STOP_FAILED', fix: `Stop process ${answer.pid} yourself (kill ${answer.pid}); the next start removes its containers.`})
   }
   if (!(await pollUntil(async () => !(await health(url, 500)), {timeoutMs: 60_000}))) {
@@ -205,6 +263,6 @@ export async function functionLogs(name: string, options: StartOptions = {}): Pr
   if (!(await health(url))) {
     throw new UserError(`No local Lambda service answers on ${url}.`, {code: 'LOCAL_NOT_RUNNING', fix: 'Start it (faas local start --detach) and deploy with --target local.'})
   }
-  const res = await fetch(`${url}/faas/functions/${encodeURIComponent(name)}/logs`)
-  return ((await res.json()) as {lines: string[]}).lines
+  const res = await serviceFetch(url, `/faas/functions/${encodeURIComponent(name)}/logs`)
+  return ((await res!.json()) as {lines: string[]}).lines
 }

@@ -1,4 +1,4 @@
-import {randomUUID} from 'node:crypto'
+import {randomBytes, randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {availableParallelism} from 'node:os'
@@ -9,9 +9,11 @@ import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import * as control from './control-api.js'
+import {generateSecrets, type ServiceSecrets} from './credentials.js'
 import {LABEL} from './environment.js'
 import {FunctionPool, ThrottledError} from './pool.js'
 import {readBody} from './runtime-api.js'
+import {identityProof, verifySigV4, type KnownKey} from './sigv4.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 export const MAX_SYNC_REQUEST = 6 * 1024 * 1024
@@ -30,6 +32,7 @@ export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): 
   cpuFloor: 0.25,
   hostCpus: availableParallelism(),
   ...overrides,
+  secrets: overrides.secrets ?? generateSecrets(),
 })
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -64,6 +67,10 @@ export class LocalService {
   /** The last lines of each function's log (START/END/REPORT framed). */
   readonly logs = new Map<string, string[]>()
   #server?: Server
+  /** Session credentials handed to environments, by access key id. */
+  #sessions = new Map<string, KnownKey & {expiresAt: number}>()
+  /** Other addresses the service listens on (the functions' network gateway). */
+  #extraHosts: string[] = []
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
   #background = new Set<Promise<unknown>>()
@@ -83,11 +90,16 @@ export class LocalService {
     return `http://127.0.0.1:${this.options.port}`
   }
 
+  /** The pair an SDK signs its requests to this service with. */
+  get credentials(): {accessKeyId: string; secretAccessKey: string} {
+    return {accessKeyId: this.options.secrets.accessKeyId, secretAccessKey: this.options.secrets.secretAccessKey}
+  }
+
   async start(): Promise<this> {
     await this.engine.ping()
     await this.removeLeftovers()
     const server = createServer((req, res) => {
-      this.#route(req, res).catch((error) => {
+      this.#gate(req, res).catch((error) => {
         if (error instanceof control.LambdaApiError) sendError(res, error)
         else if (!res.headersSent) sendJson(res, 500, {Type: 'Service', message: String(error?.message ?? error)}, {'x-amzn-ErrorType': 'ServiceException'})
       })
@@ -164,13 +176,85 @@ export class LocalService {
     }
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The addresses (host:port) this service answers as: anything else in Host is refused. */
+  get hosts(): Set<string> {
+    const port = this.options.port
+    return new Set([`127.0.0.1:${port}`, `localhost:${port}`, ...this.#extraHosts])
+  }
+
+  /**
+   * Every request passes here first: a Host that is not our address (DNS rebinding) or any
+   * browser Origin (a web page) is refused; then, except for the identity proof, a valid SigV4
+   * signature with a key we issued. Nothing is read or changed before that.
+   */
+  async #gate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = String(req.headers.host ?? '')
+    if (!this.hosts.has(host.toLowerCase())) {
+      req.resume()
+      throw new control.LambdaApiError(403, 'AccessDeniedException', `The local Lambda service answers only as ${[...this.hosts][0]}; the request named the host "${host.slice(0, 100)}".`)
+    }
+    if (req.headers.origin !== undefined) {
+      req.resume()
+      throw new control.LambdaApiError(403, 'AccessDeniedException', 'The local Lambda service refuses requests from web pages (the request carries an Origin header).')
+    }
     const url = new URL(req.url ?? '/', 'http://local')
+    if (url.pathname === '/faas/identity' && req.method === 'GET') {
+      req.resume()
+      const nonce = url.searchParams.get('nonce') ?? ''
+      if (!/^[0-9a-f]{32,128}$/.test(nonce)) throw control.invalid('nonce must be 32 to 128 hexadecimal characters.')
+      return sendJson(res, 200, {service: 'faas-local', region: this.options.region, proof: identityProof(this.options.secrets.identityKey, nonce, this.options.port)})
+    }
+    const body = await readBody(req, MAX_SYNC_REQUEST)
+    if (body === undefined) throw new control.LambdaApiError(413, 'RequestTooLargeException', `Request must be smaller than ${MAX_SYNC_REQUEST} bytes.`)
+    const rawPath = (req.url ?? '/').split('?')[0]!
+    const key = await verifySigV4({method: req.method ?? 'GET', rawPath, query: url.searchParams, headers: req.headers, body}, {region: this.options.region, lookup: (id) => this.#keyOf(id)})
+    return this.#route(req, res, url, body, key)
+  }
+
+  /** The key pair behind an access key id: the service's own, or session credentials it handed to an environment. */
+  #keyOf(accessKeyId: string): KnownKey | undefined {
+    const {secrets} = this.options
+    if (accessKeyId === secrets.accessKeyId) return {secretAccessKey: secrets.secretAccessKey, scope: 'all', principal: `arn:aws:iam::${this.options.accountId}:user/faas-local`}
+    const session = this.#sessions.get(accessKeyId)
+    if (!session) return undefined
+    if (session.expiresAt <= Date.now()) {
+      this.#sessions.delete(accessKeyId)
+      return undefined
+    }
+    return session
+  }
+
+  /**
+   * Session credentials for a function's environment: they sign Invoke calls only, expire, and
+   * are forgotten when the environment ends (revokeSession). How functions invoke functions.
+   */
+  issueSession(principal: string, lifetimeMs = 60 * 60_000): {accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date} {
+    const accessKeyId = `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`
+    const secretAccessKey = randomBytes(30).toString('base64')
+    const sessionToken = randomBytes(48).toString('base64')
+    const expiresAt = Date.now() + lifetimeMs
+    this.#sessions.set(accessKeyId, {secretAccessKey, sessionToken, scope: 'invoke', principal, expiresAt})
+    return {accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiresAt)}
+  }
+
+  /** Accepts credentials obtained elsewhere (STS, with --pass-credentials) as Invoke credentials of an environment. */
+  acceptSession(credentials: {accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date}, principal: string): void {
+    this.#sessions.set(credentials.accessKeyId, {secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, scope: 'invoke', principal, expiresAt: credentials.expiration?.getTime() ?? Date.now() + 60 * 60_000})
+  }
+
+  revokeSession(accessKeyId: string): void {
+    this.#sessions.delete(accessKeyId)
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, key: KnownKey): Promise<void> {
     const path = url.pathname
     const method = req.method ?? 'GET'
     const ctx = this.#control()
     let m: RegExpExecArray | null
-    if ((m = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/.exec(path)) && method === 'POST') return this.#invoke(m[1]!, req, res)
+    if ((m = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/.exec(path)) && method === 'POST') return this.#invoke(m[1]!, req, res, body)
+    if (key.scope !== 'all') {
+      throw new control.LambdaApiError(403, 'AccessDeniedException', `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only invoke functions).`)
+    }
     if (path === '/faas/health') return sendJson(res, 200, this.health())
     if (path === '/faas/shutdown' && method === 'POST') {
       sendJson(res, 202, {status: 'stopping'})
@@ -180,7 +264,7 @@ export class LocalService {
     if ((m = /^\/faas\/functions\/([^/]+)\/logs$/.exec(path))) return sendJson(res, 200, {lines: this.logs.get(control.nameOf(m[1]!)) ?? []})
     if (/^\/2015-03-31\/functions\/?$/.test(path)) {
       if (method === 'GET') return sendJson(res, ...control.listFunctions(ctx))
-      if (method === 'POST') return sendJson(res, ...(await control.createFunction(ctx, await jsonBody(req))))
+      if (method === 'POST') return sendJson(res, ...(await control.createFunction(ctx, jsonBody(body))))
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/?$/.exec(path))) {
       if (method === 'GET') return sendJson(res, ...control.getFunction(ctx, m[1]!))
@@ -188,29 +272,28 @@ export class LocalService {
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(path))) {
       if (method === 'GET') return sendJson(res, ...control.getConfiguration(ctx, m[1]!))
-      if (method === 'PUT') return sendJson(res, ...(await control.updateConfiguration(ctx, m[1]!, await jsonBody(req))))
+      if (method === 'PUT') return sendJson(res, ...(await control.updateConfiguration(ctx, m[1]!, jsonBody(body))))
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/code$/.exec(path)) && method === 'PUT') {
-      return sendJson(res, ...(await control.updateCode(ctx, m[1]!, await jsonBody(req))))
+      return sendJson(res, ...(await control.updateCode(ctx, m[1]!, jsonBody(body))))
     }
     if ((m = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/.exec(path))) {
-      if (method === 'PUT') return sendJson(res, ...control.putConcurrency(ctx, m[1]!, await jsonBody(req)))
+      if (method === 'PUT') return sendJson(res, ...control.putConcurrency(ctx, m[1]!, jsonBody(body)))
       if (method === 'GET') return sendJson(res, ...control.getConcurrency(ctx, m[1]!))
       if (method === 'DELETE') return sendJson(res, ...control.deleteConcurrency(ctx, m[1]!))
     }
     throw new control.LambdaApiError(404, 'UnknownOperationException', `The local Lambda service does not implement ${method} ${path}.`)
   }
 
-  async #invoke(ref: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #invoke(ref: string, req: IncomingMessage, res: ServerResponse, received: Buffer): Promise<void> {
     const name = control.nameOf(ref)
     const fn = this.functions.get(name)
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse')
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
-      req.resume()
       throw control.invalid(`1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`)
     }
     const limit = type === 'Event' ? MAX_ASYNC_REQUEST : MAX_SYNC_REQUEST
-    const body = await readBody(req, limit)
+    const body = received.length > limit ? undefined : received
     if (!fn) throw control.notFound(control.arnOf(this.options, name))
     if (body === undefined) throw new control.LambdaApiError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`)
     const payload = body.length === 0 ? Buffer.from('{}') : body
@@ -251,6 +334,7 @@ export class LocalService {
       pid: process.pid,
       id: this.options.instanceId,
       url: this.url,
+      region: this.options.region,
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
@@ -280,9 +364,7 @@ export class LocalService {
   }
 }
 
-async function jsonBody(req: IncomingMessage): Promise<Record<string, any>> {
-  const body = await readBody(req, MAX_SYNC_REQUEST)
-  if (body === undefined) throw new control.LambdaApiError(413, 'RequestTooLargeException', 'Request too large.')
+function jsonBody(body: Buffer): Record<string, any> {
   if (body.length === 0) return {}
   try {
     return JSON.parse(body.toString('utf8'))

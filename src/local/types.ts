@@ -1,3 +1,5 @@
+import type {ServiceSecrets} from './credentials.js'
+
 /** One function as the local service knows it (the subset of Lambda's configuration faas uses). */
 export interface LocalFunction {
   name: string
@@ -39,6 +41,8 @@ export interface ServiceOptions {
   s3Endpoint?: string
   /** Pass these credentials into containers instead of dummy ones (only with --pass-credentials). */
   credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
+  /** The key pair SDKs sign with and the identity key (see credentials.ts); random when not given. */
+  secrets: ServiceSecrets
   /** Host files mounted read-only into every environment (`host:container`). */
   binds?: string[]
 }

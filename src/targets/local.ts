@@ -9,7 +9,8 @@ import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
-import {ensureLocalService, type StartOptions} from '../local/service-process.js'
+import {readSecrets} from '../local/credentials.js'
+import {ensureLocalService, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
 
 /** Local control-plane calls never wait for IAM propagation and answer at once: wait little for an update in progress. */
@@ -22,6 +23,8 @@ export interface LocalTargetOptions {
   engine?: DockerEngine
   /** Calls the invoker must carry at once (bench --max-in-flight): its sockets are sized to it. */
   maxInFlight?: number
+  /** The pair to sign with (an in-process service's); by default the stored one, once the service proved it is ours. */
+  credentials?: {accessKeyId: string; secretAccessKey: string}
 }
 
 /**
@@ -44,8 +47,17 @@ export class LocalTarget implements Target {
   #lambda(emit?: Emit): Promise<{lambda: LambdaClient; invoker: LambdaClient}> {
     this.#clients ??= (async () => {
       const endpoint = this.options.endpoint ?? (await ensureLocalService(this.settings, this.options.service, emit))
-      // The service checks no signature: fixed dummy credentials keep the user's own out of it.
-      const config = {endpoint, region: this.settings.region ?? 'us-east-1', credentials: {accessKeyId: 'local', secretAccessKey: 'local'}}
+      // The service checks SigV4 with its own pair: the user's AWS keys never go to it.
+      let credentials = this.options.credentials
+      let region = this.settings.region ?? 'us-east-1'
+      if (!credentials) {
+        const who = await identify(endpoint)
+        if (who.who === 'other') throw notOurs(endpoint)
+        if (who.who === 'ours') ({secrets: credentials, region} = who)
+        // Nothing answers: the first call fails and says so.
+        else credentials = readSecrets() ?? {accessKeyId: 'none', secretAccessKey: 'none'}
+      }
+      const config = {endpoint, region, credentials: {accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey}}
       return {lambda: new LambdaClient({...config, maxAttempts: 3}), invoker: new LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(this.options.maxInFlight)})}
     })()
     return this.#clients
