@@ -23,6 +23,11 @@ export interface RunSpec {
   ports?: Record<string, number>
   name?: string
   entrypoint?: string[]
+  /** A user-defined network to join (host networking when neither this nor ports is given). */
+  network?: string
+  /** Capabilities to drop (e.g. NET_RAW) and security options (e.g. no-new-privileges). */
+  capDrop?: string[]
+  securityOpt?: string[]
 }
 
 export interface ExitState {
@@ -57,7 +62,9 @@ function createContainer(engine: DockerEngine, spec: RunSpec) {
     Labels: spec.labels,
     ExposedPorts: spec.ports ? exposed : undefined,
     HostConfig: {
-      NetworkMode: spec.ports ? 'bridge' : 'host',
+      NetworkMode: spec.network ?? (spec.ports ? 'bridge' : 'host'),
+      CapDrop: spec.capDrop,
+      SecurityOpt: spec.securityOpt,
       PortBindings: spec.ports ? portBindings : undefined,
       Memory: memory,
       MemorySwap: memory,

@@ -1,8 +1,12 @@
 import {randomUUID} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import type {Server, ServerResponse} from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
+import {addressOn} from '../docker/networks.js'
 import {formatReport} from '../core/report.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
 import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
@@ -42,10 +46,16 @@ export function cpuShare(memoryMb: number, floor: number, hostCpus: number): num
   return Math.min(hostCpus, Math.max(floor, memoryMb / 1769))
 }
 
-/** The variables Lambda sets, after the function's own (reserved names win, as on Lambda). */
-export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePort: number, logStream: string): Record<string, string> {
+/**
+ * The variables Lambda sets, after the function's own (reserved names win, as on Lambda). No AWS
+ * keys: the SDK in the function gets session credentials from the container-credentials
+ * endpoint with the environment's token, as a Lambda function gets its role's.
+ */
+export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePort: number, logStream: string, credentialsToken?: string): Record<string, string> {
   const handler = fn.command?.join(' ') ?? ''
-  const creds = options.credentials ?? {accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local'}
+  const runtimeHost = options.network?.gateway ?? '127.0.0.1'
+  const serviceUrl = options.grants?.serviceUrl ?? `http://127.0.0.1:${options.port}`
+  const s3Endpoint = options.functionS3Endpoint ?? options.s3Endpoint
   return {
     ...fn.env,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
@@ -54,7 +64,7 @@ export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePor
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStream,
-    AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${runtimePort}`,
+    AWS_LAMBDA_RUNTIME_API: `${runtimeHost}:${runtimePort}`,
     AWS_REGION: options.region,
     AWS_DEFAULT_REGION: options.region,
     AWS_EXECUTION_ENV: 'AWS_Lambda_Image',
@@ -62,12 +72,32 @@ export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePor
     LAMBDA_TASK_ROOT: '/var/task',
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     TZ: ':UTC',
-    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${options.port}`,
-    ...(options.s3Endpoint ? {AWS_ENDPOINT_URL_S3: options.s3Endpoint} : {}),
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    ...(creds.sessionToken ? {AWS_SESSION_TOKEN: creds.sessionToken} : {}),
+    AWS_ENDPOINT_URL_LAMBDA: serviceUrl,
+    ...(s3Endpoint ? {AWS_ENDPOINT_URL_S3: s3Endpoint} : {}),
+    ...(credentialsToken ? {AWS_CONTAINER_CREDENTIALS_FULL_URI: `${serviceUrl}/faas/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN: credentialsToken} : {}),
   }
+}
+
+/** Capabilities a function never needs (raw sockets first: no spoofing on the functions' network). */
+export const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SYS_CHROOT', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE']
+
+const ENV_FILE = '/run/faas.env'
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
+
+/**
+ * The variables that may hold secrets (the function's own, the credentials token) go to the
+ * process through a 0600 file mounted read-only and sourced by a /bin/sh wrapper before the
+ * image's entry point, so `docker inspect` shows only Lambda's public ones.
+ */
+export function hiddenEnv(fn: LocalFunction, env: Record<string, string>): {visible: Record<string, string>; hidden: Record<string, string>} {
+  const reserved = new Set(Object.keys(lambdaEnv({...fn, env: {}}, {} as ServiceOptions, 0, '')))
+  const visible: Record<string, string> = {}
+  const hidden: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    const secret = key === 'AWS_CONTAINER_AUTHORIZATION_TOKEN' || (key in fn.env && !reserved.has(key))
+    ;(secret && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? hidden : visible)[key] = value
+  }
+  return {visible, hidden}
 }
 
 /**
@@ -86,6 +116,11 @@ export class Environment {
   readonly ready: Promise<void>
 
   #server?: Server
+  /** The container's address on the functions' network, once known: the Runtime API serves only it. */
+  #peer!: Promise<string | undefined>
+  #peerResolve!: (address: string | undefined) => void
+  #grant?: {token: string; close(): void}
+  #envDir?: string
   #peakBytes = 0
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
@@ -111,6 +146,7 @@ export class Environment {
       this.#readyReject = reject
     })
     this.ready.catch(() => {})
+    this.#peer = new Promise((resolve) => (this.#peerResolve = resolve))
   }
 
   get containerId(): string | undefined {
@@ -120,6 +156,8 @@ export class Environment {
   /** Starts the Runtime API and the container; `ready` settles on the first `next` or on init failure. */
   async start(): Promise<void> {
     const t0 = performance.now()
+    const network = this.options.network
+    this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
     const {server, port} = await startRuntimeApi({
       next: (deliver, res) => this.#next(deliver, res, t0),
       response: (id, body) => this.#finish(id, {payload: body}),
@@ -136,7 +174,7 @@ export class Environment {
         this.log(`INIT_REPORT Init Duration: ${(performance.now() - t0).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${type ?? 'Runtime.Unknown'}`)
         this.#readyReject(new Error('init error'))
       },
-    })
+    }, network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined)
     this.#server = server
     const initTimer = setTimeout(() => {
       this.initError = errorJson({errorMessage: `INIT did not finish within ${(this.options.initTimeoutMs / 1000).toFixed(0)} seconds (no call to the Runtime API's next).`, errorType: 'Sandbox.Timedout'})
@@ -145,16 +183,35 @@ export class Environment {
     }, this.options.initTimeoutMs)
     this.ready.then(() => clearTimeout(initTimer), () => clearTimeout(initTimer))
     try {
+      const env = lambdaEnv(this.fn, this.options, port, `local/${this.id}`, this.#grant?.token)
+      const {visible, hidden} = hiddenEnv(this.fn, env)
+      let entrypoint = this.fn.entryPoint
+      let cmd = this.fn.command
+      const binds = [...(this.options.binds ?? [])]
+      if (Object.keys(hidden).length > 0) {
+        this.#envDir = mkdtempSync(join(tmpdir(), 'faas-env-'))
+        const file = join(this.#envDir, 'env')
+        writeFileSync(file, Object.entries(hidden).map(([k, v]) => `${k}=${shellQuote(v)}\n`).join(''), {mode: 0o600})
+        binds.push(`${file}:${ENV_FILE}:ro`)
+        const image = (await this.engine.docker.getImage(this.fn.imageUri).inspect()) as {Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}}
+        const original = [...(entrypoint ?? image.Config?.Entrypoint ?? []), ...(cmd ?? image.Config?.Cmd ?? [])]
+        entrypoint = ['/bin/sh', '-c', `set -a; . ${ENV_FILE}; set +a; exec "$@"`, 'faas-env']
+        cmd = original
+      }
       this.#container = await runContainer(this.engine, {
         image: this.fn.imageUri,
-        cmd: this.fn.command,
-        entrypoint: this.fn.entryPoint,
-        env: lambdaEnv(this.fn, this.options, port, `local/${this.id}`),
+        cmd,
+        entrypoint,
+        env: visible,
         labels: {[LABEL]: this.options.instanceId, 'dev.faas.local.pid': String(process.pid), 'dev.faas.local.function': this.fn.name},
         memoryMb: this.fn.memoryMb,
         nanoCpus: cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus) * 1e9,
-        binds: this.options.binds,
+        binds,
+        network: network?.name,
+        capDrop: DROPPED_CAPABILITIES,
+        securityOpt: ['no-new-privileges'],
       })
+      this.#peerResolve(network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined)
     } catch (error) {
       this.initError = errorJson({errorMessage: `The environment could not start: ${(error as Error).message}`, errorType: 'Runtime.Unknown'})
       this.#readyReject(error as Error)
@@ -321,6 +378,9 @@ export class Environment {
     }
     this.#server?.closeAllConnections()
     this.#server?.close()
+    this.#peerResolve(undefined)
+    this.#grant?.close()
+    if (this.#envDir) rmSync(this.#envDir, {recursive: true, force: true})
   }
 }
 

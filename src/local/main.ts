@@ -1,7 +1,8 @@
 /**
  * Entry point of a detached local Lambda service (`faas local start --detach`, ensureLocalService).
- * Options come as flags; credentials, when passed on, only through the inherited environment.
+ * Options come as flags; the user's credentials, when passed on, only through stdin.
  */
+import {text} from 'node:stream/consumers'
 import {parseArgs} from 'node:util'
 
 import {messageOf} from '../core/errors.js'
@@ -24,6 +25,8 @@ const stamp = () => new Date().toISOString()
 const log = process.env.FAAS_LOCAL_LOG_FILE ? new RotatingLog(process.env.FAAS_LOCAL_LOG_FILE) : undefined
 const write = (text: string) => (log ? log.write(text) : process.stdout.write(text))
 try {
+  // --pass-credentials: the starting CLI writes the user's credentials to our stdin.
+  const credentials = values['pass-credentials'] && !process.stdin.isTTY ? (JSON.parse((await text(process.stdin)) || 'null') ?? undefined) : undefined
   await runService(
     loadSettings(),
     {
@@ -32,6 +35,7 @@ try {
       idleTimeoutS: values['idle-timeout'] ? Number(values['idle-timeout']) : undefined,
       maxEnvironments: values['max-environments'] ? Number(values['max-environments']) : undefined,
       passCredentials: values['pass-credentials'],
+      credentials,
     },
     (event) => write(`${stamp()} ${event.subject} ${event.message}\n`),
   )

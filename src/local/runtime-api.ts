@@ -47,10 +47,25 @@ function send(res: ServerResponse, status: number, body: object): void {
   res.end(text)
 }
 
-export async function startRuntimeApi(handlers: RuntimeHandlers): Promise<{server: Server; port: number}> {
+/**
+ * Where the Runtime API listens and whom it serves: `accept` sees each connection's peer address
+ * (the environment's own container address only); requests from web pages (Origin) are refused.
+ */
+export interface RuntimeListen {
+  host: string
+  accept?: (peer: string) => Promise<boolean>
+}
+
+export async function startRuntimeApi(handlers: RuntimeHandlers, listen: RuntimeListen = {host: '127.0.0.1'}): Promise<{server: Server; port: number}> {
   const server = createServer(async (req, res) => {
     const url = req.url ?? ''
     try {
+      const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+      if (req.headers.origin !== undefined || (listen.accept && !(await listen.accept(peer)))) {
+        req.resume()
+        send(res, 403, {errorMessage: 'This Runtime API serves only its own execution environment.', errorType: 'Forbidden'})
+        return
+      }
       if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
         handlers.next((event) => {
           const headers: Record<string, string | number> = {
@@ -103,7 +118,7 @@ export async function startRuntimeApi(handlers: RuntimeHandlers): Promise<{serve
   server.headersTimeout = 0
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(0, listen.host, () => resolve())
   })
   return {server, port: (server.address() as AddressInfo).port}
 }

@@ -30,8 +30,10 @@ export interface StartOptions {
   s3Endpoint?: string
   idleTimeoutS?: number
   maxEnvironments?: number
-  /** Give containers the user's AWS credentials instead of dummy ones. */
+  /** Exchange the user's AWS credentials for an STS session that functions get from the credentials endpoint. */
   passCredentials?: boolean
+  /** The user's credentials as handed to a detached service (through its stdin, never argv or environment). */
+  credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
 }
 
 export interface ServiceState {
@@ -58,7 +60,8 @@ export function portOf(options: StartOptions, env: NodeJS.ProcessEnv = process.e
 /** Service options from flags, settings and the environment. */
 export function serviceOptions(settings: Settings, options: StartOptions, env: NodeJS.ProcessEnv = process.env): Partial<ServiceOptions> {
   const passed = options.passCredentials
-    ? settings.credentials ??
+    ? options.credentials ??
+      settings.credentials ??
       (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN} : undefined)
     : undefined
   if (options.passCredentials && !passed) {
@@ -169,7 +172,6 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   const url = `http://127.0.0.1:${port}`
   const running = await health(url)
   if (running) return {pid: running.pid, port, url, id: running.id, startedAt: '', s3Endpoint: running.s3Endpoint}
-  serviceOptions(settings, options) // fails early on bad options, in this process
   ensurePrivateDirSync(stateDir())
   loadOrCreateSecrets() // made here, so the first answer can already be checked against them
   const logFile = join(stateDir(), 'service.log')
@@ -181,7 +183,12 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   if (options.maxEnvironments !== undefined) args.push('--max-environments', String(options.maxEnvironments))
   if (options.passCredentials) args.push('--pass-credentials')
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
-  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', out, out], env: {...process.env, FAAS_LOCAL_LOG_FILE: logFile}})
+  // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.
+  const env: NodeJS.ProcessEnv = {...process.env, FAAS_LOCAL_LOG_FILE: logFile}
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY', 'AWS_SECRET_KEY']) delete env[name]
+  const passed = serviceOptions(settings, options).credentials
+  const child = spawn(process.execPath, args, {detached: true, stdio: [passed ? 'pipe' : 'ignore', out, out], env})
+  if (passed) child.stdin!.end(JSON.stringify(passed))
   let exited: string | undefined
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()

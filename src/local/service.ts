@@ -1,6 +1,7 @@
-import {randomBytes, randomUUID} from 'node:crypto'
+import {GetSessionTokenCommand, STSClient} from '@aws-sdk/client-sts'
+import {randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer} from 'node:net'
 import {availableParallelism} from 'node:os'
 
 import {UserError} from '../core/errors.js'
@@ -8,13 +9,25 @@ import type {Emit} from '../core/events.js'
 import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
+import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
 import * as control from './control-api.js'
-import {generateSecrets, type ServiceSecrets} from './credentials.js'
+import {generateSecrets} from './credentials.js'
 import {LABEL} from './environment.js'
 import {FunctionPool, ThrottledError} from './pool.js'
 import {readBody} from './runtime-api.js'
 import {identityProof, verifySigV4, type KnownKey} from './sigv4.js'
-import type {LocalFunction, ServiceOptions} from './types.js'
+import type {EnvironmentGrants, LocalFunction, ServiceOptions} from './types.js'
+
+/** Session credentials as the container-credentials endpoint serves them. */
+interface SessionCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+  expiration: Date
+}
+
+/** Credentials are renewed when less than this is left (botocore refreshes 15 min before expiry). */
+const RENEW_BEFORE_MS = 20 * 60_000
 
 export const MAX_SYNC_REQUEST = 6 * 1024 * 1024
 export const MAX_ASYNC_REQUEST = 256 * 1024
@@ -71,6 +84,13 @@ export class LocalService {
   #sessions = new Map<string, KnownKey & {expiresAt: number}>()
   /** Other addresses the service listens on (the functions' network gateway). */
   #extraHosts: string[] = []
+  /** Listeners on the functions' network: the API for functions, the S3 forwarder. */
+  #gatewayServers: Array<Server | TcpServer> = []
+  /** Container-credentials grants by id: the token's secret half, who may use it, what it was given. */
+  #grants = new Map<string, {secret: Buffer; fn: LocalFunction; peer: () => Promise<string | undefined>; issued?: SessionCredentials}>()
+  #forwarded?: Set<import('node:net').Socket>
+  /** With --pass-credentials: the user's keys exchanged for an STS session, shared by environments. */
+  #passed?: Promise<SessionCredentials>
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
   #background = new Set<Promise<unknown>>()
@@ -118,12 +138,123 @@ export class LocalService {
     })
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
+    await this.#openGateway(server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void)
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => {
       for (const pool of this.pools.values()) pool.reclaimIdle()
     }, every)
     this.#reclaimer.unref()
     return this
+  }
+
+  /**
+   * Environments live on faas's internal network: the service meets them on its gateway with a
+   * second listener for the same API (signed Invoke calls, the credentials endpoint), and a TCP
+   * forwarder to a loopback S3 store, which they could not reach otherwise.
+   */
+  async #openGateway(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<void> {
+    const network = await ensureFunctionNetwork(this.engine)
+    this.options.network = network
+    const api = createServer(handler)
+    api.keepAliveTimeout = 65_000
+    api.requestTimeout = 0
+    const apiPort = await listen(api, network.gateway)
+    this.#gatewayServers.push(api)
+    this.#extraHosts.push(`${network.gateway}:${apiPort}`)
+    const s3 = this.options.s3Endpoint ? new URL(this.options.s3Endpoint) : undefined
+    if (s3 && ['127.0.0.1', 'localhost', '[::1]'].includes(s3.hostname)) {
+      const targetPort = Number(s3.port || 80)
+      const open = new Set<import('node:net').Socket>()
+      const forwarder = createTcpServer((socket) => {
+        const upstream = connect(targetPort, '127.0.0.1')
+        open.add(socket)
+        socket.on('close', () => open.delete(socket))
+        socket.pipe(upstream).pipe(socket)
+        const end = () => {
+          socket.destroy()
+          upstream.destroy()
+        }
+        socket.on('error', end)
+        upstream.on('error', end)
+      })
+      const port = await listen(forwarder, network.gateway)
+      this.#gatewayServers.push(forwarder)
+      this.#forwarded = open
+      this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${port}`
+    }
+    const grants: EnvironmentGrants = {
+      serviceUrl: `http://${network.gateway}:${apiPort}`,
+      open: (fn, peer) => {
+        const id = randomUUID()
+        const secret = randomBytes(32)
+        this.#grants.set(id, {secret, fn, peer})
+        return {
+          token: `${id}.${secret.toString('hex')}`,
+          close: () => {
+            const grant = this.#grants.get(id)
+            if (grant?.issued && !this.#passed) this.revokeSession(grant.issued.accessKeyId)
+            this.#grants.delete(id)
+          },
+        }
+      },
+    }
+    this.options.grants = grants
+    if (this.options.credentials) {
+      this.#passed = this.#exchange(this.options.credentials)
+      await this.#passed
+    }
+  }
+
+  /**
+   * --pass-credentials: the user's long-lived keys never reach a container; STS turns them into
+   * a session (GetSessionToken) that environments get from the credentials endpoint. Keys that
+   * are already a session are served as they are.
+   */
+  async #exchange(user: NonNullable<ServiceOptions['credentials']>): Promise<SessionCredentials> {
+    let session: SessionCredentials
+    if (user.sessionToken) {
+      session = {accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey, sessionToken: user.sessionToken, expiration: new Date(Date.now() + 60 * 60_000)}
+    } else {
+      const sts = new STSClient({region: this.options.region, credentials: {accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey}, maxAttempts: 3})
+      try {
+        const out = await sts.send(new GetSessionTokenCommand({DurationSeconds: 3600}))
+        const c = out.Credentials!
+        session = {accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration ?? new Date(Date.now() + 60 * 60_000)}
+      } catch (error) {
+        throw new UserError(`--pass-credentials: STS did not exchange your AWS keys for session credentials (${(error as Error).name}).`, {
+          code: 'PASS_CREDENTIALS_FAILED',
+          fix: 'Functions get only short-lived credentials: make STS reachable (AWS_ENDPOINT_URL_STS for an emulator), use session credentials (AWS_SESSION_TOKEN), or leave out --pass-credentials.',
+        })
+      } finally {
+        sts.destroy()
+      }
+    }
+    this.acceptSession(session, `arn:aws:sts::${this.options.accountId}:federated-user/faas-local`)
+    return session
+  }
+
+  /** GET /faas/credentials with the environment's token, from the environment's own address: what its SDK signs with. */
+  async #serveCredentials(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume()
+    const [id = '', secret = ''] = String(req.headers.authorization ?? '').split('.')
+    const grant = this.#grants.get(id)
+    const given = Buffer.from(secret, 'hex')
+    const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    if (!grant || given.length !== grant.secret.length || !timingSafeEqual(given, grant.secret) || peer !== (await grant.peer())) {
+      return sendJson(res, 403, {message: 'The authorization token is not valid for this environment.'})
+    }
+    let creds: SessionCredentials
+    if (this.#passed) {
+      let passed = await this.#passed
+      if (passed.expiration.getTime() - Date.now() < RENEW_BEFORE_MS && this.options.credentials) passed = await (this.#passed = this.#exchange(this.options.credentials))
+      creds = passed
+    } else {
+      if (!grant.issued || grant.issued.expiration.getTime() - Date.now() < RENEW_BEFORE_MS) {
+        grant.issued = this.issueSession(`arn:aws:sts::${this.options.accountId}:assumed-role/${grant.fn.name}-role/${grant.fn.name}`)
+      }
+      creds = grant.issued
+    }
+    return sendJson(res, 200, {AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: creds.expiration.toISOString(), RoleArn: `arn:aws:iam::${this.options.accountId}:role/${grant.fn.name}-role`})
   }
 
   /** Removes containers left by services that are no longer running (a crash, a kill -9). */
@@ -204,6 +335,7 @@ export class LocalService {
       if (!/^[0-9a-f]{32,128}$/.test(nonce)) throw control.invalid('nonce must be 32 to 128 hexadecimal characters.')
       return sendJson(res, 200, {service: 'faas-local', region: this.options.region, proof: identityProof(this.options.secrets.identityKey, nonce, this.options.port)})
     }
+    if (url.pathname === '/faas/credentials' && req.method === 'GET') return this.#serveCredentials(req, res)
     const body = await readBody(req, MAX_SYNC_REQUEST)
     if (body === undefined) throw new control.LambdaApiError(413, 'RequestTooLargeException', `Request must be smaller than ${MAX_SYNC_REQUEST} bytes.`)
     const rawPath = (req.url ?? '/').split('?')[0]!
@@ -352,8 +484,15 @@ export class LocalService {
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
       }
+      for (const socket of this.#forwarded ?? []) socket.destroy()
+      for (const gateway of this.#gatewayServers) {
+        if ('closeAllConnections' in gateway) gateway.closeAllConnections()
+        await new Promise<void>((resolve) => gateway.close(() => resolve()))
+      }
       // Anything that slipped through (a container created while closing).
       for (const container of await findContainersByLabel(this.engine, `${LABEL}=${this.options.instanceId}`)) await removeContainer(this.engine, container.id)
+      // The network goes with the last service using it.
+      if (this.options.network) await removeFunctionNetworkIfUnused(this.engine)
       this.#closedResolve()
     })()
     return this.#closing
@@ -371,6 +510,13 @@ function jsonBody(body: Buffer): Record<string, any> {
   } catch {
     throw new control.LambdaApiError(400, 'InvalidRequestContentException', 'Could not parse request body into json.')
   }
+}
+
+function listen(server: Server | TcpServer, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, host, () => resolve((server.address() as AddressInfo).port))
+  })
 }
 
 function isAlive(pid: number): boolean {

@@ -43,8 +43,25 @@ export interface ServiceOptions {
   credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
   /** The key pair SDKs sign with and the identity key (see credentials.ts); random when not given. */
   secrets: ServiceSecrets
+  /** The functions' network and the service's address on it (set by the service when it starts). */
+  network?: {name: string; gateway: string}
+  /** How environments reach the service and get credentials (set by the service). */
+  grants?: EnvironmentGrants
+  /** The S3 endpoint as functions reach it: a forwarder on the gateway when the store is on loopback (set by the service). */
+  functionS3Endpoint?: string
   /** Host files mounted read-only into every environment (`host:container`). */
   binds?: string[]
+}
+
+/** What the service gives each environment: its URL on the functions' network and a credentials grant. */
+export interface EnvironmentGrants {
+  /** The Invoke API and credentials endpoint as environments reach them (http://<gateway>:<port>). */
+  serviceUrl: string
+  /**
+   * A per-environment token for the container-credentials endpoint, valid only from the
+   * environment's own address (`peer`) and only until close().
+   */
+  open(fn: LocalFunction, peer: () => Promise<string | undefined>): {token: string; close(): void}
 }
 
 export interface LambdaErrorBody {

@@ -23,7 +23,7 @@ async function withLocalTarget(fn: (target: Target) => Promise<void>) {
   const engine = new DockerEngine()
   const service = await new LocalService(engine, {port: 0, idleTimeoutMs: 60_000}).start()
   try {
-    await fn(createLocalTarget(settings, {endpoint: service.url, engine}))
+    await fn(createLocalTarget(settings, {endpoint: service.url, engine, credentials: service.credentials}))
   } finally {
     await service.close()
   }

@@ -14,7 +14,7 @@ test('an arm64 image runs in the local service (under emulation) with cold then 
   assert.is((await engine.inspectImage(image))?.architecture, 'arm64')
   const service = await new LocalService(engine, {port: 0, initTimeoutMs: 60_000}).start()
   try {
-    const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: {accessKeyId: 'x', secretAccessKey: 'y'}, maxAttempts: 1})
+    const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
     await lambda.send(new CreateFunctionCommand({FunctionName: 'arm', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.echo']}, Architectures: ['arm64'], MemorySize: 1769, Timeout: 30}))
     const call = async () => {
       const out = await lambda.send(new InvokeCommand({FunctionName: 'arm', Payload: Buffer.from('{"arch":"arm64"}'), LogType: 'Tail'}))

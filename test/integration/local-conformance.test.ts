@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {signedFetch} from '../helpers/local.js'
 import {startRie} from '../fixtures/local/rie.js'
 
 /**
@@ -45,12 +46,12 @@ const cases: Array<{handler: string; event: unknown; timeoutS?: number; error?: 
 for (const c of cases) {
   test(`${c.handler}: same payload${c.error ? ` (${c.error})` : ''} through faas and through RIE`, async (ctx) => {
     const name = c.handler.replace(/\W/g, '-')
-    const create = await fetch(`${ctx.service.url}/2015-03-31/functions`, {
+    const create = await signedFetch(ctx.service, '/2015-03-31/functions', {
       method: 'POST',
       body: JSON.stringify({FunctionName: name, PackageType: 'Image', Code: {ImageUri: ctx.image}, ImageConfig: {Command: [c.handler]}, MemorySize: 512, Timeout: c.timeoutS ?? 30}),
     })
     assert.is(create.status, 201)
-    const ours = await fetch(`${ctx.service.url}/2015-03-31/functions/${name}/invocations`, {method: 'POST', body: JSON.stringify(c.event)})
+    const ours = await signedFetch(ctx.service, `/2015-03-31/functions/${name}/invocations`, {method: 'POST', body: JSON.stringify(c.event)})
     const oursBody = await ours.text()
     const rie = await startRie(engine, ctx.image, c.handler, {timeoutS: c.timeoutS ?? 30})
     let rieStatus: number

@@ -10,6 +10,7 @@ import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {waitFor} from '../helpers/wait.js'
+import {signedFetch} from '../helpers/local.js'
 
 /** The local Lambda service with real containers, driven through real SDKs. */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local service')
@@ -18,7 +19,7 @@ const engine = new DockerEngine()
 test.before(async (ctx) => {
   ctx.image = await fixtureImage(engine)
   ctx.service = await new LocalService(engine, {port: 0, idleTimeoutMs: 60_000, s3Endpoint: 'http://127.0.0.1:5050'}).start()
-  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: ctx.service.credentials, maxAttempts: 1})
 })
 
 test.after(async (ctx) => {
@@ -38,12 +39,12 @@ async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknow
   return {status: out.StatusCode, functionError: out.FunctionError, body, json: body ? JSON.parse(body) : undefined, log, report: parseReport(log)}
 }
 
-async function raw(ctx: {service: LocalService}, path: string, init: RequestInit = {}) {
-  const res = await fetch(`${ctx.service.url}${path}`, init)
+async function raw(ctx: {service: LocalService}, path: string, init: {method?: string; body?: string; headers?: Record<string, string>} = {}) {
+  const res = await signedFetch(ctx.service, path, init)
   return {status: res.status, headers: res.headers, body: await res.text()}
 }
 
-test('a function sees the variables Lambda sets, its own, and dummy credentials; a cold log tail has the init lines', async (ctx) => {
+test('a function sees the variables Lambda sets and its own, reaches the service and S3 on its network, and has no AWS keys; a cold log tail has the init lines', async (ctx) => {
   await deploy(ctx, 'env', 'handler.env', {Environment: {Variables: {MY_SETTING: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'overridden?'}}})
   const out = await invoke(ctx, 'env')
   assert.is(out.status, 200)
@@ -54,9 +55,9 @@ test('a function sees the variables Lambda sets, its own, and dummy credentials;
     _HANDLER: 'handler.env',
     AWS_REGION: 'us-east-1',
     LAMBDA_TASK_ROOT: '/var/task',
-    AWS_ENDPOINT_URL_LAMBDA: ctx.service.url,
-    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:5050',
-    AWS_ACCESS_KEY_ID: 'local',
+    AWS_ENDPOINT_URL_LAMBDA: ctx.service.options.grants!.serviceUrl,
+    AWS_ENDPOINT_URL_S3: ctx.service.options.functionS3Endpoint,
+    AWS_ACCESS_KEY_ID: null,
     MY_SETTING: 'yes',
   })
   assert.ok(out.report?.initDurationMs! > 0, 'the first invocation is cold and reports Init Duration')
@@ -192,7 +193,7 @@ test('Lambda\'s errors: unknown function 404, bad JSON 400, bad invocation type 
 test('without reserved concurrency, calls past the service\'s environment limit queue instead of failing', async (ctx) => {
   const small = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 2}).start()
   try {
-    const lambda = new LambdaClient({endpoint: small.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+    const lambda = new LambdaClient({endpoint: small.url, region: 'us-east-1', credentials: small.credentials, maxAttempts: 1})
     await deploy({lambda, image: ctx.image}, 'queued', 'handler.slow')
     const outs = await Promise.all(Array.from({length: 5}, () => invoke({lambda}, 'queued', {seconds: 0.3})))
     for (const out of outs) assert.is(out.status, 200)

@@ -31,7 +31,7 @@ test('CPU follows memory as on Lambda (1,769 MB = 1 vCPU), with a floor and capp
   assert.ok(Math.abs(cpuShare(128, 0, 2) - 128 / 1769) < 1e-9)
 })
 
-test('environment variables: Lambda\'s reserved ones win over the function\'s, credentials are dummies unless passed', () => {
+test('environment variables: Lambda\'s reserved ones win over the function\'s; no AWS keys, a credentials endpoint instead', () => {
   const options = defaultServiceOptions({port: 9001, region: 'eu-west-1', s3Endpoint: 'http://127.0.0.1:9002'})
   const env = lambdaEnv(fn, options, 40123, 'local/abc')
   assert.is(env.AWS_LAMBDA_FUNCTION_NAME, 'map-reduce-driver')
@@ -42,10 +42,12 @@ test('environment variables: Lambda\'s reserved ones win over the function\'s, c
   assert.is(env.AWS_LAMBDA_RUNTIME_API, '127.0.0.1:40123')
   assert.is(env.AWS_ENDPOINT_URL_LAMBDA, 'http://127.0.0.1:9001')
   assert.is(env.AWS_ENDPOINT_URL_S3, 'http://127.0.0.1:9002')
-  assert.is(env.AWS_ACCESS_KEY_ID, 'local')
-  const passed = lambdaEnv(fn, {...options, credentials: {accessKeyId: 'AKIA', secretAccessKey: 's3cr3t'}}, 1, 'x')
-  assert.is(passed.AWS_ACCESS_KEY_ID, 'AKIA')
-  assert.is(passed.AWS_SESSION_TOKEN, undefined)
+  assert.is(env.AWS_ACCESS_KEY_ID, undefined)
+  const passed = lambdaEnv(fn, {...options, credentials: {accessKeyId: 'AKIA', secretAccessKey: 's3cr3t'}}, 1, 'x', 'token')
+  assert.is(passed.AWS_ACCESS_KEY_ID, undefined, 'passed credentials never become variables')
+  assert.is(passed.AWS_SECRET_ACCESS_KEY, undefined)
+  assert.is(passed.AWS_CONTAINER_AUTHORIZATION_TOKEN, 'token')
+  assert.is(passed.AWS_CONTAINER_CREDENTIALS_FULL_URI, 'http://127.0.0.1:9001/faas/credentials')
   assert.is(lambdaEnv(fn, defaultServiceOptions(), 1, 'x').AWS_ENDPOINT_URL_S3, undefined)
 })
 

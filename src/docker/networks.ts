@@ -1,0 +1,70 @@
+import {UserError, messageOf} from '../core/errors.js'
+import type {DockerEngine} from './engine.js'
+
+/**
+ * The one Docker network function environments run on: an internal bridge faas creates, with
+ * inter-container traffic off, so an environment reaches no other container and nothing beyond
+ * this machine (no instance metadata, no internet). Its gateway, 169.254.170.2, is the address
+ * on the host where the local service meets its environments; it is also the ECS
+ * container-credentials address every AWS SDK accepts for AWS_CONTAINER_CREDENTIALS_FULL_URI.
+ */
+export const FUNCTION_NETWORK = 'faas-functions'
+export const FUNCTION_GATEWAY = '169.254.170.2'
+const SUBNET = '169.254.170.0/23'
+const LABEL = 'dev.faas.network'
+
+/** Creates the network unless it exists (two services starting at once converge on one). */
+export async function ensureFunctionNetwork(engine: DockerEngine): Promise<{name: string; gateway: string}> {
+  const existing = await inspect(engine)
+  if (existing) return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
+  try {
+    await engine.docker.createNetwork({
+      Name: FUNCTION_NETWORK,
+      CheckDuplicate: true,
+      Driver: 'bridge',
+      Internal: true,
+      Labels: {[LABEL]: 'functions'},
+      IPAM: {Driver: 'default', Config: [{Subnet: SUBNET, Gateway: FUNCTION_GATEWAY}]},
+      Options: {'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.name': 'faas-fn0'},
+    })
+  } catch (error) {
+    // Made by another service in the meantime: fine. Anything else (the subnet taken by someone else's network) is the user's to solve.
+    if (await inspect(engine)) return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
+    throw new UserError(`Could not create the Docker network ${FUNCTION_NETWORK} (${SUBNET}) that isolates local functions: ${messageOf(error)}.`, {
+      code: 'NETWORK_FAILED',
+      fix: `Check \`docker network ls\` for a network using ${SUBNET} and remove it if it is stale.`,
+    })
+  }
+  return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
+}
+
+async function inspect(engine: DockerEngine): Promise<{containers: number} | undefined> {
+  try {
+    const info = (await engine.docker.getNetwork(FUNCTION_NETWORK).inspect()) as {Labels?: Record<string, string>; Containers?: Record<string, unknown>}
+    if (!info.Labels?.[LABEL]) {
+      throw new UserError(`A Docker network named ${FUNCTION_NETWORK} exists but faas did not create it.`, {code: 'NETWORK_FAILED', fix: `Remove or rename it (docker network rm ${FUNCTION_NETWORK}); faas makes its own.`})
+    }
+    return {containers: Object.keys(info.Containers ?? {}).length}
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode === 404) return undefined
+    throw error
+  }
+}
+
+/** Removes the network once no container uses it (another service may still: then it stays). */
+export async function removeFunctionNetworkIfUnused(engine: DockerEngine): Promise<boolean> {
+  try {
+    const info = await inspect(engine)
+    if (!info || info.containers > 0) return false
+    await engine.docker.getNetwork(FUNCTION_NETWORK).remove()
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The container's address on the function network. */
+export async function addressOn(engine: DockerEngine, containerId: string, network = FUNCTION_NETWORK): Promise<string | undefined> {
+  const info = await engine.docker.getContainer(containerId).inspect()
+  return info.NetworkSettings?.Networks?.[network]?.IPAddress || undefined
+}
