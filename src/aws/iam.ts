@@ -5,10 +5,13 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   ListRoleTagsCommand,
   PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam'
 
@@ -38,16 +41,33 @@ export interface RoleOutcome {
   writes: string[]
 }
 
+/** Tag key marking an inline policy faas put on a role (and so may correct or remove). */
+const INLINE_TAG_PREFIX = 'faas-inline:'
+const TAGGABLE = /^[\w.:/=+@-]{1,115}$/
+
 /**
  * The role `name`, trusted by Lambda, holding the bundles and AWSLambdaBasicExecutionRole.
- * Idempotent: an existing role, its inline policies and its attached policies are left alone;
- * only what is missing is added.
+ * A role faas made (tagged managed-by=faas) converges on the bundles: a missing or changed
+ * inline document is put, an inline policy faas put for a bundle no longer asked for is
+ * deleted; inline policies faas did not put are never touched. A role faas did not make is
+ * used only when named with --role (`named`), and then as it is: never modified.
  */
-export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBundle[]): Promise<RoleOutcome> {
+export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBundle[], options: {named?: boolean} = {}): Promise<RoleOutcome> {
   const writes: string[] = []
   const existing = await aws(`read IAM role ${name} (iam:GetRole)`, () => orUndefined(iam.send(new GetRoleCommand({RoleName: name}))))
   let arn = existing?.Role?.Arn
-  if (!arn) {
+  let managedInline = new Set<string>()
+  if (arn) {
+    const tags = await roleTags(iam, name)
+    if (!tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value)) {
+      if (options.named) return {name, arn, created: false, writes}
+      throw new UserError(`The IAM role ${name} exists but faas did not create it (it has no ${MANAGED_TAG.Key}=${MANAGED_TAG.Value} tag); faas neither uses nor changes it unasked.`, {
+        code: 'FOREIGN_ROLE',
+        fix: `To run the function with that role as it is, name it: --role ${name}. Otherwise remove the role or deploy under another function name.`,
+      })
+    }
+    managedInline = new Set(tags.filter((t) => t.Key?.startsWith(INLINE_TAG_PREFIX)).map((t) => t.Key!.slice(INLINE_TAG_PREFIX.length)))
+  } else {
     const made = await aws(`create IAM role ${name} (iam:CreateRole)`, () =>
       iam
         .send(new CreateRoleCommand({RoleName: name, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY), Description: 'Execution role of a faas function', Tags: [MANAGED_TAG]}))
@@ -61,14 +81,25 @@ export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBu
     writes.push('role')
   }
   const inline = bundles.filter((b) => b.document)
-  if (inline.length > 0) {
-    const have = new Set(await listInline(iam, name))
-    for (const bundle of inline.filter((b) => !have.has(b.name))) {
-      await aws(`put policy ${bundle.name} on role ${name} (iam:PutRolePolicy)`, () =>
-        iam.send(new PutRolePolicyCommand({RoleName: name, PolicyName: bundle.name, PolicyDocument: JSON.stringify(bundle.document)})),
-      )
-      writes.push(`inline:${bundle.name}`)
-    }
+  const have = new Set(await listInline(iam, name))
+  for (const bundle of inline) {
+    if (have.has(bundle.name) && sameDocument(await inlineDocument(iam, name, bundle.name), bundle.document!)) continue
+    await aws(`put policy ${bundle.name} on role ${name} (iam:PutRolePolicy)`, () =>
+      iam.send(new PutRolePolicyCommand({RoleName: name, PolicyName: bundle.name, PolicyDocument: JSON.stringify(bundle.document)})),
+    )
+    writes.push(`inline:${bundle.name}`)
+  }
+  const untag = [...managedInline].filter((p) => !inline.some((b) => b.name === p))
+  for (const policy of untag.filter((p) => have.has(p))) {
+    await aws(`delete policy ${policy} of role ${name} (iam:DeleteRolePolicy)`, () => orUndefined(iam.send(new DeleteRolePolicyCommand({RoleName: name, PolicyName: policy}))))
+    writes.push(`removed:${policy}`)
+  }
+  const tag = inline.map((b) => b.name).filter((p) => !managedInline.has(p) && TAGGABLE.test(p))
+  if (tag.length > 0) {
+    await aws(`tag role ${name} (iam:TagRole)`, () => iam.send(new TagRoleCommand({RoleName: name, Tags: tag.map((p) => ({Key: `${INLINE_TAG_PREFIX}${p}`, Value: 'inline'}))})))
+  }
+  if (untag.length > 0) {
+    await aws(`untag role ${name} (iam:UntagRole)`, () => iam.send(new UntagRoleCommand({RoleName: name, TagKeys: untag.map((p) => `${INLINE_TAG_PREFIX}${p}`)})))
   }
   const wanted = [BASIC_EXECUTION_ROLE_ARN, ...bundles.flatMap((b) => (b.managedArn ? [b.managedArn] : []))]
   const attached = new Set(await listAttached(iam, name))
@@ -82,6 +113,35 @@ export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBu
     writes.push(`attached:${policyArn}`)
   }
   return {name, arn, created: writes.includes('role'), writes}
+}
+
+async function roleTags(iam: IAMClient, role: string): Promise<Array<{Key?: string; Value?: string}>> {
+  const tags: Array<{Key?: string; Value?: string}> = []
+  let marker: string | undefined
+  do {
+    const page = await aws(`list tags of role ${role} (iam:ListRoleTags)`, () => iam.send(new ListRoleTagsCommand({RoleName: role, Marker: marker})))
+    tags.push(...(page.Tags ?? []))
+    marker = page.IsTruncated ? page.Marker : undefined
+  } while (marker)
+  return tags
+}
+
+async function inlineDocument(iam: IAMClient, role: string, policy: string): Promise<unknown> {
+  const out = await aws(`read policy ${policy} of role ${role} (iam:GetRolePolicy)`, () => orUndefined(iam.send(new GetRolePolicyCommand({RoleName: role, PolicyName: policy}))))
+  if (!out?.PolicyDocument) return undefined
+  try {
+    // IAM returns documents URL-encoded.
+    return JSON.parse(decodeURIComponent(out.PolicyDocument))
+  } catch {
+    return undefined
+  }
+}
+
+/** Same policy, whatever the key order or whitespace IAM gives back. */
+function sameDocument(a: unknown, b: unknown): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))
 }
 
 async function listInline(iam: IAMClient, role: string): Promise<string[]> {

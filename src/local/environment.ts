@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import type {Server, ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -12,6 +12,14 @@ import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api
 import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
 
 export const LABEL = 'dev.faas.local'
+
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid')
+  } catch {
+    return 'unknown'
+  }
+})()
 
 /** What one invocation produced, in Lambda's terms. */
 export interface InvocationResult {
@@ -203,7 +211,14 @@ export class Environment {
         cmd,
         entrypoint,
         env: visible,
-        labels: {[LABEL]: this.options.instanceId, 'dev.faas.local.pid': String(process.pid), 'dev.faas.local.function': this.fn.name},
+        labels: {
+          [LABEL]: this.options.instanceId,
+          'dev.faas.local.pid': String(process.pid),
+          // With the pid: where it means something, and where the service answers (leftover cleanup proves both gone).
+          'dev.faas.local.pidns': PID_NAMESPACE,
+          'dev.faas.local.port': String(this.options.port),
+          'dev.faas.local.function': this.fn.name,
+        },
         memoryMb: this.fn.memoryMb,
         nanoCpus: cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus) * 1e9,
         binds,

@@ -1,6 +1,7 @@
 import {GetSessionTokenCommand, STSClient} from '@aws-sdk/client-sts'
 import {randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {readlinkSync} from 'node:fs'
 import {connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer} from 'node:net'
 import {availableParallelism} from 'node:os'
 
@@ -33,6 +34,8 @@ export const MAX_SYNC_REQUEST = 6 * 1024 * 1024
 export const MAX_ASYNC_REQUEST = 256 * 1024
 const LOG_TAIL_BYTES = 4096
 const PID_LABEL = 'dev.faas.local.pid'
+export const PORT_LABEL = 'dev.faas.local.port'
+export const PIDNS_LABEL = 'dev.faas.local.pidns'
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions => ({
   port: 9001,
@@ -257,13 +260,15 @@ export class LocalService {
     return sendJson(res, 200, {AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: creds.expiration.toISOString(), RoleArn: `arn:aws:iam::${this.options.accountId}:role/${grant.fn.name}-role`})
   }
 
-  /** Removes containers left by services that are no longer running (a crash, a kill -9). */
+  /**
+   * Removes containers left by services proven gone (a crash, a kill -9): same PID namespace, the
+   * process no longer exists, and nothing answers on the port it served. Anything unproven stays.
+   */
   async removeLeftovers(): Promise<number> {
     let removed = 0
     for (const container of await findContainersByLabel(this.engine, LABEL)) {
-      const pid = Number(container.labels[PID_LABEL])
-      if (pid === process.pid && container.labels[LABEL] === this.options.instanceId) continue
-      if (pid && pid !== process.pid && isAlive(pid)) continue
+      if (container.labels[LABEL] === this.options.instanceId) continue
+      if (!(await provenGone(container.labels))) continue
       await removeContainer(this.engine, container.id)
       removed++
     }
@@ -519,13 +524,40 @@ function listen(server: Server | TcpServer, host: string): Promise<number> {
   })
 }
 
-function isAlive(pid: number): boolean {
+/** This process's PID namespace (`pid:[4026531836]`): a pid label means something only within it. */
+export function pidNamespace(): string {
   try {
-    process.kill(pid, 0)
-    return true
+    return readlinkSync('/proc/self/ns/pid')
   } catch {
-    return false
+    return 'unknown'
   }
+}
+
+/** Does the process exist? EPERM means it does (another user's): only ESRCH proves it gone. */
+export function processGone(pid: number, kill: (pid: number, signal: 0) => void = (p, sig) => process.kill(p, sig)): boolean {
+  try {
+    kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/** A leftover's service is gone only when all of these hold; any doubt keeps its containers. */
+export async function provenGone(labels: Record<string, string>, kill?: (pid: number, signal: 0) => void): Promise<boolean> {
+  const pid = Number(labels[PID_LABEL])
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false
+  if ((labels[PIDNS_LABEL] ?? pidNamespace()) !== pidNamespace()) return false
+  if (!processGone(pid, kill)) return false
+  const port = Number(labels[PORT_LABEL])
+  if (port > 0) {
+    const answers = await fetch(`http://127.0.0.1:${port}/faas/identity`, {signal: AbortSignal.timeout(1000)}).then(
+      () => true,
+      (error: {cause?: {code?: string}}) => error?.cause?.code !== 'ECONNREFUSED',
+    )
+    if (answers) return false
+  }
+  return true
 }
 
 export {PID_LABEL}

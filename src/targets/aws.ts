@@ -68,7 +68,7 @@ export class AwsTarget implements Target {
     const subject = spec.name
     const {iam, lambda} = this.#clients
     emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})
-    const role = await ensureRole(iam, roleNameOf(spec), spec.policies)
+    const role = await ensureRole(iam, roleNameOf(spec), spec.policies, {named: spec.role !== undefined})
     if (role.writes.length > 0) emit({kind: 'progress', subject, message: `role ${role.name}: ${role.writes.join(', ')}`})
     const imageUri = deployUri(spec)
     const command = spec.handler ? [spec.handler] : undefined
