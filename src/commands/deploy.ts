@@ -3,7 +3,10 @@ import {Args, Flags} from '@oclif/core'
 import {FaasCommand} from '../cli/faas-command.js'
 import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
-import {DEFAULT_ENVMAP, parseEnvMap} from '../core/function-config.js'
+import {readFileSync} from 'node:fs'
+import {text} from 'node:stream/consumers'
+
+import {DEFAULT_ENVMAP, parseEnvMap, parseSecretEnvMap} from '../core/function-config.js'
 import {parsePolicyList} from '../core/policies.js'
 import {loadSettings} from '../core/settings.js'
 import {deploy, toArchitecture} from '../services/deploy.js'
@@ -17,6 +20,7 @@ export default class Deploy extends FaasCommand {
   static override examples = [
     '<%= config.bin %> deploy map-reduce --target aws',
     `<%= config.bin %> deploy --repo_name newfunc --repo_tag latest --function_name NewFuncLambda --policies access_s3,invoke_function --envmap '{"KEY1":"VAL1"}'`,
+    `pass show api-key | jq -R '{API_KEY: .}' | <%= config.bin %> deploy -n newfunc -f NewFuncLambda --envmap-file -`,
   ]
 
   static override args = {benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.'})}
@@ -29,6 +33,7 @@ export default class Deploy extends FaasCommand {
     policies: Flags.string({char: 'p', description: 'Comma-separated policy bundles: access_s3, invoke_function, or your own.'}),
     'policies-file': Flags.string({description: 'JSON file of your own policy bundles (env FAAS_POLICIES_FILE).'}),
     envmap: Flags.string({char: 'e', description: 'Environment as a JSON object of strings.', default: DEFAULT_ENVMAP}),
+    'envmap-file': Flags.string({description: 'Environment from a JSON file, or - for standard input: for values that are secrets (they stay out of the command line).'}),
     role: Flags.string({description: 'Role name instead of <function>-role.'}),
     memory: Flags.integer({description: 'Memory in MB, 128–10240 (default 1024 or the manifest\'s).'}),
     timeout: Flags.integer({description: 'Timeout in seconds, 1–900 (default 120 or the manifest\'s).'}),
@@ -39,8 +44,22 @@ export default class Deploy extends FaasCommand {
     concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1, max: 64}),
   }
 
+  async #env(envmap: string, file: string | undefined): Promise<Record<string, string>> {
+    if (file === undefined) return parseEnvMap(envmap)
+    if (envmap !== DEFAULT_ENVMAP) throw new UserError('Both --envmap and --envmap-file were given.', {code: 'BAD_ENV', fix: 'Put every variable in the file and leave out --envmap.'})
+    const source = file === '-' ? 'The environment map on standard input' : `The environment map file ${file}`
+    let content: string
+    try {
+      content = file === '-' ? await text(process.stdin) : readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new UserError(`${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {code: 'BAD_ENV', fix: 'Give a readable JSON file, or - and pipe the JSON in.'})
+    }
+    return parseSecretEnvMap(content, source)
+  }
+
   async run() {
     const {args, flags} = await this.parse(Deploy)
+    if (args.benchmark && flags['envmap-file']) throw new UserError('--envmap-file applies to a single function (--repo_name and --function_name).', {code: 'BAD_ENV', fix: 'Give a benchmark\'s variables in its manifest, or deploy the function on its own.'})
     const settings = loadSettings()
     if (!args.benchmark && !(flags.repo_name && flags.function_name)) {
       throw new UserError('Nothing to deploy.', {code: 'NOTHING_TO_DEPLOY', fix: 'Name a benchmark (faas deploy map-reduce), or give --repo_name and --function_name.'})
@@ -53,7 +72,7 @@ export default class Deploy extends FaasCommand {
     }
     const request = args.benchmark
       ? {...common, benchmark: args.benchmark, functions: flags.function}
-      : {...common, repository: flags.repo_name!, functionName: flags.function_name!, policies: parsePolicyList(flags.policies), env: parseEnvMap(flags.envmap)}
+      : {...common, repository: flags.repo_name!, functionName: flags.function_name!, policies: parsePolicyList(flags.policies), env: await this.#env(flags.envmap, flags['envmap-file'])}
     const result = await deploy(target, settings, request, this.emit)
     for (const f of result.functions) this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
     return {target: target.kind, ...result}

@@ -59,6 +59,28 @@ export function parseEnvMap(text: string, flag = '--envmap'): Record<string, str
   return checkEnv(raw as Record<string, string>)
 }
 
+/**
+ * --envmap-file: the same JSON object read from a file (or stdin), for maps that hold secrets:
+ * they stay out of argv (ps) and no error ever quotes the text or a value, only names.
+ */
+export function parseSecretEnvMap(text: string, source: string): Record<string, string> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    const at = /position (\d+)/.exec(messageOf(error))?.[1]
+    throw new UserError(`${source} is not valid JSON${at ? ` (at character ${at})` : ''}.`, {code: 'BAD_JSON', fix: 'Write one JSON object of names to string values, e.g. {"API_KEY":"..."}.'})
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UserError(`${source} must hold a JSON object of names to string values.`, {code: 'BAD_ENV', fix: 'e.g. {"API_KEY":"..."}.'})
+  }
+  const bad = Object.entries(raw).filter(([, v]) => typeof v !== 'string')
+  if (bad.length > 0) {
+    throw new UserError(`${source}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`, {code: 'BAD_ENV', fix: 'Quote them as JSON strings.'})
+  }
+  return checkEnv(raw as Record<string, string>)
+}
+
 /** Rejects reserved or malformed keys and an environment over Lambda's 4 KB. */
 export function checkEnv(env: Record<string, string>): Record<string, string> {
   const reserved = Object.keys(env).filter((k) => RESERVED_ENV_KEYS.has(k))

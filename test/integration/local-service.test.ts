@@ -208,11 +208,12 @@ test('boto3 invokes through the Invoke API, and a function reaches another throu
   await deploy(ctx, 'target', 'handler.ok')
   const script = `
 import base64, json, sys, boto3
-c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
 out = c.invoke(FunctionName="target", Payload=json.dumps({"from": "boto3"}).encode(), LogType="Tail")
 print(json.dumps({"status": out["StatusCode"], "payload": json.loads(out["Payload"].read()), "log": base64.b64decode(out["LogResult"]).decode()}))
 `
-  const run = await execa('/var/lib/faas-stack/venv/bin/python', ['-c', script, ctx.service.url])
+  const {accessKeyId, secretAccessKey} = ctx.service.credentials
+  const run = await execa('/var/lib/faas-stack/venv/bin/python', ['-c', script, ctx.service.url, accessKeyId, secretAccessKey])
   const out = JSON.parse(run.stdout)
   assert.is(out.status, 200)
   assert.equal(out.payload.echo, {from: 'boto3'})
