@@ -91,7 +91,7 @@ test('a cross-site request, a wrong Host, a missing, wrong or stale signature ar
   // Status, logs and shutdown are signed too; the identity answer says nothing but a proof.
   assert.is((await fetch(`${ctx.service.url}/faas/health`)).status, 403)
   assert.is((await fetch(`${ctx.service.url}/faas/shutdown`, {method: 'POST'})).status, 403)
-  const identity = await (await fetch(`${ctx.service.url}/faas/identity?nonce=${'ab'.repeat(16)}`)).json()
+  const identity = (await (await fetch(`${ctx.service.url}/faas/identity?nonce=${'ab'.repeat(16)}`)).json()) as object
   assert.equal(Object.keys(identity).sort(), ['proof', 'region', 'service'])
 
   assert.equal((await ctx.lambda.send(new ListFunctionsCommand({}))).Functions, [], 'the JS SDK with the right pair works, and nothing was created')
