@@ -107,7 +107,7 @@ export function renderExperimentReport(input: ExperimentReportInput): string {
     .map((v) => {
       const result = input.variants.find((r) => r.name === v.name)
       const keepWarm = v.keepWarm ? `every ${v.keepWarm.everyS} s${v.keepWarm.expression ? ` (${v.keepWarm.expression})` : ''}${v.keepWarm.pings !== undefined ? `, ${v.keepWarm.pings} pings` : ''}` : '–'
-      return `<tr><th>${esc(v.name)}</th><td>${esc(v.function)}</td><td><code>${esc(v.digest ?? v.imageId)}</code></td><td>${v.memoryMb}</td><td>${esc(keepWarm)}</td><td>${result?.calls ?? 0}</td><td>${result?.errors ?? 0}</td><td>${result?.cold ?? 0}</td></tr>`
+      return `<tr><th>${esc(v.name)}</th><td>${esc(v.function)}</td><td><code title="${esc(v.digest ?? v.imageId)}">${esc((v.digest ?? v.imageId).slice(0, 19))}…</code></td><td>${v.memoryMb}</td><td>${esc(keepWarm)}</td><td>${result?.calls ?? 0}</td><td>${result?.errors ?? 0}</td><td>${result?.cold ?? 0}</td></tr>`
     })
     .join('')
   const order = record.runs.map((r) => `${r.variant}`).join(' → ')
