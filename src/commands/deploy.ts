@@ -23,7 +23,8 @@ export default class Deploy extends FaasCommand {
     `pass show api-key | jq -R '{API_KEY: .}' | <%= config.bin %> deploy -n newfunc -f NewFuncLambda --envmap-file -`,
   ]
 
-  static override args = {benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.'})}
+  // ignoreStdin: oclif would otherwise take piped input (an --envmap-file - map of secrets) as the benchmark name.
+  static override args = {benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.', ignoreStdin: true})}
   static override flags = {
     target: targetFlag(),
     repo_name: Flags.string({char: 'n', aliases: ['repo-name'], description: 'Image repository (seed form).'}),
