@@ -5,6 +5,9 @@ import type {WorkloadKind} from '../core/manifest.js'
 import type {InvokeOutcome} from '../targets/target.js'
 import {type AesEvent, aesRunEvent, checkAes, NIST_CTR_AES128} from './aes.js'
 import {checkTable} from './chameleon.js'
+import {checkTop5, CNN_IMAGES} from './cnn-serving.js'
+import {decodePng, encodePng, generateImage, pixelSha256, rotate90} from './images.js'
+import {getBytes, uploadMissing} from '../storage/s3.js'
 
 /** What a checked workload gets from `faas run`: an invoke of the entry function that fails on a function error, phase timing, storage. */
 export interface WorkloadContext {
@@ -103,7 +106,76 @@ const chameleon: Workload = {
   },
 }
 
-const WORKLOADS: Partial<Record<WorkloadKind, Workload>> = {aes, chameleon}
+/** The images `faas run image-rotate` rotates: odd and non-square sizes, so a wrong turn or a flip shows. */
+export const ROTATE_SIZES: Array<[number, number]> = [[320, 240], [256, 256], [199, 101], [64, 480]]
+
+/** Generated images, uploaded (only what is missing) under a prefix that names the seed. */
+async function uploadImages(storage: WorkloadContext['storage'], prefix: string, seed: number, sizes: Array<[number, number]>) {
+  const {s3, bucket} = await storage()
+  const images = sizes.map(([width, height], i) => ({key: `${prefix}/seed${seed}/image-${i}-${width}x${height}.png`, image: generateImage(seed * 1000 + i, width, height)}))
+  const uploaded = await uploadMissing(s3, bucket, images.map(({key, image}) => ({key, body: encodePng(image), contentType: 'image/png'})))
+  return {s3, bucket, images, uploaded}
+}
+
+/** image-rotate: the function's PNGs, read back from S3 and decoded here, must hold the pixels rotated here. */
+const imageRotate: Workload = {
+  check() {},
+  run: async ({invoke, timed, storage, seed, runId}) => {
+    const {s3, bucket, images, uploaded} = await timed('upload', () => uploadImages(storage, 'image-rotate', seed, ROTATE_SIZES))
+    const outputPrefix = `image-rotate/runs/${runId}`
+    const outcome = await invoke({bucket, keys: images.map((i) => i.key), output_prefix: outputPrefix})
+    const answer = answerOf(outcome)
+    const differences = await timed('verify', async () => {
+      const found: string[] = []
+      for (const [i, {key, image}] of images.entries()) {
+        const expected = rotate90(image)
+        const reported = answer?.images?.[i]
+        if (reported?.key !== key) {
+          found.push(`${key}: no answer for it`)
+          continue
+        }
+        if (reported.width !== expected.width || reported.height !== expected.height) found.push(`${key}: rotated to ${reported.width}×${reported.height}, expected ${expected.width}×${expected.height}`)
+        if (typeof reported.output_key !== 'string') {
+          found.push(`${key}: the function stored no result`)
+          continue
+        }
+        const written = decodePng(await getBytes(s3, bucket, reported.output_key))
+        if (pixelSha256(written) !== pixelSha256(expected)) found.push(`${key}: the stored result's pixels differ from the image rotated here`)
+        if (reported.pixel_sha256 !== pixelSha256(expected)) found.push(`${key}: the function's pixel digest ${reported.pixel_sha256} differs from ${pixelSha256(expected)}`)
+      }
+      return found
+    })
+    return {
+      outcomes: [outcome],
+      correct: differences.length === 0,
+      differences,
+      verified: `${images.length} images rotated a quarter turn, pixel for pixel`,
+      output: answer,
+      config: {seed, bucket, keys: images.map((i) => i.key), outputPrefix, uploadedBytes: uploaded},
+    }
+  },
+}
+
+/** cnn_serving: each image's top-5 against the same seeded SqueezeNet run here, in TypeScript. */
+const cnnServing: Workload = {
+  check() {},
+  run: async ({invoke, timed, storage, seed}) => {
+    const {bucket, images, uploaded} = await timed('upload', () => uploadImages(storage, 'cnn_serving', seed, CNN_IMAGES))
+    const outcome = await invoke({bucket, keys: images.map((i) => i.key)})
+    const answer = answerOf(outcome)
+    const {differences, exact} = await timed('verify', async () => checkTop5(images, answer))
+    return {
+      outcomes: [outcome],
+      correct: differences.length === 0,
+      differences,
+      verified: `top-5 of ${images.length} images as the reference SqueezeNet computed here (${exact} of ${images.length} in exactly the same order)`,
+      output: answer,
+      config: {seed, bucket, keys: images.map((i) => i.key), uploadedBytes: uploaded},
+    }
+  },
+}
+
+const WORKLOADS: Partial<Record<WorkloadKind, Workload>> = {aes, chameleon, 'image-rotate': imageRotate, 'cnn-serving': cnnServing}
 
 /** The checked workload of a kind (word-count has its own path in run.ts). */
 export function workloadOf(kind: WorkloadKind): Workload {

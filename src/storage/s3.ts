@@ -66,7 +66,7 @@ export async function listKeys(s3: S3Client, bucket: string, prefix: string): Pr
 }
 
 /** Uploads the objects that are missing or differ in size; returns the bytes sent. */
-export async function uploadMissing(s3: S3Client, bucket: string, objects: Array<{key: string; body: string}>): Promise<number> {
+export async function uploadMissing(s3: S3Client, bucket: string, objects: Array<{key: string; body: string | Uint8Array; contentType?: string}>): Promise<number> {
   const prefix = commonPrefix(objects.map((o) => o.key))
   const held = await listKeys(s3, bucket, prefix)
   const missing = objects.filter((o) => held.get(o.key) !== Buffer.byteLength(o.body))
@@ -74,7 +74,7 @@ export async function uploadMissing(s3: S3Client, bucket: string, objects: Array
   for (let i = 0; i < missing.length; i += 8) {
     await Promise.all(
       missing.slice(i, i + 8).map(async (o) => {
-        await aws(`upload s3://${bucket}/${o.key}`, () => s3.send(new PutObjectCommand({Bucket: bucket, Key: o.key, Body: o.body, ContentType: 'text/plain'})))
+        await aws(`upload s3://${bucket}/${o.key}`, () => s3.send(new PutObjectCommand({Bucket: bucket, Key: o.key, Body: o.body, ContentType: o.contentType ?? 'text/plain'})))
         sent += Buffer.byteLength(o.body)
       }),
     )
@@ -85,6 +85,11 @@ export async function uploadMissing(s3: S3Client, bucket: string, objects: Array
 export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
   const object = await aws(`read s3://${bucket}/${key}`, () => s3.send(new GetObjectCommand({Bucket: bucket, Key: key})))
   return object.Body!.transformToString('utf8')
+}
+
+export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const object = await aws(`read s3://${bucket}/${key}`, () => s3.send(new GetObjectCommand({Bucket: bucket, Key: key})))
+  return object.Body!.transformToByteArray()
 }
 
 /** Deletes every object, then the bucket; an absent bucket is fine. */

@@ -5,6 +5,9 @@ import {UserError} from '../../src/core/errors.js'
 import {listBenchmarks, loadBenchmark, parseManifest} from '../../src/core/manifest.js'
 import {aesCtr, aesRunEvent, checkAes, expectedAes, NIST_CTR_AES128} from '../../src/run/aes.js'
 import {checkTable, expectedTable} from '../../src/run/chameleon.js'
+import {checkTop5} from '../../src/run/cnn-serving.js'
+import {decodePng, encodePng, generateImage, pixelSha256, rotate90} from '../../src/run/images.js'
+import {seededKernel} from '../../src/run/squeezenet.js'
 import {workloadOf} from '../../src/run/workloads.js'
 
 const throwsUser = (fn: () => unknown, pattern: RegExp) => {
@@ -61,13 +64,45 @@ test('payloads a workload cannot run or check are refused with the fix', () => {
 
 test('the bundled benchmarks declare a checked workload and what they serve', async () => {
   const names = await listBenchmarks()
-  for (const name of ['aes', 'chameleon']) {
+  for (const name of ['aes', 'chameleon', 'image-rotate', 'cnn_serving']) {
     assert.ok(names.includes(name), name)
     const manifest = await loadBenchmark(name)
     assert.ok(manifest.workload, `${name} has a workload`)
     workloadOf(manifest.workload!).check(manifest.payload)
     assert.equal(manifest.serve, {grpc: 50051, http: 8080})
   }
+})
+
+test('a quarter turn counter-clockwise, as Pillow\'s ROTATE_90: the top row becomes the left column, read upwards', () => {
+  // 3×2 image, pixels numbered row by row: 0 1 2 / 3 4 5 → 2 5 / 1 4 / 0 3
+  const rgb = Buffer.alloc(18)
+  for (let p = 0; p < 6; p++) rgb.fill(p, p * 3, p * 3 + 3)
+  const turned = rotate90({width: 3, height: 2, rgb})
+  assert.equal([turned.width, turned.height], [2, 3])
+  assert.equal([...turned.rgb.filter((_, i) => i % 3 === 0)], [2, 5, 1, 4, 0, 3])
+})
+
+test('generated images are the same for the same seed and survive PNG unchanged', () => {
+  const image = generateImage(5, 31, 17)
+  assert.is(pixelSha256(generateImage(5, 31, 17)), pixelSha256(image))
+  assert.is.not(pixelSha256(generateImage(6, 31, 17)), pixelSha256(image))
+  const back = decodePng(encodePng(image))
+  assert.equal([back.width, back.height], [31, 17])
+  assert.is(pixelSha256(back), pixelSha256(image))
+})
+
+test('seeded SqueezeNet kernels: the values the handler\'s numpy code gives (taken from a run of classify/squeezenet.py)', () => {
+  const conv10 = seededKernel(25, 1, 1, 512, 1000, 2024, 1 / 64)
+  assert.equal([conv10[0], conv10[1], conv10[511_999]], [0.001007283921353519, 0.00024185219081118703, 0.0005079542752355337])
+  const conv1 = seededKernel(0, 3, 3, 3, 64)
+  assert.equal([conv1[0], conv1[1], conv1[1727]], [-0.43190765380859375, 0.11364223062992096, -0.4182279407978058])
+})
+
+test('a cnn_serving answer with a wrong class at some rank, or none for an image, is named', () => {
+  const images = [{key: 'a.png', image: generateImage(1, 227, 227)}]
+  assert.equal(checkTop5(images, {predictions: []}).differences, ['a.png: no top-5 for it'])
+  const wrong = {predictions: [{key: 'a.png', top5: [0, 1, 2, 3, 4].map((c) => ({class: c, probability: 0.2}))}]}
+  assert.match(checkTop5(images, wrong).differences[0]!, /a\.png: rank 1 is class 0, expected \d+/)
 })
 
 test('manifest "serve" must name ports', () => {
