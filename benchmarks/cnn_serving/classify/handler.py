@@ -23,11 +23,20 @@ from squeezenet import INPUT_SIZE, MODEL_SEED, build_squeezenet, preprocess  # n
 _started = time.perf_counter()
 MODEL = build_squeezenet()
 MODEL_BUILD_MS = round((time.perf_counter() - _started) * 1000, 3)
-s3 = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
+_s3 = None
+
+
+def s3():
+    """The S3 client, made on first use: making it loads botocore's endpoint data, seconds under qemu
+    emulation, which would push an arm64 cold start on faas's local service past Lambda's 10 s init limit."""
+    global _s3
+    if _s3 is None:
+        _s3 = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
+    return _s3
 
 
 def load(bucket, key):
-    image = Image.open(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())).convert("RGB")
+    image = Image.open(io.BytesIO(s3().get_object(Bucket=bucket, Key=key)["Body"].read())).convert("RGB")
     if image.size != (INPUT_SIZE, INPUT_SIZE):
         image = image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.NEAREST)
     return np.asarray(image, dtype=np.uint8)

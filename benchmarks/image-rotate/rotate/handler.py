@@ -19,7 +19,16 @@ from PIL import Image
 DEFAULT_BUCKET = os.environ.get("IMAGE_BUCKET", "faas-runs")
 DEFAULT_KEYS = ["image-rotate/seed1/image-0-320x240.png"]
 
-s3 = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
+_s3 = None
+
+
+def s3():
+    """The S3 client, made on first use: making it loads botocore's endpoint data, seconds under qemu
+    emulation, which would push an arm64 cold start on faas's local service past Lambda's 10 s init limit."""
+    global _s3
+    if _s3 is None:
+        _s3 = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
+    return _s3
 
 
 def lambda_handler(event, context):
@@ -31,7 +40,7 @@ def lambda_handler(event, context):
     images = []
     for key in keys:
         started = time.perf_counter()
-        data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        data = s3().get_object(Bucket=bucket, Key=key)["Body"].read()
         phases["read"] += time.perf_counter() - started
 
         started = time.perf_counter()
@@ -52,7 +61,7 @@ def lambda_handler(event, context):
             out = io.BytesIO()
             rotated.save(out, format="PNG")
             output_key = posixpath.join(output_prefix, posixpath.basename(key))
-            s3.put_object(Bucket=bucket, Key=output_key, Body=out.getvalue(), ContentType="image/png")
+            s3().put_object(Bucket=bucket, Key=output_key, Body=out.getvalue(), ContentType="image/png")
             phases["write"] += time.perf_counter() - started
             answer["output_key"] = output_key
         images.append(answer)
