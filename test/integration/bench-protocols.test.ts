@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import {createCipheriv} from 'node:crypto'
 import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -6,6 +7,8 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
+import {grpcProtocol} from '../../src/bench/protocols/grpc.js'
+import {httpProtocol} from '../../src/bench/protocols/http.js'
 import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {pollUntil} from '../../src/core/wait.js'
 import {assertUserError, faas, faasJson} from '../helpers/cli.js'
@@ -22,6 +25,7 @@ const env = {FAAS_HOME: home, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'test/fixt
 // Ports of h6's range (9550-9599) for the servers; the engine picks the others.
 const GRPC_PORT = 9571
 const HTTP_PORT = 9572
+const AES_PORT = 9573
 
 const records = async (dir: string) => (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
 const latencyFile = async (dir: string) => {
@@ -136,6 +140,38 @@ test('bad input: unknown protocol, unreachable endpoint, a server that is not a 
 
   const http = await faas(['bench', '--protocol', 'http', '--endpoints', await endpointsFile('bad.json', [{hostname: 'not a host'}]), '--rps', '1', '--time', '1'], {env})
   assertUserError(http, /bad\.json: entry 1: "not a host" is not host\[:port\]/)
+})
+
+test('the aes benchmark served by faas serve answers gRPC and HTTP with the ciphertext node:crypto computes, and benches over gRPC', async () => {
+  const bundled = {...env, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'benchmarks')}
+  const served = await faasJson(['serve', 'aes', '--port', String(AES_PORT)], {env: bundled})
+  assert.is(served.exitCode, 0, served.stderr)
+  const {grpc, http} = served.result.served[0].ports
+  assert.is(grpc, AES_PORT)
+  const plaintext = 'faas serve aes'
+  const key = Buffer.from('a1f6258c877d5fcd8964484538bfc92c', 'hex') // vSwarm's key, the handler's default
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16))
+  const expected = Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('hex')
+  const payload = JSON.stringify({plaintext, num_of_iterations: 3})
+  const overGrpc = await grpcProtocol({timeoutMs: 30_000})
+  const overHttp = httpProtocol({maxSockets: 1, timeoutMs: 30_000})
+  try {
+    for (const [invoker, port] of [[overGrpc, grpc], [overHttp, http]] as const) {
+      const outcome = await invoker.invoke({name: `127.0.0.1:${port}`, payload})
+      assert.is(outcome.functionError, undefined, outcome.functionError)
+      assert.is(JSON.parse(outcome.payload).ciphertext_hex, expected, `${invoker.protocol} answer`)
+    }
+  } finally {
+    overGrpc.close()
+    overHttp.close()
+  }
+  const out = join(work, 'aes')
+  const run = await faasJson(['bench', '--protocol', 'grpc', '--endpoints', await endpointsFile('aes.json', served.result.endpoints), '--payload', payload, '--rps', '10', '--time', '2', '--out', out], {env: bundled})
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.is(run.result.summary.count, 20)
+  assert.is(run.result.summary.errors, 0)
+  assert.is((await latencyFile(out)).length, 20)
+  assert.is((await faas(['serve', 'aes', '--stop'], {env: bundled})).exitCode, 0)
 })
 
 test('serve --stop removes only this home\'s servers; a second stop finds none', async () => {
