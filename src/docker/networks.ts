@@ -68,3 +68,17 @@ export async function addressOn(engine: DockerEngine, containerId: string, netwo
   const info = await engine.docker.getContainer(containerId).inspect()
   return info.NetworkSettings?.Networks?.[network]?.IPAddress || undefined
 }
+
+/**
+ * Runs a container creation on the function network; when another service removed the network
+ * meanwhile (it was unused for an instant), makes it again and tries once more.
+ */
+export async function onFunctionNetwork<T>(engine: DockerEngine, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create()
+  } catch (error) {
+    if (!/network .*not found/i.test(messageOf(error))) throw error
+    await ensureFunctionNetwork(engine)
+    return create()
+  }
+}

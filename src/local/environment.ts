@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
-import {addressOn} from '../docker/networks.js'
+import {addressOn, onFunctionNetwork} from '../docker/networks.js'
 import {formatReport} from '../core/report.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
 import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
@@ -206,7 +206,7 @@ export class Environment {
         entrypoint = ['/bin/sh', '-c', `set -a; . ${ENV_FILE}; set +a; exec "$@"`, 'faas-env']
         cmd = original
       }
-      this.#container = await runContainer(this.engine, {
+      const spec = {
         image: this.fn.imageUri,
         cmd,
         entrypoint,
@@ -225,7 +225,8 @@ export class Environment {
         network: network?.name,
         capDrop: DROPPED_CAPABILITIES,
         securityOpt: ['no-new-privileges'],
-      })
+      }
+      this.#container = network ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec)) : await runContainer(this.engine, spec)
       this.#peerResolve(network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined)
     } catch (error) {
       this.initError = errorJson({errorMessage: `The environment could not start: ${(error as Error).message}`, errorType: 'Runtime.Unknown'})

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 
 import {findContainersByLabel, removeContainer} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
+import {FUNCTION_NETWORK, onFunctionNetwork} from '../../src/docker/networks.js'
 import {LABEL} from '../../src/local/environment.js'
 import {LocalService, pidNamespace, processGone} from '../../src/local/service.js'
 import {freePort} from '../helpers/net.js'
@@ -50,6 +51,29 @@ test('only containers whose service is proven gone are removed: dead pid, same P
     answering.close()
     for (const c of await findContainersByLabel(engine, `dev.faas.test=${mark}`)) await removeContainer(engine, c.id)
   }
+})
+
+test('a cold start after another service removed the (then unused) function network makes it again and proceeds', async () => {
+  let attempts = 0
+  const created = await onFunctionNetwork(engine, async () => {
+    attempts++
+    // What the engine answers when the network went away between a service's start and this container.
+    if (attempts === 1) throw new Error(`(HTTP code 404) no such container - network ${FUNCTION_NETWORK} not found`)
+    return 'container'
+  })
+  assert.is(created, 'container')
+  assert.is(attempts, 2)
+  assert.ok(await engine.docker.getNetwork(FUNCTION_NETWORK).inspect(), 'the network exists again')
+  let other = 0
+  try {
+    await onFunctionNetwork(engine, async () => {
+      other++
+      throw new Error('no space left on device')
+    })
+  } catch (error) {
+    assert.match((error as Error).message, /no space/)
+  }
+  assert.is(other, 1, 'other failures are not retried')
 })
 
 test.run()
