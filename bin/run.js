@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 import {execute} from '@oclif/core'
 
-// The AWS SDK warns on every run that future releases will need Node 22; faas works on Node 20, so
-// drop that one notice rather than print it above every command's output.
-const emitWarning = process.emitWarning.bind(process)
-process.emitWarning = (warning, ...rest) => {
-  if (String(warning).startsWith('NodeVersionSupportWarning')) return
-  emitWarning(warning, ...rest)
-}
+// The AWS SDK warns on every run that its releases after January 2027 need Node 22; faas supports
+// Node 20, so the notice is switched off with the SDK's own variable (inherited by the local service).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 await execute({dir: import.meta.url})

@@ -1,42 +1,22 @@
 // Deploy wall times against the moto emulator: map-reduce's three new functions (roles, bundles,
 // create, wait for Active), then the no-op redeploy, concurrent (default) and one at a time.
 // Run: node --import tsx scripts/perf/deploy.ts   (starts and stops its own moto server)
-import {CreateRepositoryCommand, DescribeRepositoriesCommand, ECRClient, PutImageCommand} from '@aws-sdk/client-ecr'
-import {execa} from 'execa'
-import {createHash} from 'node:crypto'
-import {createServer} from 'node:net'
+import {DescribeRepositoriesCommand} from '@aws-sdk/client-ecr'
 
 import {createAwsClients} from '../../src/aws/clients.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {deploy} from '../../src/services/deploy.js'
 import {AwsTarget} from '../../src/targets/aws.js'
+import {seedMapReduceImages, startMoto} from './lib/moto.js'
 
-const MOTO = process.env.FAAS_MOTO_SERVER ?? '/var/lib/faas-stack/venv/bin/moto_server'
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const {port} = s.address() as {port: number}
-    s.close(() => resolve(port))
-  })
-})
-const moto = execa(MOTO, ['-H', '127.0.0.1', '-p', String(port)], {env: {MOTO_IAM_LOAD_MANAGED_POLICIES: 'true'}, reject: false, stdio: 'ignore'})
-const url = `http://127.0.0.1:${port}`
-while (!(await fetch(`${url}/moto-api/data.json`).then((r) => r.ok, () => false))) {
-  if (moto.exitCode !== null) throw new Error('moto did not start')
-  await new Promise((r) => setImmediate(r))
-}
-Object.assign(process.env, {AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_ACCOUNT_ID: '123456789012'})
+const moto = await startMoto()
+const url = moto.url
+Object.assign(process.env, moto.env)
 delete process.env.FAAS_REGISTRY
 const settings = loadSettings(process.env)
 
 try {
-  const ecr = new ECRClient({region: 'us-east-1'})
-  const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`
-  for (const fn of ['driver', 'mapper', 'reducer']) {
-    const repositoryName = `map-reduce-${fn}`
-    await ecr.send(new CreateRepositoryCommand({repositoryName}))
-    const manifest = {schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: {mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: sha(fn)}, layers: [{mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 1, digest: sha(`${fn}-layer`)}]}
-    await ecr.send(new PutImageCommand({repositoryName, imageTag: 'v1', imageManifest: JSON.stringify(manifest)}))
-  }
+  await seedMapReduceImages(moto, 'v1')
   const calls: string[] = []
   const clients = createAwsClients(settings)
   for (const c of [clients.ecr, clients.iam, clients.lambda]) c.middlewareStack.add((next, ctx) => (args) => (calls.push(String(ctx.commandName)), next(args)), {step: 'initialize'})
@@ -62,6 +42,5 @@ try {
   const seed = 3 * (5 + 2 * (5 + 5) + 30)
   console.log(`aws_actions.py would spend at least ${seed} s in fixed sleeps for the same 3 creates (5 s role + 2×(5 s create + 5 s attach) + 30 s after create, per function)`)
 } finally {
-  moto.kill()
-  await moto
+  await moto.stop()
 }

@@ -1,18 +1,20 @@
 /**
  * Start-up of the faas binary as a user meets it (figures printed, never asserted): wall time of
- * whole processes, side by side in one run, against node's own start-up.
+ * whole processes, side by side in one run, against node's own start-up. With hyperfine on PATH
+ * (Debian: apt-get install hyperfine) it also shows the CPU each process used, which a busy machine
+ * does not inflate the way it inflates wall time.
  *   node --import tsx scripts/perf/startup.ts [runs per command, default 10]
  * Goals (issue 13): --version and help ≤ 0.3 s; a no-op deploy of map-reduce's three functions
  * against the AWS emulator (moto, a private one started here) ≤ 0.8 s.
  */
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {freePort} from '../../test/helpers/net.js'
-import {seedMapReduceImages, startMoto} from './moto.js'
+import {seedMapReduceImages, startMoto} from './lib/moto.js'
 
 const runs = Number(process.argv[2] ?? 10)
 const bin = join(PROJECT_ROOT, 'bin', 'run.js')
@@ -38,7 +40,7 @@ try {
   const first = run(deployArgs)
   if (first.status !== 0) throw new Error(`the first deploy failed (exit ${first.status}):\n${first.stdout}\n${first.stderr}`)
   console.log(`faas start-up, whole processes, ${runs} runs each after one warm-up (node ${process.version}; the first deploy took ${(first.ms / 1000).toFixed(2)} s)`)
-  console.log('command                                             median s    min s    max s  notes')
+  console.log('command                                             median s    min s    max s    CPU s  notes')
   const cases: Array<[string, string[], number | undefined]> = [
     ['node -e 0 (node itself)', ['-e', '0'], undefined],
     ['faas --version', [bin, '--version'], 0.3],
@@ -47,13 +49,22 @@ try {
     ['faas local status (no service)', [bin, 'local', 'status'], undefined],
     ['faas deploy map-reduce --target aws (no-op)', deployArgs, 0.8],
   ]
+  const hyperfine = spawnSync('hyperfine', ['--version']).status === 0
   for (const [label, args, goalS] of cases) {
-    run(args)
-    const times: number[] = []
-    let last = run(args)
-    for (let i = 0; i < runs; i++) {
-      last = run(args)
-      times.push(last.ms / 1000)
+    const last = run(args)
+    let times: number[]
+    let cpuS: number | undefined
+    if (hyperfine) {
+      const out = join(home, 'hyperfine.json')
+      const command = [process.execPath, ...args].map((a) => `'${a}'`).join(' ')
+      const r = spawnSync('hyperfine', ['-N', '--warmup', '1', '--runs', String(runs), '--export-json', out, command], {env, encoding: 'utf8'})
+      if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`)
+      const result = JSON.parse(readFileSync(out, 'utf8')).results[0] as {times: number[]; user: number; system: number}
+      times = result.times
+      cpuS = result.user + result.system
+    } else {
+      run(args)
+      times = Array.from({length: runs}, () => run(args).ms / 1000)
     }
     const notes = [
       goalS === undefined ? '' : `goal ≤ ${goalS} s ${median(times) <= goalS ? 'met' : 'MISSED'}`,
@@ -61,8 +72,9 @@ try {
       /NodeVersionSupportWarning|DeprecationWarning/.test(last.stderr) ? 'warning printed' : '',
       label.includes('no-op') && !/unchanged/.test(last.stdout) ? `not a no-op: ${last.stdout.trim()}` : '',
     ].filter(Boolean)
-    console.log(`${label.padEnd(48)} ${median(times).toFixed(3).padStart(9)} ${Math.min(...times).toFixed(3).padStart(8)} ${Math.max(...times).toFixed(3).padStart(8)}  ${notes.join('; ')}`)
+    console.log(`${label.padEnd(48)} ${median(times).toFixed(3).padStart(9)} ${Math.min(...times).toFixed(3).padStart(8)} ${Math.max(...times).toFixed(3).padStart(8)} ${cpuS === undefined ? '       -' : cpuS.toFixed(3).padStart(8)}  ${notes.join('; ')}`)
   }
+  console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} (${(await import('node:os')).availableParallelism()} cores)`)
 } finally {
   await moto.stop()
   rmSync(home, {recursive: true, force: true})

@@ -23,6 +23,8 @@ const require = createRequire(import.meta.url)
  */
 export interface AwsClients {
   readonly ecr: ECRClient
+  /** ECR for best-effort lookups: one attempt per call (a failure there is an answer, e.g. an emulator without the call). */
+  readonly ecrProbe: ECRClient
   readonly iam: IAMClient
   /** Control-plane calls; throttles retried by the SDK's standard strategy. */
   readonly lambda: LambdaClient
@@ -56,6 +58,9 @@ export function createAwsClients(settings: Settings, options: ClientOptions = {}
     region: config.region,
     get ecr() {
       return once('ecr', () => new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient(config))
+    },
+    get ecrProbe() {
+      return once('ecrProbe', () => new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient({...config, maxAttempts: 1}))
     },
     get iam() {
       return once('iam', () => new (require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient(config))

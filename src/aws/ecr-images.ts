@@ -21,9 +21,10 @@ export function parseEcrUri(uri: string): {registryId: string; repository: strin
 
 /**
  * The image `repository:tag` in ECR, with its digest, or a UserError asking whether it was pushed.
- * Called before anything is created, so a typo in the tag costs nothing.
+ * Called before anything is created, so a typo in the tag costs nothing. `probe` (one attempt per
+ * call) reads the best-effort architecture, whose failure is an answer, not something to retry.
  */
-export async function findEcrImage(ecr: ECRClient, registryId: string, repository: string, tag: string): Promise<EcrImage> {
+export async function findEcrImage(ecr: ECRClient, registryId: string, repository: string, tag: string, probe: ECRClient = ecr): Promise<EcrImage> {
   const missing = (what: string) =>
     new UserError(`${what} in ECR (${registryId}, ${repository}:${tag}).`, {
       code: 'IMAGE_NOT_FOUND',
@@ -45,7 +46,7 @@ export async function findEcrImage(ecr: ECRClient, registryId: string, repositor
   const architectures =
     detail.imageManifestMediaType && INDEX_TYPES.has(detail.imageManifestMediaType)
       ? (manifest.manifests ?? []).flatMap((m) => (m.platform?.architecture && m.platform.architecture !== 'unknown' ? [m.platform.architecture] : []))
-      : await configArchitecture(ecr, registryId, repository, manifest.config?.digest)
+      : await configArchitecture(probe, registryId, repository, manifest.config?.digest)
   return {digest: detail.imageDigest, architectures}
 }
 

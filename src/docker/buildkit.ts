@@ -1,6 +1,8 @@
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
-import protobuf from 'protobufjs'
+import type protobuf from 'protobufjs'
+
+const require = createRequire(import.meta.url)
 
 /** One BuildKit status message, as the Engine API streams it (base64 protobuf in `aux`). */
 export interface BuildkitStatus {
@@ -13,8 +15,10 @@ let statusType: protobuf.Type | undefined
 /** Decodes `moby.buildkit.trace` aux payloads with the schema dockerode ships. */
 export function decodeBuildkitStatus(aux: string): BuildkitStatus {
   if (!statusType) {
-    const dockerodeDir = dirname(createRequire(import.meta.url).resolve('dockerode/package.json'))
-    statusType = protobuf.loadSync(join(dockerodeDir, 'lib', 'proto', 'buildkit_status.proto')).lookupType('moby.buildkit.v1.StatusResponse')
+    // protobufjs is loaded with the first status message: only builds need it.
+    const {loadSync} = require('protobufjs') as typeof protobuf
+    const dockerodeDir = dirname(require.resolve('dockerode/package.json'))
+    statusType = loadSync(join(dockerodeDir, 'lib', 'proto', 'buildkit_status.proto')).lookupType('moby.buildkit.v1.StatusResponse')
   }
   const decoded = statusType.toObject(statusType.decode(Buffer.from(aux, 'base64')), {defaults: true}) as BuildkitStatus
   return decoded

@@ -1,10 +1,14 @@
-import Docker from 'dockerode'
-import tarFs from 'tar-fs'
+import type Docker from 'dockerode'
+import {createRequire} from 'node:module'
+import type tarFs from 'tar-fs'
 import {createGzip} from 'node:zlib'
 
 import {UserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {decodeBuildkitStatus, readJsonLines} from './buildkit.js'
+
+// CommonJS packages loaded where they are used.
+const require = createRequire(import.meta.url)
 
 /** What the rest of faas needs to know about a local image. */
 export interface ImageInfo {
@@ -71,10 +75,16 @@ export function describeDockerHost(env: NodeJS.ProcessEnv = process.env): string
  * Progress goes out as events; failures the user can act on become UserErrors.
  */
 export class DockerEngine {
-  readonly docker: Docker
+  #docker?: Docker
 
-  constructor(docker: Docker = new Docker()) {
-    this.docker = docker
+  constructor(docker?: Docker) {
+    this.#docker = docker
+  }
+
+  /** dockerode, loaded and connected on first use (commands that never reach the engine do not load it). */
+  get docker(): Docker {
+    this.#docker ??= new (require('dockerode') as typeof Docker)()
+    return this.#docker
   }
 
   /** Fails with a UserError that says how DOCKER_HOST was resolved when the engine does not answer. */
@@ -246,17 +256,18 @@ function pushError(ref: string, reason: string): UserError {
  * the context (the Engine API takes one context; BuildKit's named contexts need a buildx session).
  */
 function packContext(request: BuildRequest): NodeJS.ReadableStream {
+  const tar = require('tar-fs') as typeof tarFs
   const extras = Object.entries(request.extraDirs ?? {})
   const packNext = (pack: ReturnType<typeof tarFs.pack>, index: number): void => {
     const [at, dir] = extras[index]!
     const last = index === extras.length - 1
-    tarFs.pack(dir, {
+    tar.pack(dir, {
       pack: pack as never,
       finalize: last,
       map: (header) => ({...header, name: header.name === '.' ? at : `${at}/${header.name}`}),
       ...(last ? {} : {finish: (next: unknown) => packNext(next as never, index + 1)}),
     })
   }
-  const pack = tarFs.pack(request.contextDir, {entries: request.files, finalize: false, finish: (next) => packNext(next as never, 0)})
+  const pack = tar.pack(request.contextDir, {entries: request.files, finalize: false, finish: (next) => packNext(next as never, 0)})
   return pack.pipe(createGzip())
 }

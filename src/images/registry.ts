@@ -13,7 +13,7 @@ export async function resolveRegistry(settings: Settings, override?: string): Pr
   const registry = override ?? settings.registry
   if (registry) return registry
   const clients = createAwsClients(settings)
-  return ecrRegistry(await resolveAccountId(settings, clients.sts), clients.region)
+  return ecrRegistry(await resolveAccountId(settings, clients), clients.region)
 }
 
 /** The registry for tagging at build time, without calling AWS: undefined when it would take a lookup. */

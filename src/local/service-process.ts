@@ -11,9 +11,8 @@ import {ensurePrivateDirSync, openRotatedLog, readJsonFileSync, writeJsonFileSyn
 import {faasHome} from '../core/paths.js'
 import type {Settings} from '../core/settings.js'
 import {pollUntil} from '../core/wait.js'
-import {DockerEngine} from '../docker/engine.js'
 import {loadOrCreateSecrets, readSecrets, type ServiceSecrets} from './credentials.js'
-import {LocalService} from './service.js'
+import type {LocalService} from './service.js'
 import {identityProof, sameProof, signRequest} from './sigv4.js'
 import type {ServiceOptions} from './types.js'
 
@@ -143,6 +142,8 @@ export async function health(url: string, timeoutMs = 1000): Promise<Record<stri
  * every container it started. Records the state file so `faas local status/stop` find it.
  */
 export async function runService(settings: Settings, options: StartOptions, emit: Emit, onReady?: (service: LocalService) => void): Promise<void> {
+  // The service (and with it dockerode) is loaded only where it runs, not for status or stop.
+  const [{LocalService}, {DockerEngine}] = await Promise.all([import('./service.js'), import('../docker/engine.js')])
   const service = await new LocalService(new DockerEngine(), {...serviceOptions(settings, options), secrets: loadOrCreateSecrets()}, emit).start()
   const state: ServiceState = {pid: process.pid, port: service.options.port, url: service.url, id: service.options.instanceId, startedAt: new Date().toISOString(), s3Endpoint: service.options.s3Endpoint, logFile: process.env.FAAS_LOCAL_LOG_FILE}
   writeJsonFileSync(stateFile(), state)

@@ -28,7 +28,7 @@ export function s3For(kind: 'local' | 'aws', settings: Settings): S3Client {
 export async function defaultRunBucket(kind: 'local' | 'aws', settings: Settings): Promise<string> {
   if (kind === 'local') return 'faas-runs'
   const clients = createAwsClients(settings)
-  return `faas-runs-${await resolveAccountId(settings, clients.sts)}-${clients.region}`
+  return `faas-runs-${await resolveAccountId(settings, clients)}-${clients.region}`
 }
 
 /** Makes the bucket unless it exists and is ours; says clearly when it is someone else's or forbidden. */

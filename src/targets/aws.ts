@@ -9,7 +9,7 @@ import type {Emit} from '../core/events.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
 
 export interface AwsTargetOptions {
-  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'>
+  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> & Partial<Pick<AwsClients, 'ecrProbe'>>
   retry?: RetryPolicy
 }
 
@@ -49,7 +49,7 @@ export class AwsTarget implements Target {
           })
         }
         if (ecr.digest || !ecr.tag) return spec
-        const image = await findEcrImage(this.#clients.ecr, ecr.registryId, ecr.repository, ecr.tag)
+        const image = await findEcrImage(this.#clients.ecr, ecr.registryId, ecr.repository, ecr.tag, this.#clients.ecrProbe)
         // A single-platform image can only run on its own architecture (the seed's arm64-on-x86_64 failure).
         if (image.architectures.length === 1) return {...spec, image: {...spec.image, digest: image.digest, architecture: lambdaArchitecture(image.architectures[0]!)}}
         const wanted = spec.image.architecture === 'x86_64' ? 'amd64' : 'arm64'

@@ -4,7 +4,7 @@ import {CreateRepositoryCommand, ECRClient, PutImageCommand} from '@aws-sdk/clie
 import {execa} from 'execa'
 import {createHash} from 'node:crypto'
 
-import {freePort} from '../../test/helpers/net.js'
+import {freePort} from '../../../test/helpers/net.js'
 
 // The SDK's Node-version notice would otherwise precede the figures.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
