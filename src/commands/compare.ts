@@ -6,6 +6,7 @@ import {Flags} from '@oclif/core'
 import {compareResults, formatComparison, loadResults} from '../bench/compare.js'
 import {renderComparison} from '../bench/compare-report.js'
 import {FaasCommand} from '../cli/faas-command.js'
+import {UserError} from '../core/errors.js'
 
 export default class Compare extends FaasCommand {
   static override summary = 'Put bench results side by side: a table, and one offline HTML report with the CDFs overlaid and p50/p90/p99 differences with bootstrap intervals.'
@@ -30,7 +31,7 @@ export default class Compare extends FaasCommand {
     const {argv, flags} = await this.parse(Compare)
     const dirs = argv as string[]
     const confidence = Number(flags.confidence)
-    if (!(confidence > 0 && confidence < 1)) this.error('--confidence must be between 0 and 1, e.g. 0.95.', {exit: 2})
+    if (!(confidence > 0 && confidence < 1)) throw new UserError(`--confidence is ${flags.confidence}; it must be between 0 and 1.`, {code: 'BAD_FLAG', fix: 'For example --confidence 0.95.'})
     const sets = []
     for (const dir of dirs) sets.push(await loadResults(dir))
     const comparison = await compareResults(sets, {confidence, iterations: flags.iterations, seed: flags.seed})

@@ -44,7 +44,8 @@ export default class Serve extends FaasCommand {
     const engine = new DockerEngine()
     if (flags.stop) {
       const removed = await stopServed(engine, names, this.emit)
-      if (!this.jsonEnabled()) this.log(removed.length === 0 ? 'No servers to remove.' : removed.map((r) => `removed ${r.container}`).join('\n'))
+      // Each removal is reported as it happens (progress events); only "nothing to do" needs saying here.
+      if (!this.jsonEnabled() && removed.length === 0) this.log('No servers to remove.')
       return {removed}
     }
     if (names.length === 0) throw new UserError('No benchmark to serve.', {code: 'NO_BENCHMARK', fix: 'Name one or more, e.g. `faas serve chameleon --protocol grpc`.'})

@@ -92,33 +92,38 @@ test('bench over HTTP against the same server published for HTTP', async () => {
   assert.is((await latencyFile(failing)).length, 0)
 })
 
-test('a server stopped mid-run: calls after it are errors, counted, and the run still writes its results', async () => {
-  const served = await faasJson(['serve', 'greeter', '--port', String(GRPC_PORT)], {env})
-  assert.is(served.exitCode, 0, served.stderr)
-  const out = join(work, 'stopped')
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/run.js'), 'bench', '--protocol', 'grpc', '-f', `127.0.0.1:${GRPC_PORT}`, '--rps', '20', '--time', '8', '--out', out, '--json'], {
-    env: {...process.env, ...env},
-    stdio: ['ignore', 'pipe', 'pipe'],
+for (const [protocol, port, failure] of [
+  ['grpc', GRPC_PORT, /^gRPC (UNAVAILABLE|CANCELLED|INTERNAL|UNKNOWN)/],
+  ['http', HTTP_PORT, /ECONNREFUSED|ECONNRESET|socket hang up/],
+] as const) {
+  test(`a server stopped mid-run (${protocol}): calls after it are errors, counted, and the run still writes its results`, async () => {
+    const served = await faasJson(['serve', 'greeter', '--protocol', protocol, '--port', String(port)], {env})
+    assert.is(served.exitCode, 0, served.stderr)
+    const out = join(work, `stopped-${protocol}`)
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/run.js'), 'bench', '--protocol', protocol, '-f', `127.0.0.1:${port}`, '--rps', '20', '--time', '8', '--out', out, '--json'], {
+      env: {...process.env, ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    // Stop the server once some calls have succeeded (records stream to disk as calls complete).
+    assert.ok(await pollUntil(async () => (await records(out).catch(() => [])).length >= 20, {timeoutMs: 60_000}), 'calls were recorded')
+    const stop = await faas(['serve', 'greeter', '--stop'], {env})
+    assert.is(stop.exitCode, 0, stop.stderr)
+    assert.is(await exited, 0)
+    const summary = JSON.parse(stdout).summary
+    const all = await records(out)
+    assert.is(all.length, 160, 'every arrival is recorded')
+    const failed = all.filter((r) => r.error)
+    assert.ok(failed.length > 0 && failed.length < 140, `${failed.length} errors`)
+    assert.is(summary.errors, failed.length)
+    assert.ok(failed.every((r) => failure.test(r.error)), failed[0]?.error)
+    // Errors come after the successes: the server answered until it was stopped.
+    assert.ok(all.slice(0, 20).every((r) => !r.error))
+    assert.is((await latencyFile(out)).length, 160 - failed.length)
   })
-  let stdout = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  // Stop the server once some calls have succeeded (records stream to disk as calls complete).
-  assert.ok(await pollUntil(async () => (await records(out).catch(() => [])).length >= 20, {timeoutMs: 60_000}), 'calls were recorded')
-  const stop = await faas(['serve', 'greeter', '--stop'], {env})
-  assert.is(stop.exitCode, 0, stop.stderr)
-  assert.is(await exited, 0)
-  const summary = JSON.parse(stdout).summary
-  const all = await records(out)
-  assert.is(all.length, 160, 'every arrival is recorded')
-  const failed = all.filter((r) => r.error)
-  assert.ok(failed.length > 0 && failed.length < 140, `${failed.length} errors`)
-  assert.is(summary.errors, failed.length)
-  assert.ok(failed.every((r) => /^gRPC (UNAVAILABLE|CANCELLED|INTERNAL|UNKNOWN)/.test(r.error)), failed[0]?.error)
-  // Errors come after the successes: the server answered until it was stopped.
-  assert.ok(all.slice(0, 20).every((r) => !r.error))
-  assert.is((await latencyFile(out)).length, 160 - failed.length)
-})
+}
 
 test('bad input: unknown protocol, unreachable endpoint, a server that is not a Greeter', async () => {
   const unknown = await faas(['bench', '--protocol', 'soap', '-f', 'x', '--rps', '1', '--time', '1'], {env})
