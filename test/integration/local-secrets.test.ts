@@ -97,6 +97,21 @@ test('a marker given through --pass-credentials, --envmap-file and faas login sh
   for (const [i, out] of outputs.entries()) assert.not.ok(out.stdout.includes(marker) || out.stderr.includes(marker), `command ${i} printed the marker`)
 })
 
+test('faas local credentials prints what boto3 needs, and its --json names the file instead of the secret', async () => {
+  const exports = await faas(['local', 'credentials'], {env})
+  assert.is(exports.exitCode, 0, exports.stderr)
+  const vars = Object.fromEntries([...exports.stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]))
+  assert.ok(vars.AWS_SECRET_ACCESS_KEY && vars.AWS_ENDPOINT_URL_LAMBDA)
+  const py = await execa('/var/lib/faas-stack/venv/bin/python', ['-c', 'import boto3; print(sorted(f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]))'], {
+    env: {...vars, AWS_SESSION_TOKEN: undefined, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null'},
+    extendEnv: false,
+  })
+  assert.match(py.stdout, /secprobe/, 'boto3 configured from the printed exports reaches the service')
+  const json = await faas(['local', 'credentials', '--json'], {env})
+  assert.is(JSON.parse(json.stdout).accessKeyId, vars.AWS_ACCESS_KEY_ID)
+  assert.not.ok(json.stdout.includes(vars.AWS_SECRET_ACCESS_KEY!), '--json does not carry the secret')
+})
+
 test('a squatter answering {"service":"faas-local"} on the port gets no request with content, and the user a clear error', async () => {
   const seen: string[] = []
   const squatter = createServer((req, res) => {

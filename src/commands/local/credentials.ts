@@ -43,6 +43,7 @@ export default class LocalCredentials extends FaasCommand {
             `export AWS_SECRET_ACCESS_KEY=${secrets.secretAccessKey}`,
             'unset AWS_SESSION_TOKEN',
             `export AWS_REGION=${region}`,
+            `export AWS_DEFAULT_REGION=${region}`,
             `export AWS_ENDPOINT_URL_LAMBDA=${endpoint}`,
           ]
     process.stdout.write(`${lines.join('\n')}\n`)
