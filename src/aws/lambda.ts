@@ -15,7 +15,7 @@ import {
 
 import {UserError, messageOf} from '../core/errors.js'
 import {parseReport} from '../core/report.js'
-import type {FunctionState, InvokeOutcome, InvokeRequest} from '../core/invoke.js'
+import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat} from '../core/invoke.js'
 import {aws, awsUserError} from './errors.js'
 
 /**
@@ -133,6 +133,8 @@ export async function getFunction(lambda: LambdaClient, name: string): Promise<F
     env: c.Environment?.Variables ?? {},
     command: c.ImageConfigResponse?.ImageConfig?.Command,
     reservedConcurrency: out.Concurrency?.ReservedConcurrentExecutions,
+    ephemeralStorageMb: c.EphemeralStorage?.Size ?? 512,
+    logFormat: c.LoggingConfig?.LogFormat === 'JSON' ? 'JSON' : 'Text',
     state: c.State,
     tags: out.Tags ?? {},
   }
@@ -149,6 +151,10 @@ export interface ImageFunctionConfig {
   /** ImageConfig.Command; undefined keeps the image's CMD. */
   command?: string[]
   tags?: Record<string, string>
+  /** EphemeralStorage.Size (/tmp) in MB; Lambda's 512 when absent. */
+  ephemeralStorageMb?: number
+  /** LoggingConfig.LogFormat; Lambda's Text when absent. */
+  logFormat?: LogFormat
 }
 
 /** CreateFunction (PackageType Image), retrying while a new role propagates, then waits for Active. */
@@ -170,6 +176,8 @@ export async function createFunction(lambda: LambdaClient, config: ImageFunction
           Environment: {Variables: config.env},
           ImageConfig: config.command ? {Command: config.command} : undefined,
           Tags: config.tags,
+          EphemeralStorage: config.ephemeralStorageMb === undefined ? undefined : {Size: config.ephemeralStorageMb},
+          LoggingConfig: config.logFormat === undefined ? undefined : {LogFormat: config.logFormat},
         }),
       ),
     retry,
@@ -186,7 +194,7 @@ export async function updateCode(lambda: LambdaClient, name: string, imageUri: s
   await waitUpdated(lambda, name)
 }
 
-export type ConfigChange = Partial<Pick<ImageFunctionConfig, 'roleArn' | 'memoryMb' | 'timeoutS' | 'env'>> & {command?: string[] | null}
+export type ConfigChange = Partial<Pick<ImageFunctionConfig, 'roleArn' | 'memoryMb' | 'timeoutS' | 'env' | 'ephemeralStorageMb' | 'logFormat'>> & {command?: string[] | null}
 
 /** UpdateFunctionConfiguration with only the fields given, then waits for the update. */
 export async function updateConfiguration(lambda: LambdaClient, name: string, change: ConfigChange, retry: RetryPolicy = defaultRetry): Promise<void> {
@@ -200,6 +208,8 @@ export async function updateConfiguration(lambda: LambdaClient, name: string, ch
         Environment: change.env ? {Variables: change.env} : undefined,
         // An empty Command restores the image's own CMD.
         ImageConfig: change.command === undefined ? undefined : {Command: change.command ?? []},
+        EphemeralStorage: change.ephemeralStorageMb === undefined ? undefined : {Size: change.ephemeralStorageMb},
+        LoggingConfig: change.logFormat === undefined ? undefined : {LogFormat: change.logFormat},
       }),
     ), retry, {rolePropagation: true})
   await waitUpdated(lambda, name)

@@ -39,6 +39,8 @@ export default class Deploy extends FaasCommand {
     memory: Flags.integer({description: 'Memory in MB, 128–10240 (default 1024 or the manifest\'s).'}),
     timeout: Flags.integer({description: 'Timeout in seconds, 1–900 (default 120 or the manifest\'s).'}),
     handler: Flags.string({description: 'Handler (module.function) set as the image command (ImageConfig).'}),
+    'ephemeral-storage': Flags.integer({description: 'Size of /tmp in MB, 512–10240 (EphemeralStorage; default 512 or the manifest\'s).'}),
+    'log-format': Flags.string({description: 'Log format (LoggingConfig.LogFormat; default Text or the manifest\'s).', options: ['Text', 'JSON']}),
     'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.'}),
     arch: Flags.string({description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).', options: ['arm64', 'x86_64', 'amd64']}),
     registry: Flags.string({description: 'Registry host instead of the account\'s ECR (env FAAS_REGISTRY).'}),
@@ -68,7 +70,7 @@ export default class Deploy extends FaasCommand {
     const target = await createTarget(flags.target, settings)
     const common = {
       tag: flags.repo_tag, registry: flags.registry, role: flags.role, memoryMb: flags.memory, timeoutS: flags.timeout, handler: flags.handler,
-      reservedConcurrency: flags['reserved-concurrency'], policiesFile: flags['policies-file'], concurrency: flags.concurrency,
+      reservedConcurrency: flags['reserved-concurrency'], ephemeralStorageMb: flags['ephemeral-storage'], logFormat: flags['log-format'] as 'Text' | 'JSON' | undefined, policiesFile: flags['policies-file'], concurrency: flags.concurrency,
       architecture: flags.arch ? toArchitecture(flags.arch) : undefined,
     }
     const request = args.benchmark

@@ -128,6 +128,19 @@ function checkRange(value: number, range: {min: number; max: number}, what: stri
 export const checkMemory = (mb: number): number => checkRange(mb, MEMORY_RANGE, 'Memory', '--memory', 'MB')
 export const checkTimeout = (s: number): number => checkRange(s, TIMEOUT_RANGE, 'Timeout', '--timeout', 's')
 
+export const EPHEMERAL_STORAGE_RANGE = {min: 512, max: 10_240} as const
+export const LOG_FORMATS = ['Text', 'JSON'] as const
+
+/** /tmp's size (EphemeralStorage), 512–10240 MB. */
+export const checkEphemeralStorage = (mb: number): number => checkRange(mb, EPHEMERAL_STORAGE_RANGE, 'Ephemeral storage', '--ephemeral-storage', 'MB')
+
+/** Text or JSON, in any case (Lambda's spelling is returned). */
+export function checkLogFormat(value: string): 'Text' | 'JSON' {
+  const found = LOG_FORMATS.find((f) => f.toLowerCase() === value.toLowerCase())
+  if (!found) throw new UserError(`Unknown log format "${value}".`, {code: 'BAD_LOG_FORMAT', fix: 'Give --log-format Text or JSON (Lambda\'s LoggingConfig.LogFormat).'})
+  return found
+}
+
 export function checkReservedConcurrency(n: number | undefined): number | undefined {
   if (n === undefined) return undefined
   if (!Number.isInteger(n) || n < 0) {

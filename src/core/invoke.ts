@@ -44,9 +44,16 @@ export interface FunctionState {
   env: Record<string, string>
   command?: string[]
   reservedConcurrency?: number
+  /** EphemeralStorage.Size (/tmp), MB. */
+  ephemeralStorageMb: number
+  /** LoggingConfig.LogFormat. */
+  logFormat: LogFormat
   state?: string
   tags: Record<string, string>
 }
+
+/** Lambda's log formats: Text (START/END/REPORT lines) or JSON (platform.* records). */
+export type LogFormat = 'Text' | 'JSON'
 
 /** A change of a deployed function's configuration (env replaces the whole environment). */
 export interface Reconfiguration {

@@ -20,6 +20,10 @@ export interface FunctionManifest {
   memoryMb: number
   timeoutS: number
   reservedConcurrency?: number
+  /** /tmp size (EphemeralStorage), MB. */
+  ephemeralStorageMb?: number
+  /** LoggingConfig.LogFormat. */
+  logFormat?: 'Text' | 'JSON'
 }
 
 export interface BenchmarkManifest {
@@ -126,6 +130,10 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
     if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max) throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
     const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
     if (reservedConcurrency !== undefined && (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 0)) throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
+    const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
+    if (ephemeralStorageMb !== undefined && (!Number.isInteger(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)) throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
+    const logFormat = f.logFormat ?? defaults.logFormat
+    if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON') throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
     return {
       name: fname,
       handler: f.handler ?? defaults.handler,
@@ -135,6 +143,8 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
       memoryMb,
       timeoutS,
       reservedConcurrency,
+      ...(ephemeralStorageMb !== undefined ? {ephemeralStorageMb} : {}),
+      ...(logFormat !== undefined ? {logFormat} : {}),
     }
   })
   const entry = raw.entry ?? functions[0]!.name

@@ -28,6 +28,10 @@ export interface RunSpec {
   /** Capabilities to drop (e.g. NET_RAW) and security options (e.g. no-new-privileges). */
   capDrop?: string[]
   securityOpt?: string[]
+  /** The root filesystem read-only (Lambda's); writable paths come from tmpfs. */
+  readOnlyRootfs?: boolean
+  /** tmpfs mounts: path -> mount options (e.g. `/tmp` -> `rw,exec,size=512m,mode=1777`). */
+  tmpfs?: Record<string, string>
 }
 
 export interface ExitState {
@@ -70,6 +74,8 @@ function createContainer(engine: DockerEngine, spec: RunSpec) {
       MemorySwap: memory,
       NanoCpus: Math.round(spec.nanoCpus),
       Binds: spec.binds,
+      ReadonlyRootfs: spec.readOnlyRootfs || undefined,
+      Tmpfs: spec.tmpfs,
       AutoRemove: false,
     },
   })
@@ -87,8 +93,12 @@ export async function isRunning(engine: DockerEngine, id: string): Promise<boole
   return engine.docker.getContainer(id).inspect().then((info) => Boolean(info.State?.Running), () => false)
 }
 
-/** Creates, attaches to and starts a container; stdout/stderr are captured line by line. */
-export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise<RunningContainer> {
+/**
+ * Creates, attaches to and starts a container; stdout/stderr are captured line by line.
+ * `onStarting` is called right before the start request (after create and attach), where a
+ * platform's own timings (Lambda's init) begin.
+ */
+export async function runContainer(engine: DockerEngine, spec: RunSpec, onStarting?: () => void): Promise<RunningContainer> {
   const docker = engine.docker
   const container = await createContainer(engine, spec)
   const listeners: Array<(line: string) => void> = []
@@ -101,6 +111,15 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
   let lastChunkAt = Date.now()
   const stream = await container.attach({stream: true, stdout: true, stderr: true})
   const out = new PassThrough()
+  // The engine going away ends the stream (with or without an error): seen through `exited`, never thrown.
+  let streamClosed!: () => void
+  const streamEnded = new Promise<void>((resolve) => (streamClosed = resolve))
+  stream.on('error', () => {
+    out.end()
+    streamClosed()
+  })
+  stream.on('close', () => streamClosed())
+  stream.on('end', () => streamClosed())
   docker.modem.demuxStream(stream, out, out)
   let partial = ''
   out.on('data', (chunk: Buffer) => {
@@ -112,8 +131,16 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
   })
   // Register the wait before starting, so an instant exit is never missed.
   const waiting = container.wait({condition: 'next-exit'} as object)
-  await container.start()
-  const exited = waiting.then(async (result: {StatusCode?: number}) => {
+  waiting.catch(() => {})
+  onStarting?.()
+  try {
+    await container.start()
+  } catch (error) {
+    ;(stream as {destroy?: () => void}).destroy?.()
+    await removeContainer(engine, container.id).catch(() => {})
+    throw error
+  }
+  const exitedNormally = waiting.then(async (result: {StatusCode?: number}) => {
     let oomKilled = false
     try {
       oomKilled = Boolean((await container.inspect()).State?.OOMKilled)
@@ -122,6 +149,20 @@ export async function runContainer(engine: DockerEngine, spec: RunSpec): Promise
     partial = ''
     return {exitCode: result?.StatusCode ?? -1, oomKilled}
   })
+  // A wait cut off by the engine going away never settles: once the output stream ends, ask the
+  // engine; if it does not answer, the container is lost with it.
+  const engineLost = streamEnded.then(
+    () =>
+      new Promise<never>((_resolve, reject) => {
+        container.inspect().then(
+          () => {},
+          (error: unknown) => {
+            if ((error as {statusCode?: number}).statusCode === undefined) reject(error)
+          },
+        )
+      }),
+  )
+  const exited = Promise.race([exitedNormally, engineLost])
   exited.catch(() => {})
   return {
     id: container.id,

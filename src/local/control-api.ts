@@ -4,8 +4,8 @@ import type {DockerEngine} from '../docker/engine.js'
 import type {LocalFunction} from './types.js'
 
 /**
- * The subset of Lambda's control plane faas deploys with: functions live in memory in the service
- * process. Each handler returns [status, body]; errors are Lambda-shaped so any SDK understands them.
+ * The subset of Lambda's control plane faas deploys with: functions live in the service process
+ * (persisted by the service when it has a functions file). Each handler returns [status, body]; errors are Lambda-shaped so any SDK understands them.
  */
 
 export class LambdaApiError extends Error {
@@ -27,8 +27,8 @@ export interface ControlContext {
   functions: Map<string, LocalFunction>
   region: string
   accountId: string
-  /** Called after a function was created, updated or deleted. */
-  changed: (name: string, deleted: boolean) => Promise<void>
+  /** Called after a function was created, updated (code, configuration or concurrency) or deleted. */
+  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted') => Promise<void>
 }
 
 export type Result = [number, unknown]
@@ -64,15 +64,16 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
     Architectures: fn.architectures,
     State: 'Active',
     LastUpdateStatus: 'Successful',
-    EphemeralStorage: {Size: 512},
+    EphemeralStorage: {Size: fn.ephemeralStorageMb},
+    LoggingConfig: {LogFormat: fn.logFormat, LogGroup: `/aws/lambda/${fn.name}`},
   }
 }
 
-async function checkImage(ctx: ControlContext, uri: unknown): Promise<string> {
+async function checkImage(ctx: ControlContext, uri: unknown): Promise<{id: string; architecture: string}> {
   if (typeof uri !== 'string' || !uri) throw invalid('Code.ImageUri is required: a local engine image reference such as map-reduce-driver:latest.')
   const image = await ctx.engine.inspectImage(uri)
   if (!image) throw invalid(`Source image ${uri} does not exist in the local engine. Build it first (faas build).`)
-  return image.id
+  return image
 }
 
 function numberIn(value: unknown, field: string, min: number, max: number): number | undefined {
@@ -88,6 +89,12 @@ function applyConfig(fn: LocalFunction, body: Record<string, any>): void {
   if (body.ImageConfig) {
     fn.command = body.ImageConfig.Command ?? undefined
     fn.entryPoint = body.ImageConfig.EntryPoint ?? undefined
+  }
+  if (body.EphemeralStorage !== undefined) fn.ephemeralStorageMb = numberIn(body.EphemeralStorage?.Size, 'EphemeralStorage.Size', 512, 10240) ?? fn.ephemeralStorageMb
+  if (body.LoggingConfig?.LogFormat !== undefined) {
+    const format = body.LoggingConfig.LogFormat
+    if (format !== 'Text' && format !== 'JSON') throw invalid(`LoggingConfig.LogFormat must be Text or JSON; got ${JSON.stringify(format)}.`)
+    fn.logFormat = format
   }
   if (body.Role) fn.role = body.Role
   if (body.Description !== undefined) fn.description = body.Description
@@ -110,7 +117,7 @@ export async function createFunction(ctx: ControlContext, body: Record<string, a
   if (typeof name !== 'string' || !NAME.test(name)) throw invalid('FunctionName must be 1-64 letters, digits, hyphens or underscores.')
   if (ctx.functions.has(name)) throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
   if (body.PackageType && body.PackageType !== 'Image') throw invalid('The local Lambda service runs container images only (PackageType Image).')
-  const imageId = await checkImage(ctx, body.Code?.ImageUri)
+  const image = await checkImage(ctx, body.Code?.ImageUri)
   const fn: LocalFunction = {
     name,
     arn: arnOf(ctx, name),
@@ -119,14 +126,17 @@ export async function createFunction(ctx: ControlContext, body: Record<string, a
     timeoutS: 3,
     env: {},
     architectures: body.Architectures ?? ['x86_64'],
+    ephemeralStorageMb: 512,
+    logFormat: 'Text',
+    imageArchitecture: image.architecture,
     revision: 0,
     lastModified: '',
-    codeSha256: createHash('sha256').update(imageId).digest('base64'),
+    codeSha256: createHash('sha256').update(image.id).digest('base64'),
   }
   applyConfig(fn, body)
   touch(fn)
   ctx.functions.set(name, fn)
-  await ctx.changed(name, false)
+  await ctx.changed(name, 'configured')
   return [201, configuration(fn)]
 }
 
@@ -150,33 +160,38 @@ export function listFunctions(ctx: ControlContext): Result {
 
 export async function updateCode(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
   const fn = get(ctx, ref)
-  const imageId = await checkImage(ctx, body.ImageUri)
+  const image = await checkImage(ctx, body.ImageUri)
   fn.imageUri = body.ImageUri
-  fn.codeSha256 = createHash('sha256').update(imageId).digest('base64')
+  fn.imageArchitecture = image.architecture
+  fn.codeSha256 = createHash('sha256').update(image.id).digest('base64')
   if (body.Architectures) fn.architectures = body.Architectures
   touch(fn)
-  await ctx.changed(fn.name, false)
+  await ctx.changed(fn.name, 'configured')
   return [200, configuration(fn)]
 }
 
 export async function updateConfiguration(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
   const fn = get(ctx, ref)
-  applyConfig(fn, body)
+  // Checked whole before anything changes: a bad field leaves the function as it was.
+  const next = {...fn}
+  applyConfig(next, body)
+  Object.assign(fn, next)
   touch(fn)
-  await ctx.changed(fn.name, false)
+  await ctx.changed(fn.name, 'configured')
   return [200, configuration(fn)]
 }
 
 export async function deleteFunction(ctx: ControlContext, ref: string): Promise<Result> {
   const fn = get(ctx, ref)
   ctx.functions.delete(fn.name)
-  await ctx.changed(fn.name, true)
+  await ctx.changed(fn.name, 'deleted')
   return [204, undefined]
 }
 
-export function putConcurrency(ctx: ControlContext, ref: string, body: Record<string, any>): Result {
+export async function putConcurrency(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
   const fn = get(ctx, ref)
   fn.reservedConcurrency = numberIn(body.ReservedConcurrentExecutions, 'ReservedConcurrentExecutions', 0, 1000) ?? 0
+  await ctx.changed(fn.name, 'concurrency')
   return [200, {ReservedConcurrentExecutions: fn.reservedConcurrency}]
 }
 
@@ -185,7 +200,9 @@ export function getConcurrency(ctx: ControlContext, ref: string): Result {
   return [200, fn.reservedConcurrency === undefined ? {} : {ReservedConcurrentExecutions: fn.reservedConcurrency}]
 }
 
-export function deleteConcurrency(ctx: ControlContext, ref: string): Result {
-  get(ctx, ref).reservedConcurrency = undefined
+export async function deleteConcurrency(ctx: ControlContext, ref: string): Promise<Result> {
+  const fn = get(ctx, ref)
+  fn.reservedConcurrency = undefined
+  await ctx.changed(fn.name, 'concurrency')
   return [204, undefined]
 }

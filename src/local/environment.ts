@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {addressOn, onFunctionNetwork} from '../docker/networks.js'
-import {formatReport} from '../core/report.js'
+import {formatReport, formatReportJson, formatStartJson, type ReportInput} from '../core/report.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
 import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
 
@@ -33,12 +33,16 @@ export interface InvocationResult {
   initDurationMs?: number
   maxMemoryUsedMb: number
   cold: boolean
+  /** The image ran under emulation (its architecture is not the host's). */
+  emulated: boolean
 }
 
 interface Current {
   requestId: string
   payload: Buffer
   clientContext?: string
+  /** Lambda-Runtime-Deadline-Ms: the function's timeout counted from when the invocation began. */
+  deadlineMs: number
   dispatchedAt?: number
   lines: string[]
   timer?: NodeJS.Timeout
@@ -49,9 +53,21 @@ export type EnvState = 'starting' | 'idle' | 'busy' | 'dead'
 
 const errorJson = (body: LambdaErrorBody): Buffer => Buffer.from(JSON.stringify(body))
 
-/** Docker's CPU share for a memory size: 1,769 MB = 1 vCPU, floored and capped at the host's cores. */
-export function cpuShare(memoryMb: number, floor: number, hostCpus: number): number {
-  return Math.min(hostCpus, Math.max(floor, memoryMb / 1769))
+/** Docker's CPU share for a memory size: 1,769 MB = 1 vCPU, floored, times `factor` (emulation), capped at the host's cores. */
+export function cpuShare(memoryMb: number, floor: number, hostCpus: number, factor = 1): number {
+  return Math.min(hostCpus, Math.max(floor, memoryMb / 1769) * factor)
+}
+
+/** An image of another architecture than the host's runs under qemu emulation. */
+export function emulation(fn: LocalFunction, options: ServiceOptions): {image: string; host: string} | undefined {
+  const image = fn.imageArchitecture
+  return image && image !== options.hostArchitecture ? {image, host: options.hostArchitecture} : undefined
+}
+
+/** Errors meaning the Docker engine itself cannot be reached (stopped, restarting, socket gone). */
+export function engineUnreachable(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code
+  return ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES'].includes(code ?? '') || /socket hang up/.test(String((error as Error)?.message))
 }
 
 /**
@@ -77,6 +93,7 @@ export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePor
     AWS_DEFAULT_REGION: options.region,
     AWS_EXECUTION_ENV: 'AWS_Lambda_Image',
     ...(handler ? {_HANDLER: handler} : {}),
+    ...(fn.logFormat === 'JSON' ? {AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO'} : {}),
     LAMBDA_TASK_ROOT: '/var/task',
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     TZ: ':UTC',
@@ -110,8 +127,10 @@ export function hiddenEnv(fn: LocalFunction, env: Record<string, string>): {visi
 
 /**
  * One execution environment: one container running the unmodified image against its own Runtime
- * API port. Serves one invocation at a time; times init (container start request to first `next`),
- * enforces the timeout, notices a crashed runtime and frames the log per invocation.
+ * API port. Serves one invocation at a time; times init (container start to first `next`, as on
+ * Lambda), suppresses an init that runs past the init limit (it goes on inside the first
+ * invocation, bounded by the function's timeout), enforces the timeout, notices a crashed runtime
+ * or a vanished engine, and frames the log per invocation in the function's log format.
  */
 export class Environment {
   readonly id = randomUUID()
@@ -119,9 +138,12 @@ export class Environment {
   initDurationMs?: number
   /** Set once init failed: the error JSON the first invocation reports. */
   initError?: Buffer
+  /** Init ran past the init limit: the first invocation carries the rest of it. */
+  initSuppressed = false
   lastUsed = Date.now()
   invocations = 0
   readonly ready: Promise<void>
+  readonly emulated: {image: string; host: string} | undefined
 
   #server?: Server
   /** The container's address on the functions' network, once known: the Runtime API serves only it. */
@@ -132,6 +154,8 @@ export class Environment {
   #peakBytes = 0
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
+  #initStartedAt?: number
+  #initDone = false
   #container?: RunningContainer
   #pendingNext?: (event: NextEvent) => void
   #current?: Current
@@ -149,6 +173,7 @@ export class Environment {
     onDead: (env: Environment) => void,
   ) {
     this.#onDead = onDead
+    this.emulated = emulation(fn, options)
     this.ready = new Promise<void>((resolve, reject) => {
       this.#readyResolve = resolve
       this.#readyReject = reject
@@ -161,13 +186,21 @@ export class Environment {
     return this.#container?.id
   }
 
-  /** Starts the Runtime API and the container; `ready` settles on the first `next` or on init failure. */
+  /** CPU for this environment: the memory's share, times the emulation factor when emulated. */
+  get nanoCpus(): number {
+    return cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus, this.emulated ? this.options.emulationCpuFactor : 1) * 1e9
+  }
+
+  #initElapsed(): number {
+    return this.#initStartedAt === undefined ? 0 : performance.now() - this.#initStartedAt
+  }
+
+  /** Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is suppressed. */
   async start(): Promise<void> {
-    const t0 = performance.now()
     const network = this.options.network
     this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
     const {server, port} = await startRuntimeApi({
-      next: (deliver, res) => this.#next(deliver, res, t0),
+      next: (deliver, res) => this.#next(deliver, res),
       response: (id, body) => this.#finish(id, {payload: body}),
       error: (id, body, type) => this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
       oversize: (id) =>
@@ -177,19 +210,12 @@ export class Environment {
           status: 'error',
           errorType: 'Function.ResponseSizeTooLarge',
         }),
-      initError: (body, type) => {
-        this.initError = normaliseError(body, type)
-        this.log(`INIT_REPORT Init Duration: ${(performance.now() - t0).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${type ?? 'Runtime.Unknown'}`)
-        this.#readyReject(new Error('init error'))
-      },
+      initError: (body, type) => this.#initFailed(normaliseError(body, type), type ?? 'Runtime.Unknown'),
     }, network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined)
     this.#server = server
-    const initTimer = setTimeout(() => {
-      this.initError = errorJson({errorMessage: `INIT did not finish within ${(this.options.initTimeoutMs / 1000).toFixed(0)} seconds (no call to the Runtime API's next).`, errorType: 'Sandbox.Timedout'})
-      this.#readyReject(new Error('init timeout'))
-      void this.destroy()
-    }, this.options.initTimeoutMs)
+    let initTimer: NodeJS.Timeout | undefined
     this.ready.then(() => clearTimeout(initTimer), () => clearTimeout(initTimer))
+    const tmpSize = this.fn.ephemeralStorageMb ?? 512
     try {
       const env = lambdaEnv(this.fn, this.options, port, `local/${this.id}`, this.#grant?.token)
       const {visible, hidden} = hiddenEnv(this.fn, env)
@@ -220,16 +246,28 @@ export class Environment {
           'dev.faas.local.function': this.fn.name,
         },
         memoryMb: this.fn.memoryMb,
-        nanoCpus: cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus) * 1e9,
+        nanoCpus: this.nanoCpus,
         binds,
         network: network?.name,
         capDrop: DROPPED_CAPABILITIES,
         securityOpt: ['no-new-privileges'],
+        // Lambda's filesystem: read-only but /tmp, sized by the function's ephemeral storage.
+        readOnlyRootfs: true,
+        tmpfs: {'/tmp': `rw,exec,nosuid,nodev,size=${tmpSize}m,mode=1777`},
       }
-      this.#container = network ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec)) : await runContainer(this.engine, spec)
+      // Init starts where Lambda's does: once the environment exists and starts, not before create.
+      const starting = () => {
+        this.#initStartedAt = performance.now()
+        clearTimeout(initTimer)
+        initTimer = setTimeout(() => this.#suppressInit(), this.options.initTimeoutMs)
+      }
+      this.#container = network ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec, starting)) : await runContainer(this.engine, spec, starting)
       this.#peerResolve(network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined)
     } catch (error) {
-      this.initError = errorJson({errorMessage: `The environment could not start: ${(error as Error).message}`, errorType: 'Runtime.Unknown'})
+      const message = engineUnreachable(error)
+        ? `The Docker engine is not reachable (${(error as Error).message}): the local service cannot start environments until it is back.`
+        : `The environment could not start: ${(error as Error).message}`
+      this.initError = errorJson({errorMessage: message, errorType: 'Runtime.Unknown'})
       this.#readyReject(error as Error)
       await this.destroy()
       return
@@ -246,33 +284,79 @@ export class Environment {
       else if (this.invocations === 0 && this.#initLines.length < 200) this.#initLines.push(line)
       this.log(line)
     })
-    void this.#container.exited.then((exit) => {
-      const reason = exit.oomKilled
-        ? {errorType: 'Runtime.OutOfMemory', message: 'Runtime exited with error: signal: killed'}
-        : {errorType: 'Runtime.ExitError', message: `Runtime exited with error: exit status ${exit.exitCode}`}
-      this.#exitReason ??= reason
-      if (this.state === 'starting' && !this.initError) {
-        this.initError = errorJson({errorMessage: `RequestId: ${randomUUID()} Error: ${reason.message}`, errorType: reason.errorType})
-      }
-      this.#readyReject(new Error('exited'))
-      const current = this.#current
-      if (current) {
-        current.finish({
-          payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: ${this.#exitReason.message}`, errorType: this.#exitReason.errorType}),
-          error: true,
-          status: 'error',
-          errorType: this.#exitReason.errorType,
-          oom: exit.oomKilled,
-        })
-      }
-      void this.destroy()
-    })
+    this.#container.exited.then(
+      (exit) =>
+        this.#ended(
+          exit.oomKilled
+            ? {errorType: 'Runtime.OutOfMemory', message: 'Runtime exited with error: signal: killed'}
+            : {errorType: 'Runtime.ExitError', message: `Runtime exited with error: exit status ${exit.exitCode}`},
+          exit.oomKilled,
+        ),
+      (error) =>
+        // The engine went away (stopped, restarted, its socket gone): the container is lost with it.
+        this.#ended({errorType: 'Runtime.Unknown', message: `The Docker engine went away (${(error as Error)?.message ?? error}); the environment is lost`}, false),
+    )
   }
 
-  #next(deliver: (event: NextEvent) => void, res: ServerResponse, t0: number): void {
-    if (this.state === 'starting') {
-      this.initDurationMs = performance.now() - t0
-      this.state = 'idle'
+  /** The container ended (or was lost with the engine): fail what it was doing and go. */
+  #ended(reason: {errorType: string; message: string}, oom: boolean): void {
+    this.#exitReason ??= reason
+    if (!this.#initDone && !this.initError) {
+      this.initError = errorJson({errorMessage: `RequestId: ${randomUUID()} Error: ${reason.message}`, errorType: reason.errorType})
+    }
+    this.#readyReject(new Error('exited'))
+    const current = this.#current
+    if (current) {
+      current.finish({
+        payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: ${this.#exitReason.message}`, errorType: this.#exitReason.errorType}),
+        error: true,
+        status: 'error',
+        errorType: this.#exitReason.errorType,
+        oom,
+      })
+    }
+    void this.destroy()
+  }
+
+  /**
+   * Init ran past the limit. Lambda then runs init again as part of the first invocation, bounded by
+   * the function's timeout; here the same init simply goes on (nothing is lost by restarting it, and
+   * under emulation a restart would double the wait), and the first invocation's timeout covers it.
+   */
+  #suppressInit(): void {
+    if (this.#initDone || this.state === 'dead') return
+    this.initSuppressed = true
+    const limit = this.options.initTimeoutMs
+    this.log(
+      this.fn.logFormat === 'JSON'
+        ? JSON.stringify({time: new Date().toISOString(), type: 'platform.initReport', record: {initializationType: 'on-demand', phase: 'init', status: 'timeout', metrics: {durationMs: limit}}})
+        : `INIT_REPORT Init Duration: ${limit.toFixed(2)} ms\tPhase: init\tStatus: timeout`,
+    )
+    this.#readyResolve()
+  }
+
+  /** The runtime reported init/error: the (first) invocation reports it at once, as on Lambda. */
+  #initFailed(payload: Buffer, errorType: string): void {
+    this.initError = payload
+    this.log(
+      this.fn.logFormat === 'JSON'
+        ? JSON.stringify({time: new Date().toISOString(), type: 'platform.initReport', record: {initializationType: 'on-demand', phase: 'init', status: 'error', errorType, metrics: {durationMs: round2(this.#initElapsed())}}})
+        : `INIT_REPORT Init Duration: ${this.#initElapsed().toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`,
+    )
+    this.#readyReject(new Error('init error'))
+    // A suppressed init already has its invocation waiting: it gets the init error.
+    const current = this.#current
+    if (current && current.dispatchedAt === undefined) {
+      current.finish({payload, error: true, status: 'error', errorType})
+      void this.destroy()
+    }
+  }
+
+  #next(deliver: (event: NextEvent) => void, res: ServerResponse): void {
+    if (!this.#initDone) {
+      this.#initDone = true
+      this.initDurationMs = this.#initElapsed()
+      if (this.state === 'starting') this.state = 'idle'
       this.#readyResolve()
       // Memory after init, in case the runtime later dies with its cgroup.
       if (this.#container) void peakMemoryBytes(this.engine, this.#container.id).then((peak) => (this.#peakBytes = Math.max(this.#peakBytes, peak ?? 0)))
@@ -293,17 +377,7 @@ export class Environment {
     this.#pendingNext = undefined
     this.#queued = undefined
     current.dispatchedAt = performance.now()
-    const deadlineMs = Date.now() + this.fn.timeoutS * 1000
-    current.timer = setTimeout(() => {
-      this.#exitReason = {errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`}
-      current.finish({
-        payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`, errorType: 'Sandbox.Timedout'}),
-        error: true,
-        status: 'timeout',
-      })
-      void this.destroy()
-    }, this.fn.timeoutS * 1000)
-    deliver({requestId: current.requestId, payload: current.payload, deadlineMs, functionArn: this.fn.arn, clientContext: current.clientContext})
+    deliver({requestId: current.requestId, payload: current.payload, deadlineMs: current.deadlineMs, functionArn: this.fn.arn, clientContext: current.clientContext})
   }
 
   #finish(requestId: string, outcome: Parameters<Current['finish']>[0]): boolean {
@@ -313,7 +387,21 @@ export class Environment {
     return true
   }
 
-  /** Runs one invocation; the environment must be idle and ready. */
+  /** The log's opening line for an invocation, in the function's log format. */
+  #startLine(requestId: string): string {
+    return this.fn.logFormat === 'JSON' ? formatStartJson(requestId) : `START RequestId: ${requestId} Version: $LATEST`
+  }
+
+  /** END and REPORT lines (JSON: the platform.report record; Lambda's JSON format has no END). */
+  #endLines(requestId: string, figures: ReportInput): string[] {
+    if (this.fn.logFormat === 'JSON') return [formatReportJson(requestId, figures)]
+    return [`END RequestId: ${requestId}`, formatReport(requestId, figures)]
+  }
+
+  /**
+   * Runs one invocation; the environment must be ready (or its init suppressed, in which case the
+   * invocation waits for the first `next` within its timeout).
+   */
   invoke(request: {requestId: string; payload: Buffer; clientContext?: string; waitForLogs: boolean}): Promise<InvocationResult> {
     const cold = this.invocations === 0
     const dead = this.state === 'dead'
@@ -321,39 +409,44 @@ export class Environment {
     if (!dead) this.state = 'busy'
     return new Promise<InvocationResult>((resolve) => {
       const lines: string[] = cold ? this.#initLines.splice(0) : []
-      const start = `START RequestId: ${request.requestId} Version: $LATEST`
+      const start = this.#startLine(request.requestId)
       this.log(start)
       lines.push(start)
       const current: Current = {
         requestId: request.requestId,
         payload: request.payload,
         clientContext: request.clientContext,
+        deadlineMs: Date.now() + this.fn.timeoutS * 1000,
         lines,
         finish: (outcome) => {
           if (this.#current !== current) return
           clearTimeout(current.timer)
-          const durationMs = performance.now() - (current.dispatchedAt ?? performance.now())
+          const durationMs = current.dispatchedAt === undefined ? 0 : performance.now() - current.dispatchedAt
           this.#current = undefined
+          if (this.#queued === current) this.#queued = undefined
           void (async () => {
             // Lines the handler printed may still be in flight through the engine: let them land.
-            if (request.waitForLogs && this.#container) await this.#container.logsSettled(15, 150)
+            if (request.waitForLogs && this.#container && this.state !== 'dead') await this.#container.logsSettled(15, 150)
             // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
-            const peak = this.#container && !outcome.oom ? await peakMemoryBytes(this.engine, this.#container.id) : undefined
+            const peak = this.#container && !outcome.oom && this.state !== 'dead' ? await peakMemoryBytes(this.engine, this.#container.id) : undefined
             if (peak !== undefined) this.#peakBytes = Math.max(this.#peakBytes, peak)
             const maxMemoryUsedMb = outcome.oom ? this.fn.memoryMb : Math.max(1, Math.round(this.#peakBytes / 1048576))
-            const initDurationMs = cold ? this.initDurationMs : undefined
-            const end = `END RequestId: ${request.requestId}`
-            let report = formatReport(request.requestId, {
+            // A suppressed init that did not finish still counts what it took.
+            const initDurationMs = cold ? (this.initDurationMs ?? (this.initSuppressed ? this.#initElapsed() : undefined)) : undefined
+            const figures: ReportInput = {
               durationMs,
               billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
               memorySizeMb: this.fn.memoryMb,
               maxMemoryUsedMb,
               initDurationMs,
-            })
-            if (outcome.status) report += `Status: ${outcome.status}${outcome.errorType ? `\tError Type: ${outcome.errorType}` : ''}\t`
-            lines.push(end, report)
-            this.log(end)
-            this.log(report)
+              emulated: this.emulated,
+              status: outcome.status === 'timeout' ? 'timeout' : outcome.status ? 'error' : 'success',
+              errorType: outcome.errorType,
+            }
+            for (const line of this.#endLines(request.requestId, figures)) {
+              lines.push(line)
+              this.log(line)
+            }
             if (this.state === 'busy') {
               this.state = 'idle'
               this.lastUsed = Date.now()
@@ -367,17 +460,43 @@ export class Environment {
               initDurationMs,
               maxMemoryUsedMb,
               cold,
+              emulated: Boolean(this.emulated),
             })
           })()
         },
       }
       this.#current = current
       if (dead || this.#exitReason) {
-        current.finish({payload: errorJson({errorMessage: `RequestId: ${request.requestId} Error: the environment ended`, errorType: 'Runtime.ExitError'}), error: true, status: 'error'})
+        const reason = this.#exitReason ?? {errorType: 'Runtime.ExitError', message: 'the environment ended'}
+        current.finish({payload: errorJson({errorMessage: `RequestId: ${request.requestId} Error: ${reason.message}`, errorType: reason.errorType}), error: true, status: 'error', errorType: reason.errorType})
         return
       }
+      // The timeout runs from here: for a suppressed init it covers the rest of init, as on Lambda.
+      current.timer = setTimeout(() => {
+        this.#exitReason = {errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`}
+        current.finish({
+          payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`, errorType: 'Sandbox.Timedout'}),
+          error: true,
+          status: 'timeout',
+          errorType: 'Sandbox.Timedout',
+        })
+        void this.destroy()
+      }, this.fn.timeoutS * 1000)
       this.#dispatch(current)
     })
+  }
+
+  /** What a call gets when init failed before any invocation: the init error, reported at once. */
+  initFailureResult(requestId: string): InvocationResult {
+    const payload = this.initError ?? errorJson({errorMessage: 'The runtime failed to start.', errorType: 'Runtime.Unknown'})
+    const lines = [this.#startLine(requestId)]
+    let errorType = 'Runtime.Unknown'
+    try {
+      errorType = JSON.parse(payload.toString('utf8')).errorType ?? errorType
+    } catch {}
+    lines.push(...this.#endLines(requestId, {durationMs: 0, billedDurationMs: 0, memorySizeMb: this.fn.memoryMb, maxMemoryUsedMb: 0, emulated: this.emulated, status: 'error', errorType}))
+    for (const line of lines) this.log(line)
+    return {requestId, payload, functionError: 'Unhandled', logLines: lines, durationMs: 0, maxMemoryUsedMb: 0, cold: true, emulated: Boolean(this.emulated)}
   }
 
   /** Stops the container and the Runtime API; idempotent. */
@@ -399,6 +518,8 @@ export class Environment {
     if (this.#envDir) rmSync(this.#envDir, {recursive: true, force: true})
   }
 }
+
+const round2 = (n: number): number => Math.round(n * 100) / 100
 
 /** The runtime's error body, made Lambda-shaped (errorMessage + errorType) when it is not. */
 function normaliseError(body: Buffer, type: string | undefined): Buffer {

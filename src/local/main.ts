@@ -16,6 +16,8 @@ const {values} = parseArgs({
     's3-endpoint': {type: 'string'},
     'idle-timeout': {type: 'string'},
     'max-environments': {type: 'string'},
+    'max-queue': {type: 'string'},
+    'queue-timeout': {type: 'string'},
     'pass-credentials': {type: 'boolean', default: false},
   },
 })
@@ -34,6 +36,8 @@ try {
       s3Endpoint: values['s3-endpoint'],
       idleTimeoutS: values['idle-timeout'] ? Number(values['idle-timeout']) : undefined,
       maxEnvironments: values['max-environments'] ? Number(values['max-environments']) : undefined,
+      maxQueue: values['max-queue'] ? Number(values['max-queue']) : undefined,
+      queueTimeoutS: values['queue-timeout'] ? Number(values['queue-timeout']) : undefined,
       passCredentials: values['pass-credentials'],
       credentials,
     },

@@ -12,6 +12,7 @@ import {faasHome} from '../core/paths.js'
 import type {Settings} from '../core/settings.js'
 import {pollUntil} from '../core/wait.js'
 import {loadOrCreateSecrets, readSecrets, type ServiceSecrets} from './credentials.js'
+import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {LocalService} from './service.js'
 import {identityProof, sameProof, signRequest} from './sigv4.js'
 import type {ServiceOptions} from './types.js'
@@ -29,6 +30,9 @@ export interface StartOptions {
   s3Endpoint?: string
   idleTimeoutS?: number
   maxEnvironments?: number
+  /** Most synchronous calls waiting per function, and how long each may wait (s), before a 429. */
+  maxQueue?: number
+  queueTimeoutS?: number
   /** Exchange the user's AWS credentials for an STS session that functions get from the credentials endpoint. */
   passCredentials?: boolean
   /** The user's credentials as handed to a detached service (through its stdin, never argv or environment). */
@@ -47,6 +51,17 @@ export interface ServiceState {
 
 export const stateDir = (env: NodeJS.ProcessEnv = process.env): string => join(faasHome(env), 'local')
 const stateFile = (env: NodeJS.ProcessEnv = process.env): string => join(stateDir(env), 'service.json')
+/** The service's functions, kept so a restarted service on the same FAAS_HOME still knows them. */
+export const functionsFile = (env: NodeJS.ProcessEnv = process.env): string => join(stateDir(env), 'functions.json')
+
+/** A number from the environment, or a UserError naming the variable. */
+function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name]
+  if (text === undefined || text === '') return undefined
+  const value = Number(text)
+  if (!Number.isFinite(value)) throw new UserError(`${name}="${text}" is not a number.`, {code: 'BAD_LOCAL_SETTING', fix: `Set ${name} to a number of seconds, or unset it for the default.`})
+  return value
+}
 
 export function portOf(options: StartOptions, env: NodeJS.ProcessEnv = process.env): number {
   const port = options.port ?? (env.FAAS_LOCAL_PORT ? Number(env.FAAS_LOCAL_PORT) : DEFAULT_PORT)
@@ -66,16 +81,24 @@ export function serviceOptions(settings: Settings, options: StartOptions, env: N
   if (options.passCredentials && !passed) {
     throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {code: 'NO_CREDENTIALS', fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (containers then get dummy ones).'})
   }
-  return {
+  const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
+  const partial: Partial<ServiceOptions> = {
     port: portOf(options, env),
     region: settings.region ?? 'us-east-1',
     accountId: settings.accountId ?? '000000000000',
     s3Endpoint: options.s3Endpoint ?? env.FAAS_LOCAL_S3_ENDPOINT,
-    ...(options.idleTimeoutS !== undefined ? {idleTimeoutMs: options.idleTimeoutS * 1000} : {}),
-    ...(options.maxEnvironments !== undefined ? {maxEnvironmentsPerFunction: options.maxEnvironments} : {}),
-    ...(env.FAAS_LOCAL_INIT_TIMEOUT ? {initTimeoutMs: Number(env.FAAS_LOCAL_INIT_TIMEOUT) * 1000} : {}),
+    idleTimeoutMs: seconds(options.idleTimeoutS),
+    maxEnvironmentsPerFunction: options.maxEnvironments,
+    maxQueuedPerFunction: options.maxQueue,
+    queueTimeoutMs: seconds(options.queueTimeoutS),
+    initTimeoutMs: seconds(envNumber(env, 'FAAS_LOCAL_INIT_TIMEOUT')),
+    maxEventAgeMs: seconds(envNumber(env, 'FAAS_LOCAL_MAX_EVENT_AGE')),
+    emulationCpuFactor: envNumber(env, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'),
+    functionsFile: functionsFile(env),
     credentials: passed,
   }
+  checkServiceOptions({...serviceDefaults(), ...defined(partial)}) // refuses nonsense (0 environments, a negative idle timeout…) with a UserError
+  return partial
 }
 
 /** The running service's state file; a corrupt one is reported, not ignored. */
@@ -182,6 +205,8 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   if (options.s3Endpoint) args.push('--s3-endpoint', options.s3Endpoint)
   if (options.idleTimeoutS !== undefined) args.push('--idle-timeout', String(options.idleTimeoutS))
   if (options.maxEnvironments !== undefined) args.push('--max-environments', String(options.maxEnvironments))
+  if (options.maxQueue !== undefined) args.push('--max-queue', String(options.maxQueue))
+  if (options.queueTimeoutS !== undefined) args.push('--queue-timeout', String(options.queueTimeoutS))
   if (options.passCredentials) args.push('--pass-credentials')
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
   // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.

@@ -3,9 +3,9 @@ import {randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {readlinkSync} from 'node:fs'
 import {connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer} from 'node:net'
-import {availableParallelism} from 'node:os'
 
 import {UserError} from '../core/errors.js'
+import {readJsonFileSync, writeJsonFileSync} from '../core/files.js'
 import type {Emit} from '../core/events.js'
 import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
@@ -14,7 +14,8 @@ import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/ne
 import * as control from './control-api.js'
 import {generateSecrets} from './credentials.js'
 import {LABEL} from './environment.js'
-import {FunctionPool, ThrottledError} from './pool.js'
+import {checkServiceOptions, defined, serviceDefaults} from './options.js'
+import {FunctionPool, NotRunError, ThrottledError} from './pool.js'
 import {readBody} from './runtime-api.js'
 import {identityProof, verifySigV4, type KnownKey} from './sigv4.js'
 import type {EnvironmentGrants, LocalFunction, ServiceOptions} from './types.js'
@@ -37,19 +38,13 @@ const PID_LABEL = 'dev.faas.local.pid'
 export const PORT_LABEL = 'dev.faas.local.port'
 export const PIDNS_LABEL = 'dev.faas.local.pidns'
 
-export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions => ({
-  port: 9001,
-  region: 'us-east-1',
-  accountId: '000000000000',
-  instanceId: randomUUID(),
-  maxEnvironmentsPerFunction: 16,
-  idleTimeoutMs: 10 * 60_000,
-  initTimeoutMs: 10_000,
-  cpuFloor: 0.25,
-  hostCpus: availableParallelism(),
-  ...overrides,
-  secrets: overrides.secrets ?? generateSecrets(),
-})
+export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
+  checkServiceOptions({
+    ...serviceDefaults(),
+    instanceId: randomUUID(),
+    ...defined(overrides),
+    secrets: overrides.secrets ?? generateSecrets(),
+  })
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
@@ -121,6 +116,7 @@ export class LocalService {
   async start(): Promise<this> {
     await this.engine.ping()
     await this.removeLeftovers()
+    this.#loadFunctions()
     const server = createServer((req, res) => {
       this.#gate(req, res).catch((error) => {
         if (error instanceof control.LambdaApiError) sendError(res, error)
@@ -275,6 +271,31 @@ export class LocalService {
     return removed
   }
 
+  /** Functions a previous service on the same FAAS_HOME knew (a corrupt file stops the start, naming it). */
+  #loadFunctions(): void {
+    const file = this.options.functionsFile
+    if (!file) return
+    const saved = readJsonFileSync<{functions?: LocalFunction[]}>(file, {
+      what: "the local service's functions",
+      fix: `Repair it, or remove it and deploy your functions again (faas deploy --target local).`,
+    })
+    for (const fn of saved?.functions ?? []) {
+      if (typeof fn?.name !== 'string' || typeof fn.imageUri !== 'string') continue
+      this.functions.set(fn.name, {...fn, ephemeralStorageMb: fn.ephemeralStorageMb ?? 512, logFormat: fn.logFormat ?? 'Text', revision: fn.revision ?? 1})
+    }
+  }
+
+  /** Saves the functions atomically, so a restarted service still knows them. */
+  #saveFunctions(): void {
+    const file = this.options.functionsFile
+    if (!file) return
+    try {
+      writeJsonFileSync(file, {functions: [...this.functions.values()]})
+    } catch (error) {
+      this.emit({kind: 'warn', subject: 'local', message: `${(error as Error).message} A restarted service will not know the latest functions.`})
+    }
+  }
+
   #log(name: string, line: string): void {
     let lines = this.logs.get(name)
     if (!lines) this.logs.set(name, (lines = []))
@@ -298,13 +319,16 @@ export class LocalService {
       functions: this.functions,
       region: this.options.region,
       accountId: this.options.accountId,
-      changed: async (name, deleted) => {
-        this.emit({kind: 'progress', subject: name, message: deleted ? 'deleted' : 'configured'})
+      changed: async (name, what) => {
+        this.emit({kind: 'progress', subject: name, message: what})
+        this.#saveFunctions()
         const pool = this.pools.get(name)
         if (!pool) return
-        if (deleted) {
+        if (what === 'deleted') {
           this.pools.delete(name)
           await pool.close()
+        } else if (what === 'concurrency') {
+          pool.wakeAll()
         } else {
           pool.reclaimIdle(Number.POSITIVE_INFINITY)
         }
@@ -415,9 +439,9 @@ export class LocalService {
       return sendJson(res, ...(await control.updateCode(ctx, m[1]!, jsonBody(body))))
     }
     if ((m = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/.exec(path))) {
-      if (method === 'PUT') return sendJson(res, ...control.putConcurrency(ctx, m[1]!, jsonBody(body)))
+      if (method === 'PUT') return sendJson(res, ...(await control.putConcurrency(ctx, m[1]!, jsonBody(body))))
       if (method === 'GET') return sendJson(res, ...control.getConcurrency(ctx, m[1]!))
-      if (method === 'DELETE') return sendJson(res, ...control.deleteConcurrency(ctx, m[1]!))
+      if (method === 'DELETE') return sendJson(res, ...(await control.deleteConcurrency(ctx, m[1]!)))
     }
     throw new control.LambdaApiError(404, 'UnknownOperationException', `The local Lambda service does not implement ${method} ${path}.`)
   }
@@ -445,7 +469,10 @@ export class LocalService {
     const pool = this.#pool(name)
     if (type === 'Event') {
       const requestId = randomUUID()
-      const job = pool.invoke({payload, clientContext, waitForLogs: false, sync: false, requestId}).catch(() => {})
+      // Accepted at once, as on Lambda; it waits for concurrency up to the maximum event age, then is discarded.
+      const job = pool.invoke({payload, clientContext, waitForLogs: false, sync: false, requestId}).catch((error) => {
+        this.#log(name, `EVENT RequestId: ${requestId} discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`)
+      })
       this.#background.add(job)
       void job.finally(() => this.#background.delete(job))
       return sendJson(res, 202, undefined, {...headers, 'x-amzn-RequestId': requestId})
@@ -456,10 +483,13 @@ export class LocalService {
       result = await pool.invoke({payload, clientContext, waitForLogs: tail, sync: true})
     } catch (error) {
       if (error instanceof ThrottledError) throw new control.LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', {Reason: error.reason})
+      if (error instanceof NotRunError) throw new control.LambdaApiError(500, 'ServiceException', error.message)
       throw error
     }
     headers['x-amzn-RequestId'] = result.requestId
     if (result.functionError) headers['X-Amz-Function-Error'] = result.functionError
+    // Not Lambda's: says the figures came from an emulated environment (the REPORT line says so too).
+    if (result.emulated) headers['X-Faas-Emulated'] = 'true'
     if (tail) headers['X-Amz-Log-Result'] = logTail(result.logLines)
     res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': String(result.payload.length), ...headers})
     res.end(result.payload)

@@ -15,6 +15,12 @@ export interface LocalFunction {
   role?: string
   description?: string
   reservedConcurrency?: number
+  /** EphemeralStorage.Size: /tmp's size in MB (512–10240). */
+  ephemeralStorageMb: number
+  /** LoggingConfig.LogFormat: Text (START/END/REPORT lines) or JSON (platform.* records). */
+  logFormat: 'Text' | 'JSON'
+  /** The image's own architecture (amd64, arm64), read from the engine: what actually runs. */
+  imageArchitecture?: string
   /** Bumped on every code or configuration update: environments of an older revision are retired. */
   revision: number
   lastModified: string
@@ -33,11 +39,26 @@ export interface ServiceOptions {
   maxEnvironmentsPerFunction: number
   /** Idle environments are stopped after this long. */
   idleTimeoutMs: number
-  /** Longest init (container start to first `next`) before the environment is given up (Lambda: 10 s). */
+  /**
+   * Init limit (container start to first `next`; Lambda: 10 s). Past it the init is suppressed, as on
+   * Lambda: it goes on as part of the first invocation, bounded by the function's timeout.
+   */
   initTimeoutMs: number
+  /** Most synchronous calls waiting for an environment per function; past it a call is throttled (429). */
+  maxQueuedPerFunction: number
+  /** Longest wait of a synchronous call for an environment before it is throttled (429). */
+  queueTimeoutMs: number
+  /** How long an Event invocation may wait for concurrency before it is discarded (Lambda's maximum event age: 6 h). */
+  maxEventAgeMs: number
   /** Floor of the CPU share, in vCPUs (Lambda gives 1 vCPU per 1,769 MB; a 128 MB function would get 0.07). */
   cpuFloor: number
   hostCpus: number
+  /** The engine's architecture (amd64, arm64); images of another run under qemu emulation. */
+  hostArchitecture: string
+  /** Emulated environments get this many times their memory's CPU share (capped at hostCpus). */
+  emulationCpuFactor: number
+  /** Where the service keeps its functions so a restarted service knows them (none: memory only). */
+  functionsFile?: string
   s3Endpoint?: string
   /** Pass these credentials into containers instead of dummy ones (only with --pass-credentials). */
   credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}

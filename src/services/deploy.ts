@@ -1,6 +1,6 @@
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import {checkEnv, checkMemory, checkReservedConcurrency, checkTimeout} from '../core/function-config.js'
+import {checkEnv, checkEphemeralStorage, checkLogFormat, checkMemory, checkReservedConcurrency, checkTimeout} from '../core/function-config.js'
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
@@ -21,6 +21,10 @@ export interface DeployCommon {
   timeoutS?: number
   handler?: string
   reservedConcurrency?: number
+  /** /tmp size in MB (EphemeralStorage); the manifest's or 512. */
+  ephemeralStorageMb?: number
+  /** LoggingConfig.LogFormat; the manifest's or Text. */
+  logFormat?: 'Text' | 'JSON'
   policiesFile?: string
   /** How many functions are deployed at once. */
   concurrency?: number
@@ -58,7 +62,7 @@ export async function planDeploy(target: Target, settings: Settings, request: Si
   const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
   checkTag(request.tag)
   const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
-  const spec = (name: string, repository: string, f: {policies: string[]; env: Record<string, string>; memoryMb: number; timeoutS: number; handler?: string; reservedConcurrency?: number}, registry: string | undefined): FunctionSpec => {
+  const spec = (name: string, repository: string, f: {policies: string[]; env: Record<string, string>; memoryMb: number; timeoutS: number; handler?: string; reservedConcurrency?: number; ephemeralStorageMb?: number; logFormat?: 'Text' | 'JSON'}, registry: string | undefined): FunctionSpec => {
     return {
       name: checkFunctionName(name),
       image: {uri: imageRef(registry, checkRepositoryName(repository), request.tag), architecture},
@@ -69,6 +73,8 @@ export async function planDeploy(target: Target, settings: Settings, request: Si
       policies: resolvePolicies(f.policies, bundles),
       role: request.role,
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
+      ephemeralStorageMb: checkEphemeralStorage(request.ephemeralStorageMb ?? f.ephemeralStorageMb ?? 512),
+      logFormat: checkLogFormat(request.logFormat ?? f.logFormat ?? 'Text'),
     }
   }
   if ('benchmark' in request) {

@@ -78,7 +78,7 @@ export class AwsTarget implements Target {
       emit({kind: 'progress', subject, message: 'creating function, waiting for Active'})
       const arn = await createFunction(
         lambda,
-        {name: spec.name, roleArn: role.arn, imageUri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, tags: {[MANAGED_TAG.Key]: MANAGED_TAG.Value}},
+        {name: spec.name, roleArn: role.arn, imageUri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, ephemeralStorageMb: spec.ephemeralStorageMb, logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined, tags: {[MANAGED_TAG.Key]: MANAGED_TAG.Value}},
         this.#retry,
       )
       if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
@@ -95,6 +95,8 @@ export class AwsTarget implements Target {
     if (current.role !== role.arn) (config.roleArn = role.arn), changed.push('role-arn')
     if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
     if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
+    if (current.ephemeralStorageMb !== (spec.ephemeralStorageMb ?? 512)) (config.ephemeralStorageMb = spec.ephemeralStorageMb ?? 512), changed.push('ephemeral-storage')
+    if (current.logFormat !== (spec.logFormat ?? 'Text')) (config.logFormat = spec.logFormat ?? 'Text'), changed.push('log-format')
     if (!sameEnv(current.env, spec.env)) (config.env = spec.env), changed.push('env')
     if (command && !sameList(current.command, command)) (config.command = command), changed.push('handler')
     if (Object.keys(config).length > 0) {

@@ -91,7 +91,7 @@ export class LocalTarget implements Target {
     if (!current) {
       const arn = await createFunction(
         lambda,
-        {name: spec.name, roleArn: `arn:aws:iam::000000000000:role/${spec.role ?? `${spec.name}-role`}`, imageUri: spec.image.uri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command},
+        {name: spec.name, roleArn: `arn:aws:iam::000000000000:role/${spec.role ?? `${spec.name}-role`}`, imageUri: spec.image.uri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, ephemeralStorageMb: spec.ephemeralStorageMb, logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined},
         LOCAL_RETRY,
       )
       if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
@@ -105,6 +105,8 @@ export class LocalTarget implements Target {
     const config: ConfigChange = {}
     if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
     if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
+    if (current.ephemeralStorageMb !== (spec.ephemeralStorageMb ?? 512)) (config.ephemeralStorageMb = spec.ephemeralStorageMb ?? 512), changed.push('ephemeral-storage')
+    if (current.logFormat !== (spec.logFormat ?? 'Text')) (config.logFormat = spec.logFormat ?? 'Text'), changed.push('log-format')
     if (!sameEnv(current.env, spec.env)) (config.env = spec.env), changed.push('env')
     if (command && !sameList(current.command, command)) (config.command = command), changed.push('handler')
     if (Object.keys(config).length > 0) await updateConfiguration(lambda, spec.name, config, LOCAL_RETRY)

@@ -1,5 +1,5 @@
 import type {Emit} from '../core/events.js'
-import type {FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration} from '../core/invoke.js'
+import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {PolicyBundle} from '../core/policies.js'
 
 export type {FunctionState, InvocationType, InvokeOutcome, InvokeRequest, Reconfiguration} from '../core/invoke.js'
@@ -25,6 +25,10 @@ export interface FunctionSpec {
   /** Role name; `<function>-role` when absent. */
   role?: string
   reservedConcurrency?: number
+  /** /tmp size (EphemeralStorage), MB; 512 when absent. */
+  ephemeralStorageMb?: number
+  /** LoggingConfig.LogFormat; Text when absent. */
+  logFormat?: LogFormat
 }
 
 export interface DeployOutcome {

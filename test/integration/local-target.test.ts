@@ -72,6 +72,27 @@ test('the local target starts a detached service on demand, deploys idempotently
   assert.is(await containersOf(state!.pid), 0, 'stopping removed the containers')
 })
 
+test('deploying with the JSON log format and more ephemeral storage: the report is read from platform.report, and a redeploy changes them back', async () => {
+  const image = await fixtureImage(engine)
+  const target = new LocalTarget(loadSettings({...process.env, FAAS_TARGET: 'local'}))
+  const spec: FunctionSpec = {name: 'json-fn', image: {uri: image, architecture: 'x86_64'}, handler: 'handler.ok', memoryMb: 256, timeoutS: 10, env: {}, policies: [], logFormat: 'JSON', ephemeralStorageMb: 2048}
+  assert.is((await target.deploy(spec, () => {})).action, 'created')
+  const state = await target.describe('json-fn')
+  assert.is(state?.logFormat, 'JSON')
+  assert.is(state?.ephemeralStorageMb, 2048)
+  assert.is((await target.deploy(spec, () => {})).action, 'unchanged')
+  const cold = await target.invoke({name: 'json-fn', payload: '{}', logTail: true})
+  assert.match(cold.log ?? '', /"type":"platform.report"/)
+  assert.ok(cold.report?.initDurationMs !== undefined && cold.report.memorySizeMb === 256, `figures from the JSON record: ${cold.log}`)
+  assert.is(cold.report?.requestId, cold.requestId)
+  const back = await target.deploy({...spec, logFormat: 'Text', ephemeralStorageMb: undefined}, () => {})
+  assert.equal(back.changed, ['ephemeral-storage', 'log-format'])
+  const text = await target.invoke({name: 'json-fn', payload: '{}', logTail: true})
+  assert.match(text.log ?? '', /^REPORT RequestId: /m)
+  await target.destroy(['json-fn'], {}, () => {})
+  await stopLocalService()
+})
+
 test('deploying an image the engine does not have is a user error that says to build', async () => {
   const target = new LocalTarget(loadSettings(), {endpoint: 'http://127.0.0.1:1'})
   try {

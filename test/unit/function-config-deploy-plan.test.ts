@@ -44,6 +44,7 @@ test("the seed's form: ECR URI of the account, seed defaults, arm64 from FAAS_PL
     name: 'NewFuncLambda',
     image: {uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/newfunc:latest', architecture: 'arm64'},
     handler: undefined, memoryMb: 1024, timeoutS: 120, env: {IS_LAMBDA: 'true'}, policies: resolvePolicies(['access_s3']), role: undefined, reservedConcurrency: undefined,
+    ephemeralStorageMb: 512, logFormat: 'Text',
   }])
 })
 
@@ -61,6 +62,16 @@ test('a benchmark: one spec per function, wired env, manifest memory/timeout, fl
   assert.is(driver.timeoutS, 60)
 })
 
+test('ephemeral storage and log format: flags, else 512 MB and Text', async () => {
+  const request = {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: [], env: {}}
+  const [plain] = await planDeploy(recordingTarget(), settings, request)
+  assert.is(plain!.ephemeralStorageMb, 512)
+  assert.is(plain!.logFormat, 'Text')
+  const [set] = await planDeploy(recordingTarget(), settings, {...request, ephemeralStorageMb: 10_240, logFormat: 'JSON'})
+  assert.is(set!.ephemeralStorageMb, 10_240)
+  assert.is(set!.logFormat, 'JSON')
+})
+
 test('the local target without a registry deploys bare engine references', async () => {
   const specs = await planDeploy(recordingTarget('local'), loadSettings({}), {benchmark: 'map-reduce', tag: 'latest', functions: ['mapper']})
   assert.equal(specs.map((s) => s.image.uri), ['map-reduce-mapper:latest'])
@@ -74,6 +85,9 @@ test('bad input is refused before any deploy starts', async () => {
     {repository: 'Bad_Repo', tag: 'latest', functionName: 'F', policies: [], env: {}},
     {repository: 'newfunc', tag: '-x', functionName: 'F', policies: [], env: {}},
     {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: [], env: {LAMBDA_TASK_ROOT: '/x'}},
+    {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: [], env: {}, ephemeralStorageMb: 256},
+    {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: [], env: {}, ephemeralStorageMb: 20_000},
+    {repository: 'newfunc', tag: 'latest', functionName: 'F', policies: [], env: {}, logFormat: 'Yaml' as 'JSON'},
   ]
   for (const request of bad) {
     const error = await deploy(target, settings, request, () => {}).catch((e) => e)

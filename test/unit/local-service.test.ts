@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 
 import {parseReport} from '../../src/core/report.js'
 import {arnOf, configuration, nameOf} from '../../src/local/control-api.js'
-import {cpuShare, lambdaEnv} from '../../src/local/environment.js'
+import {cpuShare, emulation, lambdaEnv} from '../../src/local/environment.js'
 import {defaultServiceOptions, logTail} from '../../src/local/service.js'
 import {portOf, serviceOptions} from '../../src/local/service-process.js'
 import {loadSettings} from '../../src/core/settings.js'
@@ -18,6 +18,8 @@ const fn: LocalFunction = {
   timeoutS: 60,
   env: {BUCKET: 'b', AWS_REGION: 'mine', AWS_LAMBDA_FUNCTION_NAME: 'spoofed'},
   architectures: ['arm64'],
+  ephemeralStorageMb: 512,
+  logFormat: 'Text',
   revision: 1,
   lastModified: '2026-01-01T00:00:00.000+0000',
   codeSha256: 'x',
@@ -29,6 +31,35 @@ test('CPU follows memory as on Lambda (1,769 MB = 1 vCPU), with a floor and capp
   assert.is(cpuShare(10240, 0.25, 2), 2)
   assert.is(cpuShare(128, 0.25, 2), 0.25)
   assert.ok(Math.abs(cpuShare(128, 0, 2) - 128 / 1769) < 1e-9)
+})
+
+test('an emulated environment gets its memory\'s CPU share times the emulation factor, capped at the host; a native one does not', () => {
+  const options = defaultServiceOptions({hostArchitecture: 'amd64', hostCpus: 2})
+  assert.is(options.emulationCpuFactor, 4)
+  assert.equal(emulation({...fn, imageArchitecture: 'arm64'}, options), {image: 'arm64', host: 'amd64'})
+  assert.is(emulation({...fn, imageArchitecture: 'amd64'}, options), undefined)
+  assert.ok(Math.abs(cpuShare(512, 0.25, 2, 4) - (512 / 1769) * 4) < 1e-9, '512 MB emulated: 1.16 vCPU')
+  assert.is(cpuShare(1024, 0.25, 2, 4), 2, 'capped at the host')
+  assert.is(cpuShare(128, 0.25, 2, 4), 1, 'the floor is multiplied too')
+})
+
+test('settings that would hang or fail every call are refused with a user error naming the fix', () => {
+  const refused = (overrides: Record<string, unknown>, flag: string) =>
+    assert.throws(() => defaultServiceOptions(overrides), (e: {code?: string; fix?: string}) => e.code === 'BAD_LOCAL_SETTING' && Boolean(e.fix?.includes(flag)))
+  refused({maxEnvironmentsPerFunction: 0}, '--max-environments')
+  refused({maxEnvironmentsPerFunction: -3}, '--max-environments')
+  refused({maxEnvironmentsPerFunction: 1.5}, '--max-environments')
+  refused({idleTimeoutMs: -1000}, '--idle-timeout')
+  refused({idleTimeoutMs: Number.NaN}, '--idle-timeout')
+  refused({initTimeoutMs: 0}, 'FAAS_LOCAL_INIT_TIMEOUT')
+  refused({queueTimeoutMs: -1}, '--queue-timeout')
+  refused({maxQueuedPerFunction: -1}, '--max-queue')
+  assert.is(defaultServiceOptions({maxEnvironmentsPerFunction: 1, idleTimeoutMs: 1000}).maxEnvironmentsPerFunction, 1)
+  // Through the same path the CLI takes (flags and environment).
+  assert.throws(() => serviceOptions(loadSettings({}), {maxEnvironments: 0}, {}), (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING')
+  assert.throws(() => serviceOptions(loadSettings({}), {idleTimeoutS: -5}, {}), (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING')
+  assert.throws(() => serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: 'soon'}), (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING')
+  assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: '2.5'}).initTimeoutMs, 2500)
 })
 
 test('environment variables: Lambda\'s reserved ones win over the function\'s; no AWS keys, a credentials endpoint instead', () => {
@@ -49,6 +80,8 @@ test('environment variables: Lambda\'s reserved ones win over the function\'s; n
   assert.is(passed.AWS_CONTAINER_AUTHORIZATION_TOKEN, 'token')
   assert.is(passed.AWS_CONTAINER_CREDENTIALS_FULL_URI, 'http://127.0.0.1:9001/faas/credentials')
   assert.is(lambdaEnv(fn, defaultServiceOptions(), 1, 'x').AWS_ENDPOINT_URL_S3, undefined)
+  assert.is(env.AWS_LAMBDA_LOG_FORMAT, undefined, 'Text: no log format variable')
+  assert.is(lambdaEnv({...fn, logFormat: 'JSON'}, options, 1, 'x').AWS_LAMBDA_LOG_FORMAT, 'JSON')
 })
 
 test('the log tail is the last 4 KB, base64, and keeps the REPORT line', () => {
@@ -69,6 +102,8 @@ test('functions are named by name or ARN, and configured as GetFunction reports 
   assert.is(config.LastUpdateStatus, 'Successful')
   assert.is(config.PackageType, 'Image')
   assert.equal(config.ImageConfigResponse, {ImageConfig: {Command: ['driver.lambda_handler'], EntryPoint: undefined}})
+  assert.equal(configuration({...fn, ephemeralStorageMb: 2048, logFormat: 'JSON'}).EphemeralStorage, {Size: 2048})
+  assert.equal((configuration({...fn, logFormat: 'JSON'}).LoggingConfig as {LogFormat: string}).LogFormat, 'JSON')
 })
 
 test('the port comes from the flag, then FAAS_LOCAL_PORT, then 9001; a bad one is a user error', () => {

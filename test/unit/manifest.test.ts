@@ -58,6 +58,11 @@ test('the whole manifest is checked against Lambda\'s limits when read, before a
   throwsUser(bb({fn: {env: {OTHER: '${function:nope}'}}}), /refers to \$\{function:nope\}, which is not one of its functions \(fn\)/)
   throwsUser(bb({fn: {policies: 'access_s3'}}), /"policies" of fn must be a list/)
   throwsUser(bb({fn: {}}, {defaults: []}), /"defaults" must be an object/)
+  throwsUser(bb({fn: {ephemeralStorage: 100}}), /"ephemeralStorage" of fn must be a whole number of MB from 512 to 10240/)
+  throwsUser(bb({fn: {logFormat: 'json'}}), /"logFormat" of fn must be "Text" or "JSON"/)
+  const ok = parseManifest({name: 'bb', functions: {fn: {ephemeralStorage: 2048}}, defaults: {logFormat: 'JSON'}}, '/tmp/b').functions[0]!
+  assert.is(ok.ephemeralStorageMb, 2048)
+  assert.is(ok.logFormat, 'JSON')
 })
 
 test('a benchmark name is a folder under benchmarks/, never a path', async () => {

@@ -16,7 +16,9 @@ export default class LocalStart extends FaasCommand {
     detach: Flags.boolean({description: 'Run in the background and return once it answers.', default: false}),
     's3-endpoint': Flags.string({description: 'AWS_ENDPOINT_URL_S3 given to functions (default FAAS_LOCAL_S3_ENDPOINT).'}),
     'idle-timeout': Flags.integer({description: 'Seconds an idle environment is kept warm.', default: 600}),
-    'max-environments': Flags.integer({description: 'Environments per function when it has no reserved concurrency (calls beyond queue).', default: 16}),
+    'max-environments': Flags.integer({description: 'Environments per function when it has no reserved concurrency (calls beyond wait in a queue), 1–1000.', default: 16}),
+    'max-queue': Flags.integer({description: 'Synchronous calls that may wait per function; beyond, 429 TooManyRequestsException.', default: 1000}),
+    'queue-timeout': Flags.integer({description: 'Seconds a synchronous call may wait for an environment before it gets 429.', default: 60}),
     'pass-credentials': Flags.boolean({description: 'Give functions your AWS credentials instead of dummy ones.', default: false}),
   }
 
@@ -27,6 +29,8 @@ export default class LocalStart extends FaasCommand {
       s3Endpoint: flags['s3-endpoint'],
       idleTimeoutS: flags['idle-timeout'],
       maxEnvironments: flags['max-environments'],
+      maxQueue: flags['max-queue'],
+      queueTimeoutS: flags['queue-timeout'],
       passCredentials: flags['pass-credentials'],
     }
     const settings = loadSettings()

@@ -1,0 +1,58 @@
+import {availableParallelism} from 'node:os'
+
+import {UserError} from '../core/errors.js'
+import type {ServiceOptions} from './types.js'
+
+/**
+ * The local service's settings: defaults and the checks that refuse settings that would make every
+ * call hang or fail. Light on purpose (no engine, no HTTP): the CLI checks flags with it before it
+ * starts anything.
+ */
+
+/** The engine's name for this host's architecture. */
+export const hostArchitecture = (): string => (process.arch === 'arm64' ? 'arm64' : 'amd64')
+
+export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'> => ({
+  port: 9001,
+  region: 'us-east-1',
+  accountId: '000000000000',
+  maxEnvironmentsPerFunction: 16,
+  idleTimeoutMs: 10 * 60_000,
+  initTimeoutMs: 10_000,
+  maxQueuedPerFunction: 1000,
+  queueTimeoutMs: 60_000,
+  maxEventAgeMs: 6 * 3600_000,
+  cpuFloor: 0.25,
+  hostCpus: availableParallelism(),
+  hostArchitecture: hostArchitecture(),
+  emulationCpuFactor: 4,
+})
+
+/** Overrides without their undefined values (an absent flag keeps the default). */
+export const defined = <T extends object>(overrides: T): Partial<T> => Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<T>
+
+/** Refuses settings that would make every call hang or fail, naming the setting and its range. */
+export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' | 'secrets'>>(options: T): T {
+  const checks: Array<[string, number, number, number, string]> = [
+    // [name, value, min, max, how to set it]
+    ['The environment limit', options.maxEnvironmentsPerFunction, 1, 1000, '--max-environments'],
+    ['The idle timeout', options.idleTimeoutMs / 1000, 1, 7 * 24 * 3600, '--idle-timeout (seconds)'],
+    ['The init limit', options.initTimeoutMs / 1000, 0.1, 900, 'FAAS_LOCAL_INIT_TIMEOUT (seconds)'],
+    ['The queue length', options.maxQueuedPerFunction, 0, 100_000, '--max-queue'],
+    ['The queue timeout', options.queueTimeoutMs / 1000, 0, 3600, '--queue-timeout (seconds)'],
+    ['The maximum event age', options.maxEventAgeMs / 1000, 60, 6 * 3600, 'FAAS_LOCAL_MAX_EVENT_AGE (seconds)'],
+    ['The emulation CPU factor', options.emulationCpuFactor, 1, 64, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'],
+  ]
+  for (const [name, value, min, max, how] of checks) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new UserError(`${name} ${Number.isFinite(value) ? value : JSON.stringify(value)} is not usable: the local service needs it from ${min} to ${max}.`, {
+        code: 'BAD_LOCAL_SETTING',
+        fix: `Give ${how} a number from ${min} to ${max}, or leave it out for the default.`,
+      })
+    }
+  }
+  if (!Number.isInteger(options.maxEnvironmentsPerFunction) || !Number.isInteger(options.maxQueuedPerFunction)) {
+    throw new UserError('The environment limit and the queue length must be whole numbers.', {code: 'BAD_LOCAL_SETTING', fix: 'Give --max-environments and --max-queue whole numbers.'})
+  }
+  return options
+}

@@ -1,0 +1,108 @@
+import {CreateFunctionCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, TooManyRequestsException} from '@aws-sdk/client-lambda'
+import {suite} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import {parseReport} from '../../src/core/report.js'
+import {pollUntil} from '../../src/core/wait.js'
+import {findContainersByLabel} from '../../src/docker/containers.js'
+import {DockerEngine} from '../../src/docker/engine.js'
+import {LABEL} from '../../src/local/environment.js'
+import {LocalService} from '../../src/local/service.js'
+import {fixtureImage} from '../fixtures/local/fixture.js'
+
+/** Lambda's execution environment and limits, with real containers: filesystem, log format, queue and throttling. */
+const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local limits')
+const engine = new DockerEngine()
+
+test.before(async (ctx) => {
+  ctx.image = await fixtureImage(engine)
+  // A queue of 2 calls per function, each waiting at most 1 s: small enough to reach in a test.
+  ctx.service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 1, maxQueuedPerFunction: 2, queueTimeoutMs: 1000}).start()
+  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+})
+
+test.after(async (ctx) => {
+  const id = ctx.service?.options.instanceId
+  await ctx.service?.close()
+  if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
+})
+
+async function deploy(ctx: {lambda: LambdaClient; image: string}, name: string, handler: string, extra: Record<string, unknown> = {}) {
+  await ctx.lambda.send(new CreateFunctionCommand({FunctionName: name, Role: 'r', PackageType: 'Image', Code: {ImageUri: ctx.image}, ImageConfig: {Command: [handler]}, MemorySize: 1024, Timeout: 60, ...extra}))
+}
+
+async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknown = {}) {
+  const out = await ctx.lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}))
+  const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
+  const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
+  return {functionError: out.FunctionError, json: body ? JSON.parse(body) : undefined, log, report: parseReport(log)}
+}
+
+test('the filesystem is read-only but /tmp, as on Lambda: writing /var/task gives EROFS', async (ctx) => {
+  await deploy(ctx, 'fs', 'handler.write_file')
+  const task = await invoke(ctx, 'fs', {path: '/var/task/new.txt'})
+  assert.equal(task.json, {ok: false, errno: 'EROFS', written_mb: 0})
+  const tmp = await invoke(ctx, 'fs', {path: '/tmp/ok.bin', mb: 8})
+  assert.equal(tmp.json, {ok: true, written_mb: 8})
+})
+
+test('/tmp is sized by the ephemeral storage: filling it gives ENOSPC at that size', async (ctx) => {
+  await deploy(ctx, 'fill', 'handler.write_file', {EphemeralStorage: {Size: 512}})
+  const out = await invoke(ctx, 'fill', {path: '/tmp/fill.bin', mb: 600})
+  assert.is(out.json.ok, false)
+  assert.is(out.json.errno, 'ENOSPC')
+  assert.ok(out.json.written_mb >= 500 && out.json.written_mb <= 512, `stopped at 512 MB: ${out.json.written_mb}`)
+  const config = (await (await fetch(`${ctx.service.url}/2015-03-31/functions/fill/configuration`)).json()) as Record<string, any>
+  assert.equal(config.EphemeralStorage, {Size: 512})
+})
+
+test('the JSON log format: platform.start and platform.report records with Lambda\'s shapes, read back as REPORT figures', async (ctx) => {
+  await deploy(ctx, 'json-log', 'handler.log_json', {LoggingConfig: {LogFormat: 'JSON'}})
+  const cold = await invoke(ctx, 'json-log', {value: 7})
+  assert.equal(cold.json, {format: 'JSON'}, 'the runtime is told (AWS_LAMBDA_LOG_FORMAT)')
+  const records = cold.log.split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l))
+  const start = records.find((r) => r.type === 'platform.start')
+  const report = records.find((r) => r.type === 'platform.report')
+  assert.ok(start && report, cold.log)
+  assert.equal(Object.keys(report.record).sort(), ['metrics', 'requestId', 'status'])
+  assert.equal(Object.keys(report.record.metrics).sort(), ['billedDurationMs', 'durationMs', 'initDurationMs', 'maxMemoryUsedMB', 'memorySizeMB'])
+  assert.is(report.record.status, 'success')
+  assert.is(start.record.requestId, report.record.requestId)
+  assert.ok(cold.report?.initDurationMs! > 0 && cold.report?.memorySizeMb === 1024, 'parseReport reads the JSON record')
+  assert.not.match(cold.log, /^REPORT /m, 'no Text REPORT line')
+  const warm = await invoke(ctx, 'json-log', {value: 8})
+  assert.is(warm.report?.initDurationMs, undefined)
+  assert.ok(warm.report?.durationMs !== undefined)
+})
+
+test('past the environment limit, calls wait in a bounded queue for a bounded time, then get Lambda\'s 429 with its reason', async (ctx) => {
+  await deploy(ctx, 'queue', 'handler.slow')
+  await invoke(ctx, 'queue', {seconds: 0}) // the one environment is up and warm
+  const outcomes = await Promise.allSettled(Array.from({length: 5}, () => invoke(ctx, 'queue', {seconds: 3})))
+  const done = outcomes.filter((o) => o.status === 'fulfilled')
+  const throttled = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []))
+  assert.is(done.length, 1, 'one runs; two wait past the queue timeout; two find the queue full')
+  assert.is(throttled.length, 4)
+  for (const error of throttled) {
+    assert.instance(error, TooManyRequestsException)
+    assert.is(error.$metadata.httpStatusCode, 429)
+    assert.is(error.Reason, 'ConcurrentInvocationLimitExceeded')
+  }
+})
+
+test('with reserved concurrency a call past it is throttled at once; Event calls at reserved concurrency 0 are accepted and wait, and run once it is raised', async (ctx) => {
+  await deploy(ctx, 'reserved', 'handler.count')
+  await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 0}))
+  const sync = await invoke(ctx, 'reserved').catch((error) => error)
+  assert.instance(sync, TooManyRequestsException)
+  assert.is(sync.Reason, 'ReservedFunctionConcurrentInvocationLimitExceeded')
+  const event = await ctx.lambda.send(new InvokeCommand({FunctionName: 'reserved', InvocationType: 'Event', Payload: Buffer.from('{}')}))
+  assert.is(event.StatusCode, 202, 'accepted, as Lambda does (it keeps throttled events up to the maximum event age)')
+  assert.is(ctx.service.pools.get('reserved')?.stats().queued, 1, 'the event waits for concurrency')
+  await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 1}))
+  const ran = await pollUntil(async () => (ctx.service.logs.get('reserved') ?? []).some((l) => l.startsWith('handled ')), {timeoutMs: 120_000})
+  assert.ok(ran, 'the waiting event ran once concurrency was raised')
+  assert.is(ctx.service.pools.get('reserved')?.stats().queued, 0)
+})
+
+test.run()

@@ -1,0 +1,127 @@
+import {CreateFunctionCommand, InvokeCommand, LambdaClient} from '@aws-sdk/client-lambda'
+import Docker from 'dockerode'
+import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {createConnection, createServer, type Server, type Socket} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {test} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import type {ProgressEvent} from '../../src/core/events.js'
+import {loadSettings} from '../../src/core/settings.js'
+import {findContainersByLabel} from '../../src/docker/containers.js'
+import {DockerEngine} from '../../src/docker/engine.js'
+import {LABEL} from '../../src/local/environment.js'
+import {LocalService} from '../../src/local/service.js'
+import {functionsFile, serviceOptions} from '../../src/local/service-process.js'
+import {fixtureImage} from '../fixtures/local/fixture.js'
+
+const engine = new DockerEngine()
+const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+
+async function invoke(lambda: LambdaClient, name: string, payload: unknown = {}) {
+  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload))}))
+  const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
+  return {functionError: out.FunctionError, json: body ? JSON.parse(body) : undefined}
+}
+
+/** A socket of our own in front of the real engine: closing it is the engine going away, for this service only. */
+class EngineProxy {
+  readonly path: string
+  #server?: Server
+  #sockets = new Set<Socket>()
+  constructor(dir: string) {
+    this.path = join(dir, 'engine.sock')
+  }
+  async up(): Promise<void> {
+    if (this.#server) return
+    rmSync(this.path, {force: true})
+    this.#server = createServer((downstream) => {
+      const upstream = createConnection('/var/run/docker.sock')
+      for (const s of [downstream, upstream]) {
+        this.#sockets.add(s)
+        s.on('close', () => this.#sockets.delete(s))
+        s.on('error', () => {})
+      }
+      downstream.pipe(upstream).pipe(downstream)
+    })
+    await new Promise<void>((resolve) => this.#server!.listen(this.path, resolve))
+  }
+  async down(): Promise<void> {
+    const server = this.#server
+    this.#server = undefined
+    for (const s of this.#sockets) s.destroy()
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+test('the engine going away mid-invocation fails that call and new ones with a clear error; the service stays up and recovers with the engine', async () => {
+  const image = await fixtureImage(engine)
+  const dir = mkdtempSync(join(tmpdir(), 'h1-engine-'))
+  const proxy = new EngineProxy(dir)
+  await proxy.up()
+  let onStart = () => {}
+  const started = new Promise<void>((resolve) => (onStart = resolve))
+  const watch = (event: ProgressEvent) => {
+    if (event.kind === 'log' && event.message.startsWith('START ')) onStart()
+  }
+  const service = await new LocalService(new DockerEngine(new Docker({socketPath: proxy.path})), {port: 0}, watch).start()
+  try {
+    const lambda = client(service)
+    await lambda.send(new CreateFunctionCommand({FunctionName: 'slow', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.slow']}, MemorySize: 256, Timeout: 120}))
+    const running = invoke(lambda, 'slow', {seconds: 60})
+    await started
+    await proxy.down()
+    const lost = await running
+    assert.is(lost.functionError, 'Unhandled')
+    assert.match(lost.json.errorMessage, /Docker engine went away/, JSON.stringify(lost.json))
+    const refused = await invoke(lambda, 'slow', {seconds: 0})
+    assert.is(refused.functionError, 'Unhandled')
+    assert.match(refused.json.errorMessage, /Docker engine is not reachable/, JSON.stringify(refused.json))
+    const health = await fetch(`${service.url}/faas/health`)
+    assert.is(health.status, 200, 'the service is still up')
+    await proxy.up()
+    const back = await invoke(lambda, 'slow', {seconds: 0})
+    assert.is(back.functionError, undefined, `works again once the engine is back: ${JSON.stringify(back.json)}`)
+  } finally {
+    const id = service.options.instanceId
+    await proxy.up().catch(() => {})
+    await service.close()
+    await proxy.down()
+    rmSync(dir, {recursive: true, force: true})
+    assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container, the lost one included')
+  }
+})
+
+test('a service restarted on the same FAAS_HOME still knows the functions deployed before, with their configuration', async () => {
+  const image = await fixtureImage(engine)
+  const home = mkdtempSync(join(tmpdir(), 'h1-home-'))
+  const env = {FAAS_HOME: home}
+  const options = () => ({...serviceOptions(loadSettings(env), {port: 0}, env)})
+  try {
+    const first = await new LocalService(engine, options()).start()
+    try {
+      const lambda = client(first)
+      await lambda.send(new CreateFunctionCommand({FunctionName: 'kept', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.ok']}, MemorySize: 384, Timeout: 7, EphemeralStorage: {Size: 1024}}))
+    } finally {
+      await first.close()
+    }
+    assert.is(statSync(functionsFile(env)).mode & 0o777, 0o600, 'the saved functions are readable by the user only')
+    const second = await new LocalService(engine, options()).start()
+    try {
+      const out = await invoke(client(second), 'kept', {hello: 1})
+      assert.is(out.functionError, undefined, JSON.stringify(out.json))
+      assert.equal(out.json.echo, {hello: 1})
+      assert.is(out.json.memory, '384')
+      const config = (await (await fetch(`${second.url}/2015-03-31/functions/kept/configuration`)).json()) as Record<string, any>
+      assert.is(config.Timeout, 7)
+      assert.equal(config.EphemeralStorage, {Size: 1024})
+    } finally {
+      await second.close()
+    }
+  } finally {
+    rmSync(home, {recursive: true, force: true})
+  }
+})
+
+test.run()
