@@ -30,7 +30,7 @@ test.after(async (ctx) => {
   if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
 })
 
-const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
 
 async function deploy(lambda: LambdaClient, image: string, name: string, handler: string, extra: {Timeout?: number; Environment?: {Variables: Record<string, string>}} = {}) {
   await lambda.send(new CreateFunctionCommand({FunctionName: name, Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: [handler]}, MemorySize: 512, Timeout: 30, ...extra}))

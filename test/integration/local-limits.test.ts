@@ -1,4 +1,4 @@
-import {CreateFunctionCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, TooManyRequestsException} from '@aws-sdk/client-lambda'
+import {CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, TooManyRequestsException} from '@aws-sdk/client-lambda'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 
@@ -18,7 +18,7 @@ test.before(async (ctx) => {
   ctx.image = await fixtureImage(engine)
   // A queue of 2 calls per function, each waiting at most 1 s: small enough to reach in a test.
   ctx.service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 1, maxQueuedPerFunction: 2, queueTimeoutMs: 1000}).start()
-  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: ctx.service.credentials, maxAttempts: 1})
 })
 
 test.after(async (ctx) => {
@@ -52,7 +52,7 @@ test('/tmp is sized by the ephemeral storage: filling it gives ENOSPC at that si
   assert.is(out.json.ok, false)
   assert.is(out.json.errno, 'ENOSPC')
   assert.ok(out.json.written_mb >= 500 && out.json.written_mb <= 512, `stopped at 512 MB: ${out.json.written_mb}`)
-  const config = (await (await fetch(`${ctx.service.url}/2015-03-31/functions/fill/configuration`)).json()) as Record<string, any>
+  const config = await ctx.lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'fill'}))
   assert.equal(config.EphemeralStorage, {Size: 512})
 })
 

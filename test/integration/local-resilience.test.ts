@@ -1,4 +1,4 @@
-import {CreateFunctionCommand, InvokeCommand, LambdaClient} from '@aws-sdk/client-lambda'
+import {CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand} from '@aws-sdk/client-lambda'
 import Docker from 'dockerode'
 import {mkdtempSync, rmSync, statSync} from 'node:fs'
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
@@ -17,7 +17,7 @@ import {functionsFile, serviceOptions} from '../../src/local/service-process.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 
 const engine = new DockerEngine()
-const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
 
 async function invoke(lambda: LambdaClient, name: string, payload: unknown = {}) {
   const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload))}))
@@ -78,8 +78,8 @@ test('the engine going away mid-invocation fails that call and new ones with a c
     const refused = await invoke(lambda, 'slow', {seconds: 0})
     assert.is(refused.functionError, 'Unhandled')
     assert.match(refused.json.errorMessage, /Docker engine is not reachable/, JSON.stringify(refused.json))
-    const health = await fetch(`${service.url}/faas/health`)
-    assert.is(health.status, 200, 'the service is still up')
+    const listed = await lambda.send(new ListFunctionsCommand({}))
+    assert.equal(listed.Functions?.map((f) => f.FunctionName), ['slow'], 'the service is still up')
     await proxy.up()
     const back = await invoke(lambda, 'slow', {seconds: 0})
     assert.is(back.functionError, undefined, `works again once the engine is back: ${JSON.stringify(back.json)}`)
@@ -113,7 +113,7 @@ test('a service restarted on the same FAAS_HOME still knows the functions deploy
       assert.is(out.functionError, undefined, JSON.stringify(out.json))
       assert.equal(out.json.echo, {hello: 1})
       assert.is(out.json.memory, '384')
-      const config = (await (await fetch(`${second.url}/2015-03-31/functions/kept/configuration`)).json()) as Record<string, any>
+      const config = await client(second).send(new GetFunctionConfigurationCommand({FunctionName: 'kept'}))
       assert.is(config.Timeout, 7)
       assert.equal(config.EphemeralStorage, {Size: 1024})
     } finally {
