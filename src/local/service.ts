@@ -1,5 +1,5 @@
 import {GetSessionTokenCommand, STSClient} from '@aws-sdk/client-sts'
-import {randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
+import {createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {readlinkSync} from 'node:fs'
 import {connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer} from 'node:net'
@@ -271,26 +271,38 @@ export class LocalService {
     return removed
   }
 
-  /** Functions a previous service on the same FAAS_HOME knew (a corrupt file stops the start, naming it). */
+  /**
+   * Functions a previous service on the same FAAS_HOME knew (a corrupt file stops the start, naming
+   * it). Their variables may be secrets: they are kept encrypted, as Lambda keeps them, under a key
+   * derived from the service's own secret; a function whose variables cannot be opened (the key was
+   * replaced) is left out with a warning to deploy it again.
+   */
   #loadFunctions(): void {
     const file = this.options.functionsFile
     if (!file) return
-    const saved = readJsonFileSync<{functions?: LocalFunction[]}>(file, {
+    const saved = readJsonFileSync<{functions?: Array<Omit<LocalFunction, 'env'> & {env?: unknown; sealedEnv?: SealedEnv}>}>(file, {
       what: "the local service's functions",
       fix: `Repair it, or remove it and deploy your functions again (faas deploy --target local).`,
     })
     for (const fn of saved?.functions ?? []) {
       if (typeof fn?.name !== 'string' || typeof fn.imageUri !== 'string') continue
-      this.functions.set(fn.name, {...fn, ephemeralStorageMb: fn.ephemeralStorageMb ?? 512, logFormat: fn.logFormat ?? 'Text', revision: fn.revision ?? 1})
+      const env = fn.sealedEnv ? openEnv(fn.sealedEnv, this.options.secrets.identityKey) : {}
+      if (!env) {
+        this.emit({kind: 'warn', subject: fn.name, message: `its saved variables cannot be opened with this service's key; deploy it again (faas deploy --target local)`})
+        continue
+      }
+      const {sealedEnv: _sealed, ...rest} = fn
+      this.functions.set(fn.name, {...rest, env, ephemeralStorageMb: fn.ephemeralStorageMb ?? 512, logFormat: fn.logFormat ?? 'Text', revision: fn.revision ?? 1})
     }
   }
 
-  /** Saves the functions atomically, so a restarted service still knows them. */
+  /** Saves the functions atomically (variables encrypted), so a restarted service still knows them. */
   #saveFunctions(): void {
     const file = this.options.functionsFile
     if (!file) return
     try {
-      writeJsonFileSync(file, {functions: [...this.functions.values()]})
+      const functions = [...this.functions.values()].map(({env, ...fn}) => ({...fn, sealedEnv: sealEnv(env, this.options.secrets.identityKey)}))
+      writeJsonFileSync(file, {functions})
     } catch (error) {
       this.emit({kind: 'warn', subject: 'local', message: `${(error as Error).message} A restarted service will not know the latest functions.`})
     }
@@ -535,6 +547,32 @@ export class LocalService {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+}
+
+/** A function's variables encrypted at rest (AES-256-GCM). */
+interface SealedEnv {
+  iv: string
+  tag: string
+  data: string
+}
+
+const envKey = (identityKey: string): Buffer => Buffer.from(hkdfSync('sha256', Buffer.from(identityKey, 'utf8'), Buffer.alloc(0), 'faas-local function variables', 32))
+
+function sealEnv(env: Record<string, string>, identityKey: string): SealedEnv {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', envKey(identityKey), iv)
+  const data = Buffer.concat([cipher.update(JSON.stringify(env), 'utf8'), cipher.final()])
+  return {iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64')}
+}
+
+function openEnv(sealed: SealedEnv, identityKey: string): Record<string, string> | undefined {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', envKey(identityKey), Buffer.from(sealed.iv, 'base64'))
+    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'))
+    return JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8'))
+  } catch {
+    return undefined
   }
 }
 

@@ -1,6 +1,6 @@
 import {CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand} from '@aws-sdk/client-lambda'
 import Docker from 'dockerode'
-import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -13,6 +13,7 @@ import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
+import {loadOrCreateSecrets} from '../../src/local/credentials.js'
 import {functionsFile, serviceOptions} from '../../src/local/service-process.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 
@@ -97,16 +98,18 @@ test('a service restarted on the same FAAS_HOME still knows the functions deploy
   const image = await fixtureImage(engine)
   const home = mkdtempSync(join(tmpdir(), 'h1-home-'))
   const env = {FAAS_HOME: home}
-  const options = () => ({...serviceOptions(loadSettings(env), {port: 0}, env)})
+  // As runService does: the service's own key pair from FAAS_HOME (it also seals the saved variables).
+  const options = () => ({...serviceOptions(loadSettings(env), {port: 0}, env), secrets: loadOrCreateSecrets(env)})
   try {
     const first = await new LocalService(engine, options()).start()
     try {
       const lambda = client(first)
-      await lambda.send(new CreateFunctionCommand({FunctionName: 'kept', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.ok']}, MemorySize: 384, Timeout: 7, EphemeralStorage: {Size: 1024}}))
+      await lambda.send(new CreateFunctionCommand({FunctionName: 'kept', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.ok']}, MemorySize: 384, Timeout: 7, EphemeralStorage: {Size: 1024}, Environment: {Variables: {KEPT_SECRET: 'marker-4711'}}}))
     } finally {
       await first.close()
     }
     assert.is(statSync(functionsFile(env)).mode & 0o777, 0o600, 'the saved functions are readable by the user only')
+    assert.not.match(readFileSync(functionsFile(env), 'utf8'), /marker-4711/, 'variables are saved encrypted')
     const second = await new LocalService(engine, options()).start()
     try {
       const out = await invoke(client(second), 'kept', {hello: 1})
@@ -116,6 +119,7 @@ test('a service restarted on the same FAAS_HOME still knows the functions deploy
       const config = await client(second).send(new GetFunctionConfigurationCommand({FunctionName: 'kept'}))
       assert.is(config.Timeout, 7)
       assert.equal(config.EphemeralStorage, {Size: 1024})
+      assert.equal(config.Environment?.Variables, {KEPT_SECRET: 'marker-4711'})
     } finally {
       await second.close()
     }
