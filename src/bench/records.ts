@@ -24,6 +24,7 @@ export const CSV_COLUMNS: Array<keyof InvocationRecord> = [
   'requestBytes',
   'responseBytes',
   'protocol',
+  'emulated',
 ]
 
 function csvField(value: unknown): string {

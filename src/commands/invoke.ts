@@ -31,7 +31,7 @@ export default class Invoke extends FaasCommand {
     if (!this.jsonEnabled()) {
       if (log) this.logToStderr(log.trimEnd())
       const r = outcome.report
-      if (r) this.logToStderr(`duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`)
+      if (r) this.logToStderr(`duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}${r.emulated ? ', emulated' : ''}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`)
       if (outcome.payload) this.log(outcome.payload)
     }
     if (outcome.functionError) {

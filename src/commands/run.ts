@@ -69,6 +69,7 @@ export default class Run extends FaasCommand {
     this.log(`${record.benchmark} on ${record.target}: ${verdict}`)
     this.log(`phases (ms): ${Object.entries(record.phasesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`)
     this.log(`invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${record.bytes ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}` : ''}`)
+    if (record.emulated) this.log('emulated: these functions ran under qemu emulation (image architecture ≠ host); their timings are not comparable with native ones or with Lambda')
     this.log(`record: ${record.recordPath}`)
     return record
   }

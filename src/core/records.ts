@@ -32,6 +32,8 @@ export interface InvocationRecord {
   cold: boolean
   memoryMb?: number
   maxMemoryUsedMb?: number
+  /** The local service ran it under emulation (image and host architectures differ): not comparable with native figures. */
+  emulated?: boolean
   /** Function error (Unhandled/Handled), an HTTP status ≥ 400, or the client-side failure message. */
   error?: string
   requestBytes?: number
@@ -59,6 +61,7 @@ export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'func
     cold: report?.initDurationMs !== undefined,
     memoryMb: report?.memorySizeMb,
     maxMemoryUsedMb: report?.maxMemoryUsedMb,
+    ...(report?.emulated ? {emulated: true} : {}),
     ...(error ? {error} : {}),
     responseBytes: Buffer.byteLength(outcome.payload ?? ''),
     ...breakdownOf(outcome.log),

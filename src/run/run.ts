@@ -128,6 +128,8 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     output: workload.output,
     invocations,
     coldStarts: invocations.filter((i) => i.cold).length,
+    /** Some call ran under emulation (the local service, an image of another architecture than the host's). */
+    emulated: invocations.some((i) => i.emulated),
   }
   const recordPath = options.recordPath ?? join(faasHome(), 'runs', `${runId}.json`)
   await writeJsonFile(recordPath, record)
@@ -178,6 +180,7 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
         cold: Boolean(i.cold),
         memoryMb: i.memory_size_mb,
         maxMemoryUsedMb: i.max_memory_used_mb,
+        ...(i.emulated ? {emulated: true} : {}),
       }),
     ),
   }

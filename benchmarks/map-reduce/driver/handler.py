@@ -26,16 +26,42 @@ class FunctionFailed(Exception):
     pass
 
 
+# The JSON log format's platform.report metrics, by the names REPORT_FIELDS gives them.
+JSON_METRICS = {
+    "duration_ms": "durationMs",
+    "billed_duration_ms": "billedDurationMs",
+    "memory_size_mb": "memorySizeMB",
+    "max_memory_used_mb": "maxMemoryUsedMB",
+    "init_duration_ms": "initDurationMs",
+}
+
+
 def parse_report(log):
-    lines = [line for line in log.splitlines() if line.startswith("REPORT ")]
-    if not lines:
-        return {}
-    figures = {}
-    for name, pattern in REPORT_FIELDS.items():
-        match = re.search(pattern, "\t" + lines[-1])
-        if match:
-            figures[name] = float(match.group(1))
-    return figures
+    """The last report of a log tail: a REPORT line (Text log format) or a platform.report record (JSON)."""
+    for line in reversed(log.splitlines()):
+        line = line.strip()
+        if line.startswith("REPORT "):
+            figures = {}
+            for name, pattern in REPORT_FIELDS.items():
+                match = re.search(pattern, "\t" + line)
+                if match:
+                    figures[name] = float(match.group(1))
+            if "\tEmulated: " in line:
+                figures["emulated"] = True
+            return figures
+        if line.startswith("{") and "platform.report" in line:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("type") != "platform.report":
+                continue
+            metrics = record.get("record", {}).get("metrics", {})
+            figures = {name: float(metrics[key]) for name, key in JSON_METRICS.items() if key in metrics}
+            if record.get("record", {}).get("emulated"):
+                figures["emulated"] = True
+            return figures
+    return {}
 
 
 def invoke(client, function, payload):
@@ -50,9 +76,9 @@ def invoke(client, function, payload):
         "request_id": response["ResponseMetadata"].get("RequestId"),
         "start": started,
         "end": time.time(),
-        "cold": "Init Duration" in log,
         **parse_report(log),
     }
+    record["cold"] = "init_duration_ms" in record
     return json.loads(body), record
 
 
