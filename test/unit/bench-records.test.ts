@@ -50,7 +50,7 @@ const records: InvocationRecord[] = [
 test('CSV: header of all columns, empty cells for absent values, RFC 4180 quoting', () => {
   const lines = toCsv(records).split('\n')
   assert.is(lines[0], CSV_COLUMNS.join(','))
-  assert.is(lines[2], '1,measure,chameleon,a,15000,120,2,22,20,,,,,false,,,,2,,')
+  assert.is(lines[2], '1,measure,chameleon,a,15000,120,2,22,20,,,,,false,,,,2,,,')
   assert.ok(toCsv(records).includes('"boom, ""quoted""\nline"'))
 })
 
