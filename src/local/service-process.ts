@@ -79,7 +79,7 @@ export function serviceOptions(settings: Settings, options: StartOptions, env: N
       (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN} : undefined)
     : undefined
   if (options.passCredentials && !passed) {
-    throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {code: 'NO_CREDENTIALS', fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (containers then get dummy ones).'})
+    throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {code: 'NO_CREDENTIALS', fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (functions then get session credentials that can only invoke local functions).'})
   }
   const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
   const partial: Partial<ServiceOptions> = {

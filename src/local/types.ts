@@ -60,7 +60,7 @@ export interface ServiceOptions {
   /** Where the service keeps its functions so a restarted service knows them (none: memory only). */
   functionsFile?: string
   s3Endpoint?: string
-  /** Pass these credentials into containers instead of dummy ones (only with --pass-credentials). */
+  /** The user's credentials (--pass-credentials): exchanged for an STS session that functions get from the credentials endpoint, never as variables. */
   credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
   /** The key pair SDKs sign with and the identity key (see credentials.ts); random when not given. */
   secrets: ServiceSecrets

@@ -19,7 +19,7 @@ export default class LocalStart extends FaasCommand {
     'max-environments': Flags.integer({description: 'Environments per function when it has no reserved concurrency (calls beyond wait in a queue), 1–1000.', default: 16}),
     'max-queue': Flags.integer({description: 'Synchronous calls that may wait per function; beyond, 429 TooManyRequestsException.', default: 1000}),
     'queue-timeout': Flags.integer({description: 'Seconds a synchronous call may wait for an environment before it gets 429.', default: 60}),
-    'pass-credentials': Flags.boolean({description: 'Give functions your AWS credentials instead of dummy ones.', default: false}),
+    'pass-credentials': Flags.boolean({description: 'Give functions an STS session of your AWS credentials (through the container-credentials endpoint, never as variables).', default: false}),
   }
 
   async run() {
