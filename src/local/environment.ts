@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {addressOn, onFunctionNetwork} from '../docker/networks.js'
+import {formatInitBreakdown} from '../core/init-breakdown.js'
 import {formatReport, formatReportJson, formatStartJson, type ReportInput} from '../core/report.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
 import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
@@ -155,6 +156,8 @@ export class Environment {
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
   #initStartedAt?: number
+  /** performance.now() marks of a cold start: image resolution began and ended, the container started. */
+  #phases: {resolving?: number; resolved?: number; started?: number} = {}
   #initDone = false
   #container?: RunningContainer
   #pendingNext?: (event: NextEvent) => void
@@ -191,6 +194,13 @@ export class Environment {
     return cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus, this.emulated ? this.options.emulationCpuFactor : 1) * 1e9
   }
 
+  /** Where a cold start's time went, as one platform line (core/init-breakdown); undefined until the container started. */
+  #initBreakdown(initMs: number): string | undefined {
+    const {resolving, resolved, started} = this.#phases
+    if (resolving === undefined || resolved === undefined || started === undefined || this.#initStartedAt === undefined) return undefined
+    return formatInitBreakdown({imageMs: resolved - resolving, createMs: this.#initStartedAt - resolved, startMs: started - this.#initStartedAt, initMs}, this.fn.logFormat === 'JSON')
+  }
+
   #initElapsed(): number {
     return this.#initStartedAt === undefined ? 0 : performance.now() - this.#initStartedAt
   }
@@ -217,6 +227,10 @@ export class Environment {
     this.ready.then(() => clearTimeout(initTimer), () => clearTimeout(initTimer))
     const tmpSize = this.fn.ephemeralStorageMb ?? 512
     try {
+      // Resolving the image is timed apart: it precedes Lambda's Init too (fetching the image).
+      this.#phases.resolving = performance.now()
+      await this.engine.inspectImage(this.fn.imageUri).catch(() => undefined)
+      this.#phases.resolved = performance.now()
       const env = lambdaEnv(this.fn, this.options, port, `local/${this.id}`, this.#grant?.token)
       const {visible, hidden} = hiddenEnv(this.fn, env)
       let entrypoint = this.fn.entryPoint
@@ -262,6 +276,7 @@ export class Environment {
         initTimer = setTimeout(() => this.#suppressInit(), this.options.initTimeoutMs)
       }
       this.#container = network ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec, starting)) : await runContainer(this.engine, spec, starting)
+      this.#phases.started = performance.now()
       this.#peerResolve(network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined)
     } catch (error) {
       const message = engineUnreachable(error)
@@ -443,7 +458,8 @@ export class Environment {
               status: outcome.status === 'timeout' ? 'timeout' : outcome.status ? 'error' : 'success',
               errorType: outcome.errorType,
             }
-            for (const line of this.#endLines(request.requestId, figures)) {
+            const breakdown = initDurationMs === undefined ? undefined : this.#initBreakdown(initDurationMs)
+            for (const line of [...(breakdown ? [breakdown] : []), ...this.#endLines(request.requestId, figures)]) {
               lines.push(line)
               this.log(line)
             }

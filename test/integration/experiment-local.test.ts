@@ -60,6 +60,18 @@ test('two variants 20 ms apart: short is faster, by about 20 ms, with an interva
   const rerun = JSON.parse(await readFile(join(out, 'rerun.json'), 'utf8'))
   assert.equal(rerun.variants.map((v: any) => v.image), record.variants.map((v: any) => v.imageId))
   assert.is(rerun.seed, 7)
+  // Every cold start (the warm-up's first calls of each variant's first run: arrivals during the first
+  // init start environments of their own) carries its breakdown, whose Init Duration is the REPORT line's.
+  const first = (await readFile(join(out, record.runs[0].dir, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+  const cold = first.filter((r: any) => r.cold)
+  assert.ok(cold.length >= 1)
+  for (const r of cold) {
+    const b = r.initBreakdown
+    assert.ok(b && b.imageUs >= 0 && b.createUs > 0 && b.startUs > 0 && b.startUs < b.initUs, JSON.stringify(b))
+    assert.ok(Math.abs(b.initUs - r.initDurationUs) <= 10, `${b.initUs} vs ${r.initDurationUs}`)
+  }
+  assert.ok(first.filter((r: any) => !r.cold).every((r: any) => r.initBreakdown === undefined))
+  for (const v of result.variants) assert.ok(v.initBreakdownMs && v.initBreakdownMs.coldCalls >= 1, `${v.name} has a breakdown`)
   // The report is rebuilt from the folder alone, with the same verdicts.
   const again = await reportExperiment(out, silent)
   assert.equal(again.verdicts, result.verdicts)
@@ -70,6 +82,7 @@ test('two variants 20 ms apart: short is faster, by about 20 ms, with an interva
   assert.ok(dom.includes('id="metric-duration-median"') && dom.includes('id="comparisons"') && dom.includes('id="verdicts"'))
   assert.ok((dom.match(/<circle /g) ?? []).length >= 60, 'a dot per measured call')
   assert.ok(dom.includes('short is faster than long'))
+  assert.ok(dom.includes('id="init-breakdown"') && dom.includes('Init Duration</b> is Lambda'))
   const png = join(work, 'experiment.png')
   await chromium(work, `--screenshot=${png}`, '--window-size=1000,900', `file://${html}`)
   assert.ok((await stat(png)).size > 10_000)
