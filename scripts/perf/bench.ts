@@ -1,8 +1,10 @@
 /**
  * Load-generator figures against a trivial local HTTP endpoint (run in its own process):
  * requested vs. achieved rate at 200, 1000 and 2000 rps, p99 lateness of sends against the
- * schedule, client latency and client CPU per request; then, on the same endpoint, autocannon at the
- * same rates (--overallRate) and wrk closed-loop (the most the endpoint serves), each with its CPU per request.
+ * schedule, client latency and client CPU per request; by default (timers), --precise (polling), and
+ * through the AWS SDK client the local target invokes with (what `faas bench` spends per call); then,
+ * on the same endpoint, autocannon at the same rates (--overallRate) and wrk closed-loop (the most the
+ * endpoint serves), each with its CPU per request. A 1 s run first warms the JIT and the connections.
  *
  *   node --import tsx scripts/perf/bench.ts [seconds per rate, default 5]
  */
@@ -14,6 +16,8 @@ import {promisify} from 'node:util'
 import {httpInvoke} from '../../src/bench/http.js'
 import {runLoad} from '../../src/bench/runner.js'
 import {summarize} from '../../src/bench/stats.js'
+import {loadSettings} from '../../src/core/settings.js'
+import {createLocalTarget} from '../../src/targets/local.js'
 
 const seconds = Number(process.argv[2] ?? 5)
 const run = promisify(execFile)
@@ -41,10 +45,17 @@ const url = `http://127.0.0.1:${server.port}`
 try {
   console.log(`faas bench load generator vs. a trivial HTTP endpoint (${seconds} s per rate, fixed interval, keep-alive)`)
   console.log('mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req')
-  for (const [mode, rps] of [['sleep', 200], ['sleep', 1000], ['sleep', 2000], ['precise', 200], ['precise', 1000], ['precise', 2000]] as const) {
+  // The SDK path: the local target's invoker (one attempt, sockets sized to the cap) against the same endpoint.
+  const sdk = createLocalTarget(loadSettings({AWS_REGION: 'us-east-1'}), {endpoint: url, credentials: {accessKeyId: 'perf', secretAccessKey: 'perf'}, maxInFlight: 1000})
+  const lean = httpInvoke(url)
+  await runLoad(lean, {functions: ['f'], payload: '{}', rps: 1000, durationS: 1, maxInFlight: 1000})
+  await runLoad((request) => sdk.invoke(request), {functions: ['f'], payload: '{}', rps: 1000, durationS: 1, maxInFlight: 1000})
+  lean.close()
+  const modes = [['sleep', 200], ['sleep', 1000], ['sleep', 2000], ['precise', 200], ['precise', 1000], ['precise', 2000], ['sdk', 200], ['sdk', 1000], ['sdk', 2000]] as const
+  for (const [mode, rps] of modes) {
     const invoke = httpInvoke(url)
     const cpu0 = process.cpuUsage()
-    const result = await runLoad(invoke, {functions: ['f'], payload: '{}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise'})
+    const result = await runLoad(mode === 'sdk' ? (request) => sdk.invoke(request) : invoke, {functions: ['f'], payload: '{}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise'})
     const cpu = process.cpuUsage(cpu0)
     invoke.close()
     const s = summarize(result.records, {requestedRps: rps, durationS: seconds, measuredS: result.measuredS, dropped: result.droppedMeasured, interrupted: false, architecture: 'arm64'})

@@ -124,9 +124,15 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
   await ensurePrivateDir(dir)
   const stream = createWriteStream(join(dir, 'records.jsonl'), {mode: PRIVATE_FILE})
   const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', reject))
+  // Lines go out in batches (with the status, about once a second), not one write per call.
+  let lines: string[] = []
+  const flush = () => {
+    if (lines.length > 0) stream.write(lines.join(''))
+    lines = []
+  }
   const result = await runLoad(deps.invoke, {
     protocol: options.protocol ?? 'lambda',
-    onRecord: (record) => stream.write(JSON.stringify(record) + '\n'),
+    onRecord: (record) => lines.push(JSON.stringify(record) + '\n'),
     functions: options.functions,
     payload: options.payload,
     rps: options.rps,
@@ -138,8 +144,12 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
     precise: options.precise,
     signal: deps.signal,
     clock: deps.clock,
-    onStatus: (status) => deps.emit({kind: 'progress', subject: 'bench', message: statusLine(status)}),
+    onStatus: (status) => {
+      flush()
+      deps.emit({kind: 'progress', subject: 'bench', message: statusLine(status)})
+    },
   })
+  flush()
   stream.end()
   await closed
   const summary = summarize(result.records, {

@@ -101,17 +101,21 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
   let tickLatencies: number[] = []
   const warmupUs = warmupS * 1e6
   const startUs = clock.nowUs()
+  // One abort listener for the whole run ends whichever pause is under way (a listener per pause costs
+  // more than the pause itself at thousands of sends a second).
+  let wake: (() => void) | undefined
+  let timer: NodeJS.Timeout | undefined
+  const onAbort = () => {
+    clearTimeout(timer)
+    wake?.()
+  }
+  options.signal?.addEventListener('abort', onAbort, {once: true})
   /** Waits ms, or less when the run is aborted; leaves no timer behind. */
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
       if (options.signal?.aborted) return resolve()
-      const done = () => {
-        clearTimeout(timer)
-        options.signal?.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      options.signal?.addEventListener('abort', done, {once: true})
+      wake = resolve
+      timer = setTimeout(resolve, ms)
     })
 
   const fire = (seq: number, scheduledUs: number) => {
@@ -166,10 +170,12 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     let now = clock.nowUs()
     while (now - startUs < at) {
       const waitMs = (at - (now - startUs)) / 1000
-      // Timers have ~1 ms granularity. By default sleep (sends may be up to ~1 ms late, little CPU);
-      // `precise` sleeps for the bulk and polls the event loop for the last stretch (one core busy).
+      // Timers tick in whole milliseconds. By default one timer per send, rounded up so it rarely
+      // wakes early (sends are up to ~1 ms late; each wake-up costs CPU); arrivals already due when
+      // it wakes go out together. `precise` sleeps for the bulk and polls the event loop for the last
+      // stretch (sub-millisecond lateness, one core busy).
       if (options.precise) await (waitMs >= 1.5 ? pause(Math.floor(waitMs - 0.5)) : new Promise<void>((r) => setImmediate(r)))
-      else await pause(Math.max(1, Math.floor(waitMs)))
+      else await pause(Math.ceil(waitMs))
       if (options.signal?.aborted) break
       now = clock.nowUs()
       tick(now)
@@ -195,6 +201,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     tick(clock.nowUs())
   }
   tick(clock.nowUs(), true)
+  options.signal?.removeEventListener('abort', onAbort)
   records.sort((a, b) => a.seq - b.seq)
   return {records, dropped, droppedMeasured, measuredS: Math.max(0, (windowEndUs - warmupUs) / 1e6), interrupted}
 }
