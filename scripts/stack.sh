@@ -16,7 +16,6 @@ registry_port=${FAAS_REGISTRY_PORT:-5000}
 auth_registry_port=${FAAS_AUTH_REGISTRY_PORT:-5001}
 moto_port=${FAAS_MOTO_PORT:-5050}
 venv="$state/venv"
-moto_version=5.1.22
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
@@ -109,9 +108,9 @@ registries_up() {
 
 moto_up() {
   if [ ! -x "$venv/bin/moto_server" ]; then
-    log "installing moto[server]==$moto_version"
+    log "installing $(grep -v '^#' "$here/requirements/moto.txt")"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "moto[server]==$moto_version"
+    "$venv/bin/pip" install -q -r "$here/requirements/moto.txt"
   fi
   if curl -s -o /dev/null "http://127.0.0.1:$moto_port/moto-api/"; then return 0; fi
   log "starting moto on 127.0.0.1:$moto_port"

@@ -1,5 +1,6 @@
 import {execa} from 'execa'
-import {copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -42,10 +43,17 @@ export async function buildBaseImages(
   return Promise.all(options.platforms.map((platform) => buildOne(engine, platform, cacheDir, options.force ?? false, emit)))
 }
 
+/** Label holding the hash of requirements/base.txt the image was built with. */
+const PINS_LABEL = 'dev.faas.base.requirements'
+
 async function buildOne(engine: DockerEngine, platform: Platform, cacheDir: string, force: boolean, emit: Emit): Promise<BaseImage> {
   const ref = baseImageRef(platform)
+  const requirements = projectPath('requirements', 'base.txt')
+  const pins = createHash('sha256').update(await readFile(requirements)).digest('hex')
   const existing = await engine.inspectImage(ref)
-  if (existing && !force) {
+  // Kept unless the pins changed (an image from before the label existed was built with today's pins).
+  const samePins = existing?.labels[PINS_LABEL] === undefined || existing.labels[PINS_LABEL] === pins
+  if (existing && !force && samePins) {
     emit({kind: 'done', subject: ref, message: `${ref} already built (${existing.architecture})`})
     return {platform, ref, imageId: existing.id, architecture: existing.architecture, sizeBytes: existing.sizeBytes, cached: true}
   }
@@ -57,17 +65,18 @@ async function buildOne(engine: DockerEngine, platform: Platform, cacheDir: stri
   const recipe = projectPath('docker', 'lambda-python')
   await copyFile(join(recipe, 'Dockerfile'), join(cacheDir, 'Dockerfile'))
   await copyFile(join(recipe, 'lambda-entrypoint.sh'), join(cacheDir, 'lambda-entrypoint.sh'))
+  await copyFile(requirements, join(cacheDir, 'requirements.txt'))
   await copyExtraCertificates(join(cacheDir, 'extra-ca'))
   emit({kind: 'start', subject: ref, message: `Building ${ref}…`})
   const built = await engine.build(
     {
       contextDir: cacheDir,
-      files: ['Dockerfile', 'lambda-entrypoint.sh', 'extra-ca', rootfs],
+      files: ['Dockerfile', 'lambda-entrypoint.sh', 'requirements.txt', 'extra-ca', rootfs],
       dockerfile: 'Dockerfile',
       tags: [ref],
       platform,
       buildArgs: {ROOTFS: rootfs},
-      labels: {'dev.faas.base': 'lambda-python'},
+      labels: {'dev.faas.base': 'lambda-python', [PINS_LABEL]: pins},
     },
     ref,
     emit,

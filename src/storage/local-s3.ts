@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs'
+
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {projectPath} from '../core/paths.js'
@@ -8,7 +10,13 @@ import type {DockerEngine} from '../docker/engine.js'
 import {baseImageRef, buildBaseImages} from '../images/base.js'
 
 const LABEL = 'dev.faas.local-s3'
-const MOTO_VERSION = '5.1.22'
+
+/** moto's version as requirements/moto.txt pins it: it names the store's image, so a new pin builds a new one. */
+function motoVersion(): string {
+  const pin = /^moto(?:\[[^\]]*\])?==([\w.]+)\s*$/m.exec(readFileSync(projectPath('requirements', 'moto.txt'), 'utf8'))
+  if (!pin) throw new Error('requirements/moto.txt pins no moto version (moto[...]==X.Y.Z)')
+  return pin[1]!
+}
 
 export const localS3Endpoint = (env: NodeJS.ProcessEnv = process.env): string => `http://127.0.0.1:${env.FAAS_LOCAL_S3_PORT ?? '9002'}`
 
@@ -31,7 +39,7 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
   for (const stale of await findContainersByLabel(engine, `${LABEL}=${port}`)) await removeContainer(engine, stale.id)
 
   const platform: Platform = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64'
-  const image = `faas/local-s3:moto-${MOTO_VERSION}-${platform.split('/')[1]}`
+  const image = `faas/local-s3:moto-${motoVersion()}-${platform.split('/')[1]}`
   if (!(await engine.inspectImage(image))) {
     let baseImage = options.baseImage
     if (baseImage === 'local') {
@@ -40,7 +48,7 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
     }
     emit({kind: 'start', subject: 'local S3', message: `Building ${image}…`})
     await engine.build(
-      {contextDir: projectPath('docker', 'local-s3'), dockerfile: 'Dockerfile', tags: [image], platform, buildArgs: {MOTO_VERSION, ...(baseImage ? {BASE_IMAGE: baseImage} : {})}},
+      {contextDir: projectPath('docker', 'local-s3'), extraDirs: {requirements: projectPath('requirements')}, dockerfile: 'Dockerfile', tags: [image], platform, buildArgs: baseImage ? {BASE_IMAGE: baseImage} : {}},
       'local S3',
       emit,
     )
