@@ -143,6 +143,22 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
 }
 
 type Invoke = (payload: unknown) => Promise<InvokeOutcome>
+
+/** One call the map-reduce driver made and timed (benchmarks/map-reduce/driver). */
+interface DriverInvocation {
+  function: string
+  request_id?: string
+  start: number
+  end: number
+  cold?: boolean
+  duration_ms?: number
+  billed_duration_ms?: number
+  init_duration_ms?: number
+  memory_size_mb?: number
+  max_memory_used_mb?: number
+  /** The function ran under CPU emulation (the local target's foreign architecture). */
+  emulated?: boolean
+}
 type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>
 
 async function runWordCount(storage: {s3: S3Client; bucket: string}, options: RunOptions, runId: string, invoke: Invoke, timed: Timed) {
@@ -165,7 +181,7 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
     functionPhasesMs: Object.fromEntries(Object.entries(output.phases_ms as Record<string, number>).map(([k, v]) => [`function.${k}`, v])),
     output: {job: output.job, outputs: output.outputs},
     // The driver's own calls of mappers and reducers, timed by the driver.
-    invocations: (output.invocations as any[]).map(
+    invocations: (output.invocations as DriverInvocation[]).map(
       (i, seq): InvocationRecord => ({
         seq,
         phase: 'measure',

@@ -1,11 +1,11 @@
 import type {AwsClients} from '../aws/clients.js'
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
-import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, listFunctionRoles, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
+import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, listFunctionRoles, setReservedConcurrency, updateCode, updateConfiguration, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
-import {sameEnv, sameList} from '../core/function-config.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
+import {configDiff} from './config-diff.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
 
 export interface AwsTargetOptions {
@@ -91,14 +91,8 @@ export class AwsTarget implements Target {
       emit({kind: 'progress', subject, message: 'updating image, waiting for the update'})
       await updateCode(lambda, spec.name, imageUri, spec.image.architecture, this.#retry)
     }
-    const config: ConfigChange = {}
-    if (current.role !== role.arn) (config.roleArn = role.arn), changed.push('role-arn')
-    if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
-    if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
-    if (current.ephemeralStorageMb !== (spec.ephemeralStorageMb ?? 512)) (config.ephemeralStorageMb = spec.ephemeralStorageMb ?? 512), changed.push('ephemeral-storage')
-    if (current.logFormat !== (spec.logFormat ?? 'Text')) (config.logFormat = spec.logFormat ?? 'Text'), changed.push('log-format')
-    if (!sameEnv(current.env, spec.env)) (config.env = spec.env), changed.push('env')
-    if (command && !sameList(current.command, command)) (config.command = command), changed.push('handler')
+    const {change: config, changed: configChanged} = configDiff(current, spec, command, role.arn)
+    changed.push(...configChanged)
     if (Object.keys(config).length > 0) {
       emit({kind: 'progress', subject, message: `updating ${changed.filter((c) => !['role', 'image', 'architecture'].includes(c)).join(', ')}, waiting for the update`})
       await updateConfiguration(lambda, spec.name, config, this.#retry)

@@ -2,15 +2,15 @@ import {GetFunctionConfigurationCommand, LambdaClient} from '@aws-sdk/client-lam
 import {createHash} from 'node:crypto'
 
 import {invokeHandler} from '../aws/clients.js'
-import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type ConfigChange, type RetryPolicy} from '../aws/lambda.js'
+import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type RetryPolicy} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
-import {sameEnv, sameList} from '../core/function-config.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
 import {ensureLocalService, identify, notOurs, type StartOptions} from '../local/service-process.js'
+import {configDiff} from './config-diff.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
 
 /** Local control-plane calls never wait for IAM propagation and answer at once: wait little for an update in progress. */
@@ -102,13 +102,8 @@ export class LocalTarget implements Target {
     // A rebuilt image keeps its tag: compare what the tag points at now (the service records a hash of the image id).
     if (current.imageUri !== spec.image.uri || (await this.#imageMoved(lambda, spec.name, image.id))) changed.push('image')
     if (changed.includes('image')) await updateCode(lambda, spec.name, spec.image.uri, spec.image.architecture, LOCAL_RETRY)
-    const config: ConfigChange = {}
-    if (current.memoryMb !== spec.memoryMb) (config.memoryMb = spec.memoryMb), changed.push('memory')
-    if (current.timeoutS !== spec.timeoutS) (config.timeoutS = spec.timeoutS), changed.push('timeout')
-    if (current.ephemeralStorageMb !== (spec.ephemeralStorageMb ?? 512)) (config.ephemeralStorageMb = spec.ephemeralStorageMb ?? 512), changed.push('ephemeral-storage')
-    if (current.logFormat !== (spec.logFormat ?? 'Text')) (config.logFormat = spec.logFormat ?? 'Text'), changed.push('log-format')
-    if (!sameEnv(current.env, spec.env)) (config.env = spec.env), changed.push('env')
-    if (command && !sameList(current.command, command)) (config.command = command), changed.push('handler')
+    const {change: config, changed: configChanged} = configDiff(current, spec, command)
+    changed.push(...configChanged)
     if (Object.keys(config).length > 0) await updateConfiguration(lambda, spec.name, config, LOCAL_RETRY)
     if (spec.reservedConcurrency !== undefined && current.reservedConcurrency !== spec.reservedConcurrency) {
       await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)

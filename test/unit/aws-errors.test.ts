@@ -82,7 +82,7 @@ test('ResourceConflictException (update in progress): waits for the function to 
   await updateConfiguration(lambda, 'fn', {memoryMb: 2048}, recordingRetry())
   const sequence = lambdaMock.calls().map((c) => c.args[0].constructor.name)
   assert.equal(sequence, ['UpdateFunctionConfigurationCommand', 'GetFunctionCommand', 'UpdateFunctionConfigurationCommand', 'GetFunctionCommand'])
-  assert.is((lambdaMock.commandCalls(UpdateFunctionConfigurationCommand)[1]!.args[0].input as any).MemorySize, 2048)
+  assert.is((lambdaMock.commandCalls(UpdateFunctionConfigurationCommand)[1]!.args[0].input as {MemorySize?: number}).MemorySize, 2048)
 })
 
 test('a throttled control-plane call (the SDK already retried it) becomes an error that says what to do, with no second round of retries', async () => {
@@ -110,7 +110,7 @@ test('invoke is one attempt: a throttle is an error at once, saying the function
 const networkError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:9`), {code})
 
 test('invoke tries again only a refused connection (nothing was sent), never a reset one (the function may have run)', async () => {
-  lambdaMock.on(InvokeCommand).rejectsOnce(networkError('ECONNREFUSED')).resolves({StatusCode: 200, Payload: Buffer.from('{}') as any})
+  lambdaMock.on(InvokeCommand).rejectsOnce(networkError('ECONNREFUSED')).resolves({StatusCode: 200, Payload: Buffer.from('{}') as never})
   const retry = recordingRetry(3)
   const outcome = await invoke(lambda, {name: 'fn', payload: '{}'}, retry)
   assert.is(outcome.statusCode, 200)
@@ -145,7 +145,7 @@ test('AccessDenied names the missing permission, and nothing is written', async 
 const LOG = 'START RequestId: r-1 Version: $LATEST\n[ERROR] boom\nEND RequestId: r-1\nREPORT RequestId: r-1\tDuration: 469.40 ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
 
 test('invoke decodes the 4 KB log tail, parses REPORT and reports X-Amz-Function-Error', async () => {
-  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"errorMessage":"boom"}') as any})
+  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"errorMessage":"boom"}') as never})
   const outcome = await invoke(lambda, {name: 'fn', payload: '{"k":1}', logTail: true}, recordingRetry())
   const sent = lambdaMock.commandCalls(InvokeCommand)[0]!.args[0].input
   assert.is(sent.LogType, 'Tail')
@@ -172,8 +172,8 @@ async function runCommand(id: string, argv: string[]): Promise<{exitCode: number
   const out: string[] = []
   const err: string[] = []
   const saved = {out: process.stdout.write, err: process.stderr.write}
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as any
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as any
+  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as never
+  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as never
   let exitCode = 0
   process.exitCode = undefined
   try {
@@ -191,7 +191,7 @@ async function runCommand(id: string, argv: string[]): Promise<{exitCode: number
 
 test('faas invoke: a function error is shown as an error with exit 1, with the REPORT figures in --json', async () => {
   Object.assign(process.env, {AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing'})
-  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"errorMessage":"boom"}') as any})
+  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"errorMessage":"boom"}') as never})
   const json = await runCommand('invoke', ['--target', 'aws', '--function_name', 'fn', '--log', '--json'])
   assert.is(json.exitCode, 1)
   const result = JSON.parse(json.stdout)
@@ -204,7 +204,7 @@ test('faas invoke: a function error is shown as an error with exit 1, with the R
   assert.match(human.stderr, 'duration 469.4 ms, billed 500 ms, memory 21/1024 MB, init 100.99 ms (cold)')
 
   lambdaMock.reset()
-  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"ok":true}') as any})
+  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"ok":true}') as never})
   const ok = await runCommand('invoke', ['--target', 'aws', '-f', 'fn', '--payload', '{"K1":"V1"}'])
   assert.is(ok.exitCode, 0)
   assert.is(ok.stdout.trim(), '{"ok":true}')

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 
 import {runLoad, type Invoke} from '../../src/bench/runner.js'
 import {summarize} from '../../src/bench/stats.js'
-import type {InvokeOutcome, InvokeRequest} from '../../src/targets/target.js'
+import type {InvokeRequest} from '../../src/core/invoke.js'
 
 /** An in-process function: answers on the next tick; the first call to each name is cold. */
 function fakeFunction() {
