@@ -24,11 +24,18 @@ export function reconfigurerOf(target: Pick<Target, 'describe' | 'reconfigure'>)
       ...(change.env ? {env: {...current.env, ...change.env}} : {}),
     })
   }
+  // One restore at a time: a second Ctrl-C may ask for it while bench's own restore is running.
+  let restoring: Promise<void> | undefined
   return {
     reconfigure,
-    async restore() {
-      for (const [fn, config] of original) await target.reconfigure(fn, {memoryMb: config.memoryMb, env: config.env})
-      original.clear()
+    restore() {
+      restoring ??= (async () => {
+        for (const [fn, config] of original) {
+          await target.reconfigure(fn, {memoryMb: config.memoryMb, env: config.env})
+          original.delete(fn)
+        }
+      })().finally(() => (restoring = undefined))
+      return restoring
     },
   }
 }

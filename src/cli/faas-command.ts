@@ -15,13 +15,47 @@ export abstract class FaasCommand extends Command {
     verbose: Flags.boolean({description: 'Also show build and function log lines.', default: false, helpGroup: 'GLOBAL'}),
   }
 
-  /** Renders progress events; silent when --json is given. */
+  /** Renders progress events; silent when --json is given. Remembers the work in flight for an interruption's message. */
   protected get emit(): Emit {
-    this.#emit ??= progressRenderer({quiet: this.jsonEnabled(), verbose: this.argv.includes('--verbose')})
+    if (!this.#emit) {
+      const render = progressRenderer({quiet: this.jsonEnabled(), verbose: this.argv.includes('--verbose')})
+      this.#emit = (event) => {
+        if (event.kind === 'start') {
+          this.#inFlight.delete(event.subject)
+          this.#inFlight.set(event.subject, event.message)
+        } else if (event.kind === 'done') this.#inFlight.delete(event.subject)
+        render(event)
+      }
+    }
     return this.#emit
   }
 
   #emit?: Emit
+  #inFlight = new Map<string, string>()
+
+  /** Commands that handle SIGINT/SIGTERM themselves (bench keeps its results, local start removes its containers). */
+  static handlesSignals = false
+
+  protected override async init(): Promise<void> {
+    await super.init()
+    if ((this.constructor as typeof FaasCommand).handlesSignals) return
+    process.on('SIGINT', this.#interrupted)
+    process.on('SIGTERM', this.#interrupted)
+  }
+
+  /**
+   * Ctrl-C or SIGTERM, unless the command handles the signal itself (handlesSignals): one line
+   * saying what was interrupted and how to resume, then exit 130/143. Every step faas takes is
+   * idempotent and skips what is done, so running the same command again resumes the work.
+   */
+  #interrupted = (signal: NodeJS.Signals) => {
+    const work = [...this.#inFlight.values()].slice(-2).map((m) => m.replace(/…$/, ''))
+    const command = `faas ${this.id?.replaceAll(':', ' ') ?? ''}`.trim()
+    process.stderr.write(
+      `\nInterrupted \`${command}\` (${signal})${work.length > 0 ? ` while: ${work.join('; ')}` : ''}. To resume, run the same command again: finished steps (built layers, pushed images, deployed functions, uploaded input) are reused, and the one cut short is redone.\n`,
+    )
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
     if (isUserError(error)) {

@@ -6,10 +6,13 @@ import {benchProtocol} from '../bench/protocols/index.js'
 import {formatSummary} from '../bench/stats.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {targetFlag} from '../cli/flags.js'
+import {messageOf} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
 
 export default class Bench extends FaasCommand {
+  static override handlesSignals = true
+
   static override summary = 'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
   static override description =
     'Arrivals at a fixed interval (as the vHive invoker) or Poisson, round-robin over the functions, at most --max-in-flight calls at once (later arrivals are dropped and counted). Ctrl-C stops sending and keeps what was measured. Writes records.jsonl, records.csv, summary.json, rps<achieved>_<latf> (one latency in µs per line) and report.html under --out. --memory sweeps memory sizes; --cold-starts forces cold starts by changing the configuration before each round.'
@@ -53,10 +56,29 @@ export default class Bench extends FaasCommand {
     const target = () => createTarget(flags.target, settings, {maxInFlight: options.maxInFlight})
     const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {target, reconfigure, maxInFlight: options.maxInFlight, timeoutS: flags.grpcTimeout})
     if (!flags.arch && architecture) options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
-    // The first Ctrl-C stops sending and keeps the results; a second one quits at once.
+    // The first Ctrl-C (or SIGTERM) stops sending and keeps the results; a second one quits, but only
+    // after putting back the memory and environment bench changed; a third quits at once.
     const controller = new AbortController()
-    const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())
-    process.on('SIGINT', onSigint)
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      const code = signal === 'SIGINT' ? 130 : 143
+      signals++
+      if (signals === 1) {
+        this.emit({kind: 'warn', subject: 'bench', message: `${signal}: stopping; calls in flight finish and the results are written (again to quit now)`})
+        controller.abort()
+      } else if (signals === 2 && reconfigurer) {
+        this.emit({kind: 'warn', subject: 'bench', message: `${signal}: quitting after restoring the functions' original memory and environment (again to quit without restoring)`})
+        reconfigurer.restore().then(
+          () => process.exit(code),
+          (error) => {
+            process.stderr.write(`Could not restore the functions' configuration: ${messageOf(error)}. Check their memory and environment (faas deploy puts back the manifest's).\n`)
+            process.exit(code)
+          },
+        )
+      } else process.exit(code)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     try {
       const deps = {invoke: invoker.invoke, check: invoker.check, reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
       const result = await runBench(options, deps)
@@ -69,7 +91,8 @@ export default class Bench extends FaasCommand {
       return result
     } finally {
       invoker.close()
-      process.off('SIGINT', onSigint)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
     }
   }
 }

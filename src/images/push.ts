@@ -59,6 +59,7 @@ export async function pushBenchmark(
       const started = performance.now()
       const uri = imageRef(registry, repository, options.tag)
       const subject = `${manifest.name}/${fn.name}`
+      emit({kind: 'start', subject, message: `Checking ${uri} in the registry…`})
       const held = await remoteDigest(registry, repository, options.tag, login).catch(() => undefined)
       if (held && info.repoDigests.includes(`${registry}/${repository}@${held}`)) {
         emit({kind: 'done', subject, message: `${uri} is already in the registry (${held})`})

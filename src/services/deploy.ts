@@ -118,7 +118,9 @@ async function settleLimited<T, R>(items: T[], limit: number, fn: (item: T) => P
 export async function deploy(target: Target, settings: Settings, request: SingleDeploy | BenchmarkDeploy, emit: Emit): Promise<DeployResult> {
   const t0 = performance.now()
   let specs = await planDeploy(target, settings, request)
+  emit({kind: 'start', subject: 'deploy', message: `Checking ${specs.length === 1 ? specs[0]!.name : `${specs.length} functions`} before deploying…`})
   if (target.preflight) specs = await target.preflight(specs)
+  emit({kind: 'done', subject: 'deploy', message: `Deploying ${specs.map((s) => s.name).join(', ')}`})
   const settled = await settleLimited(specs, request.concurrency ?? 4, (spec) => target.deploy(spec, emit))
   const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{name: specs[i]!.name, error: r.reason as unknown}] : []))
   if (failed.length > 0) {
