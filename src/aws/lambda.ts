@@ -50,7 +50,9 @@ type AwsError = {name?: string; message?: string}
 export const isRolePropagation = (e: AwsError): boolean =>
   e?.name === 'InvalidParameterValueException' && /cannot be assumed|role defined for the function/i.test(e.message ?? '')
 /** Another update of the function is still in progress. */
-export const isUpdateInProgress = (e: AwsError): boolean => e?.name === 'ResourceConflictException'
+export const isUpdateInProgress = (e: AwsError): boolean => e?.name === 'ResourceConflictException' && !isAlreadyCreated(e)
+/** CreateFunction found the function there: its earlier answer was lost, or another deploy created it first. */
+export const isAlreadyCreated = (e: AwsError): boolean => e?.name === 'ResourceConflictException' && /already exist/i.test(e.message ?? '')
 export const isThrottled = (e: AwsError): boolean => /TooManyRequests|Throttl|RequestLimitExceeded/i.test(e?.name ?? '')
 
 const throttledError = (action: string, error: unknown) =>
@@ -157,8 +159,12 @@ export interface ImageFunctionConfig {
   logFormat?: LogFormat
 }
 
-/** CreateFunction (PackageType Image), retrying while a new role propagates, then waits for Active. */
-export async function createFunction(lambda: LambdaClient, config: ImageFunctionConfig, retry: RetryPolicy = defaultRetry): Promise<string> {
+/**
+ * CreateFunction (PackageType Image), retrying while a new role propagates, then waits for Active.
+ * Undefined when the function already exists (a create whose answer was lost, two deploys racing):
+ * the caller then converges by updating it like any existing function.
+ */
+export async function createFunction(lambda: LambdaClient, config: ImageFunctionConfig, retry: RetryPolicy = defaultRetry): Promise<string | undefined> {
   const out = await withRetries(
     lambda,
     `create function ${config.name} (lambda:CreateFunction)`,
@@ -182,9 +188,12 @@ export async function createFunction(lambda: LambdaClient, config: ImageFunction
       ),
     retry,
     {rolePropagation: true},
-  )
+  ).catch((error: unknown) => {
+    if (isAlreadyCreated(error as AwsError)) return undefined
+    throw error
+  })
   await waitActive(lambda, config.name)
-  return out.FunctionArn!
+  return out?.FunctionArn
 }
 
 /** UpdateFunctionCode (image and architecture go together), then waits for the update. */

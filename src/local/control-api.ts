@@ -135,6 +135,8 @@ export async function createFunction(ctx: ControlContext, body: Record<string, a
   }
   applyConfig(fn, body)
   touch(fn)
+  // Two creates racing both passed the first check while the image was looked at: Lambda lets one win.
+  if (ctx.functions.has(name)) throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
   ctx.functions.set(name, fn)
   await ctx.changed(name, 'configured')
   return [201, configuration(fn)]

@@ -72,7 +72,7 @@ export class AwsTarget implements Target {
     if (role.writes.length > 0) emit({kind: 'progress', subject, message: `role ${role.name}: ${role.writes.join(', ')}`})
     const imageUri = deployUri(spec)
     const command = spec.handler ? [spec.handler] : undefined
-    const current = await getFunction(lambda, spec.name)
+    let current = await getFunction(lambda, spec.name)
     const changed: string[] = role.writes.length > 0 ? ['role'] : []
     if (!current) {
       emit({kind: 'progress', subject, message: 'creating function, waiting for Active'})
@@ -81,9 +81,14 @@ export class AwsTarget implements Target {
         {name: spec.name, roleArn: role.arn, imageUri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, ephemeralStorageMb: spec.ephemeralStorageMb, logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined, tags: {[MANAGED_TAG.Key]: MANAGED_TAG.Value}},
         this.#retry,
       )
-      if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
-      emit({kind: 'done', subject, message: `Created ${spec.name}`})
-      return {name: spec.name, arn, action: 'created', changed: ['function', ...changed]}
+      if (arn) {
+        if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
+        emit({kind: 'done', subject, message: `Created ${spec.name}`})
+        return {name: spec.name, arn, action: 'created', changed: ['function', ...changed]}
+      }
+      // It existed after all (a lost answer, or another deploy won the race): converge by updating it.
+      current = await getFunction(lambda, spec.name)
+      if (!current) throw new UserError(`${spec.name} existed a moment ago and is gone now.`, {code: 'FUNCTION_VANISHED', fix: 'Another process is deleting it; deploy again once that is done.'})
     }
     if (current.imageUri !== imageUri) changed.push('image')
     if (current.architectures[0] !== spec.image.architecture) changed.push('architecture')

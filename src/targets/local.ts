@@ -87,16 +87,21 @@ export class LocalTarget implements Target {
     const {lambda} = await this.#lambda(emit)
     emit({kind: 'start', subject, message: `Deploying ${spec.name} locally…`})
     const command = spec.handler ? [spec.handler] : undefined
-    const current = await getFunction(lambda, spec.name)
+    let current = await getFunction(lambda, spec.name)
     if (!current) {
       const arn = await createFunction(
         lambda,
         {name: spec.name, roleArn: `arn:aws:iam::000000000000:role/${spec.role ?? `${spec.name}-role`}`, imageUri: spec.image.uri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, ephemeralStorageMb: spec.ephemeralStorageMb, logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined},
         LOCAL_RETRY,
       )
-      if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
-      emit({kind: 'done', subject, message: `Created ${spec.name} on the local service`})
-      return {name: spec.name, arn, action: 'created', changed: ['function']}
+      if (arn) {
+        if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
+        emit({kind: 'done', subject, message: `Created ${spec.name} on the local service`})
+        return {name: spec.name, arn, action: 'created', changed: ['function']}
+      }
+      // It existed after all (a lost answer, or another deploy won the race): converge by updating it.
+      current = await getFunction(lambda, spec.name)
+      if (!current) throw new UserError(`${spec.name} existed a moment ago and is gone now.`, {code: 'FUNCTION_VANISHED', fix: 'Another process is deleting it; deploy again once that is done.'})
     }
     const changed: string[] = []
     // A rebuilt image keeps its tag: compare what the tag points at now (the service records a hash of the image id).

@@ -63,6 +63,15 @@ test('create retries while the new role propagates, with growing delays, then wa
   assert.is(lambdaMock.commandCalls(GetFunctionCommand).length, 1, 'the Active waiter polled')
 })
 
+test('CreateFunction finding the function already there (a lost answer, a racing deploy) is not "update in progress": it waits for Active and says so', async () => {
+  lambdaMock.on(CreateFunctionCommand).rejects(awsError('ResourceConflictException', 'Function already exist: fn'))
+  lambdaMock.on(GetFunctionCommand).resolves(active)
+  const retry = recordingRetry()
+  assert.is(await createFunction(lambda, config, retry), undefined)
+  assert.is(lambdaMock.commandCalls(CreateFunctionCommand).length, 1, 'no retries of a create that cannot succeed')
+  assert.equal(retry.slept, [])
+})
+
 test('a role that never becomes assumable ends in a clear error after the retries', async () => {
   lambdaMock.on(CreateFunctionCommand).rejects(awsError('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.'))
   const retry = recordingRetry(3)
