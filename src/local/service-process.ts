@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {UserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {silent} from '../core/events.js'
-import {ensurePrivateDirSync, openRotatedLog, readJsonFileSync, writeJsonFileSync} from '../core/files.js'
+import {ensurePrivateDirSync, openRotatedLog, readJsonFileSync, withFileLock, writeJsonFileSync} from '../core/files.js'
 import {faasHome} from '../core/paths.js'
 import type {Settings} from '../core/settings.js'
 import {pollUntil} from '../core/wait.js'
@@ -196,6 +196,15 @@ export async function startDetached(settings: Settings, options: StartOptions, e
   const url = `http://127.0.0.1:${port}`
   const running = await health(url)
   if (running) return {pid: running.pid, port, url, id: running.id, startedAt: '', s3Endpoint: running.s3Endpoint}
+  // Two faas commands starting the service at once: the second waits, then finds the first's.
+  return withFileLock(join(stateDir(), 'start'), () => spawnDetached(settings, options, emit))
+}
+
+async function spawnDetached(settings: Settings, options: StartOptions, emit: Emit): Promise<ServiceState> {
+  const port = portOf(options)
+  const url = `http://127.0.0.1:${port}`
+  const running = await health(url)
+  if (running) return {pid: running.pid, port, url, id: running.id, startedAt: '', s3Endpoint: running.s3Endpoint}
   ensurePrivateDirSync(stateDir())
   loadOrCreateSecrets() // made here, so the first answer can already be checked against them
   const logFile = join(stateDir(), 'service.log')
@@ -247,10 +256,24 @@ export async function startDetached(settings: Settings, options: StartOptions, e
 /** The local service's endpoint, starting a detached service when none answers. */
 export async function ensureLocalService(settings: Settings, options: StartOptions = {}, emit: Emit = silent): Promise<string> {
   const state = await startDetached(settings, options, emit)
-  if (options.s3Endpoint && state.s3Endpoint && state.s3Endpoint !== options.s3Endpoint) {
-    emit({kind: 'warn', subject: 'local', message: `the running service gives functions S3 at ${state.s3Endpoint}, not ${options.s3Endpoint}; restart it (faas local stop) to change that`})
-  }
-  return state.url
+  if (!options.s3Endpoint || state.s3Endpoint === options.s3Endpoint) return state.url
+  // A service started without the local S3 store would point functions at real S3 (or another store):
+  // restart it with the right one when nothing runs on it, else refuse rather than use the wrong buckets.
+  return withFileLock(join(stateDir(), 'start'), async () => {
+    const now = await health(state.url)
+    if (now?.s3Endpoint === options.s3Endpoint) return state.url
+    const gives = now?.s3Endpoint ? `S3 at ${now.s3Endpoint}` : 'real AWS S3 (it was started without FAAS_LOCAL_S3_ENDPOINT)'
+    const busy = Object.values<{busy?: number; queued?: number}>(now?.environments ?? {}).reduce((n, e) => n + (e.busy ?? 0) + (e.queued ?? 0), 0)
+    if (busy > 0) {
+      throw new UserError(`The local Lambda service on ${state.url} gives functions ${gives}, not the local store at ${options.s3Endpoint}, and it is running ${busy} invocation(s), so faas will not restart it.`, {
+        code: 'LOCAL_S3_MISMATCH',
+        fix: `Wait for them, stop it (faas local stop) and run again; or start it yourself with FAAS_LOCAL_S3_ENDPOINT=${options.s3Endpoint}.`,
+      })
+    }
+    emit({kind: 'warn', subject: 'local', message: `the running service gives functions ${gives}; restarting it with the local S3 store at ${options.s3Endpoint}`})
+    await stopLocalService(options, emit)
+    return (await spawnDetached(settings, options, emit)).url
+  })
 }
 
 export interface StatusReport {

@@ -1,8 +1,10 @@
 import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import {projectPath} from '../core/paths.js'
+import {withFileLock} from '../core/files.js'
+import {faasHome, projectPath} from '../core/paths.js'
 import {pollUntil} from '../core/wait.js'
 import type {Platform} from '../core/platform.js'
 import {findContainersByLabel, isRunning, removeContainer, startContainer} from '../docker/containers.js'
@@ -36,7 +38,18 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
   if (await answers(endpoint)) return endpoint
   await engine.ping()
   const port = new URL(endpoint).port
-  for (const stale of await findContainersByLabel(engine, `${LABEL}=${port}`)) await removeContainer(engine, stale.id)
+  // Two faas commands at once: the second waits for the first's store instead of removing it.
+  return withFileLock(join(faasHome(), 'local', `s3-${port}`), () => startLocalS3(engine, endpoint, port, options, emit))
+}
+
+async function startLocalS3(engine: DockerEngine, endpoint: string, port: string, options: {baseImage?: string}, emit: Emit): Promise<string> {
+  if (await answers(endpoint)) return endpoint
+  for (const existing of await findContainersByLabel(engine, `${LABEL}=${port}`)) {
+    // Still starting (another process's, or a slow start): wait for it; only a dead one is stale.
+    const running = () => isRunning(engine, existing.id)
+    if ((await running()) && (await pollUntil(() => answers(endpoint), {timeoutMs: 60_000, maxDelayMs: 1000, giveUp: async () => !(await running())}))) return endpoint
+    await removeContainer(engine, existing.id)
+  }
 
   const platform: Platform = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64'
   const image = `faas/local-s3:moto-${motoVersion()}-${platform.split('/')[1]}`
