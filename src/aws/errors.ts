@@ -29,10 +29,19 @@ export function awsUserError(error: unknown, action: string): unknown {
       cause: error,
     })
   }
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(messageOf(error)) || name === 'TimeoutError') {
+  if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up/.test(messageOf(error)) || name === 'TimeoutError') {
     return new UserError(`Cannot reach AWS to ${action}: ${messageOf(error)}.`, {
       code: 'AWS_UNREACHABLE',
       fix: 'Check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> if you point faas at an emulator.',
+      cause: error,
+    })
+  }
+  const status = e?.$metadata?.httpStatusCode ?? 0
+  if (status >= 500 || /^(ServiceUnavailable|InternalFailure|InternalError|InternalServerError|ServiceException)/.test(name)) {
+    // The SDK has already retried these; what is left is AWS's side (or the emulator's) failing.
+    return new UserError(`AWS failed to ${action}: ${name || 'an error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? messageOf(error)}.`, {
+      code: 'AWS_FAILED',
+      fix: 'A fault on AWS\'s side: run the command again in a minute (what is done is kept); if it persists, check the AWS Health Dashboard, or the emulator behind AWS_ENDPOINT_URL.',
       cause: error,
     })
   }

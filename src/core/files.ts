@@ -35,7 +35,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, {recursive: true, mode: PRIVATE_DIR})
   } catch (error) {
-    throw fileError(error, dir, 'create the folder')
+    throw fileError(await explainMkdir(error, dir), dir, 'create the folder')
   }
 }
 
@@ -43,7 +43,23 @@ export function ensurePrivateDirSync(dir: string): void {
   try {
     mkdirSync(dir, {recursive: true, mode: PRIVATE_DIR})
   } catch (error) {
-    throw fileError(error, dir, 'create the folder')
+    throw fileError(explainMkdirSync(error, dir), dir, 'create the folder')
+  }
+}
+
+// A recursive mkdir on a read-only file system reports ENOENT; the plain mkdir says why (EROFS, EACCES).
+async function explainMkdir(error: unknown, dir: string): Promise<unknown> {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error
+  return mkdir(dir).then(() => error, (plain: unknown) => plain)
+}
+
+function explainMkdirSync(error: unknown, dir: string): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error
+  try {
+    mkdirSync(dir)
+    return error
+  } catch (plain) {
+    return plain
   }
 }
 
