@@ -13,10 +13,15 @@ export interface Proxy {
   bytesIn: number
   cut(): void
   close(): Promise<void>
+  /** Holds client bytes (the peer seems to hang) until resume(). */
+  pause(): void
+  resume(): void
 }
 
 export async function startProxy(target: {host?: string; port?: number; path?: string}, options: {listenPath?: string; onData?: (proxy: Proxy, chunk: Buffer, client: Socket) => 'pass' | 'reset'} = {}): Promise<Proxy> {
   const sockets = new Set<Socket>()
+  let paused = false
+  const held: Array<() => void> = []
   const server: Server = createServer((client) => {
     const upstream = target.path ? connect(target.path) : connect(target.port!, target.host ?? '127.0.0.1')
     sockets.add(client).add(upstream)
@@ -33,7 +38,8 @@ export async function startProxy(target: {host?: string; port?: number; path?: s
         upstream.destroy()
         return
       }
-      upstream.write(chunk)
+      if (paused) held.push(() => upstream.write(chunk))
+      else upstream.write(chunk)
     })
     upstream.on('data', (chunk) => client.write(chunk))
     client.on('end', () => upstream.end())
@@ -54,6 +60,11 @@ export async function startProxy(target: {host?: string; port?: number; path?: s
     cut: () => {
       for (const socket of sockets) socket.destroy()
       sockets.clear()
+    },
+    pause: () => void (paused = true),
+    resume: () => {
+      paused = false
+      for (const write of held.splice(0)) write()
     },
     close: () =>
       new Promise<void>((resolve) => {
