@@ -68,7 +68,7 @@ test('a function sees the variables Lambda sets and its own, reaches the service
 
 test('eight concurrent invocations run in parallel in distinct environments; the next eight are warm and reuse them', async (ctx) => {
   await deploy(ctx, 'slow', 'handler.slow')
-  const round = () => Promise.all(Array.from({length: 8}, () => invoke(ctx, 'slow', {seconds: 1.5})))
+  const round = () => Promise.all(Array.from({length: 8}, () => invoke(ctx, 'slow', {seconds: 4})))
   const cold = await round()
   for (const out of cold) assert.is(out.status, 200, out.body)
   const envs = new Set(cold.map((o) => o.json.env))
