@@ -6,10 +6,11 @@ import {
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
   ListRoleTagsCommand,
   PutRolePolicyCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
+  paginateListRoleTags,
   TagRoleCommand,
   UntagRoleCommand,
   type IAMClient,
@@ -117,12 +118,9 @@ export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBu
 
 async function roleTags(iam: IAMClient, role: string): Promise<Array<{Key?: string; Value?: string}>> {
   const tags: Array<{Key?: string; Value?: string}> = []
-  let marker: string | undefined
-  do {
-    const page = await aws(`list tags of role ${role} (iam:ListRoleTags)`, () => iam.send(new ListRoleTagsCommand({RoleName: role, Marker: marker})))
-    tags.push(...(page.Tags ?? []))
-    marker = page.IsTruncated ? page.Marker : undefined
-  } while (marker)
+  await aws(`list tags of role ${role} (iam:ListRoleTags)`, async () => {
+    for await (const page of paginateListRoleTags({client: iam}, {RoleName: role})) tags.push(...(page.Tags ?? []))
+  })
   return tags
 }
 
@@ -146,25 +144,17 @@ function sameDocument(a: unknown, b: unknown): boolean {
 
 async function listInline(iam: IAMClient, role: string): Promise<string[]> {
   const names: string[] = []
-  let marker: string | undefined
-  do {
-    const page = await aws(`list policies of role ${role} (iam:ListRolePolicies)`, () => iam.send(new ListRolePoliciesCommand({RoleName: role, Marker: marker})))
-    names.push(...(page.PolicyNames ?? []))
-    marker = page.IsTruncated ? page.Marker : undefined
-  } while (marker)
+  await aws(`list policies of role ${role} (iam:ListRolePolicies)`, async () => {
+    for await (const page of paginateListRolePolicies({client: iam}, {RoleName: role})) names.push(...(page.PolicyNames ?? []))
+  })
   return names
 }
 
 async function listAttached(iam: IAMClient, role: string): Promise<string[]> {
   const arns: string[] = []
-  let marker: string | undefined
-  do {
-    const page = await aws(`list policies attached to role ${role} (iam:ListAttachedRolePolicies)`, () =>
-      iam.send(new ListAttachedRolePoliciesCommand({RoleName: role, Marker: marker})),
-    )
-    arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!))
-    marker = page.IsTruncated ? page.Marker : undefined
-  } while (marker)
+  await aws(`list policies attached to role ${role} (iam:ListAttachedRolePolicies)`, async () => {
+    for await (const page of paginateListAttachedRolePolicies({client: iam}, {RoleName: role})) arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!))
+  })
   return arns
 }
 

@@ -1,8 +1,11 @@
-import {Command, Flags} from '@oclif/core'
+import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {isUserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {progressRenderer} from './progress.js'
+
+/** What oclif parses flags and args into (its own FlagOutput/ArgOutput, which it does not export). */
+type Output = {[name: string]: unknown}
 
 /**
  * Base of every faas command: --json on all of them, progress events rendered to stderr (silent
@@ -18,7 +21,7 @@ export abstract class FaasCommand extends Command {
   /** Renders progress events; silent when --json is given. Remembers the work in flight for an interruption's message. */
   protected get emit(): Emit {
     if (!this.#emit) {
-      const render = progressRenderer({quiet: this.jsonEnabled(), verbose: this.argv.includes('--verbose')})
+      const render = progressRenderer({quiet: this.jsonEnabled(), verbose: this.#verbose})
       this.#emit = (event) => {
         if (event.kind === 'start') {
           this.#inFlight.delete(event.subject)
@@ -55,6 +58,18 @@ export abstract class FaasCommand extends Command {
       `\nInterrupted \`${command}\` (${signal})${work.length > 0 ? ` while: ${work.join('; ')}` : ''}. To resume, run the same command again: finished steps (built layers, pushed images, deployed functions, uploaded input) are reused, and the one cut short is redone.\n`,
     )
     process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+
+  #verbose = false
+
+  /** Parses as oclif does, keeping the parsed --verbose (so `--verbose=false` or a flag value "--verbose" mean what they say). */
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    this.#verbose = Boolean((parsed.flags as {verbose?: boolean}).verbose)
+    return parsed
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {

@@ -4,7 +4,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
@@ -56,12 +56,9 @@ export async function ensureBucket(s3: S3Client, bucket: string, region: string)
 
 export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, number>> {
   const keys = new Map<string, number>()
-  let token: string | undefined
-  do {
-    const page = await aws(`list s3://${bucket}/${prefix}`, () => s3.send(new ListObjectsV2Command({Bucket: bucket, Prefix: prefix, ContinuationToken: token})))
-    for (const item of page.Contents ?? []) keys.set(item.Key!, item.Size ?? 0)
-    token = page.NextContinuationToken
-  } while (token)
+  await aws(`list s3://${bucket}/${prefix}`, async () => {
+    for await (const page of paginateListObjectsV2({client: s3}, {Bucket: bucket, Prefix: prefix})) for (const item of page.Contents ?? []) keys.set(item.Key!, item.Size ?? 0)
+  })
   return keys
 }
 
