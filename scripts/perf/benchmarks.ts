@@ -1,8 +1,9 @@
 /**
  * The benchmarks' images and cold starts (figures printed, never asserted):
  *   node --import tsx scripts/perf/benchmarks.ts [--cold 5] [--emulated-cold 3] [--only aes,chameleon] [--cnn-emulated]
- * 1. image size of each benchmark's Lambda image: the layers it adds over faas's offline base, beside
- *    vSwarm's published recipe sizes where known;
+ * 1. image size of each benchmark's Lambda image and of its served image (docker/Dockerfile: vSwarm's
+ *    kind, gRPC + HTTP server): the layers each adds over faas's offline base, beside vSwarm's published
+ *    recipe sizes where known;
  * 2. cold start (the REPORT's Init Duration) median and p90 of each benchmark on the local service,
  *    native (amd64 images on this amd64 host) and emulated (arm64 images under qemu) apart. Each cold
  *    start is forced by a configuration change (the service then starts a new environment) followed
@@ -21,6 +22,7 @@ import type {Platform} from '../../src/core/platform.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {baseImageRef} from '../../src/images/base.js'
+import {buildBenchmark} from '../../src/images/build.js'
 import {stopLocalService} from '../../src/local/service-process.js'
 import {runBenchmark} from '../../src/run/run.js'
 import {stopLocalS3} from '../../src/storage/local-s3.js'
@@ -62,6 +64,7 @@ interface Row {
   emulated: boolean
   imageMb: string
   addedMb: string
+  servedAddedMb: string
   init: number[]
 }
 const rows: Row[] = []
@@ -72,6 +75,7 @@ async function measure(name: string, platform: Platform, colds: number): Promise
   const image = record.images[0]!
   const built = await engine.inspectImage(image.imageId)
   const base = await engine.inspectImage(baseImageRef(platform))
+  const [served] = await buildBenchmark(engine, manifest, {functions: manifest.functions.map((f) => ({...f, dockerfile: 'docker/Dockerfile'})), platform, tag: 'perf-serve', baseImage: 'local'}, silent)
   const entry = deployedName(manifest.name, manifest.entry)
   const init: number[] = []
   for (let i = 0; i < colds; i++) {
@@ -83,7 +87,7 @@ async function measure(name: string, platform: Platform, colds: number): Promise
     init.push(outcome.report.initDurationMs)
   }
   init.sort((a, b) => a - b)
-  rows.push({benchmark: name, arch: image.architecture, emulated: image.architecture !== host, imageMb: mb(built?.sizeBytes ?? 0), addedMb: mb((built?.sizeBytes ?? 0) - (base?.sizeBytes ?? 0)), init})
+  rows.push({benchmark: name, arch: image.architecture, emulated: image.architecture !== host, imageMb: mb(built?.sizeBytes ?? 0), addedMb: mb((built?.sizeBytes ?? 0) - (base?.sizeBytes ?? 0)), servedAddedMb: mb(served!.sizeBytes - (base?.sizeBytes ?? 0)), init})
   console.log(`  ${name} ${image.architecture}: checked run ${record.correct ? 'correct' : 'WRONG'}; Init Duration ${init.map((x) => x.toFixed(0)).join(', ')} ms`)
 }
 
@@ -100,8 +104,10 @@ try {
   await stopLocalS3(engine).catch(() => undefined)
 }
 
-console.log('\nimage sizes (Lambda images on faas\'s offline base; added = image − base)')
-for (const row of rows) console.log(`  ${row.benchmark.padEnd(13)} ${row.arch.padEnd(6)} image ${row.imageMb.padStart(8)}  added ${row.addedMb.padStart(8)}   vSwarm: ${VSWARM_SIZES[row.benchmark] ?? 'no recipe'}`)
+console.log('\nimage sizes on faas\'s offline base (added = image − base; served = docker/Dockerfile, gRPC + HTTP shim)')
+for (const row of rows) {
+  console.log(`  ${row.benchmark.padEnd(13)} ${row.arch.padEnd(6)} Lambda image ${row.imageMb.padStart(9)}  added ${row.addedMb.padStart(9)}  served added ${row.servedAddedMb.padStart(9)}   vSwarm: ${VSWARM_SIZES[row.benchmark] ?? 'no recipe'}`)
+}
 console.log('\ncold start, Init Duration on the local service')
 for (const emulated of [false, true]) {
   console.log(emulated ? '  emulated (arm64 under qemu):' : `  native (${host}):`)
