@@ -66,7 +66,7 @@ test('bad input: clear messages, and nothing is started', async () => {
   assertUserError(await faas(['run', 'map-reduce', '--input-mb', '0'], {env}), /--input-mb must be greater than zero/)
   assertUserError(await faas(['run', 'map-reduce', '--input-mb=-2'], {env}), /--input-mb must be greater than zero/)
   assertUserError(await faas(['run', 'map-reduce', '--mappers', '0'], {env}), /--mappers must be greater than zero/)
-  assertUserError(await faas(['run', 'map-reduce', '--target', 'gcp'], {env}), /Unknown target "gcp"/)
+  assertUserError(await faas(['run', 'map-reduce', '--target', 'gcp'], {env}), /Expected --target=gcp to be one of: local, aws/)
   assert.is((await containers('dev.faas.local')).length, before)
 })
 
