@@ -11,7 +11,10 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {ListBucketsCommand, ListObjectsV2Command, S3Client} from '@aws-sdk/client-s3'
+
 import {PROJECT_ROOT} from '../../src/core/paths.js'
+import {health as serviceHealth} from '../../src/local/service-process.js'
 import {scaffoldFiles} from '../../src/core/scaffold.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {LocalTarget} from '../../src/targets/local.js'
@@ -105,12 +108,24 @@ async function waitOutput(r: Running, pattern: RegExp, what: string): Promise<vo
 
 const docker = (...args: string[]) => execa('docker', args, {reject: false}).then((r) => String(r.stdout).trim())
 const serviceContainers = async (serviceId: string) => (await docker('ps', '-aq', '--filter', `label=dev.faas.local=${serviceId}`)).split('\n').filter(Boolean)
-const health = async () => {
+// The service answers only signed requests: ask it as the CLI does, with the key pair under FAAS_HOME.
+Object.assign(process.env, {FAAS_HOME: home, FAAS_LOCAL_PORT: SERVICE_PORT, FAAS_LOCAL_S3_PORT: S3_PORT})
+const health = () => serviceHealth(`http://127.0.0.1:${SERVICE_PORT}`).catch(() => undefined)
+const busy = async () => Object.values<{busy?: number}>((await health())?.environments ?? {}).some((e) => (e.busy ?? 0) > 0)
+
+/** Whether the local S3 store holds any object whose key contains `part` (an upload has begun). */
+async function s3Holds(part: string): Promise<boolean> {
+  const s3 = new S3Client({endpoint: `http://127.0.0.1:${S3_PORT}`, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'x', secretAccessKey: 'y'}})
   try {
-    const res = await fetch(`http://127.0.0.1:${SERVICE_PORT}/faas/health`, {signal: AbortSignal.timeout(1000)})
-    return (await res.json()) as Record<string, any>
+    for (const bucket of (await s3.send(new ListBucketsCommand({}))).Buckets ?? []) {
+      const listed = await s3.send(new ListObjectsV2Command({Bucket: bucket.Name!, Prefix: `inputs/${part}`}))
+      if ((listed.KeyCount ?? 0) > 0) return true
+    }
+    return false
   } catch {
-    return undefined
+    return false
+  } finally {
+    s3.destroy()
   }
 }
 
@@ -227,6 +242,7 @@ function tinyMount(options: {readOnly?: boolean; fill?: boolean} = {}): {dir: st
 // ---------------------------------------------------------------- scenarios
 
 const tag = (suffix: string) => `${run}-${suffix}`
+let uploading = false
 const bump = () => writeFileSync(join(benchmarks, 'fzb', 'nonce'), `${Date.now()}-${Math.random()}`)
 
 const scenarios: Scenario[] = [
@@ -278,7 +294,13 @@ const scenarios: Scenario[] = [
     name: `${signal} during upload (faas run)`,
     expected: 'a line naming the upload; the rerun uploads only what is missing and the answer is correct',
     run: () =>
-      interruptScenario(signal, ['run', 'map-reduce', '--input-mb', '96', '--shards', '48', '--seed', String(100 + i + Number(process.pid % 1000) * 2)], /Upload/, ['run', 'map-reduce', '--input-mb', '96', '--shards', '48', '--seed', String(100 + i + Number(process.pid % 1000) * 2), '--json'], {
+      interruptScenario(signal, ['run', 'map-reduce', '--input-mb', '96', '--shards', '48', '--seed', String(100 + i + Number(process.pid % 1000) * 2)], () => uploading, ['run', 'map-reduce', '--input-mb', '96', '--shards', '48', '--seed', String(100 + i + Number(process.pid % 1000) * 2), '--json'], {
+        before: async () => {
+          // Interrupt once the first shards are in the store, so the rerun has something to reuse.
+          uploading = false
+          const seed = 100 + i + Number(process.pid % 1000) * 2
+          void waitFor(`shards of seed ${seed} in the store`, () => s3Holds(`seed${seed}-`), {intervalMs: 200, timeoutMs: 600_000}).then(() => (uploading = true), () => undefined)
+        },
         rerunCheck: (r) => {
           try {
             const record = JSON.parse(r.out)
@@ -298,7 +320,7 @@ const scenarios: Scenario[] = [
       if (deployed.code !== 0) return {pass: false, observed: `setup: ${errorLine(deployed.err)}`}
       await faas(['invoke', '--function_name', 'fz-fn', '--payload', '{}'])
       const r = start(['invoke', '--function_name', 'fz-fn', '--payload', '{"sleep": 20}'])
-      await waitFor('the invocation to be running', async () => Object.values<any>((await health())?.environments ?? {}).some((e) => JSON.stringify(e).includes('"busy":1') || JSON.stringify(e).includes('"busy": 1')), {timeoutMs: 30_000}).catch(() => undefined)
+      await waitFor('the invocation to be running', busy, {intervalMs: 100})
       r.child.kill(signal)
       const code = await r.exited
       const line = /Interrupted `[^`]+` \(SIG\w+\)[^\n]*/.exec(r.err())?.[0] ?? ''
@@ -325,10 +347,11 @@ const scenarios: Scenario[] = [
     expected: 'quits, but first restores the memory it changed (512 MB again)',
     run: async () => {
       await faas(['deploy', 'fz'])
-      const r = start(['bench', '-f', 'fz-fn', '--memory', '256,384', '--rps', '2', '--time', '60', '--out', mkdtempSync(join(tmpdir(), 'faas-faults-bench-'))])
-      await waitOutput(r, /256 MB[\s\S]*[1-9]\d*\/\d+ done/, 'the sweep at 256 MB')
+      // Calls that take 5 s keep bench busy after the first Ctrl-C, so the second lands before its own restore.
+      const r = start(['bench', '-f', 'fz-fn', '--memory', '256,384', '--rps', '2', '--time', '60', '--payload', '{"sleep": 5}', '--out', mkdtempSync(join(tmpdir(), 'faas-faults-bench-'))])
+      await waitOutput(r, /256 MB[\s\S]*[1-9]\d* in flight/, 'calls in flight at 256 MB')
       r.child.kill('SIGINT')
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await waitOutput(r, /stopping/, 'the first Ctrl-C to be taken')
       r.child.kill('SIGINT')
       const code = await r.exited
       Object.assign(process.env, {FAAS_LOCAL_PORT: SERVICE_PORT, FAAS_HOME: home})
@@ -345,7 +368,7 @@ const scenarios: Scenario[] = [
       const before = await health()
       if (!before) return {pass: false, observed: 'setup: no service'}
       const r = start(['invoke', '--function_name', 'fz-fn', '--payload', '{"sleep": 20}'])
-      await new Promise((resolve) => setTimeout(resolve, 1500))
+      await waitFor('the invocation to be running', busy, {intervalMs: 100})
       process.kill(before.pid, 'SIGKILL')
       const code = await r.exited
       const message = errorLine(r.err())
@@ -401,7 +424,8 @@ const scenarios: Scenario[] = [
       await faas(['build', 'fz', '--tag', t])
       const [host, port] = REGISTRY.split(':')
       let armed = true
-      const proxy = await startProxy({host, port: Number(port)}, {onData: (p) => (armed && p.bytesIn > 200_000 ? 'reset' : 'pass')})
+      // Reset the first upload (a blob PATCH/PUT or the manifest PUT) as it starts.
+      const proxy = await startProxy({host, port: Number(port)}, {onData: (_, chunk) => (armed && /^(PATCH|PUT) /.test(chunk.subarray(0, 8).toString('latin1')) ? 'reset' : 'pass')})
       try {
         const r = await faas(['push', 'fz', '--registry', proxy.address, '--tag', t])
         armed = false

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import {ensurePrivateDir, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
+import {ensurePrivateDir, fileError, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
 import {costPerCallUsd, type Architecture} from './cost.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
@@ -123,7 +123,8 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
   // Records stream to disk as calls complete, so even a hard stop keeps them; rewritten in order at the end.
   await ensurePrivateDir(dir)
   const stream = createWriteStream(join(dir, 'records.jsonl'), {mode: PRIVATE_FILE})
-  const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', reject))
+  const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', (error) => reject(fileError(error, join(dir, 'records.jsonl'), 'write'))))
+  closed.catch(() => undefined) // awaited below; a write error must not count as unhandled before then
   // Lines go out in batches (with the status, about once a second), not one write per call.
   let lines: string[] = []
   const flush = () => {

@@ -2,7 +2,7 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import {cpus, hostname, totalmem} from 'node:os'
 import {join} from 'node:path'
 
-import {UserError} from '../core/errors.js'
+import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {writeJsonFile} from '../core/files.js'
 import {deployedName, loadBenchmark} from '../core/manifest.js'
@@ -15,7 +15,7 @@ import {pushBenchmark} from '../images/push.js'
 import {resolveRegistry} from '../images/registry.js'
 import {ensureLocalService} from '../local/service-process.js'
 import {deploy, planDeploy} from '../services/deploy.js'
-import {ensureLocalS3} from '../storage/local-s3.js'
+import {ensureLocalS3, localS3Answers, localS3Endpoint} from '../storage/local-s3.js'
 import {defaultRunBucket, ensureBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 import type {InvokeOutcome} from '../core/invoke.js'
@@ -101,6 +101,14 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   } catch (error) {
     // A failed local run leaves nothing running: its functions (and so their containers) go.
     if (options.target === 'local') await target.destroy(deployed.functions.map((f) => f.name), {roles: false}, emit).catch(() => {})
+    // A store that died mid-run shows up as some function's S3 error; name the cause instead.
+    if (options.target === 'local' && !(await localS3Answers())) {
+      throw new UserError(`The local S3 store at ${localS3Endpoint()} stopped answering during the run (${isUserError(error) ? error.message : messageOf(error)}).`, {
+        code: 'LOCAL_S3_GONE',
+        fix: 'Run the same command again: faas starts a new store and uploads the input again.',
+        cause: error,
+      })
+    }
     throw error
   }
   // The entry call as faas saw it, then the calls the functions made, in the one record vocabulary.

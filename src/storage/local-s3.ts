@@ -22,6 +22,9 @@ function motoVersion(): string {
 
 export const localS3Endpoint = (env: NodeJS.ProcessEnv = process.env): string => `http://127.0.0.1:${env.FAAS_LOCAL_S3_PORT ?? '9002'}`
 
+/** Whether the local S3 store answers on its endpoint. */
+export const localS3Answers = (endpoint = localS3Endpoint()) => answers(endpoint)
+
 const answers = (endpoint: string) =>
   fetch(`${endpoint}/`, {signal: AbortSignal.timeout(2000)}).then(
     () => true,
