@@ -319,6 +319,8 @@ const scenarios: Scenario[] = [
       const deployed = await faas(['deploy', 'fz'])
       if (deployed.code !== 0) return {pass: false, observed: `setup: ${errorLine(deployed.err)}`}
       await faas(['invoke', '--function_name', 'fz-fn', '--payload', '{}'])
+      // An earlier scenario's call may still run on the service: wait until this one is the busy one.
+      await waitFor('the service to be idle', async () => !(await busy()), {intervalMs: 200})
       const r = start(['invoke', '--function_name', 'fz-fn', '--payload', '{"sleep": 20}'])
       await waitFor('the invocation to be running', busy, {intervalMs: 100})
       r.child.kill(signal)
@@ -367,6 +369,7 @@ const scenarios: Scenario[] = [
       await faas(['deploy', 'fz'])
       const before = await health()
       if (!before) return {pass: false, observed: 'setup: no service'}
+      await waitFor('the service to be idle', async () => !(await busy()), {intervalMs: 200})
       const r = start(['invoke', '--function_name', 'fz-fn', '--payload', '{"sleep": 20}'])
       await waitFor('the invocation to be running', busy, {intervalMs: 100})
       process.kill(before.pid, 'SIGKILL')

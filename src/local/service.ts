@@ -1,7 +1,7 @@
 import {GetSessionTokenCommand, STSClient} from '@aws-sdk/client-sts'
 import {createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {readlinkSync} from 'node:fs'
+import {readFileSync, readlinkSync} from 'node:fs'
 import {connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer} from 'node:net'
 
 import {UserError} from '../core/errors.js'
@@ -605,9 +605,14 @@ export function pidNamespace(): string {
 export function processGone(pid: number, kill: (pid: number, signal: 0) => void = (p, sig) => process.kill(p, sig)): boolean {
   try {
     kill(pid, 0)
-    return false
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+  // A killed service whose parent has not reaped it yet still answers kill 0: a zombie is gone too.
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
   }
 }
 

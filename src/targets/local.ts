@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 
 import {invokeHandler} from '../aws/clients.js'
 import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type RetryPolicy} from '../aws/lambda.js'
-import {UserError} from '../core/errors.js'
+import {UserError, isUserError, messageOf} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
@@ -125,7 +125,18 @@ export class LocalTarget implements Target {
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
-    return invoke((await this.#lambda()).invoker, request)
+    const {invoker} = await this.#lambda()
+    try {
+      return await invoke(invoker, request)
+    } catch (error) {
+      // The SDK's words are "Cannot reach AWS"; here it is faas's own service that went away.
+      if (!isUserError(error) || error.code !== 'AWS_UNREACHABLE') throw error
+      throw new UserError(`The local Lambda service stopped answering while invoking ${request.name} (${messageOf(error.cause)}); the call's outcome is unknown.`, {
+        code: 'LOCAL_SERVICE_GONE',
+        fix: 'It was stopped or killed (see faas local logs, or service.log under FAAS_HOME/local). Run the command again: faas starts a new service, which removes the old one\'s containers.',
+        cause: error,
+      })
+    }
   }
 
   async describe(name: string): Promise<FunctionState | undefined> {
