@@ -38,10 +38,9 @@ export function parseEndpoints(text: string, file = 'endpoints file', endpoint: 
   if (!Array.isArray(raw)) throw bad('the top level must be a list')
   if (raw.length === 0) throw bad('the list is empty')
   return raw.map((entry, i) => {
-    if (typeof entry !== 'object' || entry === null || typeof (entry as any).hostname !== 'string' || (entry as any).hostname === '') {
-      throw bad(`entry ${i + 1} has no "hostname" string`)
-    }
-    const name = (entry as any).hostname as string
+    const hostname: unknown = typeof entry === 'object' && entry !== null ? (entry as {hostname?: unknown}).hostname : undefined
+    if (typeof hostname !== 'string' || hostname === '') throw bad(`entry ${i + 1} has no "hostname" string`)
+    const name = hostname
     try {
       return endpoint(name)
     } catch (error) {

@@ -77,7 +77,7 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
       fix: known.length > 0 ? `Known benchmarks: ${known.join(', ')}. To add one, see "Adding a benchmark" in the README.` : `Add a folder with a benchmark.json under ${root}.`,
     })
   }
-  let raw: any
+  let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (error) {
@@ -86,37 +86,62 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
   return parseManifest(raw, dir, file)
 }
 
-const isObject = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isWhole = (value: unknown): value is number => Number.isInteger(value)
+const isWorkloadKind = (value: unknown): value is WorkloadKind => (WORKLOAD_KINDS as readonly unknown[]).includes(value)
+
+/** A function's settings (or "defaults") as benchmark.json writes them, before they are checked. */
+interface RawFunctionSettings {
+  handler?: unknown
+  dockerfile?: unknown
+  env?: unknown
+  policies?: unknown
+  memory?: unknown
+  timeout?: unknown
+  reservedConcurrency?: unknown
+  ephemeralStorage?: unknown
+  logFormat?: unknown
+}
 
 /**
  * Checks the whole manifest against Lambda's limits when it is read, so a mistake is reported
  * before anything is built, pushed or deployed.
  */
-export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark.json')): BenchmarkManifest {
+export function parseManifest(raw: unknown, dir: string, file = join(dir, 'benchmark.json')): BenchmarkManifest {
   const bad = (what: string) => new UserError(`${file}: ${what}.`, {code: 'BAD_MANIFEST', fix: 'See benchmarks/map-reduce/benchmark.json for the format.'})
   if (!isObject(raw)) throw bad('the manifest must be an object')
   if (typeof raw.name !== 'string') throw bad('"name" must be a string')
   checkRepositoryName(raw.name)
-  if (!isObject(raw.functions) || Object.keys(raw.functions).length === 0) throw bad('"functions" must name at least one function')
-  if (raw.defaults !== undefined && !isObject(raw.defaults)) throw bad('"defaults" must be an object')
-  const defaults = {...DEFAULTS, ...(raw.defaults ?? {})}
-  if (defaults.env !== undefined && !isObject(defaults.env)) throw bad('"defaults.env" must be an object of names to strings')
-  const names = Object.keys(raw.functions)
-  const functions = Object.entries<any>(raw.functions).map(([fname, f]): FunctionManifest => {
+  const rawFunctions = raw.functions
+  if (!isObject(rawFunctions) || Object.keys(rawFunctions).length === 0) throw bad('"functions" must name at least one function')
+  const rawDefaults = raw.defaults === undefined ? {} : raw.defaults
+  if (!isObject(rawDefaults)) throw bad('"defaults" must be an object')
+  const defaults: RawFunctionSettings = {...DEFAULTS, ...rawDefaults}
+  const defaultEnv = defaults.env === undefined ? {} : defaults.env
+  if (!isObject(defaultEnv)) throw bad('"defaults.env" must be an object of names to strings')
+  const names = Object.keys(rawFunctions)
+  const functions = Object.entries(rawFunctions).map(([fname, given]): FunctionManifest => {
     checkFunctionName(fname)
-    if (!isObject(f)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
-    for (const key of ['handler', 'dockerfile'] as const) {
-      if (typeof (f[key] ?? defaults[key]) !== 'string' || (f[key] ?? defaults[key]) === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
+    if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
+    const f: RawFunctionSettings = given
+    const nonEmpty = (key: 'handler' | 'dockerfile'): string => {
+      const value = f[key] ?? defaults[key]
+      if (typeof value !== 'string' || value === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
+      return value
     }
-    if (f.env !== undefined && !isObject(f.env)) throw bad(`"env" of ${fname} must be an object of names to strings`)
-    const env = {...(defaults.env ?? {}), ...(f.env ?? {})}
-    for (const [key, value] of Object.entries(env)) if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+    const handler = nonEmpty('handler')
+    const dockerfile = nonEmpty('dockerfile')
+    const ownEnv = f.env === undefined ? {} : f.env
+    if (!isObject(ownEnv)) throw bad(`"env" of ${fname} must be an object of names to strings`)
+    const mixedEnv = {...defaultEnv, ...ownEnv}
+    for (const [key, value] of Object.entries(mixedEnv)) if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+    const env = mixedEnv as Record<string, string>
     try {
-      checkEnv(env as Record<string, string>)
+      checkEnv(env)
     } catch (error) {
       throw isUserError(error) ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix}) : error
     }
-    for (const value of Object.values<string>(env)) {
+    for (const value of Object.values(env)) {
       for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
         if (!names.includes(other!)) throw bad(`env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`)
       }
@@ -125,21 +150,21 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
     if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === '')) throw bad(`"policies" of ${fname} must be a list of names`)
     const memoryMb = f.memory ?? defaults.memory
     const timeoutS = f.timeout ?? defaults.timeout
-    if (!Number.isInteger(memoryMb) || !Number.isInteger(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
+    if (!isWhole(memoryMb) || !isWhole(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
     if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max) throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
     if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max) throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
     const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
-    if (reservedConcurrency !== undefined && (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 0)) throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
+    if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0)) throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
     const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
-    if (ephemeralStorageMb !== undefined && (!Number.isInteger(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)) throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
+    if (ephemeralStorageMb !== undefined && (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)) throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
     const logFormat = f.logFormat ?? defaults.logFormat
     if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON') throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
     return {
       name: fname,
-      handler: f.handler ?? defaults.handler,
-      dockerfile: f.dockerfile ?? defaults.dockerfile,
+      handler,
+      dockerfile,
       policies,
-      env: env as Record<string, string>,
+      env,
       memoryMb,
       timeoutS,
       reservedConcurrency,
@@ -148,14 +173,16 @@ export function parseManifest(raw: any, dir: string, file = join(dir, 'benchmark
     }
   })
   const entry = raw.entry ?? functions[0]!.name
-  if (!functions.some((f) => f.name === entry)) throw bad(`"entry" names "${entry}", which is not one of its functions`)
-  if (raw.workload !== undefined && !WORKLOAD_KINDS.includes(raw.workload)) throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
+  const entryFunction = functions.find((f) => f.name === entry)
+  if (!entryFunction) throw bad(`"entry" names "${entry}", which is not one of its functions`)
+  const workload = raw.workload
+  if (workload !== undefined && !isWorkloadKind(workload)) throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
   const serve = raw.serve
   if (serve !== undefined) {
     const port = (value: unknown) => value === undefined || (Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536)
-    if (typeof serve !== 'object' || serve === null || !port(serve.grpc) || !port(serve.http)) throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
+    if (typeof serve !== 'object' || serve === null || !port((serve as {grpc?: unknown}).grpc) || !port((serve as {http?: unknown}).http)) throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
   }
-  return {name: raw.name, description: raw.description ?? '', dir, entry, workload: raw.workload, payload: raw.payload ?? {}, serve, functions}
+  return {name: raw.name, description: String(raw.description ?? ''), dir, entry: entryFunction.name, workload, payload: raw.payload ?? {}, serve: serve as BenchmarkManifest['serve'], functions}
 }
 
 /** The functions a command should act on: all, or the one named by --function. */

@@ -52,6 +52,14 @@ const BUNDLE_NAME = /^[\w+=,.@-]{1,128}$/
  * `{"<name>": {"managedArn": "arn:aws:iam::...:policy/..."}}` for a managed policy. A user bundle
  * with a built-in's name replaces it.
  */
+/** One entry of a --policies file, as written: checked field by field before it becomes a bundle. */
+interface PolicyFileEntry {
+  managedArn?: unknown
+  description?: unknown
+  Version?: unknown
+  Statement?: unknown
+}
+
 export function loadPolicyBundles(file?: string): Map<string, PolicyBundle> {
   const bundles = new Map(BUILTIN_BUNDLES.map((b) => [b.name, b]))
   if (!file) return bundles
@@ -67,12 +75,13 @@ export function loadPolicyBundles(file?: string): Map<string, PolicyBundle> {
     throw bad((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${messageOf(error)})`)
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('the top level must be an object')
-  for (const [name, value] of Object.entries(raw as Record<string, any>)) {
+  for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
     if (!BUNDLE_NAME.test(name)) throw bad(`"${name}" is not a valid policy name (letters, digits and +=,.@_-, up to 128)`)
-    if (typeof value?.managedArn === 'string') {
+    const value: PolicyFileEntry = typeof entry === 'object' && entry !== null ? entry : {}
+    if (typeof value.managedArn === 'string') {
       if (!/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\//.test(value.managedArn)) throw bad(`"${name}".managedArn is not an IAM policy ARN`)
-      bundles.set(name, {name, description: value.description ?? 'user bundle (managed policy)', managedArn: value.managedArn})
-    } else if (typeof value?.Version === 'string' && Array.isArray(value.Statement) && value.Statement.length > 0) {
+      bundles.set(name, {name, description: typeof value.description === 'string' ? value.description : 'user bundle (managed policy)', managedArn: value.managedArn})
+    } else if (typeof value.Version === 'string' && Array.isArray(value.Statement) && value.Statement.length > 0) {
       bundles.set(name, {name, description: 'user bundle (inline policy)', document: {Version: value.Version, Statement: value.Statement}})
     } else {
       throw bad(`"${name}" is neither a policy document with Version and Statement nor {"managedArn": ...}`)

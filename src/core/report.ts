@@ -43,12 +43,18 @@ function parseTextReport(line: string): ReportFigures {
   return figures
 }
 
+/** A line of Lambda's JSON log format, as far as parseJsonReport reads it. */
+interface JsonLogRecord {
+  type?: unknown
+  record?: {requestId?: unknown; metrics?: Record<string, unknown>; emulated?: unknown} | null
+}
+
 /** A `platform.report` record of the JSON log format, or undefined when the line is not one. */
 function parseJsonReport(line: string): ReportFigures | undefined {
   if (!line.startsWith('{') || !line.includes('platform.report')) return undefined
-  let parsed: any
+  let parsed: JsonLogRecord | null
   try {
-    parsed = JSON.parse(line)
+    parsed = JSON.parse(line) as JsonLogRecord | null
   } catch {
     return undefined
   }
