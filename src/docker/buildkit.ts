@@ -24,8 +24,8 @@ export function decodeBuildkitStatus(aux: string): BuildkitStatus {
   return decoded
 }
 
-/** Reads a newline-delimited JSON stream from the engine, calling `onMessage` for each object. */
-export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (message: Record<string, any>) => void): Promise<void> {
+/** Reads a newline-delimited JSON stream from the engine, calling `onMessage` for each object (of the shape the caller's endpoint sends). */
+export async function readJsonLines<Message extends object>(stream: NodeJS.ReadableStream, onMessage: (message: Message) => void): Promise<void> {
   let buffer = ''
   for await (const chunk of stream) {
     buffer += chunk.toString()

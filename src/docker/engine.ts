@@ -11,6 +11,23 @@ import {decodeBuildkitStatus, readJsonLines} from './buildkit.js'
 const require = createRequire(import.meta.url)
 
 /** What the rest of faas needs to know about a local image. */
+/** A message of the engine's BuildKit build stream: aux is the image id, or a base64 StatusResponse on trace messages. */
+interface BuildMessage {
+  error?: string
+  errorDetail?: {message?: string}
+  id?: string
+  aux?: string | {ID?: string}
+}
+
+/** A message of the engine's push stream. */
+interface PushMessage {
+  error?: string
+  id?: string
+  status?: string
+  aux?: {Digest?: string}
+  progressDetail?: {current?: number}
+}
+
 export interface ImageInfo {
   id: string
   architecture: string
@@ -141,10 +158,10 @@ export class DockerEngine {
       } as unknown as Docker.ImageBuildOptions,
     )
     try {
-      await readJsonLines(stream, (message) => {
+      await readJsonLines<BuildMessage>(stream, (message) => {
         if (message.error) failure = message.errorDetail?.message ?? message.error
-        if (message.id === 'moby.image.id' && message.aux?.ID) imageId = message.aux.ID
-        if (message.id !== 'moby.buildkit.trace' || !message.aux) return
+        if (message.id === 'moby.image.id' && typeof message.aux === 'object' && message.aux.ID) imageId = message.aux.ID
+        if (message.id !== 'moby.buildkit.trace' || typeof message.aux !== 'string' || !message.aux) return
         const status = decodeBuildkitStatus(message.aux)
         for (const vertex of status.vertexes) {
           const known = steps.get(vertex.digest) ?? {name: vertex.name, cached: false, done: false}
@@ -203,7 +220,7 @@ export class DockerEngine {
     try {
       // Engine 20.10 refuses a push without X-Registry-Auth, so an open registry gets an empty one.
       const stream = await this.docker.getImage(ref).push({authconfig: auth ?? {}} as object)
-      await readJsonLines(stream, (event) => {
+      await readJsonLines<PushMessage>(stream, (event) => {
         if (event.error) failure = event.error
         if (event.aux?.Digest) digest = event.aux.Digest
         const layer = String(event.id ?? '')

@@ -55,7 +55,7 @@ export async function pushBenchmark(
   const login = await loginFor(engine, settings, registry, emit)
 
   return Promise.all(
-    images.map(async ({fn, image, info, repository}): Promise<PushedImage> => {
+    images.map(async ({fn, info, repository}): Promise<PushedImage> => {
       const started = performance.now()
       const uri = imageRef(registry, repository, options.tag)
       const subject = `${manifest.name}/${fn.name}`
