@@ -1,5 +1,7 @@
 import {createHash} from 'node:crypto'
 
+import type {CreateFunctionRequest, PutFunctionConcurrencyRequest, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest} from '@aws-sdk/client-lambda'
+
 import type {DockerEngine} from '../docker/engine.js'
 import type {LocalFunction} from './types.js'
 
@@ -69,11 +71,11 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
   }
 }
 
-async function checkImage(ctx: ControlContext, uri: unknown): Promise<{id: string; architecture: string}> {
+async function checkImage(ctx: ControlContext, uri: unknown): Promise<{uri: string; id: string; architecture: string}> {
   if (typeof uri !== 'string' || !uri) throw invalid('Code.ImageUri is required: a local engine image reference such as map-reduce-driver:latest.')
   const image = await ctx.engine.inspectImage(uri)
   if (!image) throw invalid(`Source image ${uri} does not exist in the local engine. Build it first (faas build).`)
-  return image
+  return {uri, id: image.id, architecture: image.architecture}
 }
 
 function numberIn(value: unknown, field: string, min: number, max: number): number | undefined {
@@ -82,7 +84,14 @@ function numberIn(value: unknown, field: string, min: number, max: number): numb
   return value
 }
 
-function applyConfig(fn: LocalFunction, body: Record<string, any>): void {
+// Request bodies are the SDK's shapes as a client sends them, but they arrive as untrusted JSON with any
+// field missing: numbers and enums are checked here, and a missing image is refused.
+export type CreateFunctionBody = Partial<CreateFunctionRequest>
+export type UpdateCodeBody = Partial<UpdateFunctionCodeRequest>
+export type UpdateConfigurationBody = Partial<UpdateFunctionConfigurationRequest>
+export type PutConcurrencyBody = Partial<PutFunctionConcurrencyRequest>
+
+function applyConfig(fn: LocalFunction, body: CreateFunctionBody | UpdateConfigurationBody): void {
   fn.memoryMb = numberIn(body.MemorySize, 'MemorySize', 128, 10240) ?? fn.memoryMb
   fn.timeoutS = numberIn(body.Timeout, 'Timeout', 1, 900) ?? fn.timeoutS
   if (body.Environment?.Variables) fn.env = {...body.Environment.Variables}
@@ -112,7 +121,7 @@ function get(ctx: ControlContext, ref: string): LocalFunction {
   return fn
 }
 
-export async function createFunction(ctx: ControlContext, body: Record<string, any>): Promise<Result> {
+export async function createFunction(ctx: ControlContext, body: CreateFunctionBody): Promise<Result> {
   const name = body.FunctionName
   if (typeof name !== 'string' || !NAME.test(name)) throw invalid('FunctionName must be 1-64 letters, digits, hyphens or underscores.')
   if (ctx.functions.has(name)) throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
@@ -121,7 +130,7 @@ export async function createFunction(ctx: ControlContext, body: Record<string, a
   const fn: LocalFunction = {
     name,
     arn: arnOf(ctx, name),
-    imageUri: body.Code.ImageUri,
+    imageUri: image.uri,
     memoryMb: 128,
     timeoutS: 3,
     env: {},
@@ -160,10 +169,10 @@ export function listFunctions(ctx: ControlContext): Result {
   return [200, {Functions: [...ctx.functions.values()].map(configuration)}]
 }
 
-export async function updateCode(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
+export async function updateCode(ctx: ControlContext, ref: string, body: UpdateCodeBody): Promise<Result> {
   const fn = get(ctx, ref)
   const image = await checkImage(ctx, body.ImageUri)
-  fn.imageUri = body.ImageUri
+  fn.imageUri = image.uri
   fn.imageArchitecture = image.architecture
   fn.codeSha256 = createHash('sha256').update(image.id).digest('base64')
   if (body.Architectures) fn.architectures = body.Architectures
@@ -172,7 +181,7 @@ export async function updateCode(ctx: ControlContext, ref: string, body: Record<
   return [200, configuration(fn)]
 }
 
-export async function updateConfiguration(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
+export async function updateConfiguration(ctx: ControlContext, ref: string, body: UpdateConfigurationBody): Promise<Result> {
   const fn = get(ctx, ref)
   // Checked whole before anything changes: a bad field leaves the function as it was.
   const next = {...fn}
@@ -190,7 +199,7 @@ export async function deleteFunction(ctx: ControlContext, ref: string): Promise<
   return [204, undefined]
 }
 
-export async function putConcurrency(ctx: ControlContext, ref: string, body: Record<string, any>): Promise<Result> {
+export async function putConcurrency(ctx: ControlContext, ref: string, body: PutConcurrencyBody): Promise<Result> {
   const fn = get(ctx, ref)
   fn.reservedConcurrency = numberIn(body.ReservedConcurrentExecutions, 'ReservedConcurrentExecutions', 0, 1000) ?? 0
   await ctx.changed(fn.name, 'concurrency')

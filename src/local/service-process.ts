@@ -146,8 +146,21 @@ export async function serviceFetch(url: string, path: string, init: {method?: st
   return fetch(target, {method, headers, signal: init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined})
 }
 
+/** What GET /faas/health answers (LocalLambdaService.health), as far as faas reads it. */
+export interface HealthAnswer {
+  service: 'faas-local'
+  pid: number
+  id: string
+  url: string
+  region: string
+  s3Endpoint?: string
+  idleTimeoutMs?: number
+  functions: string[]
+  environments: Record<string, {busy?: number; queued?: number}>
+}
+
 /** What our service at `url` says about itself; undefined when nothing answers. Throws when something else answers. */
-export async function health(url: string, timeoutMs = 1000): Promise<Record<string, any> | undefined> {
+export async function health(url: string, timeoutMs = 1000): Promise<HealthAnswer | undefined> {
   let res: Response | undefined
   try {
     res = await serviceFetch(url, '/faas/health', {timeoutMs})
@@ -156,7 +169,7 @@ export async function health(url: string, timeoutMs = 1000): Promise<Record<stri
     return undefined
   }
   if (!res?.ok) return undefined
-  const body = (await res.json().catch(() => undefined)) as Record<string, any> | undefined
+  const body = (await res.json().catch(() => undefined)) as HealthAnswer | undefined
   return body?.service === 'faas-local' ? body : undefined
 }
 
@@ -227,7 +240,7 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   let exited: string | undefined
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()
-  let answer: Record<string, any> | undefined
+  let answer: HealthAnswer | undefined
   let squatter: UserError | undefined
   const up = await pollUntil(
     async () => {

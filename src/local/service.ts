@@ -437,7 +437,7 @@ export class LocalService {
     if ((m = /^\/faas\/functions\/([^/]+)\/logs$/.exec(path))) return sendJson(res, 200, {lines: this.logs.get(control.nameOf(m[1]!)) ?? []})
     if (/^\/2015-03-31\/functions\/?$/.test(path)) {
       if (method === 'GET') return sendJson(res, ...control.listFunctions(ctx))
-      if (method === 'POST') return sendJson(res, ...(await control.createFunction(ctx, jsonBody(body))))
+      if (method === 'POST') return sendJson(res, ...(await control.createFunction(ctx, jsonBody(body) as control.CreateFunctionBody)))
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/?$/.exec(path))) {
       if (method === 'GET') return sendJson(res, ...control.getFunction(ctx, m[1]!))
@@ -445,13 +445,13 @@ export class LocalService {
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(path))) {
       if (method === 'GET') return sendJson(res, ...control.getConfiguration(ctx, m[1]!))
-      if (method === 'PUT') return sendJson(res, ...(await control.updateConfiguration(ctx, m[1]!, jsonBody(body))))
+      if (method === 'PUT') return sendJson(res, ...(await control.updateConfiguration(ctx, m[1]!, jsonBody(body) as control.UpdateConfigurationBody)))
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/code$/.exec(path)) && method === 'PUT') {
-      return sendJson(res, ...(await control.updateCode(ctx, m[1]!, jsonBody(body))))
+      return sendJson(res, ...(await control.updateCode(ctx, m[1]!, jsonBody(body) as control.UpdateCodeBody)))
     }
     if ((m = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/.exec(path))) {
-      if (method === 'PUT') return sendJson(res, ...(await control.putConcurrency(ctx, m[1]!, jsonBody(body))))
+      if (method === 'PUT') return sendJson(res, ...(await control.putConcurrency(ctx, m[1]!, jsonBody(body) as control.PutConcurrencyBody)))
       if (method === 'GET') return sendJson(res, ...control.getConcurrency(ctx, m[1]!))
       if (method === 'DELETE') return sendJson(res, ...(await control.deleteConcurrency(ctx, m[1]!)))
     }
@@ -576,7 +576,7 @@ function openEnv(sealed: SealedEnv, identityKey: string): Record<string, string>
   }
 }
 
-function jsonBody(body: Buffer): Record<string, any> {
+function jsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {}
   try {
     return JSON.parse(body.toString('utf8'))

@@ -51,7 +51,7 @@ export function expectedAes(event: AesEvent) {
   return {ciphertextHex: ciphertext.toString('hex'), ciphertextSha256: sha256(ciphertext), plaintextSha256: sha256(plaintext), plaintextBytes: plaintext.length}
 }
 
-interface AesAnswer {
+export interface AesAnswer {
   ciphertext_hex?: string | null
   ciphertext_sha256?: string
   decrypted_sha256?: string

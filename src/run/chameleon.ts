@@ -12,7 +12,7 @@ export function expectedTable(rows: number, cols: number): string {
   return `<table xmlns="http://www.w3.org/1999/xhtml">\n${row.repeat(rows)}</table>`
 }
 
-interface ChameleonAnswer {
+export interface ChameleonAnswer {
   rows?: number
   cols?: number
   length?: number

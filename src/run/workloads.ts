@@ -3,8 +3,8 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import {UserError} from '../core/errors.js'
 import type {WorkloadKind} from '../core/manifest.js'
 import type {InvokeOutcome} from '../targets/target.js'
-import {type AesEvent, aesRunEvent, checkAes, NIST_CTR_AES128} from './aes.js'
-import {checkTable} from './chameleon.js'
+import {type AesAnswer, type AesEvent, aesRunEvent, checkAes, NIST_CTR_AES128} from './aes.js'
+import {type ChameleonAnswer, checkTable} from './chameleon.js'
 import {checkTop5, CNN_IMAGES} from './cnn-serving.js'
 import {decodePng, encodePng, generateImage, pixelSha256, rotate90} from './images.js'
 import {getBytes, uploadMissing} from '../storage/s3.js'
@@ -39,7 +39,8 @@ export interface Workload {
   run: (context: WorkloadContext) => Promise<WorkloadResult>
 }
 
-const answerOf = (outcome: InvokeOutcome): any => JSON.parse(outcome.payload || 'null')
+/** The function's answer, parsed; each workload's checker looks at its fields one by one. */
+const answerOf = (outcome: InvokeOutcome): unknown => JSON.parse(outcome.payload || 'null')
 
 function badPayload(kind: string, problem: string, example: string): UserError {
   return new UserError(`The ${kind} payload ${problem}.`, {code: 'BAD_RUN_PARAMS', fix: `Give --payload like '${example}', or fix "payload" in the benchmark's benchmark.json.`})
@@ -67,8 +68,8 @@ const aes: Workload = {
     const known = await invoke(vector)
     const work = await invoke(event)
     const differences = await timed('verify', async () => [
-      ...checkAes(vector, answerOf(known), 'NIST SP 800-38A F.5.1', NIST_CTR_AES128.ciphertext),
-      ...checkAes(event, answerOf(work), 'payload'),
+      ...checkAes(vector, answerOf(known) as AesAnswer, 'NIST SP 800-38A F.5.1', NIST_CTR_AES128.ciphertext),
+      ...checkAes(event, answerOf(work) as AesAnswer, 'payload'),
     ])
     const iterations = event.num_of_iterations ?? 1
     return {
@@ -94,7 +95,7 @@ const chameleon: Workload = {
   run: async ({invoke, timed, payload}) => {
     const table = payload as {num_of_rows: number; num_of_cols: number}
     const outcome = await invoke(payload)
-    const differences = await timed('verify', async () => checkTable(table, answerOf(outcome)))
+    const differences = await timed('verify', async () => checkTable(table, answerOf(outcome) as ChameleonAnswer))
     return {
       outcomes: [outcome],
       correct: differences.length === 0,
@@ -117,6 +118,11 @@ async function uploadImages(storage: WorkloadContext['storage'], prefix: string,
   return {s3, bucket, images, uploaded}
 }
 
+/** What the image-rotate function says it wrote, per input image. */
+interface RotateAnswer {
+  images?: Array<{key?: unknown; width?: unknown; height?: unknown; output_key?: unknown; pixel_sha256?: unknown} | null>
+}
+
 /** image-rotate: the function's PNGs, read back from S3 and decoded here, must hold the pixels rotated here. */
 const imageRotate: Workload = {
   check() {},
@@ -124,7 +130,7 @@ const imageRotate: Workload = {
     const {s3, bucket, images, uploaded} = await timed('upload', () => uploadImages(storage, 'image-rotate', seed, ROTATE_SIZES))
     const outputPrefix = `image-rotate/runs/${runId}`
     const outcome = await invoke({bucket, keys: images.map((i) => i.key), output_prefix: outputPrefix})
-    const answer = answerOf(outcome)
+    const answer = answerOf(outcome) as RotateAnswer | null
     const differences = await timed('verify', async () => {
       const found: string[] = []
       for (const [i, {key, image}] of images.entries()) {
@@ -162,7 +168,7 @@ const cnnServing: Workload = {
   run: async ({invoke, timed, storage, seed}) => {
     const {bucket, images, uploaded} = await timed('upload', () => uploadImages(storage, 'cnn_serving', seed, CNN_IMAGES))
     const outcome = await invoke({bucket, keys: images.map((i) => i.key)})
-    const answer = answerOf(outcome)
+    const answer = answerOf(outcome) as Parameters<typeof checkTop5>[1]
     const {differences, exact} = await timed('verify', async () => checkTop5(images, answer))
     return {
       outcomes: [outcome],
