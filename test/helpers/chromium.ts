@@ -16,7 +16,10 @@ export function pngDetail(png: Buffer): {width: number; height: number; nonZero:
   for (let at = 8; at < png.length; ) {
     const length = png.readUInt32BE(at)
     const type = png.toString('latin1', at + 4, at + 8)
-    if (type === 'IHDR') (width = png.readUInt32BE(at + 8)), (height = png.readUInt32BE(at + 12))
+    if (type === 'IHDR') {
+      width = png.readUInt32BE(at + 8)
+      height = png.readUInt32BE(at + 12)
+    }
     if (type === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + length))
     at += 12 + length
   }

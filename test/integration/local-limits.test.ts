@@ -68,7 +68,7 @@ test('the JSON log format: platform.start and platform.report records with Lambd
   assert.equal(Object.keys(report.record.metrics).sort(), ['billedDurationMs', 'durationMs', 'initDurationMs', 'maxMemoryUsedMB', 'memorySizeMB'])
   assert.is(report.record.status, 'success')
   assert.is(start.record.requestId, report.record.requestId)
-  assert.ok(cold.report?.initDurationMs! > 0 && cold.report?.memorySizeMb === 1024, 'parseReport reads the JSON record')
+  assert.ok(Number(cold.report?.initDurationMs) > 0 && cold.report?.memorySizeMb === 1024, 'parseReport reads the JSON record')
   assert.not.match(cold.log, /^REPORT /m, 'no Text REPORT line')
   const warm = await invoke(ctx, 'json-log', {value: 8})
   assert.is(warm.report?.initDurationMs, undefined)

@@ -33,7 +33,10 @@ test.before(async () => {
 
 test.after(async () => {
   await stopLocalService().catch(() => {})
-  for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
   rmSync(home, {recursive: true, force: true})
 })
 
