@@ -59,7 +59,7 @@ export default class Serve extends FaasCommand {
     const result = await serveBenchmarks(
       engine,
       requests,
-      {protocol: flags.protocol as 'grpc' | 'http' | undefined, port: flags.port, platform: flags.platform ? parsePlatform(flags.platform) : settings.platform, tag: flags.tag, baseImage: flags['base-image'], waitS: flags.wait},
+      {protocol: flags.protocol as 'grpc' | 'http' | undefined, port: flags.port, platform: flags.platform ? parsePlatform(flags.platform) : settings.platform, tag: flags.tag, baseImage: flags['base-image'], waitS: flags.wait, region: settings.region ?? 'us-east-1'},
       this.emit,
     )
     const text = JSON.stringify(result.endpoints, null, 2) + '\n'

@@ -235,6 +235,8 @@ export interface ContainerState {
   labels: Record<string, string>
   /** Published ports: container port (e.g. "50051/tcp") -> host port. */
   ports: Record<string, number>
+  /** Names of the networks it is on. */
+  networks: string[]
 }
 
 /** A container by name or id, or undefined when there is none. */
@@ -246,7 +248,7 @@ export async function inspectContainer(engine: DockerEngine, ref: string): Promi
       const host = (bindings as Array<{HostPort: string}> | null)?.[0]?.HostPort
       if (host) ports[port] = Number(host)
     }
-    return {id: info.Id, name: info.Name.replace(/^\//, ''), running: Boolean(info.State?.Running), image: info.Image, labels: info.Config?.Labels ?? {}, ports}
+    return {id: info.Id, name: info.Name.replace(/^\//, ''), running: Boolean(info.State?.Running), image: info.Image, labels: info.Config?.Labels ?? {}, ports, networks: Object.keys(info.NetworkSettings?.Networks ?? {})}
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode === 404) return undefined
     throw error

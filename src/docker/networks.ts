@@ -82,3 +82,47 @@ export async function onFunctionNetwork<T>(engine: DockerEngine, create: () => P
     return create()
   }
 }
+
+/**
+ * A plain (not internal) bridge faas owns, for `faas serve`: ports can still be published on
+ * 127.0.0.1, and its gateway is where the host forwards the loopback S3 store to the servers.
+ * The engine picks the subnet; the gateway is read back.
+ */
+export async function ensureServeNetwork(engine: DockerEngine, name: string): Promise<{name: string; gateway: string}> {
+  const gatewayOf = async (): Promise<string | undefined> => {
+    try {
+      const info = (await engine.docker.getNetwork(name).inspect()) as {Labels?: Record<string, string>; IPAM?: {Config?: Array<{Gateway?: string}>}}
+      if (info.Labels?.[LABEL] !== 'serve') {
+        throw new UserError(`A Docker network named ${name} exists but faas did not create it.`, {code: 'NETWORK_FAILED', fix: `Remove or rename it (docker network rm ${name}); faas makes its own.`})
+      }
+      return info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway
+    } catch (error) {
+      if ((error as {statusCode?: number}).statusCode === 404) return undefined
+      throw error
+    }
+  }
+  let gateway = await gatewayOf()
+  if (!gateway) {
+    try {
+      await engine.docker.createNetwork({Name: name, CheckDuplicate: true, Driver: 'bridge', Labels: {[LABEL]: 'serve'}})
+    } catch (error) {
+      // Made by a second serve in the meantime: fine; anything else is reported below.
+      if (!(await gatewayOf())) throw new UserError(`Could not create the Docker network ${name} for served benchmarks: ${messageOf(error)}.`, {code: 'NETWORK_FAILED', fix: 'Check `docker network ls` and the engine\'s address pools.'})
+    }
+    gateway = await gatewayOf()
+  }
+  if (!gateway) throw new UserError(`The Docker network ${name} has no gateway address.`, {code: 'NETWORK_FAILED', fix: `Remove it (docker network rm ${name}); faas makes it again.`})
+  return {name, gateway}
+}
+
+/** Removes a network faas made once no container uses it; absent is fine. */
+export async function removeNetworkIfUnused(engine: DockerEngine, name: string): Promise<boolean> {
+  try {
+    const info = (await engine.docker.getNetwork(name).inspect()) as {Labels?: Record<string, string>; Containers?: Record<string, unknown>}
+    if (!info.Labels?.[LABEL] || Object.keys(info.Containers ?? {}).length > 0) return false
+    await engine.docker.getNetwork(name).remove()
+    return true
+  } catch {
+    return false
+  }
+}

@@ -2,7 +2,7 @@ import {GetSessionTokenCommand, STSClient} from '@aws-sdk/client-sts'
 import {createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {readFileSync, readlinkSync} from 'node:fs'
-import {connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer} from 'node:net'
+import type {AddressInfo} from 'node:net'
 
 import {UserError} from '../core/errors.js'
 import {readJsonFileSync, writeJsonFileSync} from '../core/files.js'
@@ -12,6 +12,7 @@ import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
 import * as control from './control-api.js'
+import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {generateSecrets} from './credentials.js'
 import {LABEL} from './environment.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
@@ -82,11 +83,12 @@ export class LocalService {
   #sessions = new Map<string, KnownKey & {expiresAt: number}>()
   /** Other addresses the service listens on (the functions' network gateway). */
   #extraHosts: string[] = []
-  /** Listeners on the functions' network: the API for functions, the S3 forwarder. */
-  #gatewayServers: Array<Server | TcpServer> = []
+  /** Listeners on the functions' network: the API for functions. */
+  #gatewayServers: Server[] = []
+  /** The S3 forwarder on the functions' network. */
   /** Container-credentials grants by id: the token's secret half, who may use it, what it was given. */
   #grants = new Map<string, {secret: Buffer; fn: LocalFunction; peer: () => Promise<string | undefined>; issued?: SessionCredentials}>()
-  #forwarded?: Set<import('node:net').Socket>
+  #forwarder?: LoopbackForwarder
   /** With --pass-credentials: the user's keys exchanged for an STS session, shared by environments. */
   #passed?: Promise<SessionCredentials>
   #reclaimer?: NodeJS.Timeout
@@ -161,25 +163,10 @@ export class LocalService {
     this.#gatewayServers.push(api)
     this.#extraHosts.push(`${network.gateway}:${apiPort}`)
     const s3 = this.options.s3Endpoint ? new URL(this.options.s3Endpoint) : undefined
-    if (s3 && ['127.0.0.1', 'localhost', '[::1]'].includes(s3.hostname)) {
-      const targetPort = Number(s3.port || 80)
-      const open = new Set<import('node:net').Socket>()
-      const forwarder = createTcpServer((socket) => {
-        const upstream = connect(targetPort, '127.0.0.1')
-        open.add(socket)
-        socket.on('close', () => open.delete(socket))
-        socket.pipe(upstream).pipe(socket)
-        const end = () => {
-          socket.destroy()
-          upstream.destroy()
-        }
-        socket.on('error', end)
-        upstream.on('error', end)
-      })
-      const port = await listen(forwarder, network.gateway)
-      this.#gatewayServers.push(forwarder)
-      this.#forwarded = open
-      this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${port}`
+    if (s3 && isLoopbackEndpoint(s3.href)) {
+      const forwarder = await forwardToLoopback(network.gateway, Number(s3.port || 80))
+      this.#forwarder = forwarder
+      this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${forwarder.port}`
     }
     const grants: EnvironmentGrants = {
       serviceUrl: `http://${network.gateway}:${apiPort}`,
@@ -531,7 +518,7 @@ export class LocalService {
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
       }
-      for (const socket of this.#forwarded ?? []) socket.destroy()
+      await this.#forwarder?.close()
       for (const gateway of this.#gatewayServers) {
         if ('closeAllConnections' in gateway) gateway.closeAllConnections()
         await new Promise<void>((resolve) => gateway.close(() => resolve()))
@@ -585,7 +572,7 @@ function jsonBody(body: Buffer): Record<string, unknown> {
   }
 }
 
-function listen(server: Server | TcpServer, host: string): Promise<number> {
+function listen(server: Server, host: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, host, () => resolve((server.address() as AddressInfo).port))

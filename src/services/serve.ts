@@ -15,6 +15,9 @@ import {containerLogTail, findContainersByLabel, inspectContainer, removeContain
 import type {DockerEngine} from '../docker/engine.js'
 import {buildBenchmark} from '../images/build.js'
 import {cpuShare} from '../local/environment.js'
+import {ensureDetachedForwarder, isLoopbackEndpoint, stopDetachedForwarder} from '../local/loopback-forwarder.js'
+import {ensureServeNetwork, removeNetworkIfUnused} from '../docker/networks.js'
+import {ensureLocalS3} from '../storage/local-s3.js'
 
 export type ServeProtocol = 'grpc' | 'http'
 
@@ -39,6 +42,8 @@ export interface ServeOptions {
   baseImage: string
   /** Seconds to wait for a server to answer. */
   waitS: number
+  /** Region servers' SDKs are given (the local S3 store accepts any). */
+  region: string
 }
 
 export interface ServedFunction {
@@ -70,6 +75,27 @@ export interface ServeResult {
 const homeId = (): string => createHash('sha256').update(faasHome()).digest('hex').slice(0, 8)
 
 const containerName = (benchmark: string, fn: string): string => `faas-serve-${benchmark}-${fn}-${homeId()}`
+
+/** This FAAS_HOME's serve network, and the record of its S3 forwarder. */
+const networkName = (): string => `faas-serve-${homeId()}`
+const forwarderState = (): string => join(faasHome(), 'serve', 's3-forwarder.json')
+
+/**
+ * Served benchmarks read S3 (image-rotate, cnn_serving) from the local S3 store, which listens on
+ * the host's loopback: as for local functions, a forwarder on the serve network's gateway (and only
+ * there) carries it to the containers. Returns the env a server gets: the store's endpoint as it
+ * sees it and dummy keys the store accepts.
+ */
+async function localS3ForServers(engine: DockerEngine, gateway: string, baseImage: string, region: string, emit: Emit): Promise<Record<string, string>> {
+  const endpoint = await ensureLocalS3(engine, {baseImage}, emit)
+  let reachable = endpoint
+  if (isLoopbackEndpoint(endpoint)) {
+    const port = Number(new URL(endpoint).port || 80)
+    await ensureDetachedForwarder(forwarderState(), gateway, port, port)
+    reachable = `http://${gateway}:${port}`
+  }
+  return {AWS_ENDPOINT_URL_S3: reachable, AWS_ACCESS_KEY_ID: 'faas-local', AWS_SECRET_ACCESS_KEY: 'faas-local', AWS_REGION: region, AWS_DEFAULT_REGION: region}
+}
 
 function protocolOf(requests: ServeRequest[], asked?: ServeProtocol): ServeProtocol {
   for (const {manifest} of requests) {
@@ -124,6 +150,10 @@ export async function serveBenchmarks(engine: DockerEngine, requests: ServeReque
     }
   }
   await engine.ping()
+  const network = await ensureServeNetwork(engine, networkName())
+  // Only servers whose functions may use S3 get the store (and start it): the others need nothing.
+  const needsS3 = requests.some(({functions}) => functions.some((f) => f.policies.some((p) => /s3/i.test(p))))
+  const s3Env = needsS3 ? await localS3ForServers(engine, network.gateway, options.baseImage, options.region, emit) : {}
   const invokers: Partial<Record<ServeProtocol, ProtocolInvoker>> = {http: httpProtocol({maxSockets: 4, timeoutMs: 2000})}
   const served: ServedFunction[] = []
   try {
@@ -138,7 +168,7 @@ export async function serveBenchmarks(engine: DockerEngine, requests: ServeReque
         const image = images.find((i) => i.function === fn.name)!
         const wanted = options.port === undefined ? undefined : options.port + served.length
         if (manifest.serve!.grpc && !invokers.grpc) invokers.grpc = await (await import('../bench/protocols/grpc.js')).grpcProtocol({timeoutMs: 2000})
-        served.push(await ensureServer(engine, manifest, fn, {image: image.image, imageId: image.imageId, protocol, hostPort: wanted, waitS: options.waitS, invokers}, emit))
+        served.push(await ensureServer(engine, manifest, fn, {image: image.image, imageId: image.imageId, protocol, hostPort: wanted, waitS: options.waitS, invokers, network: network.name, s3Env}, emit))
       }
     }
   } finally {
@@ -151,7 +181,7 @@ async function ensureServer(
   engine: DockerEngine,
   manifest: BenchmarkManifest,
   fn: FunctionManifest,
-  options: {image: string; imageId: string; protocol: ServeProtocol; hostPort?: number; waitS: number; invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>},
+  options: {image: string; imageId: string; protocol: ServeProtocol; hostPort?: number; waitS: number; invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>; network: string; s3Env: Record<string, string>},
   emit: Emit,
 ): Promise<ServedFunction> {
   const subject = `${manifest.name}/${fn.name}`
@@ -160,7 +190,8 @@ async function ensureServer(
   const key = (p: ServeProtocol) => `${containerPorts[p]}/tcp`
   let action: ServedFunction['action'] = 'started'
   let state = await inspectContainer(engine, name)
-  if (state?.running && state.image === options.imageId && (options.hostPort === undefined || state.ports[key(options.protocol)] === options.hostPort)) {
+  const env = {...resolveEnv(manifest, fn), ...options.s3Env, FUNCTION_NAME: fn.name, ...(containerPorts.http ? {PORT: String(containerPorts.http)} : {})}
+  if (state?.running && state.image === options.imageId && state.networks.includes(options.network) && (options.hostPort === undefined || state.ports[key(options.protocol)] === options.hostPort)) {
     action = 'reused'
     emit({kind: 'progress', subject, message: `reusing the running server ${name}`})
   } else {
@@ -176,7 +207,8 @@ async function ensureServer(
       await startContainer(engine, {
         image: options.image,
         name,
-        env: {...resolveEnv(manifest, fn), FUNCTION_NAME: fn.name, ...(containerPorts.http ? {PORT: String(containerPorts.http)} : {})},
+        env,
+        network: options.network,
         labels: {[LABEL]: manifest.name, [`${LABEL}.function`]: fn.name, [`${LABEL}.home`]: homeId()},
         // The function's Lambda memory size and the CPU share Lambda gives it, so servers and functions compare like for like.
         memoryMb: fn.memoryMb,
@@ -231,6 +263,11 @@ export async function stopServed(engine: DockerEngine, benchmarks: string[], emi
     await removeContainer(engine, c.id)
     emit({kind: 'done', subject: `${benchmark}/${fn}`, message: `Removed ${containerName(benchmark, fn)}`})
     removed.push({container: containerName(benchmark, fn), benchmark, function: fn})
+  }
+  // The network and the S3 forwarder go with the last server of this home.
+  if (chosen.length === mine.length) {
+    await stopDetachedForwarder(forwarderState())
+    await removeNetworkIfUnused(engine, networkName())
   }
   return removed
 }
