@@ -17,6 +17,8 @@ else
   [ -d node_modules ] || npm ci --no-fund --no-audit --loglevel=error
 fi
 [ -n "${FAAS_TEST_NO_BUILD:-}" ] || { npm run -s build && npm run -s typecheck; } || exit 1
+# Lint and format are part of the test: a finding fails the run before any suite starts.
+npm run -s lint && npm run -s format:check -- --log-level warn || { echo "test: lint or format findings (npm run lint; npm run format)" >&2; exit 1; }
 
 passed=0; failed=0; status=0
 for suite in $suites; do

@@ -54,15 +54,27 @@ const baseEnv: Record<string, string> = {
 
 /** fz: one function whose handler sleeps event.sleep seconds; fzb: the same with a slow build step. */
 function writeBenchmarks(): void {
-  for (const [name, slow] of [['fz', false], ['fzb', true]] as const) {
+  for (const [name, slow] of [
+    ['fz', false],
+    ['fzb', true],
+  ] as const) {
     for (const [path, text] of Object.entries(scaffoldFiles(name, 'fn'))) {
       mkdirSync(join(benchmarks, name, path, '..'), {recursive: true})
       writeFileSync(join(benchmarks, name, path), text)
     }
-    writeFileSync(join(benchmarks, name, 'fn', 'handler.py'), 'import time\n\ndef lambda_handler(event, context):\n    time.sleep(float(event.get("sleep", 0)))\n    return {"ok": True}\n')
+    writeFileSync(
+      join(benchmarks, name, 'fn', 'handler.py'),
+      'import time\n\ndef lambda_handler(event, context):\n    time.sleep(float(event.get("sleep", 0)))\n    return {"ok": True}\n',
+    )
     if (slow) {
       const dockerfile = join(benchmarks, name, 'docker', 'Dockerfile.Lambda')
-      writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replace('CMD [', 'COPY nonce /nonce\nRUN echo slow-step-begins && sleep 12\nCMD ['))
+      writeFileSync(
+        dockerfile,
+        readFileSync(dockerfile, 'utf8').replace(
+          'CMD [',
+          'COPY nonce /nonce\nRUN echo slow-step-begins && sleep 12\nCMD [',
+        ),
+      )
       writeFileSync(join(benchmarks, name, 'nonce'), `${Date.now()}`)
     }
   }
@@ -80,14 +92,24 @@ interface Running {
 function start(args: string[], env: Record<string, string> = {}, input?: string): Running {
   let out = ''
   let err = ''
-  const child = execa('node', [join(PROJECT_ROOT, 'bin', 'run.js'), ...args], {reject: false, env: {...baseEnv, ...env}, input, stdin: input === undefined ? 'ignore' : undefined, buffer: false})
+  const child = execa('node', [join(PROJECT_ROOT, 'bin', 'run.js'), ...args], {
+    reject: false,
+    env: {...baseEnv, ...env},
+    input,
+    stdin: input === undefined ? 'ignore' : undefined,
+    buffer: false,
+  })
   child.stdout?.on('data', (d) => (out += d))
   child.stderr?.on('data', (d) => (err += d))
   const exited = child.then((r) => r.exitCode ?? (r.signal ? 128 : -1))
   return {child, err: () => err, out: () => out, exited}
 }
 
-async function faas(args: string[], env: Record<string, string> = {}, input?: string): Promise<{code: number; out: string; err: string}> {
+async function faas(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<{code: number; out: string; err: string}> {
   const r = start(args, env, input)
   const code = await r.exited
   return {code, out: r.out(), err: r.err()}
@@ -103,19 +125,29 @@ const hasStack = (text: string) => /\n\s+at .+:\d+:\d+/.test(text)
 async function waitOutput(r: Running, pattern: RegExp, what: string): Promise<void> {
   let code: number | undefined
   void r.exited.then((c) => (code = c))
-  await waitFor(what, () => pattern.test(r.err() + r.out()), {intervalMs: 50, giveUp: () => (code === undefined ? undefined : `exited ${code}: ${oneLine(r.err())}`)})
+  await waitFor(what, () => pattern.test(r.err() + r.out()), {
+    intervalMs: 50,
+    giveUp: () => (code === undefined ? undefined : `exited ${code}: ${oneLine(r.err())}`),
+  })
 }
 
 const docker = (...args: string[]) => execa('docker', args, {reject: false}).then((r) => String(r.stdout).trim())
-const serviceContainers = async (serviceId: string) => (await docker('ps', '-aq', '--filter', `label=dev.faas.local=${serviceId}`)).split('\n').filter(Boolean)
+const serviceContainers = async (serviceId: string) =>
+  (await docker('ps', '-aq', '--filter', `label=dev.faas.local=${serviceId}`)).split('\n').filter(Boolean)
 // The service answers only signed requests: ask it as the CLI does, with the key pair under FAAS_HOME.
 Object.assign(process.env, {FAAS_HOME: home, FAAS_LOCAL_PORT: SERVICE_PORT, FAAS_LOCAL_S3_PORT: S3_PORT})
 const health = () => serviceHealth(`http://127.0.0.1:${SERVICE_PORT}`).catch(() => undefined)
-const busy = async () => Object.values<{busy?: number}>((await health())?.environments ?? {}).some((e) => (e.busy ?? 0) > 0)
+const busy = async () =>
+  Object.values<{busy?: number}>((await health())?.environments ?? {}).some((e) => (e.busy ?? 0) > 0)
 
 /** Whether the local S3 store holds any object whose key contains `part` (an upload has begun). */
 async function s3Holds(part: string): Promise<boolean> {
-  const s3 = new S3Client({endpoint: `http://127.0.0.1:${S3_PORT}`, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'x', secretAccessKey: 'y'}})
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${S3_PORT}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: {accessKeyId: 'x', secretAccessKey: 'y'},
+  })
   try {
     for (const bucket of (await s3.send(new ListBucketsCommand({}))).Buckets ?? []) {
       const listed = await s3.send(new ListObjectsV2Command({Bucket: bucket.Name!, Prefix: `inputs/${part}`}))
@@ -129,7 +161,18 @@ async function s3Holds(part: string): Promise<boolean> {
   }
 }
 
-async function interruptScenario(signal: 'SIGINT' | 'SIGTERM', args: string[], waitFor: RegExp | (() => boolean), rerun: string[], options: {env?: Record<string, string>; before?: () => Promise<void>; between?: () => Promise<void>; rerunCheck?: (r: {code: number; out: string; err: string}) => string | undefined} = {}): Promise<Outcome> {
+async function interruptScenario(
+  signal: 'SIGINT' | 'SIGTERM',
+  args: string[],
+  waitFor: RegExp | (() => boolean),
+  rerun: string[],
+  options: {
+    env?: Record<string, string>
+    before?: () => Promise<void>
+    between?: () => Promise<void>
+    rerunCheck?: (r: {code: number; out: string; err: string}) => string | undefined
+  } = {},
+): Promise<Outcome> {
   await options.before?.()
   const r = start(args, options.env)
   if (typeof waitFor === 'function') await waitFor_(`${args.join(' ')} to get going`, waitFor)
@@ -141,14 +184,23 @@ async function interruptScenario(signal: 'SIGINT' | 'SIGTERM', args: string[], w
   await options.between?.()
   const again = await faas(rerun, options.env)
   const problem = options.rerunCheck?.(again)
-  const pass = code === expectedCode && /Interrupted `faas [a-z ]+` \(SIG\w+\).*To resume, run the same command again/.test(line) && again.code === 0 && !problem
-  return {pass, observed: `exit ${code}, "${oneLine(line, 110)}"; rerun exit ${again.code}${problem ? ` (${problem})` : ''}${again.code ? `: ${errorLine(again.err)}` : ''}`}
+  const pass =
+    code === expectedCode &&
+    /Interrupted `faas [a-z ]+` \(SIG\w+\).*To resume, run the same command again/.test(line) &&
+    again.code === 0 &&
+    !problem
+  return {
+    pass,
+    observed: `exit ${code}, "${oneLine(line, 110)}"; rerun exit ${again.code}${problem ? ` (${problem})` : ''}${again.code ? `: ${errorLine(again.err)}` : ''}`,
+  }
 }
 
 // ---------------------------------------------------------------- fake peers
 
 /** An HTTP server on 127.0.0.1 answering every request with `respond`. */
-async function fakeServer(respond: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<{url: string; hits: () => number; close: () => Promise<void>}> {
+async function fakeServer(
+  respond: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void,
+): Promise<{url: string; hits: () => number; close: () => Promise<void>}> {
   let hits = 0
   const server: Server = createHttpServer((req, res) => {
     hits++
@@ -157,30 +209,54 @@ async function fakeServer(respond: (req: import('node:http').IncomingMessage, re
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as {port: number}).port}`
-  return {url, hits: () => hits, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve())))}
+  return {
+    url,
+    hits: () => hits,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  }
 }
 
 /** A registry front that forwards reads to the real registry and answers 503 to blob uploads. */
 async function failingRegistry(): Promise<{address: string; close: () => Promise<void>}> {
   const [host, port] = REGISTRY.split(':')
   const server = createHttpServer((req, res) => {
-    if (req.method === 'PATCH' || req.method === 'PUT' || (req.method === 'POST' && req.url?.includes('/blobs/uploads'))) {
+    if (
+      req.method === 'PATCH' ||
+      req.method === 'PUT' ||
+      (req.method === 'POST' && req.url?.includes('/blobs/uploads'))
+    ) {
       req.resume()
-      res.writeHead(503, {'content-type': 'application/json'}).end('{"errors":[{"code":"UNAVAILABLE","message":"injected 503"}]}')
+      res
+        .writeHead(503, {'content-type': 'application/json'})
+        .end('{"errors":[{"code":"UNAVAILABLE","message":"injected 503"}]}')
       return
     }
-    const upstream = httpRequest({host, port: Number(port), method: req.method, path: req.url, headers: req.headers}, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers)
-      up.pipe(res)
-    })
+    const upstream = httpRequest(
+      {host, port: Number(port), method: req.method, path: req.url, headers: req.headers},
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      },
+    )
     upstream.on('error', () => res.destroy())
     req.pipe(upstream)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {address: `127.0.0.1:${(server.address() as {port: number}).port}`, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve())))}
+  return {
+    address: `127.0.0.1:${(server.address() as {port: number}).port}`,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  }
 }
 
-const awsEnv = (url: string) => ({FAAS_TARGET: 'aws', AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_ACCOUNT_ID: '123456789012', FAAS_REGISTRY: REGISTRY})
+const awsEnv = (url: string) => ({
+  FAAS_TARGET: 'aws',
+  AWS_ENDPOINT_URL: url,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_ACCOUNT_ID: '123456789012',
+  FAAS_REGISTRY: REGISTRY,
+})
 
 async function awsFault(kind: 'throttle' | '5xx' | 'reset'): Promise<Outcome> {
   const server =
@@ -192,12 +268,22 @@ async function awsFault(kind: 'throttle' | '5xx' | 'reset'): Promise<Outcome> {
             socket.once('data', () => socket.resetAndDestroy())
           })
           await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-          return {url: `http://127.0.0.1:${(s.address() as {port: number}).port}`, hits: () => hits, close: () => new Promise<void>((resolve) => s.close(() => resolve()))}
+          return {
+            url: `http://127.0.0.1:${(s.address() as {port: number}).port}`,
+            hits: () => hits,
+            close: () => new Promise<void>((resolve) => s.close(() => resolve())),
+          }
         })()
       : await fakeServer((req, res) => {
           const status = kind === 'throttle' ? 429 : 503
           const code = kind === 'throttle' ? 'ThrottlingException' : 'ServiceUnavailableException'
-          res.writeHead(status, {'content-type': 'application/json', 'x-amzn-errortype': code, 'x-amzn-requestid': 'fault'}).end(JSON.stringify({__type: code, message: `injected ${code}`, Message: `injected ${code}`}))
+          res
+            .writeHead(status, {
+              'content-type': 'application/json',
+              'x-amzn-errortype': code,
+              'x-amzn-requestid': 'fault',
+            })
+            .end(JSON.stringify({__type: code, message: `injected ${code}`, Message: `injected ${code}`}))
         })
   try {
     const calls: Array<[string, string[]]> = [
@@ -213,7 +299,8 @@ async function awsFault(kind: 'throttle' | '5xx' | 'reset'): Promise<Outcome> {
       const r = await faas(args, awsEnv(server.url))
       // bench may instead finish and record each failed call as an error, which is what it is for.
       const recorded = name === 'bench' && r.code === 0 && /[1-9]\d* errors/.test(r.err)
-      const clear = recorded || (r.code !== 0 && /Error: /.test(r.err) && !hasStack(r.err) && !/TypeError|undefined/.test(r.err))
+      const clear =
+        recorded || (r.code !== 0 && /Error: /.test(r.err) && !hasStack(r.err) && !/TypeError|undefined/.test(r.err))
       pass &&= clear
       results.push(`${name} exit ${r.code}${clear ? '' : ` UNCLEAR: ${errorLine(r.err)}`}`)
       if (name === 'invoke') results.push(`"${errorLine(r.err).slice(0, 90)}"`)
@@ -249,7 +336,10 @@ const scenarios: Scenario[] = [
   ...(['SIGINT', 'SIGTERM'] as const).map((signal): Scenario => ({
     name: `${signal} during build`,
     expected: `exit ${signal === 'SIGINT' ? 130 : 143}, a line naming the build and how to resume; the rerun builds`,
-    run: () => interruptScenario(signal, ['build', 'fzb', '--verbose'], /slow-step-begins/, ['build', 'fzb'], {before: async () => bump()}),
+    run: () =>
+      interruptScenario(signal, ['build', 'fzb', '--verbose'], /slow-step-begins/, ['build', 'fzb'], {
+        before: async () => bump(),
+      }),
   })),
   ...(['SIGINT', 'SIGTERM'] as const).map((signal): Scenario => ({
     name: `${signal} during push`,
@@ -262,10 +352,19 @@ const scenarios: Scenario[] = [
       const proxy = await startProxy({host, port: Number(port)})
       proxy.pause()
       try {
-        const outcome = await interruptScenario(signal, ['push', 'fz', '--registry', proxy.address, '--tag', t], () => proxy.bytesIn > 0, ['push', 'fz', '--registry', proxy.address, '--tag', t], {between: async () => proxy.resume()})
+        const outcome = await interruptScenario(
+          signal,
+          ['push', 'fz', '--registry', proxy.address, '--tag', t],
+          () => proxy.bytesIn > 0,
+          ['push', 'fz', '--registry', proxy.address, '--tag', t],
+          {between: async () => proxy.resume()},
+        )
         const third = await faas(['push', 'fz', '--registry', proxy.address, '--tag', t, '--json'])
         const skipped = /already|skipped|unchanged|"pushed":\s*false/i.test(third.out + third.err)
-        return {pass: outcome.pass && third.code === 0 && skipped, observed: `${outcome.observed}; third run ${skipped ? 'skipped the push' : `did not say it skipped: ${oneLine(third.out, 80)}`}`}
+        return {
+          pass: outcome.pass && third.code === 0 && skipped,
+          observed: `${outcome.observed}; third run ${skipped ? 'skipped the push' : `did not say it skipped: ${oneLine(third.out, 80)}`}`,
+        }
       } finally {
         await proxy.close()
       }
@@ -284,7 +383,10 @@ const scenarios: Scenario[] = [
       const proxy = await startProxy({path: '/var/run/docker.sock'}, {listenPath: socket})
       proxy.pause()
       try {
-        return await interruptScenario(signal, ['deploy', 'fz'], () => proxy.bytesIn > 0, ['deploy', 'fz'], {env: {DOCKER_HOST: `unix://${socket}`}, between: async () => proxy.resume()})
+        return await interruptScenario(signal, ['deploy', 'fz'], () => proxy.bytesIn > 0, ['deploy', 'fz'], {
+          env: {DOCKER_HOST: `unix://${socket}`},
+          between: async () => proxy.resume(),
+        })
       } finally {
         await proxy.close()
       }
@@ -294,23 +396,56 @@ const scenarios: Scenario[] = [
     name: `${signal} during upload (faas run)`,
     expected: 'a line naming the upload; the rerun uploads only what is missing and the answer is correct',
     run: () =>
-      interruptScenario(signal, ['run', 'map-reduce', '--input-mb', '96', '--shards', '48', '--seed', String(100 + i + Number(process.pid % 1000) * 2)], () => uploading, ['run', 'map-reduce', '--input-mb', '96', '--shards', '48', '--seed', String(100 + i + Number(process.pid % 1000) * 2), '--json'], {
-        before: async () => {
-          // Interrupt once the first shards are in the store, so the rerun has something to reuse.
-          uploading = false
-          const seed = 100 + i + Number(process.pid % 1000) * 2
-          void waitFor(`shards of seed ${seed} in the store`, () => s3Holds(`seed${seed}-`), {intervalMs: 200, timeoutMs: 600_000}).then(() => (uploading = true), () => undefined)
+      interruptScenario(
+        signal,
+        [
+          'run',
+          'map-reduce',
+          '--input-mb',
+          '96',
+          '--shards',
+          '48',
+          '--seed',
+          String(100 + i + Number(process.pid % 1000) * 2),
+        ],
+        () => uploading,
+        [
+          'run',
+          'map-reduce',
+          '--input-mb',
+          '96',
+          '--shards',
+          '48',
+          '--seed',
+          String(100 + i + Number(process.pid % 1000) * 2),
+          '--json',
+        ],
+        {
+          before: async () => {
+            // Interrupt once the first shards are in the store, so the rerun has something to reuse.
+            uploading = false
+            const seed = 100 + i + Number(process.pid % 1000) * 2
+            void waitFor(`shards of seed ${seed} in the store`, () => s3Holds(`seed${seed}-`), {
+              intervalMs: 200,
+              timeoutMs: 600_000,
+            }).then(
+              () => (uploading = true),
+              () => undefined,
+            )
+          },
+          rerunCheck: (r) => {
+            try {
+              const record = JSON.parse(r.out)
+              if (!record.correct) return 'wrong answer'
+              return record.bytes.uploaded < record.bytes.input
+                ? undefined
+                : `uploaded everything again (${record.bytes.uploaded} of ${record.bytes.input} bytes)`
+            } catch {
+              return 'no record'
+            }
+          },
         },
-        rerunCheck: (r) => {
-          try {
-            const record = JSON.parse(r.out)
-            if (!record.correct) return 'wrong answer'
-            return record.bytes.uploaded < record.bytes.input ? undefined : `uploaded everything again (${record.bytes.uploaded} of ${record.bytes.input} bytes)`
-          } catch {
-            return 'no record'
-          }
-        },
-      }),
+      ),
   })),
   ...(['SIGINT', 'SIGTERM'] as const).map((signal): Scenario => ({
     name: `${signal} during invoke`,
@@ -327,7 +462,10 @@ const scenarios: Scenario[] = [
       const code = await r.exited
       const line = /Interrupted `[^`]+` \(SIG\w+\)[^\n]*/.exec(r.err())?.[0] ?? ''
       const again = await faas(['invoke', '--function_name', 'fz-fn', '--payload', '{}'])
-      return {pass: code === (signal === 'SIGINT' ? 130 : 143) && /To resume/.test(line) && again.code === 0, observed: `exit ${code}, "${oneLine(line, 100)}"; rerun exit ${again.code}`}
+      return {
+        pass: code === (signal === 'SIGINT' ? 130 : 143) && /To resume/.test(line) && again.code === 0,
+        observed: `exit ${code}, "${oneLine(line, 100)}"; rerun exit ${again.code}`,
+      }
     },
   })),
   ...(['SIGINT', 'SIGTERM'] as const).map((signal): Scenario => ({
@@ -340,8 +478,13 @@ const scenarios: Scenario[] = [
       await waitOutput(r, /[1-9]\d*\/\d+ done/, 'completed calls')
       r.child.kill(signal)
       const code = await r.exited
-      const summary = existsSync(join(out, 'summary.json')) ? JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) : undefined
-      return {pass: code === 0 && summary?.interrupted === true && summary.count > 0, observed: `exit ${code}, summary ${summary ? `interrupted=${summary.interrupted}, ${summary.count} calls` : 'missing'}`}
+      const summary = existsSync(join(out, 'summary.json'))
+        ? JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))
+        : undefined
+      return {
+        pass: code === 0 && summary?.interrupted === true && summary.count > 0,
+        observed: `exit ${code}, summary ${summary ? `interrupted=${summary.interrupted}, ${summary.count} calls` : 'missing'}`,
+      }
     },
   })),
   {
@@ -350,7 +493,21 @@ const scenarios: Scenario[] = [
     run: async () => {
       await faas(['deploy', 'fz'])
       // Calls that take 5 s keep bench busy after the first Ctrl-C, so the second lands before its own restore.
-      const r = start(['bench', '-f', 'fz-fn', '--memory', '256,384', '--rps', '2', '--time', '60', '--payload', '{"sleep": 5}', '--out', mkdtempSync(join(tmpdir(), 'faas-faults-bench-'))])
+      const r = start([
+        'bench',
+        '-f',
+        'fz-fn',
+        '--memory',
+        '256,384',
+        '--rps',
+        '2',
+        '--time',
+        '60',
+        '--payload',
+        '{"sleep": 5}',
+        '--out',
+        mkdtempSync(join(tmpdir(), 'faas-faults-bench-')),
+      ])
       await waitOutput(r, /256 MB[\s\S]*[1-9]\d* in flight/, 'calls in flight at 256 MB')
       r.child.kill('SIGINT')
       await waitOutput(r, /stopping/, 'the first Ctrl-C to be taken')
@@ -364,7 +521,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'local service SIGKILLed mid-invocation',
-    expected: 'the caller\'s error names the local service; its containers go; the next command starts a fresh service that works',
+    expected:
+      "the caller's error names the local service; its containers go; the next command starts a fresh service that works",
     run: async () => {
       await faas(['deploy', 'fz'])
       const before = await health()
@@ -380,7 +538,17 @@ const scenarios: Scenario[] = [
       const after = await health()
       const left = await serviceContainers(before.id)
       const names = /local (Lambda )?service/i.test(message) && !/Cannot reach AWS/i.test(message)
-      return {pass: code !== 0 && names && !hasStack(r.err()) && next.code === 0 && again.code === 0 && after?.pid !== before.pid && left.length === 0, observed: `exit ${code}, "${message.slice(0, 100)}"; next deploy+invoke exit ${next.code}/${again.code}, new pid ${after?.pid !== before.pid}, ${left.length} old containers left`}
+      return {
+        pass:
+          code !== 0 &&
+          names &&
+          !hasStack(r.err()) &&
+          next.code === 0 &&
+          again.code === 0 &&
+          after?.pid !== before.pid &&
+          left.length === 0,
+        observed: `exit ${code}, "${message.slice(0, 100)}"; next deploy+invoke exit ${next.code}/${again.code}, new pid ${after?.pid !== before.pid}, ${left.length} old containers left`,
+      }
     },
   },
   {
@@ -399,7 +567,10 @@ const scenarios: Scenario[] = [
       const again = await faas(['build', 'fzb'], env)
       await proxy.close()
       const message = errorLine(r.err())
-      return {pass: code !== 0 && /Docker|engine/i.test(message) && !hasStack(r.err()) && again.code === 0, observed: `exit ${code}, "${message.slice(0, 110)}"; rerun exit ${again.code}`}
+      return {
+        pass: code !== 0 && /Docker|engine/i.test(message) && !hasStack(r.err()) && again.code === 0,
+        observed: `exit ${code}, "${message.slice(0, 110)}"; rerun exit ${again.code}`,
+      }
     },
   },
   {
@@ -413,7 +584,10 @@ const scenarios: Scenario[] = [
         const r = await faas(['push', 'fz', '--registry', bad.address, '--tag', t])
         const again = await faas(['push', 'fz', '--registry', REGISTRY, '--tag', t])
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && message.includes(bad.address) && !hasStack(r.err) && again.code === 0, observed: `exit ${r.code}, "${message.slice(0, 110)}"; rerun exit ${again.code}`}
+        return {
+          pass: r.code !== 0 && message.includes(bad.address) && !hasStack(r.err) && again.code === 0,
+          observed: `exit ${r.code}, "${message.slice(0, 110)}"; rerun exit ${again.code}`,
+        }
       } finally {
         await bad.close()
       }
@@ -428,26 +602,56 @@ const scenarios: Scenario[] = [
       const [host, port] = REGISTRY.split(':')
       let armed = true
       // Reset the first upload (a blob PATCH/PUT or the manifest PUT) as it starts.
-      const proxy = await startProxy({host, port: Number(port)}, {onData: (_, chunk) => (armed && /^(PATCH|PUT) /.test(chunk.subarray(0, 8).toString('latin1')) ? 'reset' : 'pass')})
+      const proxy = await startProxy(
+        {host, port: Number(port)},
+        {
+          onData: (_, chunk) =>
+            armed && /^(PATCH|PUT) /.test(chunk.subarray(0, 8).toString('latin1')) ? 'reset' : 'pass',
+        },
+      )
       try {
         const r = await faas(['push', 'fz', '--registry', proxy.address, '--tag', t])
         armed = false
         const again = await faas(['push', 'fz', '--registry', proxy.address, '--tag', t])
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && message.includes(proxy.address) && !hasStack(r.err) && again.code === 0, observed: `exit ${r.code}, "${message.slice(0, 110)}"; rerun exit ${again.code}`}
+        return {
+          pass: r.code !== 0 && message.includes(proxy.address) && !hasStack(r.err) && again.code === 0,
+          observed: `exit ${r.code}, "${message.slice(0, 110)}"; rerun exit ${again.code}`,
+        }
       } finally {
         await proxy.close()
       }
     },
   },
-  {name: 'AWS throttling on every call', expected: 'each command fails with one clear paragraph, bounded retries, no stack', run: () => awsFault('throttle')},
-  {name: 'AWS 5xx on every call', expected: 'each command fails with one clear paragraph, no stack', run: () => awsFault('5xx')},
-  {name: 'AWS connection reset on every call', expected: 'each command fails with one clear paragraph, no stack', run: () => awsFault('reset')},
+  {
+    name: 'AWS throttling on every call',
+    expected: 'each command fails with one clear paragraph, bounded retries, no stack',
+    run: () => awsFault('throttle'),
+  },
+  {
+    name: 'AWS 5xx on every call',
+    expected: 'each command fails with one clear paragraph, no stack',
+    run: () => awsFault('5xx'),
+  },
+  {
+    name: 'AWS connection reset on every call',
+    expected: 'each command fails with one clear paragraph, no stack',
+    run: () => awsFault('reset'),
+  },
   {
     name: 'local S3 store gone mid-run',
     expected: 'the run fails naming the S3 store; the rerun starts a new store and completes',
     run: async () => {
-      const args = ['run', 'map-reduce', '--input-mb', '2', '--shards', '8', '--seed', String(7000 + (process.pid % 1000))]
+      const args = [
+        'run',
+        'map-reduce',
+        '--input-mb',
+        '2',
+        '--shards',
+        '8',
+        '--seed',
+        String(7000 + (process.pid % 1000)),
+      ]
       const r = start(args)
       await waitOutput(r, /Invok/, 'the invoke phase')
       await docker('rm', '-f', `faas-local-s3-${S3_PORT}`)
@@ -458,14 +662,28 @@ const scenarios: Scenario[] = [
         correct = JSON.parse(again.out).correct === true
       } catch {}
       const message = errorLine(r.err())
-      return {pass: code !== 0 && /S3/i.test(message) && !hasStack(r.err()) && again.code === 0 && correct, observed: `exit ${code}, "${message.slice(0, 110)}"; rerun exit ${again.code}, correct ${correct}`}
+      return {
+        pass: code !== 0 && /S3/i.test(message) && !hasStack(r.err()) && again.code === 0 && correct,
+        observed: `exit ${code}, "${message.slice(0, 110)}"; rerun exit ${again.code}, correct ${correct}`,
+      }
     },
   },
   {
     name: 'two faas run at once',
-    expected: 'both complete with correct answers; the state file is valid JSON; neither removed the other\'s containers',
+    expected:
+      "both complete with correct answers; the state file is valid JSON; neither removed the other's containers",
     run: async () => {
-      const args = (seed: number) => ['run', 'map-reduce', '--input-mb', '2', '--shards', '8', '--seed', String(seed), '--json']
+      const args = (seed: number) => [
+        'run',
+        'map-reduce',
+        '--input-mb',
+        '2',
+        '--shards',
+        '8',
+        '--seed',
+        String(seed),
+        '--json',
+      ]
       // Cold: both race to start the S3 store and the service.
       await faas(['local', 'stop'])
       const [a, b] = await Promise.all([faas(args(11)), faas(args(12))])
@@ -482,7 +700,10 @@ const scenarios: Scenario[] = [
       } catch (error) {
         state = `invalid (${(error as Error).message})`
       }
-      return {pass: a.code === 0 && b.code === 0 && ok(a) && ok(b) && state === 'valid', observed: `exits ${a.code}/${b.code}, correct ${ok(a)}/${ok(b)}, state file ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`}
+      return {
+        pass: a.code === 0 && b.code === 0 && ok(a) && ok(b) && state === 'valid',
+        observed: `exits ${a.code}/${b.code}, correct ${ok(a)}/${ok(b)}, state file ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`,
+      }
     },
   },
   {
@@ -500,7 +721,10 @@ const scenarios: Scenario[] = [
         }
       }
       const actions = [action(a), action(b)].sort()
-      return {pass: a.code === 0 && b.code === 0 && actions[0] === 'created', observed: `exits ${a.code}/${b.code}, actions ${actions.join('/')}`}
+      return {
+        pass: a.code === 0 && b.code === 0 && actions[0] === 'created',
+        observed: `exits ${a.code}/${b.code}, actions ${actions.join('/')}`,
+      }
     },
   },
   {
@@ -517,15 +741,22 @@ const scenarios: Scenario[] = [
         correct = JSON.parse(r.out).correct === true
       } catch {}
       const local = after?.s3Endpoint === `http://127.0.0.1:${S3_PORT}`
-      return {pass: started.code === 0 && before?.s3Endpoint === undefined && r.code === 0 && correct && local, observed: `before: s3 ${before?.s3Endpoint ?? 'none'}; run exit ${r.code}, correct ${correct}; after: s3 ${after?.s3Endpoint}${/restarting/.test(r.err) ? ' (said it restarted)' : ''}`}
+      return {
+        pass: started.code === 0 && before?.s3Endpoint === undefined && r.code === 0 && correct && local,
+        observed: `before: s3 ${before?.s3Endpoint ?? 'none'}; run exit ${r.code}, correct ${correct}; after: s3 ${after?.s3Endpoint}${/restarting/.test(r.err) ? ' (said it restarted)' : ''}`,
+      }
     },
   },
   {
     name: 'two faas local start at once',
-    expected: 'one service; both commands succeed (the second finds the first) or one says the port is taken; state file valid',
+    expected:
+      'one service; both commands succeed (the second finds the first) or one says the port is taken; state file valid',
     run: async () => {
       await faas(['local', 'stop'])
-      const [a, b] = await Promise.all([faas(['local', 'start', '--detach', '--json']), faas(['local', 'start', '--detach', '--json'])])
+      const [a, b] = await Promise.all([
+        faas(['local', 'start', '--detach', '--json']),
+        faas(['local', 'start', '--detach', '--json']),
+      ])
       const pids = [a, b].map((r) => {
         try {
           return JSON.parse(r.out).pid
@@ -541,7 +772,16 @@ const scenarios: Scenario[] = [
         state = `invalid (${(error as Error).message})`
       }
       const clear = (r: typeof a) => r.code === 0 || (/port|already/i.test(r.err) && !hasStack(r.err))
-      return {pass: clear(a) && clear(b) && (a.code === 0 || b.code === 0) && Boolean(running) && state === 'valid' && pids.filter(Boolean).every((p) => p === running?.pid), observed: `exits ${a.code}/${b.code}, pids ${pids.join('/')}, running ${running?.pid}, state ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`}
+      return {
+        pass:
+          clear(a) &&
+          clear(b) &&
+          (a.code === 0 || b.code === 0) &&
+          Boolean(running) &&
+          state === 'valid' &&
+          pids.filter(Boolean).every((p) => p === running?.pid),
+        observed: `exits ${a.code}/${b.code}, pids ${pids.join('/')}, running ${running?.pid}, state ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`,
+      }
     },
   },
   {
@@ -554,7 +794,10 @@ const scenarios: Scenario[] = [
         const r = await faas(['run', 'fz', '--record', record])
         const leftovers = existsSync(join(mount.dir, 'runs')) ? readdirSync(join(mount.dir, 'runs')) : []
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && /No space left/.test(message) && !hasStack(r.err) && leftovers.length === 0, observed: `exit ${r.code}, "${message.slice(0, 120)}", ${leftovers.length} files left`}
+        return {
+          pass: r.code !== 0 && /No space left/.test(message) && !hasStack(r.err) && leftovers.length === 0,
+          observed: `exit ${r.code}, "${message.slice(0, 120)}", ${leftovers.length} files left`,
+        }
       } finally {
         mount.done()
       }
@@ -568,7 +811,10 @@ const scenarios: Scenario[] = [
       try {
         const r = await faas(['bench', '-f', 'fz-fn', '--rps', '2', '--time', '1', '--out', join(mount.dir, 'bench')])
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && /No space left/.test(message) && !hasStack(r.err), observed: `exit ${r.code}, "${message.slice(0, 120)}"`}
+        return {
+          pass: r.code !== 0 && /No space left/.test(message) && !hasStack(r.err),
+          observed: `exit ${r.code}, "${message.slice(0, 120)}"`,
+        }
       } finally {
         mount.done()
       }
@@ -581,15 +827,37 @@ const scenarios: Scenario[] = [
       const mount = tinyMount()
       try {
         const file = join(mount.dir, 'registries.json')
-        writeFileSync(file, JSON.stringify({'example.test:5000': {registry: 'example.test:5000', username: 'u', password: 'p'}}))
+        writeFileSync(
+          file,
+          JSON.stringify({'example.test:5000': {registry: 'example.test:5000', username: 'u', password: 'p'}}),
+        )
         try {
           execFileSync('dd', ['if=/dev/zero', `of=${join(mount.dir, 'filler')}`, 'bs=4k'], {stdio: 'ignore'})
         } catch {}
-        const [user, password] = readFileSync(process.env.FAAS_TEST_AUTH_FILE ?? '/var/lib/faas-stack/auth-registry.credentials', 'utf8').trim().split('\n')
-        const r = await faas(['login', '--registry', process.env.FAAS_TEST_AUTH_REGISTRY ?? '127.0.0.1:5001', '--username', user!, '--password-stdin'], {FAAS_HOME: mount.dir}, password)
+        const [user, password] = readFileSync(
+          process.env.FAAS_TEST_AUTH_FILE ?? '/var/lib/faas-stack/auth-registry.credentials',
+          'utf8',
+        )
+          .trim()
+          .split('\n')
+        const r = await faas(
+          [
+            'login',
+            '--registry',
+            process.env.FAAS_TEST_AUTH_REGISTRY ?? '127.0.0.1:5001',
+            '--username',
+            user!,
+            '--password-stdin',
+          ],
+          {FAAS_HOME: mount.dir},
+          password,
+        )
         const intact = Object.keys(JSON.parse(readFileSync(file, 'utf8'))).join(',') === 'example.test:5000'
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && /No space left/.test(message) && intact && !hasStack(r.err), observed: `exit ${r.code}, "${message.slice(0, 110)}", logins intact ${intact}`}
+        return {
+          pass: r.code !== 0 && /No space left/.test(message) && intact && !hasStack(r.err),
+          observed: `exit ${r.code}, "${message.slice(0, 110)}", logins intact ${intact}`,
+        }
       } finally {
         mount.done()
       }
@@ -601,9 +869,15 @@ const scenarios: Scenario[] = [
     run: async () => {
       const mount = tinyMount({readOnly: true})
       try {
-        const r = await faas(['local', 'start', '--detach'], {FAAS_HOME: mount.dir, FAAS_LOCAL_PORT: String(Number(SERVICE_PORT) + 10)})
+        const r = await faas(['local', 'start', '--detach'], {
+          FAAS_HOME: mount.dir,
+          FAAS_LOCAL_PORT: String(Number(SERVICE_PORT) + 10),
+        })
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && message.includes(mount.dir) && /writable/.test(message) && !hasStack(r.err), observed: `exit ${r.code}, "${message.slice(0, 120)}"`}
+        return {
+          pass: r.code !== 0 && message.includes(mount.dir) && /writable/.test(message) && !hasStack(r.err),
+          observed: `exit ${r.code}, "${message.slice(0, 120)}"`,
+        }
       } finally {
         mount.done()
       }
@@ -616,9 +890,19 @@ const scenarios: Scenario[] = [
       const squatter = await fakeServer((_, res) => res.writeHead(404).end('not faas'))
       try {
         const port = new URL(squatter.url).port
-        const r = await faas(['local', 'start', '--detach'], {FAAS_LOCAL_PORT: port, FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-faults-home-'))})
+        const r = await faas(['local', 'start', '--detach'], {
+          FAAS_LOCAL_PORT: port,
+          FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-faults-home-')),
+        })
         const message = errorLine(r.err)
-        return {pass: r.code !== 0 && message.includes(port) && /in use|taken|another|cannot prove/i.test(message) && !hasStack(r.err), observed: `exit ${r.code}, "${message.slice(0, 130)}"`}
+        return {
+          pass:
+            r.code !== 0 &&
+            message.includes(port) &&
+            /in use|taken|another|cannot prove/i.test(message) &&
+            !hasStack(r.err),
+          observed: `exit ${r.code}, "${message.slice(0, 130)}"`,
+        }
       } finally {
         await squatter.close()
       }
@@ -630,10 +914,17 @@ const scenarios: Scenario[] = [
     run: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'faas-faults-home-'))
       writeFileSync(join(dir, 'registries.json'), '{"a": {"registry": "a", "user')
-      const r = await faas(['login', '--registry', REGISTRY, '--username', 'u', '--password-stdin'], {FAAS_HOME: dir}, 'p')
+      const r = await faas(
+        ['login', '--registry', REGISTRY, '--username', 'u', '--password-stdin'],
+        {FAAS_HOME: dir},
+        'p',
+      )
       const intact = readFileSync(join(dir, 'registries.json'), 'utf8') === '{"a": {"registry": "a", "user'
       const message = errorLine(r.err)
-      return {pass: r.code !== 0 && /registries\.json.*not valid JSON/.test(message) && intact, observed: `exit ${r.code}, "${message.slice(0, 110)}", file intact ${intact}`}
+      return {
+        pass: r.code !== 0 && /registries\.json.*not valid JSON/.test(message) && intact,
+        observed: `exit ${r.code}, "${message.slice(0, 110)}", file intact ${intact}`,
+      }
     },
   },
   {
@@ -645,7 +936,10 @@ const scenarios: Scenario[] = [
       writeFileSync(join(dir, 'local', 'service.json'), '{"pid": 12')
       const r = await faas(['local', 'status'], {FAAS_HOME: dir, FAAS_LOCAL_PORT: String(Number(SERVICE_PORT) + 11)})
       const message = errorLine(r.err)
-      return {pass: r.code !== 0 && /service\.json.*not valid JSON.*rm /s.test(r.err), observed: `exit ${r.code}, "${message.slice(0, 110)}"`}
+      return {
+        pass: r.code !== 0 && /service\.json.*not valid JSON.*rm /s.test(r.err),
+        observed: `exit ${r.code}, "${message.slice(0, 110)}"`,
+      }
     },
   },
 ]
@@ -653,7 +947,9 @@ const scenarios: Scenario[] = [
 // ---------------------------------------------------------------- runner
 
 const filter = process.argv[2]
-const selected = scenarios.filter((s) => !filter || filter.split(",").some((f) => s.name.toLowerCase().includes(f.toLowerCase())))
+const selected = scenarios.filter(
+  (s) => !filter || filter.split(',').some((f) => s.name.toLowerCase().includes(f.toLowerCase())),
+)
 writeBenchmarks()
 const rows: Array<Scenario & Outcome & {seconds: number}> = []
 try {
@@ -675,7 +971,11 @@ try {
 }
 console.log('| # | scenario | expected | observed | pass |')
 console.log('|---|---|---|---|---|')
-rows.forEach((r, i) => console.log(`| ${i + 1} | ${r.name} | ${r.expected} | ${r.observed.replaceAll('|', '/')} | ${r.pass ? 'yes' : 'NO'} |`))
+rows.forEach((r, i) =>
+  console.log(
+    `| ${i + 1} | ${r.name} | ${r.expected} | ${r.observed.replaceAll('|', '/')} | ${r.pass ? 'yes' : 'NO'} |`,
+  ),
+)
 const passed = rows.filter((r) => r.pass).length
 console.log(`\nfaults: ${passed} of ${rows.length} scenarios pass`)
 process.exit(passed === rows.length ? 0 : 1)

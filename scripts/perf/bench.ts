@@ -43,22 +43,60 @@ const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toF
 const server = await startServer()
 const url = `http://127.0.0.1:${server.port}`
 try {
-  console.log(`faas bench load generator vs. a trivial HTTP endpoint (${seconds} s per rate, fixed interval, keep-alive)`)
-  console.log('mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req')
+  console.log(
+    `faas bench load generator vs. a trivial HTTP endpoint (${seconds} s per rate, fixed interval, keep-alive)`,
+  )
+  console.log(
+    'mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req',
+  )
   // The SDK path: the local target's invoker (one attempt, sockets sized to the cap) against the same endpoint.
-  const sdk = createLocalTarget(loadSettings({AWS_REGION: 'us-east-1'}), {endpoint: url, credentials: {accessKeyId: 'perf', secretAccessKey: 'perf'}, maxInFlight: 1000})
+  const sdk = createLocalTarget(loadSettings({AWS_REGION: 'us-east-1'}), {
+    endpoint: url,
+    credentials: {accessKeyId: 'perf', secretAccessKey: 'perf'},
+    maxInFlight: 1000,
+  })
   const lean = httpInvoke(url)
   await runLoad(lean, {functions: ['f'], payload: '{}', rps: 1000, durationS: 1, maxInFlight: 1000})
-  await runLoad((request) => sdk.invoke(request), {functions: ['f'], payload: '{}', rps: 1000, durationS: 1, maxInFlight: 1000})
+  await runLoad((request) => sdk.invoke(request), {
+    functions: ['f'],
+    payload: '{}',
+    rps: 1000,
+    durationS: 1,
+    maxInFlight: 1000,
+  })
   lean.close()
-  const modes = [['sleep', 200], ['sleep', 1000], ['sleep', 2000], ['precise', 200], ['precise', 1000], ['precise', 2000], ['sdk', 200], ['sdk', 1000], ['sdk', 2000]] as const
+  const modes = [
+    ['sleep', 200],
+    ['sleep', 1000],
+    ['sleep', 2000],
+    ['precise', 200],
+    ['precise', 1000],
+    ['precise', 2000],
+    ['sdk', 200],
+    ['sdk', 1000],
+    ['sdk', 2000],
+  ] as const
   for (const [mode, rps] of modes) {
     const invoke = httpInvoke(url)
     const cpu0 = process.cpuUsage()
-    const result = await runLoad(mode === 'sdk' ? (request) => sdk.invoke(request) : invoke, {functions: ['f'], payload: '{}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise'})
+    const result = await runLoad(mode === 'sdk' ? (request) => sdk.invoke(request) : invoke, {
+      functions: ['f'],
+      payload: '{}',
+      rps,
+      durationS: seconds,
+      maxInFlight: 1000,
+      precise: mode === 'precise',
+    })
     const cpu = process.cpuUsage(cpu0)
     invoke.close()
-    const s = summarize(result.records, {requestedRps: rps, durationS: seconds, measuredS: result.measuredS, dropped: result.droppedMeasured, interrupted: false, architecture: 'arm64'})
+    const s = summarize(result.records, {
+      requestedRps: rps,
+      durationS: seconds,
+      measuredS: result.measuredS,
+      dropped: result.droppedMeasured,
+      interrupted: false,
+      architecture: 'arm64',
+    })
     const cpuPerReq = (cpu.user + cpu.system) / Math.max(1, s.count)
     console.log(
       `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)}  ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)}  ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)}  ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,
@@ -76,7 +114,14 @@ try {
   const autocannon = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/.bin/autocannon')
   for (const rps of [200, 1000, 2000]) {
     // autocannon with a rate limit (--overallRate): the nearest like-for-like figure.
-    const {stdout} = await run('bash', ['-c', `${autocannon} -c 100 --overallRate ${rps} -d ${seconds} -m POST -b '{}' -j ${url}/2015-03-31/functions/f/invocations 2>/dev/null; times`], {maxBuffer: 1 << 24})
+    const {stdout} = await run(
+      'bash',
+      [
+        '-c',
+        `${autocannon} -c 100 --overallRate ${rps} -d ${seconds} -m POST -b '{}' -j ${url}/2015-03-31/functions/f/invocations 2>/dev/null; times`,
+      ],
+      {maxBuffer: 1 << 24},
+    )
     const json = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1))
     const total = json.requests.total as number
     console.log(
@@ -84,12 +129,18 @@ try {
     )
   }
   // wrk: closed loop, 1 thread, 10 connections: the most the endpoint serves.
-  const {stdout} = await run('bash', ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${url}/2015-03-31/functions/f/invocations; times`], {maxBuffer: 1 << 20})
+  const {stdout} = await run(
+    'bash',
+    ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${url}/2015-03-31/functions/f/invocations; times`],
+    {maxBuffer: 1 << 20},
+  )
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]
   const p50 = /50%\s+(\S+)/.exec(stdout)?.[1]
   const p99 = /99%\s+(\S+)/.exec(stdout)?.[1]
-  console.log(`wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, client CPU ${(cpuOf(stdout) / Math.max(1, requests)).toFixed(1)} µs/req`)
+  console.log(
+    `wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, client CPU ${(cpuOf(stdout) / Math.max(1, requests)).toFixed(1)} µs/req`,
+  )
 } finally {
   server.stop()
 }

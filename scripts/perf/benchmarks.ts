@@ -56,7 +56,8 @@ const settings = loadSettings()
 const target = await createTarget('local', settings)
 const host = hostArch() === 'x64' ? 'amd64' : hostArch()
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 const silent = () => {}
 
 interface Row {
@@ -72,11 +73,36 @@ const rows: Row[] = []
 
 async function measure(name: string, platform: Platform, colds: number): Promise<void> {
   const manifest = await loadBenchmark(name)
-  const record = await runBenchmark(settings, {benchmark: name, target: 'local', platform, tag: 'perf', baseImage: 'local', seed: 1, inputMb: 1, shards: 4, mappers: 4, reducers: 2}, silent)
+  const record = await runBenchmark(
+    settings,
+    {
+      benchmark: name,
+      target: 'local',
+      platform,
+      tag: 'perf',
+      baseImage: 'local',
+      seed: 1,
+      inputMb: 1,
+      shards: 4,
+      mappers: 4,
+      reducers: 2,
+    },
+    silent,
+  )
   const image = record.images[0]!
   const built = await engine.inspectImage(image.imageId)
   const base = await engine.inspectImage(baseImageRef(platform))
-  const [served] = await buildBenchmark(engine, manifest, {functions: manifest.functions.map((f) => ({...f, dockerfile: 'docker/Dockerfile'})), platform, tag: 'perf-serve', baseImage: 'local'}, silent)
+  const [served] = await buildBenchmark(
+    engine,
+    manifest,
+    {
+      functions: manifest.functions.map((f) => ({...f, dockerfile: 'docker/Dockerfile'})),
+      platform,
+      tag: 'perf-serve',
+      baseImage: 'local',
+    },
+    silent,
+  )
   const entry = deployedName(manifest.name, manifest.entry)
   const init: number[] = []
   const marks = new Set<boolean>()
@@ -101,11 +127,15 @@ async function measure(name: string, platform: Platform, colds: number): Promise
     servedAddedMb: mb(served!.sizeBytes - (base?.sizeBytes ?? 0)),
     init,
   })
-  console.log(`  ${name} ${image.architecture}: checked run ${record.correct ? 'correct' : 'WRONG'}; Init Duration ${init.map((x) => x.toFixed(0)).join(', ')} ms`)
+  console.log(
+    `  ${name} ${image.architecture}: checked run ${record.correct ? 'correct' : 'WRONG'}; Init Duration ${init.map((x) => x.toFixed(0)).join(', ')} ms`,
+  )
 }
 
 const names = values.only.split(',').map((n) => n.trim())
-console.log(`benchmark images and cold starts — host ${host}, ${(await import('node:os')).availableParallelism()} cores; ${values.cold} native / ${values['emulated-cold']} emulated cold starts each`)
+console.log(
+  `benchmark images and cold starts — host ${host}, ${(await import('node:os')).availableParallelism()} cores; ${values.cold} native / ${values['emulated-cold']} emulated cold starts each`,
+)
 try {
   for (const name of names) await measure(name, 'linux/amd64', Number(values.cold))
   for (const name of names) {
@@ -117,14 +147,18 @@ try {
   await stopLocalS3(engine).catch(() => undefined)
 }
 
-console.log('\nimage sizes on faas\'s offline base (added = image − base; served = docker/Dockerfile, gRPC + HTTP shim)')
+console.log("\nimage sizes on faas's offline base (added = image − base; served = docker/Dockerfile, gRPC + HTTP shim)")
 for (const row of rows) {
-  console.log(`  ${row.benchmark.padEnd(13)} ${row.arch.padEnd(6)} Lambda image ${row.imageMb.padStart(9)}  added ${row.addedMb.padStart(9)}  served added ${row.servedAddedMb.padStart(9)}   vSwarm: ${VSWARM_SIZES[row.benchmark] ?? 'no recipe'}`)
+  console.log(
+    `  ${row.benchmark.padEnd(13)} ${row.arch.padEnd(6)} Lambda image ${row.imageMb.padStart(9)}  added ${row.addedMb.padStart(9)}  served added ${row.servedAddedMb.padStart(9)}   vSwarm: ${VSWARM_SIZES[row.benchmark] ?? 'no recipe'}`,
+  )
 }
 console.log('\ncold start, Init Duration on the local service')
 for (const emulated of [false, true]) {
   console.log(emulated ? '  emulated (arm64 under qemu):' : `  native (${host}):`)
   for (const row of rows.filter((r) => r.emulated === emulated)) {
-    console.log(`    ${row.benchmark.padEnd(13)} median ${pct(row.init, 50).toFixed(0).padStart(6)} ms  p90 ${pct(row.init, 90).toFixed(0).padStart(6)} ms  (n=${row.init.length})`)
+    console.log(
+      `    ${row.benchmark.padEnd(13)} median ${pct(row.init, 50).toFixed(0).padStart(6)} ms  p90 ${pct(row.init, 90).toFixed(0).padStart(6)} ms  (n=${row.init.length})`,
+    )
   }
 }

@@ -19,7 +19,10 @@ try {
   await seedMapReduceImages(moto, 'v1')
   const calls: string[] = []
   const clients = createAwsClients(settings)
-  for (const c of [clients.ecr, clients.iam, clients.lambda]) c.middlewareStack.add((next, ctx) => (args) => (calls.push(String(ctx.commandName)), next(args)), {step: 'initialize'})
+  for (const c of [clients.ecr, clients.iam, clients.lambda])
+    c.middlewareStack.add((next, ctx) => (args) => (calls.push(String(ctx.commandName)), next(args)), {
+      step: 'initialize',
+    })
   const target = new AwsTarget({clients})
   // Warm the clients (credentials, connections, moto's lazy backends) so the first figure is the deploy's own.
   await target.destroy(['warm-up'], {roles: true}, () => {})
@@ -30,17 +33,25 @@ try {
     const result = await deploy(target, settings, {benchmark: 'map-reduce', tag: 'v1', concurrency}, () => {})
     const ms = performance.now() - t0
     const writes = calls.filter((c) => !/^(Get|List|Describe|BatchGet)/.test(c)).length
-    console.log(`${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${String(calls.length).padStart(3)} API calls (${writes} writes)  ${result.functions.map((f) => f.action).join(',')}`)
+    console.log(
+      `${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${String(calls.length).padStart(3)} API calls (${writes} writes)  ${result.functions.map((f) => f.action).join(',')}`,
+    )
   }
   console.log(`deploy map-reduce (3 functions) against moto at ${url}, node ${process.version}`)
   await time('first deploy, concurrent (create roles+functions)', 4)
   await time('no-op redeploy, concurrent', 4)
   await time('no-op redeploy, one at a time', 1)
   // The same creates one at a time, after a destroy, to show what concurrency buys.
-  await target.destroy(['driver', 'mapper', 'reducer'].map((f) => `map-reduce-${f}`), {roles: true}, () => {})
+  await target.destroy(
+    ['driver', 'mapper', 'reducer'].map((f) => `map-reduce-${f}`),
+    {roles: true},
+    () => {},
+  )
   await time('first deploy, one at a time', 1)
   const seed = 3 * (5 + 2 * (5 + 5) + 30)
-  console.log(`aws_actions.py would spend at least ${seed} s in fixed sleeps for the same 3 creates (5 s role + 2×(5 s create + 5 s attach) + 30 s after create, per function)`)
+  console.log(
+    `aws_actions.py would spend at least ${seed} s in fixed sleeps for the same 3 creates (5 s role + 2×(5 s create + 5 s attach) + 30 s after create, per function)`,
+  )
 } finally {
   await moto.stop()
 }

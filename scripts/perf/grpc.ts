@@ -24,7 +24,10 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error,
 `
 
 async function startServer(): Promise<{port: number; stop(): void}> {
-  const child = spawn(process.execPath, ['-e', SERVER], {stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('../..', import.meta.url).pathname})
+  const child = spawn(process.execPath, ['-e', SERVER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: new URL('../..', import.meta.url).pathname,
+  })
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
     child.once('exit', (code) => reject(new Error(`Greeter exited ${code}`)))
@@ -37,16 +40,41 @@ const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toF
 const server = await startServer()
 const address = `127.0.0.1:${server.port}`
 try {
-  console.log(`faas bench --protocol grpc vs. a trivial Greeter in another process (${seconds} s per rate, fixed interval, one channel)`)
-  console.log('mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req')
-  for (const [mode, rps] of [['sleep', 200], ['sleep', 1000], ['precise', 200], ['precise', 1000]] as const) {
+  console.log(
+    `faas bench --protocol grpc vs. a trivial Greeter in another process (${seconds} s per rate, fixed interval, one channel)`,
+  )
+  console.log(
+    'mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req',
+  )
+  for (const [mode, rps] of [
+    ['sleep', 200],
+    ['sleep', 1000],
+    ['precise', 200],
+    ['precise', 1000],
+  ] as const) {
     const invoker = await grpcProtocol({timeoutMs: 30_000})
     await invoker.check([address])
     const cpu0 = process.cpuUsage()
-    const result = await runLoad(invoker.invoke, {functions: [address], payload: '{"name":"perf"}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise', protocol: 'grpc'})
+    const result = await runLoad(invoker.invoke, {
+      functions: [address],
+      payload: '{"name":"perf"}',
+      rps,
+      durationS: seconds,
+      maxInFlight: 1000,
+      precise: mode === 'precise',
+      protocol: 'grpc',
+    })
     const cpu = process.cpuUsage(cpu0)
     invoker.close()
-    const s = summarize(result.records, {requestedRps: rps, durationS: seconds, measuredS: result.measuredS, dropped: result.droppedMeasured, interrupted: false, architecture: 'arm64', protocol: 'grpc'})
+    const s = summarize(result.records, {
+      requestedRps: rps,
+      durationS: seconds,
+      measuredS: result.measuredS,
+      dropped: result.droppedMeasured,
+      interrupted: false,
+      architecture: 'arm64',
+      protocol: 'grpc',
+    })
     const cpuPerReq = (cpu.user + cpu.system) / Math.max(1, s.count)
     console.log(
       `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)}  ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)}  ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)}  ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,

@@ -24,10 +24,15 @@ const seconds = async (work: () => Promise<unknown>) => {
 await buildBenchmark(engine, manifest, {...options, functions: manifest.functions}, silent)
 
 const sequential = await seconds(async () => {
-  for (const fn of manifest.functions) await buildBenchmark(engine, manifest, {...options, functions: [fn], noCache: true}, silent)
+  for (const fn of manifest.functions)
+    await buildBenchmark(engine, manifest, {...options, functions: [fn], noCache: true}, silent)
 })
-const concurrent = await seconds(() => buildBenchmark(engine, manifest, {...options, functions: manifest.functions, noCache: true}, silent))
-console.log(`cold build, 3 arm64 images: sequential ${sequential.toFixed(2)} s, concurrent ${concurrent.toFixed(2)} s, ratio ${(sequential / concurrent).toFixed(2)}x`)
+const concurrent = await seconds(() =>
+  buildBenchmark(engine, manifest, {...options, functions: manifest.functions, noCache: true}, silent),
+)
+console.log(
+  `cold build, 3 arm64 images: sequential ${sequential.toFixed(2)} s, concurrent ${concurrent.toFixed(2)} s, ratio ${(sequential / concurrent).toFixed(2)}x`,
+)
 
 let stepsRun = -1
 const rebuild = await seconds(async () => {
@@ -39,7 +44,13 @@ console.log(`rebuild with nothing changed: ${rebuild.toFixed(2)} s, ${stepsRun} 
 const settings = loadSettings()
 const push = (label: string) =>
   seconds(async () => {
-    const pushed = await pushBenchmark(engine, settings, manifest, {functions: manifest.functions, tag, registry}, silent)
+    const pushed = await pushBenchmark(
+      engine,
+      settings,
+      manifest,
+      {functions: manifest.functions, tag, registry},
+      silent,
+    )
     const bytes = pushed.reduce((n, image) => n + image.bytesPushed, 0)
     const skipped = pushed.filter((image) => image.skipped).length
     console.log(`${label}: ${(bytes / 1e6).toFixed(1)} MB sent, ${skipped}/3 skipped as already held`)

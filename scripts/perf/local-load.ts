@@ -7,7 +7,13 @@
  * throttled; request ids are counted for loss and duplicates, and each environment counts its own
  * invocations in /tmp (the handler's side). Afterwards: the service's open fds, RSS and containers.
  */
-import {CreateFunctionCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, TooManyRequestsException} from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+  TooManyRequestsException,
+} from '@aws-sdk/client-lambda'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
 import {mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {Agent} from 'node:http'
@@ -23,7 +29,14 @@ import {readSecrets} from '../../src/local/credentials.js'
 import {localStatus, startDetached, stopLocalService} from '../../src/local/service-process.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
 
-const {values} = parseArgs({options: {n: {type: 'string', default: '1000'}, environments: {type: 'string', default: '4'}, reserved: {type: 'string', default: '8'}, port: {type: 'string', default: '9310'}}})
+const {values} = parseArgs({
+  options: {
+    n: {type: 'string', default: '1000'},
+    environments: {type: 'string', default: '4'},
+    reserved: {type: 'string', default: '8'},
+    port: {type: 'string', default: '9310'},
+  },
+})
 const N = Number(values.n)
 const ENVIRONMENTS = Number(values.environments)
 const RESERVED = Number(values.reserved)
@@ -33,7 +46,8 @@ process.env.FAAS_HOME = home
 process.env.FAAS_LOCAL_PORT = values.port
 const engine = new DockerEngine()
 
-const pct = (sorted: number[], p: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!)
+const pct = (sorted: number[], p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length
 /** VmRSS and VmHWM (peak resident set) of a process, in MB. */
 function memory(pid: number): {rssMb: number; peakMb: number} {
@@ -56,11 +70,13 @@ async function burst(lambda: LambdaClient, name: string) {
         latencies.push(performance.now() - t0)
         const body = JSON.parse(Buffer.from(out.Payload!).toString('utf8'))
         if (out.FunctionError) return void others.push(`function error: ${JSON.stringify(body).slice(0, 120)}`)
-        if (body.request_id !== out.$metadata.requestId) others.push(`request id mismatch ${body.request_id} / ${out.$metadata.requestId}`)
+        if (body.request_id !== out.$metadata.requestId)
+          others.push(`request id mismatch ${body.request_id} / ${out.$metadata.requestId}`)
         ids.push(body.request_id)
         perEnvironment.set(body.env, Math.max(perEnvironment.get(body.env) ?? 0, body.count))
       } catch (error) {
-        if (error instanceof TooManyRequestsException) throttled.set(String(error.Reason), (throttled.get(String(error.Reason)) ?? 0) + 1)
+        if (error instanceof TooManyRequestsException)
+          throttled.set(String(error.Reason), (throttled.get(String(error.Reason)) ?? 0) + 1)
         else others.push(String((error as Error).message ?? error))
       }
     }),
@@ -73,7 +89,12 @@ async function burst(lambda: LambdaClient, name: string) {
 async function main(): Promise<void> {
   const image = await fixtureImage(engine)
   const settings = loadSettings()
-  const state = await startDetached(settings, {maxEnvironments: ENVIRONMENTS, maxQueue: N, queueTimeoutS: 300, idleTimeoutS: 600})
+  const state = await startDetached(settings, {
+    maxEnvironments: ENVIRONMENTS,
+    maxQueue: N,
+    queueTimeoutS: 300,
+    idleTimeoutS: 600,
+  })
   const pid = state.pid
   const secrets = readSecrets()!
   const lambda = new LambdaClient({
@@ -81,18 +102,39 @@ async function main(): Promise<void> {
     region: settings.region ?? 'us-east-1',
     credentials: {accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey},
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({httpAgent: new Agent({keepAlive: true, maxSockets: N}), requestTimeout: 600_000}),
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new Agent({keepAlive: true, maxSockets: N}),
+      requestTimeout: 600_000,
+    }),
   })
   const fdsBefore = fds(pid)
   const memBefore = memory(pid)
-  console.log(`service pid ${pid} on ${state.url}: ${fdsBefore} open fds, RSS ${memBefore.rssMb.toFixed(1)} MB before any function`)
+  console.log(
+    `service pid ${pid} on ${state.url}: ${fdsBefore} open fds, RSS ${memBefore.rssMb.toFixed(1)} MB before any function`,
+  )
   const scenarios: Array<{name: string; label: string; reserved?: number}> = [
     {name: 'load-limit', label: `(a) environment limit ${ENVIRONMENTS}, no reserved concurrency`},
     {name: 'load-reserved', label: `(b) reserved concurrency ${RESERVED}`, reserved: RESERVED},
   ]
   for (const scenario of scenarios) {
-    await lambda.send(new CreateFunctionCommand({FunctionName: scenario.name, Role: 'arn:aws:iam::000000000000:role/load', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.count']}, MemorySize: 128, Timeout: 30}))
-    if (scenario.reserved !== undefined) await lambda.send(new PutFunctionConcurrencyCommand({FunctionName: scenario.name, ReservedConcurrentExecutions: scenario.reserved}))
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: scenario.name,
+        Role: 'arn:aws:iam::000000000000:role/load',
+        PackageType: 'Image',
+        Code: {ImageUri: image},
+        ImageConfig: {Command: ['handler.count']},
+        MemorySize: 128,
+        Timeout: 30,
+      }),
+    )
+    if (scenario.reserved !== undefined)
+      await lambda.send(
+        new PutFunctionConcurrencyCommand({
+          FunctionName: scenario.name,
+          ReservedConcurrentExecutions: scenario.reserved,
+        }),
+      )
     const t0 = performance.now()
     const r = await burst(lambda, scenario.name)
     const wallS = (performance.now() - t0) / 1000
@@ -100,14 +142,22 @@ async function main(): Promise<void> {
     const peak = (status.environments?.[scenario.name] as {peak?: number} | undefined)?.peak
     const throttledTotal = [...r.throttled.values()].reduce((a, b) => a + b, 0)
     console.log(`${scenario.label}: ${N} concurrent calls in ${wallS.toFixed(1)} s`)
-    console.log(`  completed ${r.completed}, throttled ${throttledTotal}${r.throttled.size ? ` (${[...r.throttled].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, other errors ${r.others.length}${r.others.length ? ` (${[...new Set(r.others)].slice(0, 3).join('; ')})` : ''}`)
-    console.log(`  lost ${N - r.completed - throttledTotal - r.others.length}, duplicated request ids ${r.completed - r.unique}, handler-side invocations ${r.handled} (= completed: ${r.handled === r.completed})`)
-    console.log(`  latency p50 ${pct(r.latencies, 50).toFixed(1)} ms, p99 ${pct(r.latencies, 99).toFixed(1)} ms; peak environments ${peak}`)
+    console.log(
+      `  completed ${r.completed}, throttled ${throttledTotal}${r.throttled.size ? ` (${[...r.throttled].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, other errors ${r.others.length}${r.others.length ? ` (${[...new Set(r.others)].slice(0, 3).join('; ')})` : ''}`,
+    )
+    console.log(
+      `  lost ${N - r.completed - throttledTotal - r.others.length}, duplicated request ids ${r.completed - r.unique}, handler-side invocations ${r.handled} (= completed: ${r.handled === r.completed})`,
+    )
+    console.log(
+      `  latency p50 ${pct(r.latencies, 50).toFixed(1)} ms, p99 ${pct(r.latencies, 99).toFixed(1)} ms; peak environments ${peak}`,
+    )
   }
   const idleContainers = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
   const fdsAfter = fds(pid)
   const memAfter = memory(pid)
-  console.log(`service after both bursts: ${fdsAfter} open fds (before ${fdsBefore}; each idle environment holds its Runtime API connection and engine streams), RSS ${memAfter.rssMb.toFixed(1)} MB, peak RSS ${memAfter.peakMb.toFixed(1)} MB, ${idleContainers} idle environment containers`)
+  console.log(
+    `service after both bursts: ${fdsAfter} open fds (before ${fdsBefore}; each idle environment holds its Runtime API connection and engine streams), RSS ${memAfter.rssMb.toFixed(1)} MB, peak RSS ${memAfter.peakMb.toFixed(1)} MB, ${idleContainers} idle environment containers`,
+  )
   // Deleting the functions retires their environments: what remains is what leaked.
   const {DeleteFunctionCommand} = await import('@aws-sdk/client-lambda')
   for (const s of scenarios) await lambda.send(new DeleteFunctionCommand({FunctionName: s.name}))
@@ -116,7 +166,9 @@ async function main(): Promise<void> {
   await pollUntil(async () => fds(pid) <= fdsBefore, {timeoutMs: 30_000})
   const fdsClean = fds(pid)
   const containersClean = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
-  console.log(`after deleting the functions: ${fdsClean} open fds (before ${fdsBefore}), ${containersClean} containers, RSS ${memory(pid).rssMb.toFixed(1)} MB`)
+  console.log(
+    `after deleting the functions: ${fdsClean} open fds (before ${fdsBefore}), ${containersClean} containers, RSS ${memory(pid).rssMb.toFixed(1)} MB`,
+  )
   await stopLocalService()
   console.log(`after stop: ${(await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length} containers`)
 }

@@ -14,17 +14,28 @@ import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
 import {startRie} from '../../test/fixtures/local/rie.js'
 
-const {values} = parseArgs({options: {n: {type: 'string', default: '400'}, seconds: {type: 'string', default: '5'}, cold: {type: 'string', default: '5'}}})
+const {values} = parseArgs({
+  options: {
+    n: {type: 'string', default: '400'},
+    seconds: {type: 'string', default: '5'},
+    cold: {type: 'string', default: '5'},
+  },
+})
 const N = Number(values.n)
 const SECONDS = Number(values.seconds)
 const COLD = Number(values.cold)
 const MEMORY = 1769
 const engine = new DockerEngine()
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 const ms = (x: number) => `${x.toFixed(2)} ms`
 
-async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{status: number; text: string; headers: Headers}> {
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{status: number; text: string; headers: Headers}> {
   const res = await fetch(url, {method: 'POST', body, headers})
   return {status: res.status, text: await res.text(), headers: res.headers}
 }
@@ -41,14 +52,31 @@ async function latencies(url: string, n: number): Promise<number[]> {
   return out.sort((a, b) => a - b)
 }
 
-async function createFunction(service: LocalService, name: string, image: string, handler = 'handler.trivial'): Promise<string> {
-  const res = await post(`${service.url}/2015-03-31/functions`, JSON.stringify({FunctionName: name, PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: [handler]}, MemorySize: MEMORY, Timeout: 30}))
+async function createFunction(
+  service: LocalService,
+  name: string,
+  image: string,
+  handler = 'handler.trivial',
+): Promise<string> {
+  const res = await post(
+    `${service.url}/2015-03-31/functions`,
+    JSON.stringify({
+      FunctionName: name,
+      PackageType: 'Image',
+      Code: {ImageUri: image},
+      ImageConfig: {Command: [handler]},
+      MemorySize: MEMORY,
+      Timeout: 30,
+    }),
+  )
   if (res.status !== 201) throw new Error(res.text)
   return `${service.url}/2015-03-31/functions/${name}/invocations`
 }
 
 const image = await fixtureImage(engine)
-console.log(`local Lambda service performance — image ${image}, ${MEMORY} MB (1 vCPU) per environment, host ${(await import('node:os')).availableParallelism()} cores`)
+console.log(
+  `local Lambda service performance — image ${image}, ${MEMORY} MB (1 vCPU) per environment, host ${(await import('node:os')).availableParallelism()} cores`,
+)
 
 // 1. Warm latency: faas vs. RIE.
 {
@@ -69,7 +97,9 @@ console.log(`local Lambda service performance — image ${image}, ${MEMORY} MB (
   console.log(`\nwarm latency, trivial handler, ${N} sequential invocations`)
   console.log(`  faas local   p50 ${ms(pct(ours, 50))}  p99 ${ms(pct(ours, 99))}`)
   console.log(`  RIE direct   p50 ${ms(pct(theirs, 50))}  p99 ${ms(pct(theirs, 99))}`)
-  console.log(`  ratio faas/RIE  p50 ${(pct(ours, 50) / pct(theirs, 50)).toFixed(2)}  p99 ${(pct(ours, 99) / pct(theirs, 99)).toFixed(2)}`)
+  console.log(
+    `  ratio faas/RIE  p50 ${(pct(ours, 50) / pct(theirs, 50)).toFixed(2)}  p99 ${(pct(ours, 99) / pct(theirs, 99)).toFixed(2)}`,
+  )
 }
 
 // 2. Throughput with 1 and 2 environments.
@@ -91,7 +121,9 @@ for (const envs of [1, 2]) {
       }),
     )
     const started = service.pools.get('trivial')!.envs.size
-    console.log(`  ${envs} environment${envs > 1 ? 's' : ' '}  ${(count / SECONDS).toFixed(0)} invocations/s  (${started} environment(s) used, ${envs * 2} clients)`)
+    console.log(
+      `  ${envs} environment${envs > 1 ? 's' : ' '}  ${(count / SECONDS).toFixed(0)} invocations/s  (${started} environment(s) used, ${envs * 2} clients)`,
+    )
   } finally {
     await service.close()
   }
@@ -108,7 +140,10 @@ for (const envs of [1, 2]) {
       const t = performance.now()
       const res = await post(url, '{}', {'X-Amz-Log-Type': 'Tail'})
       first.push(performance.now() - t)
-      init.push(parseReport(Buffer.from(res.headers.get('x-amz-log-result') ?? '', 'base64').toString('utf8'))?.initDurationMs ?? NaN)
+      init.push(
+        parseReport(Buffer.from(res.headers.get('x-amz-log-result') ?? '', 'base64').toString('utf8'))
+          ?.initDurationMs ?? NaN,
+      )
       await service.pools.get(`cold-${i}`)?.close()
     }
   } finally {

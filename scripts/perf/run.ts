@@ -15,7 +15,18 @@ const run = async (label: string, mappers: number, reducers: number) => {
   const started = performance.now()
   const record = await runBenchmark(
     settings,
-    {benchmark: 'map-reduce', target: 'local', platform, tag: 'perf', baseImage: 'local', inputMb: 16, shards: 16, seed: 1, mappers, reducers},
+    {
+      benchmark: 'map-reduce',
+      target: 'local',
+      platform,
+      tag: 'perf',
+      baseImage: 'local',
+      inputMb: 16,
+      shards: 16,
+      seed: 1,
+      mappers,
+      reducers,
+    },
     silent,
   )
   const wall = (performance.now() - started) / 1000
@@ -28,7 +39,11 @@ const run = async (label: string, mappers: number, reducers: number) => {
   return wall
 }
 
-for (const [mappers, reducers] of [[1, 1], [2, 2], [4, 2]] as const) {
+for (const [mappers, reducers] of [
+  [1, 1],
+  [2, 2],
+  [4, 2],
+] as const) {
   await stopLocalService()
   const first = await run('first', mappers, reducers)
   const again = await run('warm ', mappers, reducers)

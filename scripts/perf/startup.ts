@@ -21,7 +21,14 @@ const bin = join(PROJECT_ROOT, 'bin', 'run.js')
 const home = mkdtempSync(join(tmpdir(), 'faas-startup-'))
 const moto = await startMoto()
 // Nothing inherited points faas elsewhere: its own home, a port nothing listens on, the private moto.
-const env: NodeJS.ProcessEnv = {PATH: process.env.PATH, HOME: process.env.HOME, FAAS_HOME: home, FAAS_LOCAL_PORT: String(await freePort()), FORCE_COLOR: '0', ...moto.env}
+const env: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  FAAS_HOME: home,
+  FAAS_LOCAL_PORT: String(await freePort()),
+  FORCE_COLOR: '0',
+  ...moto.env,
+}
 
 function run(args: string[]): {ms: number; status: number | null; stdout: string; stderr: string} {
   const t0 = performance.now()
@@ -38,8 +45,11 @@ try {
   await seedMapReduceImages(moto, 'v1')
   const deployArgs = [bin, 'deploy', 'map-reduce', '--target', 'aws', '--repo_tag', 'v1']
   const first = run(deployArgs)
-  if (first.status !== 0) throw new Error(`the first deploy failed (exit ${first.status}):\n${first.stdout}\n${first.stderr}`)
-  console.log(`faas start-up, whole processes, ${runs} runs each after one warm-up (node ${process.version}; the first deploy took ${(first.ms / 1000).toFixed(2)} s)`)
+  if (first.status !== 0)
+    throw new Error(`the first deploy failed (exit ${first.status}):\n${first.stdout}\n${first.stderr}`)
+  console.log(
+    `faas start-up, whole processes, ${runs} runs each after one warm-up (node ${process.version}; the first deploy took ${(first.ms / 1000).toFixed(2)} s)`,
+  )
   console.log('command                                             median s    min s    max s    CPU s  notes')
   const cases: Array<[string, string[], number | undefined]> = [
     ['node -e 0 (node itself)', ['-e', '0'], undefined],
@@ -57,7 +67,10 @@ try {
     if (hyperfine) {
       const out = join(home, 'hyperfine.json')
       const command = [process.execPath, ...args].map((a) => `'${a}'`).join(' ')
-      const r = spawnSync('hyperfine', ['-N', '--warmup', '1', '--runs', String(runs), '--export-json', out, command], {env, encoding: 'utf8'})
+      const r = spawnSync('hyperfine', ['-N', '--warmup', '1', '--runs', String(runs), '--export-json', out, command], {
+        env,
+        encoding: 'utf8',
+      })
       if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`)
       const result = JSON.parse(readFileSync(out, 'utf8')).results[0] as {times: number[]; user: number; system: number}
       times = result.times
@@ -72,9 +85,20 @@ try {
       /NodeVersionSupportWarning|DeprecationWarning/.test(last.stderr) ? 'warning printed' : '',
       label.includes('no-op') && !/unchanged/.test(last.stdout) ? `not a no-op: ${last.stdout.trim()}` : '',
     ].filter(Boolean)
-    console.log(`${label.padEnd(48)} ${median(times).toFixed(3).padStart(9)} ${Math.min(...times).toFixed(3).padStart(8)} ${Math.max(...times).toFixed(3).padStart(8)} ${cpuS === undefined ? '       -' : cpuS.toFixed(3).padStart(8)}  ${notes.join('; ')}`)
+    console.log(
+      `${label.padEnd(48)} ${median(times).toFixed(3).padStart(9)} ${Math.min(...times)
+        .toFixed(3)
+        .padStart(8)} ${Math.max(...times)
+        .toFixed(3)
+        .padStart(8)} ${cpuS === undefined ? '       -' : cpuS.toFixed(3).padStart(8)}  ${notes.join('; ')}`,
+    )
   }
-  console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} (${(await import('node:os')).availableParallelism()} cores)`)
+  console.log(
+    `load average while measuring: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (${(await import('node:os')).availableParallelism()} cores)`,
+  )
 } finally {
   await moto.stop()
   rmSync(home, {recursive: true, force: true})

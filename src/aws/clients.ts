@@ -48,7 +48,10 @@ export interface ClientOptions {
 }
 
 /** The SDK's Node handler, given as options (it builds the agents), with sockets for `maxInFlight` calls at once. */
-export const invokeHandler = (maxInFlight = 50) => ({httpAgent: {keepAlive: true, maxSockets: maxInFlight}, httpsAgent: {keepAlive: true, maxSockets: maxInFlight}})
+export const invokeHandler = (maxInFlight = 50) => ({
+  httpAgent: {keepAlive: true, maxSockets: maxInFlight},
+  httpsAgent: {keepAlive: true, maxSockets: maxInFlight},
+})
 
 export function createAwsClients(settings: Settings, options: ClientOptions = {}): AwsClients {
   const config = clientConfig(settings)
@@ -57,27 +60,61 @@ export function createAwsClients(settings: Settings, options: ClientOptions = {}
   return {
     region: config.region,
     get ecr() {
-      return once('ecr', () => new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient(config))
+      return once(
+        'ecr',
+        () => new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient(config),
+      )
     },
     get ecrProbe() {
-      return once('ecrProbe', () => new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient({...config, maxAttempts: 1}))
+      return once(
+        'ecrProbe',
+        () =>
+          new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient({
+            ...config,
+            maxAttempts: 1,
+          }),
+      )
     },
     get iam() {
-      return once('iam', () => new (require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient(config))
+      return once(
+        'iam',
+        () => new (require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient(config),
+      )
     },
     get lambda() {
-      return once('lambda', () => new (require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient(config))
+      return once(
+        'lambda',
+        () => new (require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient(config),
+      )
     },
     get invoker() {
-      return once('invoker', () => new (require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(options.maxInFlight)}))
+      return once(
+        'invoker',
+        () =>
+          new (require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient({
+            ...config,
+            maxAttempts: 1,
+            requestHandler: invokeHandler(options.maxInFlight),
+          }),
+      )
     },
     get s3() {
       // Path-style keeps bucket names out of hostnames, which emulators on 127.0.0.1 need.
       const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL)
-      return once('s3', () => new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({...config, forcePathStyle}))
+      return once(
+        's3',
+        () =>
+          new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
+            ...config,
+            forcePathStyle,
+          }),
+      )
     },
     get sts() {
-      return once('sts', () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient(config))
+      return once(
+        'sts',
+        () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient(config),
+      )
     },
   }
 }

@@ -26,11 +26,13 @@ export async function ensureRepository(ecr: ECRClient, name: string): Promise<Re
   const found = existing?.repositories?.[0]
   if (found) return {name, uri: found.repositoryUri!, created: false}
   const made = await aws(`create ECR repository ${name}`, () =>
-    ecr.send(new CreateRepositoryCommand({repositoryName: name, imageScanningConfiguration: {scanOnPush: false}})).catch((error: {name?: string}) => {
-      // Another run created it between our check and our create: converge.
-      if (error?.name === 'RepositoryAlreadyExistsException') return undefined
-      throw error
-    }),
+    ecr
+      .send(new CreateRepositoryCommand({repositoryName: name, imageScanningConfiguration: {scanOnPush: false}}))
+      .catch((error: {name?: string}) => {
+        // Another run created it between our check and our create: converge.
+        if (error?.name === 'RepositoryAlreadyExistsException') return undefined
+        throw error
+      }),
   )
   if (!made) return ensureRepository(ecr, name)
   return {name, uri: made.repository!.repositoryUri!, created: true}
@@ -45,7 +47,9 @@ export interface EcrToken {
 
 /** ECR GetAuthorizationToken, decoded into the username/password the engine needs. */
 export async function ecrToken(ecr: ECRClient): Promise<EcrToken> {
-  const result = await aws('get an ECR login token (ecr:GetAuthorizationToken)', () => ecr.send(new GetAuthorizationTokenCommand({})))
+  const result = await aws('get an ECR login token (ecr:GetAuthorizationToken)', () =>
+    ecr.send(new GetAuthorizationTokenCommand({})),
+  )
   const data = result.authorizationData?.[0]
   const [username, password] = Buffer.from(data!.authorizationToken!, 'base64').toString('utf8').split(':')
   return {

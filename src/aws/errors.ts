@@ -18,7 +18,9 @@ export function awsUserError(error: unknown, action: string): unknown {
     const permission = /not authorized to perform: ([\w:*-]+)/.exec(e.message ?? '')?.[1]
     return new UserError(`AWS refused to ${action}: ${e.message}`, {
       code: 'ACCESS_DENIED',
-      fix: permission ? `Grant the caller the ${permission} permission, or use credentials that have it.` : 'Check the IAM permissions of the credentials in use.',
+      fix: permission
+        ? `Grant the caller the ${permission} permission, or use credentials that have it.`
+        : 'Check the IAM permissions of the credentials in use.',
       cause: error,
     })
   }
@@ -29,7 +31,10 @@ export function awsUserError(error: unknown, action: string): unknown {
       cause: error,
     })
   }
-  if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up/.test(messageOf(error)) || name === 'TimeoutError') {
+  if (
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up/.test(messageOf(error)) ||
+    name === 'TimeoutError'
+  ) {
     return new UserError(`Cannot reach AWS to ${action}: ${messageOf(error)}.`, {
       code: 'AWS_UNREACHABLE',
       fix: 'Check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> if you point faas at an emulator.',
@@ -37,13 +42,19 @@ export function awsUserError(error: unknown, action: string): unknown {
     })
   }
   const status = e?.$metadata?.httpStatusCode ?? 0
-  if (status >= 500 || /^(ServiceUnavailable|InternalFailure|InternalError|InternalServerError|ServiceException)/.test(name)) {
+  if (
+    status >= 500 ||
+    /^(ServiceUnavailable|InternalFailure|InternalError|InternalServerError|ServiceException)/.test(name)
+  ) {
     // The SDK has already retried these; what is left is AWS's side (or the emulator's) failing.
-    return new UserError(`AWS failed to ${action}: ${name || 'an error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? messageOf(error)}.`, {
-      code: 'AWS_FAILED',
-      fix: 'A fault on AWS\'s side: run the command again in a minute (what is done is kept); if it persists, check the AWS Health Dashboard, or the emulator behind AWS_ENDPOINT_URL.',
-      cause: error,
-    })
+    return new UserError(
+      `AWS failed to ${action}: ${name || 'an error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? messageOf(error)}.`,
+      {
+        code: 'AWS_FAILED',
+        fix: "A fault on AWS's side: run the command again in a minute (what is done is kept); if it persists, check the AWS Health Dashboard, or the emulator behind AWS_ENDPOINT_URL.",
+        cause: error,
+      },
+    )
   }
   return error
 }

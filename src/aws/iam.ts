@@ -53,25 +53,44 @@ const TAGGABLE = /^[\w.:/=+@-]{1,115}$/
  * deleted; inline policies faas did not put are never touched. A role faas did not make is
  * used only when named with --role (`named`), and then as it is: never modified.
  */
-export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBundle[], options: {named?: boolean} = {}): Promise<RoleOutcome> {
+export async function ensureRole(
+  iam: IAMClient,
+  name: string,
+  bundles: PolicyBundle[],
+  options: {named?: boolean} = {},
+): Promise<RoleOutcome> {
   const writes: string[] = []
-  const existing = await aws(`read IAM role ${name} (iam:GetRole)`, () => orUndefined(iam.send(new GetRoleCommand({RoleName: name}))))
+  const existing = await aws(`read IAM role ${name} (iam:GetRole)`, () =>
+    orUndefined(iam.send(new GetRoleCommand({RoleName: name}))),
+  )
   let arn = existing?.Role?.Arn
   let managedInline = new Set<string>()
   if (arn) {
     const tags = await roleTags(iam, name)
     if (!tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value)) {
       if (options.named) return {name, arn, created: false, writes}
-      throw new UserError(`The IAM role ${name} exists but faas did not create it (it has no ${MANAGED_TAG.Key}=${MANAGED_TAG.Value} tag); faas neither uses nor changes it unasked.`, {
-        code: 'FOREIGN_ROLE',
-        fix: `To run the function with that role as it is, name it: --role ${name}. Otherwise remove the role or deploy under another function name.`,
-      })
+      throw new UserError(
+        `The IAM role ${name} exists but faas did not create it (it has no ${MANAGED_TAG.Key}=${MANAGED_TAG.Value} tag); faas neither uses nor changes it unasked.`,
+        {
+          code: 'FOREIGN_ROLE',
+          fix: `To run the function with that role as it is, name it: --role ${name}. Otherwise remove the role or deploy under another function name.`,
+        },
+      )
     }
-    managedInline = new Set(tags.filter((t) => t.Key?.startsWith(INLINE_TAG_PREFIX)).map((t) => t.Key!.slice(INLINE_TAG_PREFIX.length)))
+    managedInline = new Set(
+      tags.filter((t) => t.Key?.startsWith(INLINE_TAG_PREFIX)).map((t) => t.Key!.slice(INLINE_TAG_PREFIX.length)),
+    )
   } else {
     const made = await aws(`create IAM role ${name} (iam:CreateRole)`, () =>
       iam
-        .send(new CreateRoleCommand({RoleName: name, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY), Description: 'Execution role of a faas function', Tags: [MANAGED_TAG]}))
+        .send(
+          new CreateRoleCommand({
+            RoleName: name,
+            AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY),
+            Description: 'Execution role of a faas function',
+            Tags: [MANAGED_TAG],
+          }),
+        )
         .catch(async (error: {name?: string}) => {
           // Another deploy made it between our read and our create: converge.
           if (error?.name === 'EntityAlreadyExistsException') return iam.send(new GetRoleCommand({RoleName: name}))
@@ -86,30 +105,53 @@ export async function ensureRole(iam: IAMClient, name: string, bundles: PolicyBu
   for (const bundle of inline) {
     if (have.has(bundle.name) && sameDocument(await inlineDocument(iam, name, bundle.name), bundle.document!)) continue
     await aws(`put policy ${bundle.name} on role ${name} (iam:PutRolePolicy)`, () =>
-      iam.send(new PutRolePolicyCommand({RoleName: name, PolicyName: bundle.name, PolicyDocument: JSON.stringify(bundle.document)})),
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: name,
+          PolicyName: bundle.name,
+          PolicyDocument: JSON.stringify(bundle.document),
+        }),
+      ),
     )
     writes.push(`inline:${bundle.name}`)
   }
   const untag = [...managedInline].filter((p) => !inline.some((b) => b.name === p))
   for (const policy of untag.filter((p) => have.has(p))) {
-    await aws(`delete policy ${policy} of role ${name} (iam:DeleteRolePolicy)`, () => orUndefined(iam.send(new DeleteRolePolicyCommand({RoleName: name, PolicyName: policy}))))
+    await aws(`delete policy ${policy} of role ${name} (iam:DeleteRolePolicy)`, () =>
+      orUndefined(iam.send(new DeleteRolePolicyCommand({RoleName: name, PolicyName: policy}))),
+    )
     writes.push(`removed:${policy}`)
   }
   const tag = inline.map((b) => b.name).filter((p) => !managedInline.has(p) && TAGGABLE.test(p))
   if (tag.length > 0) {
-    await aws(`tag role ${name} (iam:TagRole)`, () => iam.send(new TagRoleCommand({RoleName: name, Tags: tag.map((p) => ({Key: `${INLINE_TAG_PREFIX}${p}`, Value: 'inline'}))})))
+    await aws(`tag role ${name} (iam:TagRole)`, () =>
+      iam.send(
+        new TagRoleCommand({
+          RoleName: name,
+          Tags: tag.map((p) => ({Key: `${INLINE_TAG_PREFIX}${p}`, Value: 'inline'})),
+        }),
+      ),
+    )
   }
   if (untag.length > 0) {
-    await aws(`untag role ${name} (iam:UntagRole)`, () => iam.send(new UntagRoleCommand({RoleName: name, TagKeys: untag.map((p) => `${INLINE_TAG_PREFIX}${p}`)})))
+    await aws(`untag role ${name} (iam:UntagRole)`, () =>
+      iam.send(new UntagRoleCommand({RoleName: name, TagKeys: untag.map((p) => `${INLINE_TAG_PREFIX}${p}`)})),
+    )
   }
   const wanted = [BASIC_EXECUTION_ROLE_ARN, ...bundles.flatMap((b) => (b.managedArn ? [b.managedArn] : []))]
   const attached = new Set(await listAttached(iam, name))
   for (const policyArn of wanted.filter((a) => !attached.has(a))) {
     await aws(`attach ${policyArn} to role ${name} (iam:AttachRolePolicy)`, () =>
-      iam.send(new AttachRolePolicyCommand({RoleName: name, PolicyArn: policyArn})).catch((error: {name?: string; message?: string}) => {
-        if (notFound(error)) throw new UserError(`The managed policy ${policyArn} does not exist: ${error.message}`, {code: 'NO_SUCH_POLICY', fix: 'Check the managedArn in your policy bundle file (faas deploy --policies-file).'})
-        throw error
-      }),
+      iam
+        .send(new AttachRolePolicyCommand({RoleName: name, PolicyArn: policyArn}))
+        .catch((error: {name?: string; message?: string}) => {
+          if (notFound(error))
+            throw new UserError(`The managed policy ${policyArn} does not exist: ${error.message}`, {
+              code: 'NO_SUCH_POLICY',
+              fix: 'Check the managedArn in your policy bundle file (faas deploy --policies-file).',
+            })
+          throw error
+        }),
     )
     writes.push(`attached:${policyArn}`)
   }
@@ -125,7 +167,9 @@ async function roleTags(iam: IAMClient, role: string): Promise<Array<{Key?: stri
 }
 
 async function inlineDocument(iam: IAMClient, role: string, policy: string): Promise<unknown> {
-  const out = await aws(`read policy ${policy} of role ${role} (iam:GetRolePolicy)`, () => orUndefined(iam.send(new GetRolePolicyCommand({RoleName: role, PolicyName: policy}))))
+  const out = await aws(`read policy ${policy} of role ${role} (iam:GetRolePolicy)`, () =>
+    orUndefined(iam.send(new GetRolePolicyCommand({RoleName: role, PolicyName: policy}))),
+  )
   if (!out?.PolicyDocument) return undefined
   try {
     // IAM returns documents URL-encoded.
@@ -138,14 +182,23 @@ async function inlineDocument(iam: IAMClient, role: string, policy: string): Pro
 /** Same policy, whatever the key order or whitespace IAM gives back. */
 function sameDocument(a: unknown, b: unknown): boolean {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))
 }
 
 async function listInline(iam: IAMClient, role: string): Promise<string[]> {
   const names: string[] = []
   await aws(`list policies of role ${role} (iam:ListRolePolicies)`, async () => {
-    for await (const page of paginateListRolePolicies({client: iam}, {RoleName: role})) names.push(...(page.PolicyNames ?? []))
+    for await (const page of paginateListRolePolicies({client: iam}, {RoleName: role}))
+      names.push(...(page.PolicyNames ?? []))
   })
   return names
 }
@@ -153,16 +206,24 @@ async function listInline(iam: IAMClient, role: string): Promise<string[]> {
 async function listAttached(iam: IAMClient, role: string): Promise<string[]> {
   const arns: string[] = []
   await aws(`list policies attached to role ${role} (iam:ListAttachedRolePolicies)`, async () => {
-    for await (const page of paginateListAttachedRolePolicies({client: iam}, {RoleName: role})) arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!))
+    for await (const page of paginateListAttachedRolePolicies({client: iam}, {RoleName: role}))
+      arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!))
   })
   return arns
 }
 
 /** What a role holds, for reading back after a deploy. */
-export async function describeRole(iam: IAMClient, name: string): Promise<{arn: string; inline: string[]; attached: string[]; managedByFaas: boolean} | undefined> {
-  const role = await aws(`read IAM role ${name} (iam:GetRole)`, () => orUndefined(iam.send(new GetRoleCommand({RoleName: name}))))
+export async function describeRole(
+  iam: IAMClient,
+  name: string,
+): Promise<{arn: string; inline: string[]; attached: string[]; managedByFaas: boolean} | undefined> {
+  const role = await aws(`read IAM role ${name} (iam:GetRole)`, () =>
+    orUndefined(iam.send(new GetRoleCommand({RoleName: name}))),
+  )
   if (!role?.Role) return undefined
-  const tags = await aws(`list tags of role ${name} (iam:ListRoleTags)`, () => iam.send(new ListRoleTagsCommand({RoleName: name})))
+  const tags = await aws(`list tags of role ${name} (iam:ListRoleTags)`, () =>
+    iam.send(new ListRoleTagsCommand({RoleName: name})),
+  )
   return {
     arn: role.Role.Arn!,
     inline: await listInline(iam, name),
@@ -180,11 +241,17 @@ export async function deleteRole(iam: IAMClient, name: string): Promise<'deleted
   if (!role) return 'absent'
   if (!role.managedByFaas) return 'kept'
   for (const policy of role.inline) {
-    await aws(`delete policy ${policy} of role ${name} (iam:DeleteRolePolicy)`, () => orUndefined(iam.send(new DeleteRolePolicyCommand({RoleName: name, PolicyName: policy}))))
+    await aws(`delete policy ${policy} of role ${name} (iam:DeleteRolePolicy)`, () =>
+      orUndefined(iam.send(new DeleteRolePolicyCommand({RoleName: name, PolicyName: policy}))),
+    )
   }
   for (const arn of role.attached) {
-    await aws(`detach ${arn} from role ${name} (iam:DetachRolePolicy)`, () => orUndefined(iam.send(new DetachRolePolicyCommand({RoleName: name, PolicyArn: arn}))))
+    await aws(`detach ${arn} from role ${name} (iam:DetachRolePolicy)`, () =>
+      orUndefined(iam.send(new DetachRolePolicyCommand({RoleName: name, PolicyArn: arn}))),
+    )
   }
-  await aws(`delete IAM role ${name} (iam:DeleteRole)`, () => orUndefined(iam.send(new DeleteRoleCommand({RoleName: name}))))
+  await aws(`delete IAM role ${name} (iam:DeleteRole)`, () =>
+    orUndefined(iam.send(new DeleteRoleCommand({RoleName: name}))),
+  )
   return 'deleted'
 }

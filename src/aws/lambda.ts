@@ -48,11 +48,14 @@ type AwsError = {name?: string; message?: string}
 
 /** The role was just created and Lambda cannot assume it yet (IAM is eventually consistent). */
 export const isRolePropagation = (e: AwsError): boolean =>
-  e?.name === 'InvalidParameterValueException' && /cannot be assumed|role defined for the function/i.test(e.message ?? '')
+  e?.name === 'InvalidParameterValueException' &&
+  /cannot be assumed|role defined for the function/i.test(e.message ?? '')
 /** Another update of the function is still in progress. */
-export const isUpdateInProgress = (e: AwsError): boolean => e?.name === 'ResourceConflictException' && !isAlreadyCreated(e)
+export const isUpdateInProgress = (e: AwsError): boolean =>
+  e?.name === 'ResourceConflictException' && !isAlreadyCreated(e)
 /** CreateFunction found the function there: its earlier answer was lost, or another deploy created it first. */
-export const isAlreadyCreated = (e: AwsError): boolean => e?.name === 'ResourceConflictException' && /already exist/i.test(e.message ?? '')
+export const isAlreadyCreated = (e: AwsError): boolean =>
+  e?.name === 'ResourceConflictException' && /already exist/i.test(e.message ?? '')
 export const isThrottled = (e: AwsError): boolean => /TooManyRequests|Throttl|RequestLimitExceeded/i.test(e?.name ?? '')
 
 const throttledError = (action: string, error: unknown) =>
@@ -84,9 +87,22 @@ async function withRetries<T>(
       if (isThrottled(e)) {
         throw throttledError(action, error)
       } else if (options.rolePropagation && isRolePropagation(e)) {
-        if (last) throw new UserError(`Lambda still cannot assume the role of ${fn} after ${retry.attempts} tries: ${e.message}`, {code: 'ROLE_NOT_ASSUMABLE', fix: 'Check that the role trusts lambda.amazonaws.com (faas creates it so), then deploy again.', cause: error})
+        if (last)
+          throw new UserError(
+            `Lambda still cannot assume the role of ${fn} after ${retry.attempts} tries: ${e.message}`,
+            {
+              code: 'ROLE_NOT_ASSUMABLE',
+              fix: 'Check that the role trusts lambda.amazonaws.com (faas creates it so), then deploy again.',
+              cause: error,
+            },
+          )
       } else if (isUpdateInProgress(e)) {
-        if (last) throw new UserError(`${fn} stayed busy with another update: ${e.message}`, {code: 'UPDATE_IN_PROGRESS', fix: 'Wait for the other update (another faas deploy, the console or CloudFormation) to finish, then deploy again.', cause: error})
+        if (last)
+          throw new UserError(`${fn} stayed busy with another update: ${e.message}`, {
+            code: 'UPDATE_IN_PROGRESS',
+            fix: 'Wait for the other update (another faas deploy, the console or CloudFormation) to finish, then deploy again.',
+            cause: error,
+          })
         await waitUpdated(lambda, fn)
         continue
       } else {
@@ -103,13 +119,20 @@ async function waitFor(kind: 'Active' | 'Updated', lambda: LambdaClient, name: s
     await waiter({client: lambda, ...WAIT}, {FunctionName: name})
   } catch (error) {
     // The waiter reports a failed state with the last GetFunction response.
-    const config = (error as {result?: {reason?: {Configuration?: {State?: string; StateReason?: string; LastUpdateStatusReason?: string}}}}).result?.reason?.Configuration
+    const config = (
+      error as {
+        result?: {reason?: {Configuration?: {State?: string; StateReason?: string; LastUpdateStatusReason?: string}}}
+      }
+    ).result?.reason?.Configuration
     const reason = config?.StateReason ?? config?.LastUpdateStatusReason
-    throw new UserError(`${name} did not become ${kind === 'Active' ? 'active' : 'updated'}${reason ? `: ${reason}` : ` (${messageOf(error)})`}.`, {
-      code: 'FUNCTION_FAILED',
-      fix: 'An arm64 image needs --arch arm64 (and x86_64 an amd64 image); check the image runs (faas invoke --target local) and that its tag was pushed.',
-      cause: error,
-    })
+    throw new UserError(
+      `${name} did not become ${kind === 'Active' ? 'active' : 'updated'}${reason ? `: ${reason}` : ` (${messageOf(error)})`}.`,
+      {
+        code: 'FUNCTION_FAILED',
+        fix: 'An arm64 image needs --arch arm64 (and x86_64 an amd64 image); check the image runs (faas invoke --target local) and that its tag was pushed.',
+        cause: error,
+      },
+    )
   }
 }
 
@@ -164,7 +187,11 @@ export interface ImageFunctionConfig {
  * Undefined when the function already exists (a create whose answer was lost, two deploys racing):
  * the caller then converges by updating it like any existing function.
  */
-export async function createFunction(lambda: LambdaClient, config: ImageFunctionConfig, retry: RetryPolicy = defaultRetry): Promise<string | undefined> {
+export async function createFunction(
+  lambda: LambdaClient,
+  config: ImageFunctionConfig,
+  retry: RetryPolicy = defaultRetry,
+): Promise<string | undefined> {
   const out = await withRetries(
     lambda,
     `create function ${config.name} (lambda:CreateFunction)`,
@@ -197,39 +224,78 @@ export async function createFunction(lambda: LambdaClient, config: ImageFunction
 }
 
 /** UpdateFunctionCode (image and architecture go together), then waits for the update. */
-export async function updateCode(lambda: LambdaClient, name: string, imageUri: string, architecture: 'arm64' | 'x86_64', retry: RetryPolicy = defaultRetry): Promise<void> {
-  await withRetries(lambda, `update the image of ${name} (lambda:UpdateFunctionCode)`, name, () =>
-    lambda.send(new UpdateFunctionCodeCommand({FunctionName: name, ImageUri: imageUri, Architectures: [architecture]})), retry)
+export async function updateCode(
+  lambda: LambdaClient,
+  name: string,
+  imageUri: string,
+  architecture: 'arm64' | 'x86_64',
+  retry: RetryPolicy = defaultRetry,
+): Promise<void> {
+  await withRetries(
+    lambda,
+    `update the image of ${name} (lambda:UpdateFunctionCode)`,
+    name,
+    () =>
+      lambda.send(
+        new UpdateFunctionCodeCommand({FunctionName: name, ImageUri: imageUri, Architectures: [architecture]}),
+      ),
+    retry,
+  )
   await waitUpdated(lambda, name)
 }
 
-export type ConfigChange = Partial<Pick<ImageFunctionConfig, 'roleArn' | 'memoryMb' | 'timeoutS' | 'env' | 'ephemeralStorageMb' | 'logFormat'>> & {command?: string[] | null}
+export type ConfigChange = Partial<
+  Pick<ImageFunctionConfig, 'roleArn' | 'memoryMb' | 'timeoutS' | 'env' | 'ephemeralStorageMb' | 'logFormat'>
+> & {command?: string[] | null}
 
 /** UpdateFunctionConfiguration with only the fields given, then waits for the update. */
-export async function updateConfiguration(lambda: LambdaClient, name: string, change: ConfigChange, retry: RetryPolicy = defaultRetry): Promise<void> {
-  await withRetries(lambda, `update the configuration of ${name} (lambda:UpdateFunctionConfiguration)`, name, () =>
-    lambda.send(
-      new UpdateFunctionConfigurationCommand({
-        FunctionName: name,
-        Role: change.roleArn,
-        MemorySize: change.memoryMb,
-        Timeout: change.timeoutS,
-        Environment: change.env ? {Variables: change.env} : undefined,
-        // An empty Command restores the image's own CMD.
-        ImageConfig: change.command === undefined ? undefined : {Command: change.command ?? []},
-        EphemeralStorage: change.ephemeralStorageMb === undefined ? undefined : {Size: change.ephemeralStorageMb},
-        LoggingConfig: change.logFormat === undefined ? undefined : {LogFormat: change.logFormat},
-      }),
-    ), retry, {rolePropagation: true})
+export async function updateConfiguration(
+  lambda: LambdaClient,
+  name: string,
+  change: ConfigChange,
+  retry: RetryPolicy = defaultRetry,
+): Promise<void> {
+  await withRetries(
+    lambda,
+    `update the configuration of ${name} (lambda:UpdateFunctionConfiguration)`,
+    name,
+    () =>
+      lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: name,
+          Role: change.roleArn,
+          MemorySize: change.memoryMb,
+          Timeout: change.timeoutS,
+          Environment: change.env ? {Variables: change.env} : undefined,
+          // An empty Command restores the image's own CMD.
+          ImageConfig: change.command === undefined ? undefined : {Command: change.command ?? []},
+          EphemeralStorage: change.ephemeralStorageMb === undefined ? undefined : {Size: change.ephemeralStorageMb},
+          LoggingConfig: change.logFormat === undefined ? undefined : {LogFormat: change.logFormat},
+        }),
+      ),
+    retry,
+    {rolePropagation: true},
+  )
   await waitUpdated(lambda, name)
 }
 
 /** Reserved concurrency: a number reserves it, undefined removes the reservation. */
-export async function setReservedConcurrency(lambda: LambdaClient, name: string, reserved: number | undefined, retry: RetryPolicy = defaultRetry): Promise<void> {
-  await withRetries(lambda, `set the reserved concurrency of ${name} (lambda:PutFunctionConcurrency)`, name, () =>
-    reserved === undefined
-      ? lambda.send(new DeleteFunctionConcurrencyCommand({FunctionName: name}))
-      : lambda.send(new PutFunctionConcurrencyCommand({FunctionName: name, ReservedConcurrentExecutions: reserved})), retry)
+export async function setReservedConcurrency(
+  lambda: LambdaClient,
+  name: string,
+  reserved: number | undefined,
+  retry: RetryPolicy = defaultRetry,
+): Promise<void> {
+  await withRetries(
+    lambda,
+    `set the reserved concurrency of ${name} (lambda:PutFunctionConcurrency)`,
+    name,
+    () =>
+      reserved === undefined
+        ? lambda.send(new DeleteFunctionConcurrencyCommand({FunctionName: name}))
+        : lambda.send(new PutFunctionConcurrencyCommand({FunctionName: name, ReservedConcurrentExecutions: reserved})),
+    retry,
+  )
 }
 
 /** Role ARNs of all functions in the region (to keep roles other functions still use). */
@@ -237,25 +303,40 @@ export async function listFunctionRoles(lambda: LambdaClient): Promise<Map<strin
   const roles = new Map<string, string[]>()
   await aws('list functions (lambda:ListFunctions)', async () => {
     for await (const page of paginateListFunctions({client: lambda}, {})) {
-      for (const f of page.Functions ?? []) if (f.Role) roles.set(f.Role, [...(roles.get(f.Role) ?? []), f.FunctionName!])
+      for (const f of page.Functions ?? [])
+        if (f.Role) roles.set(f.Role, [...(roles.get(f.Role) ?? []), f.FunctionName!])
     }
   })
   return roles
 }
 
-export async function deleteFunction(lambda: LambdaClient, name: string, retry: RetryPolicy = defaultRetry): Promise<'deleted' | 'absent'> {
-  return withRetries(lambda, `delete function ${name} (lambda:DeleteFunction)`, name, () =>
-    lambda.send(new DeleteFunctionCommand({FunctionName: name})).then(
-      () => 'deleted' as const,
-      (error: AwsError) => {
-        if (error?.name === 'ResourceNotFoundException') return 'absent' as const
-        throw error
-      },
-    ), retry)
+export async function deleteFunction(
+  lambda: LambdaClient,
+  name: string,
+  retry: RetryPolicy = defaultRetry,
+): Promise<'deleted' | 'absent'> {
+  return withRetries(
+    lambda,
+    `delete function ${name} (lambda:DeleteFunction)`,
+    name,
+    () =>
+      lambda.send(new DeleteFunctionCommand({FunctionName: name})).then(
+        () => 'deleted' as const,
+        (error: AwsError) => {
+          if (error?.name === 'ResourceNotFoundException') return 'absent' as const
+          throw error
+        },
+      ),
+    retry,
+  )
 }
 
 /** Tries again only a call that provably never reached the function: the connection was refused. */
-export const refusedRetry: RetryPolicy = {attempts: 3, delayMs: (attempt) => 100 * 2 ** attempt, sleep: defaultRetry.sleep}
+export const refusedRetry: RetryPolicy = {
+  attempts: 3,
+  delayMs: (attempt) => 100 * 2 ** attempt,
+  sleep: defaultRetry.sleep,
+}
 
 const connectionRefused = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ECONNREFUSED'
 
@@ -265,7 +346,11 @@ const connectionRefused = (error: unknown): boolean => (error as NodeJS.ErrnoExc
  * is not idempotent: `lambda` must make one attempt per call (invokeClient), and only a refused
  * connection, which sent nothing, is tried again. A throttle is an error, as it happened.
  */
-export async function invoke(lambda: LambdaClient, request: InvokeRequest, refused: RetryPolicy = refusedRetry): Promise<InvokeOutcome> {
+export async function invoke(
+  lambda: LambdaClient,
+  request: InvokeRequest,
+  refused: RetryPolicy = refusedRetry,
+): Promise<InvokeOutcome> {
   const action = `invoke ${request.name} (lambda:InvokeFunction)`
   const input = {
     FunctionName: request.name,
@@ -297,14 +382,21 @@ export async function invoke(lambda: LambdaClient, request: InvokeRequest, refus
         continue
       }
       if ((error as AwsError)?.name === 'ResourceNotFoundException') {
-        throw new UserError(`There is no function ${request.name}.`, {code: 'NO_FUNCTION', fix: 'Deploy it first: faas deploy <benchmark>, or faas deploy --repo_name R --function_name F.', cause: error})
-      }
-      if (isThrottled(error as AwsError)) {
-        throw new UserError(`Lambda throttled the call to ${request.name} (${(error as AwsError).name}); the function did not run.`, {
-          code: 'THROTTLED',
-          fix: "Call again later, or raise the function's reserved concurrency (or the account's concurrency limit).",
+        throw new UserError(`There is no function ${request.name}.`, {
+          code: 'NO_FUNCTION',
+          fix: 'Deploy it first: faas deploy <benchmark>, or faas deploy --repo_name R --function_name F.',
           cause: error,
         })
+      }
+      if (isThrottled(error as AwsError)) {
+        throw new UserError(
+          `Lambda throttled the call to ${request.name} (${(error as AwsError).name}); the function did not run.`,
+          {
+            code: 'THROTTLED',
+            fix: "Call again later, or raise the function's reserved concurrency (or the account's concurrency limit).",
+            cause: error,
+          },
+        )
       }
       throw awsUserError(error, action)
     }

@@ -9,6 +9,8 @@ import {aws} from './errors.js'
 export async function resolveAccountId(settings: Settings, clients: Pick<AwsClients, 'sts'>): Promise<string> {
   if (settings.accountId) return settings.accountId
   const {GetCallerIdentityCommand} = await import('@aws-sdk/client-sts')
-  const identity = await aws('look up the AWS account (sts:GetCallerIdentity)', () => clients.sts.send(new GetCallerIdentityCommand({})))
+  const identity = await aws('look up the AWS account (sts:GetCallerIdentity)', () =>
+    clients.sts.send(new GetCallerIdentityCommand({})),
+  )
   return identity.Account!
 }

@@ -91,7 +91,10 @@ export async function checkFunctionsExist(invoke: Invoke, functions: string[]): 
       if (outcome.statusCode === 404) throw new Error('ResourceNotFoundException')
     } catch (error) {
       const text = messageOf(error)
-      if (/not ?found|ResourceNotFound|no (such )?function|unknown function|does not exist/i.test(text) || (isUserError(error) && /^(NO_FUNCTION|UNKNOWN_FUNCTION|NOT_FOUND)$/.test(error.code))) {
+      if (
+        /not ?found|ResourceNotFound|no (such )?function|unknown function|does not exist/i.test(text) ||
+        (isUserError(error) && /^(NO_FUNCTION|UNKNOWN_FUNCTION|NOT_FOUND)$/.test(error.code))
+      ) {
         throw new UserError(`Function "${name}" is not deployed on this target (${text.replace(/\.$/, '')}).`, {
           code: 'UNKNOWN_FUNCTION',
           fix: 'Deploy it first (faas deploy), or check the name in --function_name / the endpoints file and the --target.',
@@ -106,7 +109,14 @@ export async function checkFunctionsExist(invoke: Invoke, functions: string[]): 
 const statusLine = (s: LiveStatus): string =>
   `${s.phase === 'warmup' ? 'warm-up ' : ''}${s.elapsedS.toFixed(0)}s  ${s.rps.toFixed(1)} rps  ${s.inFlight} in flight  ${s.completed}/${s.sent} done  ${s.errors} errors${s.dropped ? `  ${s.dropped} dropped` : ''}  p50 ${s.p50Us === undefined ? '-' : `${(s.p50Us / 1000).toFixed(1)} ms`}`
 
-async function writeRun(dir: string, title: string, records: InvocationRecord[], summary: Summary, latf: string, comparison?: ReportInput['comparison']): Promise<string[]> {
+async function writeRun(
+  dir: string,
+  title: string,
+  records: InvocationRecord[],
+  summary: Summary,
+  latf: string,
+  comparison?: ReportInput['comparison'],
+): Promise<string[]> {
   const files: Array<[string, string]> = [
     ['records.jsonl', toJsonl(records)],
     ['records.csv', toCsv(records)],
@@ -118,12 +128,24 @@ async function writeRun(dir: string, title: string, records: InvocationRecord[],
   return files.map(([name]) => join(dir, name))
 }
 
-async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, title: string, comparison?: ReportInput['comparison']): Promise<RunOutput & {records: InvocationRecord[]}> {
-  deps.emit({kind: 'start', subject: 'bench', message: `${title}: ${options.rps} rps for ${options.durationS} s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`})
+async function loadRun(
+  options: BenchOptions,
+  deps: BenchDeps,
+  dir: string,
+  title: string,
+  comparison?: ReportInput['comparison'],
+): Promise<RunOutput & {records: InvocationRecord[]}> {
+  deps.emit({
+    kind: 'start',
+    subject: 'bench',
+    message: `${title}: ${options.rps} rps for ${options.durationS} s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`,
+  })
   // Records stream to disk as calls complete, so even a hard stop keeps them; rewritten in order at the end.
   await ensurePrivateDir(dir)
   const stream = createWriteStream(join(dir, 'records.jsonl'), {mode: PRIVATE_FILE})
-  const closed = new Promise<void>((resolve, reject) => stream.on('close', resolve).on('error', (error) => reject(fileError(error, join(dir, 'records.jsonl'), 'write'))))
+  const closed = new Promise<void>((resolve, reject) =>
+    stream.on('close', resolve).on('error', (error) => reject(fileError(error, join(dir, 'records.jsonl'), 'write'))),
+  )
   closed.catch(() => undefined) // awaited below; a write error must not count as unhandled before then
   // Lines go out in batches (with the status, about once a second), not one write per call.
   let lines: string[] = []
@@ -163,7 +185,11 @@ async function loadRun(options: BenchOptions, deps: BenchDeps, dir: string, titl
     protocol: options.protocol ?? 'lambda',
   })
   const files = await writeRun(dir, title, result.records, summary, options.latf, comparison)
-  deps.emit({kind: 'done', subject: 'bench', message: `${title}: ${summary.count} calls, ${summary.errors} errors${result.interrupted ? ' (interrupted)' : ''}; results in ${dir}`})
+  deps.emit({
+    kind: 'done',
+    subject: 'bench',
+    message: `${title}: ${summary.count} calls, ${summary.errors} errors${result.interrupted ? ' (interrupted)' : ''}; results in ${dir}`,
+  })
   return {dir, summary, files, records: result.records}
 }
 
@@ -173,10 +199,14 @@ const toMs = (us: number | undefined) => (us === undefined ? undefined : us / 10
 export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
   await (deps.check ? deps.check(options.functions) : checkFunctionsExist(deps.invoke, options.functions))
   if ((options.memorySizes || options.coldStarts) && !deps.reconfigure) {
-    throw new UserError('This target cannot change a function’s configuration, which --memory and --cold-starts need.', {code: 'NO_RECONFIGURE', fix: 'Run a plain load (without --memory / --cold-starts) on this target.'})
+    throw new UserError(
+      'This target cannot change a function’s configuration, which --memory and --cold-starts need.',
+      {code: 'NO_RECONFIGURE', fix: 'Run a plain load (without --memory / --cold-starts) on this target.'},
+    )
   }
   const title = `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ${[...new Set(options.functions)].join(', ')}`
-  if (!options.memorySizes && !options.coldStarts) return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
+  if (!options.memorySizes && !options.coldStarts)
+    return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
   try {
     return await (options.coldStarts ? coldStarts(options, deps, title) : memorySweep(options, deps, title))
   } finally {
@@ -202,24 +232,57 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
     perSize.push(run.records)
     all.push(...run.records.map((r) => ({...r, seq: all.length + r.seq})))
     const s = run.summary
-    sweep.push({memoryMb, count: s.count, errors: s.errors, p50Ms: toMs(s.latencyUs?.p50), p99Ms: toMs(s.latencyUs?.p99), meanDurationMs: toMs(s.durationUs?.mean), costPerMillionUsd: s.cost?.perMillionUsd})
+    sweep.push({
+      memoryMb,
+      count: s.count,
+      errors: s.errors,
+      p50Ms: toMs(s.latencyUs?.p50),
+      p99Ms: toMs(s.latencyUs?.p99),
+      meanDurationMs: toMs(s.durationUs?.mean),
+      costPerMillionUsd: s.cost?.perMillionUsd,
+    })
   }
   const fmt = (v: number | undefined, digits: number) => (v === undefined ? '–' : v.toFixed(digits))
   // Per-call figures of each size's successful measured calls: provider duration (client latency where
   // the target reports none) and cost.
   const ok = (records: InvocationRecord[]) => records.filter((r) => r.phase === 'measure' && !r.error)
-  const durations = runs.map((run, i) => ({memoryMb: run.memoryMb, values: ok(perSize[i]!).map((r) => (r.providerDurationUs ?? r.clientLatencyUs) / 1000)}))
+  const durations = runs.map((run, i) => ({
+    memoryMb: run.memoryMb,
+    values: ok(perSize[i]!).map((r) => (r.providerDurationUs ?? r.clientLatencyUs) / 1000),
+  }))
   const costs = runs.map((run, i) => ({
     memoryMb: run.memoryMb,
-    values: ok(perSize[i]!).flatMap((r) => (r.billedDurationUs === undefined ? [] : [costPerCallUsd(r.billedDurationUs / 1000, r.memoryMb ?? run.memoryMb, options.architecture) * 1e6])),
+    values: ok(perSize[i]!).flatMap((r) =>
+      r.billedDurationUs === undefined
+        ? []
+        : [costPerCallUsd(r.billedDurationUs / 1000, r.memoryMb ?? run.memoryMb, options.architecture) * 1e6],
+    ),
   }))
-  const fastest = pickBest(durations, {what: 'fastest', better: 'faster', format: (v) => `${v.toFixed(2)} ms`, seed: options.seed})
-  const cheapest = pickBest(costs, {what: 'cheapest', better: 'cheaper', format: (v) => `$${v.toFixed(4)} per 1M calls`, seed: options.seed})
+  const fastest = pickBest(durations, {
+    what: 'fastest',
+    better: 'faster',
+    format: (v) => `${v.toFixed(2)} ms`,
+    seed: options.seed,
+  })
+  const cheapest = pickBest(costs, {
+    what: 'cheapest',
+    better: 'cheaper',
+    format: (v) => `$${v.toFixed(4)} per 1M calls`,
+    seed: options.seed,
+  })
   const best = {fastestMemoryMb: fastest.memoryMb, cheapestMemoryMb: cheapest.memoryMb, fastest, cheapest}
   const comparison = {
     caption: `Memory sweep — ${fastest.text}; ${cheapest.text}`,
     columns: ['memory MB', 'calls', 'errors', 'p50 ms', 'p99 ms', 'mean duration ms', '$ per 1M calls'],
-    rows: sweep.map((r) => [r.memoryMb, r.count, r.errors, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.meanDurationMs, 2), fmt(r.costPerMillionUsd, 4)]),
+    rows: sweep.map((r) => [
+      r.memoryMb,
+      r.count,
+      r.errors,
+      fmt(r.p50Ms, 2),
+      fmt(r.p99Ms, 2),
+      fmt(r.meanDurationMs, 2),
+      fmt(r.costPerMillionUsd, 4),
+    ]),
   }
   const summary = summarize(all, {
     requestedRps: options.rps,
@@ -231,7 +294,15 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
   })
   const files = await writeRun(options.outDir, `${title}: memory sweep`, all, summary, options.latf, comparison)
   await writeJsonFile(join(options.outDir, 'sweep.json'), sweep)
-  return {kind: 'memory-sweep', dir: options.outDir, summary, files: [...files, join(options.outDir, 'sweep.json')], runs, sweep, best}
+  return {
+    kind: 'memory-sweep',
+    dir: options.outDir,
+    summary,
+    files: [...files, join(options.outDir, 'sweep.json')],
+    runs,
+    sweep,
+    best,
+  }
 }
 
 /** SeBS-style forced cold starts: each round changes an env value, then calls every function once. */
@@ -242,9 +313,18 @@ async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string)
   const rounds = options.coldStarts!
   for (let round = 0; round < rounds && !deps.signal?.aborted; round++) {
     deps.emit({kind: 'progress', subject: 'bench', message: `cold-start round ${round + 1}/${rounds}: reconfiguring…`})
-    for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {env: {FAAS_BENCH_COLD_START: `${Date.now()}-${round}`}})
+    for (const fn of new Set(options.functions))
+      await deps.reconfigure!(fn, {env: {FAAS_BENCH_COLD_START: `${Date.now()}-${round}`}})
     // One plain call per function: no schedule, so no lateness.
-    for (const fn of options.functions) records.push(await measureCall(deps.invoke, {seq: records.length, phase: 'measure', function: fn, requestBytes: Buffer.byteLength(options.payload)}, options.payload, clock))
+    for (const fn of options.functions)
+      records.push(
+        await measureCall(
+          deps.invoke,
+          {seq: records.length, phase: 'measure', function: fn, requestBytes: Buffer.byteLength(options.payload)},
+          options.payload,
+          clock,
+        ),
+      )
   }
   const summary = summarize(records, {
     requestedRps: 0,
@@ -257,9 +337,30 @@ async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string)
   const comparison = {
     caption: 'Forced cold starts',
     columns: ['rounds', 'calls', 'cold', 'warm', 'init p50 ms', 'cold latency p50 ms'],
-    rows: [[rounds, summary.count, summary.cold.count, summary.warm.count, (summary.cold.initDurationUs?.p50 ?? Number.NaN) / 1000, (summary.cold.latencyUs?.p50 ?? Number.NaN) / 1000].map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v))],
+    rows: [
+      [
+        rounds,
+        summary.count,
+        summary.cold.count,
+        summary.warm.count,
+        (summary.cold.initDurationUs?.p50 ?? Number.NaN) / 1000,
+        (summary.cold.latencyUs?.p50 ?? Number.NaN) / 1000,
+      ].map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v)),
+    ],
   }
-  const files = await writeRun(options.outDir, `${title}: forced cold starts`, records, summary, options.latf, comparison)
-  if (summary.warm.count > 0) deps.emit({kind: 'warn', subject: 'bench', message: `${summary.warm.count} of ${summary.count} calls were warm although the configuration changed before each round.`})
+  const files = await writeRun(
+    options.outDir,
+    `${title}: forced cold starts`,
+    records,
+    summary,
+    options.latf,
+    comparison,
+  )
+  if (summary.warm.count > 0)
+    deps.emit({
+      kind: 'warn',
+      subject: 'bench',
+      message: `${summary.warm.count} of ${summary.count} calls were warm although the configuration changed before each round.`,
+    })
   return {kind: 'cold-starts', dir: options.outDir, summary, files}
 }

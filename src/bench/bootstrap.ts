@@ -39,9 +39,12 @@ export function bootstrapDifference(a: number[], b: number[], options: Bootstrap
   const statistic = options.statistic ?? median
   const iterations = options.iterations ?? 2000
   const confidence = options.confidence ?? 0.95
-  if (a.length === 0 || b.length === 0) throw new RangeError('bootstrapDifference needs at least one value in each sample')
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`bootstrap iterations must be a positive integer, got ${iterations}`)
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`bootstrap confidence must be in (0, 1), got ${confidence}`)
+  if (a.length === 0 || b.length === 0)
+    throw new RangeError('bootstrapDifference needs at least one value in each sample')
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new RangeError(`bootstrap iterations must be a positive integer, got ${iterations}`)
+  if (!(confidence > 0 && confidence < 1))
+    throw new RangeError(`bootstrap confidence must be in (0, 1), got ${confidence}`)
   const random = rng(options.seed ?? 1)
   const resample = (xs: number[], into: number[]): number[] => {
     for (let i = 0; i < xs.length; i++) into[i] = xs[Math.floor(random() * xs.length)]!
@@ -104,7 +107,13 @@ export function verdict(interval: DifferenceInterval, options: VerdictOptions): 
     const winner = bBetter ? 'b' : 'a'
     const name = winner === 'b' ? options.b : options.a
     const other = winner === 'b' ? options.a : options.b
-    return {winner, by: x, lo: l, hi: h, text: `${name} is ${better} than ${other} by ${format(x)} [${format(l)}, ${format(h)}]`}
+    return {
+      winner,
+      by: x,
+      lo: l,
+      hi: h,
+      text: `${name} is ${better} than ${other} by ${format(x)} [${format(l)}, ${format(h)}]`,
+    }
   }
   const signed = (v: number) => (v < 0 ? `-${format(-v)}` : format(v))
   return {

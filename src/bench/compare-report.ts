@@ -26,7 +26,12 @@ function overlay(id: string, title: string, series: Array<{label: string; sorted
       return `<path class="cdf run-${i}" d="${d}" fill="none" stroke="${color(i)}" stroke-width="2"/>`
     })
     .join('')
-  return chart(id, `${title} (x axis to 1.25 × the largest p99: ${xMax.toFixed(2)} ms)`, a.svg + paths, series.map((s, i) => [color(i), s.label]))
+  return chart(
+    id,
+    `${title} (x axis to 1.25 × the largest p99: ${xMax.toFixed(2)} ms)`,
+    a.svg + paths,
+    series.map((s, i) => [color(i), s.label]),
+  )
 }
 
 /** One offline page (inline SVG and CSS, no script): the runs, their CDFs overlaid, and the differences with intervals. */
@@ -39,12 +44,24 @@ export function renderComparison(c: Comparison, sets: ResultSet[]): string {
     )
     .join('')
   const differences = c.differences
-    .map((d) => `<tr><th>${esc(d.label)}</th><td>${esc(d.scope)}</td><td>${intervalText(d.p50)}</td><td>${intervalText(d.p90)}</td><td>${intervalText(d.p99)}</td><td class="verdict">${esc(d.verdict)}</td></tr>`)
+    .map(
+      (d) =>
+        `<tr><th>${esc(d.label)}</th><td>${esc(d.scope)}</td><td>${intervalText(d.p50)}</td><td>${intervalText(d.p90)}</td><td>${intervalText(d.p99)}</td><td class="verdict">${esc(d.verdict)}</td></tr>`,
+    )
     .join('')
   const perFunction =
     sets[0]!.functions.length > 1
       ? sets[0]!.functions
-          .map((_, k) => overlay(`cdf-endpoint-${k}`, `Latency CDF, endpoint ${k + 1}`, sets.map((s) => ({label: `${s.label}: ${s.functions[k]}`, sorted: s.byFunction.get(s.functions[k]!) ?? []}))))
+          .map((_, k) =>
+            overlay(
+              `cdf-endpoint-${k}`,
+              `Latency CDF, endpoint ${k + 1}`,
+              sets.map((s) => ({
+                label: `${s.label}: ${s.functions[k]}`,
+                sorted: s.byFunction.get(s.functions[k]!) ?? [],
+              })),
+            ),
+          )
           .join('\n')
       : ''
   return `<!doctype html>
@@ -55,7 +72,11 @@ ${REPORT_STYLE}td.verdict{text-align:left}
 <h1>${esc(title)}</h1>
 <h2>Runs</h2>
 <table id="runs"><tr><th>run</th><th>protocol</th><th>endpoints</th><th>calls</th><th>errors</th><th>requested rps</th><th>achieved rps</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr>${runs}</table>
-${overlay('cdf-overlay', 'Latency CDF, successful measured calls', sets.map((s) => ({label: s.label, sorted: s.latenciesMs})))}
+${overlay(
+  'cdf-overlay',
+  'Latency CDF, successful measured calls',
+  sets.map((s) => ({label: s.label, sorted: s.latenciesMs})),
+)}
 ${perFunction}
 <h2>Differences from ${esc(c.baseline)} (ms, run − baseline, ${Math.round(c.confidence * 100)}% percentile-bootstrap interval, ${c.iterations} resamples)</h2>
 <table id="differences"><tr><th>run</th><th>calls</th><th>p50</th><th>p90</th><th>p99</th><th>reading</th></tr>${differences}</table>

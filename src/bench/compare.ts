@@ -65,15 +65,25 @@ const bad = (message: string, fix: string) => new UserError(message, {code: 'BAD
 export async function loadResults(dir: string): Promise<ResultSet> {
   const label = dir.replace(/\/+$/, '') || dir
   const info = await stat(dir).catch(() => undefined)
-  if (!info?.isDirectory()) throw bad(`${label} is not a folder.`, 'Give the folders faas bench wrote (its --out, default bench-results/<time>).')
+  if (!info?.isDirectory())
+    throw bad(
+      `${label} is not a folder.`,
+      'Give the folders faas bench wrote (its --out, default bench-results/<time>).',
+    )
   if (await stat(join(dir, 'sweep.json')).catch(() => undefined)) {
-    throw bad(`${label} is a memory sweep, whose top-level results mix every memory size.`, `Compare its per-size folders instead, e.g. ${join(label, 'memory-1024')}.`)
+    throw bad(
+      `${label} is a memory sweep, whose top-level results mix every memory size.`,
+      `Compare its per-size folders instead, e.g. ${join(label, 'memory-1024')}.`,
+    )
   }
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name), 'utf8')
     } catch {
-      throw bad(`${label} is not a faas bench results folder (no ${name}).`, 'Give the folders faas bench wrote (its --out, default bench-results/<time>); each has summary.json and records.jsonl.')
+      throw bad(
+        `${label} is not a faas bench results folder (no ${name}).`,
+        'Give the folders faas bench wrote (its --out, default bench-results/<time>); each has summary.json and records.jsonl.',
+      )
     }
   }
   let summary: Summary
@@ -81,9 +91,13 @@ export async function loadResults(dir: string): Promise<ResultSet> {
     summary = JSON.parse(await read('summary.json'))
   } catch (error) {
     if (error instanceof UserError) throw error
-    throw bad(`${join(label, 'summary.json')} is not valid JSON (${messageOf(error)}).`, 'Run the bench again, or give another folder.')
+    throw bad(
+      `${join(label, 'summary.json')} is not valid JSON (${messageOf(error)}).`,
+      'Run the bench again, or give another folder.',
+    )
   }
-  if (typeof summary !== 'object' || summary === null || typeof summary.count !== 'number') throw bad(`${join(label, 'summary.json')} is not a bench summary.`, 'Give the folders faas bench wrote.')
+  if (typeof summary !== 'object' || summary === null || typeof summary.count !== 'number')
+    throw bad(`${join(label, 'summary.json')} is not a bench summary.`, 'Give the folders faas bench wrote.')
   const records: InvocationRecord[] = []
   const lines = (await read('records.jsonl')).split('\n')
   for (const [i, line] of lines.entries()) {
@@ -91,13 +105,19 @@ export async function loadResults(dir: string): Promise<ResultSet> {
     try {
       records.push(JSON.parse(line))
     } catch (error) {
-      throw bad(`${join(label, 'records.jsonl')} line ${i + 1} is not valid JSON (${messageOf(error)}).`, 'The run may have been cut short while writing; run the bench again.')
+      throw bad(
+        `${join(label, 'records.jsonl')} line ${i + 1} is not valid JSON (${messageOf(error)}).`,
+        'The run may have been cut short while writing; run the bench again.',
+      )
     }
   }
   const measured = records.filter((r) => r.phase === 'measure').sort((x, y) => x.seq - y.seq)
   const ok = measured.filter((r) => !r.error && Number.isFinite(r.clientLatencyUs))
   if (ok.length === 0) {
-    throw bad(`${label} has no successful measured calls to compare (${measured.length} calls, ${measured.length - ok.length} errors).`, 'Run the bench again once the endpoints answer.')
+    throw bad(
+      `${label} has no successful measured calls to compare (${measured.length} calls, ${measured.length - ok.length} errors).`,
+      'Run the bench again once the endpoints answer.',
+    )
   }
   const functions = [...new Set(measured.map((r) => r.function))]
   const byFunction = new Map<string, number[]>(functions.map((f) => [f, []]))
@@ -141,26 +161,42 @@ function select(xs: number[], k: number): number {
 }
 
 /** Nearest-rank percentile as a bootstrap statistic (the summaries' definition), without a full sort. */
-const nearestRank = (p: number) => (xs: number[]) => select(xs, Math.min(xs.length, Math.max(1, Math.ceil((p / 100) * xs.length))) - 1)
+const nearestRank = (p: number) => (xs: number[]) =>
+  select(xs, Math.min(xs.length, Math.max(1, Math.ceil((p / 100) * xs.length))) - 1)
 
-const sortedPercentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!
+const sortedPercentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!
 
 /**
  * Puts results side by side: per run the count, errors, rates and p50/p90/p99 of client latency; per
  * later run, its differences from the first (b - a, ms) with seeded percentile-bootstrap intervals,
  * over all calls and, when runs drove several endpoints, per endpoint paired by position.
  */
-export async function compareResults(sets: ResultSet[], options: {iterations?: number; confidence?: number; seed?: number} = {}): Promise<Comparison> {
-  if (sets.length < 2) throw bad('faas compare needs at least two results folders.', 'For example: faas compare bench-results/lambda bench-results/grpc.')
+export async function compareResults(
+  sets: ResultSet[],
+  options: {iterations?: number; confidence?: number; seed?: number} = {},
+): Promise<Comparison> {
+  if (sets.length < 2)
+    throw bad(
+      'faas compare needs at least two results folders.',
+      'For example: faas compare bench-results/lambda bench-results/grpc.',
+    )
   const real = await Promise.all(sets.map((s) => realpath(s.dir)))
   const twice = real.findIndex((r, i) => real.indexOf(r) !== i)
-  if (twice >= 0) throw new UserError(`${sets[twice]!.label} is given twice.`, {code: 'MISMATCHED_RESULTS', fix: 'Compare different runs.'})
+  if (twice >= 0)
+    throw new UserError(`${sets[twice]!.label} is given twice.`, {
+      code: 'MISMATCHED_RESULTS',
+      fix: 'Compare different runs.',
+    })
   const [a] = sets
   for (const b of sets.slice(1)) {
     if (b.functions.length !== a!.functions.length) {
       throw new UserError(
         `${a!.label} drove ${a!.functions.length} endpoint(s) (${a!.functions.join(', ')}) but ${b.label} drove ${b.functions.length} (${b.functions.join(', ')}), so their calls cannot be paired.`,
-        {code: 'MISMATCHED_RESULTS', fix: 'Compare runs of the same endpoints in the same order (one endpoints file per protocol, listing the same functions), or bench the extra endpoints separately.'},
+        {
+          code: 'MISMATCHED_RESULTS',
+          fix: 'Compare runs of the same endpoints in the same order (one endpoints file per protocol, listing the same functions), or bench the extra endpoints separately.',
+        },
       )
     }
   }
@@ -169,12 +205,20 @@ export async function compareResults(sets: ResultSet[], options: {iterations?: n
   const seed = options.seed ?? 1
   const warnings: string[] = []
   const rates = new Set(sets.map((s) => s.summary.requestedRps))
-  if (rates.size > 1) warnings.push(`The runs asked for different rates (${sets.map((s) => `${s.label}: ${s.summary.requestedRps} rps`).join(', ')}); latency depends on load.`)
-  for (const s of sets) if (s.summary.interrupted) warnings.push(`${s.label} was interrupted; it covers less than its requested time.`)
+  if (rates.size > 1)
+    warnings.push(
+      `The runs asked for different rates (${sets.map((s) => `${s.label}: ${s.summary.requestedRps} rps`).join(', ')}); latency depends on load.`,
+    )
+  for (const s of sets)
+    if (s.summary.interrupted) warnings.push(`${s.label} was interrupted; it covers less than its requested time.`)
   const payloads = new Set(sets.map((s) => s.requestBytes.join(',')))
-  if (payloads.size > 1) warnings.push(`The runs sent requests of different sizes (${sets.map((s) => `${s.label}: ${s.requestBytes.join('/')} B`).join(', ')}); were the payloads the same?`)
+  if (payloads.size > 1)
+    warnings.push(
+      `The runs sent requests of different sizes (${sets.map((s) => `${s.label}: ${s.requestBytes.join('/')} B`).join(', ')}); were the payloads the same?`,
+    )
 
-  const interval = (x: number[], y: number[], p: P) => bootstrapDifference([...x], [...y], {statistic: nearestRank(p), iterations, confidence, seed})
+  const interval = (x: number[], y: number[], p: P) =>
+    bootstrapDifference([...x], [...y], {statistic: nearestRank(p), iterations, confidence, seed})
   const differences: DifferenceRow[] = []
   const ms = (v: number) => `${v.toFixed(2)} ms`
   for (const b of sets.slice(1)) {
@@ -189,8 +233,20 @@ export async function compareResults(sets: ResultSet[], options: {iterations?: n
       })
     }
     for (const [scope, xa, xb] of scopes) {
-      const [p50, p90, p99] = PERCENTILES.map((p) => interval(xa, xb, p)) as [DifferenceInterval, DifferenceInterval, DifferenceInterval]
-      differences.push({label: b.label, baseline: a!.label, scope, p50, p90, p99, verdict: verdict(p50, {a: a!.label, b: b.label, format: ms}).text + ' (p50)'})
+      const [p50, p90, p99] = PERCENTILES.map((p) => interval(xa, xb, p)) as [
+        DifferenceInterval,
+        DifferenceInterval,
+        DifferenceInterval,
+      ]
+      differences.push({
+        label: b.label,
+        baseline: a!.label,
+        scope,
+        p50,
+        p90,
+        p99,
+        verdict: verdict(p50, {a: a!.label, b: b.label, format: ms}).text + ' (p50)',
+      })
     }
   }
   return {
@@ -232,7 +288,9 @@ export function formatComparison(c: Comparison): string[] {
     `differences from ${c.baseline} in ms (run - baseline, ${Math.round(c.confidence * 100)}% bootstrap interval, ${c.iterations} resamples):`,
   ]
   for (const d of c.differences) {
-    lines.push(`  ${d.label}${d.scope === 'all calls' ? '' : ` [${d.scope}]`}: p50 ${intervalText(d.p50)}  p90 ${intervalText(d.p90)}  p99 ${intervalText(d.p99)}`)
+    lines.push(
+      `  ${d.label}${d.scope === 'all calls' ? '' : ` [${d.scope}]`}: p50 ${intervalText(d.p50)}  p90 ${intervalText(d.p90)}  p99 ${intervalText(d.p99)}`,
+    )
     lines.push(`    ${d.verdict}`)
   }
   for (const warning of c.warnings) lines.push(`note: ${warning}`)

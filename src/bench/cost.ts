@@ -24,7 +24,10 @@ export interface CostEstimate {
 }
 
 /** Cost of a set of invocations from each one's billed duration (ms) and memory size (MB). */
-export function estimateCost(invocations: Array<{billedDurationMs: number; memoryMb: number}>, architecture: Architecture): CostEstimate {
+export function estimateCost(
+  invocations: Array<{billedDurationMs: number; memoryMb: number}>,
+  architecture: Architecture,
+): CostEstimate {
   let gbSeconds = 0
   for (const {billedDurationMs, memoryMb} of invocations) gbSeconds += (memoryMb / 1024) * (billedDurationMs / 1000)
   const computeUsd = gbSeconds * pricePerGbSecond(architecture)

@@ -41,7 +41,8 @@ export function httpInvoke(baseUrl: string, options: {maxSockets?: number} = {})
             resolve({
               name: request.name,
               statusCode: res.statusCode ?? 0,
-              requestId: typeof res.headers['x-amzn-requestid'] === 'string' ? res.headers['x-amzn-requestid'] : undefined,
+              requestId:
+                typeof res.headers['x-amzn-requestid'] === 'string' ? res.headers['x-amzn-requestid'] : undefined,
               payload: Buffer.concat(chunks).toString('utf8'),
               functionError: typeof functionError === 'string' ? functionError : undefined,
               log,

@@ -23,7 +23,11 @@ export function endpointOf(protocol: Protocol, port?: number): (hostname: string
  * The vHive invoker's endpoints file: `[{"hostname": "chameleon", "eventing": false, "matchers": null}]`,
  * where hostname is the function name (lambda) or host[:port] (http, grpc). Returns them in file order.
  */
-export function parseEndpoints(text: string, file = 'endpoints file', endpoint: (hostname: string) => string = checkFunctionName): string[] {
+export function parseEndpoints(
+  text: string,
+  file = 'endpoints file',
+  endpoint: (hostname: string) => string = checkFunctionName,
+): string[] {
   const bad = (what: string) =>
     new UserError(`${file}: ${what}.`, {
       code: 'BAD_ENDPOINTS',
@@ -38,7 +42,8 @@ export function parseEndpoints(text: string, file = 'endpoints file', endpoint: 
   if (!Array.isArray(raw)) throw bad('the top level must be a list')
   if (raw.length === 0) throw bad('the list is empty')
   return raw.map((entry, i) => {
-    const hostname: unknown = typeof entry === 'object' && entry !== null ? (entry as {hostname?: unknown}).hostname : undefined
+    const hostname: unknown =
+      typeof entry === 'object' && entry !== null ? (entry as {hostname?: unknown}).hostname : undefined
     if (typeof hostname !== 'string' || hostname === '') throw bad(`entry ${i + 1} has no "hostname" string`)
     const name = hostname
     try {
@@ -54,20 +59,31 @@ export async function readEndpoints(file: string, endpoint?: (hostname: string) 
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
-    throw new UserError(`Cannot read the endpoints file ${file}: ${messageOf(error)}.`, {code: 'BAD_ENDPOINTS', fix: 'Check the path given to --endpoints.'})
+    throw new UserError(`Cannot read the endpoints file ${file}: ${messageOf(error)}.`, {
+      code: 'BAD_ENDPOINTS',
+      fix: 'Check the path given to --endpoints.',
+    })
   }
   return parseEndpoints(text, file, endpoint)
 }
 
 /** The functions (or host:port servers) to drive: from --endpoints or --function_name, exactly one of them. */
-export async function functionsToDrive(flags: {endpoints?: string; function_name?: string[]; protocol?: string; port?: number}): Promise<string[]> {
+export async function functionsToDrive(flags: {
+  endpoints?: string
+  function_name?: string[]
+  protocol?: string
+  port?: number
+}): Promise<string[]> {
   const endpoint = endpointOf(checkProtocol(flags.protocol ?? 'lambda'), flags.port)
   const named = flags.function_name ?? []
   if (Boolean(flags.endpoints) === named.length > 0) {
-    throw new UserError(flags.endpoints ? 'Both --endpoints and --function_name were given.' : 'No function to drive.', {
-      code: 'NO_FUNCTIONS',
-      fix: 'Give either --function_name F (repeatable) or --endpoints endpoints.json (the vHive invoker\'s file).',
-    })
+    throw new UserError(
+      flags.endpoints ? 'Both --endpoints and --function_name were given.' : 'No function to drive.',
+      {
+        code: 'NO_FUNCTIONS',
+        fix: "Give either --function_name F (repeatable) or --endpoints endpoints.json (the vHive invoker's file).",
+      },
+    )
   }
   if (flags.endpoints) return readEndpoints(flags.endpoints, endpoint)
   if ((flags.protocol ?? 'lambda') === 'lambda') return named.map(checkFunctionName)
@@ -75,7 +91,10 @@ export async function functionsToDrive(flags: {endpoints?: string; function_name
     try {
       return endpoint(name)
     } catch (error) {
-      throw new UserError(`--function_name ${messageOf(error)}.`, {code: 'BAD_ENDPOINTS', fix: 'With --protocol http or grpc, name servers as host[:port], e.g. -f 127.0.0.1:50051.'})
+      throw new UserError(`--function_name ${messageOf(error)}.`, {
+        code: 'BAD_ENDPOINTS',
+        fix: 'With --protocol http or grpc, name servers as host[:port], e.g. -f 127.0.0.1:50051.',
+      })
     }
   })
 }
@@ -85,25 +104,41 @@ export const BENCH_LIMITS = {rps: 10_000, time: 86_400, warmup: 3_600, 'max-in-f
 
 export function checkPositive(flag: string, value: number, integer = false, max = Number.POSITIVE_INFINITY): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new UserError(`--${flag} is ${value}; it must be a positive ${integer ? 'whole number' : 'number'}.`, {code: 'BAD_FLAG', fix: `For example --${flag} ${flag === 'rps' ? 200 : 60}.`})
+    throw new UserError(`--${flag} is ${value}; it must be a positive ${integer ? 'whole number' : 'number'}.`, {
+      code: 'BAD_FLAG',
+      fix: `For example --${flag} ${flag === 'rps' ? 200 : 60}.`,
+    })
   }
   if (value > max) {
-    throw new UserError(`--${flag} is ${value}; faas accepts at most ${max}.`, {code: 'BAD_FLAG', fix: `Give --${flag} a value from ${integer ? 1 : 'just above 0'} to ${max}.`})
+    throw new UserError(`--${flag} is ${value}; faas accepts at most ${max}.`, {
+      code: 'BAD_FLAG',
+      fix: `Give --${flag} a value from ${integer ? 1 : 'just above 0'} to ${max}.`,
+    })
   }
   return value
 }
 
 /** `--memory 128,512,1024` into sizes, each a whole number of MB within Lambda's range. */
 export function parseMemoryList(text: string): number[] {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean)
-  if (parts.length === 0) throw new UserError('--memory lists no sizes.', {code: 'BAD_MEMORY', fix: 'Give sizes in MB, e.g. --memory 128,512,1024,1769,3008.'})
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+  if (parts.length === 0)
+    throw new UserError('--memory lists no sizes.', {
+      code: 'BAD_MEMORY',
+      fix: 'Give sizes in MB, e.g. --memory 128,512,1024,1769,3008.',
+    })
   return parts.map((part) => {
     const mb = Number(part)
     if (!Number.isInteger(mb) || mb < MIN_MEMORY_MB || mb > MAX_MEMORY_MB) {
-      throw new UserError(`--memory value "${part}" is not a whole number of MB between ${MIN_MEMORY_MB} and ${MAX_MEMORY_MB}.`, {
-        code: 'BAD_MEMORY',
-        fix: `Lambda allows ${MIN_MEMORY_MB}–${MAX_MEMORY_MB} MB, e.g. --memory 128,512,1024,1769,3008.`,
-      })
+      throw new UserError(
+        `--memory value "${part}" is not a whole number of MB between ${MIN_MEMORY_MB} and ${MAX_MEMORY_MB}.`,
+        {
+          code: 'BAD_MEMORY',
+          fix: `Lambda allows ${MIN_MEMORY_MB}–${MAX_MEMORY_MB} MB, e.g. --memory 128,512,1024,1769,3008.`,
+        },
+      )
     }
     return mb
   })
@@ -113,7 +148,10 @@ export function checkPayload(payload: string): string {
   try {
     JSON.parse(payload)
   } catch (error) {
-    throw new UserError(`--payload is not valid JSON: ${messageOf(error)}.`, {code: 'BAD_PAYLOAD', fix: `Quote it for the shell, e.g. --payload '{"n": 1}'.`})
+    throw new UserError(`--payload is not valid JSON: ${messageOf(error)}.`, {
+      code: 'BAD_PAYLOAD',
+      fix: `Quote it for the shell, e.g. --payload '{"n": 1}'.`,
+    })
   }
   return payload
 }
@@ -139,10 +177,13 @@ export function benchOptions(flags: {
 }): BenchOptions {
   const protocol = checkProtocol(flags.protocol ?? 'lambda')
   if (protocol !== 'lambda' && (flags.memory || flags['cold-starts'])) {
-    throw new UserError(`--${flags.memory ? 'memory' : 'cold-starts'} changes a Lambda function's configuration, which --protocol ${protocol} servers do not have.`, {
-      code: 'BAD_FLAG',
-      fix: 'Drop it, or bench the deployed functions with --protocol lambda.',
-    })
+    throw new UserError(
+      `--${flags.memory ? 'memory' : 'cold-starts'} changes a Lambda function's configuration, which --protocol ${protocol} servers do not have.`,
+      {
+        code: 'BAD_FLAG',
+        fix: 'Drop it, or bench the deployed functions with --protocol lambda.',
+      },
+    )
   }
   return {
     protocol,
@@ -157,7 +198,8 @@ export function benchOptions(flags: {
     precise: flags.precise,
     outDir: flags.out ?? `bench-results/${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`,
     latf: flags.latf,
-    architecture: flags.arch === 'arm64' || flags.arch === 'x86_64' ? flags.arch : lambdaArchitecture(archOf(flags.platform)),
+    architecture:
+      flags.arch === 'arm64' || flags.arch === 'x86_64' ? flags.arch : lambdaArchitecture(archOf(flags.platform)),
     memorySizes: flags.memory ? parseMemoryList(flags.memory) : undefined,
     coldStarts: flags['cold-starts'],
   }

@@ -17,7 +17,11 @@ export function reconfigurerOf(target: Pick<Target, 'describe' | 'reconfigure'>)
   const original = new Map<string, {memoryMb: number; env: Record<string, string>}>()
   const reconfigure: Reconfigure = async (fn, change) => {
     const current = await target.describe(fn)
-    if (!current) throw new UserError(`Function "${fn}" is not deployed.`, {code: 'UNKNOWN_FUNCTION', fix: 'Deploy it first (faas deploy).'})
+    if (!current)
+      throw new UserError(`Function "${fn}" is not deployed.`, {
+        code: 'UNKNOWN_FUNCTION',
+        fix: 'Deploy it first (faas deploy).',
+      })
     if (!original.has(fn)) original.set(fn, {memoryMb: current.memoryMb, env: current.env})
     await target.reconfigure(fn, {
       ...(change.memoryMb ? {memoryMb: change.memoryMb} : {}),

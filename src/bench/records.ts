@@ -36,7 +36,8 @@ function csvField(value: unknown): string {
 export const toCsv = (records: InvocationRecord[]): string =>
   [CSV_COLUMNS.join(','), ...records.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\n') + '\n'
 
-export const toJsonl = (records: InvocationRecord[]): string => records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '')
+export const toJsonl = (records: InvocationRecord[]): string =>
+  records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '')
 
 /**
  * The vHive invoker's latency file: one client latency (µs) per line, successful measured calls only

@@ -17,9 +17,11 @@ const W = 760
 const H = 300
 const M = {left: 64, right: 16, top: 16, bottom: 44}
 
-export const esc = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+export const esc = (s: string): string =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 export const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
-export const msText = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2))
+export const msText = (us: number | undefined): string =>
+  us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2)
 
 /** ~5 round tick values from 0 to max. */
 function ticks(max: number): number[] {
@@ -48,8 +50,10 @@ export function axes(xMax: number, yMax: number, xLabel: string, yLabel: string,
   const x = (v: number) => M.left + (v / xm) * pw
   const y = (v: number) => M.top + ph - (v / ym) * ph
   let svg = `<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#ccc"/>`
-  for (const t of xTicks) svg += `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
-  for (const t of yTicks) svg += `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
+  for (const t of xTicks)
+    svg += `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
+  for (const t of yTicks)
+    svg += `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
   svg += `<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle" class="label">${esc(xLabel)}</text>`
   svg += `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="label">${esc(yLabel)}</text>`
   return {x, y, svg}
@@ -78,7 +82,8 @@ function timelineChart(records: InvocationRecord[]): string {
   records.forEach((r, i) => {
     if (!r.cold && !r.error && i % stride !== 0) return
     const layer = r.error ? 'error' : r.cold ? 'cold' : 'warm'
-    layers[layer] += `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" r="${r.cold || r.error ? 3 : 1.8}" fill="${layer === 'error' ? ERROR : layer === 'cold' ? COLD : WARM}"/>`
+    layers[layer] +=
+      `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" r="${r.cold || r.error ? 3 : 1.8}" fill="${layer === 'error' ? ERROR : layer === 'cold' ? COLD : WARM}"/>`
   })
   const dots = layers.warm + layers.error + layers.cold
   // With many calls, per-interval p50 and p99 lines show the trend the thinned points cannot.
@@ -92,10 +97,22 @@ function timelineChart(records: InvocationRecord[]): string {
     const buckets = 60
     const width = xMax / buckets
     const groups: number[][] = Array.from({length: buckets + 1}, () => [])
-    for (const r of records) groups[Math.min(buckets, Math.floor((r.startUs - t0) / 1e6 / width))]!.push(r.clientLatencyUs / 1000)
+    for (const r of records)
+      groups[Math.min(buckets, Math.floor((r.startUs - t0) / 1e6 / width))]!.push(r.clientLatencyUs / 1000)
     const line = (p: number) =>
       groups
-        .map((g, i) => (g.length === 0 ? '' : `${r2(a.x(Math.min(xMax, (i + 0.5) * width)))},${r2(a.y(percentile(g.sort((x, y) => x - y), p)))}`))
+        .map((g, i) =>
+          g.length === 0
+            ? ''
+            : `${r2(a.x(Math.min(xMax, (i + 0.5) * width)))},${r2(
+                a.y(
+                  percentile(
+                    g.sort((x, y) => x - y),
+                    p,
+                  ),
+                ),
+              )}`,
+        )
         .filter(Boolean)
         .join(' ')
     lines = `<polyline class="trend p50" points="${line(50)}" fill="none" stroke="#222" stroke-width="1.5"/><polyline class="trend p99" points="${line(99)}" fill="none" stroke="${P99}" stroke-width="1.5"/>`
@@ -121,13 +138,17 @@ export function cdfPath(a: Axes, sorted: number[]): string {
 /** Empirical CDF of client latency and provider duration, 200 steps each. */
 function cdfChart(records: InvocationRecord[]): string {
   const client = records.map((r) => r.clientLatencyUs / 1000).sort((a, b) => a - b)
-  const provider = records.flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs / 1000])).sort((a, b) => a - b)
+  const provider = records
+    .flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs / 1000]))
+    .sort((a, b) => a - b)
   const xMax = Math.max(client.at(-1) ?? 0, provider.at(-1) ?? 0)
   const a = axes(xMax, 1, 'latency (ms)', 'fraction of calls ≤ x', CDF_TICKS)
   const path = (sorted: number[]) => cdfPath(a, sorted)
   const lines =
     `<path class="cdf client" d="${path(client)}" fill="none" stroke="${WARM}" stroke-width="2"/>` +
-    (provider.length > 0 ? `<path class="cdf provider" d="${path(provider)}" fill="none" stroke="${PROVIDER}" stroke-width="2"/>` : '')
+    (provider.length > 0
+      ? `<path class="cdf provider" d="${path(provider)}" fill="none" stroke="${PROVIDER}" stroke-width="2"/>`
+      : '')
   return chart('latency-cdf', 'Latency CDF', a.svg + lines, [
     [WARM, 'client latency'],
     [PROVIDER, 'provider duration'],
@@ -168,7 +189,18 @@ function coldWarmChart(summary: Summary): string {
 }
 
 function distributionRows(label: string, d: Distribution | undefined): string {
-  const cells = d ? [d.count, msText(d.min), msText(d.mean), msText(d.p50), msText(d.p90), msText(d.p95), msText(d.p99), msText(d.max)] : ['0', '–', '–', '–', '–', '–', '–', '–']
+  const cells = d
+    ? [
+        d.count,
+        msText(d.min),
+        msText(d.mean),
+        msText(d.p50),
+        msText(d.p90),
+        msText(d.p95),
+        msText(d.p99),
+        msText(d.max),
+      ]
+    : ['0', '–', '–', '–', '–', '–', '–', '–']
   return `<tr><th>${esc(label)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`
 }
 
@@ -192,7 +224,10 @@ export function renderReport(input: ReportInput): string {
     ['cold / warm', `${s.cold.count} / ${s.warm.count}`],
     ['memory', s.memoryMb.length > 0 ? `${s.memoryMb.join(', ')} MB` : '–'],
     ['architecture', s.architecture],
-    ['estimated cost', s.cost ? `$${s.cost.totalUsd.toFixed(8)} ($${s.cost.perMillionUsd.toFixed(2)} per 1M calls)` : '–'],
+    [
+      'estimated cost',
+      s.cost ? `$${s.cost.totalUsd.toFixed(8)} ($${s.cost.perMillionUsd.toFixed(2)} per 1M calls)` : '–',
+    ],
   ]
   if (s.interrupted) facts.push(['interrupted', 'yes (partial run)'])
   const comparison = input.comparison
@@ -201,7 +236,10 @@ export function renderReport(input: ReportInput): string {
         .join('')}</table>`
     : ''
   const perFunction = Object.entries(s.byFunction)
-    .map(([name, f]) => `<tr><th>${esc(name)}</th><td>${f.count}</td><td>${f.errors}</td><td>${f.cold}</td><td>${msText(f.latencyUs?.p50)}</td><td>${msText(f.latencyUs?.p99)}</td></tr>`)
+    .map(
+      ([name, f]) =>
+        `<tr><th>${esc(name)}</th><td>${f.count}</td><td>${f.errors}</td><td>${f.cold}</td><td>${msText(f.latencyUs?.p50)}</td><td>${msText(f.latencyUs?.p99)}</td></tr>`,
+    )
     .join('')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>

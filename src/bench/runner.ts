@@ -69,14 +69,26 @@ export interface LoadResult {
  * One call, measured: a record from the target's answer, or a record of the failure (client-side
  * timings) when the call threw. Never throws.
  */
-export async function measureCall(invoke: Invoke, base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> & Partial<InvocationRecord>, payload: string, clock: Clock = systemClock): Promise<InvocationRecord> {
+export async function measureCall(
+  invoke: Invoke,
+  base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> & Partial<InvocationRecord>,
+  payload: string,
+  clock: Clock = systemClock,
+): Promise<InvocationRecord> {
   const sentAtUs = clock.nowUs()
   const epochAtSend = clock.epochUs()
   try {
     return fromOutcome(base, await invoke({name: base.function, payload, logTail: true}))
   } catch (error) {
     const end = clock.nowUs()
-    return {...base, startUs: Math.round(epochAtSend), endUs: Math.round(epochAtSend + end - sentAtUs), clientLatencyUs: Math.round(end - sentAtUs), cold: false, error: messageOf(error)}
+    return {
+      ...base,
+      startUs: Math.round(epochAtSend),
+      endUs: Math.round(epochAtSend + end - sentAtUs),
+      clientLatencyUs: Math.round(end - sentAtUs),
+      cold: false,
+      error: messageOf(error),
+    }
   }
 }
 
@@ -130,7 +142,20 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     lastSendUs = sentAtUs - startUs
     sent++
     tickSent++
-    const call = measureCall(invoke, {seq, phase, function: fn, ...(options.protocol ? {protocol: options.protocol} : {}), scheduledUs: Math.round(scheduledUs), latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)), requestBytes}, options.payload, clock)
+    const call = measureCall(
+      invoke,
+      {
+        seq,
+        phase,
+        function: fn,
+        ...(options.protocol ? {protocol: options.protocol} : {}),
+        scheduledUs: Math.round(scheduledUs),
+        latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)),
+        requestBytes,
+      },
+      options.payload,
+      clock,
+    )
       .then((record) => {
         records.push(record)
         options.onRecord?.(record)
@@ -165,7 +190,12 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
   const totalUs = (warmupS + options.durationS) * 1e6
   let interrupted = false
   let seq = 0
-  for (const at of arrivals({rps: options.rps, durationS: warmupS + options.durationS, distribution: options.distribution ?? 'fixed', seed: options.seed})) {
+  for (const at of arrivals({
+    rps: options.rps,
+    durationS: warmupS + options.durationS,
+    distribution: options.distribution ?? 'fixed',
+    seed: options.seed,
+  })) {
     if (options.signal?.aborted) break
     let now = clock.nowUs()
     while (now - startUs < at) {
@@ -174,7 +204,8 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
       // wakes early (sends are up to ~1 ms late; each wake-up costs CPU); arrivals already due when
       // it wakes go out together. `precise` sleeps for the bulk and polls the event loop for the last
       // stretch (sub-millisecond lateness, one core busy).
-      if (options.precise) await (waitMs >= 1.5 ? pause(Math.floor(waitMs - 0.5)) : new Promise<void>((r) => setImmediate(r)))
+      if (options.precise)
+        await (waitMs >= 1.5 ? pause(Math.floor(waitMs - 0.5)) : new Promise<void>((r) => setImmediate(r)))
       else await pause(Math.ceil(waitMs))
       if (options.signal?.aborted) break
       now = clock.nowUs()

@@ -15,7 +15,6 @@ export interface ScheduleOptions {
   seed?: number
 }
 
-
 /** Arrival offsets in µs, ascending, all within [0, durationS). */
 export function* arrivals(options: ScheduleOptions): Generator<number> {
   const windowUs = options.durationS * 1e6

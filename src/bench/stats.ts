@@ -105,11 +105,21 @@ export function summarize(all: InvocationRecord[], facts: RunFacts): Summary {
     latencyUs: distribution(records.map((r) => r.clientLatencyUs)),
     durationUs: distribution(defined(records.map((r) => r.providerDurationUs))),
     latenessUs: distribution(defined(records.map((r) => r.latenessUs))),
-    cold: {count: cold.length, latencyUs: distribution(cold.map((r) => r.clientLatencyUs)), initDurationUs: distribution(defined(cold.map((r) => r.initDurationUs)))},
+    cold: {
+      count: cold.length,
+      latencyUs: distribution(cold.map((r) => r.clientLatencyUs)),
+      initDurationUs: distribution(defined(cold.map((r) => r.initDurationUs))),
+    },
     warm: {count: warm.length, latencyUs: distribution(warm.map((r) => r.clientLatencyUs))},
     memoryMb: [...new Set(defined(records.map((r) => r.memoryMb)))].sort((a, b) => a - b),
     architecture: facts.architecture,
-    cost: billed.length > 0 ? estimateCost(billed.map((r) => ({billedDurationMs: r.billedDurationUs! / 1000, memoryMb: r.memoryMb!})), facts.architecture) : undefined,
+    cost:
+      billed.length > 0
+        ? estimateCost(
+            billed.map((r) => ({billedDurationMs: r.billedDurationUs! / 1000, memoryMb: r.memoryMb!})),
+            facts.architecture,
+          )
+        : undefined,
     byFunction,
   }
 }
@@ -119,7 +129,9 @@ const ms = (v: number | undefined): string => (v === undefined || Number.isNaN(v
 /** A few human lines for the terminal. */
 export function formatSummary(s: Summary): string[] {
   const line = (label: string, d?: Distribution) =>
-    d ? `${label.padEnd(18)} min ${ms(d.min)}  mean ${ms(d.mean)}  p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)}` : `${label.padEnd(18)} -`
+    d
+      ? `${label.padEnd(18)} min ${ms(d.min)}  mean ${ms(d.mean)}  p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`
+      : `${label.padEnd(18)} -`
   return [
     `${s.count} requests${s.protocol && s.protocol !== 'lambda' ? ` over ${s.protocol}` : ''}, ${s.errors} errors, ${s.dropped} dropped by the in-flight cap${s.interrupted ? ' (interrupted)' : ''}`,
     `rate: requested ${s.requestedRps} rps, achieved ${s.achievedRps.toFixed(2)} rps`,

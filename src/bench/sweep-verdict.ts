@@ -16,13 +16,29 @@ export interface SweepPick {
  * lowest median, named only when the bootstrap interval of its difference to the runner-up excludes
  * zero; otherwise "no difference detected" between the two.
  */
-export function pickBest(groups: Array<{memoryMb: number; values: number[]}>, options: {what: string; better: string; format: (v: number) => string; seed?: number}): SweepPick {
-  const ranked = groups.filter((g) => g.values.length > 0).map((g) => ({...g, median: median(g.values)})).sort((a, b) => a.median - b.median || a.memoryMb - b.memoryMb)
+export function pickBest(
+  groups: Array<{memoryMb: number; values: number[]}>,
+  options: {what: string; better: string; format: (v: number) => string; seed?: number},
+): SweepPick {
+  const ranked = groups
+    .filter((g) => g.values.length > 0)
+    .map((g) => ({...g, median: median(g.values)}))
+    .sort((a, b) => a.median - b.median || a.memoryMb - b.memoryMb)
   const [lowest, runnerUp] = ranked
   if (!lowest) return {text: `${options.what}: – (no values)`}
-  if (!runnerUp) return {memoryMb: lowest.memoryMb, lowest: lowest.memoryMb, text: `${options.what}: ${lowest.memoryMb} MB (the only size with values)`}
+  if (!runnerUp)
+    return {
+      memoryMb: lowest.memoryMb,
+      lowest: lowest.memoryMb,
+      text: `${options.what}: ${lowest.memoryMb} MB (the only size with values)`,
+    }
   const difference = bootstrapDifference(lowest.values, runnerUp.values, {seed: options.seed ?? 1})
-  const v = verdict(difference, {a: `${lowest.memoryMb} MB`, b: `${runnerUp.memoryMb} MB`, better: options.better, format: options.format})
+  const v = verdict(difference, {
+    a: `${lowest.memoryMb} MB`,
+    b: `${runnerUp.memoryMb} MB`,
+    better: options.better,
+    format: options.format,
+  })
   return {
     memoryMb: v.winner === 'a' ? lowest.memoryMb : undefined,
     lowest: lowest.memoryMb,

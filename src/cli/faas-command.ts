@@ -15,7 +15,11 @@ export abstract class FaasCommand extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
-    verbose: Flags.boolean({description: 'Also show build and function log lines.', default: false, helpGroup: 'GLOBAL'}),
+    verbose: Flags.boolean({
+      description: 'Also show build and function log lines.',
+      default: false,
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   /** Renders progress events; silent when --json is given. Remembers the work in flight for an interruption's message. */

@@ -4,7 +4,9 @@ import {Flags} from '@oclif/core'
 export const sharedFlags = {
   function: Flags.string({char: 'f', description: 'Only this function (repeatable).', multiple: true}),
   tag: Flags.string({description: 'Image tag.', default: 'latest'}),
-  registry: Flags.string({description: 'Registry host[:port] instead of the account\'s ECR (env FAAS_REGISTRY), e.g. 127.0.0.1:5000.'}),
+  registry: Flags.string({
+    description: "Registry host[:port] instead of the account's ECR (env FAAS_REGISTRY), e.g. 127.0.0.1:5000.",
+  }),
 }
 
 /** Where functions run: AWS Lambda or the local Lambda service (env FAAS_TARGET, default local). */

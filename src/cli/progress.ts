@@ -5,7 +5,9 @@ import type {Emit, ProgressEvent} from '../core/events.js'
  * work in flight is one line rewritten in place; without a TTY every step is a plain line.
  * Build and function log lines show only with --verbose.
  */
-export function progressRenderer(options: {stream?: NodeJS.WriteStream; verbose?: boolean; quiet?: boolean} = {}): Emit {
+export function progressRenderer(
+  options: {stream?: NodeJS.WriteStream; verbose?: boolean; quiet?: boolean} = {},
+): Emit {
   const out = options.stream ?? process.stderr
   if (options.quiet) return () => {}
   const live = Boolean(out.isTTY) && !process.env.CI

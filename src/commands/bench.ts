@@ -13,7 +13,8 @@ import {createTarget} from '../targets/index.js'
 export default class Bench extends FaasCommand {
   static override handlesSignals = true
 
-  static override summary = 'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
+  static override summary =
+    'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
   static override description =
     'Arrivals at a fixed interval (as the vHive invoker) or Poisson, round-robin over the functions, at most --max-in-flight calls at once (later arrivals are dropped and counted). Ctrl-C stops sending and keeps what was measured. Writes records.jsonl, records.csv, summary.json, rps<achieved>_<latf> (one latency in µs per line) and report.html under --out. --memory sweeps memory sizes; --cold-starts forces cold starts by changing the configuration before each round.'
 
@@ -26,25 +27,62 @@ export default class Bench extends FaasCommand {
   ]
 
   static override flags = {
-    protocol: Flags.string({description: 'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).', default: 'lambda'}),
-    port: Flags.integer({description: 'Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.', min: 1, max: 65_535}),
-    grpcTimeout: Flags.integer({aliases: ['grpc-timeout'], description: 'Deadline of each gRPC or HTTP call, seconds (vSwarm invoker -grpcTimeout).', default: 30, min: 1}),
+    protocol: Flags.string({
+      description:
+        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).',
+      default: 'lambda',
+    }),
+    port: Flags.integer({
+      description: 'Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.',
+      min: 1,
+      max: 65_535,
+    }),
+    grpcTimeout: Flags.integer({
+      aliases: ['grpc-timeout'],
+      description: 'Deadline of each gRPC or HTTP call, seconds (vSwarm invoker -grpcTimeout).',
+      default: 30,
+      min: 1,
+    }),
     target: targetFlag(),
-    endpoints: Flags.string({aliases: ['endpointsFile'], description: 'vHive endpoints file: [{"hostname": "<function>", ...}].'}),
-    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to drive (repeatable).', multiple: true}),
+    endpoints: Flags.string({
+      aliases: ['endpointsFile'],
+      description: 'vHive endpoints file: [{"hostname": "<function>", ...}].',
+    }),
+    function_name: Flags.string({
+      char: 'f',
+      aliases: ['function-name'],
+      description: 'Function to drive (repeatable).',
+      multiple: true,
+    }),
     payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
     rps: Flags.string({description: 'Requested rate, requests per second.', default: '1'}),
     time: Flags.string({description: 'Measured seconds.', default: '60'}),
-    warmup: Flags.string({description: 'Seconds of load before the measured window (recorded, left out of the summary).', default: '0'}),
+    warmup: Flags.string({
+      description: 'Seconds of load before the measured window (recorded, left out of the summary).',
+      default: '0',
+    }),
     distribution: Flags.string({description: 'Arrival process.', options: ['fixed', 'poisson'], default: 'fixed'}),
     seed: Flags.integer({description: 'Seed of the Poisson arrivals.', default: 1}),
     'max-in-flight': Flags.string({description: 'Cap on calls in flight.', default: '1000'}),
-    precise: Flags.boolean({description: 'Keep sends within ~0.1 ms of the schedule (polls; uses a core).', default: false}),
+    precise: Flags.boolean({
+      description: 'Keep sends within ~0.1 ms of the schedule (polls; uses a core).',
+      default: false,
+    }),
     out: Flags.string({char: 'o', description: 'Results folder (default bench-results/<time>).'}),
     latf: Flags.string({description: 'vHive latency file suffix: rps<achieved>_<latf>.', default: 'lat.csv'}),
-    arch: Flags.string({description: "Architecture for the cost estimate (default: the function's own, else FAAS_PLATFORM).", options: ['arm64', 'x86_64']}),
-    memory: Flags.string({description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.', exclusive: ['cold-starts']}),
-    'cold-starts': Flags.integer({description: 'Forced cold starts: rounds of change-config-then-invoke.', min: 1, max: 1000}),
+    arch: Flags.string({
+      description: "Architecture for the cost estimate (default: the function's own, else FAAS_PLATFORM).",
+      options: ['arm64', 'x86_64'],
+    }),
+    memory: Flags.string({
+      description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.',
+      exclusive: ['cold-starts'],
+    }),
+    'cold-starts': Flags.integer({
+      description: 'Forced cold starts: rounds of change-config-then-invoke.',
+      min: 1,
+      max: 1000,
+    }),
   }
 
   async run() {
@@ -54,8 +92,14 @@ export default class Bench extends FaasCommand {
     const options = benchOptions({...flags, functions, platform: settings.platform})
     const reconfigure = Boolean(options.memorySizes || options.coldStarts)
     const target = () => createTarget(flags.target, settings, {maxInFlight: options.maxInFlight})
-    const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {target, reconfigure, maxInFlight: options.maxInFlight, timeoutS: flags.grpcTimeout})
-    if (!flags.arch && architecture) options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
+    const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {
+      target,
+      reconfigure,
+      maxInFlight: options.maxInFlight,
+      timeoutS: flags.grpcTimeout,
+    })
+    if (!flags.arch && architecture)
+      options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture
     // The first Ctrl-C (or SIGTERM) stops sending and keeps the results; a second one quits, but only
     // after putting back the memory and environment bench changed; a third quits at once.
     const controller = new AbortController()
@@ -64,14 +108,24 @@ export default class Bench extends FaasCommand {
       const code = signal === 'SIGINT' ? 130 : 143
       signals++
       if (signals === 1) {
-        this.emit({kind: 'warn', subject: 'bench', message: `${signal}: stopping; calls in flight finish and the results are written (again to quit now)`})
+        this.emit({
+          kind: 'warn',
+          subject: 'bench',
+          message: `${signal}: stopping; calls in flight finish and the results are written (again to quit now)`,
+        })
         controller.abort()
       } else if (signals === 2 && reconfigurer) {
-        this.emit({kind: 'warn', subject: 'bench', message: `${signal}: quitting after restoring the functions' original memory and environment (again to quit without restoring)`})
+        this.emit({
+          kind: 'warn',
+          subject: 'bench',
+          message: `${signal}: quitting after restoring the functions' original memory and environment (again to quit without restoring)`,
+        })
         reconfigurer.restore().then(
           () => process.exit(code),
           (error) => {
-            process.stderr.write(`Could not restore the functions' configuration: ${messageOf(error)}. Check their memory and environment (faas deploy puts back the manifest's).\n`)
+            process.stderr.write(
+              `Could not restore the functions' configuration: ${messageOf(error)}. Check their memory and environment (faas deploy puts back the manifest's).\n`,
+            )
             process.exit(code)
           },
         )
@@ -80,11 +134,21 @@ export default class Bench extends FaasCommand {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     try {
-      const deps = {invoke: invoker.invoke, check: invoker.check, reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit: this.emit, signal: controller.signal}
+      const deps = {
+        invoke: invoker.invoke,
+        check: invoker.check,
+        reconfigure: reconfigurer?.reconfigure,
+        restore: reconfigurer?.restore,
+        emit: this.emit,
+        signal: controller.signal,
+      }
       const result = await runBench(options, deps)
       if (!this.jsonEnabled()) {
         for (const line of formatSummary(result.summary)) this.log(line)
-        for (const row of result.sweep ?? []) this.log(`${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms  $${row.costPerMillionUsd?.toFixed(4) ?? '-'} per 1M`)
+        for (const row of result.sweep ?? [])
+          this.log(
+            `${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms  $${row.costPerMillionUsd?.toFixed(4) ?? '-'} per 1M`,
+          )
         if (result.best) for (const pick of [result.best.fastest, result.best.cheapest]) this.log(pick.text)
         this.log(`report: ${result.dir}/report.html`)
       }

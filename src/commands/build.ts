@@ -19,13 +19,18 @@ export default class Build extends FaasCommand {
     '<%= config.bin %> build map-reduce --function driver --platform linux/amd64 --base-image local',
   ]
 
-  static override args = {benchmark: Args.string({description: 'Benchmark folder name under benchmarks/.', required: true})}
+  static override args = {
+    benchmark: Args.string({description: 'Benchmark folder name under benchmarks/.', required: true}),
+  }
 
   static override flags = {
     ...sharedFlags,
     platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
     'no-cache': Flags.boolean({description: 'Ignore the build cache.', default: false}),
-    'base-image': Flags.string({description: 'BASE_IMAGE for the Dockerfile: "local" for the offline base faas makes, or an image (env FAAS_BASE_IMAGE). Default: the AWS base image.'}),
+    'base-image': Flags.string({
+      description:
+        'BASE_IMAGE for the Dockerfile: "local" for the offline base faas makes, or an image (env FAAS_BASE_IMAGE). Default: the AWS base image.',
+    }),
   }
 
   async run() {
@@ -45,7 +50,10 @@ export default class Build extends FaasCommand {
       },
       this.emit,
     )
-    for (const i of images) this.log(`${i.function}\t${i.uri ?? i.image}\t${i.imageId.slice(7, 19)}\t${i.architecture}\t${(i.sizeBytes / 1e6).toFixed(0)} MB`)
+    for (const i of images)
+      this.log(
+        `${i.function}\t${i.uri ?? i.image}\t${i.imageId.slice(7, 19)}\t${i.architecture}\t${(i.sizeBytes / 1e6).toFixed(0)} MB`,
+      )
     return {benchmark: manifest.name, images}
   }
 }

@@ -9,7 +9,8 @@ import {FaasCommand} from '../cli/faas-command.js'
 import {UserError} from '../core/errors.js'
 
 export default class Compare extends FaasCommand {
-  static override summary = 'Put bench results side by side: a table, and one offline HTML report with the CDFs overlaid and p50/p90/p99 differences with bootstrap intervals.'
+  static override summary =
+    'Put bench results side by side: a table, and one offline HTML report with the CDFs overlaid and p50/p90/p99 differences with bootstrap intervals.'
   static override description =
     'Give two or more folders faas bench wrote (e.g. the same functions over Lambda and gRPC, local and AWS, before and after). The first is the baseline: every other run is compared with it, over all successful measured calls and, when the runs drove several endpoints, per endpoint paired by position in the endpoints file. Writes report.html and comparison.json under --out.'
 
@@ -21,7 +22,10 @@ export default class Compare extends FaasCommand {
   static override strict = false
 
   static override flags = {
-    out: Flags.string({char: 'o', description: 'Folder for report.html and comparison.json (default bench-results/compare-<time>).'}),
+    out: Flags.string({
+      char: 'o',
+      description: 'Folder for report.html and comparison.json (default bench-results/compare-<time>).',
+    }),
     confidence: Flags.string({description: 'Confidence of the intervals.', default: '0.95'}),
     iterations: Flags.integer({description: 'Bootstrap resamples.', default: 2000, min: 100, max: 100_000}),
     seed: Flags.integer({description: 'Seed of the resampling.', default: 1}),
@@ -31,11 +35,16 @@ export default class Compare extends FaasCommand {
     const {argv, flags} = await this.parse(Compare)
     const dirs = argv as string[]
     const confidence = Number(flags.confidence)
-    if (!(confidence > 0 && confidence < 1)) throw new UserError(`--confidence is ${flags.confidence}; it must be between 0 and 1.`, {code: 'BAD_FLAG', fix: 'For example --confidence 0.95.'})
+    if (!(confidence > 0 && confidence < 1))
+      throw new UserError(`--confidence is ${flags.confidence}; it must be between 0 and 1.`, {
+        code: 'BAD_FLAG',
+        fix: 'For example --confidence 0.95.',
+      })
     const sets = []
     for (const dir of dirs) sets.push(await loadResults(dir))
     const comparison = await compareResults(sets, {confidence, iterations: flags.iterations, seed: flags.seed})
-    const out = flags.out ?? `bench-results/compare-${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`
+    const out =
+      flags.out ?? `bench-results/compare-${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`
     await mkdir(out, {recursive: true})
     await writeFile(join(out, 'report.html'), renderComparison(comparison, sets))
     await writeFile(join(out, 'comparison.json'), JSON.stringify(comparison, null, 2) + '\n')

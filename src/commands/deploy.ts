@@ -15,7 +15,7 @@ import {createTarget} from '../targets/index.js'
 export default class Deploy extends FaasCommand {
   static override summary = 'Create or update functions from their images: one (--function_name) or a whole benchmark.'
   static override description =
-    'Each function gets a role <function>-role trusted by Lambda, holding the named policy bundles and AWSLambdaBasicExecutionRole. Existing roles, policies and functions are read first: only what differs is written, and nothing when nothing differs. Functions of a benchmark deploy concurrently and are wired together (e.g. the driver\'s MAPPER_FUNCTION).'
+    "Each function gets a role <function>-role trusted by Lambda, holding the named policy bundles and AWSLambdaBasicExecutionRole. Existing roles, policies and functions are read first: only what differs is written, and nothing when nothing differs. Functions of a benchmark deploy concurrently and are wired together (e.g. the driver's MAPPER_FUNCTION)."
 
   static override examples = [
     '<%= config.bin %> deploy map-reduce --target aws',
@@ -24,60 +24,111 @@ export default class Deploy extends FaasCommand {
   ]
 
   // ignoreStdin: oclif would otherwise take piped input (an --envmap-file - map of secrets) as the benchmark name.
-  static override args = {benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.', ignoreStdin: true})}
+  static override args = {
+    benchmark: Args.string({description: 'Benchmark to deploy all (or --function) functions of.', ignoreStdin: true}),
+  }
   static override flags = {
     target: targetFlag(),
     repo_name: Flags.string({char: 'n', aliases: ['repo-name'], description: 'Image repository (seed form).'}),
     repo_tag: Flags.string({char: 't', aliases: ['repo-tag', 'tag'], description: 'Image tag.', default: 'latest'}),
-    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function name (seed form).', dependsOn: ['repo_name']}),
+    function_name: Flags.string({
+      char: 'f',
+      aliases: ['function-name'],
+      description: 'Function name (seed form).',
+      dependsOn: ['repo_name'],
+    }),
     function: Flags.string({description: 'With a benchmark: only this function (repeatable).', multiple: true}),
-    policies: Flags.string({char: 'p', description: 'Comma-separated policy bundles: access_s3, invoke_function, or your own.'}),
+    policies: Flags.string({
+      char: 'p',
+      description: 'Comma-separated policy bundles: access_s3, invoke_function, or your own.',
+    }),
     'policies-file': Flags.string({description: 'JSON file of your own policy bundles (env FAAS_POLICIES_FILE).'}),
     envmap: Flags.string({char: 'e', description: 'Environment as a JSON object of strings.', default: DEFAULT_ENVMAP}),
-    'envmap-file': Flags.string({description: 'Environment from a JSON file, or - for standard input: for values that are secrets (they stay out of the command line).'}),
+    'envmap-file': Flags.string({
+      description:
+        'Environment from a JSON file, or - for standard input: for values that are secrets (they stay out of the command line).',
+    }),
     role: Flags.string({description: 'Role name instead of <function>-role.'}),
-    memory: Flags.integer({description: 'Memory in MB, 128–10240 (default 1024 or the manifest\'s).'}),
-    timeout: Flags.integer({description: 'Timeout in seconds, 1–900 (default 120 or the manifest\'s).'}),
+    memory: Flags.integer({description: "Memory in MB, 128–10240 (default 1024 or the manifest's)."}),
+    timeout: Flags.integer({description: "Timeout in seconds, 1–900 (default 120 or the manifest's)."}),
     handler: Flags.string({description: 'Handler (module.function) set as the image command (ImageConfig).'}),
-    'ephemeral-storage': Flags.integer({description: 'Size of /tmp in MB, 512–10240 (EphemeralStorage; default 512 or the manifest\'s).'}),
-    'log-format': Flags.string({description: 'Log format (LoggingConfig.LogFormat; default Text or the manifest\'s).', options: ['Text', 'JSON']}),
+    'ephemeral-storage': Flags.integer({
+      description: "Size of /tmp in MB, 512–10240 (EphemeralStorage; default 512 or the manifest's).",
+    }),
+    'log-format': Flags.string({
+      description: "Log format (LoggingConfig.LogFormat; default Text or the manifest's).",
+      options: ['Text', 'JSON'],
+    }),
     'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.'}),
-    arch: Flags.string({description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).', options: ['arm64', 'x86_64', 'amd64']}),
-    registry: Flags.string({description: 'Registry host instead of the account\'s ECR (env FAAS_REGISTRY).'}),
+    arch: Flags.string({
+      description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).',
+      options: ['arm64', 'x86_64', 'amd64'],
+    }),
+    registry: Flags.string({description: "Registry host instead of the account's ECR (env FAAS_REGISTRY)."}),
     concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1, max: 64}),
   }
 
   async #env(envmap: string, file: string | undefined): Promise<Record<string, string>> {
     if (file === undefined) return parseEnvMap(envmap)
-    if (envmap !== DEFAULT_ENVMAP) throw new UserError('Both --envmap and --envmap-file were given.', {code: 'BAD_ENV', fix: 'Put every variable in the file and leave out --envmap.'})
+    if (envmap !== DEFAULT_ENVMAP)
+      throw new UserError('Both --envmap and --envmap-file were given.', {
+        code: 'BAD_ENV',
+        fix: 'Put every variable in the file and leave out --envmap.',
+      })
     const source = file === '-' ? 'The environment map on standard input' : `The environment map file ${file}`
     let content: string
     try {
       content = file === '-' ? await text(process.stdin) : readFileSync(file, 'utf8')
     } catch (error) {
-      throw new UserError(`${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {code: 'BAD_ENV', fix: 'Give a readable JSON file, or - and pipe the JSON in.'})
+      throw new UserError(`${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
+        code: 'BAD_ENV',
+        fix: 'Give a readable JSON file, or - and pipe the JSON in.',
+      })
     }
     return parseSecretEnvMap(content, source)
   }
 
   async run() {
     const {args, flags} = await this.parse(Deploy)
-    if (args.benchmark && flags['envmap-file']) throw new UserError('--envmap-file applies to a single function (--repo_name and --function_name).', {code: 'BAD_ENV', fix: 'Give a benchmark\'s variables in its manifest, or deploy the function on its own.'})
+    if (args.benchmark && flags['envmap-file'])
+      throw new UserError('--envmap-file applies to a single function (--repo_name and --function_name).', {
+        code: 'BAD_ENV',
+        fix: "Give a benchmark's variables in its manifest, or deploy the function on its own.",
+      })
     const settings = loadSettings()
     if (!args.benchmark && !(flags.repo_name && flags.function_name)) {
-      throw new UserError('Nothing to deploy.', {code: 'NOTHING_TO_DEPLOY', fix: 'Name a benchmark (faas deploy map-reduce), or give --repo_name and --function_name.'})
+      throw new UserError('Nothing to deploy.', {
+        code: 'NOTHING_TO_DEPLOY',
+        fix: 'Name a benchmark (faas deploy map-reduce), or give --repo_name and --function_name.',
+      })
     }
     const target = await createTarget(flags.target, settings)
     const common = {
-      tag: flags.repo_tag, registry: flags.registry, role: flags.role, memoryMb: flags.memory, timeoutS: flags.timeout, handler: flags.handler,
-      reservedConcurrency: flags['reserved-concurrency'], ephemeralStorageMb: flags['ephemeral-storage'], logFormat: flags['log-format'] as 'Text' | 'JSON' | undefined, policiesFile: flags['policies-file'], concurrency: flags.concurrency,
+      tag: flags.repo_tag,
+      registry: flags.registry,
+      role: flags.role,
+      memoryMb: flags.memory,
+      timeoutS: flags.timeout,
+      handler: flags.handler,
+      reservedConcurrency: flags['reserved-concurrency'],
+      ephemeralStorageMb: flags['ephemeral-storage'],
+      logFormat: flags['log-format'] as 'Text' | 'JSON' | undefined,
+      policiesFile: flags['policies-file'],
+      concurrency: flags.concurrency,
       architecture: flags.arch ? toArchitecture(flags.arch) : undefined,
     }
     const request = args.benchmark
       ? {...common, benchmark: args.benchmark, functions: flags.function}
-      : {...common, repository: flags.repo_name!, functionName: flags.function_name!, policies: parsePolicyList(flags.policies), env: await this.#env(flags.envmap, flags['envmap-file'])}
+      : {
+          ...common,
+          repository: flags.repo_name!,
+          functionName: flags.function_name!,
+          policies: parsePolicyList(flags.policies),
+          env: await this.#env(flags.envmap, flags['envmap-file']),
+        }
     const result = await deploy(target, settings, request, this.emit)
-    for (const f of result.functions) this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
+    for (const f of result.functions)
+      this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
     return {target: target.kind, ...result}
   }
 }

@@ -12,17 +12,29 @@ import {createTarget} from '../targets/index.js'
 
 export default class Destroy extends FaasCommand {
   static override summary = 'Delete what faas made: functions, then their roles; repositories only with --repositories.'
-  static override description = 'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks before deleting unless --yes. Running it twice is harmless.'
-  static override examples = ['<%= config.bin %> destroy map-reduce --target aws --yes', '<%= config.bin %> destroy --function_name NewFuncLambda --target aws']
+  static override description =
+    'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks before deleting unless --yes. Running it twice is harmless.'
+  static override examples = [
+    '<%= config.bin %> destroy map-reduce --target aws --yes',
+    '<%= config.bin %> destroy --function_name NewFuncLambda --target aws',
+  ]
 
   static override args = {benchmark: Args.string({description: 'Benchmark whose functions to delete.'})}
   static override flags = {
     target: targetFlag(),
-    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'A function to delete (repeatable).', multiple: true}),
+    function_name: Flags.string({
+      char: 'f',
+      aliases: ['function-name'],
+      description: 'A function to delete (repeatable).',
+      multiple: true,
+    }),
     function: Flags.string({description: 'With a benchmark: only this function (repeatable).', multiple: true}),
     'keep-roles': Flags.boolean({description: 'Leave the roles.', default: false}),
     repositories: Flags.boolean({description: "Also delete the benchmark's image repositories.", default: false}),
-    'run-bucket': Flags.boolean({description: 'Also delete the S3 bucket `faas run` uses (faas-runs-<account>-<region>) with its objects.', default: false}),
+    'run-bucket': Flags.boolean({
+      description: 'Also delete the S3 bucket `faas run` uses (faas-runs-<account>-<region>) with its objects.',
+      default: false,
+    }),
     bucket: Flags.string({description: 'Also delete this S3 bucket with its objects (repeatable).', multiple: true}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask.', default: false}),
   }
@@ -32,18 +44,33 @@ export default class Destroy extends FaasCommand {
     const settings = loadSettings()
     const kind = flags.target
     const buckets = [...(flags.bucket ?? []), ...(flags['run-bucket'] ? [await defaultRunBucket(kind, settings)] : [])]
-    const plan = await destroyPlan({benchmark: args.benchmark, functions: flags.function, functionNames: flags.function_name, buckets})
+    const plan = await destroyPlan({
+      benchmark: args.benchmark,
+      functions: flags.function,
+      functionNames: flags.function_name,
+      buckets,
+    })
     const target = await createTarget(kind, settings)
     const what = `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}${flags.repositories && plan.repositories.length > 0 ? ` and repositories ${plan.repositories.join(', ')}` : ''}${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}`
     if (!flags.yes) {
-      if (!process.stdin.isTTY) throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {code: 'NEEDS_CONFIRMATION', fix: 'Add --yes.'})
+      if (!process.stdin.isTTY)
+        throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {
+          code: 'NEEDS_CONFIRMATION',
+          fix: 'Add --yes.',
+        })
       const rl = createInterface({input: process.stdin, output: process.stderr})
       const answer = await rl.question(`Delete ${what} on ${target.kind}? [y/N] `)
       rl.close()
       if (!/^y(es)?$/i.test(answer.trim())) return {deleted: [], cancelled: true}
     }
-    const outcomes = await destroy(target, plan, {roles: !flags['keep-roles'], repositories: flags.repositories}, this.emit)
-    for (const bucket of buckets) outcomes.push({name: bucket, kind: 'bucket', action: await deleteBucket(s3For(kind, settings), bucket)})
+    const outcomes = await destroy(
+      target,
+      plan,
+      {roles: !flags['keep-roles'], repositories: flags.repositories},
+      this.emit,
+    )
+    for (const bucket of buckets)
+      outcomes.push({name: bucket, kind: 'bucket', action: await deleteBucket(s3For(kind, settings), bucket)})
     for (const o of outcomes) this.log(`${o.kind}\t${o.name}\t${o.action}`)
     return {target: target.kind, outcomes}
   }

@@ -10,14 +10,26 @@ import type {InvocationType} from '../core/invoke.js'
 
 export default class Invoke extends FaasCommand {
   static override summary = 'Invoke a function and show its result, its log tail and the REPORT figures.'
-  static override description = 'A function error (X-Amz-Function-Error) is shown as an error and exits 1. --log asks for the last 4 KB of the log (LogType Tail).'
-  static override examples = [`<%= config.bin %> invoke --function_name NewFuncLambda --payload '{"K1":"V1"}' --log --target aws`]
+  static override description =
+    'A function error (X-Amz-Function-Error) is shown as an error and exits 1. --log asks for the last 4 KB of the log (LogType Tail).'
+  static override examples = [
+    `<%= config.bin %> invoke --function_name NewFuncLambda --payload '{"K1":"V1"}' --log --target aws`,
+  ]
 
   static override flags = {
     target: targetFlag(),
-    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function to invoke.', required: true}),
+    function_name: Flags.string({
+      char: 'f',
+      aliases: ['function-name'],
+      description: 'Function to invoke.',
+      required: true,
+    }),
     payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
-    type: Flags.string({description: 'Invocation type.', options: ['RequestResponse', 'Event', 'DryRun'], default: 'RequestResponse'}),
+    type: Flags.string({
+      description: 'Invocation type.',
+      options: ['RequestResponse', 'Event', 'DryRun'],
+      default: 'RequestResponse',
+    }),
     log: Flags.boolean({description: 'Show the decoded 4 KB log tail.', default: false}),
   }
 
@@ -25,17 +37,26 @@ export default class Invoke extends FaasCommand {
     const {flags} = await this.parse(Invoke)
     const settings = loadSettings()
     const target = await createTarget(flags.target, settings)
-    const outcome = await invokeFunction(target, {name: flags.function_name, payload: parsePayload(flags.payload), invocationType: flags.type as InvocationType, logTail: true})
+    const outcome = await invokeFunction(target, {
+      name: flags.function_name,
+      payload: parsePayload(flags.payload),
+      invocationType: flags.type as InvocationType,
+      logTail: true,
+    })
     const log = flags.log ? outcome.log : undefined
     const result = {...outcome, log}
     if (!this.jsonEnabled()) {
       if (log) this.logToStderr(log.trimEnd())
       const r = outcome.report
-      if (r) this.logToStderr(`duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}${r.emulated ? ', emulated' : ''}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`)
+      if (r)
+        this.logToStderr(
+          `duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}${r.emulated ? ', emulated' : ''}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`,
+        )
       if (outcome.payload) this.log(outcome.payload)
     }
     if (outcome.functionError) {
-      if (!this.jsonEnabled()) this.logToStderr(`Error: ${outcome.name} failed (${outcome.functionError}): ${outcome.payload}`)
+      if (!this.jsonEnabled())
+        this.logToStderr(`Error: ${outcome.name} failed (${outcome.functionError}): ${outcome.payload}`)
       // Exit 1 with the full result still in --json (oclif would replace it with a bare error).
       process.exitCode = 1
       return {...result, error: {code: 'FUNCTION_ERROR', message: `${outcome.name} failed (${outcome.functionError}).`}}

@@ -6,16 +6,26 @@ import {scaffoldBenchmark} from '../core/scaffold.js'
 
 export default class New extends FaasCommand {
   static override summary = 'Create a benchmark: handler, Dockerfiles, requirements and manifest, ready to run.'
-  static override description = 'The folder goes under benchmarks/ (or FAAS_BENCHMARKS_DIR). It builds and runs at once: faas run <name> --base-image local.'
-  static override examples = ['<%= config.bin %> new thumbnailer --function resize', '<%= config.bin %> run thumbnailer --base-image local']
+  static override description =
+    'The folder goes under benchmarks/ (or FAAS_BENCHMARKS_DIR). It builds and runs at once: faas run <name> --base-image local.'
+  static override examples = [
+    '<%= config.bin %> new thumbnailer --function resize',
+    '<%= config.bin %> run thumbnailer --base-image local',
+  ]
 
-  static override args = {benchmark: Args.string({description: 'Name of the new benchmark (lowercase, digits, -).', required: true})}
+  static override args = {
+    benchmark: Args.string({description: 'Name of the new benchmark (lowercase, digits, -).', required: true}),
+  }
   static override flags = {function: Flags.string({description: 'Name of its first function.', default: 'hello'})}
 
   async run() {
     const {args, flags} = await this.parse(New)
     const result = await scaffoldBenchmark(benchmarksDir(), args.benchmark, flags.function)
-    this.log(result.created ? `Created ${result.dir}:\n  ${result.files.join('\n  ')}` : `${result.dir} already exists; left as it is.`)
+    this.log(
+      result.created
+        ? `Created ${result.dir}:\n  ${result.files.join('\n  ')}`
+        : `${result.dir} already exists; left as it is.`,
+    )
     if (result.created) this.log(`Next: faas run ${args.benchmark} --base-image local`)
     return result
   }

@@ -13,9 +13,14 @@ export default class Push extends FaasCommand {
   static override description =
     'Creates missing ECR repositories, logs in once (through the Engine API; the password never appears on a command line), skips images the registry already holds, and prints each digest.'
 
-  static override examples = ['<%= config.bin %> push map-reduce', '<%= config.bin %> push map-reduce --registry 127.0.0.1:5000']
+  static override examples = [
+    '<%= config.bin %> push map-reduce',
+    '<%= config.bin %> push map-reduce --registry 127.0.0.1:5000',
+  ]
 
-  static override args = {benchmark: Args.string({description: 'Benchmark folder name under benchmarks/.', required: true})}
+  static override args = {
+    benchmark: Args.string({description: 'Benchmark folder name under benchmarks/.', required: true}),
+  }
   static override flags = sharedFlags
 
   async run() {
@@ -24,8 +29,17 @@ export default class Push extends FaasCommand {
     const manifest = await loadBenchmark(args.benchmark)
     const functions = selectFunctions(manifest, flags.function)
     const registry = await resolveRegistry(settings, flags.registry)
-    const images = await pushBenchmark(new DockerEngine(), settings, manifest, {functions, tag: flags.tag, registry}, this.emit)
-    for (const i of images) this.log(`${i.function}\t${i.uri}\t${i.digest}\t${i.skipped ? 'already there' : `${(i.bytesPushed / 1e6).toFixed(1)} MB sent`}`)
+    const images = await pushBenchmark(
+      new DockerEngine(),
+      settings,
+      manifest,
+      {functions, tag: flags.tag, registry},
+      this.emit,
+    )
+    for (const i of images)
+      this.log(
+        `${i.function}\t${i.uri}\t${i.digest}\t${i.skipped ? 'already there' : `${(i.bytesPushed / 1e6).toFixed(1)} MB sent`}`,
+      )
     return {benchmark: manifest.name, registry, images}
   }
 }

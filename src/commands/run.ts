@@ -10,7 +10,7 @@ import {runBenchmark} from '../run/run.js'
 export default class Run extends FaasCommand {
   static override summary = 'Build, deploy and run a benchmark end to end, and check its answer.'
   static override description =
-    'By default on the local target (faas\'s local Lambda service and a local S3 store, only Docker needed); --target aws runs the same images on AWS Lambda and S3. Deploys skip what is already in place. Prints per-phase times and writes a run record (JSON) with image digests, configuration and per-invocation figures.'
+    "By default on the local target (faas's local Lambda service and a local S3 store, only Docker needed); --target aws runs the same images on AWS Lambda and S3. Deploys skip what is already in place. Prints per-phase times and writes a run record (JSON) with image digests, configuration and per-invocation figures."
 
   static override examples = [
     '<%= config.bin %> run map-reduce --base-image local',
@@ -27,14 +27,16 @@ export default class Run extends FaasCommand {
     'input-mb': Flags.string({description: 'Size of the generated input, in MiB.', default: '4'}),
     shards: Flags.integer({description: 'Number of input objects.', default: 16}),
     seed: Flags.integer({description: 'Seed of the generated input.', default: 1}),
-    payload: Flags.string({description: 'Event (JSON) for payload-driven benchmarks (aes, chameleon…) instead of the manifest\'s "payload".'}),
+    payload: Flags.string({
+      description: 'Event (JSON) for payload-driven benchmarks (aes, chameleon…) instead of the manifest\'s "payload".',
+    }),
     mappers: Flags.integer({description: 'Number of mappers.', default: 4}),
     reducers: Flags.integer({description: 'Number of reducers (a power of two, at most --mappers).', default: 2}),
     bucket: Flags.string({description: 'S3 bucket for input and output (default: faas-runs[-<account>-<region>]).'}),
     tag: Flags.string({description: 'Image tag.', default: 'latest'}),
     platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
     'base-image': Flags.string({description: '"local" for the offline base, or an image (env FAAS_BASE_IMAGE).'}),
-    registry: Flags.string({description: 'Registry instead of the account\'s ECR (aws target).'}),
+    registry: Flags.string({description: "Registry instead of the account's ECR (aws target)."}),
     record: Flags.string({description: 'Path of the run record (default ~/.faas/runs/<run id>.json).'}),
   }
 
@@ -67,9 +69,18 @@ export default class Run extends FaasCommand {
         ? `correct — ${record.verified}`
         : `answered ${JSON.stringify(record.output).slice(0, 200)}`
     this.log(`${record.benchmark} on ${record.target}: ${verdict}`)
-    this.log(`phases (ms): ${Object.entries(record.phasesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`)
-    this.log(`invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${record.bytes ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}` : ''}`)
-    if (record.emulated) this.log('emulated: these functions ran under qemu emulation (image architecture ≠ host); their timings are not comparable with native ones or with Lambda')
+    this.log(
+      `phases (ms): ${Object.entries(record.phasesMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    )
+    this.log(
+      `invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${record.bytes ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}` : ''}`,
+    )
+    if (record.emulated)
+      this.log(
+        'emulated: these functions ran under qemu emulation (image architecture ≠ host); their timings are not comparable with native ones or with Lambda',
+      )
     this.log(`record: ${record.recordPath}`)
     return record
   }

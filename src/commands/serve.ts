@@ -12,7 +12,8 @@ import {DockerEngine} from '../docker/engine.js'
 import {serveBenchmarks, stopServed} from '../services/serve.js'
 
 export default class Serve extends FaasCommand {
-  static override summary = 'Run benchmarks as vSwarm-style gRPC or Knative-style HTTP servers on 127.0.0.1 and print their endpoints file.'
+  static override summary =
+    'Run benchmarks as vSwarm-style gRPC or Knative-style HTTP servers on 127.0.0.1 and print their endpoints file.'
   static override description =
     "Builds each benchmark's docker/Dockerfile (the server around the same handler; base image faas's offline one unless --base-image says otherwise), runs one plain container per function (the entry function unless --function) with its ports published on 127.0.0.1 only, waits until it answers, and prints a vHive endpoints file for `faas bench --protocol grpc|http`. A second serve reuses running containers. --stop removes them."
 
@@ -24,15 +25,27 @@ export default class Serve extends FaasCommand {
   ]
 
   static override strict = false
-  static override args = {benchmark: Args.string({description: 'Benchmark folder name(s) under benchmarks/ (with --stop: only these).'})}
+  static override args = {
+    benchmark: Args.string({description: 'Benchmark folder name(s) under benchmarks/ (with --stop: only these).'}),
+  }
 
   static override flags = {
     function: sharedFlags.function,
     tag: sharedFlags.tag,
-    protocol: Flags.string({description: 'Protocol of the endpoints file (default grpc when served, else http).', options: ['grpc', 'http']}),
-    port: Flags.integer({description: 'Host port of the first server (next ones count up); default: any free port.', min: 1, max: 65_535}),
+    protocol: Flags.string({
+      description: 'Protocol of the endpoints file (default grpc when served, else http).',
+      options: ['grpc', 'http'],
+    }),
+    port: Flags.integer({
+      description: 'Host port of the first server (next ones count up); default: any free port.',
+      min: 1,
+      max: 65_535,
+    }),
     platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
-    'base-image': Flags.string({description: 'BASE_IMAGE for docker/Dockerfile: "local" (faas\'s offline base) or an image.', default: 'local'}),
+    'base-image': Flags.string({
+      description: 'BASE_IMAGE for docker/Dockerfile: "local" (faas\'s offline base) or an image.',
+      default: 'local',
+    }),
     wait: Flags.integer({description: 'Seconds to wait for each server to answer.', default: 300, min: 1}),
     out: Flags.string({char: 'o', description: 'Also write the endpoints file here.'}),
     stop: Flags.boolean({description: 'Remove the servers (of the named benchmarks, or all) instead.', default: false}),
@@ -48,18 +61,39 @@ export default class Serve extends FaasCommand {
       if (!this.jsonEnabled() && removed.length === 0) this.log('No servers to remove.')
       return {removed}
     }
-    if (names.length === 0) throw new UserError('No benchmark to serve.', {code: 'NO_BENCHMARK', fix: 'Name one or more, e.g. `faas serve chameleon --protocol grpc`.'})
-    if (flags.function && names.length > 1) throw new UserError('--function picks functions of one benchmark, but several were named.', {code: 'BAD_FLAG', fix: 'Serve one benchmark per command when choosing functions.'})
+    if (names.length === 0)
+      throw new UserError('No benchmark to serve.', {
+        code: 'NO_BENCHMARK',
+        fix: 'Name one or more, e.g. `faas serve chameleon --protocol grpc`.',
+      })
+    if (flags.function && names.length > 1)
+      throw new UserError('--function picks functions of one benchmark, but several were named.', {
+        code: 'BAD_FLAG',
+        fix: 'Serve one benchmark per command when choosing functions.',
+      })
     const settings = loadSettings()
     const requests = []
     for (const name of names) {
       const manifest = await loadBenchmark(name)
-      requests.push({manifest, functions: flags.function ? selectFunctions(manifest, flags.function) : selectFunctions(manifest, [manifest.entry])})
+      requests.push({
+        manifest,
+        functions: flags.function
+          ? selectFunctions(manifest, flags.function)
+          : selectFunctions(manifest, [manifest.entry]),
+      })
     }
     const result = await serveBenchmarks(
       engine,
       requests,
-      {protocol: flags.protocol as 'grpc' | 'http' | undefined, port: flags.port, platform: flags.platform ? parsePlatform(flags.platform) : settings.platform, tag: flags.tag, baseImage: flags['base-image'], waitS: flags.wait, region: settings.region ?? 'us-east-1'},
+      {
+        protocol: flags.protocol as 'grpc' | 'http' | undefined,
+        port: flags.port,
+        platform: flags.platform ? parsePlatform(flags.platform) : settings.platform,
+        tag: flags.tag,
+        baseImage: flags['base-image'],
+        waitS: flags.wait,
+        region: settings.region ?? 'us-east-1',
+      },
       this.emit,
     )
     const text = JSON.stringify(result.endpoints, null, 2) + '\n'

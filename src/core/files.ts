@@ -21,13 +21,25 @@ export const PRIVATE_DIR = 0o700
 export function fileError(error: unknown, path: string, doing: string): Error {
   const code = (error as NodeJS.ErrnoException)?.code
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new UserError(`No space left on the device to ${doing} ${path}.`, {code: 'DISK_FULL', fix: `Free some space on the file system that holds ${dirname(path)} (or point FAAS_HOME elsewhere) and run the command again; nothing was half-written.`, cause: error})
+    return new UserError(`No space left on the device to ${doing} ${path}.`, {
+      code: 'DISK_FULL',
+      fix: `Free some space on the file system that holds ${dirname(path)} (or point FAAS_HOME elsewhere) and run the command again; nothing was half-written.`,
+      cause: error,
+    })
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new UserError(`faas may not ${doing} ${path} (${code}).`, {code: 'NOT_WRITABLE', fix: `Make ${dirname(path)} writable by this user (or set FAAS_HOME to a folder that is) and run the command again.`, cause: error})
+    return new UserError(`faas may not ${doing} ${path} (${code}).`, {
+      code: 'NOT_WRITABLE',
+      fix: `Make ${dirname(path)} writable by this user (or set FAAS_HOME to a folder that is) and run the command again.`,
+      cause: error,
+    })
   }
   if (error instanceof UserError) return error
-  return new UserError(`Could not ${doing} ${path}: ${messageOf(error)}.`, {code: 'FILE_FAILED', fix: `Check ${dirname(path)} and run the command again.`, cause: error})
+  return new UserError(`Could not ${doing} ${path}: ${messageOf(error)}.`, {
+    code: 'FILE_FAILED',
+    fix: `Check ${dirname(path)} and run the command again.`,
+    cause: error,
+  })
 }
 
 /** Creates `dir` (and missing parents) readable only by the user. */
@@ -50,7 +62,10 @@ export function ensurePrivateDirSync(dir: string): void {
 // A recursive mkdir on a read-only file system reports ENOENT; the plain mkdir says why (EROFS, EACCES).
 async function explainMkdir(error: unknown, dir: string): Promise<unknown> {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error
-  return mkdir(dir).then(() => error, (plain: unknown) => plain)
+  return mkdir(dir).then(
+    () => error,
+    (plain: unknown) => plain,
+  )
 }
 
 function explainMkdirSync(error: unknown, dir: string): unknown {
@@ -82,8 +97,10 @@ export function writePrivateFileSync(path: string, data: string | Buffer): void 
   }
 }
 
-export const writeJsonFile = (path: string, value: unknown): Promise<void> => writePrivateFile(path, JSON.stringify(value, null, 2) + '\n')
-export const writeJsonFileSync = (path: string, value: unknown): void => writePrivateFileSync(path, JSON.stringify(value, null, 2) + '\n')
+export const writeJsonFile = (path: string, value: unknown): Promise<void> =>
+  writePrivateFile(path, JSON.stringify(value, null, 2) + '\n')
+export const writeJsonFileSync = (path: string, value: unknown): void =>
+  writePrivateFileSync(path, JSON.stringify(value, null, 2) + '\n')
 
 /** What a JSON file's reader says when the file is unreadable: what it holds and how to recover. */
 export interface JsonFileInfo {
@@ -97,7 +114,10 @@ function parseJson<T>(path: string, text: string, info: JsonFileInfo): T {
   try {
     return JSON.parse(text) as T
   } catch (error) {
-    throw new UserError(`${path} (${info.what}) is not valid JSON (${messageOf(error)}); faas leaves it as it is rather than lose what it holds.`, {code: 'CORRUPT_FILE', fix: info.fix, cause: error})
+    throw new UserError(
+      `${path} (${info.what}) is not valid JSON (${messageOf(error)}); faas leaves it as it is rather than lose what it holds.`,
+      {code: 'CORRUPT_FILE', fix: info.fix, cause: error},
+    )
   }
 }
 
@@ -133,10 +153,19 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
   await ensurePrivateDir(dirname(path))
   let release: () => Promise<void>
   try {
-    release = await lockfile.lock(path, {realpath: false, stale: 10_000, update: 2_000, retries: {retries: 120, factor: 1.3, minTimeout: 10, maxTimeout: 300, randomize: true}})
+    release = await lockfile.lock(path, {
+      realpath: false,
+      stale: 10_000,
+      update: 2_000,
+      retries: {retries: 120, factor: 1.3, minTimeout: 10, maxTimeout: 300, randomize: true},
+    })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new UserError(`Another faas process holds the lock on ${path} and did not let go of it.`, {code: 'FILE_LOCKED', fix: `Wait for the other faas command to finish; if none is running, remove ${path}.lock.`, cause: error})
+      throw new UserError(`Another faas process holds the lock on ${path} and did not let go of it.`, {
+        code: 'FILE_LOCKED',
+        fix: `Wait for the other faas command to finish; if none is running, remove ${path}.lock.`,
+        cause: error,
+      })
     }
     throw fileError(error, `${path}.lock`, 'create the lock')
   }
@@ -148,7 +177,11 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
 }
 
 /** Reads, changes and atomically rewrites a JSON file under its lock, so concurrent updates all survive. */
-export async function updateJsonFile<T>(path: string, info: JsonFileInfo, update: (current: T | undefined) => T | Promise<T>): Promise<T> {
+export async function updateJsonFile<T>(
+  path: string,
+  info: JsonFileInfo,
+  update: (current: T | undefined) => T | Promise<T>,
+): Promise<T> {
   return withFileLock(path, async () => {
     const next = await update(await readJsonFile<T>(path, info))
     await writeJsonFile(path, next)
@@ -195,7 +228,10 @@ export class RotatingLog {
   private readonly maxBytes: number
   private readonly keep: number
 
-  constructor(readonly path: string, options: {maxBytes?: number; keep?: number} = {}) {
+  constructor(
+    readonly path: string,
+    options: {maxBytes?: number; keep?: number} = {},
+  ) {
     this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024
     this.keep = options.keep ?? 2
     this.fd = openRotatedLog(path, options)

@@ -47,14 +47,20 @@ function parseJson(text: string, flag: string, example: string): unknown {
 export function parseEnvMap(text: string, flag = '--envmap'): Record<string, string> {
   const raw = parseJson(text, flag, '{"KEY1":"VAL1","KEY2":"VAL2"}')
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new UserError(`${flag} must be a JSON object of names to string values.`, {code: 'BAD_ENV', fix: `e.g. ${flag} '{"IS_LAMBDA":"true"}'.`})
+    throw new UserError(`${flag} must be a JSON object of names to string values.`, {
+      code: 'BAD_ENV',
+      fix: `e.g. ${flag} '{"IS_LAMBDA":"true"}'.`,
+    })
   }
   const bad = Object.entries(raw).filter(([, v]) => typeof v !== 'string')
   if (bad.length > 0) {
-    throw new UserError(`${flag}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`, {
-      code: 'BAD_ENV',
-      fix: `Quote them, e.g. {"${bad[0]![0]}":"${JSON.stringify(bad[0]![1]).replaceAll('"', '')}"}.`,
-    })
+    throw new UserError(
+      `${flag}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`,
+      {
+        code: 'BAD_ENV',
+        fix: `Quote them, e.g. {"${bad[0]![0]}":"${JSON.stringify(bad[0]![1]).replaceAll('"', '')}"}.`,
+      },
+    )
   }
   return checkEnv(raw as Record<string, string>)
 }
@@ -69,14 +75,23 @@ export function parseSecretEnvMap(text: string, source: string): Record<string, 
     raw = JSON.parse(text)
   } catch (error) {
     const at = /position (\d+)/.exec(messageOf(error))?.[1]
-    throw new UserError(`${source} is not valid JSON${at ? ` (at character ${at})` : ''}.`, {code: 'BAD_JSON', fix: 'Write one JSON object of names to string values, e.g. {"API_KEY":"..."}.'})
+    throw new UserError(`${source} is not valid JSON${at ? ` (at character ${at})` : ''}.`, {
+      code: 'BAD_JSON',
+      fix: 'Write one JSON object of names to string values, e.g. {"API_KEY":"..."}.',
+    })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new UserError(`${source} must hold a JSON object of names to string values.`, {code: 'BAD_ENV', fix: 'e.g. {"API_KEY":"..."}.'})
+    throw new UserError(`${source} must hold a JSON object of names to string values.`, {
+      code: 'BAD_ENV',
+      fix: 'e.g. {"API_KEY":"..."}.',
+    })
   }
   const bad = Object.entries(raw).filter(([, v]) => typeof v !== 'string')
   if (bad.length > 0) {
-    throw new UserError(`${source}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`, {code: 'BAD_ENV', fix: 'Quote them as JSON strings.'})
+    throw new UserError(
+      `${source}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`,
+      {code: 'BAD_ENV', fix: 'Quote them as JSON strings.'},
+    )
   }
   return checkEnv(raw as Record<string, string>)
 }
@@ -85,17 +100,23 @@ export function parseSecretEnvMap(text: string, source: string): Record<string, 
 export function checkEnv(env: Record<string, string>): Record<string, string> {
   const reserved = Object.keys(env).filter((k) => RESERVED_ENV_KEYS.has(k))
   if (reserved.length > 0) {
-    throw new UserError(`${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} reserved by Lambda and cannot be set.`, {
-      code: 'RESERVED_ENV',
-      fix: 'Lambda sets these itself; rename your variable (e.g. prefix it with APP_).',
-    })
+    throw new UserError(
+      `${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} reserved by Lambda and cannot be set.`,
+      {
+        code: 'RESERVED_ENV',
+        fix: 'Lambda sets these itself; rename your variable (e.g. prefix it with APP_).',
+      },
+    )
   }
   const malformed = Object.keys(env).filter((k) => !ENV_KEY.test(k) && !RESERVED_ENV_KEYS.has(k))
   if (malformed.length > 0) {
-    throw new UserError(`Invalid environment variable name${malformed.length > 1 ? 's' : ''}: ${malformed.join(', ')}.`, {
-      code: 'BAD_ENV',
-      fix: 'Names start with a letter and hold only letters, digits and "_".',
-    })
+    throw new UserError(
+      `Invalid environment variable name${malformed.length > 1 ? 's' : ''}: ${malformed.join(', ')}.`,
+      {
+        code: 'BAD_ENV',
+        fix: 'Names start with a letter and hold only letters, digits and "_".',
+      },
+    )
   }
   const bytes = envBytes(env)
   if (bytes > ENV_MAX_BYTES) {
@@ -115,7 +136,13 @@ export function parsePayload(text: string, flag = '--payload'): string {
   return JSON.stringify(parseJson(text, flag, '{"K1":"V1"}'))
 }
 
-function checkRange(value: number, range: {min: number; max: number}, what: string, flag: string, unit: string): number {
+function checkRange(
+  value: number,
+  range: {min: number; max: number},
+  what: string,
+  flag: string,
+  unit: string,
+): number {
   if (!Number.isInteger(value) || value < range.min || value > range.max) {
     throw new UserError(`${what} ${value} ${unit} is outside Lambda's range.`, {
       code: 'OUT_OF_RANGE',
@@ -132,26 +159,35 @@ export const EPHEMERAL_STORAGE_RANGE = {min: 512, max: 10_240} as const
 export const LOG_FORMATS = ['Text', 'JSON'] as const
 
 /** /tmp's size (EphemeralStorage), 512–10240 MB. */
-export const checkEphemeralStorage = (mb: number): number => checkRange(mb, EPHEMERAL_STORAGE_RANGE, 'Ephemeral storage', '--ephemeral-storage', 'MB')
+export const checkEphemeralStorage = (mb: number): number =>
+  checkRange(mb, EPHEMERAL_STORAGE_RANGE, 'Ephemeral storage', '--ephemeral-storage', 'MB')
 
 /** Text or JSON, in any case (Lambda's spelling is returned). */
 export function checkLogFormat(value: string): 'Text' | 'JSON' {
   const found = LOG_FORMATS.find((f) => f.toLowerCase() === value.toLowerCase())
-  if (!found) throw new UserError(`Unknown log format "${value}".`, {code: 'BAD_LOG_FORMAT', fix: 'Give --log-format Text or JSON (Lambda\'s LoggingConfig.LogFormat).'})
+  if (!found)
+    throw new UserError(`Unknown log format "${value}".`, {
+      code: 'BAD_LOG_FORMAT',
+      fix: "Give --log-format Text or JSON (Lambda's LoggingConfig.LogFormat).",
+    })
   return found
 }
 
 export function checkReservedConcurrency(n: number | undefined): number | undefined {
   if (n === undefined) return undefined
   if (!Number.isInteger(n) || n < 0) {
-    throw new UserError(`Reserved concurrency ${n} is not valid.`, {code: 'OUT_OF_RANGE', fix: 'Give --reserved-concurrency a whole number ≥ 0 (0 stops the function from running).'})
+    throw new UserError(`Reserved concurrency ${n} is not valid.`, {
+      code: 'OUT_OF_RANGE',
+      fix: 'Give --reserved-concurrency a whole number ≥ 0 (0 stops the function from running).',
+    })
   }
   return n
 }
 
 /** Two environments are the same when they hold the same keys and values, in whatever order. */
 export const sameEnv = (a: Record<string, string>, b: Record<string, string>): boolean =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => Object.hasOwn(b, k) && b[k] === v)
+  Object.keys(a).length === Object.keys(b).length &&
+  Object.entries(a).every(([k, v]) => Object.hasOwn(b, k) && b[k] === v)
 
 /** Two command lists (ImageConfig.Command) are the same element by element; absent is empty. */
 export const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>

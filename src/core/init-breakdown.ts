@@ -28,13 +28,23 @@ export function parseInitBreakdown(log: string | undefined): InitBreakdown | und
   for (const line of log.split('\n')) {
     if (line.startsWith(INIT_BREAKDOWN_PREFIX)) {
       const figure = (label: string) => Number(new RegExp(`${label}: ([\\d.]+) ms`).exec(line)?.[1])
-      const b = {imageMs: figure('Image'), createMs: figure('Create'), startMs: figure('Start'), initMs: figure('Init Duration')}
+      const b = {
+        imageMs: figure('Image'),
+        createMs: figure('Create'),
+        startMs: figure('Start'),
+        initMs: figure('Init Duration'),
+      }
       if (Object.values(b).every(Number.isFinite)) return b
     }
     if (line.includes('"faas.initBreakdown"')) {
       try {
         const record = JSON.parse(line).record
-        const b = {imageMs: Number(record.imageMs), createMs: Number(record.createMs), startMs: Number(record.startMs), initMs: Number(record.initMs)}
+        const b = {
+          imageMs: Number(record.imageMs),
+          createMs: Number(record.createMs),
+          startMs: Number(record.startMs),
+          initMs: Number(record.initMs),
+        }
         if (Object.values(b).every(Number.isFinite)) return b
       } catch {}
     }

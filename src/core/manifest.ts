@@ -53,7 +53,8 @@ export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> 
   const entries = await readdir(root, {withFileTypes: true}).catch(() => [])
   const names: string[] = []
   for (const entry of entries) {
-    if (entry.isDirectory() && (await stat(join(root, entry.name, 'benchmark.json')).catch(() => undefined))) names.push(entry.name)
+    if (entry.isDirectory() && (await stat(join(root, entry.name, 'benchmark.json')).catch(() => undefined)))
+      names.push(entry.name)
   }
   return names.sort()
 }
@@ -63,7 +64,10 @@ const BENCHMARK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 export async function loadBenchmark(name: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
   if (!BENCHMARK_NAME.test(name) || name.includes('..')) {
-    throw new UserError(`"${name}" is not a benchmark name.`, {code: 'UNKNOWN_BENCHMARK', fix: `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new NAME\` makes one.`})
+    throw new UserError(`"${name}" is not a benchmark name.`, {
+      code: 'UNKNOWN_BENCHMARK',
+      fix: `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new NAME\` makes one.`,
+    })
   }
   const dir = join(root, name)
   const file = join(dir, 'benchmark.json')
@@ -74,19 +78,26 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
     const known = await listBenchmarks(root)
     throw new UserError(`Unknown benchmark "${name}" (no ${file}).`, {
       code: 'UNKNOWN_BENCHMARK',
-      fix: known.length > 0 ? `Known benchmarks: ${known.join(', ')}. To add one, see "Adding a benchmark" in the README.` : `Add a folder with a benchmark.json under ${root}.`,
+      fix:
+        known.length > 0
+          ? `Known benchmarks: ${known.join(', ')}. To add one, see "Adding a benchmark" in the README.`
+          : `Add a folder with a benchmark.json under ${root}.`,
     })
   }
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    throw new UserError(`${file} is not valid JSON: ${messageOf(error)}.`, {code: 'BAD_MANIFEST', fix: 'Fix the JSON syntax.'})
+    throw new UserError(`${file} is not valid JSON: ${messageOf(error)}.`, {
+      code: 'BAD_MANIFEST',
+      fix: 'Fix the JSON syntax.',
+    })
   }
   return parseManifest(raw, dir, file)
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 const isWhole = (value: unknown): value is number => Number.isInteger(value)
 const isWorkloadKind = (value: unknown): value is WorkloadKind => (WORKLOAD_KINDS as readonly unknown[]).includes(value)
 
@@ -108,12 +119,17 @@ interface RawFunctionSettings {
  * before anything is built, pushed or deployed.
  */
 export function parseManifest(raw: unknown, dir: string, file = join(dir, 'benchmark.json')): BenchmarkManifest {
-  const bad = (what: string) => new UserError(`${file}: ${what}.`, {code: 'BAD_MANIFEST', fix: 'See benchmarks/map-reduce/benchmark.json for the format.'})
+  const bad = (what: string) =>
+    new UserError(`${file}: ${what}.`, {
+      code: 'BAD_MANIFEST',
+      fix: 'See benchmarks/map-reduce/benchmark.json for the format.',
+    })
   if (!isObject(raw)) throw bad('the manifest must be an object')
   if (typeof raw.name !== 'string') throw bad('"name" must be a string')
   checkRepositoryName(raw.name)
   const rawFunctions = raw.functions
-  if (!isObject(rawFunctions) || Object.keys(rawFunctions).length === 0) throw bad('"functions" must name at least one function')
+  if (!isObject(rawFunctions) || Object.keys(rawFunctions).length === 0)
+    throw bad('"functions" must name at least one function')
   const rawDefaults = raw.defaults === undefined ? {} : raw.defaults
   if (!isObject(rawDefaults)) throw bad('"defaults" must be an object')
   const defaults: RawFunctionSettings = {...DEFAULTS, ...rawDefaults}
@@ -134,31 +150,46 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     const ownEnv = f.env === undefined ? {} : f.env
     if (!isObject(ownEnv)) throw bad(`"env" of ${fname} must be an object of names to strings`)
     const mixedEnv = {...defaultEnv, ...ownEnv}
-    for (const [key, value] of Object.entries(mixedEnv)) if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+    for (const [key, value] of Object.entries(mixedEnv))
+      if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
     const env = mixedEnv as Record<string, string>
     try {
       checkEnv(env)
     } catch (error) {
-      throw isUserError(error) ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix}) : error
+      throw isUserError(error)
+        ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
+        : error
     }
     for (const value of Object.values(env)) {
       for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
-        if (!names.includes(other!)) throw bad(`env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`)
+        if (!names.includes(other!))
+          throw bad(
+            `env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`,
+          )
       }
     }
     const policies = f.policies ?? defaults.policies ?? []
-    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === '')) throw bad(`"policies" of ${fname} must be a list of names`)
+    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === ''))
+      throw bad(`"policies" of ${fname} must be a list of names`)
     const memoryMb = f.memory ?? defaults.memory
     const timeoutS = f.timeout ?? defaults.timeout
     if (!isWhole(memoryMb) || !isWhole(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
-    if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max) throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
-    if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max) throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
+    if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max)
+      throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
+    if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max)
+      throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
     const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
-    if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0)) throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
+    if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0))
+      throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
     const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
-    if (ephemeralStorageMb !== undefined && (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)) throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
+    if (
+      ephemeralStorageMb !== undefined &&
+      (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)
+    )
+      throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
     const logFormat = f.logFormat ?? defaults.logFormat
-    if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON') throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
+    if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON')
+      throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
     return {
       name: fname,
       handler,
@@ -176,13 +207,30 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
   const entryFunction = functions.find((f) => f.name === entry)
   if (!entryFunction) throw bad(`"entry" names "${entry}", which is not one of its functions`)
   const workload = raw.workload
-  if (workload !== undefined && !isWorkloadKind(workload)) throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
+  if (workload !== undefined && !isWorkloadKind(workload))
+    throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
   const serve = raw.serve
   if (serve !== undefined) {
-    const port = (value: unknown) => value === undefined || (Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536)
-    if (typeof serve !== 'object' || serve === null || !port((serve as {grpc?: unknown}).grpc) || !port((serve as {http?: unknown}).http)) throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
+    const port = (value: unknown) =>
+      value === undefined || (Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536)
+    if (
+      typeof serve !== 'object' ||
+      serve === null ||
+      !port((serve as {grpc?: unknown}).grpc) ||
+      !port((serve as {http?: unknown}).http)
+    )
+      throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
   }
-  return {name: raw.name, description: String(raw.description ?? ''), dir, entry: entryFunction.name, workload, payload: raw.payload ?? {}, serve: serve as BenchmarkManifest['serve'], functions}
+  return {
+    name: raw.name,
+    description: String(raw.description ?? ''),
+    dir,
+    entry: entryFunction.name,
+    workload,
+    payload: raw.payload ?? {},
+    serve: serve as BenchmarkManifest['serve'],
+    functions,
+  }
 }
 
 /** The functions a command should act on: all, or the one named by --function. */
@@ -208,7 +256,9 @@ export function resolveEnv(manifest: BenchmarkManifest, fn: FunctionManifest, pr
   return Object.fromEntries(
     Object.entries(fn.env).map(([key, value]) => [
       key,
-      value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) => deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix)),
+      value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) =>
+        deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix),
+      ),
     ]),
   )
 }

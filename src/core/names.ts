@@ -43,4 +43,5 @@ export const imageRef = (registry: string | undefined, repository: string, tag: 
 
 export const ecrRegistry = (accountId: string, region: string): string => `${accountId}.dkr.ecr.${region}.amazonaws.com`
 
-export const isEcrRegistry = (registry: string): boolean => /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(registry)
+export const isEcrRegistry = (registry: string): boolean =>
+  /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(registry)

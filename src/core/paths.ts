@@ -12,4 +12,5 @@ export const benchmarksDir = (env: NodeJS.ProcessEnv = process.env): string =>
   env.FAAS_BENCHMARKS_DIR ? resolve(env.FAAS_BENCHMARKS_DIR) : projectPath('benchmarks')
 
 /** faas's own state (logins, local service, run records): FAAS_HOME, else ~/.faas. */
-export const faasHome = (env: NodeJS.ProcessEnv = process.env): string => resolve(env.FAAS_HOME ?? join(homedir(), '.faas'))
+export const faasHome = (env: NodeJS.ProcessEnv = process.env): string =>
+  resolve(env.FAAS_HOME ?? join(homedir(), '.faas'))

@@ -14,9 +14,14 @@ export function parsePlatform(value: string): Platform {
   const normalized = value.includes('/') ? value : `linux/${value}`
   const found = PLATFORMS.find((p) => p === normalized)
   if (!found) {
-    throw new UserError(`Unknown platform "${value}".`, {code: 'BAD_PLATFORM', fix: `Use one of: ${PLATFORMS.join(', ')}.`})
+    throw new UserError(`Unknown platform "${value}".`, {
+      code: 'BAD_PLATFORM',
+      fix: `Use one of: ${PLATFORMS.join(', ')}.`,
+    })
   }
   return found
 }
 
-export const parsePlatforms = (value: string): Platform[] => [...new Set(value.split(',').map((v) => parsePlatform(v.trim())))]
+export const parsePlatforms = (value: string): Platform[] => [
+  ...new Set(value.split(',').map((v) => parsePlatform(v.trim()))),
+]

@@ -35,12 +35,18 @@ export const BUILTIN_BUNDLES: readonly PolicyBundle[] = [
   {
     name: 'access_s3',
     description: 'Full access to S3 and S3 Object Lambda (map-reduce reads and writes its data there).',
-    document: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*'}]},
+    document: {
+      Version: '2012-10-17',
+      Statement: [{Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*'}],
+    },
   },
   {
     name: 'invoke_function',
     description: 'lambda:InvokeFunction on any function (a driver invoking its mappers and reducers).',
-    document: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['*']}]},
+    document: {
+      Version: '2012-10-17',
+      Statement: [{Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['*']}],
+    },
   },
 ]
 
@@ -72,17 +78,29 @@ export function loadPolicyBundles(file?: string): Map<string, PolicyBundle> {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'))
   } catch (error) {
-    throw bad((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${messageOf(error)})`)
+    throw bad(
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${messageOf(error)})`,
+    )
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('the top level must be an object')
   for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
-    if (!BUNDLE_NAME.test(name)) throw bad(`"${name}" is not a valid policy name (letters, digits and +=,.@_-, up to 128)`)
+    if (!BUNDLE_NAME.test(name))
+      throw bad(`"${name}" is not a valid policy name (letters, digits and +=,.@_-, up to 128)`)
     const value: PolicyFileEntry = typeof entry === 'object' && entry !== null ? entry : {}
     if (typeof value.managedArn === 'string') {
-      if (!/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\//.test(value.managedArn)) throw bad(`"${name}".managedArn is not an IAM policy ARN`)
-      bundles.set(name, {name, description: typeof value.description === 'string' ? value.description : 'user bundle (managed policy)', managedArn: value.managedArn})
+      if (!/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\//.test(value.managedArn))
+        throw bad(`"${name}".managedArn is not an IAM policy ARN`)
+      bundles.set(name, {
+        name,
+        description: typeof value.description === 'string' ? value.description : 'user bundle (managed policy)',
+        managedArn: value.managedArn,
+      })
     } else if (typeof value.Version === 'string' && Array.isArray(value.Statement) && value.Statement.length > 0) {
-      bundles.set(name, {name, description: 'user bundle (inline policy)', document: {Version: value.Version, Statement: value.Statement}})
+      bundles.set(name, {
+        name,
+        description: 'user bundle (inline policy)',
+        document: {Version: value.Version, Statement: value.Statement},
+      })
     } else {
       throw bad(`"${name}" is neither a policy document with Version and Statement nor {"managedArn": ...}`)
     }
@@ -91,11 +109,20 @@ export function loadPolicyBundles(file?: string): Map<string, PolicyBundle> {
 }
 
 /** Splits the seed's comma-separated --policies value; empty entries are dropped. */
-export const parsePolicyList = (value: string | undefined): string[] =>
-  [...new Set((value ?? '').split(',').map((p) => p.trim()).filter(Boolean))]
+export const parsePolicyList = (value: string | undefined): string[] => [
+  ...new Set(
+    (value ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  ),
+]
 
 /** The bundles for these names, or a UserError listing the known ones. */
-export function resolvePolicies(names: string[], bundles: Map<string, PolicyBundle> = loadPolicyBundles()): PolicyBundle[] {
+export function resolvePolicies(
+  names: string[],
+  bundles: Map<string, PolicyBundle> = loadPolicyBundles(),
+): PolicyBundle[] {
   const unknown = names.filter((n) => !bundles.has(n))
   if (unknown.length > 0) {
     throw new UserError(`Unknown policy bundle${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`, {

@@ -42,10 +42,15 @@ export interface InvocationRecord {
   initBreakdown?: {imageUs: number; createUs: number; startUs: number; initUs: number}
 }
 
-export const microseconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 1000))
+export const microseconds = (ms: number | undefined): number | undefined =>
+  ms === undefined ? undefined : Math.round(ms * 1000)
 
 /** A record from what a target answered (its REPORT line supplies the provider's figures). */
-export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> & Partial<Pick<InvocationRecord, 'protocol' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>>, outcome: InvokeOutcome): InvocationRecord {
+export function fromOutcome(
+  base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> &
+    Partial<Pick<InvocationRecord, 'protocol' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>>,
+  outcome: InvokeOutcome,
+): InvocationRecord {
   const report = outcome.report
   const error = outcome.functionError ?? (outcome.statusCode >= 400 ? `HTTP ${outcome.statusCode}` : undefined)
   return {
@@ -70,5 +75,14 @@ export function fromOutcome(base: Pick<InvocationRecord, 'seq' | 'phase' | 'func
 
 function breakdownOf(log: string | undefined): Pick<InvocationRecord, 'initBreakdown'> {
   const b = parseInitBreakdown(log)
-  return b ? {initBreakdown: {imageUs: microseconds(b.imageMs)!, createUs: microseconds(b.createMs)!, startUs: microseconds(b.startMs)!, initUs: microseconds(b.initMs)!}} : {}
+  return b
+    ? {
+        initBreakdown: {
+          imageUs: microseconds(b.imageMs)!,
+          createUs: microseconds(b.createMs)!,
+          startUs: microseconds(b.startMs)!,
+          initUs: microseconds(b.initMs)!,
+        },
+      }
+    : {}
 }

@@ -58,7 +58,8 @@ function parseJsonReport(line: string): ReportFigures | undefined {
   } catch {
     return undefined
   }
-  if (parsed?.type !== 'platform.report' || typeof parsed.record !== 'object' || parsed.record === null) return undefined
+  if (parsed?.type !== 'platform.report' || typeof parsed.record !== 'object' || parsed.record === null)
+    return undefined
   const record = parsed.record
   const figures: ReportFigures = {}
   if (typeof record.requestId === 'string') figures.requestId = record.requestId
@@ -94,7 +95,8 @@ export type ReportInput = Required<Omit<ReportFigures, 'initDurationMs' | 'reque
 export function formatReport(requestId: string, f: ReportInput): string {
   const init = f.initDurationMs === undefined ? '' : `\tInit Duration: ${f.initDurationMs.toFixed(2)} ms`
   let line = `REPORT RequestId: ${requestId}\tDuration: ${f.durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(f.billedDurationMs)} ms\tMemory Size: ${f.memorySizeMb} MB\tMax Memory Used: ${Math.round(f.maxMemoryUsedMb)} MB${init}\t`
-  if (f.status && f.status !== 'success') line += `Status: ${f.status}${f.errorType ? `\tError Type: ${f.errorType}` : ''}\t`
+  if (f.status && f.status !== 'success')
+    line += `Status: ${f.status}${f.errorType ? `\tError Type: ${f.errorType}` : ''}\t`
   // Not Lambda's: figures from an emulated environment say so, so nobody compares them with native ones.
   if (f.emulated) line += `Emulated: ${f.emulated.image} on ${f.emulated.host}\t`
   return line

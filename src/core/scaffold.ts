@@ -61,14 +61,22 @@ COPY \${FUNCTION}/ /app/
 }
 
 /** Writes a new benchmark folder; an existing one is left alone (running twice converges). */
-export async function scaffoldBenchmark(root: string, benchmark: string, fn: string): Promise<{dir: string; files: string[]; created: boolean}> {
+export async function scaffoldBenchmark(
+  root: string,
+  benchmark: string,
+  fn: string,
+): Promise<{dir: string; files: string[]; created: boolean}> {
   checkRepositoryName(benchmark)
   checkFunctionName(fn)
   const dir = join(root, benchmark)
   const files = scaffoldFiles(benchmark, fn)
   if (await stat(dir).catch(() => undefined)) {
-    if (await stat(join(dir, 'benchmark.json')).catch(() => undefined)) return {dir, files: Object.keys(files), created: false}
-    throw new UserError(`${dir} exists and is not a benchmark (it has no benchmark.json).`, {code: 'EXISTS', fix: 'Choose another name or remove the folder.'})
+    if (await stat(join(dir, 'benchmark.json')).catch(() => undefined))
+      return {dir, files: Object.keys(files), created: false}
+    throw new UserError(`${dir} exists and is not a benchmark (it has no benchmark.json).`, {
+      code: 'EXISTS',
+      fix: 'Choose another name or remove the folder.',
+    })
   }
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), {recursive: true})

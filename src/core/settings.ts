@@ -30,7 +30,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     accountId: env.AWS_ACCOUNT_ID,
-    credentials: seedNames ? {accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey!, sessionToken: env.AWS_SESSION_TOKEN} : undefined,
+    credentials: seedNames
+      ? {accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey!, sessionToken: env.AWS_SESSION_TOKEN}
+      : undefined,
     registry: env.FAAS_REGISTRY,
     baseImage: env.FAAS_BASE_IMAGE,
     platform: parsePlatform(env.FAAS_PLATFORM ?? 'linux/arm64'),
@@ -40,7 +42,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 export function requireRegion(settings: Settings): string {
   if (!settings.region) {
-    throw new UserError('No AWS region is set.', {code: 'NO_REGION', fix: 'Export AWS_REGION (or AWS_DEFAULT_REGION), e.g. AWS_REGION=us-west-1.'})
+    throw new UserError('No AWS region is set.', {
+      code: 'NO_REGION',
+      fix: 'Export AWS_REGION (or AWS_DEFAULT_REGION), e.g. AWS_REGION=us-west-1.',
+    })
   }
   return settings.region
 }

@@ -18,14 +18,19 @@ export function decodeBuildkitStatus(aux: string): BuildkitStatus {
     // protobufjs is loaded with the first status message: only builds need it.
     const {loadSync} = require('protobufjs') as typeof protobuf
     const dockerodeDir = dirname(require.resolve('dockerode/package.json'))
-    statusType = loadSync(join(dockerodeDir, 'lib', 'proto', 'buildkit_status.proto')).lookupType('moby.buildkit.v1.StatusResponse')
+    statusType = loadSync(join(dockerodeDir, 'lib', 'proto', 'buildkit_status.proto')).lookupType(
+      'moby.buildkit.v1.StatusResponse',
+    )
   }
   const decoded = statusType.toObject(statusType.decode(Buffer.from(aux, 'base64')), {defaults: true}) as BuildkitStatus
   return decoded
 }
 
 /** Reads a newline-delimited JSON stream from the engine, calling `onMessage` for each object (of the shape the caller's endpoint sends). */
-export async function readJsonLines<Message extends object>(stream: NodeJS.ReadableStream, onMessage: (message: Message) => void): Promise<void> {
+export async function readJsonLines<Message extends object>(
+  stream: NodeJS.ReadableStream,
+  onMessage: (message: Message) => void,
+): Promise<void> {
   let buffer = ''
   for await (const chunk of stream) {
     buffer += chunk.toString()

@@ -90,7 +90,13 @@ export async function startContainer(engine: DockerEngine, spec: RunSpec): Promi
 
 /** Is the container still running? (absent counts as not) */
 export async function isRunning(engine: DockerEngine, id: string): Promise<boolean> {
-  return engine.docker.getContainer(id).inspect().then((info) => Boolean(info.State?.Running), () => false)
+  return engine.docker
+    .getContainer(id)
+    .inspect()
+    .then(
+      (info) => Boolean(info.State?.Running),
+      () => false,
+    )
 }
 
 /**
@@ -98,7 +104,11 @@ export async function isRunning(engine: DockerEngine, id: string): Promise<boole
  * `onStarting` is called right before the start request (after create and attach), where a
  * platform's own timings (Lambda's init) begin.
  */
-export async function runContainer(engine: DockerEngine, spec: RunSpec, onStarting?: () => void): Promise<RunningContainer> {
+export async function runContainer(
+  engine: DockerEngine,
+  spec: RunSpec,
+  onStarting?: () => void,
+): Promise<RunningContainer> {
   const docker = engine.docker
   const container = await createContainer(engine, spec)
   const listeners: Array<(line: string) => void> = []
@@ -213,7 +223,9 @@ export async function peakMemoryBytes(engine: DockerEngine, id: string): Promise
     } catch {}
   }
   try {
-    const stats = (await engine.docker.getContainer(id).stats({stream: false})) as {memory_stats?: {max_usage?: number; usage?: number}}
+    const stats = (await engine.docker.getContainer(id).stats({stream: false})) as {
+      memory_stats?: {max_usage?: number; usage?: number}
+    }
     return stats.memory_stats?.max_usage ?? stats.memory_stats?.usage
   } catch {
     return undefined
@@ -221,7 +233,10 @@ export async function peakMemoryBytes(engine: DockerEngine, id: string): Promise
 }
 
 /** Containers (any state) carrying a label, e.g. `dev.faas.local`. */
-export async function findContainersByLabel(engine: DockerEngine, label: string): Promise<Array<{id: string; labels: Record<string, string>}>> {
+export async function findContainersByLabel(
+  engine: DockerEngine,
+  label: string,
+): Promise<Array<{id: string; labels: Record<string, string>}>> {
   const list = await engine.docker.listContainers({all: true, filters: {label: [label]}})
   return list.map((c) => ({id: c.Id, labels: c.Labels ?? {}}))
 }
@@ -248,7 +263,15 @@ export async function inspectContainer(engine: DockerEngine, ref: string): Promi
       const host = (bindings as Array<{HostPort: string}> | null)?.[0]?.HostPort
       if (host) ports[port] = Number(host)
     }
-    return {id: info.Id, name: info.Name.replace(/^\//, ''), running: Boolean(info.State?.Running), image: info.Image, labels: info.Config?.Labels ?? {}, ports, networks: Object.keys(info.NetworkSettings?.Networks ?? {})}
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      running: Boolean(info.State?.Running),
+      image: info.Image,
+      labels: info.Config?.Labels ?? {},
+      ports,
+      networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
+    }
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode === 404) return undefined
     throw error
@@ -258,15 +281,20 @@ export async function inspectContainer(engine: DockerEngine, ref: string): Promi
 /** The last lines a container wrote (stdout and stderr), for error messages. */
 export async function containerLogTail(engine: DockerEngine, id: string, lines: number): Promise<string[]> {
   try {
-    const raw = (await engine.docker.getContainer(id).logs({stdout: true, stderr: true, tail: lines, follow: false})) as unknown as Buffer
+    const raw = (await engine.docker
+      .getContainer(id)
+      .logs({stdout: true, stderr: true, tail: lines, follow: false})) as unknown as Buffer
     const out: string[] = []
     // Multiplexed frames: 8-byte header (stream, 0, 0, 0, size BE) then the payload.
-    for (let at = 0; at + 8 <= raw.length; ) {
+    for (let at = 0; at + 8 <= raw.length;) {
       const size = raw.readUInt32BE(at + 4)
       out.push(raw.subarray(at + 8, at + 8 + size).toString('utf8'))
       at += 8 + size
     }
-    return out.join('').split('\n').filter((l) => l.trim() !== '')
+    return out
+      .join('')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
   } catch {
     return []
   }

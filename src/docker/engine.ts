@@ -109,14 +109,11 @@ export class DockerEngine {
     try {
       await this.docker.ping()
     } catch (error) {
-      throw new UserError(
-        `Cannot reach the Docker engine at ${describeDockerHost()}: ${messageOf(error)}.`,
-        {
-          code: 'ENGINE_UNREACHABLE',
-          fix: 'Start the engine (on a bare machine: `bash scripts/stack.sh services`) or point DOCKER_HOST at a running one, e.g. DOCKER_HOST=unix:///var/run/docker.sock.',
-          cause: error,
-        },
-      )
+      throw new UserError(`Cannot reach the Docker engine at ${describeDockerHost()}: ${messageOf(error)}.`, {
+        code: 'ENGINE_UNREACHABLE',
+        fix: 'Start the engine (on a bare machine: `bash scripts/stack.sh services`) or point DOCKER_HOST at a running one, e.g. DOCKER_HOST=unix:///var/run/docker.sock.',
+        cause: error,
+      })
     }
   }
 
@@ -146,7 +143,9 @@ export class DockerEngine {
     let failure: string | undefined
 
     const stream = await this.docker.buildImage(
-      request.extraDirs && Object.keys(request.extraDirs).length > 0 ? packContext(request) : {context: request.contextDir, src: request.files ?? ['.']},
+      request.extraDirs && Object.keys(request.extraDirs).length > 0
+        ? packContext(request)
+        : {context: request.contextDir, src: request.files ?? ['.']},
       {
         t: request.tags,
         dockerfile: request.dockerfile,
@@ -160,12 +159,14 @@ export class DockerEngine {
     try {
       await readJsonLines<BuildMessage>(stream, (message) => {
         if (message.error) failure = message.errorDetail?.message ?? message.error
-        if (message.id === 'moby.image.id' && typeof message.aux === 'object' && message.aux.ID) imageId = message.aux.ID
+        if (message.id === 'moby.image.id' && typeof message.aux === 'object' && message.aux.ID)
+          imageId = message.aux.ID
         if (message.id !== 'moby.buildkit.trace' || typeof message.aux !== 'string' || !message.aux) return
         const status = decodeBuildkitStatus(message.aux)
         for (const vertex of status.vertexes) {
           const known = steps.get(vertex.digest) ?? {name: vertex.name, cached: false, done: false}
-          if (!steps.has(vertex.digest) && STEP.test(vertex.name)) emit({kind: 'progress', subject, message: vertex.name})
+          if (!steps.has(vertex.digest) && STEP.test(vertex.name))
+            emit({kind: 'progress', subject, message: vertex.name})
           known.cached ||= vertex.cached
           known.done ||= Boolean(vertex.completed)
           steps.set(vertex.digest, known)
@@ -203,7 +204,9 @@ export class DockerEngine {
   async tag(source: string, target: string): Promise<void> {
     const at = target.lastIndexOf(':')
     const hasTag = at > target.lastIndexOf('/')
-    await this.docker.getImage(source).tag({repo: hasTag ? target.slice(0, at) : target, tag: hasTag ? target.slice(at + 1) : 'latest'})
+    await this.docker
+      .getImage(source)
+      .tag({repo: hasTag ? target.slice(0, at) : target, tag: hasTag ? target.slice(at + 1) : 'latest'})
   }
 
   /** Checks credentials against a registry through the engine (POST /auth): no `docker login`, no argv. */
@@ -285,6 +288,10 @@ function packContext(request: BuildRequest): NodeJS.ReadableStream {
       ...(last ? {} : {finish: (next: unknown) => packNext(next as never, index + 1)}),
     })
   }
-  const pack = tar.pack(request.contextDir, {entries: request.files, finalize: false, finish: (next) => packNext(next as never, 0)})
+  const pack = tar.pack(request.contextDir, {
+    entries: request.files,
+    finalize: false,
+    finish: (next) => packNext(next as never, 0),
+  })
   return pack.pipe(createGzip())
 }

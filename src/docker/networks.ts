@@ -30,19 +30,28 @@ export async function ensureFunctionNetwork(engine: DockerEngine): Promise<{name
   } catch (error) {
     // Made by another service in the meantime: fine. Anything else (the subnet taken by someone else's network) is the user's to solve.
     if (await inspect(engine)) return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
-    throw new UserError(`Could not create the Docker network ${FUNCTION_NETWORK} (${SUBNET}) that isolates local functions: ${messageOf(error)}.`, {
-      code: 'NETWORK_FAILED',
-      fix: `Check \`docker network ls\` for a network using ${SUBNET} and remove it if it is stale.`,
-    })
+    throw new UserError(
+      `Could not create the Docker network ${FUNCTION_NETWORK} (${SUBNET}) that isolates local functions: ${messageOf(error)}.`,
+      {
+        code: 'NETWORK_FAILED',
+        fix: `Check \`docker network ls\` for a network using ${SUBNET} and remove it if it is stale.`,
+      },
+    )
   }
   return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
 }
 
 async function inspect(engine: DockerEngine): Promise<{containers: number} | undefined> {
   try {
-    const info = (await engine.docker.getNetwork(FUNCTION_NETWORK).inspect()) as {Labels?: Record<string, string>; Containers?: Record<string, unknown>}
+    const info = (await engine.docker.getNetwork(FUNCTION_NETWORK).inspect()) as {
+      Labels?: Record<string, string>
+      Containers?: Record<string, unknown>
+    }
     if (!info.Labels?.[LABEL]) {
-      throw new UserError(`A Docker network named ${FUNCTION_NETWORK} exists but faas did not create it.`, {code: 'NETWORK_FAILED', fix: `Remove or rename it (docker network rm ${FUNCTION_NETWORK}); faas makes its own.`})
+      throw new UserError(`A Docker network named ${FUNCTION_NETWORK} exists but faas did not create it.`, {
+        code: 'NETWORK_FAILED',
+        fix: `Remove or rename it (docker network rm ${FUNCTION_NETWORK}); faas makes its own.`,
+      })
     }
     return {containers: Object.keys(info.Containers ?? {}).length}
   } catch (error) {
@@ -64,7 +73,11 @@ export async function removeFunctionNetworkIfUnused(engine: DockerEngine): Promi
 }
 
 /** The container's address on the function network. */
-export async function addressOn(engine: DockerEngine, containerId: string, network = FUNCTION_NETWORK): Promise<string | undefined> {
+export async function addressOn(
+  engine: DockerEngine,
+  containerId: string,
+  network = FUNCTION_NETWORK,
+): Promise<string | undefined> {
   const info = await engine.docker.getContainer(containerId).inspect()
   return info.NetworkSettings?.Networks?.[network]?.IPAddress || undefined
 }
@@ -91,9 +104,15 @@ export async function onFunctionNetwork<T>(engine: DockerEngine, create: () => P
 export async function ensureServeNetwork(engine: DockerEngine, name: string): Promise<{name: string; gateway: string}> {
   const gatewayOf = async (): Promise<string | undefined> => {
     try {
-      const info = (await engine.docker.getNetwork(name).inspect()) as {Labels?: Record<string, string>; IPAM?: {Config?: Array<{Gateway?: string}>}}
+      const info = (await engine.docker.getNetwork(name).inspect()) as {
+        Labels?: Record<string, string>
+        IPAM?: {Config?: Array<{Gateway?: string}>}
+      }
       if (info.Labels?.[LABEL] !== 'serve') {
-        throw new UserError(`A Docker network named ${name} exists but faas did not create it.`, {code: 'NETWORK_FAILED', fix: `Remove or rename it (docker network rm ${name}); faas makes its own.`})
+        throw new UserError(`A Docker network named ${name} exists but faas did not create it.`, {
+          code: 'NETWORK_FAILED',
+          fix: `Remove or rename it (docker network rm ${name}); faas makes its own.`,
+        })
       }
       return info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway
     } catch (error) {
@@ -104,21 +123,37 @@ export async function ensureServeNetwork(engine: DockerEngine, name: string): Pr
   let gateway = await gatewayOf()
   if (!gateway) {
     try {
-      await engine.docker.createNetwork({Name: name, CheckDuplicate: true, Driver: 'bridge', Labels: {[LABEL]: 'serve'}})
+      await engine.docker.createNetwork({
+        Name: name,
+        CheckDuplicate: true,
+        Driver: 'bridge',
+        Labels: {[LABEL]: 'serve'},
+      })
     } catch (error) {
       // Made by a second serve in the meantime: fine; anything else is reported below.
-      if (!(await gatewayOf())) throw new UserError(`Could not create the Docker network ${name} for served benchmarks: ${messageOf(error)}.`, {code: 'NETWORK_FAILED', fix: 'Check `docker network ls` and the engine\'s address pools.'})
+      if (!(await gatewayOf()))
+        throw new UserError(`Could not create the Docker network ${name} for served benchmarks: ${messageOf(error)}.`, {
+          code: 'NETWORK_FAILED',
+          fix: "Check `docker network ls` and the engine's address pools.",
+        })
     }
     gateway = await gatewayOf()
   }
-  if (!gateway) throw new UserError(`The Docker network ${name} has no gateway address.`, {code: 'NETWORK_FAILED', fix: `Remove it (docker network rm ${name}); faas makes it again.`})
+  if (!gateway)
+    throw new UserError(`The Docker network ${name} has no gateway address.`, {
+      code: 'NETWORK_FAILED',
+      fix: `Remove it (docker network rm ${name}); faas makes it again.`,
+    })
   return {name, gateway}
 }
 
 /** Removes a network faas made once no container uses it; absent is fine. */
 export async function removeNetworkIfUnused(engine: DockerEngine, name: string): Promise<boolean> {
   try {
-    const info = (await engine.docker.getNetwork(name).inspect()) as {Labels?: Record<string, string>; Containers?: Record<string, unknown>}
+    const info = (await engine.docker.getNetwork(name).inspect()) as {
+      Labels?: Record<string, string>
+      Containers?: Record<string, unknown>
+    }
     if (!info.Labels?.[LABEL] || Object.keys(info.Containers ?? {}).length > 0) return false
     await engine.docker.getNetwork(name).remove()
     return true

@@ -12,7 +12,10 @@ export interface Pinger {
  * event, as an EventBridge Scheduler schedule does on AWS. One ping at a time: a slow ping delays
  * the next instead of piling up environments.
  */
-export function startPinger(invoke: (request: InvokeRequest) => Promise<InvokeOutcome>, options: {name: string; everyS: number; payload: unknown}): Pinger {
+export function startPinger(
+  invoke: (request: InvokeRequest) => Promise<InvokeOutcome>,
+  options: {name: string; everyS: number; payload: unknown},
+): Pinger {
   let pings = 0
   let errors = 0
   let stopped = false

@@ -17,7 +17,8 @@ export interface ExperimentReportInput {
   records: Map<string, InvocationRecord[]>
 }
 
-const esc = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+const esc = (s: string): string =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf']
 
@@ -30,7 +31,12 @@ function niceMax(max: number): {max: number; step: number} {
 }
 
 /** One metric: a row per variant on a shared axis from 0. */
-function distributionsChart(metric: MetricName, statistic: string, names: string[], values: Map<string, number[]>): string {
+function distributionsChart(
+  metric: MetricName,
+  statistic: string,
+  names: string[],
+  values: Map<string, number[]>,
+): string {
   const W = 760
   const left = 150
   const right = 20
@@ -61,9 +67,15 @@ function distributionsChart(metric: MetricName, statistic: string, names: string
     // Every value as a dot, spread vertically by a fixed pattern (no randomness: the page is reproducible).
     const stride = Math.max(1, Math.ceil(vs.length / 2000))
     vs.forEach((v, k) => {
-      if (k % stride === 0) svg += `<circle cx="${r2(x(v))}" cy="${r2(cy - 14 + ((k * 7) % 29))}" r="1.6" fill="${color}" fill-opacity="0.55"/>`
+      if (k % stride === 0)
+        svg += `<circle cx="${r2(x(v))}" cy="${r2(cy - 14 + ((k * 7) % 29))}" r="1.6" fill="${color}" fill-opacity="0.55"/>`
     })
-    const stat = statistic === 'mean' ? vs.reduce((s, v) => s + v, 0) / vs.length : statistic === 'median' ? q(50) : q(Number(statistic.slice(1)))
+    const stat =
+      statistic === 'mean'
+        ? vs.reduce((s, v) => s + v, 0) / vs.length
+        : statistic === 'median'
+          ? q(50)
+          : q(Number(statistic.slice(1)))
     svg += `<line class="statistic" x1="${r2(x(stat))}" x2="${r2(x(stat))}" y1="${cy - 16}" y2="${cy + 16}" stroke="#000" stroke-width="2"><title>${esc(name)} ${statistic}: ${stat.toFixed(2)} ${info.unit}</title></line>`
   })
   return `<figure class="metric" id="metric-${metric}-${statistic}"><figcaption>${esc(info.label)} — ${esc(statistic)} marked in black, box p25–p75, whiskers p5–p95</figcaption><svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(info.label)}">${svg}</svg></figure>`
@@ -74,13 +86,28 @@ function distributionsChart(metric: MetricName, statistic: string, names: string
  * Lambda's figures; empty when no record carries a breakdown (AWS, or no cold call).
  */
 export function initBreakdownTable(names: string[], records: Map<string, InvocationRecord[]>): string {
-  const med = (xs: number[]) => (xs.length === 0 ? '–' : (percentile([...xs].sort((a, b) => a - b), 50) / 1000).toFixed(1))
+  const med = (xs: number[]) =>
+    xs.length === 0
+      ? '–'
+      : (
+          percentile(
+            [...xs].sort((a, b) => a - b),
+            50,
+          ) / 1000
+        ).toFixed(1)
   const rows = names
     .map((name) => {
       const cold = (records.get(name) ?? []).filter((r) => r.cold && r.initBreakdown && !r.error)
       if (cold.length === 0) return ''
       const b = cold.map((r) => r.initBreakdown!)
-      const cells = [b.map((x) => x.imageUs), b.map((x) => x.createUs), b.map((x) => x.startUs), b.map((x) => x.initUs), cold.flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs])), cold.map((r) => r.clientLatencyUs)].map(med)
+      const cells = [
+        b.map((x) => x.imageUs),
+        b.map((x) => x.createUs),
+        b.map((x) => x.startUs),
+        b.map((x) => x.initUs),
+        cold.flatMap((r) => (r.providerDurationUs === undefined ? [] : [r.providerDurationUs])),
+        cold.map((r) => r.clientLatencyUs),
+      ].map(med)
       return `<tr><th>${esc(name)} (${cold.length})</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`
     })
     .join('')
@@ -94,7 +121,14 @@ export function renderExperimentReport(input: ExperimentReportInput): string {
   const {record} = input
   const names = record.variants.map((v) => v.name)
   const charts = record.metrics
-    .map((m) => distributionsChart(m.name, m.statistic, names, new Map(names.map((n) => [n, metricValues(input.records.get(n) ?? [], m.name, record.architecture)]))))
+    .map((m) =>
+      distributionsChart(
+        m.name,
+        m.statistic,
+        names,
+        new Map(names.map((n) => [n, metricValues(input.records.get(n) ?? [], m.name, record.architecture)])),
+      ),
+    )
     .join('\n')
   const rows = input.comparisons
     .map((c) =>
@@ -106,12 +140,16 @@ export function renderExperimentReport(input: ExperimentReportInput): string {
   const variantRows = record.variants
     .map((v) => {
       const result = input.variants.find((r) => r.name === v.name)
-      const keepWarm = v.keepWarm ? `every ${v.keepWarm.everyS} s${v.keepWarm.expression ? ` (${v.keepWarm.expression})` : ''}${v.keepWarm.pings !== undefined ? `, ${v.keepWarm.pings} pings` : ''}` : '–'
+      const keepWarm = v.keepWarm
+        ? `every ${v.keepWarm.everyS} s${v.keepWarm.expression ? ` (${v.keepWarm.expression})` : ''}${v.keepWarm.pings !== undefined ? `, ${v.keepWarm.pings} pings` : ''}`
+        : '–'
       return `<tr><th>${esc(v.name)}</th><td>${esc(v.function)}</td><td><code title="${esc(v.digest ?? v.imageId)}">${esc((v.digest ?? v.imageId).slice(0, 19))}…</code></td><td>${v.memoryMb}</td><td>${esc(keepWarm)}</td><td>${result?.calls ?? 0}</td><td>${result?.errors ?? 0}</td><td>${result?.cold ?? 0}</td></tr>`
     })
     .join('')
   const order = record.runs.map((r) => `${r.variant}`).join(' → ')
-  const load = record.load.coldStarts ? `${record.load.coldStarts} forced cold starts per run` : `${record.load.rps} rps for ${record.load.time} s${record.load.warmup ? ` after ${record.load.warmup} s warm-up` : ''}, ${record.load.distribution} arrivals`
+  const load = record.load.coldStarts
+    ? `${record.load.coldStarts} forced cold starts per run`
+    : `${record.load.rps} rps for ${record.load.time} s${record.load.warmup ? ` after ${record.load.warmup} s warm-up` : ''}, ${record.load.distribution} arrivals`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>faas experiment: ${esc(record.name)}</title>
 <style>
@@ -123,7 +161,7 @@ ul#verdicts li{margin:4px 0}code{font-size:11px}
 </style></head><body>
 <h1>Experiment ${esc(record.name)} on ${esc(record.target)}</h1>
 <ul id="verdicts">${input.verdicts.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
-<p>Each interval is a ${Math.round(((input.comparisons.find((c): c is Comparison => 'verdict' in c)?.confidence ?? 0.95) * 100))}% percentile-bootstrap interval (seed ${record.seed}) of the difference of the statistic between the two variants; "no difference detected" means the interval includes zero.</p>
+<p>Each interval is a ${Math.round((input.comparisons.find((c): c is Comparison => 'verdict' in c)?.confidence ?? 0.95) * 100)}% percentile-bootstrap interval (seed ${record.seed}) of the difference of the statistic between the two variants; "no difference detected" means the interval includes zero.</p>
 ${charts}
 <h2>Comparisons</h2>
 <table id="comparisons"><tr><th>metric</th><th>a (values)</th><th>b (values)</th><th>a</th><th>b</th><th>b − a [interval]</th><th>verdict</th></tr>${rows}</table>

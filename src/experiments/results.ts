@@ -29,11 +29,21 @@ export interface ExperimentRecord {
   load: Experiment['load']
   metrics: Experiment['metric']
   pairs: Array<[string, string]>
-  variants: Array<{name: string; function: string; image: string; imageId: string; uri: string; digest?: string; memoryMb: number; handler?: string; env: Record<string, string>; keepWarm?: {everyS: number; expression?: string; pings?: number; pingErrors?: number}}>
+  variants: Array<{
+    name: string
+    function: string
+    image: string
+    imageId: string
+    uri: string
+    digest?: string
+    memoryMb: number
+    handler?: string
+    env: Record<string, string>
+    keepWarm?: {everyS: number; expression?: string; pings?: number; pingErrors?: number}
+  }>
   runs: Array<RunSlot & {seed: number; dir: string}>
   machine: {host: string; cpus: number; node: string}
 }
-
 
 export interface VariantResult {
   name: string
@@ -60,7 +70,10 @@ export async function readRecord(dir: string): Promise<ExperimentRecord> {
   try {
     return JSON.parse(await readFile(join(dir, 'experiment.json'), 'utf8')) as ExperimentRecord
   } catch {
-    throw new UserError(`${dir} holds no experiment.json, so it is not an experiment's results folder.`, {code: 'NO_EXPERIMENT', fix: 'Give the folder faas experiment run wrote (it prints it at the end).'})
+    throw new UserError(`${dir} holds no experiment.json, so it is not an experiment's results folder.`, {
+      code: 'NO_EXPERIMENT',
+      fix: 'Give the folder faas experiment run wrote (it prints it at the end).',
+    })
   }
 }
 
@@ -88,25 +101,57 @@ export async function reportExperiment(dir: string, emit: Emit): Promise<Experim
     const metrics: VariantResult['metrics'] = {}
     for (const m of record.metrics) {
       const values = metricValues(mine, m.name, record.architecture)
-      metrics[metricKey(m)] = {statistic: values.length ? statisticOf(m.statistic)(values) : Number.NaN, values: values.length, distribution: distribution(values)}
+      metrics[metricKey(m)] = {
+        statistic: values.length ? statisticOf(m.statistic)(values) : Number.NaN,
+        values: values.length,
+        distribution: distribution(values),
+      }
     }
     // Every cold start counts here, warm-up ones included: the breakdown describes starts, not the metric.
-    const broken = records.get(v.name)!.filter((r) => r.cold && r.initBreakdown && !r.error).map((r) => r.initBreakdown!)
+    const broken = records
+      .get(v.name)!
+      .filter((r) => r.cold && r.initBreakdown && !r.error)
+      .map((r) => r.initBreakdown!)
     const med = (xs: number[]) => median(xs) / 1000
     const initBreakdownMs = broken.length
-      ? {coldCalls: broken.length, image: med(broken.map((b) => b.imageUs)), create: med(broken.map((b) => b.createUs)), start: med(broken.map((b) => b.startUs)), init: med(broken.map((b) => b.initUs))}
+      ? {
+          coldCalls: broken.length,
+          image: med(broken.map((b) => b.imageUs)),
+          create: med(broken.map((b) => b.createUs)),
+          start: med(broken.map((b) => b.startUs)),
+          init: med(broken.map((b) => b.initUs)),
+        }
       : undefined
-    return {name: v.name, calls: mine.length, errors: mine.filter((r) => r.error).length, cold: mine.filter((r) => r.cold).length, metrics, ...(initBreakdownMs ? {initBreakdownMs} : {})}
+    return {
+      name: v.name,
+      calls: mine.length,
+      errors: mine.filter((r) => r.error).length,
+      cold: mine.filter((r) => r.cold).length,
+      metrics,
+      ...(initBreakdownMs ? {initBreakdownMs} : {}),
+    }
   })
   const comparisons: ExperimentReport['comparisons'] = []
   for (const m of record.metrics) {
     for (const [a, b] of record.pairs) {
-      const values = (name: string) => ({name, values: metricValues(records.get(name) ?? [], m.name, record.architecture)})
+      const values = (name: string) => ({
+        name,
+        values: metricValues(records.get(name) ?? [], m.name, record.architecture),
+      })
       comparisons.push(compareVariants(values(a), values(b), m, {seed: record.seed, confidence: record.confidence}))
     }
   }
-  const verdicts = comparisons.map((c) => `${METRIC_INFO[c.metric.split(':')[0] as keyof typeof METRIC_INFO].label} (${c.metric.split(':')[1]}): ${'missing' in c ? c.missing : c.verdict.text}`)
-  for (const v of variants) if (v.errors > 0) emit({kind: 'warn', subject: 'experiment', message: `${v.name}: ${v.errors} of ${v.calls} calls failed; they are left out of the comparison`})
+  const verdicts = comparisons.map(
+    (c) =>
+      `${METRIC_INFO[c.metric.split(':')[0] as keyof typeof METRIC_INFO].label} (${c.metric.split(':')[1]}): ${'missing' in c ? c.missing : c.verdict.text}`,
+  )
+  for (const v of variants)
+    if (v.errors > 0)
+      emit({
+        kind: 'warn',
+        subject: 'experiment',
+        message: `${v.name}: ${v.errors} of ${v.calls} calls failed; they are left out of the comparison`,
+      })
   await writeFile(join(dir, 'comparison.json'), JSON.stringify({variants, comparisons, verdicts}, null, 2) + '\n')
   const report = join(dir, 'report.html')
   await writeFile(report, renderExperimentReport({record, variants, comparisons, verdicts, records}))

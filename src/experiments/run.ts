@@ -52,7 +52,10 @@ async function resolveInput(file: string): Promise<string> {
   if (info?.isDirectory()) {
     const rerun = join(file, 'rerun.json')
     if (!(await stat(rerun).catch(() => undefined))) {
-      throw new UserError(`${file} is a folder without rerun.json, so not an experiment's results.`, {code: 'NO_EXPERIMENT', fix: 'Give an experiment file (experiments/*/experiment.yaml) or a folder written by faas experiment run.'})
+      throw new UserError(`${file} is a folder without rerun.json, so not an experiment's results.`, {
+        code: 'NO_EXPERIMENT',
+        fix: 'Give an experiment file (experiments/*/experiment.yaml) or a folder written by faas experiment run.',
+      })
     }
     return rerun
   }
@@ -64,7 +67,12 @@ async function resolveInput(file: string): Promise<string> {
  * runs the same load on each in interleaved order, and writes the results folder with the
  * comparison and its report.
  */
-export async function runExperiment(settings: Settings, options: ExperimentRunOptions, emit: Emit, signal?: AbortSignal): Promise<ExperimentReport & {dir: string}> {
+export async function runExperiment(
+  settings: Settings,
+  options: ExperimentRunOptions,
+  emit: Emit,
+  signal?: AbortSignal,
+): Promise<ExperimentReport & {dir: string}> {
   const experiment = await loadExperiment(await resolveInput(options.file), benchmarksDir())
   const manifest = await loadBenchmark(experiment.benchmarkName, experiment.benchmarkRoot)
   const fn = selectFunctions(manifest, [experiment.function ?? manifest.entry])[0]!
@@ -83,25 +91,56 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
     if (variant.image) {
       const info = await engine.inspectImage(variant.image)
       if (!info && options.target === 'local') {
-        throw new UserError(`Variant ${variant.name}'s image ${variant.image} is not in the Docker engine.`, {code: 'NO_IMAGE', fix: 'Build it, or give buildArgs instead of image so faas builds it.'})
+        throw new UserError(`Variant ${variant.name}'s image ${variant.image} is not in the Docker engine.`, {
+          code: 'NO_IMAGE',
+          fix: 'Build it, or give buildArgs instead of image so faas builds it.',
+        })
       }
-      images.set(variant.name, {image: variant.image, imageId: info?.id ?? variant.image, architecture: info?.architecture ?? platform.split('/')[1]!, uri: variant.image})
+      images.set(variant.name, {
+        image: variant.image,
+        imageId: info?.id ?? variant.image,
+        architecture: info?.architecture ?? platform.split('/')[1]!,
+        uri: variant.image,
+      })
       continue
     }
     const tag = `${experiment.name}-${variant.name}`
-    const [built] = await buildBenchmark(engine, manifest, {functions: [fn], platform, tag, baseImage: options.baseImage, buildArgs: variant.buildArgs}, emit)
+    const [built] = await buildBenchmark(
+      engine,
+      manifest,
+      {functions: [fn], platform, tag, baseImage: options.baseImage, buildArgs: variant.buildArgs},
+      emit,
+    )
     // The local target runs the image by ID: what was measured is exactly what the record names.
-    images.set(variant.name, {image: built!.image, imageId: built!.imageId, architecture: built!.architecture, uri: options.target === 'local' ? built!.imageId : built!.image})
+    images.set(variant.name, {
+      image: built!.image,
+      imageId: built!.imageId,
+      architecture: built!.architecture,
+      uri: options.target === 'local' ? built!.imageId : built!.image,
+    })
   }
   if (options.target === 'aws') {
     const registry = await resolveRegistry(settings, options.registry)
     for (const variant of experiment.variants.filter((v) => !v.image)) {
-      const [pushed] = await pushBenchmark(engine, settings, manifest, {functions: [fn], tag: `${experiment.name}-${variant.name}`, registry}, emit)
+      const [pushed] = await pushBenchmark(
+        engine,
+        settings,
+        manifest,
+        {functions: [fn], tag: `${experiment.name}-${variant.name}`, registry},
+        emit,
+      )
       const current = images.get(variant.name)!
       images.set(variant.name, {...current, uri: pushed!.uri, digest: pushed!.digest})
     }
   } else {
-    await ensureLocal(settings, experiment, manifest.functions.some((f) => f.policies.includes('access_s3')), options.baseImage, engine, emit)
+    await ensureLocal(
+      settings,
+      experiment,
+      manifest.functions.some((f) => f.policies.includes('access_s3')),
+      options.baseImage,
+      engine,
+      emit,
+    )
   }
 
   const target = await createTarget(options.target, settings, {maxInFlight: experiment.load.maxInFlight})
@@ -152,16 +191,26 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
     machine: {host: hostname(), cpus: cpus().length, node: process.version},
   }
   // A rerun takes the same images (by ID or digest), seeds and configuration.
-  await writeFile(join(dir, 'rerun.json'), JSON.stringify(rerunConfig(experiment, record, manifest.dir, options.target), null, 2) + '\n')
+  await writeFile(
+    join(dir, 'rerun.json'),
+    JSON.stringify(rerunConfig(experiment, record, manifest.dir, options.target), null, 2) + '\n',
+  )
 
   const reconfigurer = experiment.load.coldStarts ? reconfigurerOf(target) : undefined
   const keepWarm = await startKeepWarm(experiment, record, target, settings, options.target, emit)
   try {
-    for (const slot of interleave(experiment.variants.map((v) => v.name), repeat)) {
+    for (const slot of interleave(
+      experiment.variants.map((v) => v.name),
+      repeat,
+    )) {
       if (signal?.aborted) break
       const runDir = join(dir, 'variants', slot.variant, `run-${String(slot.index).padStart(3, '0')}`)
       const seed = experiment.seed + slot.index
-      emit({kind: 'start', subject: 'experiment', message: `Run ${slot.index + 1}: ${slot.variant} (repeat ${slot.repeat + 1}/${repeat})`})
+      emit({
+        kind: 'start',
+        subject: 'experiment',
+        message: `Run ${slot.index + 1}: ${slot.variant} (repeat ${slot.repeat + 1}/${repeat})`,
+      })
       record.runs.push({...slot, seed, dir: runDir.slice(dir.length + 1)})
       await runBench(
         {
@@ -178,7 +227,13 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
           architecture: record.architecture,
           coldStarts: experiment.load.coldStarts,
         },
-        {invoke: (request) => target.invoke(request), reconfigure: reconfigurer?.reconfigure, restore: reconfigurer?.restore, emit, signal},
+        {
+          invoke: (request) => target.invoke(request),
+          reconfigure: reconfigurer?.reconfigure,
+          restore: reconfigurer?.restore,
+          emit,
+          signal,
+        },
       )
     }
   } finally {
@@ -186,7 +241,20 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
     record.interrupted = Boolean(signal?.aborted)
     record.finishedAt = new Date().toISOString()
     await writeFile(join(dir, 'experiment.json'), JSON.stringify(record, null, 2) + '\n')
-    if (!options.keep) await target.destroy(specs.map((s) => s.name), {roles: true}, emit).catch((error) => emit({kind: 'warn', subject: 'experiment', message: `could not remove the variants' functions: ${(error as Error).message}`}))
+    if (!options.keep)
+      await target
+        .destroy(
+          specs.map((s) => s.name),
+          {roles: true},
+          emit,
+        )
+        .catch((error) =>
+          emit({
+            kind: 'warn',
+            subject: 'experiment',
+            message: `could not remove the variants' functions: ${(error as Error).message}`,
+          }),
+        )
   }
   const report = await reportExperiment(dir, emit)
   return {...report, dir}
@@ -197,34 +265,58 @@ export async function runExperiment(settings: Settings, options: ExperimentRunOp
  * later experiment too) and the idle timeout the experiment needs; a running service that lacks either
  * is reported, not restarted under someone's feet.
  */
-async function ensureLocal(settings: Settings, experiment: Experiment, needsS3: boolean, baseImage: string | undefined, engine: DockerEngine, emit: Emit): Promise<void> {
+async function ensureLocal(
+  settings: Settings,
+  experiment: Experiment,
+  needsS3: boolean,
+  baseImage: string | undefined,
+  engine: DockerEngine,
+  emit: Emit,
+): Promise<void> {
   const s3Endpoint = await ensureLocalS3(engine, {baseImage}, emit)
   const idleTimeoutS = experiment.local?.idleTimeout
   const url = await ensureLocalService(settings, {s3Endpoint, idleTimeoutS}, emit)
   const running = await health(url)
-  const stopIt = (needed: string) => `Stop it (faas local stop) so the experiment starts one ${needed}, or run on another FAAS_LOCAL_PORT.`
+  const stopIt = (needed: string) =>
+    `Stop it (faas local stop) so the experiment starts one ${needed}, or run on another FAAS_LOCAL_PORT.`
   if (needsS3 && running?.s3Endpoint !== s3Endpoint) {
-    throw new UserError(`Experiment ${experiment.name}'s functions use S3, but the local service running at ${url} gives functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store at ${s3Endpoint}.`, {
-      code: 'NO_LOCAL_S3',
-      fix: stopIt('with the local S3 store'),
-    })
+    throw new UserError(
+      `Experiment ${experiment.name}'s functions use S3, but the local service running at ${url} gives functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store at ${s3Endpoint}.`,
+      {
+        code: 'NO_LOCAL_S3',
+        fix: stopIt('with the local S3 store'),
+      },
+    )
   }
   if (idleTimeoutS !== undefined) {
     const runningS = typeof running?.idleTimeoutMs === 'number' ? running.idleTimeoutMs / 1000 : undefined
     if (runningS !== idleTimeoutS) {
-      throw new UserError(`Experiment ${experiment.name} needs the local service to reclaim idle environments after ${idleTimeoutS} s, but the one running at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`, {
-        code: 'IDLE_TIMEOUT_MISMATCH',
-        fix: stopIt(`with --idle-timeout ${idleTimeoutS}`),
-      })
+      throw new UserError(
+        `Experiment ${experiment.name} needs the local service to reclaim idle environments after ${idleTimeoutS} s, but the one running at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`,
+        {
+          code: 'IDLE_TIMEOUT_MISMATCH',
+          fix: stopIt(`with --idle-timeout ${idleTimeoutS}`),
+        },
+      )
     }
   }
 }
 
 /** Keep-warm schedules: a pinger per variant on the local target; an EventBridge Scheduler schedule on AWS. */
-async function startKeepWarm(experiment: Experiment, record: ExperimentRecord, target: Target, settings: Settings, kind: 'local' | 'aws', emit: Emit): Promise<{stop: () => Promise<void>}> {
+async function startKeepWarm(
+  experiment: Experiment,
+  record: ExperimentRecord,
+  target: Target,
+  settings: Settings,
+  kind: 'local' | 'aws',
+  emit: Emit,
+): Promise<{stop: () => Promise<void>}> {
   const pingers: Array<{variant: string; pinger: Pinger}> = []
   const schedules: KeepWarmSchedule[] = []
-  const clients = kind === 'aws' ? {scheduler: new SchedulerClient(clientConfig(settings)), iam: new IAMClient(clientConfig(settings))} : undefined
+  const clients =
+    kind === 'aws'
+      ? {scheduler: new SchedulerClient(clientConfig(settings)), iam: new IAMClient(clientConfig(settings))}
+      : undefined
   const stop = async () => {
     for (const {variant, pinger} of pingers) {
       const stats = await pinger.stop()
@@ -250,7 +342,12 @@ async function startKeepWarm(experiment: Experiment, record: ExperimentRecord, t
         emit({kind: 'done', subject: 'keep-warm', message: `Pinging ${name} every ${variant.keepWarm.every} s`})
       } else {
         const fnInfo = await getFunction(createAwsClients(settings).lambda, name)
-        const schedule = await ensureKeepWarmSchedule(clients!, {name: `${name}-keep-warm`, functionArn: fnInfo!.arn, everyS: variant.keepWarm.every, payload})
+        const schedule = await ensureKeepWarmSchedule(clients!, {
+          name: `${name}-keep-warm`,
+          functionArn: fnInfo!.arn,
+          everyS: variant.keepWarm.every,
+          payload,
+        })
         schedules.push(schedule)
         record.variants.find((v) => v.name === variant.name)!.keepWarm!.expression = schedule.expression
         emit({kind: 'done', subject: 'keep-warm', message: `Schedule ${schedule.name}: ${schedule.expression}`})
@@ -277,7 +374,11 @@ function rerunConfig(experiment: Experiment, record: ExperimentRecord, benchmark
     variants: experiment.variants.map((variant, i) => {
       const {buildArgs: _built, ...rest} = variant
       const v = record.variants[i]!
-      return {...rest, image: kind === 'aws' && v.digest ? `${record.variants[i]!.uri.replace(/:[^:/]+$/, '')}@${v.digest}` : v.imageId}
+      return {
+        ...rest,
+        image:
+          kind === 'aws' && v.digest ? `${record.variants[i]!.uri.replace(/:[^:/]+$/, '')}@${v.digest}` : v.imageId,
+      }
     }),
     load: experiment.load,
     metric: experiment.metric.map((m) => `${m.name}:${m.statistic}`),

@@ -27,24 +27,27 @@ export interface Metric {
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,30}$/
-const name = z.string().regex(NAME, 'must be lower-case letters, digits and dashes, starting with a letter or digit, at most 31 characters')
+const name = z
+  .string()
+  .regex(NAME, 'must be lower-case letters, digits and dashes, starting with a letter or digit, at most 31 characters')
 const positive = z.number().positive()
 const json = z.unknown().transform((v) => v ?? {})
 
-const metric = z
-  .string()
-  .transform((text, ctx): Metric => {
-    const [m, s] = text.split(':').map((x) => x.trim())
-    if (!(METRICS as readonly string[]).includes(m!)) {
-      ctx.addIssue({code: 'custom', message: `"${m}" is not a metric; use one of ${METRICS.join(', ')}, optionally with :statistic (${STATISTICS.join(', ')}), e.g. "latency:p99"`})
-      return z.NEVER
-    }
-    if (s !== undefined && !(STATISTICS as readonly string[]).includes(s)) {
-      ctx.addIssue({code: 'custom', message: `"${s}" is not a statistic; use one of ${STATISTICS.join(', ')}`})
-      return z.NEVER
-    }
-    return {name: m as MetricName, statistic: (s ?? defaultStatistic(m as MetricName)) as StatisticName}
-  })
+const metric = z.string().transform((text, ctx): Metric => {
+  const [m, s] = text.split(':').map((x) => x.trim())
+  if (!(METRICS as readonly string[]).includes(m!)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${m}" is not a metric; use one of ${METRICS.join(', ')}, optionally with :statistic (${STATISTICS.join(', ')}), e.g. "latency:p99"`,
+    })
+    return z.NEVER
+  }
+  if (s !== undefined && !(STATISTICS as readonly string[]).includes(s)) {
+    ctx.addIssue({code: 'custom', message: `"${s}" is not a statistic; use one of ${STATISTICS.join(', ')}`})
+    return z.NEVER
+  }
+  return {name: m as MetricName, statistic: (s ?? defaultStatistic(m as MetricName)) as StatisticName}
+})
 
 const keepWarm = z.strictObject({
   /** Seconds between pings (AWS Scheduler's finest rate is one minute: rounded up there). */
@@ -97,7 +100,11 @@ export const experimentSchema = z
     load: load.default({rps: 1, time: 10, warmup: 0, distribution: 'fixed', maxInFlight: 100}),
     metric: z.preprocess(
       (m) => (typeof m === 'string' ? [m] : m),
-      z.array(metric, {error: `give one metric or a list of them (${METRICS.join(', ')}, optionally with :statistic, e.g. "latency:p99")`}).min(1, 'name at least one metric'),
+      z
+        .array(metric, {
+          error: `give one metric or a list of them (${METRICS.join(', ')}, optionally with :statistic, e.g. "latency:p99")`,
+        })
+        .min(1, 'name at least one metric'),
     ),
     /** Pairs [a, b] to compare (b against a); by default every variant against the first. */
     compare: z.array(z.tuple([name, name])).optional(),
@@ -107,19 +114,43 @@ export const experimentSchema = z
   .superRefine((e, ctx) => {
     const names = e.variants.map((v) => v.name)
     names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) ctx.addIssue({code: 'custom', path: ['variants', i, 'name'], message: `"${n}" is used by more than one variant`})
+      if (names.indexOf(n) !== i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'name'],
+          message: `"${n}" is used by more than one variant`,
+        })
     })
     e.variants.forEach((v, i) => {
-      if (v.image && v.buildArgs) ctx.addIssue({code: 'custom', path: ['variants', i, 'image'], message: 'give either image (run it as is) or buildArgs (build it), not both'})
-      if (v.env && Buffer.byteLength(JSON.stringify(v.env)) > ENV_MAX_BYTES) ctx.addIssue({code: 'custom', path: ['variants', i, 'env'], message: `is larger than Lambda's ${ENV_MAX_BYTES} bytes`})
+      if (v.image && v.buildArgs)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'image'],
+          message: 'give either image (run it as is) or buildArgs (build it), not both',
+        })
+      if (v.env && Buffer.byteLength(JSON.stringify(v.env)) > ENV_MAX_BYTES)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'env'],
+          message: `is larger than Lambda's ${ENV_MAX_BYTES} bytes`,
+        })
     })
     e.compare?.forEach((pair, i) =>
       pair.forEach((n, j) => {
-        if (!names.includes(n)) ctx.addIssue({code: 'custom', path: ['compare', i, j], message: `"${n}" is not one of the variants (${names.join(', ')})`})
+        if (!names.includes(n))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['compare', i, j],
+            message: `"${n}" is not one of the variants (${names.join(', ')})`,
+          })
       }),
     )
     if (`${e.name}-${names.reduce((a, b) => (a.length >= b.length ? a : b))}`.length > 64) {
-      ctx.addIssue({code: 'custom', path: ['name'], message: 'with the longest variant name makes a function name over 64 characters; shorten one of them'})
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: 'with the longest variant name makes a function name over 64 characters; shorten one of them',
+      })
     }
   })
 
@@ -138,7 +169,10 @@ export interface Experiment extends ExperimentConfig {
 
 /** "variants[1].memory" from a zod path. */
 const fieldOf = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '')
+  path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  )
 
 /** Parses and validates an experiment's text; every problem names its field. */
 export function parseExperiment(text: string, file: string): ExperimentConfig {
@@ -146,17 +180,26 @@ export function parseExperiment(text: string, file: string): ExperimentConfig {
   try {
     raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text)
   } catch (error) {
-    throw new UserError(`${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}.`, {code: 'BAD_EXPERIMENT', fix: 'Fix the syntax (see experiments/*/experiment.yaml for examples).'})
+    throw new UserError(
+      `${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}.`,
+      {code: 'BAD_EXPERIMENT', fix: 'Fix the syntax (see experiments/*/experiment.yaml for examples).'},
+    )
   }
   const parsed = experimentSchema.safeParse(raw)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const field = fieldOf(issue.path)
       // zod says "Unrecognized key" for typos; say which keys are allowed instead of nothing.
-      const message = issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message
       return field ? `${field}: ${message}` : message
     })
-    throw new UserError(`${file} is not a valid experiment: ${problems.join('; ')}.`, {code: 'BAD_EXPERIMENT', fix: 'Fix the named field(s); see docs/experiments.md for the format.'})
+    throw new UserError(`${file} is not a valid experiment: ${problems.join('; ')}.`, {
+      code: 'BAD_EXPERIMENT',
+      fix: 'Fix the named field(s); see docs/experiments.md for the format.',
+    })
   }
   return parsed.data
 }
@@ -167,13 +210,24 @@ export async function loadExperiment(file: string, benchmarksRoot: string): Prom
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
-    throw new UserError(`Cannot read the experiment file ${file} (${messageOf(error)}).`, {code: 'NO_EXPERIMENT', fix: 'Check the path (e.g. experiments/dependency-size/experiment.yaml).'})
+    throw new UserError(`Cannot read the experiment file ${file} (${messageOf(error)}).`, {
+      code: 'NO_EXPERIMENT',
+      fix: 'Check the path (e.g. experiments/dependency-size/experiment.yaml).',
+    })
   }
   const config = parseExperiment(text, file)
   // A path relative to the file (the shipped experiments carry their own benchmark), else a bundled benchmark's name.
   const local = isAbsolute(config.benchmark) ? config.benchmark : resolve(dirname(file), config.benchmark)
   const found = await stat(join(local, 'benchmark.json')).catch(() => undefined)
   const benchmarkDir = found ? local : join(benchmarksRoot, config.benchmark)
-  const pairs = config.compare ?? config.variants.slice(1).map((v): [string, string] => [config.variants[0]!.name, v.name])
-  return {...config, file: resolve(file), text, benchmarkRoot: dirname(benchmarkDir), benchmarkName: benchmarkDir.split('/').pop()!, pairs}
+  const pairs =
+    config.compare ?? config.variants.slice(1).map((v): [string, string] => [config.variants[0]!.name, v.name])
+  return {
+    ...config,
+    file: resolve(file),
+    text,
+    benchmarkRoot: dirname(benchmarkDir),
+    benchmarkName: benchmarkDir.split('/').pop()!,
+    pairs,
+  }
 }

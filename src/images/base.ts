@@ -26,7 +26,11 @@ export interface BaseImage {
 export const defaultBaseCacheDir = (): string =>
   join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'faas', 'base')
 
-const exists = (path: string) => stat(path).then(() => true, () => false)
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  )
 
 /**
  * Makes the offline Lambda Python base for each platform, keeping what exists: the debootstrap rootfs
@@ -40,22 +44,39 @@ export async function buildBaseImages(
   await engine.ping()
   const cacheDir = options.cacheDir ?? defaultBaseCacheDir()
   await mkdir(cacheDir, {recursive: true})
-  return Promise.all(options.platforms.map((platform) => buildOne(engine, platform, cacheDir, options.force ?? false, emit)))
+  return Promise.all(
+    options.platforms.map((platform) => buildOne(engine, platform, cacheDir, options.force ?? false, emit)),
+  )
 }
 
 /** Label holding the hash of requirements/base.txt the image was built with. */
 const PINS_LABEL = 'dev.faas.base.requirements'
 
-async function buildOne(engine: DockerEngine, platform: Platform, cacheDir: string, force: boolean, emit: Emit): Promise<BaseImage> {
+async function buildOne(
+  engine: DockerEngine,
+  platform: Platform,
+  cacheDir: string,
+  force: boolean,
+  emit: Emit,
+): Promise<BaseImage> {
   const ref = baseImageRef(platform)
   const requirements = projectPath('requirements', 'base.txt')
-  const pins = createHash('sha256').update(await readFile(requirements)).digest('hex')
+  const pins = createHash('sha256')
+    .update(await readFile(requirements))
+    .digest('hex')
   const existing = await engine.inspectImage(ref)
   // Kept unless the pins changed (an image from before the label existed was built with today's pins).
   const samePins = existing?.labels[PINS_LABEL] === undefined || existing.labels[PINS_LABEL] === pins
   if (existing && !force && samePins) {
     emit({kind: 'done', subject: ref, message: `${ref} already built (${existing.architecture})`})
-    return {platform, ref, imageId: existing.id, architecture: existing.architecture, sizeBytes: existing.sizeBytes, cached: true}
+    return {
+      platform,
+      ref,
+      imageId: existing.id,
+      architecture: existing.architecture,
+      sizeBytes: existing.sizeBytes,
+      cached: true,
+    }
   }
 
   const rootfs = `bookworm-${archOf(platform)}.tar`
@@ -83,7 +104,14 @@ async function buildOne(engine: DockerEngine, platform: Platform, cacheDir: stri
   )
   const info = await engine.inspectImage(built.imageId)
   emit({kind: 'done', subject: ref, message: `Built ${ref} (${info?.architecture})`})
-  return {platform, ref, imageId: built.imageId, architecture: info?.architecture ?? '', sizeBytes: info?.sizeBytes ?? 0, cached: false}
+  return {
+    platform,
+    ref,
+    imageId: built.imageId,
+    architecture: info?.architecture ?? '',
+    sizeBytes: info?.sizeBytes ?? 0,
+    cached: false,
+  }
 }
 
 async function debootstrap(platform: Platform, tarPath: string, emit: Emit): Promise<void> {
@@ -100,7 +128,14 @@ async function debootstrap(platform: Platform, tarPath: string, emit: Emit): Pro
     emit({kind: 'start', subject, message: `Bootstrapping Debian bookworm for ${platform} (minutes under emulation)…`})
     const run = execa(
       'debootstrap',
-      ['--variant=minbase', `--arch=${archOf(platform)}`, '--include=python3,python3-pip,ca-certificates', 'bookworm', dir, 'http://deb.debian.org/debian'],
+      [
+        '--variant=minbase',
+        `--arch=${archOf(platform)}`,
+        '--include=python3,python3-pip,ca-certificates',
+        'bookworm',
+        dir,
+        'http://deb.debian.org/debian',
+      ],
       {all: true, reject: false},
     )
     for await (const line of run.all!) emit({kind: 'progress', subject, message: String(line)})
@@ -112,7 +147,17 @@ async function debootstrap(platform: Platform, tarPath: string, emit: Emit): Pro
       })
     }
     const partial = `${tarPath}.partial`
-    await execa('tar', ['-C', dir, '--exclude=./proc/*', '--exclude=./sys/*', '--exclude=./dev/*', '--exclude=./var/cache/apt/archives/*.deb', '-cf', partial, '.'])
+    await execa('tar', [
+      '-C',
+      dir,
+      '--exclude=./proc/*',
+      '--exclude=./sys/*',
+      '--exclude=./dev/*',
+      '--exclude=./var/cache/apt/archives/*.deb',
+      '-cf',
+      partial,
+      '.',
+    ])
     await rename(partial, tarPath)
     emit({kind: 'done', subject, message: `Bootstrapped ${platform}`})
   } finally {

@@ -40,10 +40,16 @@ export interface BuiltImage {
 export const SERVING_SHIM_CONTEXT = '.faas/serving'
 
 /** The local image name of a benchmark function. */
-export const localImage = (manifest: BenchmarkManifest, fn: string, tag: string): string => imageRef(undefined, deployedName(manifest.name, fn), tag)
+export const localImage = (manifest: BenchmarkManifest, fn: string, tag: string): string =>
+  imageRef(undefined, deployedName(manifest.name, fn), tag)
 
 /** Builds the chosen functions of a benchmark concurrently (BuildKit shares the common layers). */
-export async function buildBenchmark(engine: DockerEngine, manifest: BenchmarkManifest, options: BuildOptions, emit: Emit): Promise<BuiltImage[]> {
+export async function buildBenchmark(
+  engine: DockerEngine,
+  manifest: BenchmarkManifest,
+  options: BuildOptions,
+  emit: Emit,
+): Promise<BuiltImage[]> {
   checkTag(options.tag)
   for (const fn of options.functions) {
     if (!(await stat(join(manifest.dir, fn.dockerfile)).catch(() => undefined))) {
@@ -68,10 +74,18 @@ export async function buildBenchmark(engine: DockerEngine, manifest: BenchmarkMa
   return Promise.all(options.functions.map((fn) => buildFunction(engine, manifest, fn, {...options, baseImage}, emit)))
 }
 
-async function buildFunction(engine: DockerEngine, manifest: BenchmarkManifest, fn: FunctionManifest, options: BuildOptions, emit: Emit): Promise<BuiltImage> {
+async function buildFunction(
+  engine: DockerEngine,
+  manifest: BenchmarkManifest,
+  fn: FunctionManifest,
+  options: BuildOptions,
+  emit: Emit,
+): Promise<BuiltImage> {
   const started = performance.now()
   const image = localImage(manifest, fn.name, options.tag)
-  const uri = options.registry ? imageRef(options.registry, deployedName(manifest.name, fn.name), options.tag) : undefined
+  const uri = options.registry
+    ? imageRef(options.registry, deployedName(manifest.name, fn.name), options.tag)
+    : undefined
   const subject = `${manifest.name}/${fn.name}`
   emit({kind: 'start', subject, message: `Building ${subject} for ${options.platform}…`})
   const built = await engine.build(
@@ -82,7 +96,12 @@ async function buildFunction(engine: DockerEngine, manifest: BenchmarkManifest, 
       dockerfile: fn.dockerfile,
       tags: uri ? [image, uri] : [image],
       platform: options.platform,
-      buildArgs: {...options.buildArgs, FUNCTION: fn.name, HANDLER: fn.handler, ...(options.baseImage ? {BASE_IMAGE: options.baseImage} : {})},
+      buildArgs: {
+        ...options.buildArgs,
+        FUNCTION: fn.name,
+        HANDLER: fn.handler,
+        ...(options.baseImage ? {BASE_IMAGE: options.baseImage} : {}),
+      },
       labels: {'dev.faas.benchmark': manifest.name, 'dev.faas.function': fn.name},
       noCache: options.noCache,
     },
@@ -92,7 +111,11 @@ async function buildFunction(engine: DockerEngine, manifest: BenchmarkManifest, 
   const info = await engine.inspectImage(built.imageId)
   const seconds = (performance.now() - started) / 1000
   const steps = built.stepsRun.length === 0 ? 'nothing rebuilt' : `${built.stepsRun.length} step(s) run`
-  emit({kind: 'done', subject, message: `Built ${subject}: ${info?.architecture}, ${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, ${steps}, ${seconds.toFixed(1)} s`})
+  emit({
+    kind: 'done',
+    subject,
+    message: `Built ${subject}: ${info?.architecture}, ${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, ${steps}, ${seconds.toFixed(1)} s`,
+  })
   return {
     function: fn.name,
     image,

@@ -40,7 +40,10 @@ export async function pushBenchmark(
       const image = localImage(manifest, fn.name, options.tag)
       const info = await engine.inspectImage(image)
       if (!info) {
-        throw new UserError(`There is no local image ${image} to push.`, {code: 'NOT_BUILT', fix: `Build it first: \`faas build ${manifest.name} --function ${fn.name} --tag ${options.tag}\`.`})
+        throw new UserError(`There is no local image ${image} to push.`, {
+          code: 'NOT_BUILT',
+          fix: `Build it first: \`faas build ${manifest.name} --function ${fn.name} --tag ${options.tag}\`.`,
+        })
       }
       return {fn, image, info, repository: deployedName(manifest.name, fn.name)}
     }),
@@ -63,14 +66,34 @@ export async function pushBenchmark(
       const held = await remoteDigest(registry, repository, options.tag, login).catch(() => undefined)
       if (held && info.repoDigests.includes(`${registry}/${repository}@${held}`)) {
         emit({kind: 'done', subject, message: `${uri} is already in the registry (${held})`})
-        return {function: fn.name, uri, digest: held, architecture: info.architecture, skipped: true, bytesPushed: 0, seconds: (performance.now() - started) / 1000}
+        return {
+          function: fn.name,
+          uri,
+          digest: held,
+          architecture: info.architecture,
+          skipped: true,
+          bytesPushed: 0,
+          seconds: (performance.now() - started) / 1000,
+        }
       }
       await engine.tag(info.id, uri)
       emit({kind: 'start', subject, message: `Pushing ${uri}…`})
       const pushed = await engine.push(uri, login && toEngineAuth(login), subject, emit)
       const seconds = (performance.now() - started) / 1000
-      emit({kind: 'done', subject, message: `Pushed ${uri}@${pushed.digest} (${(pushed.bytesPushed / 1e6).toFixed(1)} MB sent, ${seconds.toFixed(1)} s)`})
-      return {function: fn.name, uri, digest: pushed.digest, architecture: info.architecture, skipped: false, bytesPushed: pushed.bytesPushed, seconds}
+      emit({
+        kind: 'done',
+        subject,
+        message: `Pushed ${uri}@${pushed.digest} (${(pushed.bytesPushed / 1e6).toFixed(1)} MB sent, ${seconds.toFixed(1)} s)`,
+      })
+      return {
+        function: fn.name,
+        uri,
+        digest: pushed.digest,
+        architecture: info.architecture,
+        skipped: false,
+        bytesPushed: pushed.bytesPushed,
+        seconds,
+      }
     }),
   )
 }

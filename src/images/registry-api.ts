@@ -15,7 +15,12 @@ export const registryBase = (registry: string): string =>
  * The digest the registry holds for repository:tag (Registry API v2 HEAD), or undefined when it has
  * none. Handles the Basic and Bearer challenges of distribution and ECR.
  */
-export async function remoteDigest(registry: string, repository: string, tag: string, login?: Login): Promise<string | undefined> {
+export async function remoteDigest(
+  registry: string,
+  repository: string,
+  tag: string,
+  login?: Login,
+): Promise<string | undefined> {
   const url = `${registryBase(registry)}/v2/${repository}/manifests/${tag}`
   const headers: Record<string, string> = {Accept: MANIFEST_TYPES}
   let response = await fetch(url, {method: 'HEAD', headers})
@@ -35,6 +40,9 @@ async function authorization(challenge: string, login: Login, repository: string
   const tokenUrl = new URL(params.realm!)
   if (params.service) tokenUrl.searchParams.set('service', params.service)
   tokenUrl.searchParams.set('scope', params.scope ?? `repository:${repository}:pull`)
-  const token = (await (await fetch(tokenUrl, {headers: {Authorization: basic}})).json()) as {token?: string; access_token?: string}
+  const token = (await (await fetch(tokenUrl, {headers: {Authorization: basic}})).json()) as {
+    token?: string
+    access_token?: string
+  }
   return `Bearer ${token.token ?? token.access_token}`
 }

@@ -36,7 +36,12 @@ export async function login(
   let login: Login
   if (isEcrRegistry(request.registry) && request.password === undefined) {
     const token = await ecrToken(createAwsClients({...settings, region: request.registry.split('.')[3]}).ecr)
-    login = {registry: request.registry, username: token.username, password: token.password, expiresAt: token.expiresAt.toISOString()}
+    login = {
+      registry: request.registry,
+      username: token.username,
+      password: token.password,
+      expiresAt: token.expiresAt.toISOString(),
+    }
   } else {
     if (!request.username || request.password === undefined) {
       throw new UserError(`Logging in to ${request.registry} needs a username and a password.`, {
@@ -50,10 +55,13 @@ export async function login(
   try {
     await engine.checkAuth(toEngineAuth(login))
   } catch (error) {
-    throw new UserError(`The registry ${request.registry} refused the login for ${login.username}: ${messageOf(error).replace(login.password, '***')}.`, {
-      code: 'REGISTRY_AUTH',
-      fix: 'Check the username and password (or, for ECR, the AWS credentials and region).',
-    })
+    throw new UserError(
+      `The registry ${request.registry} refused the login for ${login.username}: ${messageOf(error).replace(login.password, '***')}.`,
+      {
+        code: 'REGISTRY_AUTH',
+        fix: 'Check the username and password (or, for ECR, the AWS credentials and region).',
+      },
+    )
   }
   await saveLogin(login)
   emit({kind: 'done', subject: request.registry, message: `Logged in to ${request.registry}`})
@@ -61,11 +69,20 @@ export async function login(
 }
 
 /** The login to push with: a kept one, else for ECR a fresh token (once per run), else none (open registry). */
-export async function loginFor(engine: DockerEngine, settings: Settings, registry: string, emit: Emit): Promise<Login | undefined> {
+export async function loginFor(
+  engine: DockerEngine,
+  settings: Settings,
+  registry: string,
+  emit: Emit,
+): Promise<Login | undefined> {
   const kept = await findLogin(registry)
   if (kept) return kept
   if (isEcrRegistry(registry)) return login(engine, settings, {registry}, emit)
   return undefined
 }
 
-export const toEngineAuth = (login: Login): RegistryAuth => ({username: login.username, password: login.password, serveraddress: login.registry})
+export const toEngineAuth = (login: Login): RegistryAuth => ({
+  username: login.username,
+  password: login.password,
+  serveraddress: login.registry,
+})

@@ -1,6 +1,11 @@
 import {createHash} from 'node:crypto'
 
-import type {CreateFunctionRequest, PutFunctionConcurrencyRequest, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest} from '@aws-sdk/client-lambda'
+import type {
+  CreateFunctionRequest,
+  PutFunctionConcurrencyRequest,
+  UpdateFunctionCodeRequest,
+  UpdateFunctionConfigurationRequest,
+} from '@aws-sdk/client-lambda'
 
 import type {DockerEngine} from '../docker/engine.js'
 import type {LocalFunction} from './types.js'
@@ -21,7 +26,8 @@ export class LambdaApiError extends Error {
   }
 }
 
-export const notFound = (arn: string) => new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${arn}`)
+export const notFound = (arn: string) =>
+  new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${arn}`)
 export const invalid = (message: string) => new LambdaApiError(400, 'InvalidParameterValueException', message)
 
 export interface ControlContext {
@@ -62,7 +68,8 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
     Version: '$LATEST',
     Environment: {Variables: fn.env},
     PackageType: 'Image',
-    ImageConfigResponse: fn.command || fn.entryPoint ? {ImageConfig: {Command: fn.command, EntryPoint: fn.entryPoint}} : undefined,
+    ImageConfigResponse:
+      fn.command || fn.entryPoint ? {ImageConfig: {Command: fn.command, EntryPoint: fn.entryPoint}} : undefined,
     Architectures: fn.architectures,
     State: 'Active',
     LastUpdateStatus: 'Successful',
@@ -72,7 +79,8 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
 }
 
 async function checkImage(ctx: ControlContext, uri: unknown): Promise<{uri: string; id: string; architecture: string}> {
-  if (typeof uri !== 'string' || !uri) throw invalid('Code.ImageUri is required: a local engine image reference such as map-reduce-driver:latest.')
+  if (typeof uri !== 'string' || !uri)
+    throw invalid('Code.ImageUri is required: a local engine image reference such as map-reduce-driver:latest.')
   const image = await ctx.engine.inspectImage(uri)
   if (!image) throw invalid(`Source image ${uri} does not exist in the local engine. Build it first (faas build).`)
   return {uri, id: image.id, architecture: image.architecture}
@@ -80,7 +88,8 @@ async function checkImage(ctx: ControlContext, uri: unknown): Promise<{uri: stri
 
 function numberIn(value: unknown, field: string, min: number, max: number): number | undefined {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(`${field} must be an integer from ${min} to ${max}; got ${JSON.stringify(value)}.`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw invalid(`${field} must be an integer from ${min} to ${max}; got ${JSON.stringify(value)}.`)
   return value
 }
 
@@ -99,10 +108,13 @@ function applyConfig(fn: LocalFunction, body: CreateFunctionBody | UpdateConfigu
     fn.command = body.ImageConfig.Command ?? undefined
     fn.entryPoint = body.ImageConfig.EntryPoint ?? undefined
   }
-  if (body.EphemeralStorage !== undefined) fn.ephemeralStorageMb = numberIn(body.EphemeralStorage?.Size, 'EphemeralStorage.Size', 512, 10240) ?? fn.ephemeralStorageMb
+  if (body.EphemeralStorage !== undefined)
+    fn.ephemeralStorageMb =
+      numberIn(body.EphemeralStorage?.Size, 'EphemeralStorage.Size', 512, 10240) ?? fn.ephemeralStorageMb
   if (body.LoggingConfig?.LogFormat !== undefined) {
     const format = body.LoggingConfig.LogFormat
-    if (format !== 'Text' && format !== 'JSON') throw invalid(`LoggingConfig.LogFormat must be Text or JSON; got ${JSON.stringify(format)}.`)
+    if (format !== 'Text' && format !== 'JSON')
+      throw invalid(`LoggingConfig.LogFormat must be Text or JSON; got ${JSON.stringify(format)}.`)
     fn.logFormat = format
   }
   if (body.Role) fn.role = body.Role
@@ -123,9 +135,12 @@ function get(ctx: ControlContext, ref: string): LocalFunction {
 
 export async function createFunction(ctx: ControlContext, body: CreateFunctionBody): Promise<Result> {
   const name = body.FunctionName
-  if (typeof name !== 'string' || !NAME.test(name)) throw invalid('FunctionName must be 1-64 letters, digits, hyphens or underscores.')
-  if (ctx.functions.has(name)) throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
-  if (body.PackageType && body.PackageType !== 'Image') throw invalid('The local Lambda service runs container images only (PackageType Image).')
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw invalid('FunctionName must be 1-64 letters, digits, hyphens or underscores.')
+  if (ctx.functions.has(name))
+    throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
+  if (body.PackageType && body.PackageType !== 'Image')
+    throw invalid('The local Lambda service runs container images only (PackageType Image).')
   const image = await checkImage(ctx, body.Code?.ImageUri)
   const fn: LocalFunction = {
     name,
@@ -145,7 +160,8 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   applyConfig(fn, body)
   touch(fn)
   // Two creates racing both passed the first check while the image was looked at: Lambda lets one win.
-  if (ctx.functions.has(name)) throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
+  if (ctx.functions.has(name))
+    throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
   ctx.functions.set(name, fn)
   await ctx.changed(name, 'configured')
   return [201, configuration(fn)]
@@ -158,7 +174,9 @@ export function getFunction(ctx: ControlContext, ref: string): Result {
     {
       Configuration: configuration(fn),
       Code: {RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.imageUri},
-      ...(fn.reservedConcurrency === undefined ? {} : {Concurrency: {ReservedConcurrentExecutions: fn.reservedConcurrency}}),
+      ...(fn.reservedConcurrency === undefined
+        ? {}
+        : {Concurrency: {ReservedConcurrentExecutions: fn.reservedConcurrency}}),
     },
   ]
 }
@@ -181,7 +199,11 @@ export async function updateCode(ctx: ControlContext, ref: string, body: UpdateC
   return [200, configuration(fn)]
 }
 
-export async function updateConfiguration(ctx: ControlContext, ref: string, body: UpdateConfigurationBody): Promise<Result> {
+export async function updateConfiguration(
+  ctx: ControlContext,
+  ref: string,
+  body: UpdateConfigurationBody,
+): Promise<Result> {
   const fn = get(ctx, ref)
   // Checked whole before anything changes: a bad field leaves the function as it was.
   const next = {...fn}

@@ -19,7 +19,8 @@ export interface ServiceSecrets {
 }
 
 export const localHome = (env: NodeJS.ProcessEnv = process.env): string => join(faasHome(env), 'local')
-export const credentialsFile = (env: NodeJS.ProcessEnv = process.env): string => join(localHome(env), 'credentials.json')
+export const credentialsFile = (env: NodeJS.ProcessEnv = process.env): string =>
+  join(localHome(env), 'credentials.json')
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
 
@@ -41,7 +42,11 @@ function parse(text: string, file: string): ServiceSecrets {
     value = {}
     void error
   }
-  if (typeof value?.accessKeyId !== 'string' || typeof value.secretAccessKey !== 'string' || typeof value.identityKey !== 'string') {
+  if (
+    typeof value?.accessKeyId !== 'string' ||
+    typeof value.secretAccessKey !== 'string' ||
+    typeof value.identityKey !== 'string'
+  ) {
     throw new UserError(`The local service's credentials file ${file} is damaged.`, {
       code: 'BAD_LOCAL_CREDENTIALS',
       fix: `Stop the local service (faas local stop), remove ${file}, and start it again: a new pair is made (reconfigure SDKs with \`faas local credentials\`).`,
@@ -58,7 +63,10 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env): ServiceSecret
     text = readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new UserError(`Cannot read the local service's credentials ${file}: ${messageOf(error)}.`, {code: 'BAD_LOCAL_CREDENTIALS', fix: 'Check the permissions of that file (it is yours, mode 0600).'})
+    throw new UserError(`Cannot read the local service's credentials ${file}: ${messageOf(error)}.`, {
+      code: 'BAD_LOCAL_CREDENTIALS',
+      fix: 'Check the permissions of that file (it is yours, mode 0600).',
+    })
   }
   return parse(text, file)
 }

@@ -4,7 +4,13 @@ import type {Server, ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {killContainer, peakMemoryBytes, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
+import {
+  killContainer,
+  peakMemoryBytes,
+  removeContainer,
+  runContainer,
+  type RunningContainer,
+} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {addressOn, onFunctionNetwork} from '../docker/networks.js'
 import {formatInitBreakdown} from '../core/init-breakdown.js'
@@ -68,7 +74,10 @@ export function emulation(fn: LocalFunction, options: ServiceOptions): {image: s
 /** Errors meaning the Docker engine itself cannot be reached (stopped, restarting, socket gone). */
 export function engineUnreachable(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code
-  return ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES'].includes(code ?? '') || /socket hang up/.test(String((error as Error)?.message))
+  return (
+    ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES'].includes(code ?? '') ||
+    /socket hang up/.test(String((error as Error)?.message))
+  )
 }
 
 /**
@@ -76,7 +85,13 @@ export function engineUnreachable(error: unknown): boolean {
  * keys: the SDK in the function gets session credentials from the container-credentials
  * endpoint with the environment's token, as a Lambda function gets its role's.
  */
-export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePort: number, logStream: string, credentialsToken?: string): Record<string, string> {
+export function lambdaEnv(
+  fn: LocalFunction,
+  options: ServiceOptions,
+  runtimePort: number,
+  logStream: string,
+  credentialsToken?: string,
+): Record<string, string> {
   const handler = fn.command?.join(' ') ?? ''
   const runtimeHost = options.network?.gateway ?? '127.0.0.1'
   const serviceUrl = options.grants?.serviceUrl ?? `http://127.0.0.1:${options.port}`
@@ -100,12 +115,25 @@ export function lambdaEnv(fn: LocalFunction, options: ServiceOptions, runtimePor
     TZ: ':UTC',
     AWS_ENDPOINT_URL_LAMBDA: serviceUrl,
     ...(s3Endpoint ? {AWS_ENDPOINT_URL_S3: s3Endpoint} : {}),
-    ...(credentialsToken ? {AWS_CONTAINER_CREDENTIALS_FULL_URI: `${serviceUrl}/faas/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN: credentialsToken} : {}),
+    ...(credentialsToken
+      ? {
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${serviceUrl}/faas/credentials`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: credentialsToken,
+        }
+      : {}),
   }
 }
 
 /** Capabilities a function never needs (raw sockets first: no spoofing on the functions' network). */
-export const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SYS_CHROOT', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE']
+export const DROPPED_CAPABILITIES = [
+  'NET_RAW',
+  'MKNOD',
+  'AUDIT_WRITE',
+  'SYS_CHROOT',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+]
 
 const ENV_FILE = '/run/faas.env'
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
@@ -115,7 +143,10 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
  * process through a 0600 file mounted read-only and sourced by a /bin/sh wrapper before the
  * image's entry point, so `docker inspect` shows only Lambda's public ones.
  */
-export function hiddenEnv(fn: LocalFunction, env: Record<string, string>): {visible: Record<string, string>; hidden: Record<string, string>} {
+export function hiddenEnv(
+  fn: LocalFunction,
+  env: Record<string, string>,
+): {visible: Record<string, string>; hidden: Record<string, string>} {
   const reserved = new Set(Object.keys(lambdaEnv({...fn, env: {}}, {} as ServiceOptions, 0, '')))
   const visible: Record<string, string> = {}
   const hidden: Record<string, string> = {}
@@ -191,14 +222,30 @@ export class Environment {
 
   /** CPU for this environment: the memory's share, times the emulation factor when emulated. */
   get nanoCpus(): number {
-    return cpuShare(this.fn.memoryMb, this.options.cpuFloor, this.options.hostCpus, this.emulated ? this.options.emulationCpuFactor : 1) * 1e9
+    return (
+      cpuShare(
+        this.fn.memoryMb,
+        this.options.cpuFloor,
+        this.options.hostCpus,
+        this.emulated ? this.options.emulationCpuFactor : 1,
+      ) * 1e9
+    )
   }
 
   /** Where a cold start's time went, as one platform line (core/init-breakdown); undefined until the container started. */
   #initBreakdown(initMs: number): string | undefined {
     const {resolving, resolved, started} = this.#phases
-    if (resolving === undefined || resolved === undefined || started === undefined || this.#initStartedAt === undefined) return undefined
-    return formatInitBreakdown({imageMs: resolved - resolving, createMs: this.#initStartedAt - resolved, startMs: started - this.#initStartedAt, initMs}, this.fn.logFormat === 'JSON')
+    if (resolving === undefined || resolved === undefined || started === undefined || this.#initStartedAt === undefined)
+      return undefined
+    return formatInitBreakdown(
+      {
+        imageMs: resolved - resolving,
+        createMs: this.#initStartedAt - resolved,
+        startMs: started - this.#initStartedAt,
+        initMs,
+      },
+      this.fn.logFormat === 'JSON',
+    )
   }
 
   #initElapsed(): number {
@@ -209,22 +256,32 @@ export class Environment {
   async start(): Promise<void> {
     const network = this.options.network
     this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
-    const {server, port} = await startRuntimeApi({
-      next: (deliver, res) => this.#next(deliver, res),
-      response: (id, body) => this.#finish(id, {payload: body}),
-      error: (id, body, type) => this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
-      oversize: (id) =>
-        this.#finish(id, {
-          payload: errorJson({errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge'}),
-          error: true,
-          status: 'error',
-          errorType: 'Function.ResponseSizeTooLarge',
-        }),
-      initError: (body, type) => this.#initFailed(normaliseError(body, type), type ?? 'Runtime.Unknown'),
-    }, network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined)
+    const {server, port} = await startRuntimeApi(
+      {
+        next: (deliver, res) => this.#next(deliver, res),
+        response: (id, body) => this.#finish(id, {payload: body}),
+        error: (id, body, type) =>
+          this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
+        oversize: (id) =>
+          this.#finish(id, {
+            payload: errorJson({
+              errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+              errorType: 'Function.ResponseSizeTooLarge',
+            }),
+            error: true,
+            status: 'error',
+            errorType: 'Function.ResponseSizeTooLarge',
+          }),
+        initError: (body, type) => this.#initFailed(normaliseError(body, type), type ?? 'Runtime.Unknown'),
+      },
+      network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined,
+    )
     this.#server = server
     let initTimer: NodeJS.Timeout | undefined
-    this.ready.then(() => clearTimeout(initTimer), () => clearTimeout(initTimer))
+    this.ready.then(
+      () => clearTimeout(initTimer),
+      () => clearTimeout(initTimer),
+    )
     const tmpSize = this.fn.ephemeralStorageMb ?? 512
     try {
       // Resolving the image is timed apart: it precedes Lambda's Init too (fetching the image).
@@ -239,9 +296,17 @@ export class Environment {
       if (Object.keys(hidden).length > 0) {
         this.#envDir = mkdtempSync(join(tmpdir(), 'faas-env-'))
         const file = join(this.#envDir, 'env')
-        writeFileSync(file, Object.entries(hidden).map(([k, v]) => `${k}=${shellQuote(v)}\n`).join(''), {mode: 0o600})
+        writeFileSync(
+          file,
+          Object.entries(hidden)
+            .map(([k, v]) => `${k}=${shellQuote(v)}\n`)
+            .join(''),
+          {mode: 0o600},
+        )
         binds.push(`${file}:${ENV_FILE}:ro`)
-        const image = (await this.engine.docker.getImage(this.fn.imageUri).inspect()) as {Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}}
+        const image = (await this.engine.docker.getImage(this.fn.imageUri).inspect()) as {
+          Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}
+        }
         const original = [...(entrypoint ?? image.Config?.Entrypoint ?? []), ...(cmd ?? image.Config?.Cmd ?? [])]
         entrypoint = ['/bin/sh', '-c', `set -a; . ${ENV_FILE}; set +a; exec "$@"`, 'faas-env']
         cmd = original
@@ -275,9 +340,13 @@ export class Environment {
         clearTimeout(initTimer)
         initTimer = setTimeout(() => this.#suppressInit(), this.options.initTimeoutMs)
       }
-      this.#container = network ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec, starting)) : await runContainer(this.engine, spec, starting)
+      this.#container = network
+        ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec, starting))
+        : await runContainer(this.engine, spec, starting)
       this.#phases.started = performance.now()
-      this.#peerResolve(network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined)
+      this.#peerResolve(
+        network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined,
+      )
     } catch (error) {
       const message = engineUnreachable(error)
         ? `The Docker engine is not reachable (${(error as Error).message}): the local service cannot start environments until it is back.`
@@ -309,7 +378,13 @@ export class Environment {
         ),
       (error) =>
         // The engine went away (stopped, restarted, its socket gone): the container is lost with it.
-        this.#ended({errorType: 'Runtime.Unknown', message: `The Docker engine went away (${(error as Error)?.message ?? error}); the environment is lost`}, false),
+        this.#ended(
+          {
+            errorType: 'Runtime.Unknown',
+            message: `The Docker engine went away (${(error as Error)?.message ?? error}); the environment is lost`,
+          },
+          false,
+        ),
     )
   }
 
@@ -317,13 +392,19 @@ export class Environment {
   #ended(reason: {errorType: string; message: string}, oom: boolean): void {
     this.#exitReason ??= reason
     if (!this.#initDone && !this.initError) {
-      this.initError = errorJson({errorMessage: `RequestId: ${randomUUID()} Error: ${reason.message}`, errorType: reason.errorType})
+      this.initError = errorJson({
+        errorMessage: `RequestId: ${randomUUID()} Error: ${reason.message}`,
+        errorType: reason.errorType,
+      })
     }
     this.#readyReject(new Error('exited'))
     const current = this.#current
     if (current) {
       current.finish({
-        payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: ${this.#exitReason.message}`, errorType: this.#exitReason.errorType}),
+        payload: errorJson({
+          errorMessage: `RequestId: ${current.requestId} Error: ${this.#exitReason.message}`,
+          errorType: this.#exitReason.errorType,
+        }),
         error: true,
         status: 'error',
         errorType: this.#exitReason.errorType,
@@ -344,7 +425,11 @@ export class Environment {
     const limit = this.options.initTimeoutMs
     this.log(
       this.fn.logFormat === 'JSON'
-        ? JSON.stringify({time: new Date().toISOString(), type: 'platform.initReport', record: {initializationType: 'on-demand', phase: 'init', status: 'timeout', metrics: {durationMs: limit}}})
+        ? JSON.stringify({
+            time: new Date().toISOString(),
+            type: 'platform.initReport',
+            record: {initializationType: 'on-demand', phase: 'init', status: 'timeout', metrics: {durationMs: limit}},
+          })
         : `INIT_REPORT Init Duration: ${limit.toFixed(2)} ms\tPhase: init\tStatus: timeout`,
     )
     this.#readyResolve()
@@ -355,7 +440,17 @@ export class Environment {
     this.initError = payload
     this.log(
       this.fn.logFormat === 'JSON'
-        ? JSON.stringify({time: new Date().toISOString(), type: 'platform.initReport', record: {initializationType: 'on-demand', phase: 'init', status: 'error', errorType, metrics: {durationMs: round2(this.#initElapsed())}}})
+        ? JSON.stringify({
+            time: new Date().toISOString(),
+            type: 'platform.initReport',
+            record: {
+              initializationType: 'on-demand',
+              phase: 'init',
+              status: 'error',
+              errorType,
+              metrics: {durationMs: round2(this.#initElapsed())},
+            },
+          })
         : `INIT_REPORT Init Duration: ${this.#initElapsed().toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`,
     )
     this.#readyReject(new Error('init error'))
@@ -374,7 +469,10 @@ export class Environment {
       if (this.state === 'starting') this.state = 'idle'
       this.#readyResolve()
       // Memory after init, in case the runtime later dies with its cgroup.
-      if (this.#container) void peakMemoryBytes(this.engine, this.#container.id).then((peak) => (this.#peakBytes = Math.max(this.#peakBytes, peak ?? 0)))
+      if (this.#container)
+        void peakMemoryBytes(this.engine, this.#container.id).then(
+          (peak) => (this.#peakBytes = Math.max(this.#peakBytes, peak ?? 0)),
+        )
     }
     this.#pendingNext = deliver
     res.on('close', () => {
@@ -392,7 +490,13 @@ export class Environment {
     this.#pendingNext = undefined
     this.#queued = undefined
     current.dispatchedAt = performance.now()
-    deliver({requestId: current.requestId, payload: current.payload, deadlineMs: current.deadlineMs, functionArn: this.fn.arn, clientContext: current.clientContext})
+    deliver({
+      requestId: current.requestId,
+      payload: current.payload,
+      deadlineMs: current.deadlineMs,
+      functionArn: this.fn.arn,
+      clientContext: current.clientContext,
+    })
   }
 
   #finish(requestId: string, outcome: Parameters<Current['finish']>[0]): boolean {
@@ -417,7 +521,12 @@ export class Environment {
    * Runs one invocation; the environment must be ready (or its init suppressed, in which case the
    * invocation waits for the first `next` within its timeout).
    */
-  invoke(request: {requestId: string; payload: Buffer; clientContext?: string; waitForLogs: boolean}): Promise<InvocationResult> {
+  invoke(request: {
+    requestId: string
+    payload: Buffer
+    clientContext?: string
+    waitForLogs: boolean
+  }): Promise<InvocationResult> {
     const cold = this.invocations === 0
     const dead = this.state === 'dead'
     this.invocations++
@@ -441,13 +550,19 @@ export class Environment {
           if (this.#queued === current) this.#queued = undefined
           void (async () => {
             // Lines the handler printed may still be in flight through the engine: let them land.
-            if (request.waitForLogs && this.#container && this.state !== 'dead') await this.#container.logsSettled(15, 150)
+            if (request.waitForLogs && this.#container && this.state !== 'dead')
+              await this.#container.logsSettled(15, 150)
             // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
-            const peak = this.#container && !outcome.oom && this.state !== 'dead' ? await peakMemoryBytes(this.engine, this.#container.id) : undefined
+            const peak =
+              this.#container && !outcome.oom && this.state !== 'dead'
+                ? await peakMemoryBytes(this.engine, this.#container.id)
+                : undefined
             if (peak !== undefined) this.#peakBytes = Math.max(this.#peakBytes, peak)
             const maxMemoryUsedMb = outcome.oom ? this.fn.memoryMb : Math.max(1, Math.round(this.#peakBytes / 1048576))
             // A suppressed init that did not finish still counts what it took.
-            const initDurationMs = cold ? (this.initDurationMs ?? (this.initSuppressed ? this.#initElapsed() : undefined)) : undefined
+            const initDurationMs = cold
+              ? (this.initDurationMs ?? (this.initSuppressed ? this.#initElapsed() : undefined))
+              : undefined
             const figures: ReportInput = {
               durationMs,
               billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
@@ -484,14 +599,28 @@ export class Environment {
       this.#current = current
       if (dead || this.#exitReason) {
         const reason = this.#exitReason ?? {errorType: 'Runtime.ExitError', message: 'the environment ended'}
-        current.finish({payload: errorJson({errorMessage: `RequestId: ${request.requestId} Error: ${reason.message}`, errorType: reason.errorType}), error: true, status: 'error', errorType: reason.errorType})
+        current.finish({
+          payload: errorJson({
+            errorMessage: `RequestId: ${request.requestId} Error: ${reason.message}`,
+            errorType: reason.errorType,
+          }),
+          error: true,
+          status: 'error',
+          errorType: reason.errorType,
+        })
         return
       }
       // The timeout runs from here: for a suppressed init it covers the rest of init, as on Lambda.
       current.timer = setTimeout(() => {
-        this.#exitReason = {errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`}
+        this.#exitReason = {
+          errorType: 'Sandbox.Timedout',
+          message: `Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`,
+        }
         current.finish({
-          payload: errorJson({errorMessage: `RequestId: ${current.requestId} Error: Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`, errorType: 'Sandbox.Timedout'}),
+          payload: errorJson({
+            errorMessage: `RequestId: ${current.requestId} Error: Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`,
+            errorType: 'Sandbox.Timedout',
+          }),
           error: true,
           status: 'timeout',
           errorType: 'Sandbox.Timedout',
@@ -504,15 +633,35 @@ export class Environment {
 
   /** What a call gets when init failed before any invocation: the init error, reported at once. */
   initFailureResult(requestId: string): InvocationResult {
-    const payload = this.initError ?? errorJson({errorMessage: 'The runtime failed to start.', errorType: 'Runtime.Unknown'})
+    const payload =
+      this.initError ?? errorJson({errorMessage: 'The runtime failed to start.', errorType: 'Runtime.Unknown'})
     const lines = [this.#startLine(requestId)]
     let errorType = 'Runtime.Unknown'
     try {
       errorType = JSON.parse(payload.toString('utf8')).errorType ?? errorType
     } catch {}
-    lines.push(...this.#endLines(requestId, {durationMs: 0, billedDurationMs: 0, memorySizeMb: this.fn.memoryMb, maxMemoryUsedMb: 0, emulated: this.emulated, status: 'error', errorType}))
+    lines.push(
+      ...this.#endLines(requestId, {
+        durationMs: 0,
+        billedDurationMs: 0,
+        memorySizeMb: this.fn.memoryMb,
+        maxMemoryUsedMb: 0,
+        emulated: this.emulated,
+        status: 'error',
+        errorType,
+      }),
+    )
     for (const line of lines) this.log(line)
-    return {requestId, payload, functionError: 'Unhandled', logLines: lines, durationMs: 0, maxMemoryUsedMb: 0, cold: true, emulated: Boolean(this.emulated)}
+    return {
+      requestId,
+      payload,
+      functionError: 'Unhandled',
+      logLines: lines,
+      durationMs: 0,
+      maxMemoryUsedMb: 0,
+      cold: true,
+      emulated: Boolean(this.emulated),
+    }
   }
 
   /** Stops the container and the Runtime API; idempotent. */

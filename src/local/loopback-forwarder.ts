@@ -10,7 +10,8 @@ import {pollUntil} from '../core/wait.js'
 import {processGone} from './service.js'
 
 /** Is this endpoint on the host's loopback, which a container on a Docker bridge cannot reach? */
-export const isLoopbackEndpoint = (endpoint: string): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname)
+export const isLoopbackEndpoint = (endpoint: string): boolean =>
+  ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname)
 
 export interface LoopbackForwarder {
   /** The port it listens on (on `host`). */
@@ -79,23 +80,37 @@ const accepts = (host: string, port: number): Promise<boolean> =>
  * The forwarder as a detached process, for containers that outlive the command that started them
  * (`faas serve`). Idempotent: a live one with the same addresses, recorded in `stateFile`, is kept.
  */
-export async function ensureDetachedForwarder(stateFile: string, host: string, port: number, targetPort: number): Promise<void> {
+export async function ensureDetachedForwarder(
+  stateFile: string,
+  host: string,
+  port: number,
+  targetPort: number,
+): Promise<void> {
   const known = readState(stateFile)
   if (known && !processGone(known.pid)) {
-    if (known.host === host && known.port === port && known.targetPort === targetPort && (await accepts(host, port))) return
+    if (known.host === host && known.port === port && known.targetPort === targetPort && (await accepts(host, port)))
+      return
     process.kill(known.pid, 'SIGTERM')
     await pollUntil(async () => processGone(known.pid), {timeoutMs: 10_000})
   }
   const here = fileURLToPath(import.meta.url)
-  const [file, execArgv] = here.endsWith('.ts') ? [join(here, '..', 'forwarder-main.ts'), ['--import', 'tsx']] : [join(here, '..', 'forwarder-main.js'), []]
-  const child = spawn(process.execPath, [...execArgv, file, host, String(port), String(targetPort)], {detached: true, stdio: 'ignore'})
+  const [file, execArgv] = here.endsWith('.ts')
+    ? [join(here, '..', 'forwarder-main.ts'), ['--import', 'tsx']]
+    : [join(here, '..', 'forwarder-main.js'), []]
+  const child = spawn(process.execPath, [...execArgv, file, host, String(port), String(targetPort)], {
+    detached: true,
+    stdio: 'ignore',
+  })
   let exited = false
   child.once('exit', () => (exited = true))
   child.unref()
   const up = await pollUntil(() => accepts(host, port), {timeoutMs: 30_000, giveUp: () => exited})
   if (!up) {
     if (!exited) child.kill('SIGTERM')
-    throw new UserError(`Could not forward the local S3 store onto ${host}:${port} for served containers.`, {code: 'FORWARD_FAILED', fix: `Check that nothing else listens on ${host}:${port} (FAAS_LOCAL_S3_PORT chooses another port).`})
+    throw new UserError(`Could not forward the local S3 store onto ${host}:${port} for served containers.`, {
+      code: 'FORWARD_FAILED',
+      fix: `Check that nothing else listens on ${host}:${port} (FAAS_LOCAL_S3_PORT chooses another port).`,
+    })
   }
   writeJsonFileSync(stateFile, {pid: child.pid!, host, port, targetPort} satisfies DetachedState)
 }

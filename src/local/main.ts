@@ -28,7 +28,10 @@ const log = process.env.FAAS_LOCAL_LOG_FILE ? new RotatingLog(process.env.FAAS_L
 const write = (text: string) => (log ? log.write(text) : process.stdout.write(text))
 try {
   // --pass-credentials: the starting CLI writes the user's credentials to our stdin.
-  const credentials = values['pass-credentials'] && !process.stdin.isTTY ? (JSON.parse((await text(process.stdin)) || 'null') ?? undefined) : undefined
+  const credentials =
+    values['pass-credentials'] && !process.stdin.isTTY
+      ? (JSON.parse((await text(process.stdin)) || 'null') ?? undefined)
+      : undefined
   await runService(
     loadSettings(),
     {

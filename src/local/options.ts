@@ -29,7 +29,8 @@ export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'
 })
 
 /** Overrides without their undefined values (an absent flag keeps the default). */
-export const defined = <T extends object>(overrides: T): Partial<T> => Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<T>
+export const defined = <T extends object>(overrides: T): Partial<T> =>
+  Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<T>
 
 /** Refuses settings that would make every call hang or fail, naming the setting and its range. */
 export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' | 'secrets'>>(options: T): T {
@@ -45,14 +46,20 @@ export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' 
   ]
   for (const [name, value, min, max, how] of checks) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      throw new UserError(`${name} ${Number.isFinite(value) ? value : JSON.stringify(value)} is not usable: the local service needs it from ${min} to ${max}.`, {
-        code: 'BAD_LOCAL_SETTING',
-        fix: `Give ${how} a number from ${min} to ${max}, or leave it out for the default.`,
-      })
+      throw new UserError(
+        `${name} ${Number.isFinite(value) ? value : JSON.stringify(value)} is not usable: the local service needs it from ${min} to ${max}.`,
+        {
+          code: 'BAD_LOCAL_SETTING',
+          fix: `Give ${how} a number from ${min} to ${max}, or leave it out for the default.`,
+        },
+      )
     }
   }
   if (!Number.isInteger(options.maxEnvironmentsPerFunction) || !Number.isInteger(options.maxQueuedPerFunction)) {
-    throw new UserError('The environment limit and the queue length must be whole numbers.', {code: 'BAD_LOCAL_SETTING', fix: 'Give --max-environments and --max-queue whole numbers.'})
+    throw new UserError('The environment limit and the queue length must be whole numbers.', {
+      code: 'BAD_LOCAL_SETTING',
+      fix: 'Give --max-environments and --max-queue whole numbers.',
+    })
   }
   return options
 }

@@ -66,7 +66,13 @@ export class FunctionPool {
 
   stats(): {environments: number; idle: number; busy: number; queued: number; peak: number} {
     const busy = [...this.envs].filter((e) => e.state === 'busy').length
-    return {environments: this.envs.size, idle: this.#idle.length, busy, queued: this.#waiters.length, peak: this.peakEnvironments}
+    return {
+      environments: this.envs.size,
+      idle: this.#idle.length,
+      busy,
+      queued: this.#waiters.length,
+      peak: this.peakEnvironments,
+    }
   }
 
   async invoke(input: InvokeInput): Promise<InvocationResult> {
@@ -78,7 +84,12 @@ export class FunctionPool {
       return this.#initFailure(env, requestId)
     }
     try {
-      return await env.invoke({requestId, payload: input.payload, clientContext: input.clientContext, waitForLogs: input.waitForLogs})
+      return await env.invoke({
+        requestId,
+        payload: input.payload,
+        clientContext: input.clientContext,
+        waitForLogs: input.waitForLogs,
+      })
     } finally {
       this.#release(env)
     }
@@ -98,12 +109,16 @@ export class FunctionPool {
         void env.destroy()
       }
       if (this.envs.size < this.limit) return this.#startEnvironment(fn)
-      if (sync && fn.reservedConcurrency !== undefined) throw new ThrottledError('ReservedFunctionConcurrentInvocationLimitExceeded')
-      if (sync && this.#waiters.filter((w) => w.sync).length >= this.options.maxQueuedPerFunction) throw new ThrottledError('ConcurrentInvocationLimitExceeded')
+      if (sync && fn.reservedConcurrency !== undefined)
+        throw new ThrottledError('ReservedFunctionConcurrentInvocationLimitExceeded')
+      if (sync && this.#waiters.filter((w) => w.sync).length >= this.options.maxQueuedPerFunction)
+        throw new ThrottledError('ConcurrentInvocationLimitExceeded')
       const left = waitUntil - Date.now()
       if (left <= 0) {
         if (sync) throw new ThrottledError('ConcurrentInvocationLimitExceeded')
-        throw new NotRunError(`The event waited ${(this.options.maxEventAgeMs / 1000).toFixed(0)} s (the maximum event age) for concurrency and was discarded.`)
+        throw new NotRunError(
+          `The event waited ${(this.options.maxEventAgeMs / 1000).toFixed(0)} s (the maximum event age) for concurrency and was discarded.`,
+        )
       }
       const handed = await new Promise<Environment | undefined>((resolve) => {
         const waiter: Waiter = {

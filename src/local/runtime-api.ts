@@ -56,14 +56,20 @@ export interface RuntimeListen {
   accept?: (peer: string) => Promise<boolean>
 }
 
-export async function startRuntimeApi(handlers: RuntimeHandlers, listen: RuntimeListen = {host: '127.0.0.1'}): Promise<{server: Server; port: number}> {
+export async function startRuntimeApi(
+  handlers: RuntimeHandlers,
+  listen: RuntimeListen = {host: '127.0.0.1'},
+): Promise<{server: Server; port: number}> {
   const server = createServer(async (req, res) => {
     const url = req.url ?? ''
     try {
       const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
       if (req.headers.origin !== undefined || (listen.accept && !(await listen.accept(peer)))) {
         req.resume()
-        send(res, 403, {errorMessage: 'This Runtime API serves only its own execution environment.', errorType: 'Forbidden'})
+        send(res, 403, {
+          errorMessage: 'This Runtime API serves only its own execution environment.',
+          errorType: 'Forbidden',
+        })
         return
       }
       if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) {
@@ -96,7 +102,10 @@ export async function startRuntimeApi(handlers: RuntimeHandlers, listen: Runtime
         if (body === undefined) {
           known = handlers.oversize(id)
           if (known) {
-            send(res, 413, {errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, errorType: 'RequestEntityTooLarge'})
+            send(res, 413, {
+              errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+              errorType: 'RequestEntityTooLarge',
+            })
             return
           }
         } else if (match[2] === 'response') {

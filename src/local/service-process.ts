@@ -59,27 +59,47 @@ function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const text = env[name]
   if (text === undefined || text === '') return undefined
   const value = Number(text)
-  if (!Number.isFinite(value)) throw new UserError(`${name}="${text}" is not a number.`, {code: 'BAD_LOCAL_SETTING', fix: `Set ${name} to a number of seconds, or unset it for the default.`})
+  if (!Number.isFinite(value))
+    throw new UserError(`${name}="${text}" is not a number.`, {
+      code: 'BAD_LOCAL_SETTING',
+      fix: `Set ${name} to a number of seconds, or unset it for the default.`,
+    })
   return value
 }
 
 export function portOf(options: StartOptions, env: NodeJS.ProcessEnv = process.env): number {
   const port = options.port ?? (env.FAAS_LOCAL_PORT ? Number(env.FAAS_LOCAL_PORT) : DEFAULT_PORT)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UserError(`The local service port "${env.FAAS_LOCAL_PORT ?? options.port}" is not a port number.`, {code: 'BAD_PORT', fix: 'Use --port or FAAS_LOCAL_PORT with a number from 1 to 65535 (default 9001).'})
+    throw new UserError(`The local service port "${env.FAAS_LOCAL_PORT ?? options.port}" is not a port number.`, {
+      code: 'BAD_PORT',
+      fix: 'Use --port or FAAS_LOCAL_PORT with a number from 1 to 65535 (default 9001).',
+    })
   }
   return port
 }
 
 /** Service options from flags, settings and the environment. */
-export function serviceOptions(settings: Settings, options: StartOptions, env: NodeJS.ProcessEnv = process.env): Partial<ServiceOptions> {
+export function serviceOptions(
+  settings: Settings,
+  options: StartOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<ServiceOptions> {
   const passed = options.passCredentials
-    ? options.credentials ??
+    ? (options.credentials ??
       settings.credentials ??
-      (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN} : undefined)
+      (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN,
+          }
+        : undefined))
     : undefined
   if (options.passCredentials && !passed) {
-    throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {code: 'NO_CREDENTIALS', fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (functions then get session credentials that can only invoke local functions).'})
+    throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {
+      code: 'NO_CREDENTIALS',
+      fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (functions then get session credentials that can only invoke local functions).',
+    })
   }
   const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
   const partial: Partial<ServiceOptions> = {
@@ -114,7 +134,11 @@ export function readState(env: NodeJS.ProcessEnv = process.env): ServiceState | 
  * identity key: HMAC of a fresh nonce and its port) or 'other' (something answers but cannot
  * prove it; it is sent nothing more).
  */
-export async function identify(url: string, timeoutMs = 1000, env: NodeJS.ProcessEnv = process.env): Promise<{who: 'none'} | {who: 'other'} | {who: 'ours'; region: string; secrets: ServiceSecrets}> {
+export async function identify(
+  url: string,
+  timeoutMs = 1000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{who: 'none'} | {who: 'other'} | {who: 'ours'; region: string; secrets: ServiceSecrets}> {
   const nonce = randomBytes(32).toString('hex')
   let answer: {proof?: unknown; region?: unknown}
   try {
@@ -125,18 +149,30 @@ export async function identify(url: string, timeoutMs = 1000, env: NodeJS.Proces
   }
   const secrets = readSecrets(env)
   const port = Number(new URL(url).port)
-  if (!secrets || typeof answer?.proof !== 'string' || !sameProof(answer.proof, identityProof(secrets.identityKey, nonce, port))) return {who: 'other'}
+  if (
+    !secrets ||
+    typeof answer?.proof !== 'string' ||
+    !sameProof(answer.proof, identityProof(secrets.identityKey, nonce, port))
+  )
+    return {who: 'other'}
   return {who: 'ours', region: typeof answer.region === 'string' ? answer.region : 'us-east-1', secrets}
 }
 
 export const notOurs = (url: string, env: NodeJS.ProcessEnv = process.env) =>
-  new UserError(`Something answers on ${url} but cannot prove it is your faas local service (it does not hold the key in ${stateDir(env)}); faas sent it nothing.`, {
-    code: 'LOCAL_NOT_OURS',
-    fix: `Find and stop what listens on that port (ss -ltnp | grep ${new URL(url).port}), or use another port with --port or FAAS_LOCAL_PORT.`,
-  })
+  new UserError(
+    `Something answers on ${url} but cannot prove it is your faas local service (it does not hold the key in ${stateDir(env)}); faas sent it nothing.`,
+    {
+      code: 'LOCAL_NOT_OURS',
+      fix: `Find and stop what listens on that port (ss -ltnp | grep ${new URL(url).port}), or use another port with --port or FAAS_LOCAL_PORT.`,
+    },
+  )
 
 /** A request to our service, signed with its key pair; throws when what answers is not ours. */
-export async function serviceFetch(url: string, path: string, init: {method?: string; timeoutMs?: number} = {}): Promise<Response | undefined> {
+export async function serviceFetch(
+  url: string,
+  path: string,
+  init: {method?: string; timeoutMs?: number} = {},
+): Promise<Response | undefined> {
   const id = await identify(url, init.timeoutMs)
   if (id.who === 'none') return undefined
   if (id.who === 'other') throw notOurs(url)
@@ -177,13 +213,34 @@ export async function health(url: string, timeoutMs = 1000): Promise<HealthAnswe
  * Runs the service in this process until SIGINT/SIGTERM (or POST /faas/shutdown), then removes
  * every container it started. Records the state file so `faas local status/stop` find it.
  */
-export async function runService(settings: Settings, options: StartOptions, emit: Emit, onReady?: (service: LocalService) => void): Promise<void> {
+export async function runService(
+  settings: Settings,
+  options: StartOptions,
+  emit: Emit,
+  onReady?: (service: LocalService) => void,
+): Promise<void> {
   // The service (and with it dockerode) is loaded only where it runs, not for status or stop.
   const [{LocalService}, {DockerEngine}] = await Promise.all([import('./service.js'), import('../docker/engine.js')])
-  const service = await new LocalService(new DockerEngine(), {...serviceOptions(settings, options), secrets: loadOrCreateSecrets()}, emit).start()
-  const state: ServiceState = {pid: process.pid, port: service.options.port, url: service.url, id: service.options.instanceId, startedAt: new Date().toISOString(), s3Endpoint: service.options.s3Endpoint, logFile: process.env.FAAS_LOCAL_LOG_FILE}
+  const service = await new LocalService(
+    new DockerEngine(),
+    {...serviceOptions(settings, options), secrets: loadOrCreateSecrets()},
+    emit,
+  ).start()
+  const state: ServiceState = {
+    pid: process.pid,
+    port: service.options.port,
+    url: service.url,
+    id: service.options.instanceId,
+    startedAt: new Date().toISOString(),
+    s3Endpoint: service.options.s3Endpoint,
+    logFile: process.env.FAAS_LOCAL_LOG_FILE,
+  }
   writeJsonFileSync(stateFile(), state)
-  emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${service.url} (Ctrl-C stops it and removes its containers)`})
+  emit({
+    kind: 'done',
+    subject: 'local',
+    message: `Local Lambda service on ${service.url} (Ctrl-C stops it and removes its containers)`,
+  })
   onReady?.(service)
   const stop = () => void service.close()
   process.once('SIGINT', stop)
@@ -204,7 +261,11 @@ function entry(): {file: string; execArgv: string[]} {
 }
 
 /** Starts the service in the background and returns once it answers. */
-export async function startDetached(settings: Settings, options: StartOptions, emit: Emit = silent): Promise<ServiceState> {
+export async function startDetached(
+  settings: Settings,
+  options: StartOptions,
+  emit: Emit = silent,
+): Promise<ServiceState> {
   const port = portOf(options)
   const url = `http://127.0.0.1:${port}`
   const running = await health(url)
@@ -233,7 +294,14 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
   // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.
   const env: NodeJS.ProcessEnv = {...process.env, FAAS_LOCAL_LOG_FILE: logFile}
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY', 'AWS_SECRET_KEY']) delete env[name]
+  for (const name of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_ACCESS_KEY',
+    'AWS_SECRET_KEY',
+  ])
+    delete env[name]
   const passed = serviceOptions(settings, options).credentials
   const child = spawn(process.execPath, args, {detached: true, stdio: [passed ? 'pipe' : 'ignore', out, out], env})
   if (passed) child.stdin!.end(JSON.stringify(passed))
@@ -260,14 +328,32 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
     try {
       tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ')
     } catch {}
-    throw new UserError(`The local Lambda service did not start (${exited ?? 'no answer in 30 s'})${tail ? `: ${tail}` : ''}.`, {code: 'LOCAL_START_FAILED', fix: `See ${logFile}; check the Docker engine (bash scripts/stack.sh services) and that port ${port} is free.`})
+    throw new UserError(
+      `The local Lambda service did not start (${exited ?? 'no answer in 30 s'})${tail ? `: ${tail}` : ''}.`,
+      {
+        code: 'LOCAL_START_FAILED',
+        fix: `See ${logFile}; check the Docker engine (bash scripts/stack.sh services) and that port ${port} is free.`,
+      },
+    )
   }
   emit({kind: 'done', subject: 'local', message: `Local Lambda service on ${url} (pid ${answer.pid})`})
-  return {pid: answer.pid, port, url, id: answer.id, startedAt: new Date().toISOString(), logFile, s3Endpoint: answer.s3Endpoint}
+  return {
+    pid: answer.pid,
+    port,
+    url,
+    id: answer.id,
+    startedAt: new Date().toISOString(),
+    logFile,
+    s3Endpoint: answer.s3Endpoint,
+  }
 }
 
 /** The local service's endpoint, starting a detached service when none answers. */
-export async function ensureLocalService(settings: Settings, options: StartOptions = {}, emit: Emit = silent): Promise<string> {
+export async function ensureLocalService(
+  settings: Settings,
+  options: StartOptions = {},
+  emit: Emit = silent,
+): Promise<string> {
   const state = await startDetached(settings, options, emit)
   if (!options.s3Endpoint || state.s3Endpoint === options.s3Endpoint) return state.url
   // A service started without the local S3 store would point functions at real S3 (or another store):
@@ -275,15 +361,27 @@ export async function ensureLocalService(settings: Settings, options: StartOptio
   return withFileLock(join(stateDir(), 'start'), async () => {
     const now = await health(state.url)
     if (now?.s3Endpoint === options.s3Endpoint) return state.url
-    const gives = now?.s3Endpoint ? `S3 at ${now.s3Endpoint}` : 'real AWS S3 (it was started without FAAS_LOCAL_S3_ENDPOINT)'
-    const busy = Object.values<{busy?: number; queued?: number}>(now?.environments ?? {}).reduce((n, e) => n + (e.busy ?? 0) + (e.queued ?? 0), 0)
+    const gives = now?.s3Endpoint
+      ? `S3 at ${now.s3Endpoint}`
+      : 'real AWS S3 (it was started without FAAS_LOCAL_S3_ENDPOINT)'
+    const busy = Object.values<{busy?: number; queued?: number}>(now?.environments ?? {}).reduce(
+      (n, e) => n + (e.busy ?? 0) + (e.queued ?? 0),
+      0,
+    )
     if (busy > 0) {
-      throw new UserError(`The local Lambda service on ${state.url} gives functions ${gives}, not the local store at ${options.s3Endpoint}, and it is running ${busy} invocation(s), so faas will not restart it.`, {
-        code: 'LOCAL_S3_MISMATCH',
-        fix: `Wait for them, stop it (faas local stop) and run again; or start it yourself with FAAS_LOCAL_S3_ENDPOINT=${options.s3Endpoint}.`,
-      })
+      throw new UserError(
+        `The local Lambda service on ${state.url} gives functions ${gives}, not the local store at ${options.s3Endpoint}, and it is running ${busy} invocation(s), so faas will not restart it.`,
+        {
+          code: 'LOCAL_S3_MISMATCH',
+          fix: `Wait for them, stop it (faas local stop) and run again; or start it yourself with FAAS_LOCAL_S3_ENDPOINT=${options.s3Endpoint}.`,
+        },
+      )
     }
-    emit({kind: 'warn', subject: 'local', message: `the running service gives functions ${gives}; restarting it with the local S3 store at ${options.s3Endpoint}`})
+    emit({
+      kind: 'warn',
+      subject: 'local',
+      message: `the running service gives functions ${gives}; restarting it with the local S3 store at ${options.s3Endpoint}`,
+    })
     await stopLocalService(options, emit)
     return (await spawnDetached(settings, options, emit)).url
   })
@@ -305,7 +403,10 @@ export async function localStatus(options: StartOptions = {}): Promise<StatusRep
 }
 
 /** Asks the service to stop (it removes its containers) and waits until it no longer answers. */
-export async function stopLocalService(options: StartOptions = {}, emit: Emit = silent): Promise<{stopped: boolean; url: string}> {
+export async function stopLocalService(
+  options: StartOptions = {},
+  emit: Emit = silent,
+): Promise<{stopped: boolean; url: string}> {
   const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
   const answer = await health(url)
   if (!answer) {
@@ -317,10 +418,16 @@ export async function stopLocalService(options: StartOptions = {}, emit: Emit = 
     await serviceFetch(url, '/faas/shutdown', {method: 'POST'})
   } catch (error) {
     if (error instanceof UserError) throw error
-    throw new UserError(`Could not ask the local service on ${url} to stop: ${messageOf(error)}.`, {code: 'LOCAL_STOP_FAILED', fix: `Stop process ${answer.pid} yourself (kill ${answer.pid}); the next start removes its containers.`})
+    throw new UserError(`Could not ask the local service on ${url} to stop: ${messageOf(error)}.`, {
+      code: 'LOCAL_STOP_FAILED',
+      fix: `Stop process ${answer.pid} yourself (kill ${answer.pid}); the next start removes its containers.`,
+    })
   }
   if (!(await pollUntil(async () => !(await health(url, 500)), {timeoutMs: 60_000}))) {
-    throw new UserError(`The local service on ${url} did not stop within 60 s.`, {code: 'LOCAL_STOP_FAILED', fix: `kill ${answer.pid}; the next start removes its containers.`})
+    throw new UserError(`The local service on ${url} did not stop within 60 s.`, {
+      code: 'LOCAL_STOP_FAILED',
+      fix: `kill ${answer.pid}; the next start removes its containers.`,
+    })
   }
   emit({kind: 'done', subject: 'local', message: 'Stopped the local Lambda service'})
   return {stopped: true, url}
@@ -330,7 +437,10 @@ export async function stopLocalService(options: StartOptions = {}, emit: Emit = 
 export async function functionLogs(name: string, options: StartOptions = {}): Promise<string[]> {
   const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
   if (!(await health(url))) {
-    throw new UserError(`No local Lambda service answers on ${url}.`, {code: 'LOCAL_NOT_RUNNING', fix: 'Start it (faas local start --detach) and deploy with --target local.'})
+    throw new UserError(`No local Lambda service answers on ${url}.`, {
+      code: 'LOCAL_NOT_RUNNING',
+      fix: 'Start it (faas local start --detach) and deploy with --target local.',
+    })
   }
   const res = await serviceFetch(url, `/faas/functions/${encodeURIComponent(name)}/logs`)
   return ((await res!.json()) as {lines: string[]}).lines

@@ -54,7 +54,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
     return
   }
   const text = JSON.stringify(body)
-  res.writeHead(status, {'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)), ...headers})
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    ...headers,
+  })
   res.end(text)
 }
 
@@ -87,7 +91,10 @@ export class LocalService {
   #gatewayServers: Server[] = []
   /** The S3 forwarder on the functions' network. */
   /** Container-credentials grants by id: the token's secret half, who may use it, what it was given. */
-  #grants = new Map<string, {secret: Buffer; fn: LocalFunction; peer: () => Promise<string | undefined>; issued?: SessionCredentials}>()
+  #grants = new Map<
+    string,
+    {secret: Buffer; fn: LocalFunction; peer: () => Promise<string | undefined>; issued?: SessionCredentials}
+  >()
   #forwarder?: LoopbackForwarder
   /** With --pass-credentials: the user's keys exchanged for an STS session, shared by environments. */
   #passed?: Promise<SessionCredentials>
@@ -122,7 +129,13 @@ export class LocalService {
     const server = createServer((req, res) => {
       this.#gate(req, res).catch((error) => {
         if (error instanceof control.LambdaApiError) sendError(res, error)
-        else if (!res.headersSent) sendJson(res, 500, {Type: 'Service', message: String(error?.message ?? error)}, {'x-amzn-ErrorType': 'ServiceException'})
+        else if (!res.headersSent)
+          sendJson(
+            res,
+            500,
+            {Type: 'Service', message: String(error?.message ?? error)},
+            {'x-amzn-ErrorType': 'ServiceException'},
+          )
       })
     })
     server.keepAliveTimeout = 65_000
@@ -131,7 +144,10 @@ export class LocalService {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE'
-            ? new UserError(`Port ${this.options.port} on 127.0.0.1 is already in use.`, {code: 'PORT_IN_USE', fix: 'Stop what uses it (`faas local stop` if it is a faas service) or choose another port with --port or FAAS_LOCAL_PORT.'})
+            ? new UserError(`Port ${this.options.port} on 127.0.0.1 is already in use.`, {
+                code: 'PORT_IN_USE',
+                fix: 'Stop what uses it (`faas local stop` if it is a faas service) or choose another port with --port or FAAS_LOCAL_PORT.',
+              })
             : error,
         ),
       )
@@ -199,18 +215,35 @@ export class LocalService {
   async #exchange(user: NonNullable<ServiceOptions['credentials']>): Promise<SessionCredentials> {
     let session: SessionCredentials
     if (user.sessionToken) {
-      session = {accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey, sessionToken: user.sessionToken, expiration: new Date(Date.now() + 60 * 60_000)}
+      session = {
+        accessKeyId: user.accessKeyId,
+        secretAccessKey: user.secretAccessKey,
+        sessionToken: user.sessionToken,
+        expiration: new Date(Date.now() + 60 * 60_000),
+      }
     } else {
-      const sts = new STSClient({region: this.options.region, credentials: {accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey}, maxAttempts: 3})
+      const sts = new STSClient({
+        region: this.options.region,
+        credentials: {accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey},
+        maxAttempts: 3,
+      })
       try {
         const out = await sts.send(new GetSessionTokenCommand({DurationSeconds: 3600}))
         const c = out.Credentials!
-        session = {accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration ?? new Date(Date.now() + 60 * 60_000)}
+        session = {
+          accessKeyId: c.AccessKeyId!,
+          secretAccessKey: c.SecretAccessKey!,
+          sessionToken: c.SessionToken,
+          expiration: c.Expiration ?? new Date(Date.now() + 60 * 60_000),
+        }
       } catch (error) {
-        throw new UserError(`--pass-credentials: STS did not exchange your AWS keys for session credentials (${(error as Error).name}).`, {
-          code: 'PASS_CREDENTIALS_FAILED',
-          fix: 'Functions get only short-lived credentials: make STS reachable (AWS_ENDPOINT_URL_STS for an emulator), use session credentials (AWS_SESSION_TOKEN), or leave out --pass-credentials.',
-        })
+        throw new UserError(
+          `--pass-credentials: STS did not exchange your AWS keys for session credentials (${(error as Error).name}).`,
+          {
+            code: 'PASS_CREDENTIALS_FAILED',
+            fix: 'Functions get only short-lived credentials: make STS reachable (AWS_ENDPOINT_URL_STS for an emulator), use session credentials (AWS_SESSION_TOKEN), or leave out --pass-credentials.',
+          },
+        )
       } finally {
         sts.destroy()
       }
@@ -226,21 +259,35 @@ export class LocalService {
     const grant = this.#grants.get(id)
     const given = Buffer.from(secret, 'hex')
     const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
-    if (!grant || given.length !== grant.secret.length || !timingSafeEqual(given, grant.secret) || peer !== (await grant.peer())) {
+    if (
+      !grant ||
+      given.length !== grant.secret.length ||
+      !timingSafeEqual(given, grant.secret) ||
+      peer !== (await grant.peer())
+    ) {
       return sendJson(res, 403, {message: 'The authorization token is not valid for this environment.'})
     }
     let creds: SessionCredentials
     if (this.#passed) {
       let passed = await this.#passed
-      if (passed.expiration.getTime() - Date.now() < RENEW_BEFORE_MS && this.options.credentials) passed = await (this.#passed = this.#exchange(this.options.credentials))
+      if (passed.expiration.getTime() - Date.now() < RENEW_BEFORE_MS && this.options.credentials)
+        passed = await (this.#passed = this.#exchange(this.options.credentials))
       creds = passed
     } else {
       if (!grant.issued || grant.issued.expiration.getTime() - Date.now() < RENEW_BEFORE_MS) {
-        grant.issued = this.issueSession(`arn:aws:sts::${this.options.accountId}:assumed-role/${grant.fn.name}-role/${grant.fn.name}`)
+        grant.issued = this.issueSession(
+          `arn:aws:sts::${this.options.accountId}:assumed-role/${grant.fn.name}-role/${grant.fn.name}`,
+        )
       }
       creds = grant.issued
     }
-    return sendJson(res, 200, {AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: creds.expiration.toISOString(), RoleArn: `arn:aws:iam::${this.options.accountId}:role/${grant.fn.name}-role`})
+    return sendJson(res, 200, {
+      AccessKeyId: creds.accessKeyId,
+      SecretAccessKey: creds.secretAccessKey,
+      Token: creds.sessionToken,
+      Expiration: creds.expiration.toISOString(),
+      RoleArn: `arn:aws:iam::${this.options.accountId}:role/${grant.fn.name}-role`,
+    })
   }
 
   /**
@@ -267,7 +314,9 @@ export class LocalService {
   #loadFunctions(): void {
     const file = this.options.functionsFile
     if (!file) return
-    const saved = readJsonFileSync<{functions?: Array<Omit<LocalFunction, 'env'> & {env?: unknown; sealedEnv?: SealedEnv}>}>(file, {
+    const saved = readJsonFileSync<{
+      functions?: Array<Omit<LocalFunction, 'env'> & {env?: unknown; sealedEnv?: SealedEnv}>
+    }>(file, {
       what: "the local service's functions",
       fix: `Repair it, or remove it and deploy your functions again (faas deploy --target local).`,
     })
@@ -275,11 +324,21 @@ export class LocalService {
       if (typeof fn?.name !== 'string' || typeof fn.imageUri !== 'string') continue
       const env = fn.sealedEnv ? openEnv(fn.sealedEnv, this.options.secrets.identityKey) : {}
       if (!env) {
-        this.emit({kind: 'warn', subject: fn.name, message: `its saved variables cannot be opened with this service's key; deploy it again (faas deploy --target local)`})
+        this.emit({
+          kind: 'warn',
+          subject: fn.name,
+          message: `its saved variables cannot be opened with this service's key; deploy it again (faas deploy --target local)`,
+        })
         continue
       }
       const {sealedEnv: _sealed, ...rest} = fn
-      this.functions.set(fn.name, {...rest, env, ephemeralStorageMb: fn.ephemeralStorageMb ?? 512, logFormat: fn.logFormat ?? 'Text', revision: fn.revision ?? 1})
+      this.functions.set(fn.name, {
+        ...rest,
+        env,
+        ephemeralStorageMb: fn.ephemeralStorageMb ?? 512,
+        logFormat: fn.logFormat ?? 'Text',
+        revision: fn.revision ?? 1,
+      })
     }
   }
 
@@ -288,10 +347,17 @@ export class LocalService {
     const file = this.options.functionsFile
     if (!file) return
     try {
-      const functions = [...this.functions.values()].map(({env, ...fn}) => ({...fn, sealedEnv: sealEnv(env, this.options.secrets.identityKey)}))
+      const functions = [...this.functions.values()].map(({env, ...fn}) => ({
+        ...fn,
+        sealedEnv: sealEnv(env, this.options.secrets.identityKey),
+      }))
       writeJsonFileSync(file, {functions})
     } catch (error) {
-      this.emit({kind: 'warn', subject: 'local', message: `${(error as Error).message} A restarted service will not know the latest functions.`})
+      this.emit({
+        kind: 'warn',
+        subject: 'local',
+        message: `${(error as Error).message} A restarted service will not know the latest functions.`,
+      })
     }
   }
 
@@ -306,7 +372,12 @@ export class LocalService {
   #pool(name: string): FunctionPool {
     let pool = this.pools.get(name)
     if (!pool) {
-      pool = new FunctionPool(this.engine, () => this.functions.get(name)!, this.options, (line) => this.#log(name, line))
+      pool = new FunctionPool(
+        this.engine,
+        () => this.functions.get(name)!,
+        this.options,
+        (line) => this.#log(name, line),
+      )
       this.pools.set(name, pool)
     }
     return pool
@@ -350,31 +421,56 @@ export class LocalService {
     const host = String(req.headers.host ?? '')
     if (!this.hosts.has(host.toLowerCase())) {
       req.resume()
-      throw new control.LambdaApiError(403, 'AccessDeniedException', `The local Lambda service answers only as ${[...this.hosts][0]}; the request named the host "${host.slice(0, 100)}".`)
+      throw new control.LambdaApiError(
+        403,
+        'AccessDeniedException',
+        `The local Lambda service answers only as ${[...this.hosts][0]}; the request named the host "${host.slice(0, 100)}".`,
+      )
     }
     if (req.headers.origin !== undefined) {
       req.resume()
-      throw new control.LambdaApiError(403, 'AccessDeniedException', 'The local Lambda service refuses requests from web pages (the request carries an Origin header).')
+      throw new control.LambdaApiError(
+        403,
+        'AccessDeniedException',
+        'The local Lambda service refuses requests from web pages (the request carries an Origin header).',
+      )
     }
     const url = new URL(req.url ?? '/', 'http://local')
     if (url.pathname === '/faas/identity' && req.method === 'GET') {
       req.resume()
       const nonce = url.searchParams.get('nonce') ?? ''
       if (!/^[0-9a-f]{32,128}$/.test(nonce)) throw control.invalid('nonce must be 32 to 128 hexadecimal characters.')
-      return sendJson(res, 200, {service: 'faas-local', region: this.options.region, proof: identityProof(this.options.secrets.identityKey, nonce, this.options.port)})
+      return sendJson(res, 200, {
+        service: 'faas-local',
+        region: this.options.region,
+        proof: identityProof(this.options.secrets.identityKey, nonce, this.options.port),
+      })
     }
     if (url.pathname === '/faas/credentials' && req.method === 'GET') return this.#serveCredentials(req, res)
     const body = await readBody(req, MAX_SYNC_REQUEST)
-    if (body === undefined) throw new control.LambdaApiError(413, 'RequestTooLargeException', `Request must be smaller than ${MAX_SYNC_REQUEST} bytes.`)
+    if (body === undefined)
+      throw new control.LambdaApiError(
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${MAX_SYNC_REQUEST} bytes.`,
+      )
     const rawPath = (req.url ?? '/').split('?')[0]!
-    const key = await verifySigV4({method: req.method ?? 'GET', rawPath, query: url.searchParams, headers: req.headers, body}, {region: this.options.region, lookup: (id) => this.#keyOf(id)})
+    const key = await verifySigV4(
+      {method: req.method ?? 'GET', rawPath, query: url.searchParams, headers: req.headers, body},
+      {region: this.options.region, lookup: (id) => this.#keyOf(id)},
+    )
     return this.#route(req, res, url, body, key)
   }
 
   /** The key pair behind an access key id: the service's own, or session credentials it handed to an environment. */
   #keyOf(accessKeyId: string): KnownKey | undefined {
     const {secrets} = this.options
-    if (accessKeyId === secrets.accessKeyId) return {secretAccessKey: secrets.secretAccessKey, scope: 'all', principal: `arn:aws:iam::${this.options.accountId}:user/faas-local`}
+    if (accessKeyId === secrets.accessKeyId)
+      return {
+        secretAccessKey: secrets.secretAccessKey,
+        scope: 'all',
+        principal: `arn:aws:iam::${this.options.accountId}:user/faas-local`,
+      }
     const session = this.#sessions.get(accessKeyId)
     if (!session) return undefined
     if (session.expiresAt <= Date.now()) {
@@ -388,7 +484,10 @@ export class LocalService {
    * Session credentials for a function's environment: they sign Invoke calls only, expire, and
    * are forgotten when the environment ends (revokeSession). How functions invoke functions.
    */
-  issueSession(principal: string, lifetimeMs = 60 * 60_000): {accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date} {
+  issueSession(
+    principal: string,
+    lifetimeMs = 60 * 60_000,
+  ): {accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date} {
     const accessKeyId = `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`
     const secretAccessKey = randomBytes(30).toString('base64')
     const sessionToken = randomBytes(48).toString('base64')
@@ -398,8 +497,17 @@ export class LocalService {
   }
 
   /** Accepts credentials obtained elsewhere (STS, with --pass-credentials) as Invoke credentials of an environment. */
-  acceptSession(credentials: {accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date}, principal: string): void {
-    this.#sessions.set(credentials.accessKeyId, {secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, scope: 'invoke', principal, expiresAt: credentials.expiration?.getTime() ?? Date.now() + 60 * 60_000})
+  acceptSession(
+    credentials: {accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date},
+    principal: string,
+  ): void {
+    this.#sessions.set(credentials.accessKeyId, {
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+      scope: 'invoke',
+      principal,
+      expiresAt: credentials.expiration?.getTime() ?? Date.now() + 60 * 60_000,
+    })
   }
 
   revokeSession(accessKeyId: string): void {
@@ -411,9 +519,14 @@ export class LocalService {
     const method = req.method ?? 'GET'
     const ctx = this.#control()
     let m: RegExpExecArray | null
-    if ((m = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/.exec(path)) && method === 'POST') return this.#invoke(m[1]!, req, res, body)
+    if ((m = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/.exec(path)) && method === 'POST')
+      return this.#invoke(m[1]!, req, res, body)
     if (key.scope !== 'all') {
-      throw new control.LambdaApiError(403, 'AccessDeniedException', `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only invoke functions).`)
+      throw new control.LambdaApiError(
+        403,
+        'AccessDeniedException',
+        `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only invoke functions).`,
+      )
     }
     if (path === '/faas/health') return sendJson(res, 200, this.health())
     if (path === '/faas/shutdown' && method === 'POST') {
@@ -421,10 +534,12 @@ export class LocalService {
       void this.close()
       return
     }
-    if ((m = /^\/faas\/functions\/([^/]+)\/logs$/.exec(path))) return sendJson(res, 200, {lines: this.logs.get(control.nameOf(m[1]!)) ?? []})
+    if ((m = /^\/faas\/functions\/([^/]+)\/logs$/.exec(path)))
+      return sendJson(res, 200, {lines: this.logs.get(control.nameOf(m[1]!)) ?? []})
     if (/^\/2015-03-31\/functions\/?$/.test(path)) {
       if (method === 'GET') return sendJson(res, ...control.listFunctions(ctx))
-      if (method === 'POST') return sendJson(res, ...(await control.createFunction(ctx, jsonBody(body) as control.CreateFunctionBody)))
+      if (method === 'POST')
+        return sendJson(res, ...(await control.createFunction(ctx, jsonBody(body) as control.CreateFunctionBody)))
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/?$/.exec(path))) {
       if (method === 'GET') return sendJson(res, ...control.getFunction(ctx, m[1]!))
@@ -432,17 +547,29 @@ export class LocalService {
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(path))) {
       if (method === 'GET') return sendJson(res, ...control.getConfiguration(ctx, m[1]!))
-      if (method === 'PUT') return sendJson(res, ...(await control.updateConfiguration(ctx, m[1]!, jsonBody(body) as control.UpdateConfigurationBody)))
+      if (method === 'PUT')
+        return sendJson(
+          res,
+          ...(await control.updateConfiguration(ctx, m[1]!, jsonBody(body) as control.UpdateConfigurationBody)),
+        )
     }
     if ((m = /^\/2015-03-31\/functions\/([^/]+)\/code$/.exec(path)) && method === 'PUT') {
       return sendJson(res, ...(await control.updateCode(ctx, m[1]!, jsonBody(body) as control.UpdateCodeBody)))
     }
     if ((m = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/.exec(path))) {
-      if (method === 'PUT') return sendJson(res, ...(await control.putConcurrency(ctx, m[1]!, jsonBody(body) as control.PutConcurrencyBody)))
+      if (method === 'PUT')
+        return sendJson(
+          res,
+          ...(await control.putConcurrency(ctx, m[1]!, jsonBody(body) as control.PutConcurrencyBody)),
+        )
       if (method === 'GET') return sendJson(res, ...control.getConcurrency(ctx, m[1]!))
       if (method === 'DELETE') return sendJson(res, ...(await control.deleteConcurrency(ctx, m[1]!)))
     }
-    throw new control.LambdaApiError(404, 'UnknownOperationException', `The local Lambda service does not implement ${method} ${path}.`)
+    throw new control.LambdaApiError(
+      404,
+      'UnknownOperationException',
+      `The local Lambda service does not implement ${method} ${path}.`,
+    )
   }
 
   async #invoke(ref: string, req: IncomingMessage, res: ServerResponse, received: Buffer): Promise<void> {
@@ -450,27 +577,43 @@ export class LocalService {
     const fn = this.functions.get(name)
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse')
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
-      throw control.invalid(`1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`)
+      throw control.invalid(
+        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+      )
     }
     const limit = type === 'Event' ? MAX_ASYNC_REQUEST : MAX_SYNC_REQUEST
     const body = received.length > limit ? undefined : received
     if (!fn) throw control.notFound(control.arnOf(this.options, name))
-    if (body === undefined) throw new control.LambdaApiError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`)
+    if (body === undefined)
+      throw new control.LambdaApiError(
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+      )
     const payload = body.length === 0 ? Buffer.from('{}') : body
     try {
       JSON.parse(payload.toString('utf8'))
     } catch (error) {
-      throw new control.LambdaApiError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(error as Error).message}`)
+      throw new control.LambdaApiError(
+        400,
+        'InvalidRequestContentException',
+        `Could not parse request body into json: ${(error as Error).message}`,
+      )
     }
     const headers: Record<string, string> = {'X-Amz-Executed-Version': '$LATEST'}
     if (type === 'DryRun') return sendJson(res, 204, undefined, headers)
-    const clientContext = req.headers['x-amz-client-context'] ? Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8') : undefined
+    const clientContext = req.headers['x-amz-client-context']
+      ? Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8')
+      : undefined
     const pool = this.#pool(name)
     if (type === 'Event') {
       const requestId = randomUUID()
       // Accepted at once, as on Lambda; it waits for concurrency up to the maximum event age, then is discarded.
       const job = pool.invoke({payload, clientContext, waitForLogs: false, sync: false, requestId}).catch((error) => {
-        this.#log(name, `EVENT RequestId: ${requestId} discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`)
+        this.#log(
+          name,
+          `EVENT RequestId: ${requestId} discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`,
+        )
       })
       this.#background.add(job)
       void job.finally(() => this.#background.delete(job))
@@ -481,7 +624,8 @@ export class LocalService {
     try {
       result = await pool.invoke({payload, clientContext, waitForLogs: tail, sync: true})
     } catch (error) {
-      if (error instanceof ThrottledError) throw new control.LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', {Reason: error.reason})
+      if (error instanceof ThrottledError)
+        throw new control.LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', {Reason: error.reason})
       if (error instanceof NotRunError) throw new control.LambdaApiError(500, 'ServiceException', error.message)
       throw error
     }
@@ -490,7 +634,11 @@ export class LocalService {
     // Not Lambda's: says the figures came from an emulated environment (the REPORT line says so too).
     if (result.emulated) headers['X-Faas-Emulated'] = 'true'
     if (tail) headers['X-Amz-Log-Result'] = logTail(result.logLines)
-    res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': String(result.payload.length), ...headers})
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(result.payload.length),
+      ...headers,
+    })
     res.end(result.payload)
   }
 
@@ -524,7 +672,8 @@ export class LocalService {
         await new Promise<void>((resolve) => gateway.close(() => resolve()))
       }
       // Anything that slipped through (a container created while closing).
-      for (const container of await findContainersByLabel(this.engine, `${LABEL}=${this.options.instanceId}`)) await removeContainer(this.engine, container.id)
+      for (const container of await findContainersByLabel(this.engine, `${LABEL}=${this.options.instanceId}`))
+        await removeContainer(this.engine, container.id)
       // The network goes with the last service using it.
       if (this.options.network) await removeFunctionNetworkIfUnused(this.engine)
       this.#closedResolve()
@@ -544,7 +693,10 @@ interface SealedEnv {
   data: string
 }
 
-const envKey = (identityKey: string): Buffer => Buffer.from(hkdfSync('sha256', Buffer.from(identityKey, 'utf8'), Buffer.alloc(0), 'faas-local function variables', 32))
+const envKey = (identityKey: string): Buffer =>
+  Buffer.from(
+    hkdfSync('sha256', Buffer.from(identityKey, 'utf8'), Buffer.alloc(0), 'faas-local function variables', 32),
+  )
 
 function sealEnv(env: Record<string, string>, identityKey: string): SealedEnv {
   const iv = randomBytes(12)
@@ -557,7 +709,9 @@ function openEnv(sealed: SealedEnv, identityKey: string): Record<string, string>
   try {
     const decipher = createDecipheriv('aes-256-gcm', envKey(identityKey), Buffer.from(sealed.iv, 'base64'))
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'))
-    return JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8'))
+    return JSON.parse(
+      Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8'),
+    )
   } catch {
     return undefined
   }
@@ -589,7 +743,10 @@ export function pidNamespace(): string {
 }
 
 /** Does the process exist? EPERM means it does (another user's): only ESRCH proves it gone. */
-export function processGone(pid: number, kill: (pid: number, signal: 0) => void = (p, sig) => process.kill(p, sig)): boolean {
+export function processGone(
+  pid: number,
+  kill: (pid: number, signal: 0) => void = (p, sig) => process.kill(p, sig),
+): boolean {
   try {
     kill(pid, 0)
   } catch (error) {
@@ -604,7 +761,10 @@ export function processGone(pid: number, kill: (pid: number, signal: 0) => void 
 }
 
 /** A leftover's service is gone only when all of these hold; any doubt keeps its containers. */
-export async function provenGone(labels: Record<string, string>, kill?: (pid: number, signal: 0) => void): Promise<boolean> {
+export async function provenGone(
+  labels: Record<string, string>,
+  kill?: (pid: number, signal: 0) => void,
+): Promise<boolean> {
   const pid = Number(labels[PID_LABEL])
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false
   if ((labels[PIDNS_LABEL] ?? pidNamespace()) !== pidNamespace()) return false

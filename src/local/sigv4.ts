@@ -38,7 +38,8 @@ const sha256 = Hash.bind(null, 'sha256') as unknown as ConstructorParameters<typ
 
 export const denied = {
   missing: () => new LambdaApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'),
-  unknownKey: () => new LambdaApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'),
+  unknownKey: () =>
+    new LambdaApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'),
   signature: () =>
     new LambdaApiError(
       403,
@@ -48,7 +49,8 @@ export const denied = {
   scope: (message: string) => new LambdaApiError(403, 'InvalidSignatureException', message),
 }
 
-const AUTH = /^AWS4-HMAC-SHA256\s+Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/aws4_request\s*,\s*SignedHeaders=([a-z0-9;\-_.]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/
+const AUTH =
+  /^AWS4-HMAC-SHA256\s+Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/aws4_request\s*,\s*SignedHeaders=([a-z0-9;\-_.]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name]
@@ -74,7 +76,10 @@ function parseAmzDate(text: string | undefined): Date | undefined {
  * Scope: the date must be the request's date, the region ours, the service lambda; the clock
  * skew at most five minutes; the payload hash, when sent, must be the body's.
  */
-export async function verifySigV4(request: SignedRequest, options: {region: string; lookup: (accessKeyId: string) => KnownKey | undefined; now?: Date}): Promise<KnownKey> {
+export async function verifySigV4(
+  request: SignedRequest,
+  options: {region: string; lookup: (accessKeyId: string) => KnownKey | undefined; now?: Date},
+): Promise<KnownKey> {
   const authorization = header(request.headers, 'authorization')
   if (!authorization) throw denied.missing()
   const m = AUTH.exec(authorization)
@@ -84,19 +89,34 @@ export async function verifySigV4(request: SignedRequest, options: {region: stri
   if (!key) throw denied.unknownKey()
   const amzDate = header(request.headers, 'x-amz-date')
   const date = parseAmzDate(amzDate)
-  if (!date) throw denied.scope('Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.')
+  if (!date) throw denied.scope("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
   const now = options.now ?? new Date()
-  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
-  if (date.getTime() < now.getTime() - MAX_SKEW_MS) throw denied.scope(`Signature expired: ${amzDate} is now earlier than ${stamp(new Date(now.getTime() - MAX_SKEW_MS))} (${stamp(now)} - 5 min.)`)
-  if (date.getTime() > now.getTime() + MAX_SKEW_MS) throw denied.scope(`Signature not yet current: ${amzDate} is still later than ${stamp(new Date(now.getTime() + MAX_SKEW_MS))} (${stamp(now)} + 5 min.)`)
-  if (scopeDate !== amzDate!.slice(0, 8)) throw denied.scope(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate!.slice(0, 8)}', from '${amzDate}'.`)
+  const stamp = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '')
+  if (date.getTime() < now.getTime() - MAX_SKEW_MS)
+    throw denied.scope(
+      `Signature expired: ${amzDate} is now earlier than ${stamp(new Date(now.getTime() - MAX_SKEW_MS))} (${stamp(now)} - 5 min.)`,
+    )
+  if (date.getTime() > now.getTime() + MAX_SKEW_MS)
+    throw denied.scope(
+      `Signature not yet current: ${amzDate} is still later than ${stamp(new Date(now.getTime() + MAX_SKEW_MS))} (${stamp(now)} + 5 min.)`,
+    )
+  if (scopeDate !== amzDate!.slice(0, 8))
+    throw denied.scope(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate!.slice(0, 8)}', from '${amzDate}'.`,
+    )
   if (scopeService !== SERVICE) throw denied.scope(`Credential should be scoped to correct service: '${SERVICE}'.`)
-  if (scopeRegion !== options.region) throw denied.scope(`Credential should be scoped to a valid region. This service is in ${options.region}.`)
+  if (scopeRegion !== options.region)
+    throw denied.scope(`Credential should be scoped to a valid region. This service is in ${options.region}.`)
   const signedHeaders = signedList!.split(';')
   if (!signedHeaders.includes('host')) throw denied.signature()
   if (key.sessionToken !== undefined) {
     const token = header(request.headers, 'x-amz-security-token')
-    if (!token || !signedHeaders.includes('x-amz-security-token') || !sameText(token, key.sessionToken)) throw denied.unknownKey()
+    if (!token || !signedHeaders.includes('x-amz-security-token') || !sameText(token, key.sessionToken))
+      throw denied.unknownKey()
   }
   const bodyHash = createHash('sha256').update(request.body).digest('hex')
   const claimedHash = header(request.headers, 'x-amz-content-sha256')
@@ -113,12 +133,30 @@ export async function verifySigV4(request: SignedRequest, options: {region: stri
     const values = request.query.getAll(name)
     query[name] = values.length === 1 ? values[0]! : values
   }
-  const signer = new SignatureV4({credentials: {accessKeyId: accessKeyId!, secretAccessKey: key.secretAccessKey}, region: scopeRegion!, service: SERVICE, sha256, applyChecksum: false, uriEscapePath: true})
+  const signer = new SignatureV4({
+    credentials: {accessKeyId: accessKeyId!, secretAccessKey: key.secretAccessKey},
+    region: scopeRegion!,
+    service: SERVICE,
+    sha256,
+    applyChecksum: false,
+    uriEscapePath: true,
+  })
   const recomputed = await signer.sign(
-    {method: request.method, protocol: 'http:', hostname: headers.host!.replace(/:\d+$/, ''), path: request.rawPath, query, headers, body: request.body} as never,
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: headers.host!.replace(/:\d+$/, ''),
+      path: request.rawPath,
+      query,
+      headers,
+      body: request.body,
+    } as never,
     {signingDate: date, signableHeaders: new Set(signedHeaders)},
   )
-  const expected = /Signature=([0-9a-f]{64})/.exec(String((recomputed as unknown as {headers: Record<string, string>}).headers.authorization))?.[1] ?? ''
+  const expected =
+    /Signature=([0-9a-f]{64})/.exec(
+      String((recomputed as unknown as {headers: Record<string, string>}).headers.authorization),
+    )?.[1] ?? ''
   if (!sameText(expected, signature!)) throw denied.signature()
   return key
 }
@@ -132,12 +170,29 @@ export async function signRequest(
 ): Promise<Record<string, string>> {
   const query: Record<string, string> = {}
   for (const [name, value] of url.searchParams) query[name] = value
-  const signer = new SignatureV4({credentials, region, service: SERVICE, sha256, applyChecksum: true, uriEscapePath: true})
-  const signed = await signer.sign({method: init.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers: {host: url.host, ...init.headers}, body: init.body} as never)
+  const signer = new SignatureV4({
+    credentials,
+    region,
+    service: SERVICE,
+    sha256,
+    applyChecksum: true,
+    uriEscapePath: true,
+  })
+  const signed = await signer.sign({
+    method: init.method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query,
+    headers: {host: url.host, ...init.headers},
+    body: init.body,
+  } as never)
   return (signed as unknown as {headers: Record<string, string>}).headers
 }
 
 /** The identity proof: HMAC of the client's nonce and the port the service listens on (a relay on another port cannot reuse it). */
-export const identityProof = (identityKey: string, nonce: string, port: number): string => createHmac('sha256', identityKey).update(`faas-local:${port}:${nonce}`).digest('hex')
+export const identityProof = (identityKey: string, nonce: string, port: number): string =>
+  createHmac('sha256', identityKey).update(`faas-local:${port}:${nonce}`).digest('hex')
 
 export const sameProof = sameText

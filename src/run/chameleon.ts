@@ -23,9 +23,12 @@ export function checkTable(payload: {num_of_rows: number; num_of_cols: number}, 
   const text = expectedTable(payload.num_of_rows, payload.num_of_cols)
   const differences: string[] = []
   if (answer.rows !== payload.num_of_rows || answer.cols !== payload.num_of_cols) {
-    differences.push(`the table is ${answer.rows}×${answer.cols}, expected ${payload.num_of_rows}×${payload.num_of_cols}`)
+    differences.push(
+      `the table is ${answer.rows}×${answer.cols}, expected ${payload.num_of_rows}×${payload.num_of_cols}`,
+    )
   }
-  if (answer.length !== text.length) differences.push(`the HTML is ${answer.length} characters long, expected ${text.length}`)
+  if (answer.length !== text.length)
+    differences.push(`the HTML is ${answer.length} characters long, expected ${text.length}`)
   const digest = createHash('sha256').update(text, 'utf8').digest('hex')
   if (answer.sha256 !== digest) differences.push(`the HTML's sha256 is ${answer.sha256}, expected ${digest}`)
   return differences

@@ -2,7 +2,11 @@ import type {RgbImage} from './images.js'
 import {buildSqueezeNet, classify, INPUT_SIZE, topK} from './squeezenet.js'
 
 /** The images `faas run cnn_serving` classifies: SqueezeNet's input size, so nothing is resized. */
-export const CNN_IMAGES: Array<[number, number]> = [[INPUT_SIZE, INPUT_SIZE], [INPUT_SIZE, INPUT_SIZE], [INPUT_SIZE, INPUT_SIZE]]
+export const CNN_IMAGES: Array<[number, number]> = [
+  [INPUT_SIZE, INPUT_SIZE],
+  [INPUT_SIZE, INPUT_SIZE],
+  [INPUT_SIZE, INPUT_SIZE],
+]
 
 // TensorFlow sums in float32 in its own order, the reference in float64: probabilities agree to about
 // 1e-6; a class may only trade places with one whose probability is this close (relative) to its own.
@@ -36,8 +40,12 @@ export function checkTop5(images: Array<{key: string; image: RgbImage}>, answer:
     if (classes.every((c, k) => c === reference[k])) exact++
     reported.top5.forEach((p, k) => {
       const own = probabilities[p.class ?? -1]
-      if (own === undefined || !close(own, probabilities[reference[k]!]!)) differences.push(`${key}: rank ${k + 1} is class ${p.class}, expected ${reference[k]} (reference top-5 ${reference.join(', ')})`)
-      else if (typeof p.probability !== 'number' || !close(p.probability, own)) differences.push(`${key}: class ${p.class} has probability ${p.probability}, expected ${own.toPrecision(6)}`)
+      if (own === undefined || !close(own, probabilities[reference[k]!]!))
+        differences.push(
+          `${key}: rank ${k + 1} is class ${p.class}, expected ${reference[k]} (reference top-5 ${reference.join(', ')})`,
+        )
+      else if (typeof p.probability !== 'number' || !close(p.probability, own))
+        differences.push(`${key}: class ${p.class} has probability ${p.probability}, expected ${own.toPrecision(6)}`)
     })
   }
   return {differences, exact}

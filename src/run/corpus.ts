@@ -11,7 +11,28 @@ export interface CorpusOptions {
   seed: number
 }
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'ba', 'do', 'fi', 'gu', 'ha', 'je', 'po', 'qi', 'wu', 'xe', 'yo']
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ru',
+  'sa',
+  'ti',
+  'vo',
+  'ze',
+  'ba',
+  'do',
+  'fi',
+  'gu',
+  'ha',
+  'je',
+  'po',
+  'qi',
+  'wu',
+  'xe',
+  'yo',
+]
 
 function vocabulary(next: () => number, size: number): string[] {
   const words = new Set<string>()
@@ -75,7 +96,8 @@ export function countWords(texts: Iterable<string>): Map<string, number> {
 export function compareCounts(expected: Map<string, number>, actual: Map<string, number>, limit = 5): string[] {
   const differences: string[] = []
   for (const word of new Set([...expected.keys(), ...actual.keys()])) {
-    if (expected.get(word) !== actual.get(word)) differences.push(`${word}: expected ${expected.get(word) ?? 0}, got ${actual.get(word) ?? 0}`)
+    if (expected.get(word) !== actual.get(word))
+      differences.push(`${word}: expected ${expected.get(word) ?? 0}, got ${actual.get(word) ?? 0}`)
     if (differences.length >= limit) break
   }
   return differences

@@ -58,7 +58,12 @@ export function rotate90(image: RgbImage): RgbImage {
   const rgb = Buffer.alloc(image.rgb.length)
   for (let y = 0; y < width; y++) {
     for (let x = 0; x < height; x++) {
-      image.rgb.copy(rgb, (y * height + x) * 3, ((x * width) + (width - 1 - y)) * 3, ((x * width) + (width - 1 - y)) * 3 + 3)
+      image.rgb.copy(
+        rgb,
+        (y * height + x) * 3,
+        (x * width + (width - 1 - y)) * 3,
+        (x * width + (width - 1 - y)) * 3 + 3,
+      )
     }
   }
   return {width: height, height: width, rgb}

@@ -17,25 +17,51 @@ export interface MapReduceParams {
 export const RUN_LIMITS = {'--input-mb': 1024, '--shards': 1000, '--mappers': 1000, '--reducers': 512} as const
 
 export function checkMapReduceParams(p: MapReduceParams): void {
-  const positive: Array<[string, number]> = [['--input-mb', p.inputMb], ['--shards', p.shards], ['--mappers', p.mappers], ['--reducers', p.reducers]]
+  const positive: Array<[string, number]> = [
+    ['--input-mb', p.inputMb],
+    ['--shards', p.shards],
+    ['--mappers', p.mappers],
+    ['--reducers', p.reducers],
+  ]
   for (const [flag, value] of positive) {
-    if (!(Number.isFinite(value) && value > 0)) throw new UserError(`${flag} must be greater than zero (got ${value}).`, {code: 'BAD_RUN_PARAMS', fix: `Give ${flag} a positive number.`})
+    if (!(Number.isFinite(value) && value > 0))
+      throw new UserError(`${flag} must be greater than zero (got ${value}).`, {
+        code: 'BAD_RUN_PARAMS',
+        fix: `Give ${flag} a positive number.`,
+      })
   }
   for (const [flag, value] of positive.slice(1)) {
-    if (!Number.isInteger(value)) throw new UserError(`${flag} must be a whole number (got ${value}).`, {code: 'BAD_RUN_PARAMS', fix: `Give ${flag} a whole number.`})
+    if (!Number.isInteger(value))
+      throw new UserError(`${flag} must be a whole number (got ${value}).`, {
+        code: 'BAD_RUN_PARAMS',
+        fix: `Give ${flag} a whole number.`,
+      })
   }
   for (const [flag, value] of positive) {
     const max = RUN_LIMITS[flag as keyof typeof RUN_LIMITS]
-    if (value > max) throw new UserError(`${flag} is ${value}; faas accepts at most ${max}.`, {code: 'BAD_RUN_PARAMS', fix: `Give ${flag} a value up to ${max}.`})
+    if (value > max)
+      throw new UserError(`${flag} is ${value}; faas accepts at most ${max}.`, {
+        code: 'BAD_RUN_PARAMS',
+        fix: `Give ${flag} a value up to ${max}.`,
+      })
   }
   if ((p.reducers & (p.reducers - 1)) !== 0) {
-    throw new UserError(`--reducers must be a power of two (got ${p.reducers}).`, {code: 'BAD_RUN_PARAMS', fix: 'Use 1, 2, 4, 8…, as vSwarm\'s map-reduce expects.'})
+    throw new UserError(`--reducers must be a power of two (got ${p.reducers}).`, {
+      code: 'BAD_RUN_PARAMS',
+      fix: "Use 1, 2, 4, 8…, as vSwarm's map-reduce expects.",
+    })
   }
   if (p.reducers > p.mappers) {
-    throw new UserError(`--reducers (${p.reducers}) must not outnumber --mappers (${p.mappers}).`, {code: 'BAD_RUN_PARAMS', fix: `Use at most ${p.mappers} reducers, or more mappers.`})
+    throw new UserError(`--reducers (${p.reducers}) must not outnumber --mappers (${p.mappers}).`, {
+      code: 'BAD_RUN_PARAMS',
+      fix: `Use at most ${p.mappers} reducers, or more mappers.`,
+    })
   }
   if (p.shards < p.mappers) {
-    throw new UserError(`--shards (${p.shards}) must be at least --mappers (${p.mappers}), or some mappers get no input.`, {code: 'BAD_RUN_PARAMS', fix: `Use --shards ${p.mappers} or more.`})
+    throw new UserError(
+      `--shards (${p.shards}) must be at least --mappers (${p.mappers}), or some mappers get no input.`,
+      {code: 'BAD_RUN_PARAMS', fix: `Use --shards ${p.mappers} or more.`},
+    )
   }
 }
 
@@ -57,7 +83,11 @@ export async function verifyOutput(s3: S3Client, bucket: string, outputs: string
   const actual = new Map<string, number>()
   for (const key of outputs) {
     for (const [word, count] of Object.entries(JSON.parse(await getText(s3, bucket, key)) as Record<string, number>)) {
-      if (actual.has(word)) throw new UserError(`The word "${word}" appears in two reducers' outputs.`, {code: 'WRONG_ANSWER', fix: 'The partitioning of the mappers is inconsistent.'})
+      if (actual.has(word))
+        throw new UserError(`The word "${word}" appears in two reducers' outputs.`, {
+          code: 'WRONG_ANSWER',
+          fix: 'The partitioning of the mappers is inconsistent.',
+        })
       actual.set(word, count)
     }
   }

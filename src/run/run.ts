@@ -66,7 +66,12 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   const engine = new DockerEngine()
 
   const images = await timed('build', () =>
-    buildBenchmark(engine, manifest, {functions: manifest.functions, platform: options.platform, tag: options.tag, baseImage: options.baseImage}, emit),
+    buildBenchmark(
+      engine,
+      manifest,
+      {functions: manifest.functions, platform: options.platform, tag: options.tag, baseImage: options.baseImage},
+      emit,
+    ),
   )
   let digests: Record<string, string> = {}
   if (options.target === 'local') {
@@ -74,11 +79,28 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     await timed('service', () => ensureLocalService(settings, {s3Endpoint: endpoint}, emit))
   } else {
     const registry = await resolveRegistry(settings, options.registry)
-    const pushed = await timed('push', () => pushBenchmark(engine, settings, manifest, {functions: manifest.functions, tag: options.tag, registry}, emit))
+    const pushed = await timed('push', () =>
+      pushBenchmark(engine, settings, manifest, {functions: manifest.functions, tag: options.tag, registry}, emit),
+    )
     digests = Object.fromEntries(pushed.map((p) => [p.function, p.digest]))
   }
-  const storage = {s3: s3For(options.target, settings), bucket: options.bucket ?? (await defaultRunBucket(options.target, settings))}
-  const deployed = await timed('deploy', () => deploy(target, settings, {benchmark: manifest.name, tag: options.tag, registry: options.registry, architecture: lambdaArchitecture(images[0]!.architecture)}, emit))
+  const storage = {
+    s3: s3For(options.target, settings),
+    bucket: options.bucket ?? (await defaultRunBucket(options.target, settings)),
+  }
+  const deployed = await timed('deploy', () =>
+    deploy(
+      target,
+      settings,
+      {
+        benchmark: manifest.name,
+        tag: options.tag,
+        registry: options.registry,
+        architecture: lambdaArchitecture(images[0]!.architecture),
+      },
+      emit,
+    ),
+  )
   const entry = deployedName(manifest.name, manifest.entry)
   const invoke = (payload: unknown) =>
     timed('invoke', async () => {
@@ -93,26 +115,47 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     })
 
   const payload = options.payload ?? manifest.payload
-  let workload: Awaited<ReturnType<typeof runWordCount>> | Awaited<ReturnType<typeof runPayload>> | Awaited<ReturnType<typeof runChecked>>
+  let workload:
+    | Awaited<ReturnType<typeof runWordCount>>
+    | Awaited<ReturnType<typeof runPayload>>
+    | Awaited<ReturnType<typeof runChecked>>
   try {
     if (manifest.workload === 'word-count') workload = await runWordCount(storage, options, runId, invoke, timed)
-    else if (manifest.workload) workload = await runChecked(workloadOf(manifest.workload).run, {invoke, timed, storage: bucketReady(storage), payload, seed: options.seed, runId}, entry)
+    else if (manifest.workload)
+      workload = await runChecked(
+        workloadOf(manifest.workload).run,
+        {invoke, timed, storage: bucketReady(storage), payload, seed: options.seed, runId},
+        entry,
+      )
     else workload = await runPayload(payload, invoke)
   } catch (error) {
     // A failed local run leaves nothing running: its functions (and so their containers) go.
-    if (options.target === 'local') await target.destroy(deployed.functions.map((f) => f.name), {roles: false}, emit).catch(() => {})
+    if (options.target === 'local')
+      await target
+        .destroy(
+          deployed.functions.map((f) => f.name),
+          {roles: false},
+          emit,
+        )
+        .catch(() => {})
     // A store that died mid-run shows up as some function's S3 error; name the cause instead.
     if (options.target === 'local' && !(await localS3Answers())) {
-      throw new UserError(`The local S3 store at ${localS3Endpoint()} stopped answering during the run (${isUserError(error) ? error.message : messageOf(error)}).`, {
-        code: 'LOCAL_S3_GONE',
-        fix: 'Run the same command again: faas starts a new store and uploads the input again.',
-        cause: error,
-      })
+      throw new UserError(
+        `The local S3 store at ${localS3Endpoint()} stopped answering during the run (${isUserError(error) ? error.message : messageOf(error)}).`,
+        {
+          code: 'LOCAL_S3_GONE',
+          fix: 'Run the same command again: faas starts a new store and uploads the input again.',
+          cause: error,
+        },
+      )
     }
     throw error
   }
   // The entry call as faas saw it, then the calls the functions made, in the one record vocabulary.
-  const invocations = [fromOutcome({seq: 0, phase: 'measure', function: entry}, workload.outcome), ...workload.invocations.map((i, n) => ({...i, seq: n + 1}))]
+  const invocations = [
+    fromOutcome({seq: 0, phase: 'measure', function: entry}, workload.outcome),
+    ...workload.invocations.map((i, n) => ({...i, seq: n + 1})),
+  ]
   const record = {
     runId,
     benchmark: manifest.name,
@@ -121,14 +164,33 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     differences: workload.differences,
     config: {
       ...(manifest.workload === 'word-count'
-        ? {inputMb: options.inputMb, shards: options.shards, seed: options.seed, mappers: options.mappers, reducers: options.reducers, bucket: storage.bucket}
+        ? {
+            inputMb: options.inputMb,
+            shards: options.shards,
+            seed: options.seed,
+            mappers: options.mappers,
+            reducers: options.reducers,
+            bucket: storage.bucket,
+          }
         : (workload.config ?? {payload})),
       tag: options.tag,
       platform: options.platform,
     },
     verified: workload.verified,
-    environment: {host: hostname(), cpus: cpus().length, memoryBytes: totalmem(), node: process.version, region: settings.region},
-    images: images.map((i) => ({function: i.function, image: i.image, imageId: i.imageId, architecture: i.architecture, digest: digests[i.function]})),
+    environment: {
+      host: hostname(),
+      cpus: cpus().length,
+      memoryBytes: totalmem(),
+      node: process.version,
+      region: settings.region,
+    },
+    images: images.map((i) => ({
+      function: i.function,
+      image: i.image,
+      imageId: i.imageId,
+      architecture: i.architecture,
+      digest: digests[i.function],
+    })),
     deploy: deployed.functions.map((f) => ({name: f.name, action: f.action, changed: f.changed})),
     phasesMs: {...phases, ...workload.functionPhasesMs},
     words: workload.words,
@@ -142,10 +204,13 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   const recordPath = options.recordPath ?? join(faasHome(), 'runs', `${runId}.json`)
   await writeJsonFile(recordPath, record)
   if (!record.correct) {
-    throw new UserError(`The run finished but ${manifest.workload === 'word-count' ? 'the word counts are' : 'its answer is'} wrong: ${record.differences.join('; ')}.`, {
-      code: 'WRONG_ANSWER',
-      fix: `The run record is in ${recordPath}.`,
-    })
+    throw new UserError(
+      `The run finished but ${manifest.workload === 'word-count' ? 'the word counts are' : 'its answer is'} wrong: ${record.differences.join('; ')}.`,
+      {
+        code: 'WRONG_ANSWER',
+        fix: `The run record is in ${recordPath}.`,
+      },
+    )
   }
   return {...record, recordPath}
 }
@@ -169,13 +234,25 @@ interface DriverInvocation {
 }
 type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>
 
-async function runWordCount(storage: {s3: S3Client; bucket: string}, options: RunOptions, runId: string, invoke: Invoke, timed: Timed) {
+async function runWordCount(
+  storage: {s3: S3Client; bucket: string},
+  options: RunOptions,
+  runId: string,
+  invoke: Invoke,
+  timed: Timed,
+) {
   const {s3, bucket} = storage
   const input = await timed('upload', async () => {
     await ensureBucket(s3, bucket, (await s3.config.region()) ?? 'us-east-1')
     return prepareInput(s3, bucket, options)
   })
-  const outcome = await invoke({bucket, input_prefix: input.prefix, job: `jobs/${runId}`, mappers: options.mappers, reducers: options.reducers})
+  const outcome = await invoke({
+    bucket,
+    input_prefix: input.prefix,
+    job: `jobs/${runId}`,
+    mappers: options.mappers,
+    reducers: options.reducers,
+  })
   const output = JSON.parse(outcome.payload)
   const verification = await timed('verify', () => verifyOutput(s3, bucket, output.outputs, input.shards))
   return {
@@ -185,28 +262,33 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
     verified: 'word counts equal to the count made here' as string | undefined,
     config: undefined as Record<string, unknown> | undefined,
     words: {total: verification.totalWords, distinct: verification.distinctWords},
-    bytes: {input: input.inputBytes, uploaded: input.uploadedBytes, functionsRead: output.bytes.read as number, functionsWritten: output.bytes.written as number},
-    functionPhasesMs: Object.fromEntries(Object.entries(output.phases_ms as Record<string, number>).map(([k, v]) => [`function.${k}`, v])),
+    bytes: {
+      input: input.inputBytes,
+      uploaded: input.uploadedBytes,
+      functionsRead: output.bytes.read as number,
+      functionsWritten: output.bytes.written as number,
+    },
+    functionPhasesMs: Object.fromEntries(
+      Object.entries(output.phases_ms as Record<string, number>).map(([k, v]) => [`function.${k}`, v]),
+    ),
     output: {job: output.job, outputs: output.outputs},
     // The driver's own calls of mappers and reducers, timed by the driver.
-    invocations: (output.invocations as DriverInvocation[]).map(
-      (i, seq): InvocationRecord => ({
-        seq,
-        phase: 'measure',
-        function: i.function,
-        requestId: i.request_id,
-        startUs: Math.round(i.start * 1e6),
-        endUs: Math.round(i.end * 1e6),
-        clientLatencyUs: Math.round((i.end - i.start) * 1e6),
-        providerDurationUs: microseconds(i.duration_ms),
-        billedDurationUs: microseconds(i.billed_duration_ms),
-        initDurationUs: microseconds(i.init_duration_ms),
-        cold: Boolean(i.cold),
-        memoryMb: i.memory_size_mb,
-        maxMemoryUsedMb: i.max_memory_used_mb,
-        ...(i.emulated ? {emulated: true} : {}),
-      }),
-    ),
+    invocations: (output.invocations as DriverInvocation[]).map((i, seq): InvocationRecord => ({
+      seq,
+      phase: 'measure',
+      function: i.function,
+      requestId: i.request_id,
+      startUs: Math.round(i.start * 1e6),
+      endUs: Math.round(i.end * 1e6),
+      clientLatencyUs: Math.round((i.end - i.start) * 1e6),
+      providerDurationUs: microseconds(i.duration_ms),
+      billedDurationUs: microseconds(i.billed_duration_ms),
+      initDurationUs: microseconds(i.init_duration_ms),
+      cold: Boolean(i.cold),
+      memoryMb: i.memory_size_mb,
+      maxMemoryUsedMb: i.max_memory_used_mb,
+      ...(i.emulated ? {emulated: true} : {}),
+    })),
   }
 }
 
@@ -214,7 +296,9 @@ async function runWordCount(storage: {s3: S3Client; bucket: string}, options: Ru
 function bucketReady(storage: {s3: S3Client; bucket: string}) {
   let ready: Promise<unknown> | undefined
   return async () => {
-    ready ??= storage.s3.config.region().then((region) => ensureBucket(storage.s3, storage.bucket, region ?? 'us-east-1'))
+    ready ??= storage.s3.config
+      .region()
+      .then((region) => ensureBucket(storage.s3, storage.bucket, region ?? 'us-east-1'))
     await ready
     return storage
   }
@@ -233,7 +317,9 @@ async function runChecked(workload: Workload['run'], context: WorkloadContext, e
     bytes: undefined,
     functionPhasesMs: {},
     output: result.output,
-    invocations: result.outcomes.slice(1).map((outcome, seq) => fromOutcome({seq, phase: 'measure', function: entry}, outcome)),
+    invocations: result.outcomes
+      .slice(1)
+      .map((outcome, seq) => fromOutcome({seq, phase: 'measure', function: entry}, outcome)),
   }
 }
 

@@ -15,7 +15,16 @@ export const CONV10_GAIN = 1 / 64
 const MEAN_BGR = [103.939, 116.779, 123.68]
 
 /** Fire modules: [squeeze, expand] filters, with a 3×3/2 max pool after fire 3 and fire 5. */
-const FIRES: Array<[number, number]> = [[16, 64], [16, 64], [32, 128], [32, 128], [48, 192], [48, 192], [64, 256], [64, 256]]
+const FIRES: Array<[number, number]> = [
+  [16, 64],
+  [16, 64],
+  [32, 128],
+  [32, 128],
+  [48, 192],
+  [48, 192],
+  [64, 256],
+  [64, 256],
+]
 
 interface Tensor {
   h: number
@@ -40,7 +49,15 @@ function uniform(index: number, layerSeed: number): number {
  * as float32. conv10's gain of 1/64 keeps the class scores within a few units of each other, so the
  * softmax's top five are distinct, well-separated float32 numbers rather than one 1.0 and underflows.
  */
-export function seededKernel(layer: number, kh: number, kw: number, cin: number, cout: number, seed = MODEL_SEED, gain = 1): Float32Array {
+export function seededKernel(
+  layer: number,
+  kh: number,
+  kw: number,
+  cin: number,
+  cout: number,
+  seed = MODEL_SEED,
+  gain = 1,
+): Float32Array {
   const size = kh * kw * cin * cout
   const limit = Math.sqrt(6 / (kh * kw * cin)) * gain
   const layerSeed = (seed * 1000 + layer) >>> 0
@@ -99,7 +116,9 @@ function maxPool3x3s2(input: Tensor): Tensor {
     for (let ox = 0; ox < w; ox++) {
       for (let c = 0; c < input.c; c++) {
         let best = -Infinity
-        for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) best = Math.max(best, input.data[((oy * 2 + ky) * input.w + ox * 2 + kx) * input.c + c]!)
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++)
+            best = Math.max(best, input.data[((oy * 2 + ky) * input.w + ox * 2 + kx) * input.c + c]!)
         out[(oy * w + ox) * input.c + c] = best
       }
     }
@@ -126,11 +145,22 @@ export interface SqueezeNet {
 /** The network with its seeded weights, in the order the handler assigns them (conv1, fire2 squeeze/1×1/3×3 … fire9, conv10). */
 export function buildSqueezeNet(seed = MODEL_SEED): SqueezeNet {
   let layer = 0
-  const conv = (k: number, stride: number, same: boolean, cin: number, cout: number, gain = 1): Conv => ({k, stride, same, cin, cout, kernel: seededKernel(layer++, k, k, cin, cout, seed, gain)})
+  const conv = (k: number, stride: number, same: boolean, cin: number, cout: number, gain = 1): Conv => ({
+    k,
+    stride,
+    same,
+    cin,
+    cout,
+    kernel: seededKernel(layer++, k, k, cin, cout, seed, gain),
+  })
   const conv1 = conv(3, 2, false, 3, 64)
   let cin = 64
   const fires = FIRES.map(([squeeze, expand]) => {
-    const fire = {squeeze: conv(1, 1, false, cin, squeeze), expand1: conv(1, 1, false, squeeze, expand), expand3: conv(3, 1, true, squeeze, expand)}
+    const fire = {
+      squeeze: conv(1, 1, false, cin, squeeze),
+      expand1: conv(1, 1, false, squeeze, expand),
+      expand3: conv(3, 1, true, squeeze, expand),
+    }
     cin = expand * 2
     return fire
   })
@@ -139,7 +169,8 @@ export function buildSqueezeNet(seed = MODEL_SEED): SqueezeNet {
 
 /** The class probabilities for one 227×227 RGB image. */
 export function classify(net: SqueezeNet, image: RgbImage): Float64Array {
-  if (image.width !== INPUT_SIZE || image.height !== INPUT_SIZE) throw new Error(`SqueezeNet takes ${INPUT_SIZE}×${INPUT_SIZE} images, not ${image.width}×${image.height}`)
+  if (image.width !== INPUT_SIZE || image.height !== INPUT_SIZE)
+    throw new Error(`SqueezeNet takes ${INPUT_SIZE}×${INPUT_SIZE} images, not ${image.width}×${image.height}`)
   const input = new Float32Array(INPUT_SIZE * INPUT_SIZE * 3)
   const mean = MEAN_BGR.map(Math.fround)
   for (let p = 0; p < INPUT_SIZE * INPUT_SIZE; p++) {
@@ -154,7 +185,8 @@ export function classify(net: SqueezeNet, image: RgbImage): Float64Array {
   })
   x = conv2dRelu(x, net.conv10)
   const logits = new Float64Array(CLASSES)
-  for (let p = 0; p < x.h * x.w; p++) for (let c = 0; c < CLASSES; c++) logits[c] = logits[c]! + x.data[p * CLASSES + c]!
+  for (let p = 0; p < x.h * x.w; p++)
+    for (let c = 0; c < CLASSES; c++) logits[c] = logits[c]! + x.data[p * CLASSES + c]!
   let max = -Infinity
   for (let c = 0; c < CLASSES; c++) max = Math.max(max, (logits[c] = logits[c]! / (x.h * x.w)))
   let sum = 0

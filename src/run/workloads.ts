@@ -43,7 +43,10 @@ export interface Workload {
 const answerOf = (outcome: InvokeOutcome): unknown => JSON.parse(outcome.payload || 'null')
 
 function badPayload(kind: string, problem: string, example: string): UserError {
-  return new UserError(`The ${kind} payload ${problem}.`, {code: 'BAD_RUN_PARAMS', fix: `Give --payload like '${example}', or fix "payload" in the benchmark's benchmark.json.`})
+  return new UserError(`The ${kind} payload ${problem}.`, {
+    code: 'BAD_RUN_PARAMS',
+    fix: `Give --payload like '${example}', or fix "payload" in the benchmark's benchmark.json.`,
+  })
 }
 
 const isWhole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min
@@ -53,17 +56,27 @@ const aes: Workload = {
   check(payload) {
     const p = payload as AesEvent
     const example = '{"num_of_iterations": 10}'
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw badPayload('aes', 'must be a JSON object', example)
-    if (p.num_of_iterations !== undefined && !isWhole(p.num_of_iterations, 1)) throw badPayload('aes', 'needs num_of_iterations to be a whole number, at least 1', example)
+    if (typeof p !== 'object' || p === null || Array.isArray(p))
+      throw badPayload('aes', 'must be a JSON object', example)
+    if (p.num_of_iterations !== undefined && !isWhole(p.num_of_iterations, 1))
+      throw badPayload('aes', 'needs num_of_iterations to be a whole number, at least 1', example)
     for (const field of ['plaintext_hex', 'key_hex', 'counter_hex'] as const) {
       const value = p[field]
-      if (value !== undefined && !(typeof value === 'string' && /^([0-9a-f]{2})*$/i.test(value))) throw badPayload('aes', `needs ${field} to be hexadecimal bytes`, example)
+      if (value !== undefined && !(typeof value === 'string' && /^([0-9a-f]{2})*$/i.test(value)))
+        throw badPayload('aes', `needs ${field} to be hexadecimal bytes`, example)
     }
-    if (p.key_hex !== undefined && ![16, 24, 32].includes(p.key_hex.length / 2)) throw badPayload('aes', 'needs key_hex to be 16, 24 or 32 bytes', example)
-    if (p.counter_hex !== undefined && p.counter_hex.length > 32) throw badPayload('aes', 'needs counter_hex to be at most 16 bytes', example)
+    if (p.key_hex !== undefined && ![16, 24, 32].includes(p.key_hex.length / 2))
+      throw badPayload('aes', 'needs key_hex to be 16, 24 or 32 bytes', example)
+    if (p.counter_hex !== undefined && p.counter_hex.length > 32)
+      throw badPayload('aes', 'needs counter_hex to be at most 16 bytes', example)
   },
   run: async ({invoke, timed, payload, seed}) => {
-    const vector: AesEvent = {key_hex: NIST_CTR_AES128.key, counter_hex: NIST_CTR_AES128.counter, plaintext_hex: NIST_CTR_AES128.plaintext, num_of_iterations: 1}
+    const vector: AesEvent = {
+      key_hex: NIST_CTR_AES128.key,
+      counter_hex: NIST_CTR_AES128.counter,
+      plaintext_hex: NIST_CTR_AES128.plaintext,
+      num_of_iterations: 1,
+    }
     const event = aesRunEvent(payload as AesEvent, seed)
     const known = await invoke(vector)
     const work = await invoke(event)
@@ -88,9 +101,14 @@ const chameleon: Workload = {
   check(payload) {
     const p = payload as {num_of_rows?: unknown; num_of_cols?: unknown}
     if (typeof p !== 'object' || p === null || !isWhole(p.num_of_rows, 1) || !isWhole(p.num_of_cols, 1)) {
-      throw badPayload('chameleon', 'needs whole numbers num_of_rows and num_of_cols, at least 1', '{"num_of_rows": 10, "num_of_cols": 10}')
+      throw badPayload(
+        'chameleon',
+        'needs whole numbers num_of_rows and num_of_cols, at least 1',
+        '{"num_of_rows": 10, "num_of_cols": 10}',
+      )
     }
-    if ((p.num_of_rows as number) * (p.num_of_cols as number) > 1_000_000) throw badPayload('chameleon', 'asks for more than a million cells', '{"num_of_rows": 100, "num_of_cols": 100}')
+    if ((p.num_of_rows as number) * (p.num_of_cols as number) > 1_000_000)
+      throw badPayload('chameleon', 'asks for more than a million cells', '{"num_of_rows": 100, "num_of_cols": 100}')
   },
   run: async ({invoke, timed, payload}) => {
     const table = payload as {num_of_rows: number; num_of_cols: number}
@@ -108,26 +126,51 @@ const chameleon: Workload = {
 }
 
 /** The images `faas run image-rotate` rotates: odd and non-square sizes, so a wrong turn or a flip shows. */
-export const ROTATE_SIZES: Array<[number, number]> = [[320, 240], [256, 256], [199, 101], [64, 480]]
+export const ROTATE_SIZES: Array<[number, number]> = [
+  [320, 240],
+  [256, 256],
+  [199, 101],
+  [64, 480],
+]
 
 /** Generated images, uploaded (only what is missing) under a prefix that names the seed. */
-async function uploadImages(storage: WorkloadContext['storage'], prefix: string, seed: number, sizes: Array<[number, number]>) {
+async function uploadImages(
+  storage: WorkloadContext['storage'],
+  prefix: string,
+  seed: number,
+  sizes: Array<[number, number]>,
+) {
   const {s3, bucket} = await storage()
-  const images = sizes.map(([width, height], i) => ({key: `${prefix}/seed${seed}/image-${i}-${width}x${height}.png`, image: generateImage(seed * 1000 + i, width, height)}))
-  const uploaded = await uploadMissing(s3, bucket, images.map(({key, image}) => ({key, body: encodePng(image), contentType: 'image/png'})))
+  const images = sizes.map(([width, height], i) => ({
+    key: `${prefix}/seed${seed}/image-${i}-${width}x${height}.png`,
+    image: generateImage(seed * 1000 + i, width, height),
+  }))
+  const uploaded = await uploadMissing(
+    s3,
+    bucket,
+    images.map(({key, image}) => ({key, body: encodePng(image), contentType: 'image/png'})),
+  )
   return {s3, bucket, images, uploaded}
 }
 
 /** What the image-rotate function says it wrote, per input image. */
 interface RotateAnswer {
-  images?: Array<{key?: unknown; width?: unknown; height?: unknown; output_key?: unknown; pixel_sha256?: unknown} | null>
+  images?: Array<{
+    key?: unknown
+    width?: unknown
+    height?: unknown
+    output_key?: unknown
+    pixel_sha256?: unknown
+  } | null>
 }
 
 /** image-rotate: the function's PNGs, read back from S3 and decoded here, must hold the pixels rotated here. */
 const imageRotate: Workload = {
   check() {},
   run: async ({invoke, timed, storage, seed, runId}) => {
-    const {s3, bucket, images, uploaded} = await timed('upload', () => uploadImages(storage, 'image-rotate', seed, ROTATE_SIZES))
+    const {s3, bucket, images, uploaded} = await timed('upload', () =>
+      uploadImages(storage, 'image-rotate', seed, ROTATE_SIZES),
+    )
     const outputPrefix = `image-rotate/runs/${runId}`
     const outcome = await invoke({bucket, keys: images.map((i) => i.key), output_prefix: outputPrefix})
     const answer = answerOf(outcome) as RotateAnswer | null
@@ -140,14 +183,21 @@ const imageRotate: Workload = {
           found.push(`${key}: no answer for it`)
           continue
         }
-        if (reported.width !== expected.width || reported.height !== expected.height) found.push(`${key}: rotated to ${reported.width}×${reported.height}, expected ${expected.width}×${expected.height}`)
+        if (reported.width !== expected.width || reported.height !== expected.height)
+          found.push(
+            `${key}: rotated to ${reported.width}×${reported.height}, expected ${expected.width}×${expected.height}`,
+          )
         if (typeof reported.output_key !== 'string') {
           found.push(`${key}: the function stored no result`)
           continue
         }
         const written = decodePng(await getBytes(s3, bucket, reported.output_key))
-        if (pixelSha256(written) !== pixelSha256(expected)) found.push(`${key}: the stored result's pixels differ from the image rotated here`)
-        if (reported.pixel_sha256 !== pixelSha256(expected)) found.push(`${key}: the function's pixel digest ${reported.pixel_sha256} differs from ${pixelSha256(expected)}`)
+        if (pixelSha256(written) !== pixelSha256(expected))
+          found.push(`${key}: the stored result's pixels differ from the image rotated here`)
+        if (reported.pixel_sha256 !== pixelSha256(expected))
+          found.push(
+            `${key}: the function's pixel digest ${reported.pixel_sha256} differs from ${pixelSha256(expected)}`,
+          )
       }
       return found
     })
@@ -166,7 +216,9 @@ const imageRotate: Workload = {
 const cnnServing: Workload = {
   check() {},
   run: async ({invoke, timed, storage, seed}) => {
-    const {bucket, images, uploaded} = await timed('upload', () => uploadImages(storage, 'cnn_serving', seed, CNN_IMAGES))
+    const {bucket, images, uploaded} = await timed('upload', () =>
+      uploadImages(storage, 'cnn_serving', seed, CNN_IMAGES),
+    )
     const outcome = await invoke({bucket, keys: images.map((i) => i.key)})
     const answer = answerOf(outcome) as Parameters<typeof checkTop5>[1]
     const {differences, exact} = await timed('verify', async () => checkTop5(images, answer))
@@ -181,7 +233,12 @@ const cnnServing: Workload = {
   },
 }
 
-const WORKLOADS: Partial<Record<WorkloadKind, Workload>> = {aes, chameleon, 'image-rotate': imageRotate, 'cnn-serving': cnnServing}
+const WORKLOADS: Partial<Record<WorkloadKind, Workload>> = {
+  aes,
+  chameleon,
+  'image-rotate': imageRotate,
+  'cnn-serving': cnnServing,
+}
 
 /** The checked workload of a kind (word-count has its own path in run.ts). */
 export function workloadOf(kind: WorkloadKind): Workload {

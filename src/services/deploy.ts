@@ -1,6 +1,13 @@
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import {checkEnv, checkEphemeralStorage, checkLogFormat, checkMemory, checkReservedConcurrency, checkTimeout} from '../core/function-config.js'
+import {
+  checkEnv,
+  checkEphemeralStorage,
+  checkLogFormat,
+  checkMemory,
+  checkReservedConcurrency,
+  checkTimeout,
+} from '../core/function-config.js'
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
@@ -49,7 +56,8 @@ export interface DeployResult {
   wallMs: number
 }
 
-export const toArchitecture = (value: string): 'arm64' | 'x86_64' => lambdaArchitecture(value === 'x86_64' ? 'amd64' : value)
+export const toArchitecture = (value: string): 'arm64' | 'x86_64' =>
+  lambdaArchitecture(value === 'x86_64' ? 'amd64' : value)
 
 async function registryFor(target: Target, settings: Settings, override?: string): Promise<string | undefined> {
   // The local target runs images the engine holds: a bare name:tag unless a registry is named.
@@ -58,11 +66,29 @@ async function registryFor(target: Target, settings: Settings, override?: string
 }
 
 /** Builds and checks the specs (nothing is written yet); the policy bundles are resolved here, once. */
-export async function planDeploy(target: Target, settings: Settings, request: SingleDeploy | BenchmarkDeploy): Promise<FunctionSpec[]> {
+export async function planDeploy(
+  target: Target,
+  settings: Settings,
+  request: SingleDeploy | BenchmarkDeploy,
+): Promise<FunctionSpec[]> {
   const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
   checkTag(request.tag)
   const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
-  const spec = (name: string, repository: string, f: {policies: string[]; env: Record<string, string>; memoryMb: number; timeoutS: number; handler?: string; reservedConcurrency?: number; ephemeralStorageMb?: number; logFormat?: 'Text' | 'JSON'}, registry: string | undefined): FunctionSpec => {
+  const spec = (
+    name: string,
+    repository: string,
+    f: {
+      policies: string[]
+      env: Record<string, string>
+      memoryMb: number
+      timeoutS: number
+      handler?: string
+      reservedConcurrency?: number
+      ephemeralStorageMb?: number
+      logFormat?: 'Text' | 'JSON'
+    },
+    registry: string | undefined,
+  ): FunctionSpec => {
     return {
       name: checkFunctionName(name),
       image: {uri: imageRef(registry, checkRepositoryName(repository), request.tag), architecture},
@@ -90,11 +116,22 @@ export async function planDeploy(target: Target, settings: Settings, request: Si
   checkFunctionName(request.functionName)
   checkRepositoryName(request.repository)
   const registry = await registryFor(target, settings, request.registry)
-  return [spec(request.functionName, request.repository, {policies: request.policies, env: request.env, memoryMb: 1024, timeoutS: 120}, registry)]
+  return [
+    spec(
+      request.functionName,
+      request.repository,
+      {policies: request.policies, env: request.env, memoryMb: 1024, timeoutS: 120},
+      registry,
+    ),
+  ]
 }
 
 /** Runs fn over items, at most `limit` at a time, settling all. */
-async function settleLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+async function settleLimited<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length)
   let next = 0
   const worker = async () => {
@@ -115,14 +152,25 @@ async function settleLimited<T, R>(items: T[], limit: number, fn: (item: T) => P
  * Deploys one function or a benchmark's functions, concurrently: every spec is checked first
  * (validation, then the target's preflight, e.g. the image is in ECR), so bad input creates nothing.
  */
-export async function deploy(target: Target, settings: Settings, request: SingleDeploy | BenchmarkDeploy, emit: Emit): Promise<DeployResult> {
+export async function deploy(
+  target: Target,
+  settings: Settings,
+  request: SingleDeploy | BenchmarkDeploy,
+  emit: Emit,
+): Promise<DeployResult> {
   const t0 = performance.now()
   let specs = await planDeploy(target, settings, request)
-  emit({kind: 'start', subject: 'deploy', message: `Checking ${specs.length === 1 ? specs[0]!.name : `${specs.length} functions`} before deploying…`})
+  emit({
+    kind: 'start',
+    subject: 'deploy',
+    message: `Checking ${specs.length === 1 ? specs[0]!.name : `${specs.length} functions`} before deploying…`,
+  })
   if (target.preflight) specs = await target.preflight(specs)
   emit({kind: 'done', subject: 'deploy', message: `Deploying ${specs.map((s) => s.name).join(', ')}`})
   const settled = await settleLimited(specs, request.concurrency ?? 4, (spec) => target.deploy(spec, emit))
-  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{name: specs[i]!.name, error: r.reason as unknown}] : []))
+  const failed = settled.flatMap((r, i) =>
+    r.status === 'rejected' ? [{name: specs[i]!.name, error: r.reason as unknown}] : [],
+  )
   if (failed.length > 0) {
     if (failed.length === 1 && specs.length === 1) throw failed[0]!.error
     const first = failed.find((f) => isUserError(f.error))?.error
@@ -132,29 +180,50 @@ export async function deploy(target: Target, settings: Settings, request: Single
       const message = isUserError(f.error) ? f.error.message : messageOf(f.error)
       causes.set(message, [...(causes.get(message) ?? []), f.name])
     }
-    throw new UserError(`${failed.length} of ${specs.length} functions failed to deploy: ${[...causes].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ')}`, {
-      code: 'DEPLOY_FAILED',
-      fix: isUserError(first) && first.fix ? first.fix : 'Fix the cause and deploy again; functions already deployed are left as they are and will not be rewritten.',
-      cause: failed[0]!.error,
-    })
+    throw new UserError(
+      `${failed.length} of ${specs.length} functions failed to deploy: ${[...causes].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ')}`,
+      {
+        code: 'DEPLOY_FAILED',
+        fix:
+          isUserError(first) && first.fix
+            ? first.fix
+            : 'Fix the cause and deploy again; functions already deployed are left as they are and will not be rewritten.',
+        cause: failed[0]!.error,
+      },
+    )
   }
-  return {functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value), wallMs: performance.now() - t0}
+  return {
+    functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value),
+    wallMs: performance.now() - t0,
+  }
 }
 
 /** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
-export function invokeFunction(target: Target, request: {name: string; payload: string; invocationType?: InvocationType; logTail?: boolean}): Promise<InvokeOutcome> {
+export function invokeFunction(
+  target: Target,
+  request: {name: string; payload: string; invocationType?: InvocationType; logTail?: boolean},
+): Promise<InvokeOutcome> {
   return target.invoke({...request, name: checkFunctionName(request.name)})
 }
 
 /** The deployed names destroy acts on: a benchmark's functions, or those named. */
-export async function destroyPlan(request: {benchmark?: string; functions?: string[]; functionNames?: string[]; buckets?: string[]}): Promise<{functions: string[]; repositories: string[]}> {
+export async function destroyPlan(request: {
+  benchmark?: string
+  functions?: string[]
+  functionNames?: string[]
+  buckets?: string[]
+}): Promise<{functions: string[]; repositories: string[]}> {
   if (request.benchmark) {
     const manifest = await loadBenchmark(request.benchmark)
     const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
     return {functions: names, repositories: names}
   }
   const names = (request.functionNames ?? []).map(checkFunctionName)
-  if (names.length === 0 && !request.buckets?.length) throw new UserError('Nothing to destroy.', {code: 'NOTHING_TO_DESTROY', fix: 'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, --run-bucket).'})
+  if (names.length === 0 && !request.buckets?.length)
+    throw new UserError('Nothing to destroy.', {
+      code: 'NOTHING_TO_DESTROY',
+      fix: 'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, --run-bucket).',
+    })
   return {functions: names, repositories: []}
 }
 
@@ -167,7 +236,8 @@ export async function destroy(
 ): Promise<DestroyOutcome[]> {
   const outcomes = await target.destroy(plan.functions, {roles: options.roles}, emit)
   if (options.repositories && plan.repositories.length > 0) {
-    if (!target.destroyRepositories) emit({kind: 'warn', subject: 'destroy', message: `the ${target.kind} target has no repositories to delete`})
+    if (!target.destroyRepositories)
+      emit({kind: 'warn', subject: 'destroy', message: `the ${target.kind} target has no repositories to delete`})
     else outcomes.push(...(await target.destroyRepositories(plan.repositories, emit)))
   }
   return outcomes

@@ -11,7 +11,13 @@ import {type BenchmarkManifest, type FunctionManifest, resolveEnv} from '../core
 import {faasHome} from '../core/paths.js'
 import type {Platform} from '../core/platform.js'
 import {pollUntil} from '../core/wait.js'
-import {containerLogTail, findContainersByLabel, inspectContainer, removeContainer, startContainer} from '../docker/containers.js'
+import {
+  containerLogTail,
+  findContainersByLabel,
+  inspectContainer,
+  removeContainer,
+  startContainer,
+} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {buildBenchmark} from '../images/build.js'
 import {cpuShare} from '../local/environment.js'
@@ -86,7 +92,13 @@ const forwarderState = (): string => join(faasHome(), 'serve', 's3-forwarder.jso
  * there) carries it to the containers. Returns the env a server gets: the store's endpoint as it
  * sees it and dummy keys the store accepts.
  */
-async function localS3ForServers(engine: DockerEngine, gateway: string, baseImage: string, region: string, emit: Emit): Promise<Record<string, string>> {
+async function localS3ForServers(
+  engine: DockerEngine,
+  gateway: string,
+  baseImage: string,
+  region: string,
+  emit: Emit,
+): Promise<Record<string, string>> {
   const endpoint = await ensureLocalS3(engine, {baseImage}, emit)
   let reachable = endpoint
   if (isLoopbackEndpoint(endpoint)) {
@@ -94,32 +106,49 @@ async function localS3ForServers(engine: DockerEngine, gateway: string, baseImag
     await ensureDetachedForwarder(forwarderState(), gateway, port, port)
     reachable = `http://${gateway}:${port}`
   }
-  return {AWS_ENDPOINT_URL_S3: reachable, AWS_ACCESS_KEY_ID: 'faas-local', AWS_SECRET_ACCESS_KEY: 'faas-local', AWS_REGION: region, AWS_DEFAULT_REGION: region}
+  return {
+    AWS_ENDPOINT_URL_S3: reachable,
+    AWS_ACCESS_KEY_ID: 'faas-local',
+    AWS_SECRET_ACCESS_KEY: 'faas-local',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+  }
 }
 
 function protocolOf(requests: ServeRequest[], asked?: ServeProtocol): ServeProtocol {
   for (const {manifest} of requests) {
     if (!manifest.serve) {
-      throw new UserError(`Benchmark ${manifest.name} declares no servers ("serve" is missing from its benchmark.json).`, {
-        code: 'NOT_SERVED',
-        fix: 'Add e.g. "serve": {"grpc": 50051, "http": 8080} (the container ports its docker/Dockerfile image listens on), or deploy it as a Lambda function and bench it with --protocol lambda.',
-      })
+      throw new UserError(
+        `Benchmark ${manifest.name} declares no servers ("serve" is missing from its benchmark.json).`,
+        {
+          code: 'NOT_SERVED',
+          fix: 'Add e.g. "serve": {"grpc": 50051, "http": 8080} (the container ports its docker/Dockerfile image listens on), or deploy it as a Lambda function and bench it with --protocol lambda.',
+        },
+      )
     }
   }
   const protocol = asked ?? (requests.every((r) => r.manifest.serve!.grpc) ? 'grpc' : 'http')
   for (const {manifest} of requests) {
     if (!manifest.serve![protocol]) {
-      throw new UserError(`Benchmark ${manifest.name} is not served over ${protocol} (its "serve" lists ${Object.keys(manifest.serve!).join(', ')}).`, {
-        code: 'NOT_SERVED',
-        fix: `Use --protocol ${Object.keys(manifest.serve!)[0]}.`,
-      })
+      throw new UserError(
+        `Benchmark ${manifest.name} is not served over ${protocol} (its "serve" lists ${Object.keys(manifest.serve!).join(', ')}).`,
+        {
+          code: 'NOT_SERVED',
+          fix: `Use --protocol ${Object.keys(manifest.serve!)[0]}.`,
+        },
+      )
     }
   }
   return protocol
 }
 
 /** Is the server up? Any gRPC answer counts (a non-Greeter is reported, not waited on); any HTTP answer too. */
-async function answers(invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>, protocol: ServeProtocol, address: string, warn: (text: string) => void): Promise<boolean> {
+async function answers(
+  invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>,
+  protocol: ServeProtocol,
+  address: string,
+  warn: (text: string) => void,
+): Promise<boolean> {
   try {
     await invokers[protocol]!.check([address])
     return true
@@ -139,7 +168,12 @@ async function answers(invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>
  * served protocol answers. Idempotent: a running container of the same image (and port, when asked)
  * is reused; one of an older image is replaced. Returns the vHive endpoints file for the protocol.
  */
-export async function serveBenchmarks(engine: DockerEngine, requests: ServeRequest[], options: ServeOptions, emit: Emit): Promise<ServeResult> {
+export async function serveBenchmarks(
+  engine: DockerEngine,
+  requests: ServeRequest[],
+  options: ServeOptions,
+  emit: Emit,
+): Promise<ServeResult> {
   const protocol = protocolOf(requests, options.protocol)
   for (const {manifest} of requests) {
     if (!(await stat(join(manifest.dir, SERVE_DOCKERFILE)).catch(() => undefined))) {
@@ -154,21 +188,46 @@ export async function serveBenchmarks(engine: DockerEngine, requests: ServeReque
   // Only servers whose functions may use S3 get the store (and start it): the others need nothing.
   const needsS3 = requests.some(({functions}) => functions.some((f) => f.policies.some((p) => /s3/i.test(p))))
   const s3Env = needsS3 ? await localS3ForServers(engine, network.gateway, options.baseImage, options.region, emit) : {}
-  const invokers: Partial<Record<ServeProtocol, ProtocolInvoker>> = {http: httpProtocol({maxSockets: 4, timeoutMs: 2000})}
+  const invokers: Partial<Record<ServeProtocol, ProtocolInvoker>> = {
+    http: httpProtocol({maxSockets: 4, timeoutMs: 2000}),
+  }
   const served: ServedFunction[] = []
   try {
     for (const {manifest, functions} of requests) {
       const images = await buildBenchmark(
         engine,
         manifest,
-        {functions: functions.map((f) => ({...f, dockerfile: SERVE_DOCKERFILE})), platform: options.platform, tag: `serve-${options.tag}`, baseImage: options.baseImage},
+        {
+          functions: functions.map((f) => ({...f, dockerfile: SERVE_DOCKERFILE})),
+          platform: options.platform,
+          tag: `serve-${options.tag}`,
+          baseImage: options.baseImage,
+        },
         emit,
       )
       for (const fn of functions) {
         const image = images.find((i) => i.function === fn.name)!
         const wanted = options.port === undefined ? undefined : options.port + served.length
-        if (manifest.serve!.grpc && !invokers.grpc) invokers.grpc = await (await import('../bench/protocols/grpc.js')).grpcProtocol({timeoutMs: 2000})
-        served.push(await ensureServer(engine, manifest, fn, {image: image.image, imageId: image.imageId, protocol, hostPort: wanted, waitS: options.waitS, invokers, network: network.name, s3Env}, emit))
+        if (manifest.serve!.grpc && !invokers.grpc)
+          invokers.grpc = await (await import('../bench/protocols/grpc.js')).grpcProtocol({timeoutMs: 2000})
+        served.push(
+          await ensureServer(
+            engine,
+            manifest,
+            fn,
+            {
+              image: image.image,
+              imageId: image.imageId,
+              protocol,
+              hostPort: wanted,
+              waitS: options.waitS,
+              invokers,
+              network: network.name,
+              s3Env,
+            },
+            emit,
+          ),
+        )
       }
     }
   } finally {
@@ -181,7 +240,16 @@ async function ensureServer(
   engine: DockerEngine,
   manifest: BenchmarkManifest,
   fn: FunctionManifest,
-  options: {image: string; imageId: string; protocol: ServeProtocol; hostPort?: number; waitS: number; invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>; network: string; s3Env: Record<string, string>},
+  options: {
+    image: string
+    imageId: string
+    protocol: ServeProtocol
+    hostPort?: number
+    waitS: number
+    invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>
+    network: string
+    s3Env: Record<string, string>
+  },
   emit: Emit,
 ): Promise<ServedFunction> {
   const subject = `${manifest.name}/${fn.name}`
@@ -190,19 +258,38 @@ async function ensureServer(
   const key = (p: ServeProtocol) => `${containerPorts[p]}/tcp`
   let action: ServedFunction['action'] = 'started'
   let state = await inspectContainer(engine, name)
-  const env = {...resolveEnv(manifest, fn), ...options.s3Env, FUNCTION_NAME: fn.name, ...(containerPorts.http ? {PORT: String(containerPorts.http)} : {})}
-  if (state?.running && state.image === options.imageId && state.networks.includes(options.network) && (options.hostPort === undefined || state.ports[key(options.protocol)] === options.hostPort)) {
+  const env = {
+    ...resolveEnv(manifest, fn),
+    ...options.s3Env,
+    FUNCTION_NAME: fn.name,
+    ...(containerPorts.http ? {PORT: String(containerPorts.http)} : {}),
+  }
+  if (
+    state?.running &&
+    state.image === options.imageId &&
+    state.networks.includes(options.network) &&
+    (options.hostPort === undefined || state.ports[key(options.protocol)] === options.hostPort)
+  ) {
     action = 'reused'
     emit({kind: 'progress', subject, message: `reusing the running server ${name}`})
   } else {
     if (state) {
       action = 'replaced'
-      emit({kind: 'progress', subject, message: `replacing ${name} (${state.running ? 'another image or port' : 'stopped'})`})
+      emit({
+        kind: 'progress',
+        subject,
+        message: `replacing ${name} (${state.running ? 'another image or port' : 'stopped'})`,
+      })
       await removeContainer(engine, state.id)
     }
     emit({kind: 'start', subject, message: `Starting ${subject} as ${name}…`})
     // Host ports: the asked one for the protocol, any free one (0) for the others; loopback only.
-    const ports = Object.fromEntries(Object.entries(containerPorts).map(([p, port]) => [String(port), p === options.protocol ? (options.hostPort ?? 0) : 0]))
+    const ports = Object.fromEntries(
+      Object.entries(containerPorts).map(([p, port]) => [
+        String(port),
+        p === options.protocol ? (options.hostPort ?? 0) : 0,
+      ]),
+    )
     try {
       await startContainer(engine, {
         image: options.image,
@@ -219,13 +306,18 @@ async function ensureServer(
       await removeContainer(engine, name).catch(() => {})
       const text = messageOf(error)
       if (/port is already allocated|address already in use/i.test(text)) {
-        throw new UserError(`Port ${options.hostPort} on 127.0.0.1 is taken, so ${subject} cannot be served there.`, {code: 'PORT_IN_USE', fix: 'Give another --port, or leave it out to let the engine pick a free one.'})
+        throw new UserError(`Port ${options.hostPort} on 127.0.0.1 is taken, so ${subject} cannot be served there.`, {
+          code: 'PORT_IN_USE',
+          fix: 'Give another --port, or leave it out to let the engine pick a free one.',
+        })
       }
       throw error
     }
   }
   state = (await inspectContainer(engine, name))!
-  const hostPorts = Object.fromEntries((Object.keys(containerPorts) as ServeProtocol[]).map((p) => [p, state!.ports[key(p)]!])) as Partial<Record<ServeProtocol, number>>
+  const hostPorts = Object.fromEntries(
+    (Object.keys(containerPorts) as ServeProtocol[]).map((p) => [p, state!.ports[key(p)]!]),
+  ) as Partial<Record<ServeProtocol, number>>
   const warned = new Set<string>()
   const warn = (text: string) => {
     if (!warned.has(text)) emit({kind: 'warn', subject, message: text})
@@ -234,25 +326,53 @@ async function ensureServer(
   let exited = false
   const up = await pollUntil(
     async () => {
-      for (const p of Object.keys(hostPorts) as ServeProtocol[]) if (!(await answers(options.invokers, p, `127.0.0.1:${hostPorts[p]}`, warn))) return false
+      for (const p of Object.keys(hostPorts) as ServeProtocol[])
+        if (!(await answers(options.invokers, p, `127.0.0.1:${hostPorts[p]}`, warn))) return false
       return true
     },
-    {timeoutMs: options.waitS * 1000, maxDelayMs: 1000, giveUp: async () => (exited = !(await inspectContainer(engine, name))?.running)},
+    {
+      timeoutMs: options.waitS * 1000,
+      maxDelayMs: 1000,
+      giveUp: async () => (exited = !(await inspectContainer(engine, name))?.running),
+    },
   )
   if (!up) {
     const tail = await containerLogTail(engine, name, 15)
     await removeContainer(engine, name)
     throw new UserError(
-      `The ${subject} server ${exited ? 'exited' : `did not answer within ${options.waitS} s`} (container removed).` + (tail.length > 0 ? `\nIts last lines:\n  ${tail.join('\n  ')}\n` : ''),
-      {code: 'SERVE_FAILED', fix: exited ? `Fix ${SERVE_DOCKERFILE} or the server it runs, then serve again.` : 'Give it longer with --wait (emulated images start slowly), or check the server listens on the ports in "serve".'},
+      `The ${subject} server ${exited ? 'exited' : `did not answer within ${options.waitS} s`} (container removed).` +
+        (tail.length > 0 ? `\nIts last lines:\n  ${tail.join('\n  ')}\n` : ''),
+      {
+        code: 'SERVE_FAILED',
+        fix: exited
+          ? `Fix ${SERVE_DOCKERFILE} or the server it runs, then serve again.`
+          : 'Give it longer with --wait (emulated images start slowly), or check the server listens on the ports in "serve".',
+      },
     )
   }
-  emit({kind: 'done', subject, message: `${subject} answers on 127.0.0.1:${hostPorts[options.protocol]} (${options.protocol})`})
-  return {benchmark: manifest.name, function: fn.name, protocol: options.protocol, address: `127.0.0.1:${hostPorts[options.protocol]}`, ports: hostPorts, container: name, image: options.image, action}
+  emit({
+    kind: 'done',
+    subject,
+    message: `${subject} answers on 127.0.0.1:${hostPorts[options.protocol]} (${options.protocol})`,
+  })
+  return {
+    benchmark: manifest.name,
+    function: fn.name,
+    protocol: options.protocol,
+    address: `127.0.0.1:${hostPorts[options.protocol]}`,
+    ports: hostPorts,
+    container: name,
+    image: options.image,
+    action,
+  }
 }
 
 /** Removes this FAAS_HOME's serve containers (of the named benchmarks, or all); absent ones are fine. */
-export async function stopServed(engine: DockerEngine, benchmarks: string[], emit: Emit): Promise<Array<{container: string; benchmark: string; function: string}>> {
+export async function stopServed(
+  engine: DockerEngine,
+  benchmarks: string[],
+  emit: Emit,
+): Promise<Array<{container: string; benchmark: string; function: string}>> {
   await engine.ping()
   const mine = await findContainersByLabel(engine, `${LABEL}.home=${homeId()}`)
   const chosen = mine.filter((c) => benchmarks.length === 0 || benchmarks.includes(c.labels[LABEL] ?? ''))

@@ -20,7 +20,8 @@ function motoVersion(): string {
   return pin[1]!
 }
 
-export const localS3Endpoint = (env: NodeJS.ProcessEnv = process.env): string => `http://127.0.0.1:${env.FAAS_LOCAL_S3_PORT ?? '9002'}`
+export const localS3Endpoint = (env: NodeJS.ProcessEnv = process.env): string =>
+  `http://127.0.0.1:${env.FAAS_LOCAL_S3_PORT ?? '9002'}`
 
 /** Whether the local S3 store answers on its endpoint. */
 export const localS3Answers = (endpoint = localS3Endpoint()) => answers(endpoint)
@@ -42,15 +43,31 @@ export async function ensureLocalS3(engine: DockerEngine, options: {baseImage?: 
   await engine.ping()
   const port = new URL(endpoint).port
   // Two faas commands at once: the second waits for the first's store instead of removing it.
-  return withFileLock(join(faasHome(), 'local', `s3-${port}`), () => startLocalS3(engine, endpoint, port, options, emit))
+  return withFileLock(join(faasHome(), 'local', `s3-${port}`), () =>
+    startLocalS3(engine, endpoint, port, options, emit),
+  )
 }
 
-async function startLocalS3(engine: DockerEngine, endpoint: string, port: string, options: {baseImage?: string}, emit: Emit): Promise<string> {
+async function startLocalS3(
+  engine: DockerEngine,
+  endpoint: string,
+  port: string,
+  options: {baseImage?: string},
+  emit: Emit,
+): Promise<string> {
   if (await answers(endpoint)) return endpoint
   for (const existing of await findContainersByLabel(engine, `${LABEL}=${port}`)) {
     // Still starting (another process's, or a slow start): wait for it; only a dead one is stale.
     const running = () => isRunning(engine, existing.id)
-    if ((await running()) && (await pollUntil(() => answers(endpoint), {timeoutMs: 60_000, maxDelayMs: 1000, giveUp: async () => !(await running())}))) return endpoint
+    if (
+      (await running()) &&
+      (await pollUntil(() => answers(endpoint), {
+        timeoutMs: 60_000,
+        maxDelayMs: 1000,
+        giveUp: async () => !(await running()),
+      }))
+    )
+      return endpoint
     await removeContainer(engine, existing.id)
   }
 
@@ -64,7 +81,14 @@ async function startLocalS3(engine: DockerEngine, endpoint: string, port: string
     }
     emit({kind: 'start', subject: 'local S3', message: `Building ${image}…`})
     await engine.build(
-      {contextDir: projectPath('docker', 'local-s3'), extraDirs: {requirements: projectPath('requirements')}, dockerfile: 'Dockerfile', tags: [image], platform, buildArgs: baseImage ? {BASE_IMAGE: baseImage} : {}},
+      {
+        contextDir: projectPath('docker', 'local-s3'),
+        extraDirs: {requirements: projectPath('requirements')},
+        dockerfile: 'Dockerfile',
+        tags: [image],
+        platform,
+        buildArgs: baseImage ? {BASE_IMAGE: baseImage} : {},
+      },
       'local S3',
       emit,
     )
@@ -80,7 +104,11 @@ async function startLocalS3(engine: DockerEngine, endpoint: string, port: string
     nanoCpus: 1e9,
   })
   // Wait for it to answer, or for it to die (port taken, bad image), whichever comes first.
-  const up = await pollUntil(() => answers(endpoint), {timeoutMs: 60_000, maxDelayMs: 1000, giveUp: async () => !(await isRunning(engine, id))})
+  const up = await pollUntil(() => answers(endpoint), {
+    timeoutMs: 60_000,
+    maxDelayMs: 1000,
+    giveUp: async () => !(await isRunning(engine, id)),
+  })
   if (!up) {
     await removeContainer(engine, id)
     throw new UserError(`The local S3 store did not start on ${endpoint}.`, {

@@ -1,12 +1,32 @@
 import type {AwsClients} from '../aws/clients.js'
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
-import {createFunction, defaultRetry, deleteFunction, getFunction, invoke, listFunctionRoles, setReservedConcurrency, updateCode, updateConfiguration, type RetryPolicy} from '../aws/lambda.js'
+import {
+  createFunction,
+  defaultRetry,
+  deleteFunction,
+  getFunction,
+  invoke,
+  listFunctionRoles,
+  setReservedConcurrency,
+  updateCode,
+  updateConfiguration,
+  type RetryPolicy,
+} from '../aws/lambda.js'
 import {UserError} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import {configDiff} from './config-diff.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
+import type {
+  DeployOutcome,
+  DestroyOutcome,
+  FunctionSpec,
+  FunctionState,
+  InvokeOutcome,
+  InvokeRequest,
+  Reconfiguration,
+  Target,
+} from './target.js'
 
 export interface AwsTargetOptions {
   clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> & Partial<Pick<AwsClients, 'ecrProbe'>>
@@ -49,9 +69,19 @@ export class AwsTarget implements Target {
           })
         }
         if (ecr.digest || !ecr.tag) return spec
-        const image = await findEcrImage(this.#clients.ecr, ecr.registryId, ecr.repository, ecr.tag, this.#clients.ecrProbe)
+        const image = await findEcrImage(
+          this.#clients.ecr,
+          ecr.registryId,
+          ecr.repository,
+          ecr.tag,
+          this.#clients.ecrProbe,
+        )
         // A single-platform image can only run on its own architecture (the seed's arm64-on-x86_64 failure).
-        if (image.architectures.length === 1) return {...spec, image: {...spec.image, digest: image.digest, architecture: lambdaArchitecture(image.architectures[0]!)}}
+        if (image.architectures.length === 1)
+          return {
+            ...spec,
+            image: {...spec.image, digest: image.digest, architecture: lambdaArchitecture(image.architectures[0]!)},
+          }
         const wanted = spec.image.architecture === 'x86_64' ? 'amd64' : 'arm64'
         if (image.architectures.length > 0 && !image.architectures.includes(wanted)) {
           throw new UserError(`${spec.image.uri} holds ${image.architectures.join(', ')} only, not ${wanted}.`, {
@@ -69,7 +99,8 @@ export class AwsTarget implements Target {
     const {iam, lambda} = this.#clients
     emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})
     const role = await ensureRole(iam, roleNameOf(spec), spec.policies, {named: spec.role !== undefined})
-    if (role.writes.length > 0) emit({kind: 'progress', subject, message: `role ${role.name}: ${role.writes.join(', ')}`})
+    if (role.writes.length > 0)
+      emit({kind: 'progress', subject, message: `role ${role.name}: ${role.writes.join(', ')}`})
     const imageUri = deployUri(spec)
     const command = spec.handler ? [spec.handler] : undefined
     let current = await getFunction(lambda, spec.name)
@@ -78,17 +109,34 @@ export class AwsTarget implements Target {
       emit({kind: 'progress', subject, message: 'creating function, waiting for Active'})
       const arn = await createFunction(
         lambda,
-        {name: spec.name, roleArn: role.arn, imageUri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, ephemeralStorageMb: spec.ephemeralStorageMb, logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined, tags: {[MANAGED_TAG.Key]: MANAGED_TAG.Value}},
+        {
+          name: spec.name,
+          roleArn: role.arn,
+          imageUri,
+          architecture: spec.image.architecture,
+          memoryMb: spec.memoryMb,
+          timeoutS: spec.timeoutS,
+          env: spec.env,
+          command,
+          ephemeralStorageMb: spec.ephemeralStorageMb,
+          logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined,
+          tags: {[MANAGED_TAG.Key]: MANAGED_TAG.Value},
+        },
         this.#retry,
       )
       if (arn) {
-        if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
+        if (spec.reservedConcurrency !== undefined)
+          await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, this.#retry)
         emit({kind: 'done', subject, message: `Created ${spec.name}`})
         return {name: spec.name, arn, action: 'created', changed: ['function', ...changed]}
       }
       // It existed after all (a lost answer, or another deploy won the race): converge by updating it.
       current = await getFunction(lambda, spec.name)
-      if (!current) throw new UserError(`${spec.name} existed a moment ago and is gone now.`, {code: 'FUNCTION_VANISHED', fix: 'Another process is deleting it; deploy again once that is done.'})
+      if (!current)
+        throw new UserError(`${spec.name} existed a moment ago and is gone now.`, {
+          code: 'FUNCTION_VANISHED',
+          fix: 'Another process is deleting it; deploy again once that is done.',
+        })
     }
     if (current.imageUri !== imageUri) changed.push('image')
     if (current.architectures[0] !== spec.image.architecture) changed.push('architecture')
@@ -99,7 +147,11 @@ export class AwsTarget implements Target {
     const {change: config, changed: configChanged} = configDiff(current, spec, command, role.arn)
     changed.push(...configChanged)
     if (Object.keys(config).length > 0) {
-      emit({kind: 'progress', subject, message: `updating ${changed.filter((c) => !['role', 'image', 'architecture'].includes(c)).join(', ')}, waiting for the update`})
+      emit({
+        kind: 'progress',
+        subject,
+        message: `updating ${changed.filter((c) => !['role', 'image', 'architecture'].includes(c)).join(', ')}, waiting for the update`,
+      })
       await updateConfiguration(lambda, spec.name, config, this.#retry)
     }
     if (spec.reservedConcurrency !== undefined && current.reservedConcurrency !== spec.reservedConcurrency) {
@@ -107,7 +159,11 @@ export class AwsTarget implements Target {
       changed.push('reserved-concurrency')
     }
     const action = changed.length > 0 ? 'updated' : 'unchanged'
-    emit({kind: 'done', subject, message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`})
+    emit({
+      kind: 'done',
+      subject,
+      message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`,
+    })
     return {name: spec.name, arn: current.arn, action, changed}
   }
 
@@ -133,7 +189,11 @@ export class AwsTarget implements Target {
       functionNames.map(async (name) => {
         emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
         const current = await getFunction(lambda, name)
-        const outcome: DestroyOutcome = {name, kind: 'function', action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent'}
+        const outcome: DestroyOutcome = {
+          name,
+          kind: 'function',
+          action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent',
+        }
         emit({kind: 'done', subject: name, message: `function ${name} ${outcome.action}`})
         return {outcome, role: current?.role.split('/').pop() ?? `${name}-role`}
       }),
@@ -149,7 +209,8 @@ export class AwsTarget implements Target {
         continue
       }
       const action = await deleteRole(iam, roleName)
-      if (action === 'kept') emit({kind: 'warn', subject: roleName, message: `kept role ${roleName}: faas did not create it`})
+      if (action === 'kept')
+        emit({kind: 'warn', subject: roleName, message: `kept role ${roleName}: faas did not create it`})
       else outcomes.push({name: roleName, kind: 'role', action})
     }
     return outcomes

@@ -7,7 +7,12 @@ import type {FunctionSpec, FunctionState} from './target.js'
  * targets compare the same way: env and command as maps and lists, not as JSON text), and the names
  * of the changes for the deploy outcome.
  */
-export function configDiff(current: FunctionState, spec: FunctionSpec, command: string[] | undefined, roleArn?: string): {change: ConfigChange; changed: string[]} {
+export function configDiff(
+  current: FunctionState,
+  spec: FunctionSpec,
+  command: string[] | undefined,
+  roleArn?: string,
+): {change: ConfigChange; changed: string[]} {
   const change: ConfigChange = {}
   const changed: string[] = []
   if (roleArn !== undefined && current.role !== roleArn) {

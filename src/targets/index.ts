@@ -12,7 +12,11 @@ export interface TargetOptions {
  * The target commands act on: AWS Lambda or the local Lambda service. Each is loaded when chosen, so
  * an AWS command does not load the Docker client, nor a local one IAM and ECR.
  */
-export async function createTarget(kind: 'aws' | 'local', settings: Settings, options: TargetOptions = {}): Promise<Target> {
+export async function createTarget(
+  kind: 'aws' | 'local',
+  settings: Settings,
+  options: TargetOptions = {},
+): Promise<Target> {
   if (kind === 'local') {
     const {createLocalTarget} = await import('./local.js')
     return createLocalTarget(settings, {maxInFlight: options.maxInFlight})

@@ -2,7 +2,16 @@ import {GetFunctionConfigurationCommand, LambdaClient} from '@aws-sdk/client-lam
 import {createHash} from 'node:crypto'
 
 import {invokeHandler} from '../aws/clients.js'
-import {createFunction, deleteFunction, getFunction, invoke, setReservedConcurrency, updateCode, updateConfiguration, type RetryPolicy} from '../aws/lambda.js'
+import {
+  createFunction,
+  deleteFunction,
+  getFunction,
+  invoke,
+  setReservedConcurrency,
+  updateCode,
+  updateConfiguration,
+  type RetryPolicy,
+} from '../aws/lambda.js'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
@@ -11,10 +20,23 @@ import {DockerEngine} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
 import {ensureLocalService, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, FunctionState, InvokeOutcome, InvokeRequest, Reconfiguration, Target} from './target.js'
+import type {
+  DeployOutcome,
+  DestroyOutcome,
+  FunctionSpec,
+  FunctionState,
+  InvokeOutcome,
+  InvokeRequest,
+  Reconfiguration,
+  Target,
+} from './target.js'
 
 /** Local control-plane calls never wait for IAM propagation and answer at once: wait little for an update in progress. */
-const LOCAL_RETRY: RetryPolicy = {attempts: 3, delayMs: (attempt) => 100 * 2 ** attempt, sleep: (ms) => new Promise((r) => setTimeout(r, ms))}
+const LOCAL_RETRY: RetryPolicy = {
+  attempts: 3,
+  delayMs: (attempt) => 100 * 2 ** attempt,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+}
 
 export interface LocalTargetOptions {
   /** The service's endpoint; when absent the first call finds or starts one (ensureLocalService). */
@@ -57,8 +79,15 @@ export class LocalTarget implements Target {
         // Nothing answers: the first call fails and says so.
         else credentials = readSecrets() ?? {accessKeyId: 'none', secretAccessKey: 'none'}
       }
-      const config = {endpoint, region, credentials: {accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey}}
-      return {lambda: new LambdaClient({...config, maxAttempts: 3}), invoker: new LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(this.options.maxInFlight)})}
+      const config = {
+        endpoint,
+        region,
+        credentials: {accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey},
+      }
+      return {
+        lambda: new LambdaClient({...config, maxAttempts: 3}),
+        invoker: new LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(this.options.maxInFlight)}),
+      }
     })()
     return this.#clients
   }
@@ -76,7 +105,10 @@ export class LocalTarget implements Target {
   async #localImage(spec: FunctionSpec) {
     const image = await this.#engine.inspectImage(spec.image.uri)
     if (!image) {
-      throw new UserError(`The image ${spec.image.uri} of ${spec.name} is not in the local Docker engine.`, {code: 'NO_LOCAL_IMAGE', fix: 'Build it first (faas build <benchmark>); the local target runs images straight from the engine.'})
+      throw new UserError(`The image ${spec.image.uri} of ${spec.name} is not in the local Docker engine.`, {
+        code: 'NO_LOCAL_IMAGE',
+        fix: 'Build it first (faas build <benchmark>); the local target runs images straight from the engine.',
+      })
     }
     return image
   }
@@ -91,22 +123,40 @@ export class LocalTarget implements Target {
     if (!current) {
       const arn = await createFunction(
         lambda,
-        {name: spec.name, roleArn: `arn:aws:iam::000000000000:role/${spec.role ?? `${spec.name}-role`}`, imageUri: spec.image.uri, architecture: spec.image.architecture, memoryMb: spec.memoryMb, timeoutS: spec.timeoutS, env: spec.env, command, ephemeralStorageMb: spec.ephemeralStorageMb, logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined},
+        {
+          name: spec.name,
+          roleArn: `arn:aws:iam::000000000000:role/${spec.role ?? `${spec.name}-role`}`,
+          imageUri: spec.image.uri,
+          architecture: spec.image.architecture,
+          memoryMb: spec.memoryMb,
+          timeoutS: spec.timeoutS,
+          env: spec.env,
+          command,
+          ephemeralStorageMb: spec.ephemeralStorageMb,
+          logFormat: spec.logFormat === 'JSON' ? 'JSON' : undefined,
+        },
         LOCAL_RETRY,
       )
       if (arn) {
-        if (spec.reservedConcurrency !== undefined) await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
+        if (spec.reservedConcurrency !== undefined)
+          await setReservedConcurrency(lambda, spec.name, spec.reservedConcurrency, LOCAL_RETRY)
         emit({kind: 'done', subject, message: `Created ${spec.name} on the local service`})
         return {name: spec.name, arn, action: 'created', changed: ['function']}
       }
       // It existed after all (a lost answer, or another deploy won the race): converge by updating it.
       current = await getFunction(lambda, spec.name)
-      if (!current) throw new UserError(`${spec.name} existed a moment ago and is gone now.`, {code: 'FUNCTION_VANISHED', fix: 'Another process is deleting it; deploy again once that is done.'})
+      if (!current)
+        throw new UserError(`${spec.name} existed a moment ago and is gone now.`, {
+          code: 'FUNCTION_VANISHED',
+          fix: 'Another process is deleting it; deploy again once that is done.',
+        })
     }
     const changed: string[] = []
     // A rebuilt image keeps its tag: compare what the tag points at now (the service records a hash of the image id).
-    if (current.imageUri !== spec.image.uri || (await this.#imageMoved(lambda, spec.name, image.id))) changed.push('image')
-    if (changed.includes('image')) await updateCode(lambda, spec.name, spec.image.uri, spec.image.architecture, LOCAL_RETRY)
+    if (current.imageUri !== spec.image.uri || (await this.#imageMoved(lambda, spec.name, image.id)))
+      changed.push('image')
+    if (changed.includes('image'))
+      await updateCode(lambda, spec.name, spec.image.uri, spec.image.architecture, LOCAL_RETRY)
     const {change: config, changed: configChanged} = configDiff(current, spec, command)
     changed.push(...configChanged)
     if (Object.keys(config).length > 0) await updateConfiguration(lambda, spec.name, config, LOCAL_RETRY)
@@ -115,7 +165,11 @@ export class LocalTarget implements Target {
       changed.push('reserved-concurrency')
     }
     const action = changed.length > 0 ? 'updated' : 'unchanged'
-    emit({kind: 'done', subject, message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`})
+    emit({
+      kind: 'done',
+      subject,
+      message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`,
+    })
     return {name: spec.name, arn: current.arn, action, changed}
   }
 
@@ -131,11 +185,14 @@ export class LocalTarget implements Target {
     } catch (error) {
       // The SDK's words are "Cannot reach AWS"; here it is faas's own service that went away.
       if (!isUserError(error) || error.code !== 'AWS_UNREACHABLE') throw error
-      throw new UserError(`The local Lambda service stopped answering while invoking ${request.name} (${messageOf(error.cause)}); the call's outcome is unknown.`, {
-        code: 'LOCAL_SERVICE_GONE',
-        fix: 'It was stopped or killed (see faas local logs, or service.log under FAAS_HOME/local). Run the command again: faas starts a new service, which removes the old one\'s containers.',
-        cause: error,
-      })
+      throw new UserError(
+        `The local Lambda service stopped answering while invoking ${request.name} (${messageOf(error.cause)}); the call's outcome is unknown.`,
+        {
+          code: 'LOCAL_SERVICE_GONE',
+          fix: "It was stopped or killed (see faas local logs, or service.log under FAAS_HOME/local). Run the command again: faas starts a new service, which removes the old one's containers.",
+          cause: error,
+        },
+      )
     }
   }
 

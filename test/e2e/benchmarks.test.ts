@@ -34,7 +34,10 @@ function broken(benchmark: string, fn: string, name: string, edit: (handler: str
   return dir
 }
 
-for (const [platform, arch] of [[amd64, 'amd64'], [arm64, 'arm64']] as const) {
+for (const [platform, arch] of [
+  [amd64, 'amd64'],
+  [arm64, 'arm64'],
+] as const) {
   test(`aes (${arch}): the NIST CTR vector and the payload's round trips match node:crypto`, async () => {
     const run = await faasJson(['run', 'aes', ...platform, '--payload', '{"num_of_iterations": 3}'], {env})
     assert.is(run.exitCode, 0, run.stderr)
@@ -49,7 +52,10 @@ for (const [platform, arch] of [[amd64, 'amd64'], [arm64, 'arm64']] as const) {
   })
 
   test(`chameleon (${arch}): the table's shape and the digest of its HTML are as computed here`, async () => {
-    const run = await faasJson(['run', 'chameleon', ...platform, '--payload', '{"num_of_rows": 12, "num_of_cols": 7}'], {env})
+    const run = await faasJson(
+      ['run', 'chameleon', ...platform, '--payload', '{"num_of_rows": 12, "num_of_cols": 7}'],
+      {env},
+    )
     assert.is(run.exitCode, 0, run.stderr)
     assert.is(run.result.correct, true)
     assert.is(run.result.images[0].architecture, arch)
@@ -63,37 +69,78 @@ test('image-rotate (amd64): generated PNGs from the local S3 store, rotated, sto
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.result.correct, true)
   assert.match(run.result.verified, /4 images rotated a quarter turn, pixel for pixel/)
-  assert.equal(run.result.output.images.map((i: any) => [i.width, i.height]), [[240, 320], [256, 256], [101, 199], [480, 64]])
-  assert.ok(run.result.output.images.every((i: any) => i.output_key.startsWith(`image-rotate/runs/${run.result.runId}/`)))
+  assert.equal(
+    run.result.output.images.map((i: any) => [i.width, i.height]),
+    [
+      [240, 320],
+      [256, 256],
+      [101, 199],
+      [480, 64],
+    ],
+  )
+  assert.ok(
+    run.result.output.images.every((i: any) => i.output_key.startsWith(`image-rotate/runs/${run.result.runId}/`)),
+  )
 })
 
-test('cnn_serving (amd64): SqueezeNet in TensorFlow, each image\'s top-5 as the TypeScript reference network computes it', async () => {
+test("cnn_serving (amd64): SqueezeNet in TensorFlow, each image's top-5 as the TypeScript reference network computes it", async () => {
   const run = await faasJson(['run', 'cnn_serving', ...amd64], {env})
   assert.is(run.exitCode, 0, run.stderr)
   const record = run.result
   assert.is(record.correct, true)
   assert.match(record.verified, /top-5 of 3 images as the reference SqueezeNet/)
   assert.is(record.output.predictions.length, 3)
-  assert.ok(record.invocations[0].cold && record.invocations[0].initDurationUs > 0, 'a cold start, with the model built during init')
+  assert.ok(
+    record.invocations[0].cold && record.invocations[0].initDurationUs > 0,
+    'a cold start, with the model built during init',
+  )
 })
 
 test('a function that answers wrongly fails the run, naming what differs', async () => {
-  const aes = broken('aes', 'encrypt', 'aes-broken', (h) => h.replace('counter = int(event.get("counter_hex", "0"), 16)', 'counter = int(event.get("counter_hex", "0"), 16) + 1'))
-  assertUserError(await faas(['run', 'aes-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: aes}}), /its answer is wrong: NIST SP 800-38A F\.5\.1: ciphertext [0-9a-f]+, expected 874d6191/)
-  const chameleon = broken('chameleon', 'render', 'chameleon-broken', (h) => h.replace('table = [data for _ in range(num_of_rows)]', 'table = [data for _ in range(num_of_rows - 1)]'))
+  const aes = broken('aes', 'encrypt', 'aes-broken', (h) =>
+    h.replace(
+      'counter = int(event.get("counter_hex", "0"), 16)',
+      'counter = int(event.get("counter_hex", "0"), 16) + 1',
+    ),
+  )
   assertUserError(
-    await faas(['run', 'chameleon-broken', ...amd64, '--payload', '{"num_of_rows": 3, "num_of_cols": 2}'], {env: {...env, FAAS_BENCHMARKS_DIR: chameleon}}),
+    await faas(['run', 'aes-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: aes}}),
+    /its answer is wrong: NIST SP 800-38A F\.5\.1: ciphertext [0-9a-f]+, expected 874d6191/,
+  )
+  const chameleon = broken('chameleon', 'render', 'chameleon-broken', (h) =>
+    h.replace('table = [data for _ in range(num_of_rows)]', 'table = [data for _ in range(num_of_rows - 1)]'),
+  )
+  assertUserError(
+    await faas(['run', 'chameleon-broken', ...amd64, '--payload', '{"num_of_rows": 3, "num_of_cols": 2}'], {
+      env: {...env, FAAS_BENCHMARKS_DIR: chameleon},
+    }),
     /its answer is wrong: the table is 2×2, expected 3×2; .*sha256/,
   )
-  const rotate = broken('image-rotate', 'rotate', 'rotate-broken', (h) => h.replace('Image.Transpose.ROTATE_90', 'Image.Transpose.ROTATE_270'))
-  assertUserError(await faas(['run', 'rotate-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: rotate}}), /its answer is wrong: .*image-0-320x240\.png: the stored result's pixels differ/)
-  const cnn = broken('cnn_serving', 'classify', 'cnn-broken', (h) => h.replace('MODEL = build_squeezenet()', 'MODEL = build_squeezenet(seed=7)'))
-  assertUserError(await faas(['run', 'cnn-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: cnn}}), /its answer is wrong: cnn_serving\/seed1\/image-0-227x227\.png: rank 1 is class \d+, expected 358/)
+  const rotate = broken('image-rotate', 'rotate', 'rotate-broken', (h) =>
+    h.replace('Image.Transpose.ROTATE_90', 'Image.Transpose.ROTATE_270'),
+  )
+  assertUserError(
+    await faas(['run', 'rotate-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: rotate}}),
+    /its answer is wrong: .*image-0-320x240\.png: the stored result's pixels differ/,
+  )
+  const cnn = broken('cnn_serving', 'classify', 'cnn-broken', (h) =>
+    h.replace('MODEL = build_squeezenet()', 'MODEL = build_squeezenet(seed=7)'),
+  )
+  assertUserError(
+    await faas(['run', 'cnn-broken', ...amd64], {env: {...env, FAAS_BENCHMARKS_DIR: cnn}}),
+    /its answer is wrong: cnn_serving\/seed1\/image-0-227x227\.png: rank 1 is class \d+, expected 358/,
+  )
 })
 
 test('bad payloads are refused before anything is built', async () => {
-  assertUserError(await faas(['run', 'chameleon', ...amd64, '--payload', '{"num_of_rows": 0, "num_of_cols": 2}'], {env}), /The chameleon payload needs whole numbers/)
-  assertUserError(await faas(['run', 'aes', ...amd64, '--payload', '{"num_of_iterations": 1'], {env}), /--payload is not valid JSON/)
+  assertUserError(
+    await faas(['run', 'chameleon', ...amd64, '--payload', '{"num_of_rows": 0, "num_of_cols": 2}'], {env}),
+    /The chameleon payload needs whole numbers/,
+  )
+  assertUserError(
+    await faas(['run', 'aes', ...amd64, '--payload', '{"num_of_iterations": 1'], {env}),
+    /--payload is not valid JSON/,
+  )
 })
 
 test.after(async () => {

@@ -37,10 +37,16 @@ async function run(file: string, name: string) {
   assert.is(result.exitCode, 0, result.stderr)
   const comparisons = result.result.comparisons as any[]
   for (const c of comparisons) assert.ok(!('missing' in c), `${c.metric} ${c.a}/${c.b}: ${c.missing}`)
-  return {...result.result, comparisons, out, find: (metric: string, b: string) => comparisons.find((c) => c.metric === metric && c.b === b)}
+  return {
+    ...result.result,
+    comparisons,
+    out,
+    find: (metric: string, b: string) => comparisons.find((c) => c.metric === metric && c.b === b),
+  }
 }
 
-const containers = async (label: string) => (await execa('docker', ['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
+const containers = async (label: string) =>
+  (await execa('docker', ['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
 
 test.after(async () => {
   await faas(['local', 'stop'], {env})
@@ -56,11 +62,15 @@ test('keep-warm: without pings every call after a long gap is cold; with them no
   assert.is(cold.verdict.winner, 'b')
   assert.match(cold.verdict.text, /^pinged is less often cold than none by 100\.0 points/)
   const record = JSON.parse(readFileSync(join(result.out, 'experiment.json'), 'utf8'))
-  assert.ok(record.variants.find((v: any) => v.name === 'pinged').keepWarm.pings >= 4, 'the pinger ran through the runs')
+  assert.ok(
+    record.variants.find((v: any) => v.name === 'pinged').keepWarm.pings >= 4,
+    'the pinger ran through the runs',
+  )
   assert.equal(await containers('dev.faas.local.function=keep-warm-pinged'), [], 'the functions are removed afterwards')
 })
 
-const wellFormed = /^(\S+ is [a-z ]+ than \S+ by [\d.]+ ms \[[\d.]+ ms, [\d.]+ ms\]|no difference detected between \S+ and \S+ \(\S+ - \S+: -?[\d.]+ ms \[-?[\d.]+ ms, -?[\d.]+ ms\]\))$/
+const wellFormed =
+  /^(\S+ is [a-z ]+ than \S+ by [\d.]+ ms \[[\d.]+ ms, [\d.]+ ms\]|no difference detected between \S+ and \S+ \(\S+ - \S+: -?[\d.]+ ms \[-?[\d.]+ ms, -?[\d.]+ ms\]\))$/
 
 test('dependency size: both images built (the fat one bigger), every call a forced cold start with an Init Duration', async () => {
   const file = smaller('dependency-size', (t) => t.replace('coldStarts: 6', 'coldStarts: 3'))
@@ -70,7 +80,11 @@ test('dependency size: both images built (the fat one bigger), every call a forc
   assert.match(init.verdict.text, wellFormed)
   for (const v of result.variants) assert.is(v.cold, 3, `${v.name}: every call cold`)
   const record = JSON.parse(readFileSync(join(result.out, 'experiment.json'), 'utf8'))
-  const sizes = await Promise.all(record.variants.map(async (v: any) => Number((await execa('docker', ['image', 'inspect', '-f', '{{.Size}}', v.imageId])).stdout)))
+  const sizes = await Promise.all(
+    record.variants.map(async (v: any) =>
+      Number((await execa('docker', ['image', 'inspect', '-f', '{{.Size}}', v.imageId])).stdout),
+    ),
+  )
   assert.ok(sizes[1] - sizes[0] > 40e6, `fat image ${((sizes[1] - sizes[0]) / 1e6).toFixed(0)} MB bigger`)
 })
 
@@ -88,12 +102,15 @@ test('vCPUs: six variants (1 and 2 threads at three sizes) compared pairwise', a
   const result = await run(file, 'vcpus')
   assert.is(result.variants.length, 6)
   assert.is(result.comparisons.length, 5)
-  for (const v of result.variants) assert.ok(v.calls >= 2 && v.errors === 0, `${v.name}: ${v.calls} calls, ${v.errors} errors`)
+  for (const v of result.variants)
+    assert.ok(v.calls >= 2 && v.errors === 0, `${v.name}: ${v.calls} calls, ${v.errors} errors`)
   for (const c of result.comparisons) assert.match(c.verdict.text, wellFormed)
 })
 
 test('a bad experiment file: one paragraph naming the field, nothing deployed', async () => {
-  const file = smaller('vcpus', (t) => t.replace('memory: 3008, env: {THREADS: "2"}', 'memory: 30080, env: {THREADS: "2"}'))
+  const file = smaller('vcpus', (t) =>
+    t.replace('memory: 3008, env: {THREADS: "2"}', 'memory: 30080, env: {THREADS: "2"}'),
+  )
   const result = await faas(['experiment', 'run', file], {env})
   assert.is(result.exitCode, 1)
   assert.match(result.stderr, /is not a valid experiment: variants\[5\]\.memory: .*10240/)

@@ -20,7 +20,10 @@ const containers = async (label: string) =>
   (await execa('docker', ['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean)
 
 test('map-reduce on the local target: 4 mappers, 2 reducers, counts verified, a run record written', async () => {
-  const run = await faasJson(['run', 'map-reduce', '--mappers', '4', '--reducers', '2', '--input-mb', '3', '--shards', '8'], {env})
+  const run = await faasJson(
+    ['run', 'map-reduce', '--mappers', '4', '--reducers', '2', '--input-mb', '3', '--shards', '8'],
+    {env},
+  )
   assert.is(run.exitCode, 0, run.stderr)
   const record = run.result
   assert.is(record.correct, true)
@@ -30,7 +33,8 @@ test('map-reduce on the local target: 4 mappers, 2 reducers, counts verified, a 
   assert.equal(record.invocations.filter((i: any) => i.function === 'map-reduce-mapper').length, 4)
   assert.is(record.coldStarts, 7, 'a first run starts every environment cold')
   for (const image of record.images) assert.is(image.architecture, 'arm64')
-  for (const phase of ['build', 'deploy', 'upload', 'invoke', 'verify', 'function.map', 'function.reduce']) assert.type(record.phasesMs[phase], 'number')
+  for (const phase of ['build', 'deploy', 'upload', 'invoke', 'verify', 'function.map', 'function.reduce'])
+    assert.type(record.phasesMs[phase], 'number')
   assert.ok(record.bytes.functionsRead >= record.bytes.input, 'mappers read the whole input')
   const saved = JSON.parse(readFileSync(record.recordPath, 'utf8'))
   assert.is(saved.runId, record.runId)
@@ -38,44 +42,72 @@ test('map-reduce on the local target: 4 mappers, 2 reducers, counts verified, a 
 })
 
 test('a rerun reuses the deployed functions and their warm environments', async () => {
-  const run = await faasJson(['run', 'map-reduce', '--mappers', '4', '--reducers', '2', '--input-mb', '3', '--shards', '8'], {env})
+  const run = await faasJson(
+    ['run', 'map-reduce', '--mappers', '4', '--reducers', '2', '--input-mb', '3', '--shards', '8'],
+    {env},
+  )
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.result.correct, true)
-  assert.equal(run.result.deploy.map((d: any) => d.action), ['unchanged', 'unchanged', 'unchanged'])
+  assert.equal(
+    run.result.deploy.map((d: any) => d.action),
+    ['unchanged', 'unchanged', 'unchanged'],
+  )
   assert.is(run.result.coldStarts, 0)
   assert.is(run.result.bytes.uploaded, 0, 'the input was already there')
 })
 
-test('a broken benchmark fails the run with the function\'s error, and its containers are removed', async () => {
+test("a broken benchmark fails the run with the function's error, and its containers are removed", async () => {
   const dir = scratchBenchmarks(['map-reduce'])
   const manifestPath = join(dir, 'map-reduce', 'benchmark.json')
   writeFileSync(manifestPath, readFileSync(manifestPath, 'utf8').replace('"name": "map-reduce"', '"name": "mr-broken"'))
   renameSync(join(dir, 'map-reduce'), join(dir, 'mr-broken'))
   const mapper = join(dir, 'mr-broken', 'mapper', 'handler.py')
-  writeFileSync(mapper, readFileSync(mapper, 'utf8').replace('    started = time.time()\n', '    raise RuntimeError("mapper exploded on purpose")\n'))
+  writeFileSync(
+    mapper,
+    readFileSync(mapper, 'utf8').replace(
+      '    started = time.time()\n',
+      '    raise RuntimeError("mapper exploded on purpose")\n',
+    ),
+  )
 
-  const run = await faas(['run', 'mr-broken', '--platform', 'linux/amd64', '--input-mb', '1', '--shards', '4'], {env: {...env, FAAS_BENCHMARKS_DIR: dir}})
+  const run = await faas(['run', 'mr-broken', '--platform', 'linux/amd64', '--input-mb', '1', '--shards', '4'], {
+    env: {...env, FAAS_BENCHMARKS_DIR: dir},
+  })
   assertUserError(run, /The run failed: mr-broken-driver returned an error: .*mapper exploded on purpose/s)
-  for (const fn of ['driver', 'mapper', 'reducer']) assert.equal(await containers(`dev.faas.local.function=mr-broken-${fn}`), [], `${fn} containers left`)
+  for (const fn of ['driver', 'mapper', 'reducer'])
+    assert.equal(await containers(`dev.faas.local.function=mr-broken-${fn}`), [], `${fn} containers left`)
 })
 
 test('bad input: clear messages, and nothing is started', async () => {
   const before = (await containers('dev.faas.local')).length
-  assertUserError(await faas(['run', 'map-reduce', '--reducers', '3'], {env}), /--reducers must be a power of two \(got 3\)/)
-  assertUserError(await faas(['run', 'map-reduce', '--mappers', '2', '--reducers', '4'], {env}), /--reducers \(4\) must not outnumber --mappers \(2\)/)
+  assertUserError(
+    await faas(['run', 'map-reduce', '--reducers', '3'], {env}),
+    /--reducers must be a power of two \(got 3\)/,
+  )
+  assertUserError(
+    await faas(['run', 'map-reduce', '--mappers', '2', '--reducers', '4'], {env}),
+    /--reducers \(4\) must not outnumber --mappers \(2\)/,
+  )
   assertUserError(await faas(['run', 'map-reduce', '--input-mb', '0'], {env}), /--input-mb must be greater than zero/)
   assertUserError(await faas(['run', 'map-reduce', '--input-mb=-2'], {env}), /--input-mb must be greater than zero/)
   assertUserError(await faas(['run', 'map-reduce', '--mappers', '0'], {env}), /--mappers must be greater than zero/)
-  assertUserError(await faas(['run', 'map-reduce', '--target', 'gcp'], {env}), /Expected --target=gcp to be one of: local, aws/)
+  assertUserError(
+    await faas(['run', 'map-reduce', '--target', 'gcp'], {env}),
+    /Expected --target=gcp to be one of: local, aws/,
+  )
   assert.is((await containers('dev.faas.local')).length, before)
 })
 
 test('faas new: the scaffold builds and runs locally at once', async () => {
   const dir = scratchBenchmarks()
-  const created = await faasJson(['new', 'hello-bench', '--function', 'greet'], {env: {...env, FAAS_BENCHMARKS_DIR: dir}})
+  const created = await faasJson(['new', 'hello-bench', '--function', 'greet'], {
+    env: {...env, FAAS_BENCHMARKS_DIR: dir},
+  })
   assert.is(created.exitCode, 0, created.stderr)
   assert.ok(existsSync(join(dir, 'hello-bench', 'docker', 'Dockerfile.Lambda')))
-  const run = await faasJson(['run', 'hello-bench', '--platform', 'linux/amd64'], {env: {...env, FAAS_BENCHMARKS_DIR: dir}})
+  const run = await faasJson(['run', 'hello-bench', '--platform', 'linux/amd64'], {
+    env: {...env, FAAS_BENCHMARKS_DIR: dir},
+  })
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.result.output.message, 'Hello, faas!')
   assert.is(run.result.output.function, 'hello-bench-greet')
@@ -83,7 +115,9 @@ test('faas new: the scaffold builds and runs locally at once', async () => {
 
   // Benching it prices the function's own architecture (x86_64), not FAAS_PLATFORM's default (arm64).
   const out = mkdtempSync(join(tmpdir(), 'faas-bench-'))
-  const bench = await faasJson(['bench', '-f', 'hello-bench-greet', '--rps', '5', '--time', '1', '--out', out], {env: {...env, FAAS_BENCHMARKS_DIR: dir}})
+  const bench = await faasJson(['bench', '-f', 'hello-bench-greet', '--rps', '5', '--time', '1', '--out', out], {
+    env: {...env, FAAS_BENCHMARKS_DIR: dir},
+  })
   assert.is(bench.exitCode, 0, bench.stderr)
   assert.is(bench.result.summary.count, 5)
   assert.is(bench.result.summary.architecture, 'x86_64')
@@ -93,7 +127,10 @@ test('faas new: the scaffold builds and runs locally at once', async () => {
 test('faas local stop removes every container the run started: environments and the S3 store', async () => {
   assert.ok((await containers('dev.faas.local-s3=9212')).length > 0)
   const service = JSON.parse(readFileSync(join(env.FAAS_HOME, 'local', 'service.json'), 'utf8')).id
-  assert.ok((await containers(`dev.faas.local=${service}`)).length > 0, 'the warm environments are there before the stop')
+  assert.ok(
+    (await containers(`dev.faas.local=${service}`)).length > 0,
+    'the warm environments are there before the stop',
+  )
   const stop = await faasJson(['local', 'stop'], {env})
   assert.is(stop.exitCode, 0, stop.stderr)
   assert.is(stop.result.storesStopped, 1)

@@ -36,7 +36,9 @@ test('chameleon over Lambda and over gRPC, compared', async () => {
 
   const lambdaEndpoints = join(work, 'endpoints-lambda.json')
   writeFileSync(lambdaEndpoints, JSON.stringify([{hostname: 'chameleon-render', eventing: false, matchers: null}]))
-  const lambda = await faasJson(['bench', '--endpoints', lambdaEndpoints, ...load, '--out', join(work, 'lambda')], {env})
+  const lambda = await faasJson(['bench', '--endpoints', lambdaEndpoints, ...load, '--out', join(work, 'lambda')], {
+    env,
+  })
   assert.is(lambda.exitCode, 0, lambda.stderr)
   assert.is(lambda.result.summary.count, 10)
   assert.is(lambda.result.summary.errors, 0)
@@ -45,15 +47,24 @@ test('chameleon over Lambda and over gRPC, compared', async () => {
   const served = await faasJson(['serve', 'chameleon', '--protocol', 'grpc', '--out', grpcEndpoints], {env})
   assert.is(served.exitCode, 0, served.stderr)
   assert.match(JSON.parse(readFileSync(grpcEndpoints, 'utf8'))[0].hostname, /^127\.0\.0\.1:\d+$/)
-  const grpc = await faasJson(['bench', '--protocol', 'grpc', '--endpoints', grpcEndpoints, ...load, '--out', join(work, 'grpc')], {env})
+  const grpc = await faasJson(
+    ['bench', '--protocol', 'grpc', '--endpoints', grpcEndpoints, ...load, '--out', join(work, 'grpc')],
+    {env},
+  )
   assert.is(grpc.exitCode, 0, grpc.stderr)
   assert.is(grpc.result.summary.count, 10)
   assert.is(grpc.result.summary.errors, 0)
   assert.is(grpc.result.summary.protocol, 'grpc')
 
-  const compared = await faasJson(['compare', join(work, 'lambda'), join(work, 'grpc'), '--out', join(work, 'compare')], {env})
+  const compared = await faasJson(
+    ['compare', join(work, 'lambda'), join(work, 'grpc'), '--out', join(work, 'compare')],
+    {env},
+  )
   assert.is(compared.exitCode, 0, compared.stderr)
-  assert.equal(compared.result.runs.map((r: {protocol: string}) => r.protocol), ['lambda', 'grpc'])
+  assert.equal(
+    compared.result.runs.map((r: {protocol: string}) => r.protocol),
+    ['lambda', 'grpc'],
+  )
   const [difference] = compared.result.differences
   assert.ok(difference.p50.lo <= difference.p50.estimate && difference.p50.estimate <= difference.p50.hi)
   assert.match(readFileSync(join(work, 'compare', 'report.html'), 'utf8'), /id="cdf-overlay"/)

@@ -13,7 +13,7 @@ export function pngDetail(png: Buffer): {width: number; height: number; nonZero:
   const idat: Buffer[] = []
   let width = 0
   let height = 0
-  for (let at = 8; at < png.length; ) {
+  for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at)
     const type = png.toString('latin1', at + 4, at + 8)
     if (type === 'IHDR') {
@@ -31,8 +31,22 @@ export function pngDetail(png: Buffer): {width: number; height: number; nonZero:
 
 /** Headless Chromium with a throwaway profile under dir (for --dump-dom and --screenshot of offline reports). */
 export const chromium = (dir: string, ...args: string[]) =>
-  run('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  })
-
+  run(
+    'chromium',
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${join(dir, 'profile')}`,
+      ...args,
+    ],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    },
+  )

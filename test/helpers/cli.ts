@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Runs the built `faas` binary as a user would (dist/ must be compiled: `npm run build`). */
-export async function faas(args: string[], options: {env?: Record<string, string | undefined>; input?: string} = {}): Promise<CliResult> {
+export async function faas(
+  args: string[],
+  options: {env?: Record<string, string | undefined>; input?: string} = {},
+): Promise<CliResult> {
   const result = await execa('node', [join(PROJECT_ROOT, 'bin', 'run.js'), ...args], {
     reject: false,
     env: {FORCE_COLOR: '0', ...options.env},
@@ -23,13 +26,18 @@ export async function faas(args: string[], options: {env?: Record<string, string
 }
 
 /** A faas command's --json output, parsed. */
-export async function faasJson<T = any>(args: string[], options: Parameters<typeof faas>[1] = {}): Promise<{result: T} & CliResult> {
+export async function faasJson<T = any>(
+  args: string[],
+  options: Parameters<typeof faas>[1] = {},
+): Promise<{result: T} & CliResult> {
   const run = await faas([...args, '--json'], options)
   let result: T
   try {
     result = JSON.parse(run.stdout)
   } catch {
-    throw new Error(`faas ${args.join(' ')} --json printed no JSON (exit ${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
+    throw new Error(
+      `faas ${args.join(' ')} --json printed no JSON (exit ${run.exitCode}):\n${run.stdout}\n${run.stderr}`,
+    )
   }
   return {result, ...run}
 }

@@ -18,7 +18,10 @@ export interface Proxy {
   resume(): void
 }
 
-export async function startProxy(target: {host?: string; port?: number; path?: string}, options: {listenPath?: string; onData?: (proxy: Proxy, chunk: Buffer, client: Socket) => 'pass' | 'reset'} = {}): Promise<Proxy> {
+export async function startProxy(
+  target: {host?: string; port?: number; path?: string},
+  options: {listenPath?: string; onData?: (proxy: Proxy, chunk: Buffer, client: Socket) => 'pass' | 'reset'} = {},
+): Promise<Proxy> {
   const sockets = new Set<Socket>()
   let paused = false
   const held: Array<() => void> = []

@@ -6,7 +6,11 @@
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
-  options: {timeoutMs?: number; intervalMs?: number; giveUp?: () => string | undefined | Promise<string | undefined>} = {},
+  options: {
+    timeoutMs?: number
+    intervalMs?: number
+    giveUp?: () => string | undefined | Promise<string | undefined>
+  } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 120_000
   const deadline = Date.now() + timeoutMs
@@ -14,7 +18,8 @@ export async function waitFor(
     if (await check()) return
     const reason = await options.giveUp?.()
     if (reason) throw new Error(`gave up waiting for ${what}: ${reason}`)
-    if (Date.now() > deadline) throw new Error(`waited ${Math.round(timeoutMs / 1000)} s for ${what}, and it did not happen`)
+    if (Date.now() > deadline)
+      throw new Error(`waited ${Math.round(timeoutMs / 1000)} s for ${what}, and it did not happen`)
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50))
   }
 }

@@ -28,7 +28,13 @@ async function startEndpoint() {
       hits.set(name, (hits.get(name) ?? 0) + 1)
       if (name === 'throttled' && req.headers['x-amz-invocation-type'] !== 'DryRun') {
         res.writeHead(429, {'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException'})
-        return res.end(JSON.stringify({Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded'}))
+        return res.end(
+          JSON.stringify({
+            Type: 'User',
+            message: 'Rate Exceeded.',
+            Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+          }),
+        )
       }
       if (name === 'throttled') return res.writeHead(204).end()
       if (name !== 'hello') {
@@ -39,17 +45,30 @@ async function startEndpoint() {
       const cold = !warm.has(name)
       warm.add(name)
       const log = `REPORT RequestId: r\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\t${cold ? 'Init Duration: 50.00 ms\t' : ''}\n`
-      res.writeHead(200, {'content-type': 'application/json', 'x-amz-log-result': Buffer.from(log).toString('base64')}).end('{}')
+      res
+        .writeHead(200, {'content-type': 'application/json', 'x-amz-log-result': Buffer.from(log).toString('base64')})
+        .end('{}')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, close: () => new Promise<void>((r) => server.close(() => r()))}
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }
 }
 
 function cli(args: string[], endpoint: string) {
   const child = spawn(process.execPath, ['bin/run.js', 'bench', '--target', 'aws', ...args], {
     cwd: root,
-    env: {...process.env, AWS_ENDPOINT_URL_LAMBDA: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDBENCHTEST', AWS_SECRET_ACCESS_KEY: SECRET, CI: '1'},
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL_LAMBDA: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDBENCHTEST',
+      AWS_SECRET_ACCESS_KEY: SECRET,
+      CI: '1',
+    },
   })
   let stdout = ''
   let stderr = ''
@@ -80,24 +99,26 @@ test('--json: a short run returns the result object and writes every file; no se
     assert.is(result.summary.cold.count, 1)
     assert.is(run.err(), '', 'progress is silent with --json')
     const files = await readdir(dir)
-    for (const f of ['records.jsonl', 'records.csv', 'summary.json', 'report.html', 'rps20.00_lat.csv']) assert.ok(files.includes(f), `${f} in ${files}`)
+    for (const f of ['records.jsonl', 'records.csv', 'summary.json', 'report.html', 'rps20.00_lat.csv'])
+      assert.ok(files.includes(f), `${f} in ${files}`)
     for (const f of files) assert.not.ok((await readFile(join(dir, f), 'utf8')).includes(SECRET), f)
     assert.not.ok(run.out().includes(SECRET))
-  }),
-)
+  }))
 
 test('the vHive endpoints file and -latf naming, as the seed invoker uses them', () =>
   withSetup(async (endpoint, dir) => {
     const file = join(dir, 'endpoints.json')
     await writeFile(file, '[{"hostname": "hello", "eventing": false, "matchers": null}]')
     const out = join(dir, 'out')
-    const run = cli(['--endpoints', file, '--rps', '10', '--time', '1', '--latf', '1_hello.csv', '--out', out], endpoint)
+    const run = cli(
+      ['--endpoints', file, '--rps', '10', '--time', '1', '--latf', '1_hello.csv', '--out', out],
+      endpoint,
+    )
     assert.is(await run.exited, 0, run.err())
     const lat = await readFile(join(out, 'rps10.00_1_hello.csv'), 'utf8')
     assert.is(lat.trim().split('\n').length, 10)
     assert.ok(run.out().includes('rate: requested 10 rps, achieved 10.00 rps'), run.out())
-  }),
-)
+  }))
 
 test('on aws, throttled calls are recorded as errors, not retried away', () =>
   withSetup(async (endpoint, dir, hits) => {
@@ -109,8 +130,7 @@ test('on aws, throttled calls are recorded as errors, not retried away', () =>
     assert.is(hits.get('throttled'), 11, 'one DryRun check, then exactly one request per call')
     const record = JSON.parse((await readFile(join(dir, 'records.jsonl'), 'utf8')).split('\n')[0]!)
     assert.match(record.error, /TooManyRequests|throttl/i)
-  }),
-)
+  }))
 
 test('Ctrl-C stops the run cleanly, exit 0, and keeps what it measured', () =>
   withSetup(async (endpoint, dir) => {
@@ -118,7 +138,11 @@ test('Ctrl-C stops the run cleanly, exit 0, and keeps what it measured', () =>
     // Wait for the live progress line to show calls completing, then interrupt.
     let exited: unknown
     void run.exited.then((code) => (exited = code))
-    await waitFor('a progress line with completed calls', () => /bench: \ds\s+[\d.]+ rps\s+\d+ in flight\s+[1-9]\d*\/\d+ done/.test(run.err()), {intervalMs: 100, giveUp: () => (exited === undefined ? undefined : `exited early (${exited}): ${run.err()}`)})
+    await waitFor(
+      'a progress line with completed calls',
+      () => /bench: \ds\s+[\d.]+ rps\s+\d+ in flight\s+[1-9]\d*\/\d+ done/.test(run.err()),
+      {intervalMs: 100, giveUp: () => (exited === undefined ? undefined : `exited early (${exited}): ${run.err()}`)},
+    )
     run.child.kill('SIGINT')
     assert.is(await run.exited, 0, run.err())
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'))
@@ -127,8 +151,7 @@ test('Ctrl-C stops the run cleanly, exit 0, and keeps what it measured', () =>
     assert.ok(run.out().includes('(interrupted)'))
     const records = (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n')
     assert.is(records.length, summary.count)
-  }),
-)
+  }))
 
 test('bad input: clear one-paragraph messages, exit 1, no stack trace', () =>
   withSetup(async (endpoint, dir) => {
@@ -145,7 +168,6 @@ test('bad input: clear one-paragraph messages, exit 1, no stack trace', () =>
       assert.ok(run.err().includes(message), `${args.join(' ')}: ${run.err()}`)
       assert.not.ok(/\n\s+at /.test(run.err()), 'no stack trace')
     }
-  }),
-)
+  }))
 
 test.run()

@@ -21,13 +21,22 @@ import {freePort} from '../helpers/net.js'
  */
 const home = await mkdtemp(join(tmpdir(), 'faas-protocols-home-'))
 const work = await mkdtemp(join(tmpdir(), 'faas-protocols-'))
-const env = {FAAS_HOME: home, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'test/fixtures/serve'), FAAS_PLATFORM: 'linux/amd64'}
+const env = {
+  FAAS_HOME: home,
+  FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'test/fixtures/serve'),
+  FAAS_PLATFORM: 'linux/amd64',
+}
 // Ports of h6's range (9550-9599) for the servers; the engine picks the others.
 const GRPC_PORT = 9571
 const HTTP_PORT = 9572
 const AES_PORT = 9573
 
-const records = async (dir: string) => (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+const records = async (dir: string) =>
+  (await readFile(join(dir, 'records.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 const latencyFile = async (dir: string) => {
   const name = (await readdir(dir)).find((f) => /^rps[\d.]+_lat\.csv$/.test(f))
   assert.ok(name, `a vHive latency file in ${dir}`)
@@ -60,12 +69,37 @@ test('serve starts the Greeter on a loopback port and prints its endpoints file;
 test('bench over gRPC: one record per call with the protocol, the vHive latency file, results like Lambda runs', async () => {
   const out = join(work, 'grpc')
   const file = await endpointsFile('grpc.json', [{hostname: `127.0.0.1:${GRPC_PORT}`, eventing: false, matchers: null}])
-  const run = await faasJson(['bench', '--protocol', 'grpc', '--endpoints', file, '--rps', '20', '--time', '2', '--payload', '{"name": "bench"}', '--out', out], {env})
+  const run = await faasJson(
+    [
+      'bench',
+      '--protocol',
+      'grpc',
+      '--endpoints',
+      file,
+      '--rps',
+      '20',
+      '--time',
+      '2',
+      '--payload',
+      '{"name": "bench"}',
+      '--out',
+      out,
+    ],
+    {env},
+  )
   assert.is(run.exitCode, 0, run.stderr)
   const all = await records(out)
   assert.is(all.length, 40)
-  assert.ok(all.every((r) => r.protocol === 'grpc' && r.statusCode === 0 && r.error === undefined && r.function === `127.0.0.1:${GRPC_PORT}`))
-  assert.ok(all.every((r) => r.responseBytes === Buffer.byteLength('{"hello": "bench", "function": "hello"}')), 'the reply is the handler result')
+  assert.ok(
+    all.every(
+      (r) =>
+        r.protocol === 'grpc' && r.statusCode === 0 && r.error === undefined && r.function === `127.0.0.1:${GRPC_PORT}`,
+    ),
+  )
+  assert.ok(
+    all.every((r) => r.responseBytes === Buffer.byteLength('{"hello": "bench", "function": "hello"}')),
+    'the reply is the handler result',
+  )
   assert.is(run.result.summary.protocol, 'grpc')
   assert.is(run.result.summary.count, 40)
   assert.is((await latencyFile(out)).length, 40)
@@ -77,7 +111,22 @@ test('bench over HTTP against the same server published for HTTP', async () => {
   assert.is(served.exitCode, 0, served.stderr)
   assert.is(served.result.served[0].action, 'replaced', 'another host port needs another container')
   const out = join(work, 'http')
-  const run = await faasJson(['bench', '--protocol', 'http', '--endpoints', served.result.file ?? (await endpointsFile('http.json', served.result.endpoints)), '--rps', '20', '--time', '2', '--out', out], {env})
+  const run = await faasJson(
+    [
+      'bench',
+      '--protocol',
+      'http',
+      '--endpoints',
+      served.result.file ?? (await endpointsFile('http.json', served.result.endpoints)),
+      '--rps',
+      '20',
+      '--time',
+      '2',
+      '--out',
+      out,
+    ],
+    {env},
+  )
   assert.is(run.exitCode, 0, run.stderr)
   const all = await records(out)
   assert.is(all.length, 40)
@@ -85,7 +134,24 @@ test('bench over HTTP against the same server published for HTTP', async () => {
   assert.is((await latencyFile(out)).length, 40)
   // A handler error is an HTTP 500, counted as an error and left out of the latency file.
   const failing = join(work, 'http-fail')
-  const bad = await faasJson(['bench', '--protocol', 'http', '-f', `127.0.0.1:${HTTP_PORT}`, '--payload', '{"fail": true}', '--rps', '10', '--time', '1', '--out', failing], {env})
+  const bad = await faasJson(
+    [
+      'bench',
+      '--protocol',
+      'http',
+      '-f',
+      `127.0.0.1:${HTTP_PORT}`,
+      '--payload',
+      '{"fail": true}',
+      '--rps',
+      '10',
+      '--time',
+      '1',
+      '--out',
+      failing,
+    ],
+    {env},
+  )
   assert.is(bad.exitCode, 0, bad.stderr)
   assert.is(bad.result.summary.errors, 10)
   assert.ok((await records(failing)).every((r) => r.error === 'HTTP 500'))
@@ -100,15 +166,36 @@ for (const [protocol, port, failure] of [
     const served = await faasJson(['serve', 'greeter', '--protocol', protocol, '--port', String(port)], {env})
     assert.is(served.exitCode, 0, served.stderr)
     const out = join(work, `stopped-${protocol}`)
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/run.js'), 'bench', '--protocol', protocol, '-f', `127.0.0.1:${port}`, '--rps', '20', '--time', '8', '--out', out, '--json'], {
-      env: {...process.env, ...env},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        join(PROJECT_ROOT, 'bin/run.js'),
+        'bench',
+        '--protocol',
+        protocol,
+        '-f',
+        `127.0.0.1:${port}`,
+        '--rps',
+        '20',
+        '--time',
+        '8',
+        '--out',
+        out,
+        '--json',
+      ],
+      {
+        env: {...process.env, ...env},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
     // Stop the server once some calls have succeeded (records stream to disk as calls complete).
-    assert.ok(await pollUntil(async () => (await records(out).catch(() => [])).length >= 20, {timeoutMs: 60_000}), 'calls were recorded')
+    assert.ok(
+      await pollUntil(async () => (await records(out).catch(() => [])).length >= 20, {timeoutMs: 60_000}),
+      'calls were recorded',
+    )
     const stop = await faas(['serve', 'greeter', '--stop'], {env})
     assert.is(stop.exitCode, 0, stop.stderr)
     assert.is(await exited, 0)
@@ -118,7 +205,10 @@ for (const [protocol, port, failure] of [
     const failed = all.filter((r) => r.error)
     assert.ok(failed.length > 0 && failed.length < 140, `${failed.length} errors`)
     assert.is(summary.errors, failed.length)
-    assert.ok(failed.every((r) => failure.test(r.error)), failed[0]?.error)
+    assert.ok(
+      failed.every((r) => failure.test(r.error)),
+      failed[0]?.error,
+    )
     // Errors come after the successes: the server answered until it was stopped.
     assert.ok(all.slice(0, 20).every((r) => !r.error))
     assert.is((await latencyFile(out)).length, 160 - failed.length)
@@ -132,18 +222,48 @@ test('bad input: unknown protocol, unreachable endpoint, a server that is not a 
   const nobody = await freePort()
   for (const protocol of ['grpc', 'http']) {
     const out = join(work, `unreachable-${protocol}`)
-    const run = await faas(['bench', '--protocol', protocol, '-f', `127.0.0.1:${nobody}`, '--rps', '1', '--time', '1', '--out', out], {env})
-    assertUserError(run, new RegExp(`Endpoint 127\\.0\\.0\\.1:${nobody} does not answer ${protocol === 'grpc' ? 'gRPC' : 'HTTP'}.*ECONNREFUSED.*faas serve`, 's'))
+    const run = await faas(
+      ['bench', '--protocol', protocol, '-f', `127.0.0.1:${nobody}`, '--rps', '1', '--time', '1', '--out', out],
+      {env},
+    )
+    assertUserError(
+      run,
+      new RegExp(
+        `Endpoint 127\\.0\\.0\\.1:${nobody} does not answer ${protocol === 'grpc' ? 'gRPC' : 'HTTP'}.*ECONNREFUSED.*faas serve`,
+        's',
+      ),
+    )
     assert.is(await readdir(out).catch(() => 'absent'), 'absent', 'no results folder for a refused run')
   }
 
   const stranger = await faasJson(['serve', 'greeter', '--function', 'stranger'], {env})
   assert.is(stranger.exitCode, 0, stranger.stderr)
   const address = stranger.result.endpoints[0].hostname
-  const run = await faas(['bench', '--protocol', 'grpc', '-f', address, '--rps', '1', '--time', '1', '--out', join(work, 'stranger')], {env})
-  assertUserError(run, new RegExp(`${address.replaceAll('.', '\\.')} answers gRPC but has no helloworld\\.Greeter/SayHello \\(UNIMPLEMENTED`))
+  const run = await faas(
+    ['bench', '--protocol', 'grpc', '-f', address, '--rps', '1', '--time', '1', '--out', join(work, 'stranger')],
+    {env},
+  )
+  assertUserError(
+    run,
+    new RegExp(
+      `${address.replaceAll('.', '\\.')} answers gRPC but has no helloworld\\.Greeter/SayHello \\(UNIMPLEMENTED`,
+    ),
+  )
 
-  const http = await faas(['bench', '--protocol', 'http', '--endpoints', await endpointsFile('bad.json', [{hostname: 'not a host'}]), '--rps', '1', '--time', '1'], {env})
+  const http = await faas(
+    [
+      'bench',
+      '--protocol',
+      'http',
+      '--endpoints',
+      await endpointsFile('bad.json', [{hostname: 'not a host'}]),
+      '--rps',
+      '1',
+      '--time',
+      '1',
+    ],
+    {env},
+  )
   assertUserError(http, /bad\.json: entry 1: "not a host" is not host\[:port\]/)
 })
 
@@ -161,7 +281,10 @@ test('the aes benchmark served by faas serve answers gRPC and HTTP with the ciph
   const overGrpc = await grpcProtocol({timeoutMs: 30_000})
   const overHttp = httpProtocol({maxSockets: 1, timeoutMs: 30_000})
   try {
-    for (const [invoker, port] of [[overGrpc, grpc], [overHttp, http]] as const) {
+    for (const [invoker, port] of [
+      [overGrpc, grpc],
+      [overHttp, http],
+    ] as const) {
       const outcome = await invoker.invoke({name: `127.0.0.1:${port}`, payload})
       assert.is(outcome.functionError, undefined, outcome.functionError)
       assert.is(JSON.parse(outcome.payload).ciphertext_hex, expected, `${invoker.protocol} answer`)
@@ -171,7 +294,24 @@ test('the aes benchmark served by faas serve answers gRPC and HTTP with the ciph
     overHttp.close()
   }
   const out = join(work, 'aes')
-  const run = await faasJson(['bench', '--protocol', 'grpc', '--endpoints', await endpointsFile('aes.json', served.result.endpoints), '--payload', payload, '--rps', '10', '--time', '2', '--out', out], {env: bundled})
+  const run = await faasJson(
+    [
+      'bench',
+      '--protocol',
+      'grpc',
+      '--endpoints',
+      await endpointsFile('aes.json', served.result.endpoints),
+      '--payload',
+      payload,
+      '--rps',
+      '10',
+      '--time',
+      '2',
+      '--out',
+      out,
+    ],
+    {env: bundled},
+  )
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.result.summary.count, 20)
   assert.is(run.result.summary.errors, 0)
@@ -179,13 +319,15 @@ test('the aes benchmark served by faas serve answers gRPC and HTTP with the ciph
   assert.is((await faas(['serve', 'aes', '--stop'], {env: bundled})).exitCode, 0)
 })
 
-test('serve --stop removes only this home\'s servers; a second stop finds none', async () => {
+test("serve --stop removes only this home's servers; a second stop finds none", async () => {
   const stop = await faasJson(['serve', '--stop'], {env})
   assert.is(stop.exitCode, 0, stop.stderr)
   assert.ok(stop.result.removed.some((r: {function: string}) => r.function === 'stranger'))
   const again = await faas(['serve', '--stop'], {env})
   assert.match(again.stdout, /No servers to remove/)
-  const missing = await faas(['serve', 'map-reduce'], {env: {...env, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'benchmarks')}})
+  const missing = await faas(['serve', 'map-reduce'], {
+    env: {...env, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'benchmarks')},
+  })
   assertUserError(missing, /map-reduce declares no servers \("serve" is missing/)
 })
 

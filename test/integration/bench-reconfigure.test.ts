@@ -18,12 +18,22 @@ test('reconfigure sets memory, merges env, and restore puts both back', async ()
   const role = await iam.send(
     new CreateRoleCommand({
       RoleName: `${name}-role`,
-      AssumeRolePolicyDocument: JSON.stringify({Version: '2012-10-17', Statement: [{Effect: 'Allow', Principal: {Service: 'lambda.amazonaws.com'}, Action: 'sts:AssumeRole'}]}),
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{Effect: 'Allow', Principal: {Service: 'lambda.amazonaws.com'}, Action: 'sts:AssumeRole'}],
+      }),
     }),
   )
   try {
     await lambda.send(
-      new CreateFunctionCommand({FunctionName: name, Role: role.Role!.Arn, PackageType: 'Image', Code: {ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/x:latest'}, MemorySize: 256, Environment: {Variables: {APP: 'one'}}}),
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Role: role.Role!.Arn,
+        PackageType: 'Image',
+        Code: {ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/x:latest'},
+        MemorySize: 256,
+        Environment: {Variables: {APP: 'one'}},
+      }),
     )
     const read = async () => (await lambda.send(new GetFunctionCommand({FunctionName: name}))).Configuration!
     const r = reconfigurerOf(new AwsTarget({clients: {lambda, invoker: lambda, iam, ecr: new ECRClient(config)}}))

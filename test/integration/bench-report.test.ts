@@ -37,8 +37,18 @@ async function startEndpoint() {
       const cold = !warm.has(name)
       warm.add(name)
       const id = `req-${++n}`
-      const report = formatReport(id, {durationMs: 1.5, billedDurationMs: 2, memorySizeMb: 512, maxMemoryUsedMb: 30, ...(cold ? {initDurationMs: 120} : {})})
-      res.writeHead(200, {'content-type': 'application/json', 'x-amzn-requestid': id, 'x-amz-log-result': Buffer.from(`START RequestId: ${id}\nEND RequestId: ${id}\n${report}\n`).toString('base64')})
+      const report = formatReport(id, {
+        durationMs: 1.5,
+        billedDurationMs: 2,
+        memorySizeMb: 512,
+        maxMemoryUsedMb: 30,
+        ...(cold ? {initDurationMs: 120} : {}),
+      })
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': id,
+        'x-amz-log-result': Buffer.from(`START RequestId: ${id}\nEND RequestId: ${id}\n${report}\n`).toString('base64'),
+      })
       res.end(JSON.stringify({hello: name}))
     })
   })
@@ -53,25 +63,48 @@ test('a run against an HTTP endpoint: records, cold flags, vHive file, and a rep
   const dir = await mkdtemp(join(tmpdir(), 'faas-bench-report-'))
   try {
     const result = await runBench(
-      {functions: ['hello', 'world'], payload: '{"n":1}', rps: 50, durationS: 2, warmupS: 0, distribution: 'fixed', maxInFlight: 100, outDir: dir, latf: 'lat.csv', architecture: 'arm64'},
+      {
+        functions: ['hello', 'world'],
+        payload: '{"n":1}',
+        rps: 50,
+        durationS: 2,
+        warmupS: 0,
+        distribution: 'fixed',
+        maxInFlight: 100,
+        outDir: dir,
+        latf: 'lat.csv',
+        architecture: 'arm64',
+      },
       {invoke, emit: () => {}},
     )
-    const records = (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const records = (await readFile(join(dir, 'records.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     assert.is(records.length, 100)
-    assert.equal(records.filter((r) => r.cold).map((r) => r.seq), [0, 1])
+    assert.equal(
+      records.filter((r) => r.cold).map((r) => r.seq),
+      [0, 1],
+    )
     assert.ok(records.every((r) => r.error === undefined && r.memoryMb === 512 && r.billedDurationUs === 2000))
     assert.is(result.summary.cold.count, 2)
     assert.is(result.summary.cold.initDurationUs?.p50, 120_000)
     assert.ok(Math.abs(result.summary.achievedRps - 50) < 3, `achieved ${result.summary.achievedRps}`)
     const lat = await readFile(join(dir, `rps${result.summary.achievedRps.toFixed(2)}_lat.csv`), 'utf8')
     assert.is(lat.trim().split('\n').length, 100)
-    assert.ok(lat.trim().split('\n').every((l) => /^\d+$/.test(l)))
+    assert.ok(
+      lat
+        .trim()
+        .split('\n')
+        .every((l) => /^\d+$/.test(l)),
+    )
 
     const html = join(dir, 'report.html')
     const text = await readFile(html, 'utf8')
     assert.not.match(text, /https?:\/\/(?!www\.w3\.org)/, 'no network references')
     const {stdout: dom} = await chromium(dir, '--dump-dom', `file://${html}`)
-    for (const id of ['latency-over-time', 'latency-cdf', 'cold-warm', 'summary']) assert.ok(dom.includes(`id="${id}"`), `the DOM has #${id}`)
+    for (const id of ['latency-over-time', 'latency-cdf', 'cold-warm', 'summary'])
+      assert.ok(dom.includes(`id="${id}"`), `the DOM has #${id}`)
     assert.ok((dom.match(/<circle /g) ?? []).length >= 100, 'the timeline has a point per call')
     assert.ok(dom.includes('class="cdf client"'))
     assert.ok(dom.includes('class="bar cold"') && dom.includes('class="bar warm"'))
@@ -95,7 +128,21 @@ test('an unknown function on a real endpoint is refused before the run', async (
   const invoke = httpInvoke(endpoint.url)
   const dir = await mkdtemp(join(tmpdir(), 'faas-bench-report-'))
   try {
-    await runBench({functions: ['hello', 'ghost'], payload: '{}', rps: 5, durationS: 1, warmupS: 0, distribution: 'fixed', maxInFlight: 10, outDir: dir, latf: 'lat.csv', architecture: 'arm64'}, {invoke, emit: () => {}})
+    await runBench(
+      {
+        functions: ['hello', 'ghost'],
+        payload: '{}',
+        rps: 5,
+        durationS: 1,
+        warmupS: 0,
+        distribution: 'fixed',
+        maxInFlight: 10,
+        outDir: dir,
+        latf: 'lat.csv',
+        architecture: 'arm64',
+      },
+      {invoke, emit: () => {}},
+    )
     assert.unreachable()
   } catch (error) {
     assert.instance(error, UserError)

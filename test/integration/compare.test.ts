@@ -19,10 +19,15 @@ import {assertUserError, faas, faasJson} from '../helpers/cli.js'
 async function startServer(delayMs: number) {
   const server = http.createServer((req, res) => {
     req.resume()
-    req.on('end', () => setTimeout(() => res.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true}'), delayMs))
+    req.on('end', () =>
+      setTimeout(() => res.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true}'), delayMs),
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r()))}
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'faas-compare-'))
@@ -33,7 +38,19 @@ async function bench(out: string, functions: string[], durationS = 3) {
   const invoker = httpProtocol({maxSockets: 50, timeoutMs: 10_000})
   try {
     await runBench(
-      {protocol: 'http', functions, payload: '{"n":1}', rps: 40, durationS, warmupS: 0, distribution: 'fixed', maxInFlight: 50, outDir: join(dir, out), latf: 'lat.csv', architecture: 'arm64'},
+      {
+        protocol: 'http',
+        functions,
+        payload: '{"n":1}',
+        rps: 40,
+        durationS,
+        warmupS: 0,
+        distribution: 'fixed',
+        maxInFlight: 50,
+        outDir: join(dir, out),
+        latf: 'lat.csv',
+        architecture: 'arm64',
+      },
       {invoke: invoker.invoke, check: invoker.check, emit: () => {}},
     )
   } finally {
@@ -99,13 +116,19 @@ test('mismatched or invalid result folders: one clear paragraph each, nothing wr
   const one = join(dir, 'fast')
   const two = join(dir, 'two-a')
   const out = join(dir, 'never')
-  assertUserError(await faas(['compare', one, two, '--out', out]), /fast drove 1 endpoint\(s\) .* but .*two-a drove 2 .*cannot be paired\. Compare runs of the same endpoints in the same order/s)
+  assertUserError(
+    await faas(['compare', one, two, '--out', out]),
+    /fast drove 1 endpoint\(s\) .* but .*two-a drove 2 .*cannot be paired\. Compare runs of the same endpoints in the same order/s,
+  )
   assertUserError(await faas(['compare', one, `${one}/`, '--out', out]), /fast is given twice/)
   assertUserError(await faas(['compare', one, '--out', out]), /needs at least two results folders/)
   assertUserError(await faas(['compare', one, join(dir, 'nowhere'), '--out', out]), /nowhere is not a folder/)
   const empty = join(dir, 'empty')
   await mkdir(empty)
-  assertUserError(await faas(['compare', one, empty, '--out', out]), /empty is not a faas bench results folder \(no summary\.json\)/)
+  assertUserError(
+    await faas(['compare', one, empty, '--out', out]),
+    /empty is not a faas bench results folder \(no summary\.json\)/,
+  )
   const sweep = join(dir, 'sweep')
   await mkdir(sweep)
   await writeFile(join(sweep, 'sweep.json'), '[]')

@@ -43,26 +43,45 @@ test.after(async () => {
 
 test('two variants 20 ms apart: short is faster, by about 20 ms, with an interval excluding zero; the report renders', async () => {
   const out = join(work, 'sleep-results')
-  const result = await runExperiment(settings, {file: join(fixture, 'experiment.yaml'), target: 'local', out, baseImage: 'local'}, silent)
+  const result = await runExperiment(
+    settings,
+    {file: join(fixture, 'experiment.yaml'), target: 'local', out, baseImage: 'local'},
+    silent,
+  )
   const duration = result.comparisons.find((c) => c.metric === 'duration:median')!
   assert.ok(!('missing' in duration), JSON.stringify(duration))
   if ('missing' in duration) return
   assert.is(duration.verdict.winner, 'a')
   assert.match(duration.verdict.text, /^short is faster than long by \d+\.\d\d ms \[/)
   assert.ok(duration.difference.lo > 0, `interval [${duration.difference.lo}, ${duration.difference.hi}] excludes zero`)
-  assert.ok(duration.difference.estimate > 15 && duration.difference.estimate < 25, `estimate ${duration.difference.estimate} near 20 ms`)
+  assert.ok(
+    duration.difference.estimate > 15 && duration.difference.estimate < 25,
+    `estimate ${duration.difference.estimate} near 20 ms`,
+  )
   // Interleaved: short, long, then long, short.
   const record = JSON.parse(await readFile(join(out, 'experiment.json'), 'utf8'))
-  assert.equal(record.runs.map((r: any) => r.variant), ['short', 'long', 'long', 'short'])
-  assert.equal(record.runs.map((r: any) => r.seed), [7, 8, 9, 10])
+  assert.equal(
+    record.runs.map((r: any) => r.variant),
+    ['short', 'long', 'long', 'short'],
+  )
+  assert.equal(
+    record.runs.map((r: any) => r.seed),
+    [7, 8, 9, 10],
+  )
   for (const v of record.variants) assert.match(v.imageId, /^sha256:[0-9a-f]{64}$/)
   // Rerun input: images pinned by ID, no build args, the same seed.
   const rerun = JSON.parse(await readFile(join(out, 'rerun.json'), 'utf8'))
-  assert.equal(rerun.variants.map((v: any) => v.image), record.variants.map((v: any) => v.imageId))
+  assert.equal(
+    rerun.variants.map((v: any) => v.image),
+    record.variants.map((v: any) => v.imageId),
+  )
   assert.is(rerun.seed, 7)
   // Every cold start (the warm-up's first calls of each variant's first run: arrivals during the first
   // init start environments of their own) carries its breakdown, whose Init Duration is the REPORT line's.
-  const first = (await readFile(join(out, record.runs[0].dir, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+  const first = (await readFile(join(out, record.runs[0].dir, 'records.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   const cold = first.filter((r: any) => r.cold)
   assert.ok(cold.length >= 1)
   for (const r of cold) {
@@ -71,7 +90,8 @@ test('two variants 20 ms apart: short is faster, by about 20 ms, with an interva
     assert.ok(Math.abs(b.initUs - r.initDurationUs) <= 10, `${b.initUs} vs ${r.initDurationUs}`)
   }
   assert.ok(first.filter((r: any) => !r.cold).every((r: any) => r.initBreakdown === undefined))
-  for (const v of result.variants) assert.ok(v.initBreakdownMs && v.initBreakdownMs.coldCalls >= 1, `${v.name} has a breakdown`)
+  for (const v of result.variants)
+    assert.ok(v.initBreakdownMs && v.initBreakdownMs.coldCalls >= 1, `${v.name} has a breakdown`)
   // The report is rebuilt from the folder alone, with the same verdicts.
   const again = await reportExperiment(out, silent)
   assert.equal(again.verdicts, result.verdicts)
@@ -79,7 +99,9 @@ test('two variants 20 ms apart: short is faster, by about 20 ms, with an interva
   const html = join(out, 'report.html')
   assert.not.match(await readFile(html, 'utf8'), /https?:\/\/(?!www\.w3\.org)/, 'no network references')
   const {stdout: dom} = await chromium(work, '--dump-dom', `file://${html}`)
-  assert.ok(dom.includes('id="metric-duration-median"') && dom.includes('id="comparisons"') && dom.includes('id="verdicts"'))
+  assert.ok(
+    dom.includes('id="metric-duration-median"') && dom.includes('id="comparisons"') && dom.includes('id="verdicts"'),
+  )
   assert.ok((dom.match(/<circle /g) ?? []).length >= 60, 'a dot per measured call')
   assert.ok(dom.includes('short is faster than long'))
   assert.ok(dom.includes('id="init-breakdown"') && dom.includes('Init Duration</b> is Lambda'))
@@ -90,8 +112,18 @@ test('two variants 20 ms apart: short is faster, by about 20 ms, with an interva
 })
 
 test('two identical variants: no difference detected', async () => {
-  const file = experimentFile((t) => t.replace('name: h7t-sleep', 'name: h7t-same').replace('SLEEP_MS: "25"', 'SLEEP_MS: "5"').replace('seed: 7', 'seed: 7\nconfidence: 0.999').replace('repeat: 2', 'repeat: 1'))
-  const result = await runExperiment(settings, {file, target: 'local', out: join(work, 'same-results'), baseImage: 'local'}, silent)
+  const file = experimentFile((t) =>
+    t
+      .replace('name: h7t-sleep', 'name: h7t-same')
+      .replace('SLEEP_MS: "25"', 'SLEEP_MS: "5"')
+      .replace('seed: 7', 'seed: 7\nconfidence: 0.999')
+      .replace('repeat: 2', 'repeat: 1'),
+  )
+  const result = await runExperiment(
+    settings,
+    {file, target: 'local', out: join(work, 'same-results'), baseImage: 'local'},
+    silent,
+  )
   const duration = result.comparisons.find((c) => c.metric === 'duration:median')!
   assert.ok(!('missing' in duration))
   if ('missing' in duration) return

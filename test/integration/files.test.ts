@@ -20,7 +20,12 @@ test('20 parallel logins to 20 registries all stay saved in one 0600 registries.
   // Twenty registries: the htpasswd registry behind twenty loopback ports, each its own saved login.
   for (let i = 0; i < 20; i++) proxies.push(await startProxy({host: authHost, port: Number(authPort)}))
   const runs = await Promise.all(
-    proxies.map((p) => faasJson(['login', '--registry', p.address, '--username', user!, '--password-stdin'], {env: {FAAS_HOME: home}, input: password})),
+    proxies.map((p) =>
+      faasJson(['login', '--registry', p.address, '--username', user!, '--password-stdin'], {
+        env: {FAAS_HOME: home},
+        input: password,
+      }),
+    ),
   )
   for (const run of runs) assert.is(run.exitCode, 0, run.stderr)
   const file = join(home, 'registries.json')
@@ -35,7 +40,10 @@ test('a truncated registries.json is reported by name and left as it was, not wi
   const file = join(home, 'registries.json')
   const cut = `{"${stack.authRegistry}": {"registry": "${stack.authRegistry}", "username": "faas", "pass`
   writeFileSync(file, cut, {mode: 0o600})
-  const run = await faas(['login', '--registry', stack.authRegistry, '--username', user!, '--password-stdin'], {env: {FAAS_HOME: home}, input: password})
+  const run = await faas(['login', '--registry', stack.authRegistry, '--username', user!, '--password-stdin'], {
+    env: {FAAS_HOME: home},
+    input: password,
+  })
   assertUserError(run, new RegExp(`${file}.*saved registry logins.*not valid JSON.*faas login`, 's'))
   assert.is(readFileSync(file, 'utf8'), cut)
 })

@@ -1,4 +1,12 @@
-import {CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand} from '@aws-sdk/client-iam'
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
@@ -8,17 +16,29 @@ import {startMoto} from '../helpers/moto.js'
 
 /** Roles against the moto emulator: faas changes only roles it made, and converges their inline policies. */
 const moto = await startMoto()
-const iam = new IAMClient({endpoint: moto.url, region: 'us-east-1', credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
+const iam = new IAMClient({
+  endpoint: moto.url,
+  region: 'us-east-1',
+  credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'},
+})
 const suffix = `${process.pid}-${Date.now().toString(36)}`
 const [accessS3, invokeFunction] = BUILTIN_BUNDLES as PolicyBundle[]
-const inlineOf = async (role: string) => ((await iam.send(new ListRolePoliciesCommand({RoleName: role}))).PolicyNames ?? []).sort()
-const documentOf = async (role: string, policy: string) => JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({RoleName: role, PolicyName: policy}))).PolicyDocument!))
+const inlineOf = async (role: string) =>
+  ((await iam.send(new ListRolePoliciesCommand({RoleName: role}))).PolicyNames ?? []).sort()
+const documentOf = async (role: string, policy: string) =>
+  JSON.parse(
+    decodeURIComponent(
+      (await iam.send(new GetRolePolicyCommand({RoleName: role, PolicyName: policy}))).PolicyDocument!,
+    ),
+  )
 const userDoc = {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*'}]}
 
 test('a role faas did not make is refused unless named with --role, and is never modified', async () => {
   const role = `h3-foreign-${suffix}`
   await iam.send(new CreateRoleCommand({RoleName: role, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY)}))
-  await iam.send(new PutRolePolicyCommand({RoleName: role, PolicyName: 'mine', PolicyDocument: JSON.stringify(userDoc)}))
+  await iam.send(
+    new PutRolePolicyCommand({RoleName: role, PolicyName: 'mine', PolicyDocument: JSON.stringify(userDoc)}),
+  )
   try {
     try {
       await ensureRole(iam, role, [accessS3!])
@@ -44,18 +64,36 @@ test('IAM drift converges: a changed bundle document is corrected, a dropped bun
     assert.ok(first.created)
     assert.equal(await inlineOf(role), ['access_s3', 'invoke_function'])
     // Someone adds their own policy to the role; faas must leave it alone.
-    await iam.send(new PutRolePolicyCommand({RoleName: role, PolicyName: 'user_extra', PolicyDocument: JSON.stringify(userDoc)}))
-    assert.equal((await ensureRole(iam, role, [accessS3!, invokeFunction!])).writes, [], 'nothing differs: nothing written')
+    await iam.send(
+      new PutRolePolicyCommand({RoleName: role, PolicyName: 'user_extra', PolicyDocument: JSON.stringify(userDoc)}),
+    )
+    assert.equal(
+      (await ensureRole(iam, role, [accessS3!, invokeFunction!])).writes,
+      [],
+      'nothing differs: nothing written',
+    )
 
-    const narrowed: PolicyBundle = {...accessS3!, document: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::data/*'}]}}
+    const narrowed: PolicyBundle = {
+      ...accessS3!,
+      document: {
+        Version: '2012-10-17',
+        Statement: [{Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::data/*'}],
+      },
+    }
     const second = await ensureRole(iam, role, [narrowed])
     assert.equal(second.writes.sort(), ['inline:access_s3', 'removed:invoke_function'])
     assert.equal(await inlineOf(role), ['access_s3', 'user_extra'])
-    assert.equal((await documentOf(role, 'access_s3')).Statement[0].Action, ['s3:GetObject'], 'the changed document is what the role holds now')
+    assert.equal(
+      (await documentOf(role, 'access_s3')).Statement[0].Action,
+      ['s3:GetObject'],
+      'the changed document is what the role holds now',
+    )
     assert.equal((await ensureRole(iam, role, [narrowed])).writes, [], 'converged: a rerun writes nothing')
 
     // Drift made by hand on a faas-managed policy is corrected back too.
-    await iam.send(new PutRolePolicyCommand({RoleName: role, PolicyName: 'access_s3', PolicyDocument: JSON.stringify(userDoc)}))
+    await iam.send(
+      new PutRolePolicyCommand({RoleName: role, PolicyName: 'access_s3', PolicyDocument: JSON.stringify(userDoc)}),
+    )
     assert.equal((await ensureRole(iam, role, [narrowed])).writes, ['inline:access_s3'])
     assert.equal(await inlineOf(role), ['access_s3', 'user_extra'])
   } finally {

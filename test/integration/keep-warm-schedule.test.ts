@@ -20,7 +20,12 @@ test('a keep-warm schedule: created with its role, converged on a second call, r
   const clients = {scheduler: new SchedulerClient(config), iam: new IAMClient(config)}
   const name = `h7-keep-warm-${process.pid}`
   const functionArn = `arn:aws:lambda:us-east-1:123456789012:function:${name}`
-  const schedule = await ensureKeepWarmSchedule(clients, {name, functionArn, everyS: 90, payload: {'faas-keep-warm': true}})
+  const schedule = await ensureKeepWarmSchedule(clients, {
+    name,
+    functionArn,
+    everyS: 90,
+    payload: {'faas-keep-warm': true},
+  })
   try {
     assert.is(schedule.expression, 'rate(2 minutes)')
     const read = await clients.scheduler.send(new GetScheduleCommand({Name: name}))
@@ -30,7 +35,9 @@ test('a keep-warm schedule: created with its role, converged on a second call, r
     assert.equal(JSON.parse(read.Target!.Input!), {'faas-keep-warm': true})
     const role = await clients.iam.send(new GetRoleCommand({RoleName: schedule.roleName}))
     assert.match(decodeURIComponent(role.Role!.AssumeRolePolicyDocument!), /scheduler\.amazonaws\.com/)
-    const policy = await clients.iam.send(new GetRolePolicyCommand({RoleName: schedule.roleName, PolicyName: 'invoke-function'}))
+    const policy = await clients.iam.send(
+      new GetRolePolicyCommand({RoleName: schedule.roleName, PolicyName: 'invoke-function'}),
+    )
     assert.match(decodeURIComponent(policy.PolicyDocument!), /lambda:InvokeFunction/)
 
     // Idempotent: a second call updates the schedule in place.
@@ -40,9 +47,15 @@ test('a keep-warm schedule: created with its role, converged on a second call, r
   } finally {
     await deleteKeepWarmSchedule(clients, schedule)
   }
-  const gone = await clients.scheduler.send(new GetScheduleCommand({Name: name})).then(() => 'present', (e) => e.name)
+  const gone = await clients.scheduler.send(new GetScheduleCommand({Name: name})).then(
+    () => 'present',
+    (e) => e.name,
+  )
   assert.is(gone, 'ResourceNotFoundException')
-  const roleGone = await clients.iam.send(new GetRoleCommand({RoleName: schedule.roleName})).then(() => 'present', (e) => e.name)
+  const roleGone = await clients.iam.send(new GetRoleCommand({RoleName: schedule.roleName})).then(
+    () => 'present',
+    (e) => e.name,
+  )
   assert.match(roleGone, /NoSuchEntity/)
   // Removing again is fine (already gone).
   await deleteKeepWarmSchedule(clients, schedule)

@@ -26,7 +26,24 @@ test('faas local start --detach, deploy and invoke --target local, logs, status,
     const started = await faasJson(['local', 'start', '--detach'], {env})
     assert.is(started.exitCode, 0, started.stderr)
     assert.is(started.result.url, `http://127.0.0.1:${port}`)
-    const deployed = await faasJson(['deploy', '--repo_name', repo, '--repo_tag', tag, '--function_name', 'cli-fn', '--handler', 'handler.ok', '--arch', 'x86_64', '--memory', '256'], {env})
+    const deployed = await faasJson(
+      [
+        'deploy',
+        '--repo_name',
+        repo,
+        '--repo_tag',
+        tag,
+        '--function_name',
+        'cli-fn',
+        '--handler',
+        'handler.ok',
+        '--arch',
+        'x86_64',
+        '--memory',
+        '256',
+      ],
+      {env},
+    )
     assert.is(deployed.exitCode, 0, deployed.stderr)
     const invoked = await faasJson(['invoke', '-f', 'cli-fn', '--payload', '{"from":"cli"}', '--log'], {env})
     assert.is(invoked.exitCode, 0, invoked.stderr)

@@ -48,10 +48,20 @@ for (const c of cases) {
     const name = c.handler.replace(/\W/g, '-')
     const create = await signedFetch(ctx.service, '/2015-03-31/functions', {
       method: 'POST',
-      body: JSON.stringify({FunctionName: name, PackageType: 'Image', Code: {ImageUri: ctx.image}, ImageConfig: {Command: [c.handler]}, MemorySize: 512, Timeout: c.timeoutS ?? 30}),
+      body: JSON.stringify({
+        FunctionName: name,
+        PackageType: 'Image',
+        Code: {ImageUri: ctx.image},
+        ImageConfig: {Command: [c.handler]},
+        MemorySize: 512,
+        Timeout: c.timeoutS ?? 30,
+      }),
     })
     assert.is(create.status, 201)
-    const ours = await signedFetch(ctx.service, `/2015-03-31/functions/${name}/invocations`, {method: 'POST', body: JSON.stringify(c.event)})
+    const ours = await signedFetch(ctx.service, `/2015-03-31/functions/${name}/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(c.event),
+    })
     const oursBody = await ours.text()
     const rie = await startRie(engine, ctx.image, c.handler, {timeoutS: c.timeoutS ?? 30})
     let rieStatus: number
@@ -63,7 +73,11 @@ for (const c of cases) {
     } finally {
       await rie.close()
     }
-    assert.equal(normalise(oursBody), normalise(rieBody), `faas: ${oursBody.slice(0, 300)}\nRIE:  ${rieBody.slice(0, 300)}`)
+    assert.equal(
+      normalise(oursBody),
+      normalise(rieBody),
+      `faas: ${oursBody.slice(0, 300)}\nRIE:  ${rieBody.slice(0, 300)}`,
+    )
     assert.is(ours.status, 200)
     if (c.error) {
       assert.is(normalise(oursBody).errorType, c.error)

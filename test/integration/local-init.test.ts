@@ -30,17 +30,41 @@ test.after(async (ctx) => {
   if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
 })
 
-const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
+const client = (service: LocalService) =>
+  new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
 
-async function deploy(lambda: LambdaClient, image: string, name: string, handler: string, extra: {Timeout?: number; Environment?: {Variables: Record<string, string>}} = {}) {
-  await lambda.send(new CreateFunctionCommand({FunctionName: name, Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: [handler]}, MemorySize: 512, Timeout: 30, ...extra}))
+async function deploy(
+  lambda: LambdaClient,
+  image: string,
+  name: string,
+  handler: string,
+  extra: {Timeout?: number; Environment?: {Variables: Record<string, string>}} = {},
+) {
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: 'r',
+      PackageType: 'Image',
+      Code: {ImageUri: image},
+      ImageConfig: {Command: [handler]},
+      MemorySize: 512,
+      Timeout: 30,
+      ...extra,
+    }),
+  )
 }
 
 async function invoke(lambda: LambdaClient, name: string) {
   const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}'), LogType: 'Tail'}))
   const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
   const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
-  return {status: out.StatusCode, functionError: out.FunctionError, json: body ? JSON.parse(body) : undefined, log, report: parseReport(log)}
+  return {
+    status: out.StatusCode,
+    functionError: out.FunctionError,
+    json: body ? JSON.parse(body) : undefined,
+    log,
+    report: parseReport(log),
+  }
 }
 
 test('an init past the init limit does not fail the call: it goes on in the first invocation, which is cold and reports the whole Init Duration', async (ctx) => {
@@ -51,14 +75,21 @@ test('an init past the init limit does not fail the call: it goes on in the firs
   assert.ok(Number(cold.report?.initDurationMs) >= 3000, `Init Duration counts the whole init: ${cold.log}`)
   assert.ok(Number(cold.report?.billedDurationMs) >= 3000, 'and is billed')
   const serviceLog = ctx.service.logs.get('suppressed')!.join('\n')
-  assert.match(serviceLog, /INIT_REPORT Init Duration: 1000\.00 ms\tPhase: init\tStatus: timeout/, 'the log says the init was suppressed, as Lambda\'s does')
+  assert.match(
+    serviceLog,
+    /INIT_REPORT Init Duration: 1000\.00 ms\tPhase: init\tStatus: timeout/,
+    "the log says the init was suppressed, as Lambda's does",
+  )
   const warm = await invoke(ctx.lambda, 'suppressed')
   assert.is(warm.functionError, undefined)
   assert.is(warm.report?.initDurationMs, undefined, 'the environment is kept: the next call is warm')
 })
 
-test('a suppressed init is bounded by the function\'s timeout', async (ctx) => {
-  await deploy(ctx.lambda, ctx.image, 'suppressed-timeout', 'slowinit.handler', {Timeout: 2, Environment: {Variables: {INIT_SLEEP: '30'}}})
+test("a suppressed init is bounded by the function's timeout", async (ctx) => {
+  await deploy(ctx.lambda, ctx.image, 'suppressed-timeout', 'slowinit.handler', {
+    Timeout: 2,
+    Environment: {Variables: {INIT_SLEEP: '30'}},
+  })
   const out = await invoke(ctx.lambda, 'suppressed-timeout')
   assert.is(out.functionError, 'Unhandled')
   assert.is(out.json.errorType, 'Sandbox.Timedout')
@@ -76,11 +107,17 @@ test('an init error (the handler cannot be imported) is reported at once', async
 })
 
 test('an init error after the init limit fails the first invocation with that error', async (ctx) => {
-  await deploy(ctx.lambda, ctx.image, 'late-init-error', 'slowinit.handler', {Environment: {Variables: {INIT_SLEEP: '2', INIT_FAIL: '1'}}})
+  await deploy(ctx.lambda, ctx.image, 'late-init-error', 'slowinit.handler', {
+    Environment: {Variables: {INIT_SLEEP: '2', INIT_FAIL: '1'}},
+  })
   const out = await invoke(ctx.lambda, 'late-init-error')
   assert.is(out.functionError, 'Unhandled')
   assert.match(JSON.stringify(out.json), /init failed on purpose/)
-  assert.match(ctx.service.logs.get('late-init-error')!.join('\n'), /Status: timeout[\s\S]*Phase: init\tStatus: error/, 'suppressed, then failed')
+  assert.match(
+    ctx.service.logs.get('late-init-error')!.join('\n'),
+    /Status: timeout[\s\S]*Phase: init\tStatus: error/,
+    'suppressed, then failed',
+  )
 })
 
 test('Init Duration and the init limit start at container start: a slow `docker create` counts in neither', async (ctx) => {
@@ -98,7 +135,10 @@ test('Init Duration and the init limit start at container start: a slow `docker 
     await deploy(lambda, ctx.image, 'slow-create', 'handler.trivial')
     const out = await invoke(lambda, 'slow-create')
     assert.is(out.functionError, undefined, JSON.stringify(out.json))
-    assert.ok(Number(out.report?.initDurationMs) < CREATE_DELAY_MS, `Init Duration excludes the create: ${out.report?.initDurationMs} ms`)
+    assert.ok(
+      Number(out.report?.initDurationMs) < CREATE_DELAY_MS,
+      `Init Duration excludes the create: ${out.report?.initDurationMs} ms`,
+    )
   } finally {
     await service.close()
   }

@@ -16,17 +16,23 @@ const engine = new DockerEngine()
 const mark = `leftover-test-${process.pid}`
 
 async function leftover(name: string, labels: Record<string, string>): Promise<string> {
-  const container = await engine.docker.createContainer({Image: 'faas/lambda-python:3.11-amd64', Labels: {[LABEL]: `${mark}-${name}`, 'dev.faas.test': mark, ...labels}})
+  const container = await engine.docker.createContainer({
+    Image: 'faas/lambda-python:3.11-amd64',
+    Labels: {[LABEL]: `${mark}-${name}`, 'dev.faas.test': mark, ...labels},
+  })
   return container.id
 }
 
-test('EPERM from kill(pid, 0) means alive (another user\'s process); only ESRCH means gone', () => {
+test("EPERM from kill(pid, 0) means alive (another user's process); only ESRCH means gone", () => {
   const failing = (code: string) => () => {
     throw Object.assign(new Error(code), {code})
   }
   assert.is(processGone(1234, failing('EPERM')), false)
   assert.is(processGone(1234, failing('ESRCH')), true)
-  assert.is(processGone(1234, () => {}), false)
+  assert.is(
+    processGone(1234, () => {}),
+    false,
+  )
 })
 
 test('only containers whose service is proven gone are removed: dead pid, same PID namespace, nothing on its port', async () => {
@@ -35,10 +41,26 @@ test('only containers whose service is proven gone are removed: dead pid, same P
   await new Promise((r) => answering.once('listening', r))
   const answeringPort = String((answering.address() as AddressInfo).port)
   const ids = {
-    gone: await leftover('gone', {'dev.faas.local.pid': dead, 'dev.faas.local.pidns': pidNamespace(), 'dev.faas.local.port': String(await freePort())}),
-    alive: await leftover('alive', {'dev.faas.local.pid': String(process.ppid), 'dev.faas.local.pidns': pidNamespace(), 'dev.faas.local.port': String(await freePort())}),
-    otherNamespace: await leftover('ns', {'dev.faas.local.pid': dead, 'dev.faas.local.pidns': 'pid:[1]', 'dev.faas.local.port': String(await freePort())}),
-    portAnswers: await leftover('port', {'dev.faas.local.pid': dead, 'dev.faas.local.pidns': pidNamespace(), 'dev.faas.local.port': answeringPort}),
+    gone: await leftover('gone', {
+      'dev.faas.local.pid': dead,
+      'dev.faas.local.pidns': pidNamespace(),
+      'dev.faas.local.port': String(await freePort()),
+    }),
+    alive: await leftover('alive', {
+      'dev.faas.local.pid': String(process.ppid),
+      'dev.faas.local.pidns': pidNamespace(),
+      'dev.faas.local.port': String(await freePort()),
+    }),
+    otherNamespace: await leftover('ns', {
+      'dev.faas.local.pid': dead,
+      'dev.faas.local.pidns': 'pid:[1]',
+      'dev.faas.local.port': String(await freePort()),
+    }),
+    portAnswers: await leftover('port', {
+      'dev.faas.local.pid': dead,
+      'dev.faas.local.pidns': pidNamespace(),
+      'dev.faas.local.port': answeringPort,
+    }),
   }
   try {
     await new LocalService(engine, {port: 0}).removeLeftovers()
@@ -46,7 +68,7 @@ test('only containers whose service is proven gone are removed: dead pid, same P
     assert.not.ok(left.has(ids.gone), 'dead pid, nothing on its port: removed')
     assert.ok(left.has(ids.alive), 'a live process keeps its containers')
     assert.ok(left.has(ids.otherNamespace), 'a pid from another PID namespace proves nothing: kept')
-    assert.ok(left.has(ids.portAnswers), 'something still answers on the service\'s port: kept')
+    assert.ok(left.has(ids.portAnswers), "something still answers on the service's port: kept")
   } finally {
     answering.close()
     for (const c of await findContainersByLabel(engine, `dev.faas.test=${mark}`)) await removeContainer(engine, c.id)

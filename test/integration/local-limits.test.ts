@@ -1,4 +1,11 @@
-import {CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, TooManyRequestsException} from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+  TooManyRequestsException,
+} from '@aws-sdk/client-lambda'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 
@@ -17,8 +24,18 @@ const engine = new DockerEngine()
 test.before(async (ctx) => {
   ctx.image = await fixtureImage(engine)
   // A queue of 2 calls per function, each waiting at most 1 s: small enough to reach in a test.
-  ctx.service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 1, maxQueuedPerFunction: 2, queueTimeoutMs: 1000}).start()
-  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: ctx.service.credentials, maxAttempts: 1})
+  ctx.service = await new LocalService(engine, {
+    port: 0,
+    maxEnvironmentsPerFunction: 1,
+    maxQueuedPerFunction: 2,
+    queueTimeoutMs: 1000,
+  }).start()
+  ctx.lambda = new LambdaClient({
+    endpoint: ctx.service.url,
+    region: 'us-east-1',
+    credentials: ctx.service.credentials,
+    maxAttempts: 1,
+  })
 })
 
 test.after(async (ctx) => {
@@ -27,12 +44,30 @@ test.after(async (ctx) => {
   if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
 })
 
-async function deploy(ctx: {lambda: LambdaClient; image: string}, name: string, handler: string, extra: Record<string, unknown> = {}) {
-  await ctx.lambda.send(new CreateFunctionCommand({FunctionName: name, Role: 'r', PackageType: 'Image', Code: {ImageUri: ctx.image}, ImageConfig: {Command: [handler]}, MemorySize: 1024, Timeout: 60, ...extra}))
+async function deploy(
+  ctx: {lambda: LambdaClient; image: string},
+  name: string,
+  handler: string,
+  extra: Record<string, unknown> = {},
+) {
+  await ctx.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: 'r',
+      PackageType: 'Image',
+      Code: {ImageUri: ctx.image},
+      ImageConfig: {Command: [handler]},
+      MemorySize: 1024,
+      Timeout: 60,
+      ...extra,
+    }),
+  )
 }
 
 async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknown = {}) {
-  const out = await ctx.lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}))
+  const out = await ctx.lambda.send(
+    new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}),
+  )
   const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
   const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
   return {functionError: out.FunctionError, json: body ? JSON.parse(body) : undefined, log, report: parseReport(log)}
@@ -56,26 +91,38 @@ test('/tmp is sized by the ephemeral storage: filling it gives ENOSPC at that si
   assert.equal(config.EphemeralStorage, {Size: 512})
 })
 
-test('the JSON log format: platform.start and platform.report records with Lambda\'s shapes, read back as REPORT figures', async (ctx) => {
+test("the JSON log format: platform.start and platform.report records with Lambda's shapes, read back as REPORT figures", async (ctx) => {
   await deploy(ctx, 'json-log', 'handler.log_json', {LoggingConfig: {LogFormat: 'JSON'}})
   const cold = await invoke(ctx, 'json-log', {value: 7})
   assert.equal(cold.json, {format: 'JSON'}, 'the runtime is told (AWS_LAMBDA_LOG_FORMAT)')
-  const records = cold.log.split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l))
+  const records = cold.log
+    .split('\n')
+    .filter((l) => l.startsWith('{"time"'))
+    .map((l) => JSON.parse(l))
   const start = records.find((r) => r.type === 'platform.start')
   const report = records.find((r) => r.type === 'platform.report')
   assert.ok(start && report, cold.log)
   assert.equal(Object.keys(report.record).sort(), ['metrics', 'requestId', 'status'])
-  assert.equal(Object.keys(report.record.metrics).sort(), ['billedDurationMs', 'durationMs', 'initDurationMs', 'maxMemoryUsedMB', 'memorySizeMB'])
+  assert.equal(Object.keys(report.record.metrics).sort(), [
+    'billedDurationMs',
+    'durationMs',
+    'initDurationMs',
+    'maxMemoryUsedMB',
+    'memorySizeMB',
+  ])
   assert.is(report.record.status, 'success')
   assert.is(start.record.requestId, report.record.requestId)
-  assert.ok(Number(cold.report?.initDurationMs) > 0 && cold.report?.memorySizeMb === 1024, 'parseReport reads the JSON record')
+  assert.ok(
+    Number(cold.report?.initDurationMs) > 0 && cold.report?.memorySizeMb === 1024,
+    'parseReport reads the JSON record',
+  )
   assert.not.match(cold.log, /^REPORT /m, 'no Text REPORT line')
   const warm = await invoke(ctx, 'json-log', {value: 8})
   assert.is(warm.report?.initDurationMs, undefined)
   assert.ok(warm.report?.durationMs !== undefined)
 })
 
-test('past the environment limit, calls wait in a bounded queue for a bounded time, then get Lambda\'s 429 with its reason', async (ctx) => {
+test("past the environment limit, calls wait in a bounded queue for a bounded time, then get Lambda's 429 with its reason", async (ctx) => {
   await deploy(ctx, 'queue', 'handler.slow')
   await invoke(ctx, 'queue', {seconds: 0}) // the one environment is up and warm
   const outcomes = await Promise.allSettled(Array.from({length: 5}, () => invoke(ctx, 'queue', {seconds: 3})))
@@ -96,11 +143,16 @@ test('with reserved concurrency a call past it is throttled at once; Event calls
   const sync = await invoke(ctx, 'reserved').catch((error) => error)
   assert.instance(sync, TooManyRequestsException)
   assert.is(sync.Reason, 'ReservedFunctionConcurrentInvocationLimitExceeded')
-  const event = await ctx.lambda.send(new InvokeCommand({FunctionName: 'reserved', InvocationType: 'Event', Payload: Buffer.from('{}')}))
+  const event = await ctx.lambda.send(
+    new InvokeCommand({FunctionName: 'reserved', InvocationType: 'Event', Payload: Buffer.from('{}')}),
+  )
   assert.is(event.StatusCode, 202, 'accepted, as Lambda does (it keeps throttled events up to the maximum event age)')
   assert.is(ctx.service.pools.get('reserved')?.stats().queued, 1, 'the event waits for concurrency')
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 1}))
-  const ran = await pollUntil(async () => (ctx.service.logs.get('reserved') ?? []).some((l) => l.startsWith('handled ')), {timeoutMs: 120_000})
+  const ran = await pollUntil(
+    async () => (ctx.service.logs.get('reserved') ?? []).some((l) => l.startsWith('handled ')),
+    {timeoutMs: 120_000},
+  )
   assert.ok(ran, 'the waiting event ran once concurrency was raised')
   assert.is(ctx.service.pools.get('reserved')?.stats().queued, 0)
 })

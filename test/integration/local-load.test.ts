@@ -1,4 +1,11 @@
-import {CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, TooManyRequestsException} from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+  TooManyRequestsException,
+} from '@aws-sdk/client-lambda'
 import {NodeHttpHandler} from '@smithy/node-http-handler'
 import {readdirSync} from 'node:fs'
 import {Agent} from 'node:http'
@@ -48,20 +55,54 @@ async function burst(lambda: LambdaClient, name: string) {
 test(`${CALLS} concurrent calls, limit 4 then reserved concurrency 4: each completes or gets Lambda's 429, none lost or run twice, no fd or container left`, async () => {
   const image = await fixtureImage(engine)
   const fdsBefore = fds()
-  const service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 4, maxQueuedPerFunction: CALLS, queueTimeoutMs: 600_000}).start()
+  const service = await new LocalService(engine, {
+    port: 0,
+    maxEnvironmentsPerFunction: 4,
+    maxQueuedPerFunction: CALLS,
+    queueTimeoutMs: 600_000,
+  }).start()
   const agent = new Agent({keepAlive: true, maxSockets: CALLS})
-  const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1, requestHandler: new NodeHttpHandler({httpAgent: agent, requestTimeout: 600_000})})
+  const lambda = new LambdaClient({
+    endpoint: service.url,
+    region: 'us-east-1',
+    credentials: service.credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({httpAgent: agent, requestTimeout: 600_000}),
+  })
   const id = service.options.instanceId
   try {
-    await lambda.send(new CreateFunctionCommand({FunctionName: 'limited', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.count']}, MemorySize: 128, Timeout: 30}))
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'limited',
+        Role: 'r',
+        PackageType: 'Image',
+        Code: {ImageUri: image},
+        ImageConfig: {Command: ['handler.count']},
+        MemorySize: 128,
+        Timeout: 30,
+      }),
+    )
     const limited = await burst(lambda, 'limited')
     assert.equal(limited.others, [], 'no other failure')
     assert.is(limited.ids.length, CALLS, 'with a queue long enough, every call completes')
     assert.is(limited.unique, CALLS, 'no request id twice')
     assert.is(limited.handled, CALLS, 'the handlers ran exactly as many invocations')
-    assert.ok(limited.environments <= 4 && service.pools.get('limited')!.stats().peak <= 4, 'never more environments than the limit')
+    assert.ok(
+      limited.environments <= 4 && service.pools.get('limited')!.stats().peak <= 4,
+      'never more environments than the limit',
+    )
 
-    await lambda.send(new CreateFunctionCommand({FunctionName: 'reserved', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.count']}, MemorySize: 128, Timeout: 30}))
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'reserved',
+        Role: 'r',
+        PackageType: 'Image',
+        Code: {ImageUri: image},
+        ImageConfig: {Command: ['handler.count']},
+        MemorySize: 128,
+        Timeout: 30,
+      }),
+    )
     await lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 4}))
     const reserved = await burst(lambda, 'reserved')
     assert.equal(reserved.others, [], 'no other failure')
@@ -72,14 +113,21 @@ test(`${CALLS} concurrent calls, limit 4 then reserved concurrency 4: each compl
     assert.is(reserved.handled, reserved.ids.length, 'a throttled call never ran')
 
     for (const name of ['limited', 'reserved']) await lambda.send(new DeleteFunctionCommand({FunctionName: name}))
-    assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'deleting the functions removed their environments')
+    assert.equal(
+      await findContainersByLabel(engine, `${LABEL}=${id}`),
+      [],
+      'deleting the functions removed their environments',
+    )
   } finally {
     lambda.destroy()
     agent.destroy()
     await service.close()
   }
   assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'no container left')
-  assert.ok(await pollUntil(async () => fds() <= fdsBefore, {timeoutMs: 30_000}), `no fd left open: ${fds()} now, ${fdsBefore} before`)
+  assert.ok(
+    await pollUntil(async () => fds() <= fdsBefore, {timeoutMs: 30_000}),
+    `no fd left open: ${fds()} now, ${fdsBefore} before`,
+  )
 })
 
 test.run()

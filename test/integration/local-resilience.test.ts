@@ -1,4 +1,10 @@
-import {CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand} from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+} from '@aws-sdk/client-lambda'
 import Docker from 'dockerode'
 import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
@@ -18,7 +24,8 @@ import {functionsFile, serviceOptions} from '../../src/local/service-process.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 
 const engine = new DockerEngine()
-const client = (service: LocalService) => new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
+const client = (service: LocalService) =>
+  new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
 
 async function invoke(lambda: LambdaClient, name: string, payload: unknown = {}) {
   const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload))}))
@@ -66,10 +73,24 @@ test('the engine going away mid-invocation fails that call and new ones with a c
   const watch = (event: ProgressEvent) => {
     if (event.kind === 'log' && event.message.startsWith('START ')) onStart()
   }
-  const service = await new LocalService(new DockerEngine(new Docker({socketPath: proxy.path})), {port: 0}, watch).start()
+  const service = await new LocalService(
+    new DockerEngine(new Docker({socketPath: proxy.path})),
+    {port: 0},
+    watch,
+  ).start()
   try {
     const lambda = client(service)
-    await lambda.send(new CreateFunctionCommand({FunctionName: 'slow', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.slow']}, MemorySize: 256, Timeout: 120}))
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'slow',
+        Role: 'r',
+        PackageType: 'Image',
+        Code: {ImageUri: image},
+        ImageConfig: {Command: ['handler.slow']},
+        MemorySize: 256,
+        Timeout: 120,
+      }),
+    )
     const running = invoke(lambda, 'slow', {seconds: 60})
     await started
     await proxy.down()
@@ -80,7 +101,11 @@ test('the engine going away mid-invocation fails that call and new ones with a c
     assert.is(refused.functionError, 'Unhandled')
     assert.match(refused.json.errorMessage, /Docker engine is not reachable/, JSON.stringify(refused.json))
     const listed = await lambda.send(new ListFunctionsCommand({}))
-    assert.equal(listed.Functions?.map((f) => f.FunctionName), ['slow'], 'the service is still up')
+    assert.equal(
+      listed.Functions?.map((f) => f.FunctionName),
+      ['slow'],
+      'the service is still up',
+    )
     await proxy.up()
     const back = await invoke(lambda, 'slow', {seconds: 0})
     assert.is(back.functionError, undefined, `works again once the engine is back: ${JSON.stringify(back.json)}`)
@@ -90,7 +115,11 @@ test('the engine going away mid-invocation fails that call and new ones with a c
     await service.close()
     await proxy.down()
     rmSync(dir, {recursive: true, force: true})
-    assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container, the lost one included')
+    assert.equal(
+      await findContainersByLabel(engine, `${LABEL}=${id}`),
+      [],
+      'close() removes every container, the lost one included',
+    )
   }
 })
 
@@ -104,7 +133,19 @@ test('a service restarted on the same FAAS_HOME still knows the functions deploy
     const first = await new LocalService(engine, options()).start()
     try {
       const lambda = client(first)
-      await lambda.send(new CreateFunctionCommand({FunctionName: 'kept', Role: 'r', PackageType: 'Image', Code: {ImageUri: image}, ImageConfig: {Command: ['handler.ok']}, MemorySize: 384, Timeout: 7, EphemeralStorage: {Size: 1024}, Environment: {Variables: {KEPT_SECRET: 'marker-4711'}}}))
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'kept',
+          Role: 'r',
+          PackageType: 'Image',
+          Code: {ImageUri: image},
+          ImageConfig: {Command: ['handler.ok']},
+          MemorySize: 384,
+          Timeout: 7,
+          EphemeralStorage: {Size: 1024},
+          Environment: {Variables: {KEPT_SECRET: 'marker-4711'}},
+        }),
+      )
     } finally {
       await first.close()
     }

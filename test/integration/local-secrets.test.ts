@@ -64,37 +64,63 @@ test('a marker given through --pass-credentials, --envmap-file and faas login sh
   assert.is(started.exitCode, 0, started.stderr)
   const pid = JSON.parse(started.stdout).pid as number
 
-  const deployed = await run(['deploy', '-n', image.split(':')[0]!, '-t', 'latest', '-f', 'secprobe', '--handler', 'handler.probe', '--envmap-file', '-', '--json'], JSON.stringify({APP_SECRET: marker}))
+  const deployed = await run(
+    [
+      'deploy',
+      '-n',
+      image.split(':')[0]!,
+      '-t',
+      'latest',
+      '-f',
+      'secprobe',
+      '--handler',
+      'handler.probe',
+      '--envmap-file',
+      '-',
+      '--json',
+    ],
+    JSON.stringify({APP_SECRET: marker}),
+  )
   assert.is(deployed.exitCode, 0, deployed.stderr)
   const invoked = await run(['invoke', '-f', 'secprobe', '--payload', JSON.stringify({credentials: true}), '--json'])
   assert.is(invoked.exitCode, 0, invoked.stderr)
   const probe = JSON.parse(JSON.parse(invoked.stdout).payload)
   assert.ok(probe.env_keys.includes('APP_SECRET'), 'the function has its variable')
   assert.is(probe.credentials.method, 'container-role')
-  assert.ok(probe.credentials.token, 'an STS session reached the function, not the user\'s keys')
+  assert.ok(probe.credentials.token, "an STS session reached the function, not the user's keys")
 
   // Error paths: a broken map, a wrong login password.
-  const badMap = await run(['deploy', '-n', image.split(':')[0]!, '-f', 'secprobe2', '--envmap-file', '-', '--json'], `{"APP_SECRET": "${marker}", oops}`)
+  const badMap = await run(
+    ['deploy', '-n', image.split(':')[0]!, '-f', 'secprobe2', '--envmap-file', '-', '--json'],
+    `{"APP_SECRET": "${marker}", oops}`,
+  )
   assert.is.not(badMap.exitCode, 0)
   assert.match(badMap.stderr + badMap.stdout, /not valid JSON/)
-  const badLogin = await run(['login', '--registry', stack.authRegistry, '--username', 'faas', '--password-stdin'], marker)
+  const badLogin = await run(
+    ['login', '--registry', stack.authRegistry, '--username', 'faas', '--password-stdin'],
+    marker,
+  )
   assert.is.not(badLogin.exitCode, 0, 'a wrong password is refused')
-  const badLoginJson = await run(['login', '--registry', stack.authRegistry, '--username', 'faas', '--password-stdin', '--json'], marker)
+  const badLoginJson = await run(
+    ['login', '--registry', stack.authRegistry, '--username', 'faas', '--password-stdin', '--json'],
+    marker,
+  )
   assert.is.not(badLoginJson.exitCode, 0)
 
   const ps = (await execa('ps', ['-eww', '-o', 'pid,args'])).stdout
   assert.not.ok(ps.includes(marker), 'no process has the marker in its command line')
   const serviceEnv = (await execa('ps', ['eww', '-o', 'args', '-p', String(pid)])).stdout
-  assert.ok(serviceEnv.includes('FAAS_HOME='), 'ps shows the service\'s environment')
-  assert.not.ok(serviceEnv.includes(marker), 'the service\'s environment has no AWS keys')
+  assert.ok(serviceEnv.includes('FAAS_HOME='), "ps shows the service's environment")
+  assert.not.ok(serviceEnv.includes(marker), "the service's environment has no AWS keys")
   assert.not.ok(readFileSync(`/proc/${pid}/environ`, 'latin1').includes(marker))
 
   const ids = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).map((c) => c.id)
-  assert.ok(ids.length >= 1, 'the function\'s environment runs')
+  assert.ok(ids.length >= 1, "the function's environment runs")
   assert.not.ok((await execa('docker', ['inspect', ...ids])).stdout.includes(marker), 'docker inspect shows no secret')
 
   for (const file of filesUnder(home)) assert.not.ok(file.text.includes(marker), `${file.path} holds the marker`)
-  for (const [i, out] of outputs.entries()) assert.not.ok(out.stdout.includes(marker) || out.stderr.includes(marker), `command ${i} printed the marker`)
+  for (const [i, out] of outputs.entries())
+    assert.not.ok(out.stdout.includes(marker) || out.stderr.includes(marker), `command ${i} printed the marker`)
 })
 
 test('faas local credentials prints what boto3 needs, and its --json names the file instead of the secret', async () => {
@@ -102,10 +128,22 @@ test('faas local credentials prints what boto3 needs, and its --json names the f
   assert.is(exports.exitCode, 0, exports.stderr)
   const vars = Object.fromEntries([...exports.stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]))
   assert.ok(vars.AWS_SECRET_ACCESS_KEY && vars.AWS_ENDPOINT_URL_LAMBDA)
-  const py = await execa('/var/lib/faas-stack/venv/bin/python', ['-c', 'import boto3; print(sorted(f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]))'], {
-    env: {...vars, AWS_SESSION_TOKEN: undefined, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null'},
-    extendEnv: false,
-  })
+  const py = await execa(
+    '/var/lib/faas-stack/venv/bin/python',
+    [
+      '-c',
+      'import boto3; print(sorted(f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]))',
+    ],
+    {
+      env: {
+        ...vars,
+        AWS_SESSION_TOKEN: undefined,
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+      extendEnv: false,
+    },
+  )
   assert.match(py.stdout, /secprobe/, 'boto3 configured from the printed exports reaches the service')
   const json = await faas(['local', 'credentials', '--json'], {env})
   assert.is(JSON.parse(json.stdout).accessKeyId, vars.AWS_ACCESS_KEY_ID)
@@ -127,13 +165,17 @@ test('a squatter answering {"service":"faas-local"} on the port gets no request 
   const squatHome = mkdtempSync(join(tmpdir(), 'faas-squat-'))
   const squatEnv = {...env, FAAS_HOME: squatHome, FAAS_LOCAL_PORT: String((squatter.address() as AddressInfo).port)}
   try {
-    const deployed = await faas(['deploy', '-n', image.split(':')[0]!, '-f', 'squatted', '--envmap-file', '-'], {env: squatEnv, input: JSON.stringify({APP_SECRET: marker})})
+    const deployed = await faas(['deploy', '-n', image.split(':')[0]!, '-f', 'squatted', '--envmap-file', '-'], {
+      env: squatEnv,
+      input: JSON.stringify({APP_SECRET: marker}),
+    })
     assert.is.not(deployed.exitCode, 0)
     assert.match(deployed.stderr, /cannot prove it is your faas local service/)
     const status = await faas(['local', 'status'], {env: squatEnv})
     assert.match(status.stderr, /cannot prove it is your faas local service/)
     assert.ok(seen.length > 0)
-    for (const request of seen) assert.match(request, /^GET \/faas\/identity\?nonce=[0-9a-f]+ $/, 'only identity challenges, no content')
+    for (const request of seen)
+      assert.match(request, /^GET \/faas\/identity\?nonce=[0-9a-f]+ $/, 'only identity challenges, no content')
   } finally {
     squatter.close()
     rmSync(squatHome, {recursive: true, force: true})

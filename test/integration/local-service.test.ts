@@ -1,4 +1,11 @@
-import {CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, UpdateFunctionConfigurationCommand} from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda'
 import {execa} from 'execa'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
@@ -18,8 +25,17 @@ const engine = new DockerEngine()
 
 test.before(async (ctx) => {
   ctx.image = await fixtureImage(engine)
-  ctx.service = await new LocalService(engine, {port: 0, idleTimeoutMs: 60_000, s3Endpoint: 'http://127.0.0.1:5050'}).start()
-  ctx.lambda = new LambdaClient({endpoint: ctx.service.url, region: 'us-east-1', credentials: ctx.service.credentials, maxAttempts: 1})
+  ctx.service = await new LocalService(engine, {
+    port: 0,
+    idleTimeoutMs: 60_000,
+    s3Endpoint: 'http://127.0.0.1:5050',
+  }).start()
+  ctx.lambda = new LambdaClient({
+    endpoint: ctx.service.url,
+    region: 'us-east-1',
+    credentials: ctx.service.credentials,
+    maxAttempts: 1,
+  })
 })
 
 test.after(async (ctx) => {
@@ -28,24 +44,55 @@ test.after(async (ctx) => {
   if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
 })
 
-async function deploy(ctx: {lambda: LambdaClient; image: string}, name: string, handler: string, extra: {MemorySize?: number; Timeout?: number; Environment?: {Variables: Record<string, string>}} = {}) {
-  await ctx.lambda.send(new CreateFunctionCommand({FunctionName: name, Role: 'arn:aws:iam::000000000000:role/x', PackageType: 'Image', Code: {ImageUri: ctx.image}, ImageConfig: {Command: [handler]}, MemorySize: 512, Timeout: 30, ...extra}))
+async function deploy(
+  ctx: {lambda: LambdaClient; image: string},
+  name: string,
+  handler: string,
+  extra: {MemorySize?: number; Timeout?: number; Environment?: {Variables: Record<string, string>}} = {},
+) {
+  await ctx.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: 'arn:aws:iam::000000000000:role/x',
+      PackageType: 'Image',
+      Code: {ImageUri: ctx.image},
+      ImageConfig: {Command: [handler]},
+      MemorySize: 512,
+      Timeout: 30,
+      ...extra,
+    }),
+  )
 }
 
 async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknown = {}) {
-  const out = await ctx.lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}))
+  const out = await ctx.lambda.send(
+    new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}),
+  )
   const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
   const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
-  return {status: out.StatusCode, functionError: out.FunctionError, body, json: body ? JSON.parse(body) : undefined, log, report: parseReport(log)}
+  return {
+    status: out.StatusCode,
+    functionError: out.FunctionError,
+    body,
+    json: body ? JSON.parse(body) : undefined,
+    log,
+    report: parseReport(log),
+  }
 }
 
-async function raw(ctx: {service: LocalService}, path: string, init: {method?: string; body?: string; headers?: Record<string, string>} = {}) {
+async function raw(
+  ctx: {service: LocalService},
+  path: string,
+  init: {method?: string; body?: string; headers?: Record<string, string>} = {},
+) {
   const res = await signedFetch(ctx.service, path, init)
   return {status: res.status, headers: res.headers, body: await res.text()}
 }
 
 test('a function sees the variables Lambda sets and its own, reaches the service and S3 on its network, and has no AWS keys; a cold log tail has the init lines', async (ctx) => {
-  await deploy(ctx, 'env', 'handler.env', {Environment: {Variables: {MY_SETTING: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'overridden?'}}})
+  await deploy(ctx, 'env', 'handler.env', {
+    Environment: {Variables: {MY_SETTING: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'overridden?'}},
+  })
   const out = await invoke(ctx, 'env')
   assert.is(out.status, 200)
   assert.equal(out.json, {
@@ -87,7 +134,7 @@ test('eight concurrent invocations run in parallel in distinct environments; the
   assert.is(ctx.service.pools.get('slow')?.envs.size, 8)
 })
 
-test('a handled error (the handler raises) gives X-Amz-Function-Error and the runtime\'s error JSON', async (ctx) => {
+test("a handled error (the handler raises) gives X-Amz-Function-Error and the runtime's error JSON", async (ctx) => {
   await deploy(ctx, 'handled', 'handler.handled')
   const out = await invoke(ctx, 'handled', {value: 42})
   assert.is(out.status, 200)
@@ -130,7 +177,7 @@ test('a crash (the process exits) is Runtime.ExitError with the exit status, and
   assert.is((await invoke(ctx, 'after-crash', {x: 1})).json.echo.x, 1)
 })
 
-test('an init error (the handler module is missing) reports the runtime\'s init error', async (ctx) => {
+test("an init error (the handler module is missing) reports the runtime's init error", async (ctx) => {
   await deploy(ctx, 'initerr', 'missing_module.handler')
   const out = await invoke(ctx, 'initerr')
   assert.is(out.status, 200)
@@ -138,7 +185,11 @@ test('an init error (the handler module is missing) reports the runtime\'s init 
   assert.is(out.json.errorType, 'Runtime.ImportModuleError')
   assert.match(out.json.errorMessage, /missing_module/)
   const again = await invoke(ctx, 'initerr')
-  assert.is(again.json.errorType, 'Runtime.ImportModuleError', 'the next invocation tries a new environment and fails the same way')
+  assert.is(
+    again.json.errorType,
+    'Runtime.ImportModuleError',
+    'the next invocation tries a new environment and fails the same way',
+  )
 })
 
 test('an oversize response gives Function.ResponseSizeTooLarge and the function keeps serving', async (ctx) => {
@@ -146,7 +197,9 @@ test('an oversize response gives Function.ResponseSizeTooLarge and the function 
   const out = await invoke(ctx, 'oversize')
   assert.is(out.functionError, 'Unhandled')
   assert.is(out.json.errorType, 'Function.ResponseSizeTooLarge')
-  await ctx.lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'oversize', ImageConfig: {Command: ['handler.trivial']}}))
+  await ctx.lambda.send(
+    new UpdateFunctionConfigurationCommand({FunctionName: 'oversize', ImageConfig: {Command: ['handler.trivial']}}),
+  )
   assert.is((await invoke(ctx, 'oversize')).json, 'ok')
 })
 
@@ -161,39 +214,65 @@ test('a function that allocates past its memory size is stopped and reported as 
   assert.equal(small.json, {allocated_mb: 32})
 })
 
-test('Lambda\'s errors: unknown function 404, bad JSON 400, bad invocation type 400, throttling 429', async (ctx) => {
+test("Lambda's errors: unknown function 404, bad JSON 400, bad invocation type 400, throttling 429", async (ctx) => {
   const unknown = await raw(ctx, '/2015-03-31/functions/nope/invocations', {method: 'POST', body: '{}'})
   assert.is(unknown.status, 404)
   assert.is(unknown.headers.get('x-amzn-errortype'), 'ResourceNotFoundException')
-  assert.equal(JSON.parse(unknown.body), {Type: 'User', message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope'})
+  assert.equal(JSON.parse(unknown.body), {
+    Type: 'User',
+    message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope',
+  })
   await deploy(ctx, 'errors', 'handler.slow')
   const bad = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{not json'})
   assert.is(bad.status, 400)
   assert.is(bad.headers.get('x-amzn-errortype'), 'InvalidRequestContentException')
-  const badType = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{}', headers: {'X-Amz-Invocation-Type': 'Sometimes'}})
+  const badType = await raw(ctx, '/2015-03-31/functions/errors/invocations', {
+    method: 'POST',
+    body: '{}',
+    headers: {'X-Amz-Invocation-Type': 'Sometimes'},
+  })
   assert.is(badType.status, 400)
-  const dry = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{}', headers: {'X-Amz-Invocation-Type': 'DryRun'}})
+  const dry = await raw(ctx, '/2015-03-31/functions/errors/invocations', {
+    method: 'POST',
+    body: '{}',
+    headers: {'X-Amz-Invocation-Type': 'DryRun'},
+  })
   assert.is(dry.status, 204)
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'errors', ReservedConcurrentExecutions: 1}))
   const first = invoke(ctx, 'errors', {seconds: 2})
   // Wait until the one allowed environment is busy, then a second synchronous call is throttled.
-  await waitFor('the one allowed environment to be busy', () => ctx.service.pools.get('errors')?.stats().environments === 1, {intervalMs: 5})
+  await waitFor(
+    'the one allowed environment to be busy',
+    () => ctx.service.pools.get('errors')?.stats().environments === 1,
+    {intervalMs: 5},
+  )
   const throttled = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{"seconds":0}'})
   assert.is(throttled.status, 429)
   assert.is(throttled.headers.get('x-amzn-errortype'), 'TooManyRequestsException')
   assert.is(JSON.parse(throttled.body).Reason, 'ReservedFunctionConcurrentInvocationLimitExceeded')
   assert.is((await first).status, 200)
-  const event = await raw(ctx, '/2015-03-31/functions/errors/invocations', {method: 'POST', body: '{"seconds":0}', headers: {'X-Amz-Invocation-Type': 'Event'}})
+  const event = await raw(ctx, '/2015-03-31/functions/errors/invocations', {
+    method: 'POST',
+    body: '{"seconds":0}',
+    headers: {'X-Amz-Invocation-Type': 'Event'},
+  })
   assert.is(event.status, 202)
   const id = event.headers.get('x-amzn-requestid')
   // The event runs in the background: its REPORT line appears in the function's log.
-  await waitFor(`the REPORT line of event ${id}`, () => Boolean(ctx.service.logs.get('errors')?.some((l) => l.startsWith(`REPORT RequestId: ${id}`))))
+  await waitFor(`the REPORT line of event ${id}`, () =>
+    Boolean(ctx.service.logs.get('errors')?.some((l) => l.startsWith(`REPORT RequestId: ${id}`))),
+  )
 })
 
-test('without reserved concurrency, calls past the service\'s environment limit queue instead of failing', async (ctx) => {
+test("without reserved concurrency, calls past the service's environment limit queue instead of failing", async (ctx) => {
   const small = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 2}).start()
   try {
-    const lambda = new LambdaClient({endpoint: small.url, region: 'us-east-1', credentials: small.credentials, maxAttempts: 1})
+    const lambda = new LambdaClient({
+      endpoint: small.url,
+      region: 'us-east-1',
+      credentials: small.credentials,
+      maxAttempts: 1,
+    })
     await deploy({lambda, image: ctx.image}, 'queued', 'handler.slow')
     const outs = await Promise.all(Array.from({length: 5}, () => invoke({lambda}, 'queued', {seconds: 0.3})))
     for (const out of outs) assert.is(out.status, 200)
@@ -213,7 +292,13 @@ out = c.invoke(FunctionName="target", Payload=json.dumps({"from": "boto3"}).enco
 print(json.dumps({"status": out["StatusCode"], "payload": json.loads(out["Payload"].read()), "log": base64.b64decode(out["LogResult"]).decode()}))
 `
   const {accessKeyId, secretAccessKey} = ctx.service.credentials
-  const run = await execa('/var/lib/faas-stack/venv/bin/python', ['-c', script, ctx.service.url, accessKeyId, secretAccessKey])
+  const run = await execa('/var/lib/faas-stack/venv/bin/python', [
+    '-c',
+    script,
+    ctx.service.url,
+    accessKeyId,
+    secretAccessKey,
+  ])
   const out = JSON.parse(run.stdout)
   assert.is(out.status, 200)
   assert.equal(out.payload.echo, {from: 'boto3'})
@@ -230,7 +315,10 @@ test('idle environments are reclaimed after the idle timeout; the next call is c
   const id = [...pool.envs][0]!.containerId
   assert.is(pool.reclaimIdle(Date.now() + 1000), 0, 'not yet idle for long')
   assert.is(pool.reclaimIdle(Date.now() + 61_000), 1)
-  await waitFor(`the idle container ${id} to go`, async () => !(await findContainersByLabel(engine, LABEL)).some((c) => c.id === id))
+  await waitFor(
+    `the idle container ${id} to go`,
+    async () => !(await findContainersByLabel(engine, LABEL)).some((c) => c.id === id),
+  )
   assert.is(pool.envs.size, 0)
   assert.ok((await invoke(ctx, 'idle')).report?.initDurationMs !== undefined)
 })

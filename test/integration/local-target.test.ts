@@ -8,7 +8,14 @@ import * as assert from 'uvu/assert'
 import {loadSettings} from '../../src/core/settings.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
-import {functionLogs, health, localStatus, readState, ensureLocalService, stopLocalService} from '../../src/local/service-process.js'
+import {
+  functionLogs,
+  health,
+  localStatus,
+  readState,
+  ensureLocalService,
+  stopLocalService,
+} from '../../src/local/service-process.js'
 import {LocalTarget} from '../../src/targets/local.js'
 import type {FunctionSpec} from '../../src/targets/target.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
@@ -21,7 +28,6 @@ const engine = new DockerEngine()
 const home = mkdtempSync(join(tmpdir(), 'faas-local-'))
 const saved = {FAAS_HOME: process.env.FAAS_HOME, FAAS_LOCAL_PORT: process.env.FAAS_LOCAL_PORT}
 let port = 0
-
 
 const containersOf = async (pid: number) => (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
 
@@ -43,12 +49,24 @@ test.after(async () => {
 test('the local target starts a detached service on demand, deploys idempotently, invokes and destroys', async () => {
   const image = await fixtureImage(engine)
   const target = new LocalTarget(loadSettings({...process.env, FAAS_TARGET: 'local'}))
-  const spec: FunctionSpec = {name: 'demo-fn', image: {uri: image, architecture: 'x86_64'}, handler: 'handler.ok', memoryMb: 256, timeoutS: 10, env: {A: '1'}, policies: []}
+  const spec: FunctionSpec = {
+    name: 'demo-fn',
+    image: {uri: image, architecture: 'x86_64'},
+    handler: 'handler.ok',
+    memoryMb: 256,
+    timeoutS: 10,
+    env: {A: '1'},
+    policies: [],
+  }
   const created = await target.deploy(spec, () => {})
   assert.is(created.action, 'created')
   const state = readState()
   assert.is(state?.port, port, 'the detached service recorded its state file')
-  assert.is(await ensureLocalService(loadSettings()), `http://127.0.0.1:${port}`, 'a second ensure finds the running service')
+  assert.is(
+    await ensureLocalService(loadSettings()),
+    `http://127.0.0.1:${port}`,
+    'a second ensure finds the running service',
+  )
   assert.is((await target.deploy(spec, () => {})).action, 'unchanged')
   const changed = await target.deploy({...spec, memoryMb: 512, env: {A: '2'}}, () => {})
   assert.equal(changed.changed, ['memory', 'env'])
@@ -58,7 +76,10 @@ test('the local target starts a detached service on demand, deploys idempotently
   assert.is(out.report?.memorySizeMb, 512)
   assert.ok(out.report?.initDurationMs !== undefined)
   const logs = await functionLogs('demo-fn')
-  assert.ok(logs.some((l) => l.startsWith(`REPORT RequestId: ${out.requestId}`)), 'the function\'s log has the invocation\'s REPORT line')
+  assert.ok(
+    logs.some((l) => l.startsWith(`REPORT RequestId: ${out.requestId}`)),
+    "the function's log has the invocation's REPORT line",
+  )
   const status = await localStatus()
   assert.equal(status.functions, ['demo-fn'])
   assert.is(await containersOf(state!.pid), 1)
@@ -78,7 +99,17 @@ test('the local target starts a detached service on demand, deploys idempotently
 test('deploying with the JSON log format and more ephemeral storage: the report is read from platform.report, and a redeploy changes them back', async () => {
   const image = await fixtureImage(engine)
   const target = new LocalTarget(loadSettings({...process.env, FAAS_TARGET: 'local'}))
-  const spec: FunctionSpec = {name: 'json-fn', image: {uri: image, architecture: 'x86_64'}, handler: 'handler.ok', memoryMb: 256, timeoutS: 10, env: {}, policies: [], logFormat: 'JSON', ephemeralStorageMb: 2048}
+  const spec: FunctionSpec = {
+    name: 'json-fn',
+    image: {uri: image, architecture: 'x86_64'},
+    handler: 'handler.ok',
+    memoryMb: 256,
+    timeoutS: 10,
+    env: {},
+    policies: [],
+    logFormat: 'JSON',
+    ephemeralStorageMb: 2048,
+  }
   assert.is((await target.deploy(spec, () => {})).action, 'created')
   const state = await target.describe('json-fn')
   assert.is(state?.logFormat, 'JSON')
@@ -86,7 +117,10 @@ test('deploying with the JSON log format and more ephemeral storage: the report 
   assert.is((await target.deploy(spec, () => {})).action, 'unchanged')
   const cold = await target.invoke({name: 'json-fn', payload: '{}', logTail: true})
   assert.match(cold.log ?? '', /"type":"platform.report"/)
-  assert.ok(cold.report?.initDurationMs !== undefined && cold.report.memorySizeMb === 256, `figures from the JSON record: ${cold.log}`)
+  assert.ok(
+    cold.report?.initDurationMs !== undefined && cold.report.memorySizeMb === 256,
+    `figures from the JSON record: ${cold.log}`,
+  )
   assert.is(cold.report?.requestId, cold.requestId)
   const back = await target.deploy({...spec, logFormat: 'Text', ephemeralStorageMb: undefined}, () => {})
   assert.equal(back.changed, ['ephemeral-storage', 'log-format'])
@@ -99,7 +133,17 @@ test('deploying with the JSON log format and more ephemeral storage: the report 
 test('deploying an image the engine does not have is a user error that says to build', async () => {
   const target = new LocalTarget(loadSettings(), {endpoint: 'http://127.0.0.1:1'})
   try {
-    await target.deploy({name: 'x', image: {uri: 'faas-test/absent:nope', architecture: 'x86_64'}, memoryMb: 128, timeoutS: 3, env: {}, policies: []}, () => {})
+    await target.deploy(
+      {
+        name: 'x',
+        image: {uri: 'faas-test/absent:nope', architecture: 'x86_64'},
+        memoryMb: 128,
+        timeoutS: 3,
+        env: {},
+        policies: [],
+      },
+      () => {},
+    )
     assert.unreachable('should have thrown')
   } catch (error) {
     assert.is((error as {code?: string}).code, 'NO_LOCAL_IMAGE')
@@ -110,12 +154,29 @@ test('deploying an image the engine does not have is a user error that says to b
 test('Ctrl-C on a foreground service removes every container it started', async () => {
   const image = await fixtureImage(engine)
   const fgPort = await freePort()
-  const child = execa('node', ['--import', 'tsx', 'src/local/main.ts', '--port', String(fgPort)], {env: {FAAS_HOME: home}, reject: false})
+  const child = execa('node', ['--import', 'tsx', 'src/local/main.ts', '--port', String(fgPort)], {
+    env: {FAAS_HOME: home},
+    reject: false,
+  })
   try {
     const url = `http://127.0.0.1:${fgPort}`
-    await waitFor(`the foreground service on ${url}`, async () => Boolean(await health(url)), {intervalMs: 100, giveUp: () => (child.exitCode !== null ? `the service exited with ${child.exitCode}` : undefined)})
+    await waitFor(`the foreground service on ${url}`, async () => Boolean(await health(url)), {
+      intervalMs: 100,
+      giveUp: () => (child.exitCode !== null ? `the service exited with ${child.exitCode}` : undefined),
+    })
     const target = new LocalTarget(loadSettings(), {endpoint: url})
-    await target.deploy({name: 'fg', image: {uri: image, architecture: 'x86_64'}, handler: 'handler.trivial', memoryMb: 128, timeoutS: 5, env: {}, policies: []}, () => {})
+    await target.deploy(
+      {
+        name: 'fg',
+        image: {uri: image, architecture: 'x86_64'},
+        handler: 'handler.trivial',
+        memoryMb: 128,
+        timeoutS: 5,
+        env: {},
+        policies: [],
+      },
+      () => {},
+    )
     await Promise.all([target.invoke({name: 'fg', payload: '{}'}), target.invoke({name: 'fg', payload: '{}'})])
     assert.ok((await containersOf(child.pid!)) >= 1)
     child.kill('SIGINT')
@@ -124,7 +185,8 @@ test('Ctrl-C on a foreground service removes every container it started', async 
     assert.is(await containersOf(child.pid!), 0)
   } finally {
     child.kill('SIGKILL')
-    for (const c of await findContainersByLabel(engine, `dev.faas.local.pid=${child.pid}`)) await engine.docker.getContainer(c.id).remove({force: true})
+    for (const c of await findContainersByLabel(engine, `dev.faas.local.pid=${child.pid}`))
+      await engine.docker.getContainer(c.id).remove({force: true})
   }
 })
 

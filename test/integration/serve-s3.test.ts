@@ -22,7 +22,12 @@ const home = await mkdtemp(join(tmpdir(), 'faas-serve-s3-home-'))
 // Ports of h9-serve-s3's range (9650-9699): the store and the server.
 const S3_PORT = 9652
 const HTTP_PORT = 9653
-const env = {FAAS_HOME: home, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'benchmarks'), FAAS_PLATFORM: 'linux/amd64', FAAS_LOCAL_S3_PORT: String(S3_PORT)}
+const env = {
+  FAAS_HOME: home,
+  FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'benchmarks'),
+  FAAS_PLATFORM: 'linux/amd64',
+  FAAS_LOCAL_S3_PORT: String(S3_PORT),
+}
 const engine = new DockerEngine()
 
 test.after(async () => {
@@ -31,20 +36,41 @@ test.after(async () => {
   await rm(home, {recursive: true, force: true})
 })
 
-const gatewayNetworks = async () => (await engine.docker.listNetworks()).filter((n) => n.Name.startsWith('faas-serve-') && n.Labels?.['dev.faas.network'] === 'serve').map((n) => n.Name)
+const gatewayNetworks = async () =>
+  (await engine.docker.listNetworks())
+    .filter((n) => n.Name.startsWith('faas-serve-') && n.Labels?.['dev.faas.network'] === 'serve')
+    .map((n) => n.Name)
 
 test('image-rotate served over HTTP reads its images from the local S3 store and writes each rotated pixel for pixel', async () => {
   const before = await gatewayNetworks()
-  const served = await faasJson(['serve', 'image-rotate', '--protocol', 'http', '--port', String(HTTP_PORT), '--platform', 'linux/amd64'], {env})
+  const served = await faasJson(
+    ['serve', 'image-rotate', '--protocol', 'http', '--port', String(HTTP_PORT), '--platform', 'linux/amd64'],
+    {env},
+  )
   assert.is(served.exitCode, 0, served.stderr)
   const server = served.result.served[0]
   assert.is(server.address, `127.0.0.1:${HTTP_PORT}`)
 
-  const s3 = new S3({endpoint: `http://127.0.0.1:${S3_PORT}`, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'local', secretAccessKey: 'local'}})
+  const s3 = new S3({
+    endpoint: `http://127.0.0.1:${S3_PORT}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: {accessKeyId: 'local', secretAccessKey: 'local'},
+  })
   const bucket = 'faas-serve-s3-test'
   const invoke = async (payload: unknown) => {
-    const response = await fetch(`http://${server.address}/`, {method: 'POST', body: JSON.stringify(payload), headers: {'content-type': 'application/json'}})
-    return {name: 'image-rotate', statusCode: response.status, payload: await response.text(), startedAtUs: 0, clientLatencyUs: 0}
+    const response = await fetch(`http://${server.address}/`, {
+      method: 'POST',
+      body: JSON.stringify(payload),
+      headers: {'content-type': 'application/json'},
+    })
+    return {
+      name: 'image-rotate',
+      statusCode: response.status,
+      payload: await response.text(),
+      startedAtUs: 0,
+      clientLatencyUs: 0,
+    }
   }
   try {
     const result = await workloadOf('image-rotate').run({
@@ -70,7 +96,10 @@ test('image-rotate served over HTTP reads its images from the local S3 store and
   assert.is(created.length, 1, 'serve made its own network')
   assert.is((await faas(['serve', '--stop'], {env})).exitCode, 0)
   assert.not.ok((await gatewayNetworks()).includes(created[0]!), 'the network is removed with the last server')
-  const refused = await fetch(`http://127.0.0.1:${HTTP_PORT}/`, {method: 'POST', body: '{}'}).then(() => false, () => true)
+  const refused = await fetch(`http://127.0.0.1:${HTTP_PORT}/`, {method: 'POST', body: '{}'}).then(
+    () => false,
+    () => true,
+  )
   assert.ok(refused, 'the server is gone')
 })
 

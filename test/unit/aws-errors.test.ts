@@ -31,10 +31,26 @@ function recordingRetry(attempts = 5): RetryPolicy & {slept: number[]} {
   return {attempts, delayMs: (n) => 100 * 2 ** n, sleep: async (ms) => void slept.push(ms), slept}
 }
 
-const awsError = (name: string, message: string) => Object.assign(new Error(message), {name, $fault: 'client', $metadata: {httpStatusCode: 400}})
+const awsError = (name: string, message: string) =>
+  Object.assign(new Error(message), {name, $fault: 'client', $metadata: {httpStatusCode: 400}})
 
-const config = {name: 'fn', roleArn: 'arn:aws:iam::123456789012:role/fn-role', imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fn@sha256:' + 'a'.repeat(64), architecture: 'arm64' as const, memoryMb: 1024, timeoutS: 120, env: {}}
-const active = {Configuration: {FunctionName: 'fn', FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn', State: 'Active' as const, LastUpdateStatus: 'Successful' as const}}
+const config = {
+  name: 'fn',
+  roleArn: 'arn:aws:iam::123456789012:role/fn-role',
+  imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fn@sha256:' + 'a'.repeat(64),
+  architecture: 'arm64' as const,
+  memoryMb: 1024,
+  timeoutS: 120,
+  env: {},
+}
+const active = {
+  Configuration: {
+    FunctionName: 'fn',
+    FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn',
+    State: 'Active' as const,
+    LastUpdateStatus: 'Successful' as const,
+  },
+}
 
 const savedEnv = {...process.env}
 
@@ -52,8 +68,15 @@ test.after(() => {
 })
 
 test('create retries while the new role propagates, with growing delays, then waits for Active', async () => {
-  const propagation = awsError('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.')
-  lambdaMock.on(CreateFunctionCommand).rejectsOnce(propagation).rejectsOnce(propagation).resolves({FunctionArn: active.Configuration.FunctionArn})
+  const propagation = awsError(
+    'InvalidParameterValueException',
+    'The role defined for the function cannot be assumed by Lambda.',
+  )
+  lambdaMock
+    .on(CreateFunctionCommand)
+    .rejectsOnce(propagation)
+    .rejectsOnce(propagation)
+    .resolves({FunctionArn: active.Configuration.FunctionArn})
   lambdaMock.on(GetFunctionCommand).resolves(active)
   const retry = recordingRetry()
   const arn = await createFunction(lambda, config, retry)
@@ -73,7 +96,11 @@ test('CreateFunction finding the function already there (a lost answer, a racing
 })
 
 test('a role that never becomes assumable ends in a clear error after the retries', async () => {
-  lambdaMock.on(CreateFunctionCommand).rejects(awsError('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.'))
+  lambdaMock
+    .on(CreateFunctionCommand)
+    .rejects(
+      awsError('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.'),
+    )
   const retry = recordingRetry(3)
   const error = await createFunction(lambda, config, retry).catch((e) => e)
   assert.instance(error, UserError)
@@ -85,13 +112,26 @@ test('a role that never becomes assumable ends in a clear error after the retrie
 test('ResourceConflictException (update in progress): waits for the function to settle, then updates', async () => {
   lambdaMock
     .on(UpdateFunctionConfigurationCommand)
-    .rejectsOnce(awsError('ResourceConflictException', 'The operation cannot be performed at this time. An update is in progress for resource: fn'))
+    .rejectsOnce(
+      awsError(
+        'ResourceConflictException',
+        'The operation cannot be performed at this time. An update is in progress for resource: fn',
+      ),
+    )
     .resolves({})
   lambdaMock.on(GetFunctionCommand).resolves(active)
   await updateConfiguration(lambda, 'fn', {memoryMb: 2048}, recordingRetry())
   const sequence = lambdaMock.calls().map((c) => c.args[0].constructor.name)
-  assert.equal(sequence, ['UpdateFunctionConfigurationCommand', 'GetFunctionCommand', 'UpdateFunctionConfigurationCommand', 'GetFunctionCommand'])
-  assert.is((lambdaMock.commandCalls(UpdateFunctionConfigurationCommand)[1]!.args[0].input as {MemorySize?: number}).MemorySize, 2048)
+  assert.equal(sequence, [
+    'UpdateFunctionConfigurationCommand',
+    'GetFunctionCommand',
+    'UpdateFunctionConfigurationCommand',
+    'GetFunctionCommand',
+  ])
+  assert.is(
+    (lambdaMock.commandCalls(UpdateFunctionConfigurationCommand)[1]!.args[0].input as {MemorySize?: number}).MemorySize,
+    2048,
+  )
 })
 
 test('a throttled control-plane call (the SDK already retried it) becomes an error that says what to do, with no second round of retries', async () => {
@@ -119,7 +159,10 @@ test('invoke is one attempt: a throttle is an error at once, saying the function
 const networkError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:9`), {code})
 
 test('invoke tries again only a refused connection (nothing was sent), never a reset one (the function may have run)', async () => {
-  lambdaMock.on(InvokeCommand).rejectsOnce(networkError('ECONNREFUSED')).resolves({StatusCode: 200, Payload: Buffer.from('{}') as never})
+  lambdaMock
+    .on(InvokeCommand)
+    .rejectsOnce(networkError('ECONNREFUSED'))
+    .resolves({StatusCode: 200, Payload: Buffer.from('{}') as never})
   const retry = recordingRetry(3)
   const outcome = await invoke(lambda, {name: 'fn', payload: '{}'}, retry)
   assert.is(outcome.statusCode, 200)
@@ -140,21 +183,47 @@ test('invoke tries again only a refused connection (nothing was sent), never a r
 })
 
 test('AccessDenied names the missing permission, and nothing is written', async () => {
-  iamMock.on(GetRoleCommand).rejects(awsError('AccessDenied', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetRole on resource: role fn-role'))
-  const target = new AwsTarget({clients: {iam, lambda, invoker: lambda, ecr: new ECRClient({region: 'us-east-1'})}, retry: recordingRetry()})
-  const spec = {name: 'fn', image: {uri: config.imageUri, architecture: 'arm64' as const}, memoryMb: 1024, timeoutS: 120, env: {}, policies: resolvePolicies(['access_s3'])}
+  iamMock
+    .on(GetRoleCommand)
+    .rejects(
+      awsError(
+        'AccessDenied',
+        'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetRole on resource: role fn-role',
+      ),
+    )
+  const target = new AwsTarget({
+    clients: {iam, lambda, invoker: lambda, ecr: new ECRClient({region: 'us-east-1'})},
+    retry: recordingRetry(),
+  })
+  const spec = {
+    name: 'fn',
+    image: {uri: config.imageUri, architecture: 'arm64' as const},
+    memoryMb: 1024,
+    timeoutS: 120,
+    env: {},
+    policies: resolvePolicies(['access_s3']),
+  }
   const error = await target.deploy(spec, () => {}).catch((e) => e)
   assert.instance(error, UserError)
   assert.is(error.code, 'ACCESS_DENIED')
   assert.match(error.paragraph, 'Grant the caller the iam:GetRole permission')
-  assert.equal(iamMock.calls().map((c) => c.args[0].constructor.name), ['GetRoleCommand'])
+  assert.equal(
+    iamMock.calls().map((c) => c.args[0].constructor.name),
+    ['GetRoleCommand'],
+  )
   assert.is(lambdaMock.calls().length, 0)
 })
 
-const LOG = 'START RequestId: r-1 Version: $LATEST\n[ERROR] boom\nEND RequestId: r-1\nREPORT RequestId: r-1\tDuration: 469.40 ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
+const LOG =
+  'START RequestId: r-1 Version: $LATEST\n[ERROR] boom\nEND RequestId: r-1\nREPORT RequestId: r-1\tDuration: 469.40 ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
 
 test('invoke decodes the 4 KB log tail, parses REPORT and reports X-Amz-Function-Error', async () => {
-  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"errorMessage":"boom"}') as never})
+  lambdaMock.on(InvokeCommand).resolves({
+    StatusCode: 200,
+    FunctionError: 'Unhandled',
+    LogResult: Buffer.from(LOG).toString('base64'),
+    Payload: Buffer.from('{"errorMessage":"boom"}') as never,
+  })
   const outcome = await invoke(lambda, {name: 'fn', payload: '{"k":1}', logTail: true}, recordingRetry())
   const sent = lambdaMock.commandCalls(InvokeCommand)[0]!.args[0].input
   assert.is(sent.LogType, 'Tail')
@@ -163,7 +232,14 @@ test('invoke decodes the 4 KB log tail, parses REPORT and reports X-Amz-Function
   assert.is(outcome.functionError, 'Unhandled')
   assert.is(outcome.payload, '{"errorMessage":"boom"}')
   assert.match(outcome.log!, '[ERROR] boom')
-  assert.equal(outcome.report, {requestId: 'r-1', durationMs: 469.4, billedDurationMs: 500, memorySizeMb: 1024, maxMemoryUsedMb: 21, initDurationMs: 100.99})
+  assert.equal(outcome.report, {
+    requestId: 'r-1',
+    durationMs: 469.4,
+    billedDurationMs: 500,
+    memorySizeMb: 1024,
+    maxMemoryUsedMb: 21,
+    initDurationMs: 100.99,
+  })
   assert.ok(outcome.clientLatencyUs >= 0 && outcome.startedAtUs > 1.7e15)
 })
 
@@ -200,7 +276,12 @@ async function runCommand(id: string, argv: string[]): Promise<{exitCode: number
 
 test('faas invoke: a function error is shown as an error with exit 1, with the REPORT figures in --json', async () => {
   Object.assign(process.env, {AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing'})
-  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"errorMessage":"boom"}') as never})
+  lambdaMock.on(InvokeCommand).resolves({
+    StatusCode: 200,
+    FunctionError: 'Unhandled',
+    LogResult: Buffer.from(LOG).toString('base64'),
+    Payload: Buffer.from('{"errorMessage":"boom"}') as never,
+  })
   const json = await runCommand('invoke', ['--target', 'aws', '--function_name', 'fn', '--log', '--json'])
   assert.is(json.exitCode, 1)
   const result = JSON.parse(json.stdout)
@@ -213,7 +294,11 @@ test('faas invoke: a function error is shown as an error with exit 1, with the R
   assert.match(human.stderr, 'duration 469.4 ms, billed 500 ms, memory 21/1024 MB, init 100.99 ms (cold)')
 
   lambdaMock.reset()
-  lambdaMock.on(InvokeCommand).resolves({StatusCode: 200, LogResult: Buffer.from(LOG).toString('base64'), Payload: Buffer.from('{"ok":true}') as never})
+  lambdaMock.on(InvokeCommand).resolves({
+    StatusCode: 200,
+    LogResult: Buffer.from(LOG).toString('base64'),
+    Payload: Buffer.from('{"ok":true}') as never,
+  })
   const ok = await runCommand('invoke', ['--target', 'aws', '-f', 'fn', '--payload', '{"K1":"V1"}'])
   assert.is(ok.exitCode, 0)
   assert.is(ok.stdout.trim(), '{"ok":true}')

@@ -61,7 +61,10 @@ test('verdict: A faster when the whole interval is above zero; other words for o
 })
 
 test('verdict: higher is better', () => {
-  assert.is(verdict({estimate: 5, lo: 1, hi: 9}, {a: 'A', b: 'B', better: 'higher', higherIsBetter: true}).text, 'B is higher than A by 5 [1, 9]')
+  assert.is(
+    verdict({estimate: 5, lo: 1, hi: 9}, {a: 'A', b: 'B', better: 'higher', higherIsBetter: true}).text,
+    'B is higher than A by 5 [1, 9]',
+  )
   assert.is(verdict({estimate: -5, lo: -9, hi: -1}, {a: 'A', b: 'B', higherIsBetter: true}).winner, 'a')
 })
 

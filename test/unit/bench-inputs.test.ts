@@ -5,7 +5,14 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {checkPayload, checkPositive, functionsToDrive, parseEndpoints, parseMemoryList, readEndpoints} from '../../src/bench/inputs.js'
+import {
+  checkPayload,
+  checkPositive,
+  functionsToDrive,
+  parseEndpoints,
+  parseMemoryList,
+  readEndpoints,
+} from '../../src/bench/inputs.js'
 import {UserError} from '../../src/core/errors.js'
 
 const fails = (fn: () => unknown, code: string, ...parts: string[]) => {
@@ -22,16 +29,27 @@ const fails = (fn: () => unknown, code: string, ...parts: string[]) => {
 }
 
 test('the seed endpoints file gives the function names in order', () => {
-  const text = '[{"hostname": "chameleon", "eventing": false, "matchers": null}, {"hostname": "cnn_serving", "eventing": false, "matchers": null}]'
+  const text =
+    '[{"hostname": "chameleon", "eventing": false, "matchers": null}, {"hostname": "cnn_serving", "eventing": false, "matchers": null}]'
   assert.equal(parseEndpoints(text), ['chameleon', 'cnn_serving'])
 })
 
 test('malformed endpoints files: clear messages naming the file and the format', () => {
-  fails(() => parseEndpoints('[{"hostname": "a",]', 'e.json'), 'BAD_ENDPOINTS', 'e.json', 'not valid JSON', '"hostname"')
+  fails(
+    () => parseEndpoints('[{"hostname": "a",]', 'e.json'),
+    'BAD_ENDPOINTS',
+    'e.json',
+    'not valid JSON',
+    '"hostname"',
+  )
   fails(() => parseEndpoints('{"hostname": "a"}', 'e.json'), 'BAD_ENDPOINTS', 'must be a list')
   fails(() => parseEndpoints('[]', 'e.json'), 'BAD_ENDPOINTS', 'empty')
   fails(() => parseEndpoints('[{"host": "a"}]', 'e.json'), 'BAD_ENDPOINTS', 'entry 1 has no "hostname"')
-  fails(() => parseEndpoints('[{"hostname": "bad name!"}]', 'e.json'), 'BAD_ENDPOINTS', 'not a valid Lambda function name')
+  fails(
+    () => parseEndpoints('[{"hostname": "bad name!"}]', 'e.json'),
+    'BAD_ENDPOINTS',
+    'not a valid Lambda function name',
+  )
 })
 
 test('a missing endpoints file is a user error', async () => {
@@ -58,7 +76,10 @@ test('exactly one of --endpoints and --function_name; names are checked', async 
     }
   }
   assert.equal(await functionsToDrive({function_name: ['a', 'b']}), ['a', 'b'])
-  await functionsToDrive({function_name: ['bad name']}).then(() => assert.unreachable(), (error) => assert.is(error.code, 'BAD_FUNCTION_NAME'))
+  await functionsToDrive({function_name: ['bad name']}).then(
+    () => assert.unreachable(),
+    (error) => assert.is(error.code, 'BAD_FUNCTION_NAME'),
+  )
 })
 
 test('rps and time must be positive', () => {

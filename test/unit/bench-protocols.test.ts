@@ -13,7 +13,8 @@ const userError = (fn: () => unknown, code: string, ...parts: string[]) => {
   } catch (error) {
     assert.instance(error, UserError)
     assert.is((error as UserError).code, code)
-    for (const part of parts) assert.ok((error as UserError).paragraph.includes(part), `"${(error as UserError).paragraph}" mentions ${part}`)
+    for (const part of parts)
+      assert.ok((error as UserError).paragraph.includes(part), `"${(error as UserError).paragraph}" mentions ${part}`)
   }
 }
 
@@ -23,14 +24,45 @@ test('an unknown protocol is refused naming the three', () => {
 })
 
 test('network endpoints are host[:port], the port defaulting per protocol as vSwarm -port does', () => {
-  const text = JSON.stringify([{hostname: '127.0.0.1:9000', eventing: false, matchers: null}, {hostname: 'chameleon.default.example.com'}, {hostname: '[::1]:7'}])
-  assert.equal(parseEndpoints(text, 'e.json', endpointOf('grpc')), ['127.0.0.1:9000', 'chameleon.default.example.com:50051', '[::1]:7'])
-  assert.equal(parseEndpoints(text, 'e.json', endpointOf('http')), ['127.0.0.1:9000', 'chameleon.default.example.com:80', '[::1]:7'])
-  assert.equal(parseEndpoints(text, 'e.json', endpointOf('grpc', 6000)), ['127.0.0.1:9000', 'chameleon.default.example.com:6000', '[::1]:7'])
+  const text = JSON.stringify([
+    {hostname: '127.0.0.1:9000', eventing: false, matchers: null},
+    {hostname: 'chameleon.default.example.com'},
+    {hostname: '[::1]:7'},
+  ])
+  assert.equal(parseEndpoints(text, 'e.json', endpointOf('grpc')), [
+    '127.0.0.1:9000',
+    'chameleon.default.example.com:50051',
+    '[::1]:7',
+  ])
+  assert.equal(parseEndpoints(text, 'e.json', endpointOf('http')), [
+    '127.0.0.1:9000',
+    'chameleon.default.example.com:80',
+    '[::1]:7',
+  ])
+  assert.equal(parseEndpoints(text, 'e.json', endpointOf('grpc', 6000)), [
+    '127.0.0.1:9000',
+    'chameleon.default.example.com:6000',
+    '[::1]:7',
+  ])
   // A Lambda endpoints file names functions: host:port is not one.
-  userError(() => parseEndpoints(text, 'e.json', endpointOf('lambda')), 'BAD_ENDPOINTS', 'entry 1', 'not a valid Lambda function name', '--protocol http or grpc')
-  userError(() => parseEndpoints('[{"hostname": "a b:1"}]', 'e.json', endpointOf('grpc')), 'BAD_ENDPOINTS', 'entry 1', 'not host[:port]')
-  userError(() => parseEndpoints('[{"hostname": "h:70000"}]', 'e.json', endpointOf('http')), 'BAD_ENDPOINTS', 'outside 1–65535')
+  userError(
+    () => parseEndpoints(text, 'e.json', endpointOf('lambda')),
+    'BAD_ENDPOINTS',
+    'entry 1',
+    'not a valid Lambda function name',
+    '--protocol http or grpc',
+  )
+  userError(
+    () => parseEndpoints('[{"hostname": "a b:1"}]', 'e.json', endpointOf('grpc')),
+    'BAD_ENDPOINTS',
+    'entry 1',
+    'not host[:port]',
+  )
+  userError(
+    () => parseEndpoints('[{"hostname": "h:70000"}]', 'e.json', endpointOf('http')),
+    'BAD_ENDPOINTS',
+    'outside 1–65535',
+  )
   assert.throws(() => networkAddress('http://h:1', 1), /not host\[:port\]/)
 })
 
@@ -47,7 +79,18 @@ test('--function_name takes host:port with a network protocol', async () => {
 })
 
 test('sweeps and cold starts need Lambda', () => {
-  const flags = {functions: ['h:1'], payload: '{}', rps: '1', time: '1', warmup: '0', distribution: 'fixed', seed: 1, 'max-in-flight': '10', latf: 'lat.csv', platform: 'linux/amd64' as const}
+  const flags = {
+    functions: ['h:1'],
+    payload: '{}',
+    rps: '1',
+    time: '1',
+    warmup: '0',
+    distribution: 'fixed',
+    seed: 1,
+    'max-in-flight': '10',
+    latf: 'lat.csv',
+    platform: 'linux/amd64' as const,
+  }
   assert.is(benchOptions({...flags, protocol: 'grpc'}).protocol, 'grpc')
   assert.is(benchOptions(flags).protocol, 'lambda')
   userError(() => benchOptions({...flags, protocol: 'grpc', memory: '128'}), 'BAD_FLAG', '--memory', '--protocol grpc')

@@ -1,9 +1,24 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {CSV_COLUMNS, fromOutcome, toCsv, toJsonl, toVhiveLatencies, vhiveFileName, type InvocationRecord} from '../../src/bench/records.js'
+import {
+  CSV_COLUMNS,
+  fromOutcome,
+  toCsv,
+  toJsonl,
+  toVhiveLatencies,
+  vhiveFileName,
+  type InvocationRecord,
+} from '../../src/bench/records.js'
 
-const base = {seq: 3, phase: 'measure' as const, function: 'chameleon', scheduledUs: 15_000, latenessUs: 120, requestBytes: 2}
+const base = {
+  seq: 3,
+  phase: 'measure' as const,
+  function: 'chameleon',
+  scheduledUs: 15_000,
+  latenessUs: 120,
+  requestBytes: 2,
+}
 
 test('a cold outcome becomes a record in µs with the REPORT figures', () => {
   const r = fromOutcome(base, {
@@ -33,11 +48,31 @@ test('a cold outcome becomes a record in µs with the REPORT figures', () => {
 })
 
 test('a warm outcome is not cold; function errors and HTTP errors are errors', () => {
-  const warm = fromOutcome(base, {name: 'f', statusCode: 200, payload: '', report: {durationMs: 2, billedDurationMs: 3, memorySizeMb: 128}, startedAtUs: 0, clientLatencyUs: 5000})
+  const warm = fromOutcome(base, {
+    name: 'f',
+    statusCode: 200,
+    payload: '',
+    report: {durationMs: 2, billedDurationMs: 3, memorySizeMb: 128},
+    startedAtUs: 0,
+    clientLatencyUs: 5000,
+  })
   assert.is(warm.cold, false)
   assert.is(warm.error, undefined)
-  assert.is(fromOutcome(base, {name: 'f', statusCode: 200, payload: '{}', functionError: 'Unhandled', startedAtUs: 0, clientLatencyUs: 1}).error, 'Unhandled')
-  assert.is(fromOutcome(base, {name: 'f', statusCode: 429, payload: '{}', startedAtUs: 0, clientLatencyUs: 1}).error, 'HTTP 429')
+  assert.is(
+    fromOutcome(base, {
+      name: 'f',
+      statusCode: 200,
+      payload: '{}',
+      functionError: 'Unhandled',
+      startedAtUs: 0,
+      clientLatencyUs: 1,
+    }).error,
+    'Unhandled',
+  )
+  assert.is(
+    fromOutcome(base, {name: 'f', statusCode: 429, payload: '{}', startedAtUs: 0, clientLatencyUs: 1}).error,
+    'HTTP 429',
+  )
 })
 
 const records: InvocationRecord[] = [
@@ -57,7 +92,13 @@ test('CSV: header of all columns, empty cells for absent values, RFC 4180 quotin
 test('JSONL: one parseable object per line, round-trips', () => {
   const text = toJsonl(records)
   assert.is(text.split('\n').length, 5)
-  assert.equal(text.trim().split('\n').map((l) => JSON.parse(l)), records)
+  assert.equal(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    records,
+  )
   assert.is(toJsonl([]), '')
 })
 

@@ -5,7 +5,14 @@ import type {InvocationRecord} from '../../src/bench/records.js'
 import {renderReport} from '../../src/bench/report.js'
 import {summarize} from '../../src/bench/stats.js'
 
-const facts = {requestedRps: 10, durationS: 1, measuredS: 1, dropped: 0, interrupted: false, architecture: 'arm64' as const}
+const facts = {
+  requestedRps: 10,
+  durationS: 1,
+  measuredS: 1,
+  dropped: 0,
+  interrupted: false,
+  architecture: 'arm64' as const,
+}
 const rec = (seq: number, o: Partial<InvocationRecord> = {}): InvocationRecord => ({
   seq,
   phase: 'measure',
@@ -25,7 +32,8 @@ const rec = (seq: number, o: Partial<InvocationRecord> = {}): InvocationRecord =
 test('the report has the three charts, one point per call, and no external reference', () => {
   const records = Array.from({length: 10}, (_, i) => rec(i))
   const html = renderReport({title: 'run', summary: summarize(records, facts), records})
-  for (const id of ['latency-over-time', 'latency-cdf', 'cold-warm', 'summary', 'latency']) assert.ok(html.includes(`id="${id}"`), id)
+  for (const id of ['latency-over-time', 'latency-cdf', 'cold-warm', 'summary', 'latency'])
+    assert.ok(html.includes(`id="${id}"`), id)
   assert.is((html.match(/<circle /g) ?? []).length, 10)
   assert.is((html.match(/fill="#d62728"\/>/g) ?? []).length, 1, 'one cold point')
   assert.not.match(html, /<script|<link|src=|https?:\/\//)
@@ -38,7 +46,13 @@ test('many calls: points thinned to ~4000 (cold ones all kept), p50/p99 trend li
   assert.ok(points >= 4000 && points <= 4020, `${points} points`)
   assert.is((html.match(/fill="#d62728"\/>/g) ?? []).length, 20)
   assert.ok(html.includes('class="trend p50"') && html.includes('class="trend p99"'))
-  assert.not.ok(renderReport({title: 'small', summary: summarize(records.slice(0, 50), facts), records: records.slice(0, 50)}).includes('class="trend'))
+  assert.not.ok(
+    renderReport({
+      title: 'small',
+      summary: summarize(records.slice(0, 50), facts),
+      records: records.slice(0, 50),
+    }).includes('class="trend'),
+  )
 })
 
 test('names are escaped, and an empty or error-only run renders without NaN', () => {
@@ -54,8 +68,24 @@ test('names are escaped, and an empty or error-only run renders without NaN', ()
 
 test('a comparison table is rendered when given', () => {
   const records = [rec(0)]
-  const html = renderReport({title: 'x', summary: summarize(records, facts), records, comparison: {caption: 'Memory sweep', columns: ['memory MB', 'p50 ms'], rows: [[128, '5.00'], [1024, '1.00']]}})
-  assert.ok(html.includes('<table id="comparison"><tr><th>memory MB</th><th>p50 ms</th></tr><tr><td>128</td><td>5.00</td></tr>'))
+  const html = renderReport({
+    title: 'x',
+    summary: summarize(records, facts),
+    records,
+    comparison: {
+      caption: 'Memory sweep',
+      columns: ['memory MB', 'p50 ms'],
+      rows: [
+        [128, '5.00'],
+        [1024, '1.00'],
+      ],
+    },
+  })
+  assert.ok(
+    html.includes(
+      '<table id="comparison"><tr><th>memory MB</th><th>p50 ms</th></tr><tr><td>128</td><td>5.00</td></tr>',
+    ),
+  )
 })
 
 test.run()

@@ -13,7 +13,10 @@ test('fixed interval: rps × time arrivals, evenly spaced from 0, all inside the
 })
 
 test('fixed interval with a fractional rate and a short window', () => {
-  assert.equal([...arrivals({rps: 2.5, durationS: 2, distribution: 'fixed'})], [0, 400_000, 800_000, 1_200_000, 1_600_000])
+  assert.equal(
+    [...arrivals({rps: 2.5, durationS: 2, distribution: 'fixed'})],
+    [0, 400_000, 800_000, 1_200_000, 1_600_000],
+  )
   assert.equal([...arrivals({rps: 1, durationS: 0.5, distribution: 'fixed'})], [0])
 })
 
@@ -57,7 +60,10 @@ test('rng is uniform on [0, 1)', () => {
 })
 
 test('round-robin over functions', () => {
-  assert.equal([0, 1, 2, 3, 4].map((i) => roundRobin(['a', 'b'], i)), ['a', 'b', 'a', 'b', 'a'])
+  assert.equal(
+    [0, 1, 2, 3, 4].map((i) => roundRobin(['a', 'b'], i)),
+    ['a', 'b', 'a', 'b', 'a'],
+  )
 })
 
 test.run()

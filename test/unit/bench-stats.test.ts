@@ -1,7 +1,12 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {estimateCost, PRICE_PER_GB_SECOND_ARM64, PRICE_PER_GB_SECOND_X86_64, PRICE_PER_REQUEST} from '../../src/bench/cost.js'
+import {
+  estimateCost,
+  PRICE_PER_GB_SECOND_ARM64,
+  PRICE_PER_GB_SECOND_X86_64,
+  PRICE_PER_REQUEST,
+} from '../../src/bench/cost.js'
 import type {InvocationRecord} from '../../src/bench/records.js'
 import {distribution, formatSummary, percentile, summarize} from '../../src/bench/stats.js'
 
@@ -30,31 +35,80 @@ test('nearest-rank percentiles on 1..10', () => {
 })
 
 test('distribution of unsorted values', () => {
-  assert.equal(distribution([30, 10, 20, 40]), {count: 4, min: 10, mean: 25, p50: 20, p90: 40, p95: 40, p99: 40, max: 40})
+  assert.equal(distribution([30, 10, 20, 40]), {
+    count: 4,
+    min: 10,
+    mean: 25,
+    p50: 20,
+    p90: 40,
+    p95: 40,
+    p99: 40,
+    max: 40,
+  })
   assert.is(distribution([]), undefined)
 })
 
 test('summary against hand-computed figures: warm-up left out, cold split, errors, rate, cost', () => {
   const records = [
     rec(0, {phase: 'warmup', clientLatencyUs: 999_000, cold: true, initDurationUs: 500_000}),
-    rec(1, {clientLatencyUs: 300_000, cold: true, initDurationUs: 200_000, providerDurationUs: 90_000, billedDurationUs: 291_000, memoryMb: 1024}),
+    rec(1, {
+      clientLatencyUs: 300_000,
+      cold: true,
+      initDurationUs: 200_000,
+      providerDurationUs: 90_000,
+      billedDurationUs: 291_000,
+      memoryMb: 1024,
+    }),
     rec(2, {clientLatencyUs: 10_000, providerDurationUs: 5_000, billedDurationUs: 5_000, memoryMb: 1024}),
-    rec(3, {clientLatencyUs: 20_000, providerDurationUs: 15_000, billedDurationUs: 15_000, memoryMb: 1024, function: 'g'}),
-    rec(4, {clientLatencyUs: 30_000, error: 'Unhandled', providerDurationUs: 25_000, billedDurationUs: 25_000, memoryMb: 1024}),
+    rec(3, {
+      clientLatencyUs: 20_000,
+      providerDurationUs: 15_000,
+      billedDurationUs: 15_000,
+      memoryMb: 1024,
+      function: 'g',
+    }),
+    rec(4, {
+      clientLatencyUs: 30_000,
+      error: 'Unhandled',
+      providerDurationUs: 25_000,
+      billedDurationUs: 25_000,
+      memoryMb: 1024,
+    }),
   ]
-  const s = summarize(records, {requestedRps: 5, durationS: 1, measuredS: 0.8, dropped: 2, interrupted: false, architecture: 'arm64'})
+  const s = summarize(records, {
+    requestedRps: 5,
+    durationS: 1,
+    measuredS: 0.8,
+    dropped: 2,
+    interrupted: false,
+    architecture: 'arm64',
+  })
   assert.is(s.count, 4)
   assert.is(s.errors, 1)
   assert.is(s.dropped, 2)
   assert.is(s.achievedRps, 5) // 4 calls / 0.8 s
-  assert.equal(s.latencyUs, {count: 4, min: 10_000, mean: 90_000, p50: 20_000, p90: 300_000, p95: 300_000, p99: 300_000, max: 300_000})
+  assert.equal(s.latencyUs, {
+    count: 4,
+    min: 10_000,
+    mean: 90_000,
+    p50: 20_000,
+    p90: 300_000,
+    p95: 300_000,
+    p99: 300_000,
+    max: 300_000,
+  })
   assert.is(s.durationUs?.mean, 33_750)
   assert.is(s.cold.count, 1)
   assert.is(s.warm.count, 3)
   assert.is(s.cold.initDurationUs?.p50, 200_000)
   assert.is(s.warm.latencyUs?.p50, 20_000)
   assert.equal(s.memoryMb, [1024])
-  assert.equal(s.byFunction.g, {count: 1, errors: 0, cold: 0, latencyUs: {count: 1, min: 20_000, mean: 20_000, p50: 20_000, p90: 20_000, p95: 20_000, p99: 20_000, max: 20_000}})
+  assert.equal(s.byFunction.g, {
+    count: 1,
+    errors: 0,
+    cold: 0,
+    latencyUs: {count: 1, min: 20_000, mean: 20_000, p50: 20_000, p90: 20_000, p95: 20_000, p99: 20_000, max: 20_000},
+  })
   // Billed: 291 + 5 + 15 + 25 = 336 ms at 1 GB = 0.336 GB-s.
   assert.ok(Math.abs(s.cost!.gbSeconds - 0.336) < 1e-12)
   assert.ok(Math.abs(s.cost!.totalUsd - (0.336 * 0.0000133334 + 4 * 0.0000002)) < 1e-15)

@@ -24,15 +24,31 @@ test('a clear winner is named, with the interval against the runner-up', () => {
 })
 
 test('1.62 vs 1.72 ms inside the noise: no size is named', () => {
-  const noisy = (shift: number) => [1.2, 2.1, 1.5, 1.9, 1.4, 2.3, 1.1, 1.8, 1.6, 2.0, 1.3, 1.7, 2.2, 1.45, 1.65].map((v) => v + shift)
-  const pick = pickBest([{memoryMb: 1024, values: noisy(0)}, {memoryMb: 2048, values: noisy(0.1)}], options)
+  const noisy = (shift: number) =>
+    [1.2, 2.1, 1.5, 1.9, 1.4, 2.3, 1.1, 1.8, 1.6, 2.0, 1.3, 1.7, 2.2, 1.45, 1.65].map((v) => v + shift)
+  const pick = pickBest(
+    [
+      {memoryMb: 1024, values: noisy(0)},
+      {memoryMb: 2048, values: noisy(0.1)},
+    ],
+    options,
+  )
   assert.is(pick.memoryMb, undefined)
   assert.is(pick.lowest, 1024)
   assert.match(pick.text, /^fastest: no difference detected between 1024 MB and 2048 MB/)
 })
 
 test('one size, or none with values', () => {
-  assert.is(pickBest([{memoryMb: 256, values: [1]}, {memoryMb: 512, values: []}], options).memoryMb, 256)
+  assert.is(
+    pickBest(
+      [
+        {memoryMb: 256, values: [1]},
+        {memoryMb: 512, values: []},
+      ],
+      options,
+    ).memoryMb,
+    256,
+  )
   assert.equal(pickBest([], options), {text: 'fastest: – (no values)'})
 })
 

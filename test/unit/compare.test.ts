@@ -13,7 +13,13 @@ const set = (label: string, values: number[], functions = ['f']): ResultSet => {
   return {
     label,
     dir: mkdtempSync(join(tmpdir(), 'faas-compare-unit-')),
-    summary: {count: values.length, errors: 0, requestedRps: 10, achievedRps: 10, interrupted: false} as ResultSet['summary'],
+    summary: {
+      count: values.length,
+      errors: 0,
+      requestedRps: 10,
+      achievedRps: 10,
+      interrupted: false,
+    } as ResultSet['summary'],
     functions,
     latenciesMs: sorted,
     byFunction: new Map(functions.map((f) => [f, sorted])),
@@ -25,7 +31,16 @@ const set = (label: string, values: number[], functions = ['f']): ResultSet => {
 const base = Array.from({length: 501}, (_, i) => ((i * 7919) % 501) ** 1.5 / 100)
 
 test('a constant shift: each estimate is the shift, each interval holds it, and p50 sees it', async () => {
-  const c = await compareResults([set('a', base), set('b', base.map((x) => x + 50))], {iterations: 500})
+  const c = await compareResults(
+    [
+      set('a', base),
+      set(
+        'b',
+        base.map((x) => x + 50),
+      ),
+    ],
+    {iterations: 500},
+  )
   const [d] = c.differences
   for (const p of [d!.p50, d!.p90, d!.p99]) {
     assert.ok(Math.abs(p.estimate - 50) < 1e-9 && p.lo <= 50 + 1e-9 && p.hi >= 50 - 1e-9, JSON.stringify(p))
@@ -34,8 +49,11 @@ test('a constant shift: each estimate is the shift, each interval holds it, and 
   assert.match(d!.verdict, /a is faster than b by 50\.00 ms/)
 })
 
-test('run rows use the summaries\' nearest-rank percentiles; the table names runs, intervals and notes', async () => {
-  const c = await compareResults([set('a', base), {...set('b', base), summary: {...set('b', base).summary, requestedRps: 20}}], {iterations: 200})
+test("run rows use the summaries' nearest-rank percentiles; the table names runs, intervals and notes", async () => {
+  const c = await compareResults(
+    [set('a', base), {...set('b', base), summary: {...set('b', base).summary, requestedRps: 20}}],
+    {iterations: 200},
+  )
   const sorted = [...base].sort((x, y) => x - y)
   assert.is(c.runs[0]!.p90Ms, percentile(sorted, 90))
   assert.is(c.runs[0]!.p99Ms, percentile(sorted, 99))
@@ -48,7 +66,10 @@ test('run rows use the summaries\' nearest-rank percentiles; the table names run
 
 test('several endpoints are compared one by one, paired by position', async () => {
   const c = await compareResults([set('a', base, ['x', 'y']), set('b', base, ['p', 'q'])], {iterations: 100})
-  assert.equal(c.differences.map((d) => d.scope), ['all calls', 'x / p', 'y / q'])
+  assert.equal(
+    c.differences.map((d) => d.scope),
+    ['all calls', 'x / p', 'y / q'],
+  )
 })
 
 test.run()

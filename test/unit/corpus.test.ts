@@ -18,14 +18,25 @@ test('shards add up to about the requested size, in ASCII', () => {
 })
 
 test('word frequencies are skewed (Zipf-like): the top word is far commoner than the median', () => {
-  const counts = [...countWords(generateCorpus({sizeBytes: 200_000, shards: 1, seed: 3})).values()].sort((x, y) => y - x)
+  const counts = [...countWords(generateCorpus({sizeBytes: 200_000, shards: 1, seed: 3})).values()].sort(
+    (x, y) => y - x,
+  )
   assert.ok(counts[0]! > 20 * counts[Math.floor(counts.length / 2)]!)
 })
 
 test('countWords lowercases and splits on anything but letters; compareCounts names differences', () => {
   const counts = countWords(['Ka lo, ka.\nLO ka', 'mi'])
   assert.equal(Object.fromEntries(counts), {ka: 3, lo: 2, mi: 1})
-  assert.equal(compareCounts(counts, new Map([['ka', 3], ['lo', 1]])), ['lo: expected 2, got 1', 'mi: expected 1, got 0'])
+  assert.equal(
+    compareCounts(
+      counts,
+      new Map([
+        ['ka', 3],
+        ['lo', 1],
+      ]),
+    ),
+    ['lo: expected 2, got 1', 'mi: expected 1, got 0'],
+  )
   assert.equal(compareCounts(counts, counts), [])
 })
 

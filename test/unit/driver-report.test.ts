@@ -21,12 +21,32 @@ print(json.dumps(handler.parse_report(sys.stdin.read())))
   return JSON.parse(stdout)
 }
 
-const figures = {durationMs: 12.5, billedDurationMs: 13, memorySizeMb: 1024, maxMemoryUsedMb: 80, initDurationMs: 950.25}
-const expected = {duration_ms: 12.5, billed_duration_ms: 13, memory_size_mb: 1024, max_memory_used_mb: 80, init_duration_ms: 950.25}
+const figures = {
+  durationMs: 12.5,
+  billedDurationMs: 13,
+  memorySizeMb: 1024,
+  maxMemoryUsedMb: 80,
+  initDurationMs: 950.25,
+}
+const expected = {
+  duration_ms: 12.5,
+  billed_duration_ms: 13,
+  memory_size_mb: 1024,
+  max_memory_used_mb: 80,
+  init_duration_ms: 950.25,
+}
 
 test('the driver reads a Text REPORT line and a JSON platform.report record alike', async () => {
-  assert.equal(await driverParse(`START RequestId: r\nhello\nEND RequestId: r\n${formatReport('r', figures)}\n`), expected)
-  assert.equal(await driverParse(`{"time":"t","type":"platform.start","record":{"requestId":"r","version":"$LATEST"}}\n${formatReportJson('r', figures)}\n`), expected)
+  assert.equal(
+    await driverParse(`START RequestId: r\nhello\nEND RequestId: r\n${formatReport('r', figures)}\n`),
+    expected,
+  )
+  assert.equal(
+    await driverParse(
+      `{"time":"t","type":"platform.start","record":{"requestId":"r","version":"$LATEST"}}\n${formatReportJson('r', figures)}\n`,
+    ),
+    expected,
+  )
   assert.equal(await driverParse('no report'), {})
 })
 

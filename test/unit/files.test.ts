@@ -48,11 +48,18 @@ test('updates from several processes at once all survive', async () => {
   const script = `import {updateJsonFile} from ${JSON.stringify(join(process.cwd(), 'src/core/files.ts'))}
 await updateJsonFile(process.argv[1], {what: 'x', fix: 'y'}, (all) => ({...all, [process.argv[2]]: true}))`
   const run = (key: string) =>
-    new Promise<number>((resolve) => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path, key], {stdio: 'inherit'}).on('exit', (code) => resolve(code ?? -1)))
+    new Promise<number>((resolve) =>
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path, key], {
+        stdio: 'inherit',
+      }).on('exit', (code) => resolve(code ?? -1)),
+    )
   const codes = await Promise.all(Array.from({length: 8}, (_, i) => run(`k${i}`)))
   assert.equal(codes, Array(8).fill(0))
   const all = JSON.parse(readFileSync(path, 'utf8'))
-  assert.equal(Object.keys(all).sort(), Array.from({length: 8}, (_, i) => `k${i}`))
+  assert.equal(
+    Object.keys(all).sort(),
+    Array.from({length: 8}, (_, i) => `k${i}`),
+  )
   assert.not.ok(existsSync(`${path}.lock`))
 })
 

@@ -2,7 +2,14 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {UserError} from '../../src/core/errors.js'
-import {checkEnv, checkMemory, checkReservedConcurrency, checkTimeout, parseEnvMap, parsePayload} from '../../src/core/function-config.js'
+import {
+  checkEnv,
+  checkMemory,
+  checkReservedConcurrency,
+  checkTimeout,
+  parseEnvMap,
+  parsePayload,
+} from '../../src/core/function-config.js'
 
 function throwsUser(fn: () => unknown, pattern: RegExp, code?: string): void {
   try {
@@ -22,7 +29,11 @@ test('--envmap takes a JSON object of strings', () => {
 })
 
 test('--envmap with invalid JSON says so and shows the quoting', () => {
-  throwsUser(() => parseEnvMap("{'K':'V'}"), /--envmap is not valid JSON: .*Quote it for the shell, e\.g\. --envmap '\{"KEY1"/, 'BAD_JSON')
+  throwsUser(
+    () => parseEnvMap("{'K':'V'}"),
+    /--envmap is not valid JSON: .*Quote it for the shell, e\.g\. --envmap '\{"KEY1"/,
+    'BAD_JSON',
+  )
   throwsUser(() => parseEnvMap('["K"]'), /must be a JSON object/, 'BAD_ENV')
   throwsUser(() => parseEnvMap('null'), /must be a JSON object/, 'BAD_ENV')
 })
@@ -33,7 +44,11 @@ test('non-string env values are named', () => {
 
 test('reserved Lambda keys and malformed names are refused', () => {
   throwsUser(() => parseEnvMap('{"AWS_REGION":"us-east-1"}'), /AWS_REGION is reserved by Lambda/, 'RESERVED_ENV')
-  throwsUser(() => checkEnv({AWS_ACCESS_KEY_ID: 'x', _HANDLER: 'y'}), /AWS_ACCESS_KEY_ID, _HANDLER are reserved/, 'RESERVED_ENV')
+  throwsUser(
+    () => checkEnv({AWS_ACCESS_KEY_ID: 'x', _HANDLER: 'y'}),
+    /AWS_ACCESS_KEY_ID, _HANDLER are reserved/,
+    'RESERVED_ENV',
+  )
   throwsUser(() => checkEnv({'1BAD': 'x'}), /Invalid environment variable name: 1BAD/, 'BAD_ENV')
 })
 

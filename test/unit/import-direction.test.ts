@@ -18,12 +18,18 @@ const sources = (dir: string): string[] =>
 /** Every relative module a file imports or re-exports (static or dynamic), as a path under src/ without extension. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.[^'"]+)['"]/g)].map((m) => m[1]!)
+  const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.[^'"]+)['"]/g)].map(
+    (m) => m[1]!,
+  )
   return specifiers.map((s) => relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, ''))
 }
 
 const violations = (dir: string, forbidden: RegExp) =>
-  sources(dir).flatMap((file) => importsOf(file).filter((target) => forbidden.test(target)).map((target) => `${relative(SRC, file)} -> ${target}`))
+  sources(dir).flatMap((file) =>
+    importsOf(file)
+      .filter((target) => forbidden.test(target))
+      .map((target) => `${relative(SRC, file)} -> ${target}`),
+  )
 
 test('bench/ imports nothing from aws/ or the local target', () => {
   assert.equal(violations('bench', /^(aws\/|targets\/local$|targets\/aws$|local\/)/), [])

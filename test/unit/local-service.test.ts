@@ -33,7 +33,7 @@ test('CPU follows memory as on Lambda (1,769 MB = 1 vCPU), with a floor and capp
   assert.ok(Math.abs(cpuShare(128, 0, 2) - 128 / 1769) < 1e-9)
 })
 
-test('an emulated environment gets its memory\'s CPU share times the emulation factor, capped at the host; a native one does not', () => {
+test("an emulated environment gets its memory's CPU share times the emulation factor, capped at the host; a native one does not", () => {
   const options = defaultServiceOptions({hostArchitecture: 'amd64', hostCpus: 2})
   assert.is(options.emulationCpuFactor, 4)
   assert.equal(emulation({...fn, imageArchitecture: 'arm64'}, options), {image: 'arm64', host: 'amd64'})
@@ -45,7 +45,10 @@ test('an emulated environment gets its memory\'s CPU share times the emulation f
 
 test('settings that would hang or fail every call are refused with a user error naming the fix', () => {
   const refused = (overrides: Record<string, unknown>, flag: string) =>
-    assert.throws(() => defaultServiceOptions(overrides), (e: {code?: string; fix?: string}) => e.code === 'BAD_LOCAL_SETTING' && Boolean(e.fix?.includes(flag)))
+    assert.throws(
+      () => defaultServiceOptions(overrides),
+      (e: {code?: string; fix?: string}) => e.code === 'BAD_LOCAL_SETTING' && Boolean(e.fix?.includes(flag)),
+    )
   refused({maxEnvironmentsPerFunction: 0}, '--max-environments')
   refused({maxEnvironmentsPerFunction: -3}, '--max-environments')
   refused({maxEnvironmentsPerFunction: 1.5}, '--max-environments')
@@ -56,13 +59,22 @@ test('settings that would hang or fail every call are refused with a user error 
   refused({maxQueuedPerFunction: -1}, '--max-queue')
   assert.is(defaultServiceOptions({maxEnvironmentsPerFunction: 1, idleTimeoutMs: 1000}).maxEnvironmentsPerFunction, 1)
   // Through the same path the CLI takes (flags and environment).
-  assert.throws(() => serviceOptions(loadSettings({}), {maxEnvironments: 0}, {}), (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING')
-  assert.throws(() => serviceOptions(loadSettings({}), {idleTimeoutS: -5}, {}), (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING')
-  assert.throws(() => serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: 'soon'}), (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING')
+  assert.throws(
+    () => serviceOptions(loadSettings({}), {maxEnvironments: 0}, {}),
+    (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING',
+  )
+  assert.throws(
+    () => serviceOptions(loadSettings({}), {idleTimeoutS: -5}, {}),
+    (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING',
+  )
+  assert.throws(
+    () => serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: 'soon'}),
+    (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING',
+  )
   assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: '2.5'}).initTimeoutMs, 2500)
 })
 
-test('environment variables: Lambda\'s reserved ones win over the function\'s; no AWS keys, a credentials endpoint instead', () => {
+test("environment variables: Lambda's reserved ones win over the function's; no AWS keys, a credentials endpoint instead", () => {
   const options = defaultServiceOptions({port: 9001, region: 'eu-west-1', s3Endpoint: 'http://127.0.0.1:9002'})
   const env = lambdaEnv(fn, options, 40123, 'local/abc')
   assert.is(env.AWS_LAMBDA_FUNCTION_NAME, 'map-reduce-driver')
@@ -74,7 +86,13 @@ test('environment variables: Lambda\'s reserved ones win over the function\'s; n
   assert.is(env.AWS_ENDPOINT_URL_LAMBDA, 'http://127.0.0.1:9001')
   assert.is(env.AWS_ENDPOINT_URL_S3, 'http://127.0.0.1:9002')
   assert.is(env.AWS_ACCESS_KEY_ID, undefined)
-  const passed = lambdaEnv(fn, {...options, credentials: {accessKeyId: 'AKIA', secretAccessKey: 's3cr3t'}}, 1, 'x', 'token')
+  const passed = lambdaEnv(
+    fn,
+    {...options, credentials: {accessKeyId: 'AKIA', secretAccessKey: 's3cr3t'}},
+    1,
+    'x',
+    'token',
+  )
   assert.is(passed.AWS_ACCESS_KEY_ID, undefined, 'passed credentials never become variables')
   assert.is(passed.AWS_SECRET_ACCESS_KEY, undefined)
   assert.is(passed.AWS_CONTAINER_AUTHORIZATION_TOKEN, 'token')
@@ -85,7 +103,12 @@ test('environment variables: Lambda\'s reserved ones win over the function\'s; n
 })
 
 test('the log tail is the last 4 KB, base64, and keeps the REPORT line', () => {
-  const lines = ['START RequestId: r Version: $LATEST', ...Array.from({length: 200}, (_, i) => `line ${i} ${'x'.repeat(40)}`), 'END RequestId: r', 'REPORT RequestId: r\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 30 MB\t']
+  const lines = [
+    'START RequestId: r Version: $LATEST',
+    ...Array.from({length: 200}, (_, i) => `line ${i} ${'x'.repeat(40)}`),
+    'END RequestId: r',
+    'REPORT RequestId: r\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 30 MB\t',
+  ]
   const tail = Buffer.from(logTail(lines), 'base64')
   assert.is(tail.length, 4096)
   assert.is(parseReport(tail.toString('utf8'))?.maxMemoryUsedMb, 30)
@@ -110,15 +133,21 @@ test('the port comes from the flag, then FAAS_LOCAL_PORT, then 9001; a bad one i
   assert.is(portOf({}, {}), 9001)
   assert.is(portOf({}, {FAAS_LOCAL_PORT: '9100'}), 9100)
   assert.is(portOf({port: 9200}, {FAAS_LOCAL_PORT: '9100'}), 9200)
-  assert.throws(() => portOf({}, {FAAS_LOCAL_PORT: 'ninety'}), (e: {code?: string}) => e.code === 'BAD_PORT')
+  assert.throws(
+    () => portOf({}, {FAAS_LOCAL_PORT: 'ninety'}),
+    (e: {code?: string}) => e.code === 'BAD_PORT',
+  )
 })
 
-test('--pass-credentials needs credentials; without it the user\'s stay out of the service', () => {
+test("--pass-credentials needs credentials; without it the user's stay out of the service", () => {
   const env = {AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-west-2'}
   assert.is(serviceOptions(loadSettings(env), {}, env).credentials, undefined)
   assert.is(serviceOptions(loadSettings(env), {passCredentials: true}, env).credentials?.accessKeyId, 'AKIA')
   assert.is(serviceOptions(loadSettings(env), {}, env).region, 'us-west-2')
-  assert.throws(() => serviceOptions(loadSettings({}), {passCredentials: true}, {}), (e: {code?: string}) => e.code === 'NO_CREDENTIALS')
+  assert.throws(
+    () => serviceOptions(loadSettings({}), {passCredentials: true}, {}),
+    (e: {code?: string}) => e.code === 'NO_CREDENTIALS',
+  )
 })
 
 test.run()

@@ -5,7 +5,14 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {UserError} from '../../src/core/errors.js'
-import {deployedName, listBenchmarks, loadBenchmark, parseManifest, resolveEnv, selectFunctions} from '../../src/core/manifest.js'
+import {
+  deployedName,
+  listBenchmarks,
+  loadBenchmark,
+  parseManifest,
+  resolveEnv,
+  selectFunctions,
+} from '../../src/core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, ecrRegistry, isEcrRegistry} from '../../src/core/names.js'
 import {parsePlatforms} from '../../src/core/platform.js'
 import {scaffoldBenchmark} from '../../src/core/scaffold.js'
@@ -32,19 +39,31 @@ test('map-reduce manifest: defaults applied, driver wired to the mapper and redu
   assert.is(mapper!.memoryMb, 1024)
   assert.is(mapper!.timeoutS, 120)
   assert.is(mapper!.dockerfile, 'docker/Dockerfile.Lambda')
-  assert.equal(resolveEnv(manifest, driver!), {IS_LAMBDA: 'true', MAPPER_FUNCTION: 'map-reduce-mapper', REDUCER_FUNCTION: 'map-reduce-reducer', NUM_MAPPERS: '4', NUM_REDUCERS: '2'})
+  assert.equal(resolveEnv(manifest, driver!), {
+    IS_LAMBDA: 'true',
+    MAPPER_FUNCTION: 'map-reduce-mapper',
+    REDUCER_FUNCTION: 'map-reduce-reducer',
+    NUM_MAPPERS: '4',
+    NUM_REDUCERS: '2',
+  })
   assert.is(deployedName('map-reduce', 'driver', 'x-'), 'x-map-reduce-driver')
 })
 
 test('manifest errors name the file and the field', () => {
-  throwsUser(() => parseManifest({name: 'bb', functions: {}}, '/tmp/b'), /\/tmp\/b\/benchmark\.json: "functions" must name at least one function/)
+  throwsUser(
+    () => parseManifest({name: 'bb', functions: {}}, '/tmp/b'),
+    /\/tmp\/b\/benchmark\.json: "functions" must name at least one function/,
+  )
   throwsUser(() => parseManifest({name: 'bb', functions: {f: {env: {N: 3}}}}, '/tmp/b'), /env N of f must be a string/)
   throwsUser(() => parseManifest({name: 'bb', entry: 'g', functions: {f: {}}}, '/tmp/b'), /"entry" names "g"/)
   throwsUser(() => parseManifest({name: 'B', functions: {f: {}}}, '/tmp/b'), /not a valid repository name/)
 })
 
-test('the whole manifest is checked against Lambda\'s limits when read, before any build', () => {
-  const bb = (functions: unknown, extra: object = {}) => () => parseManifest({name: 'bb', functions, ...extra}, '/tmp/b')
+test("the whole manifest is checked against Lambda's limits when read, before any build", () => {
+  const bb =
+    (functions: unknown, extra: object = {}) =>
+    () =>
+      parseManifest({name: 'bb', functions, ...extra}, '/tmp/b')
   throwsUser(bb({fn: null}), /benchmark\.json: function "fn" must be an object/)
   throwsUser(bb({fn: []}), /function "fn" must be an object/)
   throwsUser(bb({fn: {memory: 0}}), /"memory" of fn is 0 MB; Lambda allows 128 to 10240/)
@@ -55,12 +74,21 @@ test('the whole manifest is checked against Lambda\'s limits when read, before a
   throwsUser(bb({fn: {handler: 3}}), /"handler" of fn must be a non-empty string/)
   throwsUser(bb({fn: {env: {AWS_REGION: 'x'}}}), /env of fn: AWS_REGION is reserved by Lambda/)
   throwsUser(bb({fn: {env: {'1X': 'x'}}}), /Invalid environment variable name/)
-  throwsUser(bb({fn: {env: {OTHER: '${function:nope}'}}}), /refers to \$\{function:nope\}, which is not one of its functions \(fn\)/)
+  throwsUser(
+    bb({fn: {env: {OTHER: '${function:nope}'}}}),
+    /refers to \$\{function:nope\}, which is not one of its functions \(fn\)/,
+  )
   throwsUser(bb({fn: {policies: 'access_s3'}}), /"policies" of fn must be a list/)
   throwsUser(bb({fn: {}}, {defaults: []}), /"defaults" must be an object/)
-  throwsUser(bb({fn: {ephemeralStorage: 100}}), /"ephemeralStorage" of fn must be a whole number of MB from 512 to 10240/)
+  throwsUser(
+    bb({fn: {ephemeralStorage: 100}}),
+    /"ephemeralStorage" of fn must be a whole number of MB from 512 to 10240/,
+  )
   throwsUser(bb({fn: {logFormat: 'json'}}), /"logFormat" of fn must be "Text" or "JSON"/)
-  const ok = parseManifest({name: 'bb', functions: {fn: {ephemeralStorage: 2048}}, defaults: {logFormat: 'JSON'}}, '/tmp/b').functions[0]!
+  const ok = parseManifest(
+    {name: 'bb', functions: {fn: {ephemeralStorage: 2048}}, defaults: {logFormat: 'JSON'}},
+    '/tmp/b',
+  ).functions[0]!
   assert.is(ok.ephemeralStorageMb, 2048)
   assert.is(ok.logFormat, 'JSON')
 })

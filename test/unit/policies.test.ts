@@ -27,9 +27,16 @@ function throwsUser(fn: () => unknown, pattern: RegExp): UserError {
 
 test('the seed bundles carry the seed documents', () => {
   const bundles = loadPolicyBundles()
-  assert.equal(bundles.get('access_s3')!.document!.Statement, [{Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*'}])
-  assert.equal(bundles.get('invoke_function')!.document!.Statement, [{Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['*']}])
-  assert.equal(BUILTIN_BUNDLES.map((b) => b.name), ['access_s3', 'invoke_function'])
+  assert.equal(bundles.get('access_s3')!.document!.Statement, [
+    {Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*'},
+  ])
+  assert.equal(bundles.get('invoke_function')!.document!.Statement, [
+    {Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['*']},
+  ])
+  assert.equal(
+    BUILTIN_BUNDLES.map((b) => b.name),
+    ['access_s3', 'invoke_function'],
+  )
 })
 
 test('the seed --policies list splits on commas, trims and drops duplicates and blanks', () => {
@@ -38,16 +45,22 @@ test('the seed --policies list splits on commas, trims and drops duplicates and 
 })
 
 test('an unknown bundle is an error listing the known ones', () => {
-  const error = throwsUser(() => resolvePolicies(['access_s3', 'access_dynamo']), /Unknown policy bundle: access_dynamo/)
+  const error = throwsUser(
+    () => resolvePolicies(['access_s3', 'access_dynamo']),
+    /Unknown policy bundle: access_dynamo/,
+  )
   assert.is(error.code, 'UNKNOWN_POLICY')
   assert.match(error.paragraph, 'Known bundles: access_s3, invoke_function')
 })
 
 test("a user's JSON file adds inline and managed bundles", () => {
-  const path = file('ok.json', JSON.stringify({
-    read_dynamo: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*'}]},
-    xray: {managedArn: 'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess'},
-  }))
+  const path = file(
+    'ok.json',
+    JSON.stringify({
+      read_dynamo: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*'}]},
+      xray: {managedArn: 'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess'},
+    }),
+  )
   const bundles = loadPolicyBundles(path)
   const [dynamo, xray, s3] = resolvePolicies(['read_dynamo', 'xray', 'access_s3'], bundles)
   assert.equal(dynamo!.document!.Statement[0], {Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*'})
@@ -60,9 +73,15 @@ test('a bad policy file is a clear error', () => {
   throwsUser(() => loadPolicyBundles(join(dir, 'missing.json')), /missing\.json: no such file/)
   throwsUser(() => loadPolicyBundles(file('syntax.json', '{nope')), /not valid JSON/)
   throwsUser(() => loadPolicyBundles(file('array.json', '[]')), /top level must be an object/)
-  throwsUser(() => loadPolicyBundles(file('shape.json', '{"x": {"Statement": []}}')), /"x" is neither a policy document/)
+  throwsUser(
+    () => loadPolicyBundles(file('shape.json', '{"x": {"Statement": []}}')),
+    /"x" is neither a policy document/,
+  )
   throwsUser(() => loadPolicyBundles(file('arn.json', '{"x": {"managedArn": "not-an-arn"}}')), /not an IAM policy ARN/)
-  throwsUser(() => loadPolicyBundles(file('name.json', '{"bad name": {"managedArn": "arn:aws:iam::aws:policy/X"}}')), /not a valid policy name/)
+  throwsUser(
+    () => loadPolicyBundles(file('name.json', '{"bad name": {"managedArn": "arn:aws:iam::aws:policy/X"}}')),
+    /not a valid policy name/,
+  )
 })
 
 test.run()

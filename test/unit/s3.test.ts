@@ -21,7 +21,10 @@ test('a bucket someone else owns (403) is a clear error, and nothing is created'
   mock.on(HeadBucketCommand).rejects(httpError(403, 'Forbidden'))
   const error = await ensureBucket(s3, 'theirs', 'us-east-1').catch((e) => e)
   assert.instance(error, UserError)
-  assert.match(error.paragraph, /The S3 bucket theirs exists but these credentials may not use it.*--bucket.*s3:PutObject/s)
+  assert.match(
+    error.paragraph,
+    /The S3 bucket theirs exists but these credentials may not use it.*--bucket.*s3:PutObject/s,
+  )
   assert.is(mock.commandCalls(CreateBucketCommand).length, 0)
 })
 
@@ -35,7 +38,10 @@ test('a missing bucket is created (with a location outside us-east-1); an existi
   mock.on(HeadBucketCommand).rejects(httpError(404, 'NotFound'))
   mock.on(CreateBucketCommand).resolves({})
   assert.is(await ensureBucket(s3, 'mine', 'eu-west-1'), 'created')
-  assert.equal(mock.commandCalls(CreateBucketCommand)[0]!.args[0].input, {Bucket: 'mine', CreateBucketConfiguration: {LocationConstraint: 'eu-west-1'}})
+  assert.equal(mock.commandCalls(CreateBucketCommand)[0]!.args[0].input, {
+    Bucket: 'mine',
+    CreateBucketConfiguration: {LocationConstraint: 'eu-west-1'},
+  })
   mock.reset()
   mock.on(HeadBucketCommand).resolves({})
   assert.is(await ensureBucket(s3, 'mine', 'eu-west-1'), 'exists')
@@ -44,7 +50,11 @@ test('a missing bucket is created (with a location outside us-east-1); an existi
 
 test('AccessDenied on create names the missing permission', async () => {
   mock.on(HeadBucketCommand).rejects(httpError(404, 'NotFound'))
-  mock.on(CreateBucketCommand).rejects(Object.assign(httpError(403, 'AccessDenied'), {message: 'User: arn:aws:iam::1:user/x is not authorized to perform: s3:CreateBucket'}))
+  mock.on(CreateBucketCommand).rejects(
+    Object.assign(httpError(403, 'AccessDenied'), {
+      message: 'User: arn:aws:iam::1:user/x is not authorized to perform: s3:CreateBucket',
+    }),
+  )
   const error = await ensureBucket(s3, 'mine', 'us-east-1').catch((e) => e)
   assert.instance(error, UserError)
   assert.match(error.paragraph, /Grant the caller the s3:CreateBucket permission/)

@@ -44,12 +44,20 @@ async function slowInvokeApi(wanted: number): Promise<{url: string; most: () => 
   return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, most: () => most, server}
 }
 
-async function inFlightThrough(makeTarget: (url: string) => Promise<Target>): Promise<{most: number; errors: number; count: number}> {
+async function inFlightThrough(
+  makeTarget: (url: string) => Promise<Target>,
+): Promise<{most: number; errors: number; count: number}> {
   const api = await slowInvokeApi(IN_FLIGHT)
   try {
     const target = await makeTarget(api.url)
     // 200 arrivals within 0.1 s, all allowed in flight at once.
-    const result = await runLoad((request) => target.invoke(request), {functions: ['slow'], payload: '{}', rps: 2000, durationS: 0.1, maxInFlight: IN_FLIGHT})
+    const result = await runLoad((request) => target.invoke(request), {
+      functions: ['slow'],
+      payload: '{}',
+      rps: 2000,
+      durationS: 0.1,
+      maxInFlight: IN_FLIGHT,
+    })
     return {most: api.most(), errors: result.records.filter((r) => r.error).length, count: result.records.length}
   } finally {
     api.server.closeAllConnections()
@@ -59,7 +67,13 @@ async function inFlightThrough(makeTarget: (url: string) => Promise<Target>): Pr
 
 test('local target: the server sees all 200 calls in flight at once', async () => {
   const settings = loadSettings({AWS_REGION: 'us-east-1'})
-  const seen = await inFlightThrough(async (url) => createLocalTarget(settings, {endpoint: url, credentials: {accessKeyId: 'k', secretAccessKey: 's'}, maxInFlight: IN_FLIGHT}))
+  const seen = await inFlightThrough(async (url) =>
+    createLocalTarget(settings, {
+      endpoint: url,
+      credentials: {accessKeyId: 'k', secretAccessKey: 's'},
+      maxInFlight: IN_FLIGHT,
+    }),
+  )
   assert.equal(seen, {most: IN_FLIGHT, errors: 0, count: IN_FLIGHT})
 })
 
@@ -68,7 +82,9 @@ test('AWS target: the server sees all 200 calls in flight at once', async () => 
   try {
     const seen = await inFlightThrough(async (url) => {
       process.env.AWS_ENDPOINT_URL = url
-      return createTarget('aws', loadSettings({AWS_REGION: 'us-east-1', AWS_ACCESS_KEY: 'k', AWS_SECRET_KEY: 's'}), {maxInFlight: IN_FLIGHT})
+      return createTarget('aws', loadSettings({AWS_REGION: 'us-east-1', AWS_ACCESS_KEY: 'k', AWS_SECRET_KEY: 's'}), {
+        maxInFlight: IN_FLIGHT,
+      })
     })
     assert.equal(seen, {most: IN_FLIGHT, errors: 0, count: IN_FLIGHT})
   } finally {

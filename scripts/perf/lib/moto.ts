@@ -19,14 +19,30 @@ export interface Moto {
 
 export async function startMoto(): Promise<Moto> {
   const port = await freePort()
-  const moto = execa(MOTO, ['-H', '127.0.0.1', '-p', String(port)], {env: {MOTO_IAM_LOAD_MANAGED_POLICIES: 'true'}, reject: false, stdio: 'ignore'})
+  const moto = execa(MOTO, ['-H', '127.0.0.1', '-p', String(port)], {
+    env: {MOTO_IAM_LOAD_MANAGED_POLICIES: 'true'},
+    reject: false,
+    stdio: 'ignore',
+  })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 60_000
-  while (!(await fetch(`${url}/moto-api/data.json`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/moto-api/data.json`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (moto.exitCode !== null || Date.now() > deadline) throw new Error(`moto did not start on ${url}`)
     await new Promise((r) => setTimeout(r, 50))
   }
-  const env = {AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_ACCOUNT_ID: '123456789012', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'}
+  const env = {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ACCOUNT_ID: '123456789012',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  }
   return {
     url,
     env,
@@ -39,12 +55,21 @@ export async function startMoto(): Promise<Moto> {
 
 /** ECR repositories map-reduce-{driver,mapper,reducer} each with a tag `tag` (a manifest; no layers are uploaded). */
 export async function seedMapReduceImages(moto: Moto, tag: string): Promise<void> {
-  const ecr = new ECRClient({region: 'us-east-1', endpoint: moto.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
+  const ecr = new ECRClient({
+    region: 'us-east-1',
+    endpoint: moto.url,
+    credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'},
+  })
   const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`
   for (const fn of ['driver', 'mapper', 'reducer']) {
     const repositoryName = `map-reduce-${fn}`
     await ecr.send(new CreateRepositoryCommand({repositoryName}))
-    const manifest = {schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: {mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: sha(fn)}, layers: [{mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 1, digest: sha(`${fn}-layer`)}]}
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: {mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: sha(fn)},
+      layers: [{mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 1, digest: sha(`${fn}-layer`)}],
+    }
     await ecr.send(new PutImageCommand({repositoryName, imageTag: tag, imageManifest: JSON.stringify(manifest)}))
   }
   ecr.destroy()

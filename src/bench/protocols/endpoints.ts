@@ -17,7 +17,8 @@ export function checkProtocol(value: string): Protocol {
 }
 
 // A DNS name (Knative hosts like chameleon.default.example.com), an IPv4 address or a bracketed IPv6 one.
-const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/
+const HOST =
+  /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/
 
 /**
  * An endpoints-file hostname for a network protocol, `host[:port]`, as `host:port` (the port
@@ -25,9 +26,11 @@ const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9]
  */
 export function networkAddress(hostname: string, defaultPort: number): string {
   const match = /^(\[[^\]]*\]|[^:]+)(?::(\d+))?$/.exec(hostname)
-  if (!match || !HOST.test(match[1]!)) throw new Error(`"${hostname}" is not host[:port] (e.g. 127.0.0.1:50051 or chameleon.default.example.com)`)
+  if (!match || !HOST.test(match[1]!))
+    throw new Error(`"${hostname}" is not host[:port] (e.g. 127.0.0.1:50051 or chameleon.default.example.com)`)
   const port = match[2] === undefined ? defaultPort : Number(match[2])
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`"${hostname}" has port ${match[2]}, outside 1–65535`)
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error(`"${hostname}" has port ${match[2]}, outside 1–65535`)
   return `${match[1]}:${port}`
 }
 

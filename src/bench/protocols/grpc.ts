@@ -51,7 +51,10 @@ export async function grpcProtocol(options: {timeoutMs: number}): Promise<Protoc
     let client = clients.get(address)
     if (!client) {
       // No size limits: benchmark results (a rendered table, an image) can exceed grpc-js's 4 MB default.
-      client = new grpc.Client(address, grpc.credentials.createInsecure(), {'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1})
+      client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+        'grpc.max_receive_message_length': -1,
+        'grpc.max_send_message_length': -1,
+      })
       clients.set(address, client)
     }
     return client
@@ -72,7 +75,13 @@ export async function grpcProtocol(options: {timeoutMs: number}): Promise<Protoc
         (error: ServiceError | null, reply?: {message?: string}) => {
           const clientLatencyUs = (performance.now() - t0) * 1000
           // grpc-js appends an empty "Resolution note:" to connection failures; it says nothing.
-          if (error) resolve({code: error.code, details: (error.details || error.message).replace(/\.?\s*Resolution note:\s*$/, ''), startedAtUs, clientLatencyUs})
+          if (error)
+            resolve({
+              code: error.code,
+              details: (error.details || error.message).replace(/\.?\s*Resolution note:\s*$/, ''),
+              startedAtUs,
+              clientLatencyUs,
+            })
           else resolve({code: grpc.status.OK, details: '', message: reply?.message ?? '', startedAtUs, clientLatencyUs})
         },
       )
@@ -97,10 +106,13 @@ export async function grpcProtocol(options: {timeoutMs: number}): Promise<Protoc
       for (const address of new Set(endpoints)) {
         const {code, details} = await call(address, PROBE)
         if (code === grpc.status.UNIMPLEMENTED) {
-          throw new UserError(`${address} answers gRPC but has no helloworld.Greeter/SayHello (${statusName(code)}: ${details}).`, {
-            code: 'NOT_A_GREETER',
-            fix: 'Point the endpoints file at a vSwarm-style function server (helloworld.Greeter/SayHello, as `faas serve <benchmark> --protocol grpc` runs), or bench this server with the protocol it speaks.',
-          })
+          throw new UserError(
+            `${address} answers gRPC but has no helloworld.Greeter/SayHello (${statusName(code)}: ${details}).`,
+            {
+              code: 'NOT_A_GREETER',
+              fix: 'Point the endpoints file at a vSwarm-style function server (helloworld.Greeter/SayHello, as `faas serve <benchmark> --protocol grpc` runs), or bench this server with the protocol it speaks.',
+            },
+          )
         }
         if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) {
           throw new UserError(`Endpoint ${address} does not answer gRPC (${statusName(code)}: ${details}).`, {

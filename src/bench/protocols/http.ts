@@ -17,19 +17,43 @@ export function httpProtocol(options: {maxSockets: number; timeoutMs: number}): 
       const {host, port} = splitAddress(address)
       const startedAtUs = epochNowUs()
       const t0 = performance.now()
-      const req = http.request({host, port, agent, method, path: '/', timeout: options.timeoutMs, headers: {'content-type': 'application/json', 'content-length': body?.length ?? 0}}, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', reject)
-        res.on('end', () => resolve({statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), startedAtUs, clientLatencyUs: (performance.now() - t0) * 1000}))
-      })
+      const req = http.request(
+        {
+          host,
+          port,
+          agent,
+          method,
+          path: '/',
+          timeout: options.timeoutMs,
+          headers: {'content-type': 'application/json', 'content-length': body?.length ?? 0},
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('error', reject)
+          res.on('end', () =>
+            resolve({
+              statusCode: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              startedAtUs,
+              clientLatencyUs: (performance.now() - t0) * 1000,
+            }),
+          )
+        },
+      )
       req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)))
       req.on('error', reject)
       req.end(body)
     })
   const invoke: Invoke = async ({name, payload}) => {
     const answer = await request(name, 'POST', Buffer.from(payload))
-    return {name, statusCode: answer.statusCode, payload: answer.body, startedAtUs: answer.startedAtUs, clientLatencyUs: answer.clientLatencyUs}
+    return {
+      name,
+      statusCode: answer.statusCode,
+      payload: answer.body,
+      startedAtUs: answer.startedAtUs,
+      clientLatencyUs: answer.clientLatencyUs,
+    }
   }
   return {
     protocol: 'http',

@@ -29,7 +29,12 @@ export async function benchProtocol(
   const target = await options.target()
   const invoke: Invoke = (request) => target.invoke(request)
   return {
-    invoker: {protocol: 'lambda', invoke, check: (functions) => checkFunctionsExist(invoke, functions), close: () => {}},
+    invoker: {
+      protocol: 'lambda',
+      invoke,
+      check: (functions) => checkFunctionsExist(invoke, functions),
+      close: () => {},
+    },
     reconfigurer: options.reconfigure ? reconfigurerOf(target) : undefined,
     architecture: async (name) => (await target.describe(name))?.architectures[0] as 'arm64' | 'x86_64' | undefined,
   }

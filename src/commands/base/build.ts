@@ -19,8 +19,15 @@ export default class BaseBuild extends FaasCommand {
 
   async run() {
     const {flags} = await this.parse(BaseBuild)
-    const images = await buildBaseImages(new DockerEngine(), {platforms: parsePlatforms(flags.platform), force: flags.force}, this.emit)
-    for (const image of images) this.log(`${image.ref}\t${image.architecture}\t${(image.sizeBytes / 1e6).toFixed(0)} MB\t${image.cached ? 'cached' : 'built'}`)
+    const images = await buildBaseImages(
+      new DockerEngine(),
+      {platforms: parsePlatforms(flags.platform), force: flags.force},
+      this.emit,
+    )
+    for (const image of images)
+      this.log(
+        `${image.ref}\t${image.architecture}\t${(image.sizeBytes / 1e6).toFixed(0)} MB\t${image.cached ? 'cached' : 'built'}`,
+      )
     return {images}
   }
 }

@@ -8,7 +8,8 @@ import {runExperiment} from '../../experiments/run.js'
 export default class ExperimentRun extends FaasCommand {
   static override handlesSignals = true
 
-  static override summary = 'Run a before/after experiment: build and deploy each variant, drive them alike, and compare with a bootstrap interval.'
+  static override summary =
+    'Run a before/after experiment: build and deploy each variant, drive them alike, and compare with a bootstrap interval.'
   static override description =
     'The experiment file (YAML or JSON) names a benchmark, two or more variants (build args, image, memory, env, handler, keep-warm schedule), the load and the metrics. Variants run interleaved across --repeat repeats. Writes a results folder: per-run bench records, experiment.json, rerun.json (images pinned, same seeds), comparison.json and report.html. Give a results folder instead of a file to rerun it.'
 
@@ -18,7 +19,9 @@ export default class ExperimentRun extends FaasCommand {
     '<%= config.bin %> experiment run experiment-results/dependency-size-2026-11-27T03-00-00-000Z',
   ]
 
-  static override args = {file: Args.string({description: 'Experiment file, or a results folder to rerun.', required: true})}
+  static override args = {
+    file: Args.string({description: 'Experiment file, or a results folder to rerun.', required: true}),
+  }
 
   static override flags = {
     target: targetFlag(),
@@ -38,7 +41,20 @@ export default class ExperimentRun extends FaasCommand {
     const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort())
     process.on('SIGINT', onSigint)
     try {
-      const result = await runExperiment(settings, {file: args.file, target, repeat: flags.repeat, out: flags.out, baseImage: flags['base-image'] ?? settings.baseImage, registry: flags.registry, keep: flags.keep}, this.emit, controller.signal)
+      const result = await runExperiment(
+        settings,
+        {
+          file: args.file,
+          target,
+          repeat: flags.repeat,
+          out: flags.out,
+          baseImage: flags['base-image'] ?? settings.baseImage,
+          registry: flags.registry,
+          keep: flags.keep,
+        },
+        this.emit,
+        controller.signal,
+      )
       for (const line of result.verdicts) this.log(line)
       this.log(`results: ${result.dir}`)
       this.log(`report: ${result.report}`)

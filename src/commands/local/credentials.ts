@@ -10,10 +10,17 @@ export default class LocalCredentials extends FaasCommand {
   static override description =
     'The local service checks SigV4 signatures as Lambda does, with a key pair it made on its first start (kept 0600 in $FAAS_HOME/local/credentials.json). This prints shell exports (--format env) or an AWS profile (--format profile) for boto3, the AWS CLI and the JS SDK. The secret goes to standard output only: --json names the file instead.'
 
-  static override examples = ['eval "$(<%= config.bin %> local credentials)"', '<%= config.bin %> local credentials --format profile >> ~/.aws/config']
+  static override examples = [
+    'eval "$(<%= config.bin %> local credentials)"',
+    '<%= config.bin %> local credentials --format profile >> ~/.aws/config',
+  ]
 
   static override flags = {
-    format: Flags.string({description: 'env: shell exports; profile: a [profile faas-local] section for ~/.aws/config.', options: ['env', 'profile'], default: 'env'}),
+    format: Flags.string({
+      description: 'env: shell exports; profile: a [profile faas-local] section for ~/.aws/config.',
+      options: ['env', 'profile'],
+      default: 'env',
+    }),
     port: Flags.integer({description: 'Port of the service (default 9001, or FAAS_LOCAL_PORT).'}),
   }
 
@@ -23,7 +30,13 @@ export default class LocalCredentials extends FaasCommand {
     const endpoint = readState()?.url ?? `http://127.0.0.1:${portOf({port: flags.port})}`
     const who = await identify(endpoint)
     const region = who.who === 'ours' ? who.region : (loadSettings().region ?? 'us-east-1')
-    const result = {endpoint, region, accessKeyId: secrets.accessKeyId, credentialsFile: credentialsFile(), running: who.who === 'ours'}
+    const result = {
+      endpoint,
+      region,
+      accessKeyId: secrets.accessKeyId,
+      credentialsFile: credentialsFile(),
+      running: who.who === 'ours',
+    }
     if (this.jsonEnabled()) return result
     const lines =
       flags.format === 'profile'

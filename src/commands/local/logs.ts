@@ -5,12 +5,22 @@ import {functionLogs} from '../../local/service-process.js'
 
 export default class LocalLogs extends FaasCommand {
   static override summary = 'Print the recent log of a function on the local Lambda service (START/END/REPORT framed).'
-  static override examples = ['<%= config.bin %> local logs -f map-reduce-mapper', '<%= config.bin %> local logs -f map-reduce-driver --lines 20']
+  static override examples = [
+    '<%= config.bin %> local logs -f map-reduce-mapper',
+    '<%= config.bin %> local logs -f map-reduce-driver --lines 20',
+  ]
 
   static override flags = {
-    function_name: Flags.string({char: 'f', aliases: ['function-name'], description: 'Function whose log to print.', required: true}),
+    function_name: Flags.string({
+      char: 'f',
+      aliases: ['function-name'],
+      description: 'Function whose log to print.',
+      required: true,
+    }),
     lines: Flags.integer({description: 'How many of the last lines.', default: 100}),
-    port: Flags.integer({description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).'}),
+    port: Flags.integer({
+      description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).',
+    }),
   }
 
   async run() {

@@ -7,21 +7,42 @@ import {runService, startDetached} from '../../local/service-process.js'
 export default class LocalStart extends FaasCommand {
   static override handlesSignals = true
 
-  static override summary = 'Serve the local Lambda service: Lambda\'s Invoke API and Runtime API over your local images.'
+  static override summary =
+    "Serve the local Lambda service: Lambda's Invoke API and Runtime API over your local images."
   static override description =
     'Functions deployed with --target local run here, one container per execution environment (concurrent invocations run in parallel, warm environments are reused, cold starts report Init Duration). Any AWS SDK with endpoint_url http://127.0.0.1:9001 can invoke them. In the foreground Ctrl-C stops the service and removes every container it started; --detach runs it in the background (faas local stop ends it).'
 
-  static override examples = ['<%= config.bin %> local start', '<%= config.bin %> local start --detach --port 9001', 'FAAS_LOCAL_S3_ENDPOINT=http://127.0.0.1:9000 <%= config.bin %> local start --detach']
+  static override examples = [
+    '<%= config.bin %> local start',
+    '<%= config.bin %> local start --detach --port 9001',
+    'FAAS_LOCAL_S3_ENDPOINT=http://127.0.0.1:9000 <%= config.bin %> local start --detach',
+  ]
 
   static override flags = {
     port: Flags.integer({description: 'Port on 127.0.0.1 (default 9001, or FAAS_LOCAL_PORT).'}),
     detach: Flags.boolean({description: 'Run in the background and return once it answers.', default: false}),
-    's3-endpoint': Flags.string({description: 'AWS_ENDPOINT_URL_S3 given to functions (default FAAS_LOCAL_S3_ENDPOINT).'}),
+    's3-endpoint': Flags.string({
+      description: 'AWS_ENDPOINT_URL_S3 given to functions (default FAAS_LOCAL_S3_ENDPOINT).',
+    }),
     'idle-timeout': Flags.integer({description: 'Seconds an idle environment is kept warm.', default: 600}),
-    'max-environments': Flags.integer({description: 'Environments per function when it has no reserved concurrency (calls beyond wait in a queue), 1–1000.', default: 16}),
-    'max-queue': Flags.integer({description: 'Synchronous calls that may wait per function; beyond, 429 TooManyRequestsException.', default: 1000}),
-    'queue-timeout': Flags.integer({description: 'Seconds a synchronous call may wait for an environment before it gets 429.', default: 60}),
-    'pass-credentials': Flags.boolean({description: 'Give functions an STS session of your AWS credentials (through the container-credentials endpoint, never as variables).', default: false}),
+    'max-environments': Flags.integer({
+      description:
+        'Environments per function when it has no reserved concurrency (calls beyond wait in a queue), 1–1000.',
+      default: 16,
+    }),
+    'max-queue': Flags.integer({
+      description: 'Synchronous calls that may wait per function; beyond, 429 TooManyRequestsException.',
+      default: 1000,
+    }),
+    'queue-timeout': Flags.integer({
+      description: 'Seconds a synchronous call may wait for an environment before it gets 429.',
+      default: 60,
+    }),
+    'pass-credentials': Flags.boolean({
+      description:
+        'Give functions an STS session of your AWS credentials (through the container-credentials endpoint, never as variables).',
+      default: false,
+    }),
   }
 
   async run() {

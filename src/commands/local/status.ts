@@ -8,7 +8,9 @@ export default class LocalStatus extends FaasCommand {
   static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json']
 
   static override flags = {
-    port: Flags.integer({description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).'}),
+    port: Flags.integer({
+      description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).',
+    }),
   }
 
   async run() {
@@ -20,7 +22,10 @@ export default class LocalStatus extends FaasCommand {
     }
     this.log(`Local Lambda service on ${status.url} (pid ${status.pid})`)
     for (const name of status.functions ?? []) {
-      const env = (status.environments?.[name] ?? {environments: 0, idle: 0, busy: 0, queued: 0}) as Record<string, number>
+      const env = (status.environments?.[name] ?? {environments: 0, idle: 0, busy: 0, queued: 0}) as Record<
+        string,
+        number
+      >
       this.log(`  ${name}\t${env.environments} environments (${env.busy} busy, ${env.idle} idle, ${env.queued} queued)`)
     }
     return status
