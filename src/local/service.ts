@@ -140,22 +140,29 @@ export class LocalService {
     })
     server.keepAliveTimeout = 65_000
     server.requestTimeout = 0
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new UserError(`Port ${this.options.port} on 127.0.0.1 is already in use.`, {
-                code: 'PORT_IN_USE',
-                fix: 'Stop what uses it (`faas local stop` if it is a faas service) or choose another port with --port or FAAS_LOCAL_PORT.',
-              })
-            : error,
-        ),
-      )
-      server.listen(this.options.port, '127.0.0.1', () => resolve())
-    })
+    // Everything is in place before the port answers: a client that sees /faas/health also finds
+    // the gateway open and (once start() returns, in the same tick) the state file written.
+    await this.#openGateway(server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new UserError(`Port ${this.options.port} on 127.0.0.1 is already in use.`, {
+                  code: 'PORT_IN_USE',
+                  fix: 'Stop what uses it (`faas local stop` if it is a faas service) or choose another port with --port or FAAS_LOCAL_PORT.',
+                })
+              : error,
+          ),
+        )
+        server.listen(this.options.port, '127.0.0.1', () => resolve())
+      })
+    } catch (error) {
+      await this.close() // the gateway's listeners would otherwise keep the process alive
+      throw error
+    }
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
-    await this.#openGateway(server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void)
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => {
       for (const pool of this.pools.values()) pool.reclaimIdle()
