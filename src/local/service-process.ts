@@ -326,7 +326,7 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   if (!up || !answer) {
     let tail = ''
     try {
-      tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ')
+      tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ').replace(/\.$/, '')
     } catch {}
     throw new UserError(
       `The local Lambda service did not start (${exited ?? 'no answer in 30 s'})${tail ? `: ${tail}` : ''}.`,
