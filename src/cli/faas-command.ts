@@ -2,6 +2,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {isUserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
+import {flagParsingError} from './flags.js'
 import {progressRenderer} from './progress.js'
 
 /** What oclif parses flags and args into (its own FlagOutput/ArgOutput, which it does not export). */
@@ -76,7 +77,9 @@ export abstract class FaasCommand extends Command {
     return parsed
   }
 
-  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+  protected override async catch(caught: Error & {exitCode?: number}): Promise<unknown> {
+    // A flag value oclif or our parsers refused is bad input like any other: one paragraph, no usage dump.
+    const error = flagParsingError(caught, {...this.ctor.baseFlags, ...this.ctor.flags}) ?? caught
     if (isUserError(error)) {
       if (this.jsonEnabled()) {
         this.logJson({error: {code: error.code, message: error.paragraph}})

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {runBench} from '../bench/bench.js'
-import {benchOptions, functionsToDrive} from '../bench/inputs.js'
+import {BENCH_LIMITS, benchOptions, functionsToDrive, parseMemoryList} from '../bench/inputs.js'
 import {benchProtocol} from '../bench/protocols/index.js'
 import {formatSummary} from '../bench/stats.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {targetFlag} from '../cli/flags.js'
+import {numberFlag, portFlag, targetFlag} from '../cli/flags.js'
 import {messageOf} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
@@ -32,11 +32,7 @@ export default class Bench extends FaasCommand {
         'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).',
       default: 'lambda',
     }),
-    port: Flags.integer({
-      description: 'Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.',
-      min: 1,
-      max: 65_535,
-    }),
+    port: portFlag('Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.'),
     grpcTimeout: Flags.integer({
       aliases: ['grpc-timeout'],
       description: 'Deadline of each gRPC or HTTP call, seconds (vSwarm invoker -grpcTimeout).',
@@ -55,15 +51,38 @@ export default class Bench extends FaasCommand {
       multiple: true,
     }),
     payload: Flags.string({char: 'p', description: 'Event as JSON.', default: '{}'}),
-    rps: Flags.string({description: 'Requested rate, requests per second.', default: '1'}),
-    time: Flags.string({description: 'Measured seconds.', default: '60'}),
-    warmup: Flags.string({
+    rps: numberFlag({
+      description: 'Requested rate, requests per second.',
+      default: 1,
+      min: 0,
+      aboveMin: true,
+      max: BENCH_LIMITS.rps,
+      example: 200,
+    }),
+    time: numberFlag({
+      description: 'Measured seconds.',
+      default: 60,
+      min: 0,
+      aboveMin: true,
+      max: BENCH_LIMITS.time,
+      example: 60,
+    }),
+    warmup: numberFlag({
       description: 'Seconds of load before the measured window (recorded, left out of the summary).',
-      default: '0',
+      default: 0,
+      defaultHelp: async () => '0', // oclif's help leaves out a default that is falsy
+      min: 0,
+      max: BENCH_LIMITS.warmup,
+      example: 10,
     }),
     distribution: Flags.string({description: 'Arrival process.', options: ['fixed', 'poisson'], default: 'fixed'}),
     seed: Flags.integer({description: 'Seed of the Poisson arrivals.', default: 1}),
-    'max-in-flight': Flags.string({description: 'Cap on calls in flight.', default: '1000'}),
+    'max-in-flight': Flags.integer({
+      description: 'Cap on calls in flight.',
+      default: 1000,
+      min: 1,
+      max: BENCH_LIMITS['max-in-flight'],
+    }),
     precise: Flags.boolean({
       description: 'Keep sends within ~0.1 ms of the schedule (polls; uses a core).',
       default: false,
@@ -74,10 +93,11 @@ export default class Bench extends FaasCommand {
       description: "Architecture for the cost estimate (default: the function's own, else FAAS_PLATFORM).",
       options: ['arm64', 'x86_64'],
     }),
-    memory: Flags.string({
+    memory: Flags.custom<number[]>({
       description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.',
       exclusive: ['cold-starts'],
-    }),
+      parse: async (input) => parseMemoryList(input),
+    })(),
     'cold-starts': Flags.integer({
       description: 'Forced cold starts: rounds of change-config-then-invoke.',
       min: 1,

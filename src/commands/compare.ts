@@ -6,7 +6,7 @@ import {Flags} from '@oclif/core'
 import {compareResults, formatComparison, loadResults} from '../bench/compare.js'
 import {renderComparison} from '../bench/compare-report.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {UserError} from '../core/errors.js'
+import {numberFlag} from '../cli/flags.js'
 
 export default class Compare extends FaasCommand {
   static override summary =
@@ -26,7 +26,15 @@ export default class Compare extends FaasCommand {
       char: 'o',
       description: 'Folder for report.html and comparison.json (default bench-results/compare-<time>).',
     }),
-    confidence: Flags.string({description: 'Confidence of the intervals.', default: '0.95'}),
+    confidence: numberFlag({
+      description: 'Confidence of the intervals.',
+      default: 0.95,
+      min: 0,
+      max: 1,
+      aboveMin: true,
+      belowMax: true,
+      example: 0.95,
+    }),
     iterations: Flags.integer({description: 'Bootstrap resamples.', default: 2000, min: 100, max: 100_000}),
     seed: Flags.integer({description: 'Seed of the resampling.', default: 1}),
   }
@@ -34,15 +42,13 @@ export default class Compare extends FaasCommand {
   async run() {
     const {argv, flags} = await this.parse(Compare)
     const dirs = argv as string[]
-    const confidence = Number(flags.confidence)
-    if (!(confidence > 0 && confidence < 1))
-      throw new UserError(`--confidence is ${flags.confidence}; it must be between 0 and 1.`, {
-        code: 'BAD_FLAG',
-        fix: 'For example --confidence 0.95.',
-      })
     const sets = []
     for (const dir of dirs) sets.push(await loadResults(dir))
-    const comparison = await compareResults(sets, {confidence, iterations: flags.iterations, seed: flags.seed})
+    const comparison = await compareResults(sets, {
+      confidence: flags.confidence,
+      iterations: flags.iterations,
+      seed: flags.seed,
+    })
     const out =
       flags.out ?? `bench-results/compare-${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`
     await mkdir(out, {recursive: true})

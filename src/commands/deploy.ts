@@ -6,7 +6,14 @@ import {UserError} from '../core/errors.js'
 import {readFileSync} from 'node:fs'
 import {text} from 'node:stream/consumers'
 
-import {DEFAULT_ENVMAP, parseEnvMap, parseSecretEnvMap} from '../core/function-config.js'
+import {
+  DEFAULT_ENVMAP,
+  EPHEMERAL_STORAGE_RANGE,
+  MEMORY_RANGE,
+  TIMEOUT_RANGE,
+  parseEnvMap,
+  parseSecretEnvMap,
+} from '../core/function-config.js'
 import {parsePolicyList} from '../core/policies.js'
 import {loadSettings} from '../core/settings.js'
 import {deploy, toArchitecture} from '../services/deploy.js'
@@ -49,17 +56,21 @@ export default class Deploy extends FaasCommand {
         'Environment from a JSON file, or - for standard input: for values that are secrets (they stay out of the command line).',
     }),
     role: Flags.string({description: 'Role name instead of <function>-role.'}),
-    memory: Flags.integer({description: "Memory in MB, 128–10240 (default 1024 or the manifest's)."}),
-    timeout: Flags.integer({description: "Timeout in seconds, 1–900 (default 120 or the manifest's)."}),
+    memory: Flags.integer({description: "Memory in MB, 128–10240 (default 1024 or the manifest's).", ...MEMORY_RANGE}),
+    timeout: Flags.integer({
+      description: "Timeout in seconds, 1–900 (default 120 or the manifest's).",
+      ...TIMEOUT_RANGE,
+    }),
     handler: Flags.string({description: 'Handler (module.function) set as the image command (ImageConfig).'}),
     'ephemeral-storage': Flags.integer({
       description: "Size of /tmp in MB, 512–10240 (EphemeralStorage; default 512 or the manifest's).",
+      ...EPHEMERAL_STORAGE_RANGE,
     }),
     'log-format': Flags.string({
       description: "Log format (LoggingConfig.LogFormat; default Text or the manifest's).",
       options: ['Text', 'JSON'],
     }),
-    'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.'}),
+    'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.', min: 0}),
     arch: Flags.string({
       description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).',
       options: ['arm64', 'x86_64', 'amd64'],

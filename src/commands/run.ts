@@ -2,9 +2,10 @@ import {Args, Flags} from '@oclif/core'
 
 import {checkPayload} from '../bench/inputs.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {targetFlag} from '../cli/flags.js'
+import {numberFlag, targetFlag} from '../cli/flags.js'
 import {parsePlatform} from '../core/platform.js'
 import {loadSettings} from '../core/settings.js'
+import {RUN_LIMITS} from '../run/map-reduce.js'
 import {runBenchmark} from '../run/run.js'
 
 export default class Run extends FaasCommand {
@@ -24,14 +25,26 @@ export default class Run extends FaasCommand {
 
   static override flags = {
     target: targetFlag(),
-    'input-mb': Flags.string({description: 'Size of the generated input, in MiB.', default: '4'}),
-    shards: Flags.integer({description: 'Number of input objects.', default: 16}),
+    'input-mb': numberFlag({
+      description: 'Size of the generated input, in MiB.',
+      default: 4,
+      min: 0,
+      aboveMin: true,
+      max: RUN_LIMITS['input-mb'],
+      example: 4,
+    }),
+    shards: Flags.integer({description: 'Number of input objects.', default: 16, min: 1, max: RUN_LIMITS.shards}),
     seed: Flags.integer({description: 'Seed of the generated input.', default: 1}),
     payload: Flags.string({
       description: 'Event (JSON) for payload-driven benchmarks (aes, chameleon…) instead of the manifest\'s "payload".',
     }),
-    mappers: Flags.integer({description: 'Number of mappers.', default: 4}),
-    reducers: Flags.integer({description: 'Number of reducers (a power of two, at most --mappers).', default: 2}),
+    mappers: Flags.integer({description: 'Number of mappers.', default: 4, min: 1, max: RUN_LIMITS.mappers}),
+    reducers: Flags.integer({
+      description: 'Number of reducers (a power of two, at most --mappers).',
+      default: 2,
+      min: 1,
+      max: RUN_LIMITS.reducers,
+    }),
     bucket: Flags.string({description: 'S3 bucket for input and output (default: faas-runs[-<account>-<region>]).'}),
     tag: Flags.string({description: 'Image tag.', default: 'latest'}),
     platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
@@ -48,7 +61,7 @@ export default class Run extends FaasCommand {
       {
         benchmark: args.benchmark,
         target: flags.target,
-        inputMb: Number(flags['input-mb']),
+        inputMb: flags['input-mb'],
         shards: flags.shards,
         seed: flags.seed,
         mappers: flags.mappers,

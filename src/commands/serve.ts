@@ -3,7 +3,7 @@ import {writeFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 
 import {FaasCommand} from '../cli/faas-command.js'
-import {sharedFlags} from '../cli/flags.js'
+import {portFlag, sharedFlags} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadBenchmark, selectFunctions} from '../core/manifest.js'
 import {parsePlatform} from '../core/platform.js'
@@ -36,11 +36,7 @@ export default class Serve extends FaasCommand {
       description: 'Protocol of the endpoints file (default grpc when served, else http).',
       options: ['grpc', 'http'],
     }),
-    port: Flags.integer({
-      description: 'Host port of the first server (next ones count up); default: any free port.',
-      min: 1,
-      max: 65_535,
-    }),
+    port: portFlag('Host port of the first server (next ones count up); default: any free port.'),
     platform: Flags.string({description: 'linux/arm64 or linux/amd64 (env FAAS_PLATFORM).'}),
     'base-image': Flags.string({
       description: 'BASE_IMAGE for docker/Dockerfile: "local" (faas\'s offline base) or an image.',

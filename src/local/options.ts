@@ -32,19 +32,33 @@ export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'
 export const defined = <T extends object>(overrides: T): Partial<T> =>
   Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<T>
 
+/** Ranges of the settings `faas local start` takes as flags (seconds for the timeouts). */
+export const SERVICE_FLAG_RANGES = {
+  'max-environments': {min: 1, max: 1000},
+  'idle-timeout': {min: 1, max: 7 * 24 * 3600},
+  'max-queue': {min: 0, max: 100_000},
+  'queue-timeout': {min: 0, max: 3600},
+} as const
+
 /** Refuses settings that would make every call hang or fail, naming the setting and its range. */
 export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' | 'secrets'>>(options: T): T {
-  const checks: Array<[string, number, number, number, string]> = [
-    // [name, value, min, max, how to set it]
-    ['The environment limit', options.maxEnvironmentsPerFunction, 1, 1000, '--max-environments'],
-    ['The idle timeout', options.idleTimeoutMs / 1000, 1, 7 * 24 * 3600, '--idle-timeout (seconds)'],
-    ['The init limit', options.initTimeoutMs / 1000, 0.1, 900, 'FAAS_LOCAL_INIT_TIMEOUT (seconds)'],
-    ['The queue length', options.maxQueuedPerFunction, 0, 100_000, '--max-queue'],
-    ['The queue timeout', options.queueTimeoutMs / 1000, 0, 3600, '--queue-timeout (seconds)'],
-    ['The maximum event age', options.maxEventAgeMs / 1000, 60, 6 * 3600, 'FAAS_LOCAL_MAX_EVENT_AGE (seconds)'],
-    ['The emulation CPU factor', options.emulationCpuFactor, 1, 64, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'],
+  const flag = SERVICE_FLAG_RANGES
+  const checks: Array<[string, number, {min: number; max: number}, string]> = [
+    // [name, value, range, how to set it]
+    ['The environment limit', options.maxEnvironmentsPerFunction, flag['max-environments'], '--max-environments'],
+    ['The idle timeout', options.idleTimeoutMs / 1000, flag['idle-timeout'], '--idle-timeout (seconds)'],
+    ['The init limit', options.initTimeoutMs / 1000, {min: 0.1, max: 900}, 'FAAS_LOCAL_INIT_TIMEOUT (seconds)'],
+    ['The queue length', options.maxQueuedPerFunction, flag['max-queue'], '--max-queue'],
+    ['The queue timeout', options.queueTimeoutMs / 1000, flag['queue-timeout'], '--queue-timeout (seconds)'],
+    [
+      'The maximum event age',
+      options.maxEventAgeMs / 1000,
+      {min: 60, max: 6 * 3600},
+      'FAAS_LOCAL_MAX_EVENT_AGE (seconds)',
+    ],
+    ['The emulation CPU factor', options.emulationCpuFactor, {min: 1, max: 64}, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'],
   ]
-  for (const [name, value, min, max, how] of checks) {
+  for (const [name, value, {min, max}, how] of checks) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       throw new UserError(
         `${name} ${Number.isFinite(value) ? value : JSON.stringify(value)} is not usable: the local service needs it from ${min} to ${max}.`,

@@ -12,39 +12,17 @@ export interface MapReduceParams {
   reducers: number
 }
 
-/** Checks the shape before anything is built or started (as vSwarm: reducers a power of two, not more than mappers). */
-/** Upper bounds: the corpus is generated in memory, and each mapper is a concurrent function call. */
-export const RUN_LIMITS = {'--input-mb': 1024, '--shards': 1000, '--mappers': 1000, '--reducers': 512} as const
+/**
+ * Upper bounds of faas run's flags (each above zero; all but input-mb whole numbers): the corpus is
+ * generated in memory, and each mapper is a concurrent function call.
+ */
+export const RUN_LIMITS = {'input-mb': 1024, shards: 1000, mappers: 1000, reducers: 512} as const
 
+/**
+ * Checks how the parameters fit together before anything is built or started (as vSwarm: reducers a
+ * power of two, not more than mappers); each one's own range is checked as its flag is parsed.
+ */
 export function checkMapReduceParams(p: MapReduceParams): void {
-  const positive: Array<[string, number]> = [
-    ['--input-mb', p.inputMb],
-    ['--shards', p.shards],
-    ['--mappers', p.mappers],
-    ['--reducers', p.reducers],
-  ]
-  for (const [flag, value] of positive) {
-    if (!(Number.isFinite(value) && value > 0))
-      throw new UserError(`${flag} must be greater than zero (got ${value}).`, {
-        code: 'BAD_RUN_PARAMS',
-        fix: `Give ${flag} a positive number.`,
-      })
-  }
-  for (const [flag, value] of positive.slice(1)) {
-    if (!Number.isInteger(value))
-      throw new UserError(`${flag} must be a whole number (got ${value}).`, {
-        code: 'BAD_RUN_PARAMS',
-        fix: `Give ${flag} a whole number.`,
-      })
-  }
-  for (const [flag, value] of positive) {
-    const max = RUN_LIMITS[flag as keyof typeof RUN_LIMITS]
-    if (value > max)
-      throw new UserError(`${flag} is ${value}; faas accepts at most ${max}.`, {
-        code: 'BAD_RUN_PARAMS',
-        fix: `Give ${flag} a value up to ${max}.`,
-      })
-  }
   if ((p.reducers & (p.reducers - 1)) !== 0) {
     throw new UserError(`--reducers must be a power of two (got ${p.reducers}).`, {
       code: 'BAD_RUN_PARAMS',

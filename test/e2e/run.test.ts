@@ -88,12 +88,21 @@ test('bad input: clear messages, and nothing is started', async () => {
     await faas(['run', 'map-reduce', '--mappers', '2', '--reducers', '4'], {env}),
     /--reducers \(4\) must not outnumber --mappers \(2\)/,
   )
-  assertUserError(await faas(['run', 'map-reduce', '--input-mb', '0'], {env}), /--input-mb must be greater than zero/)
-  assertUserError(await faas(['run', 'map-reduce', '--input-mb=-2'], {env}), /--input-mb must be greater than zero/)
-  assertUserError(await faas(['run', 'map-reduce', '--mappers', '0'], {env}), /--mappers must be greater than zero/)
+  assertUserError(
+    await faas(['run', 'map-reduce', '--input-mb', '0'], {env}),
+    /--input-mb is 0; it must be a number above 0/,
+  )
+  assertUserError(
+    await faas(['run', 'map-reduce', '--input-mb=-2'], {env}),
+    /--input-mb is -2; it must be a number above 0/,
+  )
+  assertUserError(
+    await faas(['run', 'map-reduce', '--mappers', '0'], {env}),
+    /--mappers is 0; it must be a whole number from 1/,
+  )
   assertUserError(
     await faas(['run', 'map-reduce', '--target', 'gcp'], {env}),
-    /Expected --target=gcp to be one of: local, aws/,
+    /--target is gcp; it must be one of: local, aws\. For example --target local\./,
   )
   assert.is((await containers('dev.faas.local')).length, before)
 })

@@ -156,7 +156,7 @@ test('Ctrl-C stops the run cleanly, exit 0, and keeps what it measured', () =>
 test('bad input: clear one-paragraph messages, exit 1, no stack trace', () =>
   withSetup(async (endpoint, dir) => {
     const cases: Array<[string[], string]> = [
-      [['-f', 'hello', '--rps', '0'], '--rps is 0; it must be a positive number'],
+      [['-f', 'hello', '--rps', '0'], '--rps is 0; it must be a number above 0 and at most 10000'],
       [['-f', 'hello', '--time', '-3'], '--time is -3'],
       [['-f', 'hello', '--memory', '128,99999'], '--memory value "99999"'],
       [['-f', 'nope', '--rps', '1', '--time', '1', '--out', dir], 'Function "nope" is not deployed'],

@@ -49,25 +49,50 @@ test('a benchmark name that is a path is refused', async () => {
 test('numeric flags have upper bounds', async () => {
   assertUserError(
     await faas(['run', 'map-reduce', '--input-mb', '100000'], {env: env()}),
-    /--input-mb is 100000; faas accepts at most 1024/,
+    /^Error: --input-mb is 100000; it must be a number above 0 and at most 1024\. For example --input-mb 4\.$/,
   )
   assertUserError(
     await faas(['run', 'map-reduce', '--mappers', '5000', '--shards', '5000'], {env: env()}),
-    /--shards is 5000; faas accepts at most 1000/,
+    /--shards is 5000; it must be a whole number from 1 to 1000\. For example --shards 16\./,
   )
   assertUserError(
     await faas(['bench', '-f', 'x', '--rps', '1000000'], {env: env()}),
-    /--rps is 1000000; faas accepts at most 10000/,
+    /--rps is 1000000; it must be a number above 0 and at most 10000\./,
   )
   assertUserError(
     await faas(['bench', '-f', 'x', '--time', '1e9'], {env: env()}),
-    /--time is 1000000000; faas accepts at most 86400/,
+    /--time is 1e9; it must be a number above 0 and at most 86400\./,
   )
   assertUserError(
     await faas(['bench', '-f', 'x', '--max-in-flight', '99999'], {env: env()}),
-    /--max-in-flight is 99999/,
+    /--max-in-flight is 99999; it must be a whole number from 1 to 10000\./,
   )
-  assertUserError(await faas(['bench', '-f', 'x', '--cold-starts', '99999'], {env: env()}), /cold-starts/)
+  assertUserError(
+    await faas(['bench', '-f', 'x', '--cold-starts', '99999'], {env: env()}),
+    /--cold-starts is 99999; it must be a whole number from 1 to 1000\./,
+  )
+  assertUserError(
+    await faas(['deploy', '-n', 'x', '-f', 'x', '--memory', '99999'], {env: env()}),
+    /--memory is 99999; it must be a whole number from 128 to 10240\. Give one in that range, or leave --memory out\./,
+  )
+})
+
+test('a refused flag value is one paragraph and exit 1, with --json too', async () => {
+  for (const args of [
+    ['bench', '-f', 'x', '--rps', 'abc'],
+    ['deploy', 'map-reduce', '--concurrency', '0'],
+    ['local', 'start', '--port', '70000'],
+    ['run', 'map-reduce', '--target', 'gcp'],
+  ]) {
+    const run = await faas(args, {env: env()})
+    assert.is(run.exitCode, 1, run.stderr)
+    assert.match(run.stderr, /^Error: --\S+ is \S+; it must be [^\n]+\. (For example|Give one)[^\n]+\.$/)
+    const json = await faas([...args, '--json'], {env: env()})
+    assert.is(json.exitCode, 1, json.stderr)
+    const {error} = JSON.parse(json.stdout) as {error: {code: string; message: string}}
+    assert.is(error.code, 'BAD_FLAG')
+    assert.is(`Error: ${error.message}`, run.stderr, 'the same paragraph with --json')
+  }
 })
 
 test.run()

@@ -5,14 +5,7 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {
-  checkPayload,
-  checkPositive,
-  functionsToDrive,
-  parseEndpoints,
-  parseMemoryList,
-  readEndpoints,
-} from '../../src/bench/inputs.js'
+import {checkPayload, functionsToDrive, parseEndpoints, parseMemoryList, readEndpoints} from '../../src/bench/inputs.js'
 import {UserError} from '../../src/core/errors.js'
 
 const fails = (fn: () => unknown, code: string, ...parts: string[]) => {
@@ -80,14 +73,6 @@ test('exactly one of --endpoints and --function_name; names are checked', async 
     () => assert.unreachable(),
     (error) => assert.is(error.code, 'BAD_FUNCTION_NAME'),
   )
-})
-
-test('rps and time must be positive', () => {
-  fails(() => checkPositive('rps', 0), 'BAD_FLAG', '--rps is 0', 'positive')
-  fails(() => checkPositive('time', -5), 'BAD_FLAG', '--time is -5')
-  fails(() => checkPositive('rps', Number.NaN), 'BAD_FLAG')
-  fails(() => checkPositive('max-in-flight', 1.5, true), 'BAD_FLAG', 'whole number')
-  assert.is(checkPositive('rps', 0.5), 0.5)
 })
 
 test('memory values must be whole MB within 128–10240', () => {

@@ -82,18 +82,18 @@ test('sweeps and cold starts need Lambda', () => {
   const flags = {
     functions: ['h:1'],
     payload: '{}',
-    rps: '1',
-    time: '1',
-    warmup: '0',
+    rps: 1,
+    time: 1,
+    warmup: 0,
     distribution: 'fixed',
     seed: 1,
-    'max-in-flight': '10',
+    'max-in-flight': 10,
     latf: 'lat.csv',
     platform: 'linux/amd64' as const,
   }
   assert.is(benchOptions({...flags, protocol: 'grpc'}).protocol, 'grpc')
   assert.is(benchOptions(flags).protocol, 'lambda')
-  userError(() => benchOptions({...flags, protocol: 'grpc', memory: '128'}), 'BAD_FLAG', '--memory', '--protocol grpc')
+  userError(() => benchOptions({...flags, protocol: 'grpc', memory: [128]}), 'BAD_FLAG', '--memory', '--protocol grpc')
   userError(() => benchOptions({...flags, protocol: 'http', 'cold-starts': 3}), 'BAD_FLAG', '--cold-starts')
 })
 

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FaasCommand} from '../../cli/faas-command.js'
+import {portFlag} from '../../cli/flags.js'
 import {loadSettings} from '../../core/settings.js'
 import {credentialsFile, requireSecrets} from '../../local/credentials.js'
 import {identify, portOf, readState} from '../../local/service-process.js'
@@ -21,7 +22,7 @@ export default class LocalCredentials extends FaasCommand {
       options: ['env', 'profile'],
       default: 'env',
     }),
-    port: Flags.integer({description: 'Port of the service (default 9001, or FAAS_LOCAL_PORT).'}),
+    port: portFlag('Port of the service (default 9001, or FAAS_LOCAL_PORT).'),
   }
 
   async run() {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FaasCommand} from '../../cli/faas-command.js'
+import {portFlag} from '../../cli/flags.js'
 import {functionLogs} from '../../local/service-process.js'
 
 export default class LocalLogs extends FaasCommand {
@@ -17,10 +18,8 @@ export default class LocalLogs extends FaasCommand {
       description: 'Function whose log to print.',
       required: true,
     }),
-    lines: Flags.integer({description: 'How many of the last lines.', default: 100}),
-    port: Flags.integer({
-      description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).',
-    }),
+    lines: Flags.integer({description: 'How many of the last lines.', default: 100, min: 1}),
+    port: portFlag('Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).'),
   }
 
   async run() {

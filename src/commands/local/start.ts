@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {FaasCommand} from '../../cli/faas-command.js'
+import {portFlag} from '../../cli/flags.js'
 import {loadSettings} from '../../core/settings.js'
+import {SERVICE_FLAG_RANGES} from '../../local/options.js'
 import {runService, startDetached} from '../../local/service-process.js'
 
 export default class LocalStart extends FaasCommand {
@@ -19,24 +21,31 @@ export default class LocalStart extends FaasCommand {
   ]
 
   static override flags = {
-    port: Flags.integer({description: 'Port on 127.0.0.1 (default 9001, or FAAS_LOCAL_PORT).'}),
+    port: portFlag('Port on 127.0.0.1 (default 9001, or FAAS_LOCAL_PORT).'),
     detach: Flags.boolean({description: 'Run in the background and return once it answers.', default: false}),
     's3-endpoint': Flags.string({
       description: 'AWS_ENDPOINT_URL_S3 given to functions (default FAAS_LOCAL_S3_ENDPOINT).',
     }),
-    'idle-timeout': Flags.integer({description: 'Seconds an idle environment is kept warm.', default: 600}),
+    'idle-timeout': Flags.integer({
+      description: 'Seconds an idle environment is kept warm.',
+      default: 600,
+      ...SERVICE_FLAG_RANGES['idle-timeout'],
+    }),
     'max-environments': Flags.integer({
       description:
         'Environments per function when it has no reserved concurrency (calls beyond wait in a queue), 1–1000.',
       default: 16,
+      ...SERVICE_FLAG_RANGES['max-environments'],
     }),
     'max-queue': Flags.integer({
       description: 'Synchronous calls that may wait per function; beyond, 429 TooManyRequestsException.',
       default: 1000,
+      ...SERVICE_FLAG_RANGES['max-queue'],
     }),
     'queue-timeout': Flags.integer({
       description: 'Seconds a synchronous call may wait for an environment before it gets 429.',
       default: 60,
+      ...SERVICE_FLAG_RANGES['queue-timeout'],
     }),
     'pass-credentials': Flags.boolean({
       description:

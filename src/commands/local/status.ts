@@ -1,6 +1,5 @@
-import {Flags} from '@oclif/core'
-
 import {FaasCommand} from '../../cli/faas-command.js'
+import {portFlag} from '../../cli/flags.js'
 import {localStatus} from '../../local/service-process.js'
 
 export default class LocalStatus extends FaasCommand {
@@ -8,9 +7,7 @@ export default class LocalStatus extends FaasCommand {
   static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json']
 
   static override flags = {
-    port: Flags.integer({
-      description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).',
-    }),
+    port: portFlag('Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).'),
   }
 
   async run() {

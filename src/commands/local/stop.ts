@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FaasCommand} from '../../cli/faas-command.js'
+import {portFlag} from '../../cli/flags.js'
 import {DockerEngine} from '../../docker/engine.js'
 import {stopLocalService} from '../../local/service-process.js'
 import {stopLocalS3} from '../../storage/local-s3.js'
@@ -11,9 +12,7 @@ export default class LocalStop extends FaasCommand {
   static override examples = ['<%= config.bin %> local stop', '<%= config.bin %> local stop --keep-storage']
 
   static override flags = {
-    port: Flags.integer({
-      description: 'Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).',
-    }),
+    port: portFlag('Port of the service when no state file records it (default 9001, or FAAS_LOCAL_PORT).'),
     'keep-storage': Flags.boolean({
       description: 'Leave the local S3 store (and the run inputs in it) running.',
       default: false,
