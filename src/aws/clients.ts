@@ -23,7 +23,10 @@ const require = createRequire(import.meta.url)
  */
 export interface AwsClients {
   readonly ecr: ECRClient
-  /** ECR for best-effort lookups: one attempt per call (a failure there is an answer, e.g. an emulator without the call). */
+  /**
+   * ECR for best-effort lookups: one attempt per call (a failure there is an answer, e.g. an emulator without the
+   * call).
+   */
   readonly ecrProbe: ECRClient
   readonly iam: IAMClient
   /** Control-plane calls; throttles retried by the SDK's standard strategy. */

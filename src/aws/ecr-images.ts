@@ -12,7 +12,10 @@ import {aws} from './errors.js'
 export interface EcrImage {
   /** sha256:… manifest digest. */
   digest: string
-  /** Architectures the image holds: those a multi-platform index names, or a single image's config architecture; empty when unknown. */
+  /**
+   * Architectures the image holds: those a multi-platform index names, or a single image's config architecture; empty
+   * when unknown.
+   */
   architectures: string[]
 }
 
@@ -48,7 +51,9 @@ export async function findEcrImage(
   const missing = (what: string) =>
     new UserError(`${what} in ECR (${registryId}, ${repository}:${tag}).`, {
       code: 'IMAGE_NOT_FOUND',
-      fix: `Did you push? Run faas push (or docker push ${registryId}.dkr.ecr.<region>.amazonaws.com/${repository}:${tag}), or give the tag you pushed with --repo_tag.`,
+      fix:
+        `Did you push? Run faas push (or docker push ${registryId}.dkr.ecr.<region>.amazonaws.com/${repository}:` +
+        `${tag}), or give the tag you pushed with --repo_tag.`,
     })
   const out = await aws(`look up image ${repository}:${tag} (ecr:DescribeImages)`, () =>
     ecr

@@ -10,7 +10,9 @@ export function awsUserError(error: unknown, action: string): unknown {
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
     return new UserError(`No AWS credentials were found to ${action}.`, {
       code: 'NO_CREDENTIALS',
-      fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the seed names AWS_ACCESS_KEY / AWS_SECRET_KEY), or set AWS_PROFILE to a configured profile (aws configure / aws sso login).',
+      fix:
+        'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the seed names AWS_ACCESS_KEY / AWS_SECRET_KEY), ' +
+        'or set AWS_PROFILE to a configured profile (aws configure / aws sso login).',
       cause: error,
     })
   }
@@ -48,10 +50,13 @@ export function awsUserError(error: unknown, action: string): unknown {
   ) {
     // The SDK has already retried these; what is left is AWS's side (or the emulator's) failing.
     return new UserError(
-      `AWS failed to ${action}: ${name || 'an error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? messageOf(error)}.`,
+      `AWS failed to ${action}: ${name || 'an error'}${status ? ` (HTTP ${status})` : ''}: ` +
+        `${e?.message ?? messageOf(error)}.`,
       {
         code: 'AWS_FAILED',
-        fix: "A fault on AWS's side: run the command again in a minute (what is done is kept); if it persists, check the AWS Health Dashboard, or the emulator behind AWS_ENDPOINT_URL.",
+        fix:
+          "A fault on AWS's side: run the command again in a minute (what is done is kept); if it persists, " +
+          'check the AWS Health Dashboard, or the emulator behind AWS_ENDPOINT_URL.',
         cause: error,
       },
     )

@@ -70,10 +70,13 @@ export async function ensureRole(
     if (!tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value)) {
       if (options.named) return {name, arn, created: false, writes}
       throw new UserError(
-        `The IAM role ${name} exists but faas did not create it (it has no ${MANAGED_TAG.Key}=${MANAGED_TAG.Value} tag); faas neither uses nor changes it unasked.`,
+        `The IAM role ${name} exists but faas did not create it (it has no ${MANAGED_TAG.Key}=${MANAGED_TAG.Value} ` +
+          `tag); faas neither uses nor changes it unasked.`,
         {
           code: 'FOREIGN_ROLE',
-          fix: `To run the function with that role as it is, name it: --role ${name}. Otherwise remove the role or deploy under another function name.`,
+          fix:
+            `To run the function with that role as it is, name it: --role ${name}. Otherwise remove the role or ` +
+            `deploy under another function name.`,
         },
       )
     }

@@ -100,7 +100,9 @@ async function withRetries<T>(
         if (last)
           throw new UserError(`${fn} stayed busy with another update: ${e.message}`, {
             code: 'UPDATE_IN_PROGRESS',
-            fix: 'Wait for the other update (another faas deploy, the console or CloudFormation) to finish, then deploy again.',
+            fix:
+              'Wait for the other update (another faas deploy, the console or CloudFormation) to finish, then ' +
+              'deploy again.',
             cause: error,
           })
         await waitUpdated(lambda, fn)
@@ -126,10 +128,13 @@ async function waitFor(kind: 'Active' | 'Updated', lambda: LambdaClient, name: s
     ).result?.reason?.Configuration
     const reason = config?.StateReason ?? config?.LastUpdateStatusReason
     throw new UserError(
-      `${name} did not become ${kind === 'Active' ? 'active' : 'updated'}${reason ? `: ${reason}` : ` (${messageOf(error)})`}.`,
+      `${name} did not become ${kind === 'Active' ? 'active' : 'updated'}` +
+        `${reason ? `: ${reason}` : ` (${messageOf(error)})`}.`,
       {
         code: 'FUNCTION_FAILED',
-        fix: 'An arm64 image needs --arch arm64 (and x86_64 an amd64 image); check the image runs (faas invoke --target local) and that its tag was pushed.',
+        fix:
+          'An arm64 image needs --arch arm64 (and x86_64 an amd64 image); check the image runs (faas invoke ' +
+          '--target local) and that its tag was pushed.',
         cause: error,
       },
     )

@@ -97,7 +97,9 @@ export async function checkFunctionsExist(invoke: Invoke, functions: string[]): 
       ) {
         throw new UserError(`Function "${name}" is not deployed on this target (${text.replace(/\.$/, '')}).`, {
           code: 'UNKNOWN_FUNCTION',
-          fix: 'Deploy it first (faas deploy), or check the name in --function_name / the endpoints file and the --target.',
+          fix:
+            'Deploy it first (faas deploy), or check the name in --function_name / the endpoints file and the ' +
+            '--target.',
         })
       }
       if (isUserError(error)) throw error
@@ -107,7 +109,9 @@ export async function checkFunctionsExist(invoke: Invoke, functions: string[]): 
 }
 
 const statusLine = (s: LiveStatus): string =>
-  `${s.phase === 'warmup' ? 'warm-up ' : ''}${s.elapsedS.toFixed(0)}s  ${s.rps.toFixed(1)} rps  ${s.inFlight} in flight  ${s.completed}/${s.sent} done  ${s.errors} errors${s.dropped ? `  ${s.dropped} dropped` : ''}  p50 ${s.p50Us === undefined ? '-' : `${(s.p50Us / 1000).toFixed(1)} ms`}`
+  `${s.phase === 'warmup' ? 'warm-up ' : ''}${s.elapsedS.toFixed(0)}s  ${s.rps.toFixed(1)} rps  ${s.inFlight} in ` +
+  `flight  ${s.completed}/${s.sent} done  ${s.errors} errors${s.dropped ? `  ${s.dropped} dropped` : ''}  ` +
+  `p50 ${s.p50Us === undefined ? '-' : `${(s.p50Us / 1000).toFixed(1)} ms`}`
 
 async function writeRun(
   dir: string,
@@ -138,7 +142,9 @@ async function loadRun(
   deps.emit({
     kind: 'start',
     subject: 'bench',
-    message: `${title}: ${options.rps} rps for ${options.durationS} s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`,
+    message:
+      `${title}: ${options.rps} rps for ${options.durationS} ` +
+      `s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`,
   })
   // Records stream to disk as calls complete, so even a hard stop keeps them; rewritten in order at the end.
   await ensurePrivateDir(dir)
@@ -188,7 +194,9 @@ async function loadRun(
   deps.emit({
     kind: 'done',
     subject: 'bench',
-    message: `${title}: ${summary.count} calls, ${summary.errors} errors${result.interrupted ? ' (interrupted)' : ''}; results in ${dir}`,
+    message:
+      `${title}: ${summary.count} calls, ${summary.errors} ` +
+      `errors${result.interrupted ? ' (interrupted)' : ''}; results in ${dir}`,
   })
   return {dir, summary, files, records: result.records}
 }
@@ -204,7 +212,9 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
       {code: 'NO_RECONFIGURE', fix: 'Run a plain load (without --memory / --cold-starts) on this target.'},
     )
   }
-  const title = `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ${[...new Set(options.functions)].join(', ')}`
+  const title =
+    `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ` +
+    `${[...new Set(options.functions)].join(', ')}`
   if (!options.memorySizes && !options.coldStarts)
     return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
   try {
@@ -360,7 +370,9 @@ async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string)
     deps.emit({
       kind: 'warn',
       subject: 'bench',
-      message: `${summary.warm.count} of ${summary.count} calls were warm although the configuration changed before each round.`,
+      message:
+        `${summary.warm.count} of ${summary.count} calls were warm although the configuration changed before ` +
+        `each round.`,
     })
   return {kind: 'cold-starts', dir: options.outDir, summary, files}
 }

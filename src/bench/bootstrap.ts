@@ -121,6 +121,8 @@ export function verdict(interval: DifferenceInterval, options: VerdictOptions): 
     by: estimate,
     lo,
     hi,
-    text: `no difference detected between ${options.a} and ${options.b} (${options.b} - ${options.a}: ${signed(estimate)} [${signed(lo)}, ${signed(hi)}])`,
+    text:
+      `no difference detected between ${options.a} and ${options.b} (${options.b} ` +
+      `- ${options.a}: ${signed(estimate)} [${signed(lo)}, ${signed(hi)}])`,
   }
 }

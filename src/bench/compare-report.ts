@@ -34,19 +34,25 @@ function overlay(id: string, title: string, series: Array<{label: string; sorted
   )
 }
 
-/** One offline page (inline SVG and CSS, no script): the runs, their CDFs overlaid, and the differences with intervals. */
+/**
+ * One offline page (inline SVG and CSS, no script): the runs, their CDFs overlaid, and the differences with intervals.
+ */
 export function renderComparison(c: Comparison, sets: ResultSet[]): string {
   const title = `faas compare: ${c.runs.map((r) => r.label).join(' vs ')}`
   const runs = c.runs
     .map(
       (r, i) =>
-        `<tr><th><span class="key" style="background:${color(i)}"></span>${esc(r.label)}</th><td>${esc(r.protocol)}</td><td>${esc(r.functions.join(', '))}</td><td>${r.count}</td><td>${r.errors}</td><td>${r.requestedRps}</td><td>${r.achievedRps.toFixed(2)}</td><td>${r.p50Ms.toFixed(2)}</td><td>${r.p90Ms.toFixed(2)}</td><td>${r.p99Ms.toFixed(2)}</td></tr>`,
+        `<tr><th><span class="key" style="background:${color(i)}"></span>${esc(r.label)}</th>` +
+        `<td>${esc(r.protocol)}</td><td>${esc(r.functions.join(', '))}</td><td>${r.count}</td><td>${r.errors}</td>` +
+        `<td>${r.requestedRps}</td><td>${r.achievedRps.toFixed(2)}</td><td>${r.p50Ms.toFixed(2)}</td>` +
+        `<td>${r.p90Ms.toFixed(2)}</td><td>${r.p99Ms.toFixed(2)}</td></tr>`,
     )
     .join('')
   const differences = c.differences
     .map(
       (d) =>
-        `<tr><th>${esc(d.label)}</th><td>${esc(d.scope)}</td><td>${intervalText(d.p50)}</td><td>${intervalText(d.p90)}</td><td>${intervalText(d.p99)}</td><td class="verdict">${esc(d.verdict)}</td></tr>`,
+        `<tr><th>${esc(d.label)}</th><td>${esc(d.scope)}</td><td>${intervalText(d.p50)}</td>` +
+        `<td>${intervalText(d.p90)}</td><td>${intervalText(d.p99)}</td><td class="verdict">${esc(d.verdict)}</td></tr>`,
     )
     .join('')
   const perFunction =
@@ -71,16 +77,24 @@ ${REPORT_STYLE}td.verdict{text-align:left}
 </style></head><body>
 <h1>${esc(title)}</h1>
 <h2>Runs</h2>
-<table id="runs"><tr><th>run</th><th>protocol</th><th>endpoints</th><th>calls</th><th>errors</th><th>requested rps</th><th>achieved rps</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr>${runs}</table>
+<table id="runs"><tr><th>run</th><th>protocol</th><th>endpoints</th><th>calls</th><th>errors</th><th>requested rps</th>\
+<th>achieved rps</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr>${runs}</table>
 ${overlay(
   'cdf-overlay',
   'Latency CDF, successful measured calls',
   sets.map((s) => ({label: s.label, sorted: s.latenciesMs})),
 )}
 ${perFunction}
-<h2>Differences from ${esc(c.baseline)} (ms, run − baseline, ${Math.round(c.confidence * 100)}% percentile-bootstrap interval, ${c.iterations} resamples)</h2>
-<table id="differences"><tr><th>run</th><th>calls</th><th>p50</th><th>p90</th><th>p99</th><th>reading</th></tr>${differences}</table>
-${c.warnings.length > 0 ? `<h2>Notes</h2><ul id="warnings">${c.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
+<h2>Differences from ${esc(c.baseline)} (ms, run − baseline, ${Math.round(c.confidence * 100)}% percentile-bootstrap \
+interval, ${c.iterations} resamples)</h2>
+<table id="differences"><tr><th>run</th><th>calls</th><th>p50</th><th>p90</th><th>p99</th><th>reading</th>\
+</tr>${differences}</table>
+${
+  c.warnings.length > 0
+    ? `<h2>Notes</h2><ul id="warnings">\
+${c.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+    : ''
+}
 </body></html>
 `
 }

@@ -82,7 +82,8 @@ export async function loadResults(dir: string): Promise<ResultSet> {
     } catch {
       throw bad(
         `${label} is not a faas bench results folder (no ${name}).`,
-        'Give the folders faas bench wrote (its --out, default bench-results/<time>); each has summary.json and records.jsonl.',
+        'Give the folders faas bench wrote (its --out, default bench-results/<time>); each has summary.json and ' +
+          'records.jsonl.',
       )
     }
   }
@@ -115,7 +116,8 @@ export async function loadResults(dir: string): Promise<ResultSet> {
   const ok = measured.filter((r) => !r.error && Number.isFinite(r.clientLatencyUs))
   if (ok.length === 0) {
     throw bad(
-      `${label} has no successful measured calls to compare (${measured.length} calls, ${measured.length - ok.length} errors).`,
+      `${label} has no successful measured calls to compare (${measured.length} ` +
+        `calls, ${measured.length - ok.length} errors).`,
       'Run the bench again once the endpoints answer.',
     )
   }
@@ -192,10 +194,13 @@ export async function compareResults(
   for (const b of sets.slice(1)) {
     if (b.functions.length !== a!.functions.length) {
       throw new UserError(
-        `${a!.label} drove ${a!.functions.length} endpoint(s) (${a!.functions.join(', ')}) but ${b.label} drove ${b.functions.length} (${b.functions.join(', ')}), so their calls cannot be paired.`,
+        `${a!.label} drove ${a!.functions.length} endpoint(s) (${a!.functions.join(', ')}) but ${b.label} ` +
+          `drove ${b.functions.length} (${b.functions.join(', ')}), so their calls cannot be paired.`,
         {
           code: 'MISMATCHED_RESULTS',
-          fix: 'Compare runs of the same endpoints in the same order (one endpoints file per protocol, listing the same functions), or bench the extra endpoints separately.',
+          fix:
+            'Compare runs of the same endpoints in the same order (one endpoints file per protocol, listing the ' +
+            'same functions), or bench the extra endpoints separately.',
         },
       )
     }
@@ -207,14 +212,16 @@ export async function compareResults(
   const rates = new Set(sets.map((s) => s.summary.requestedRps))
   if (rates.size > 1)
     warnings.push(
-      `The runs asked for different rates (${sets.map((s) => `${s.label}: ${s.summary.requestedRps} rps`).join(', ')}); latency depends on load.`,
+      `The runs asked for different rates ` +
+        `(${sets.map((s) => `${s.label}: ${s.summary.requestedRps} rps`).join(', ')}); latency depends on load.`,
     )
   for (const s of sets)
     if (s.summary.interrupted) warnings.push(`${s.label} was interrupted; it covers less than its requested time.`)
   const payloads = new Set(sets.map((s) => s.requestBytes.join(',')))
   if (payloads.size > 1)
     warnings.push(
-      `The runs sent requests of different sizes (${sets.map((s) => `${s.label}: ${s.requestBytes.join('/')} B`).join(', ')}); were the payloads the same?`,
+      `The runs sent requests of different sizes ` +
+        `(${sets.map((s) => `${s.label}: ${s.requestBytes.join('/')} B`).join(', ')}); were the payloads the same?`,
     )
 
   const interval = (x: number[], y: number[], p: P) =>
@@ -279,17 +286,22 @@ export const intervalText = (d: DifferenceInterval) => `${signed(d.estimate)} [$
 export function formatComparison(c: Comparison): string[] {
   const w = Math.max(4, ...c.runs.map((r) => r.label.length))
   const lines = [
-    `${pad('run', w, true)}  protocol  ${pad('calls', 6)}  ${pad('errors', 6)}  ${pad('rps', 8)}  ${pad('p50 ms', 8)}  ${pad('p90 ms', 8)}  ${pad('p99 ms', 8)}`,
+    `${pad('run', w, true)}  protocol  ${pad('calls', 6)}  ${pad('errors', 6)}  ${pad('rps', 8)} ` +
+      ` ${pad('p50 ms', 8)}  ${pad('p90 ms', 8)}  ${pad('p99 ms', 8)}`,
     ...c.runs.map(
       (r) =>
-        `${pad(r.label, w, true)}  ${pad(r.protocol, 8, true)}  ${pad(String(r.count), 6)}  ${pad(String(r.errors), 6)}  ${pad(r.achievedRps.toFixed(2), 8)}  ${pad(r.p50Ms.toFixed(2), 8)}  ${pad(r.p90Ms.toFixed(2), 8)}  ${pad(r.p99Ms.toFixed(2), 8)}`,
+        `${pad(r.label, w, true)}  ${pad(r.protocol, 8, true)}  ${pad(String(r.count), 6)} ` +
+        ` ${pad(String(r.errors), 6)}  ${pad(r.achievedRps.toFixed(2), 8)}  ${pad(r.p50Ms.toFixed(2), 8)} ` +
+        ` ${pad(r.p90Ms.toFixed(2), 8)}  ${pad(r.p99Ms.toFixed(2), 8)}`,
     ),
     '',
-    `differences from ${c.baseline} in ms (run - baseline, ${Math.round(c.confidence * 100)}% bootstrap interval, ${c.iterations} resamples):`,
+    `differences from ${c.baseline} in ms (run - baseline, ${Math.round(c.confidence * 100)}% bootstrap ` +
+      `interval, ${c.iterations} resamples):`,
   ]
   for (const d of c.differences) {
     lines.push(
-      `  ${d.label}${d.scope === 'all calls' ? '' : ` [${d.scope}]`}: p50 ${intervalText(d.p50)}  p90 ${intervalText(d.p90)}  p99 ${intervalText(d.p99)}`,
+      `  ${d.label}${d.scope === 'all calls' ? '' : ` [${d.scope}]`}: p50 ${intervalText(d.p50)}  ` +
+        `p90 ${intervalText(d.p90)}  p99 ${intervalText(d.p99)}`,
     )
     lines.push(`    ${d.verdict}`)
   }

@@ -31,7 +31,10 @@ export function parseEndpoints(
   const bad = (what: string) =>
     new UserError(`${file}: ${what}.`, {
       code: 'BAD_ENDPOINTS',
-      fix: 'It must be a JSON list like [{"hostname": "chameleon", "eventing": false, "matchers": null}], hostname being the function name (--protocol lambda) or host[:port] of the server (--protocol http or grpc).',
+      fix:
+        'It must be a JSON list like [{"hostname": "chameleon", "eventing": false, "matchers": null}' +
+        '], hostname being the function name (--protocol lambda) or host[:port] of the server (--protocol http ' +
+        'or grpc).',
     })
   let raw: unknown
   try {
@@ -99,7 +102,9 @@ export async function functionsToDrive(flags: {
   })
 }
 
-/** Upper bounds: beyond them a typo (an extra zero) would run for days or exhaust this machine, not measure anything. */
+/**
+ * Upper bounds: beyond them a typo (an extra zero) would run for days or exhaust this machine, not measure anything.
+ */
 export const BENCH_LIMITS = {rps: 10_000, time: 86_400, warmup: 3_600, 'max-in-flight': 10_000} as const
 
 /** `--memory 128,512,1024` into sizes, each a whole number of MB within Lambda's range. */
@@ -162,7 +167,8 @@ export function benchOptions(flags: {
   const protocol = checkProtocol(flags.protocol ?? 'lambda')
   if (protocol !== 'lambda' && (flags.memory || flags['cold-starts'])) {
     throw new UserError(
-      `--${flags.memory ? 'memory' : 'cold-starts'} changes a Lambda function's configuration, which --protocol ${protocol} servers do not have.`,
+      `--${flags.memory ? 'memory' : 'cold-starts'} changes a Lambda function's configuration, which ` +
+        `--protocol ${protocol} servers do not have.`,
       {
         code: 'BAD_FLAG',
         fix: 'Drop it, or bench the deployed functions with --protocol lambda.',

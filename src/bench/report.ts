@@ -51,17 +51,27 @@ export function axes(xMax: number, yMax: number, xLabel: string, yLabel: string,
   const y = (v: number) => M.top + ph - (v / ym) * ph
   let svg = `<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#ccc"/>`
   for (const t of xTicks)
-    svg += `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
+    svg +=
+      `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text ` +
+      `x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
   for (const t of yTicks)
-    svg += `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
+    svg +=
+      `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text ` +
+      `x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
   svg += `<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle" class="label">${esc(xLabel)}</text>`
-  svg += `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="label">${esc(yLabel)}</text>`
+  svg +=
+    `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" ` +
+    `class="label">${esc(yLabel)}</text>`
   return {x, y, svg}
 }
 
 export const chart = (id: string, title: string, body: string, legend: Array<[string, string]>) =>
-  `<figure id="${id}"><figcaption>${esc(title)} ${legend.map(([color, name]) => `<span class="key" style="background:${color}"></span>${esc(name)}`).join(' ')}</figcaption>` +
-  `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${body}</svg></figure>`
+  `<figure id="${id}">` +
+  `<figcaption>${esc(title)} ` +
+  legend.map(([color, name]) => `<span class="key" style="background:${color}"></span>${esc(name)}`).join(' ') +
+  `</figcaption>` +
+  `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" ` +
+  `aria-label="${esc(title)}">${body}</svg></figure>`
 
 const COLD = '#d62728'
 const WARM = '#1f77b4'
@@ -83,7 +93,8 @@ function timelineChart(records: InvocationRecord[]): string {
     if (!r.cold && !r.error && i % stride !== 0) return
     const layer = r.error ? 'error' : r.cold ? 'cold' : 'warm'
     layers[layer] +=
-      `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" r="${r.cold || r.error ? 3 : 1.8}" fill="${layer === 'error' ? ERROR : layer === 'cold' ? COLD : WARM}"/>`
+      `<circle cx="${r2(a.x((r.startUs - t0) / 1e6))}" cy="${r2(a.y(r.clientLatencyUs / 1000))}" ` +
+      `r="${r.cold || r.error ? 3 : 1.8}" fill="${layer === 'error' ? ERROR : layer === 'cold' ? COLD : WARM}"/>`
   })
   const dots = layers.warm + layers.error + layers.cold
   // With many calls, per-interval p50 and p99 lines show the trend the thinned points cannot.
@@ -115,7 +126,9 @@ function timelineChart(records: InvocationRecord[]): string {
         )
         .filter(Boolean)
         .join(' ')
-    lines = `<polyline class="trend p50" points="${line(50)}" fill="none" stroke="#222" stroke-width="1.5"/><polyline class="trend p99" points="${line(99)}" fill="none" stroke="${P99}" stroke-width="1.5"/>`
+    lines =
+      `<polyline class="trend p50" points="${line(50)}" fill="none" stroke="#222" stroke-width="1.5"/>` +
+      `<polyline class="trend p99" points="${line(99)}" fill="none" stroke="${P99}" stroke-width="1.5"/>`
     legend.push(['#222', 'p50'], [P99, 'p99'])
   }
   return chart('latency-over-time', 'Client latency over time', a.svg + `<g class="points">${dots}</g>${lines}`, legend)
@@ -175,10 +188,17 @@ function coldWarmChart(summary: Summary): string {
       if (!d) return
       const value = d[key] / 1000
       const x = M.left + i * slot + slot * 0.15 + g * slot * 0.35
-      bars += `<rect class="bar ${name}" x="${r2(x)}" y="${r2(a.y(value))}" width="${r2(slot * 0.33)}" height="${r2(a.y(0) - a.y(value))}" fill="${color}"><title>${name} ${label}: ${value.toFixed(2)} ms</title></rect>`
-      bars += `<text x="${r2(x + slot * 0.165)}" y="${r2(a.y(value) - 4)}" text-anchor="middle">${value.toFixed(1)}</text>`
+      bars +=
+        `<rect class="bar ${name}" x="${r2(x)}" y="${r2(a.y(value))}" width="${r2(slot * 0.33)}" ` +
+        `height="${r2(a.y(0) - a.y(value))}" fill="${color}"><title>${name} ${label}: ${value.toFixed(2)} ` +
+        `ms</title></rect>`
+      bars +=
+        `<text x="${r2(x + slot * 0.165)}" y="${r2(a.y(value) - 4)}" ` +
+        `text-anchor="middle">${value.toFixed(1)}</text>`
     })
-    bars += `<text x="${r2(M.left + i * slot + slot / 2)}" y="${H - M.bottom + 16}" text-anchor="middle" class="label">${label}</text>`
+    bars +=
+      `<text x="${r2(M.left + i * slot + slot / 2)}" y="${H - M.bottom + 16}" text-anchor="middle" ` +
+      `class="label">${label}</text>`
   })
   // Only the y axis of the generic axes is meaningful here.
   const yOnly = a.svg.replace(/<line x1="([\d.]+)" x2="\1"[^>]*\/><text[^>]*>[^<]*<\/text>/g, '')
@@ -207,9 +227,13 @@ function distributionRows(label: string, d: Distribution | undefined): string {
 /** The reports' shared stylesheet (inline: the pages stay self-contained). */
 export const REPORT_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:820px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{text-align:left;background:#f6f6f6}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}\
+th{text-align:left;background:#f6f6f6}
 svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
-figure{margin:16px 0}.facts{display:flex;flex-wrap:wrap;gap:6px}.facts div{border:1px solid #ddd;border-radius:4px;padding:4px 8px;background:#fafafa}.facts span{display:block;font-size:11px;color:#666}.facts b{font-size:14px}figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+figure{margin:16px 0}.facts{display:flex;flex-wrap:wrap;gap:6px}\
+.facts div{border:1px solid #ddd;border-radius:4px;padding:4px 8px;background:#fafafa}\
+.facts span{display:block;font-size:11px;color:#666}.facts b{font-size:14px}\
+figcaption{font-weight:600;margin-bottom:4px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
 `
 
 export function renderReport(input: ReportInput): string {
@@ -231,14 +255,16 @@ export function renderReport(input: ReportInput): string {
   ]
   if (s.interrupted) facts.push(['interrupted', 'yes (partial run)'])
   const comparison = input.comparison
-    ? `<h2>${esc(input.comparison.caption)}</h2><table id="comparison"><tr>${input.comparison.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${input.comparison.rows
+    ? `<h2>${esc(input.comparison.caption)}</h2><table id="comparison">\
+<tr>${input.comparison.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${input.comparison.rows
         .map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`)
         .join('')}</table>`
     : ''
   const perFunction = Object.entries(s.byFunction)
     .map(
       ([name, f]) =>
-        `<tr><th>${esc(name)}</th><td>${f.count}</td><td>${f.errors}</td><td>${f.cold}</td><td>${msText(f.latencyUs?.p50)}</td><td>${msText(f.latencyUs?.p99)}</td></tr>`,
+        `<tr><th>${esc(name)}</th><td>${f.count}</td><td>${f.errors}</td><td>${f.cold}</td>` +
+        `<td>${msText(f.latencyUs?.p50)}</td><td>${msText(f.latencyUs?.p99)}</td></tr>`,
     )
     .join('')
   return `<!doctype html>
@@ -246,16 +272,26 @@ export function renderReport(input: ReportInput): string {
 <style>
 ${REPORT_STYLE}</style></head><body>
 <h1>${esc(input.title)}</h1>
-<div id="summary" class="facts">${facts.map(([k, v]) => `<div><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
+<div id="summary" \
+class="facts">${facts.map(([k, v]) => `<div><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
 ${timelineChart(measured)}
 ${cdfChart(measured)}
 ${coldWarmChart(s)}
 ${comparison}
 <h2>Latency (ms)</h2>
-<table id="latency"><tr><th></th><th>count</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
-${distributionRows('client latency', s.latencyUs)}${distributionRows('provider duration', s.durationUs)}${distributionRows('cold client latency', s.cold.latencyUs)}${distributionRows('warm client latency', s.warm.latencyUs)}${distributionRows('init duration', s.cold.initDurationUs)}${distributionRows('send lateness', s.latenessUs)}
+<table id="latency"><tr><th></th><th>count</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th>\
+<th>p99</th><th>max</th></tr>
+${distributionRows('client latency', s.latencyUs)}${distributionRows('provider duration', s.durationUs)}\
+${distributionRows('cold client latency', s.cold.latencyUs)}\
+${distributionRows('warm client latency', s.warm.latencyUs)}${distributionRows('init duration', s.cold.initDurationUs)}\
+${distributionRows('send lateness', s.latenessUs)}
 </table>
-${perFunction ? `<h2>Per function</h2><table id="functions"><tr><th>function</th><th>count</th><th>errors</th><th>cold</th><th>p50 ms</th><th>p99 ms</th></tr>${perFunction}</table>` : ''}
+${
+  perFunction
+    ? `<h2>Per function</h2><table id="functions"><tr><th>function</th><th>count</th><th>errors</th>\
+<th>cold</th><th>p50 ms</th><th>p99 ms</th></tr>${perFunction}</table>`
+    : ''
+}
 </body></html>
 `
 }

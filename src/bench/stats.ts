@@ -130,16 +130,20 @@ const ms = (v: number | undefined): string => (v === undefined || Number.isNaN(v
 export function formatSummary(s: Summary): string[] {
   const line = (label: string, d?: Distribution) =>
     d
-      ? `${label.padEnd(18)} min ${ms(d.min)}  mean ${ms(d.mean)}  p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`
+      ? `${label.padEnd(18)} min ${ms(d.min)}  mean ${ms(d.mean)}  p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  ` +
+        `p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`
       : `${label.padEnd(18)} -`
   return [
-    `${s.count} requests${s.protocol && s.protocol !== 'lambda' ? ` over ${s.protocol}` : ''}, ${s.errors} errors, ${s.dropped} dropped by the in-flight cap${s.interrupted ? ' (interrupted)' : ''}`,
+    `${s.count} requests${s.protocol && s.protocol !== 'lambda' ? ` over ${s.protocol}` : ''}, ${s.errors} ` +
+      `errors, ${s.dropped} dropped by the in-flight cap${s.interrupted ? ' (interrupted)' : ''}`,
     `rate: requested ${s.requestedRps} rps, achieved ${s.achievedRps.toFixed(2)} rps`,
     line('client latency', s.latencyUs),
     line('provider duration', s.durationUs),
-    `cold ${s.cold.count} (p50 ${ms(s.cold.latencyUs?.p50)}, init p50 ${ms(s.cold.initDurationUs?.p50)}), warm ${s.warm.count} (p50 ${ms(s.warm.latencyUs?.p50)})`,
+    `cold ${s.cold.count} (p50 ${ms(s.cold.latencyUs?.p50)}, init p50 ${ms(s.cold.initDurationUs?.p50)}), ` +
+      `warm ${s.warm.count} (p50 ${ms(s.warm.latencyUs?.p50)})`,
     s.cost
-      ? `cost: $${s.cost.totalUsd.toFixed(8)} for ${s.cost.requests} requests ($${s.cost.perMillionUsd.toFixed(2)} per 1M) at ${s.memoryMb.join('/')} MB ${s.architecture}`
+      ? `cost: $${s.cost.totalUsd.toFixed(8)} for ${s.cost.requests} requests ($${s.cost.perMillionUsd.toFixed(2)} ` +
+        `per 1M) at ${s.memoryMb.join('/')} MB ${s.architecture}`
       : 'cost: - (no billed durations reported)',
   ]
 }

@@ -23,7 +23,9 @@ export abstract class FaasCommand extends Command {
     }),
   }
 
-  /** Renders progress events; silent when --json is given. Remembers the work in flight for an interruption's message. */
+  /**
+   * Renders progress events; silent when --json is given. Remembers the work in flight for an interruption's message.
+   */
   protected get emit(): Emit {
     if (!this.#emit) {
       const render = progressRenderer({quiet: this.jsonEnabled(), verbose: this.#verbose})
@@ -60,14 +62,19 @@ export abstract class FaasCommand extends Command {
     const work = [...this.#inFlight.values()].slice(-2).map((m) => m.replace(/…$/, ''))
     const command = `faas ${this.id?.replaceAll(':', ' ') ?? ''}`.trim()
     process.stderr.write(
-      `\nInterrupted \`${command}\` (${signal})${work.length > 0 ? ` while: ${work.join('; ')}` : ''}. To resume, run the same command again: finished steps (built layers, pushed images, deployed functions, uploaded input) are reused, and the one cut short is redone.\n`,
+      `\nInterrupted \`${command}\` (${signal})${work.length > 0 ? ` while: ${work.join('; ')}` : ''}. To resume, ` +
+        `run the same command again: finished steps (built layers, pushed images, deployed functions, uploaded ` +
+        `input) are reused, and the one cut short is redone.\n`,
     )
     process.exit(signal === 'SIGINT' ? 130 : 143)
   }
 
   #verbose = false
 
-  /** Parses as oclif does, keeping the parsed --verbose (so `--verbose=false` or a flag value "--verbose" mean what they say). */
+  /**
+   * Parses as oclif does, keeping the parsed --verbose (so `--verbose=false` or a flag value "--verbose" mean what they
+   * say).
+   */
   protected override async parse<F extends Output, B extends Output, A extends Output>(
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],

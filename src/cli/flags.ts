@@ -58,12 +58,18 @@ export function parseNumber(text: string, flag: string, range: NumberRange): num
   })
 }
 
-/** A number flag that may have a fraction, checked against its range as it is parsed: `numberFlag({min, max, example, ...})`. */
+/**
+ * A number flag that may have a fraction, checked against its range as it is parsed: `numberFlag({min, max, example,
+ * ...})`.
+ */
 export const numberFlag = Flags.custom<number, NumberRange>({
   parse: async (input, _context, flag) => parseNumber(input, `--${flag.name}`, flag),
 })
 
-/** What oclif makes of an error thrown while parsing a flag's value: "Parsing --NAME \n\t<reason>\nSee more help with --help". */
+/**
+ * What oclif makes of an error thrown while parsing a flag's value: "Parsing --NAME \n\t<reason>\nSee more help with
+ * --help".
+ */
 const FLAG_PARSING = /^Parsing --(\S+) \n\t([\s\S]*)\nSee more help with --help$/
 /** oclif's refusal of a value not among a flag's options. */
 const FLAG_OPTION = /^Expected --([^=\s]+)=([\s\S]*) to be one of: (.*)\nSee more help with --help$/

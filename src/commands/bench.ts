@@ -16,7 +16,11 @@ export default class Bench extends FaasCommand {
   static override summary =
     'Drive functions with open-loop load and keep per-invocation records, a summary and an HTML report.'
   static override description =
-    'Arrivals at a fixed interval (as the vHive invoker) or Poisson, round-robin over the functions, at most --max-in-flight calls at once (later arrivals are dropped and counted). Ctrl-C stops sending and keeps what was measured. Writes records.jsonl, records.csv, summary.json, rps<achieved>_<latf> (one latency in µs per line) and report.html under --out. --memory sweeps memory sizes; --cold-starts forces cold starts by changing the configuration before each round.'
+    'Arrivals at a fixed interval (as the vHive invoker) or Poisson, round-robin over the functions, at most ' +
+    '--max-in-flight calls at once (later arrivals are dropped and counted). Ctrl-C stops sending and keeps what ' +
+    'was measured. Writes records.jsonl, records.csv, summary.json, rps<achieved>_<latf> (one latency in µs per ' +
+    'line) and report.html under --out. --memory sweeps memory sizes; --cold-starts forces cold starts by changing ' +
+    'the configuration before each round.'
 
   static override examples = [
     '<%= config.bin %> bench --endpoints endpoints.json --rps 200 --time 180',
@@ -29,7 +33,8 @@ export default class Bench extends FaasCommand {
   static override flags = {
     protocol: Flags.string({
       description:
-        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).',
+        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; ' +
+        'grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).',
       default: 'lambda',
     }),
     port: portFlag('Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.'),
@@ -138,13 +143,16 @@ export default class Bench extends FaasCommand {
         this.emit({
           kind: 'warn',
           subject: 'bench',
-          message: `${signal}: quitting after restoring the functions' original memory and environment (again to quit without restoring)`,
+          message:
+            `${signal}: quitting after restoring the functions' original memory and environment (again to ` +
+            `quit without restoring)`,
         })
         reconfigurer.restore().then(
           () => process.exit(code),
           (error) => {
             process.stderr.write(
-              `Could not restore the functions' configuration: ${messageOf(error)}. Check their memory and environment (faas deploy puts back the manifest's).\n`,
+              `Could not restore the functions' configuration: ${messageOf(error)}. Check their memory and ` +
+                `environment (faas deploy puts back the manifest's).\n`,
             )
             process.exit(code)
           },
@@ -167,7 +175,8 @@ export default class Bench extends FaasCommand {
         for (const line of formatSummary(result.summary)) this.log(line)
         for (const row of result.sweep ?? [])
           this.log(
-            `${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms  $${row.costPerMillionUsd?.toFixed(4) ?? '-'} per 1M`,
+            `${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  ` +
+              `p99 ${row.p99Ms?.toFixed(2) ?? '-'} ms  $${row.costPerMillionUsd?.toFixed(4) ?? '-'} per 1M`,
           )
         if (result.best) for (const pick of [result.best.fastest, result.best.cheapest]) this.log(pick.text)
         this.log(`report: ${result.dir}/report.html`)

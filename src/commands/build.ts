@@ -12,7 +12,10 @@ import {knownRegistry} from '../images/registry.js'
 export default class Build extends FaasCommand {
   static override summary = "Build a benchmark's function images from its docker/Dockerfile.Lambda."
   static override description =
-    'Builds every function (or those named with --function) concurrently through the Docker Engine API with BuildKit, for linux/arm64 unless --platform says otherwise. Images are tagged <benchmark>-<function>:<tag>, and also with their registry URI when the registry is known (--registry, FAAS_REGISTRY, or AWS_ACCOUNT_ID + AWS_REGION for ECR).'
+    'Builds every function (or those named with --function) concurrently through the Docker Engine API with ' +
+    'BuildKit, for linux/arm64 unless --platform says otherwise. Images are tagged <benchmark>-<function>:<tag>, ' +
+    'and also with their registry URI when the registry is known (--registry, FAAS_REGISTRY, or AWS_ACCOUNT_ID + ' +
+    'AWS_REGION for ECR).'
 
   static override examples = [
     '<%= config.bin %> build map-reduce',
@@ -29,7 +32,8 @@ export default class Build extends FaasCommand {
     'no-cache': Flags.boolean({description: 'Ignore the build cache.', default: false}),
     'base-image': Flags.string({
       description:
-        'BASE_IMAGE for the Dockerfile: "local" for the offline base faas makes, or an image (env FAAS_BASE_IMAGE). Default: the AWS base image.',
+        'BASE_IMAGE for the Dockerfile: "local" for the offline base faas makes, or an image (env FAAS_BASE_IMAGE). ' +
+        'Default: the AWS base image.',
     }),
   }
 
@@ -52,7 +56,8 @@ export default class Build extends FaasCommand {
     )
     for (const i of images)
       this.log(
-        `${i.function}\t${i.uri ?? i.image}\t${i.imageId.slice(7, 19)}\t${i.architecture}\t${(i.sizeBytes / 1e6).toFixed(0)} MB`,
+        `${i.function}\t${i.uri ?? i.image}\t${i.imageId.slice(7, 19)}\t${i.architecture}\t` +
+          `${(i.sizeBytes / 1e6).toFixed(0)} MB`,
       )
     return {benchmark: manifest.name, images}
   }

@@ -10,9 +10,13 @@ import {numberFlag} from '../cli/flags.js'
 
 export default class Compare extends FaasCommand {
   static override summary =
-    'Put bench results side by side: a table, and one offline HTML report with the CDFs overlaid and p50/p90/p99 differences with bootstrap intervals.'
+    'Put bench results side by side: a table, and one offline HTML report with the CDFs overlaid and p50/p90/p99 ' +
+    'differences with bootstrap intervals.'
   static override description =
-    'Give two or more folders faas bench wrote (e.g. the same functions over Lambda and gRPC, local and AWS, before and after). The first is the baseline: every other run is compared with it, over all successful measured calls and, when the runs drove several endpoints, per endpoint paired by position in the endpoints file. Writes report.html and comparison.json under --out.'
+    'Give two or more folders faas bench wrote (e.g. the same functions over Lambda and gRPC, local and AWS, before ' +
+    'and after). The first is the baseline: every other run is compared with it, over all successful measured calls ' +
+    'and, when the runs drove several endpoints, per endpoint paired by position in the endpoints file. Writes ' +
+    'report.html and comparison.json under --out.'
 
   static override examples = [
     '<%= config.bin %> compare bench-results/lambda bench-results/grpc',

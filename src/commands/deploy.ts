@@ -22,11 +22,15 @@ import {createTarget} from '../targets/index.js'
 export default class Deploy extends FaasCommand {
   static override summary = 'Create or update functions from their images: one (--function_name) or a whole benchmark.'
   static override description =
-    "Each function gets a role <function>-role trusted by Lambda, holding the named policy bundles and AWSLambdaBasicExecutionRole. Existing roles, policies and functions are read first: only what differs is written, and nothing when nothing differs. Functions of a benchmark deploy concurrently and are wired together (e.g. the driver's MAPPER_FUNCTION)."
+    'Each function gets a role <function>-role trusted by Lambda, holding the named policy bundles and ' +
+    'AWSLambdaBasicExecutionRole. Existing roles, policies and functions are read first: only what differs is ' +
+    'written, and nothing when nothing differs. Functions of a benchmark deploy concurrently and are wired together ' +
+    "(e.g. the driver's MAPPER_FUNCTION)."
 
   static override examples = [
     '<%= config.bin %> deploy map-reduce --target aws',
-    `<%= config.bin %> deploy --repo_name newfunc --repo_tag latest --function_name NewFuncLambda --policies access_s3,invoke_function --envmap '{"KEY1":"VAL1"}'`,
+    `<%= config.bin %> deploy --repo_name newfunc --repo_tag latest --function_name NewFuncLambda --policies ` +
+      `access_s3,invoke_function --envmap '{"KEY1":"VAL1"}'`,
     `pass show api-key | jq -R '{API_KEY: .}' | <%= config.bin %> deploy -n newfunc -f NewFuncLambda --envmap-file -`,
   ]
 
@@ -53,7 +57,8 @@ export default class Deploy extends FaasCommand {
     envmap: Flags.string({char: 'e', description: 'Environment as a JSON object of strings.', default: DEFAULT_ENVMAP}),
     'envmap-file': Flags.string({
       description:
-        'Environment from a JSON file, or - for standard input: for values that are secrets (they stay out of the command line).',
+        'Environment from a JSON file, or - for standard input: for values that are secrets (they stay out of the ' +
+        'command line).',
     }),
     role: Flags.string({description: 'Role name instead of <function>-role.'}),
     memory: Flags.integer({description: "Memory in MB, 128–10240 (default 1024 or the manifest's).", ...MEMORY_RANGE}),

@@ -13,7 +13,8 @@ import {createTarget} from '../targets/index.js'
 export default class Destroy extends FaasCommand {
   static override summary = 'Delete what faas made: functions, then their roles; repositories only with --repositories.'
   static override description =
-    'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks before deleting unless --yes. Running it twice is harmless.'
+    'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks ' +
+    'before deleting unless --yes. Running it twice is harmless.'
   static override examples = [
     '<%= config.bin %> destroy map-reduce --target aws --yes',
     '<%= config.bin %> destroy --function_name NewFuncLambda --target aws',
@@ -51,7 +52,11 @@ export default class Destroy extends FaasCommand {
       buckets,
     })
     const target = await createTarget(kind, settings)
-    const what = `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}${flags.repositories && plan.repositories.length > 0 ? ` and repositories ${plan.repositories.join(', ')}` : ''}${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}`
+    const repositories = flags.repositories && plan.repositories.length > 0 ? plan.repositories : []
+    const what =
+      `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}` +
+      `${repositories.length > 0 ? ` and repositories ${repositories.join(', ')}` : ''}` +
+      `${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}`
     if (!flags.yes) {
       if (!process.stdin.isTTY)
         throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {

@@ -11,7 +11,8 @@ import type {InvocationType} from '../core/invoke.js'
 export default class Invoke extends FaasCommand {
   static override summary = 'Invoke a function and show its result, its log tail and the REPORT figures.'
   static override description =
-    'A function error (X-Amz-Function-Error) is shown as an error and exits 1. --log asks for the last 4 KB of the log (LogType Tail).'
+    'A function error (X-Amz-Function-Error) is shown as an error and exits 1. --log asks for the last 4 KB of the ' +
+    'log (LogType Tail).'
   static override examples = [
     `<%= config.bin %> invoke --function_name NewFuncLambda --payload '{"K1":"V1"}' --log --target aws`,
   ]
@@ -50,7 +51,10 @@ export default class Invoke extends FaasCommand {
       const r = outcome.report
       if (r)
         this.logToStderr(
-          `duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}${r.emulated ? ', emulated' : ''}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`,
+          `duration ${r.durationMs} ms, billed ${r.billedDurationMs} ms, ` +
+            `memory ${r.maxMemoryUsedMb}/${r.memorySizeMb} ` +
+            `MB${r.initDurationMs === undefined ? ', warm' : `, init ${r.initDurationMs} ms (cold)`}` +
+            `${r.emulated ? ', emulated' : ''}, client ${(outcome.clientLatencyUs / 1000).toFixed(1)} ms`,
         )
       if (outcome.payload) this.log(outcome.payload)
     }

@@ -9,7 +9,9 @@ import {login, resolveRegistry} from '../images/registry.js'
 export default class Login extends FaasCommand {
   static override summary = "Log in to the account's ECR registry (or --registry) through the Docker Engine API."
   static override description =
-    'For ECR, faas asks GetAuthorizationToken and checks it with the engine; for other registries the password is read from standard input (--password-stdin), never from an argument. The login is kept in ~/.faas/registries.json (mode 0600, written atomically under a lock) for later pushes.'
+    'For ECR, faas asks GetAuthorizationToken and checks it with the engine; for other registries the password is ' +
+    'read from standard input (--password-stdin), never from an argument. The login is kept in ' +
+    '~/.faas/registries.json (mode 0600, written atomically under a lock) for later pushes.'
 
   static override examples = [
     '<%= config.bin %> login',

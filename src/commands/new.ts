@@ -7,7 +7,8 @@ import {scaffoldBenchmark} from '../core/scaffold.js'
 export default class New extends FaasCommand {
   static override summary = 'Create a benchmark: handler, Dockerfiles, requirements and manifest, ready to run.'
   static override description =
-    'The folder goes under benchmarks/ (or FAAS_BENCHMARKS_DIR). It builds and runs at once: faas run <name> --base-image local.'
+    'The folder goes under benchmarks/ (or FAAS_BENCHMARKS_DIR). It builds and runs at once: faas run <name> ' +
+    '--base-image local.'
   static override examples = [
     '<%= config.bin %> new thumbnailer --function resize',
     '<%= config.bin %> run thumbnailer --base-image local',

@@ -11,7 +11,8 @@ import {resolveRegistry} from '../images/registry.js'
 export default class Push extends FaasCommand {
   static override summary = "Push a benchmark's built images to ECR (or --registry)."
   static override description =
-    'Creates missing ECR repositories, logs in once (through the Engine API; the password never appears on a command line), skips images the registry already holds, and prints each digest.'
+    'Creates missing ECR repositories, logs in once (through the Engine API; the password never appears on a ' +
+    'command line), skips images the registry already holds, and prints each digest.'
 
   static override examples = [
     '<%= config.bin %> push map-reduce',
@@ -38,7 +39,8 @@ export default class Push extends FaasCommand {
     )
     for (const i of images)
       this.log(
-        `${i.function}\t${i.uri}\t${i.digest}\t${i.skipped ? 'already there' : `${(i.bytesPushed / 1e6).toFixed(1)} MB sent`}`,
+        `${i.function}\t${i.uri}\t${i.digest}\t` +
+          `${i.skipped ? 'already there' : `${(i.bytesPushed / 1e6).toFixed(1)} MB sent`}`,
       )
     return {benchmark: manifest.name, registry, images}
   }

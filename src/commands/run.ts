@@ -11,7 +11,9 @@ import {runBenchmark} from '../run/run.js'
 export default class Run extends FaasCommand {
   static override summary = 'Build, deploy and run a benchmark end to end, and check its answer.'
   static override description =
-    "By default on the local target (faas's local Lambda service and a local S3 store, only Docker needed); --target aws runs the same images on AWS Lambda and S3. Deploys skip what is already in place. Prints per-phase times and writes a run record (JSON) with image digests, configuration and per-invocation figures."
+    "By default on the local target (faas's local Lambda service and a local S3 store, only Docker needed); " +
+    '--target aws runs the same images on AWS Lambda and S3. Deploys skip what is already in place. Prints ' +
+    'per-phase times and writes a run record (JSON) with image digests, configuration and per-invocation figures.'
 
   static override examples = [
     '<%= config.bin %> run map-reduce --base-image local',
@@ -87,12 +89,14 @@ export default class Run extends FaasCommand {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     )
-    this.log(
-      `invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${record.bytes ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}` : ''}`,
-    )
+    const bytes = record.bytes
+      ? `, S3 bytes read/written by functions: ${record.bytes.functionsRead}/${record.bytes.functionsWritten}`
+      : ''
+    this.log(`invocations: ${record.invocations.length}, cold starts: ${record.coldStarts}${bytes}`)
     if (record.emulated)
       this.log(
-        'emulated: these functions ran under qemu emulation (image architecture ≠ host); their timings are not comparable with native ones or with Lambda',
+        'emulated: these functions ran under qemu emulation (image architecture ≠ host); their timings are not ' +
+          'comparable with native ones or with Lambda',
       )
     this.log(`record: ${record.recordPath}`)
     return record

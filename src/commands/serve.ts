@@ -15,7 +15,10 @@ export default class Serve extends FaasCommand {
   static override summary =
     'Run benchmarks as vSwarm-style gRPC or Knative-style HTTP servers on 127.0.0.1 and print their endpoints file.'
   static override description =
-    "Builds each benchmark's docker/Dockerfile (the server around the same handler; base image faas's offline one unless --base-image says otherwise), runs one plain container per function (the entry function unless --function) with its ports published on 127.0.0.1 only, waits until it answers, and prints a vHive endpoints file for `faas bench --protocol grpc|http`. A second serve reuses running containers. --stop removes them."
+    "Builds each benchmark's docker/Dockerfile (the server around the same handler; base image faas's offline one " +
+    'unless --base-image says otherwise), runs one plain container per function (the entry function unless ' +
+    '--function) with its ports published on 127.0.0.1 only, waits until it answers, and prints a vHive endpoints ' +
+    'file for `faas bench --protocol grpc|http`. A second serve reuses running containers. --stop removes them.'
 
   static override examples = [
     '<%= config.bin %> serve chameleon --protocol grpc > endpoints-grpc.json',

@@ -23,14 +23,18 @@ export function fileError(error: unknown, path: string, doing: string): Error {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new UserError(`No space left on the device to ${doing} ${path}.`, {
       code: 'DISK_FULL',
-      fix: `Free some space on the file system that holds ${dirname(path)} (or point FAAS_HOME elsewhere) and run the command again; nothing was half-written.`,
+      fix:
+        `Free some space on the file system that holds ${dirname(path)} (or point FAAS_HOME elsewhere) and run ` +
+        `the command again; nothing was half-written.`,
       cause: error,
     })
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new UserError(`faas may not ${doing} ${path} (${code}).`, {
       code: 'NOT_WRITABLE',
-      fix: `Make ${dirname(path)} writable by this user (or set FAAS_HOME to a folder that is) and run the command again.`,
+      fix:
+        `Make ${dirname(path)} writable by this user (or set FAAS_HOME to a folder that is) and run the ` +
+        `command again.`,
       cause: error,
     })
   }
@@ -115,7 +119,8 @@ function parseJson<T>(path: string, text: string, info: JsonFileInfo): T {
     return JSON.parse(text) as T
   } catch (error) {
     throw new UserError(
-      `${path} (${info.what}) is not valid JSON (${messageOf(error)}); faas leaves it as it is rather than lose what it holds.`,
+      `${path} (${info.what}) is not valid JSON (${messageOf(error)}); faas leaves it as it is rather than lose ` +
+        `what it holds.`,
       {code: 'CORRUPT_FILE', fix: info.fix, cause: error},
     )
   }

@@ -55,7 +55,8 @@ export function parseEnvMap(text: string, flag = '--envmap'): Record<string, str
   const bad = Object.entries(raw).filter(([, v]) => typeof v !== 'string')
   if (bad.length > 0) {
     throw new UserError(
-      `${flag}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`,
+      `${flag}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda ` +
+        `stores environment values as text).`,
       {
         code: 'BAD_ENV',
         fix: `Quote them, e.g. {"${bad[0]![0]}":"${JSON.stringify(bad[0]![1]).replaceAll('"', '')}"}.`,
@@ -89,7 +90,8 @@ export function parseSecretEnvMap(text: string, source: string): Record<string, 
   const bad = Object.entries(raw).filter(([, v]) => typeof v !== 'string')
   if (bad.length > 0) {
     throw new UserError(
-      `${source}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings (Lambda stores environment values as text).`,
+      `${source}: the value${bad.length > 1 ? 's' : ''} of ${bad.map(([k]) => k).join(', ')} must be strings ` +
+        `(Lambda stores environment values as text).`,
       {code: 'BAD_ENV', fix: 'Quote them as JSON strings.'},
     )
   }

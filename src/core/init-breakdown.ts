@@ -19,7 +19,10 @@ export const INIT_BREAKDOWN_PREFIX = 'FAAS_INIT_BREAKDOWN'
 
 export function formatInitBreakdown(b: InitBreakdown, json = false): string {
   if (json) return JSON.stringify({time: new Date().toISOString(), type: 'faas.initBreakdown', record: b})
-  return `${INIT_BREAKDOWN_PREFIX} Image: ${b.imageMs.toFixed(2)} ms\tCreate: ${b.createMs.toFixed(2)} ms\tStart: ${b.startMs.toFixed(2)} ms\tInit Duration: ${b.initMs.toFixed(2)} ms`
+  return (
+    `${INIT_BREAKDOWN_PREFIX} Image: ${b.imageMs.toFixed(2)} ms\tCreate: ${b.createMs.toFixed(2)} ` +
+    `ms\tStart: ${b.startMs.toFixed(2)} ms\tInit Duration: ${b.initMs.toFixed(2)} ms`
+  )
 }
 
 /** The breakdown from a log tail (text or JSON log format); undefined when the log has none. */

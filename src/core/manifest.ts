@@ -37,7 +37,9 @@ export interface BenchmarkManifest {
   workload?: WorkloadKind
   /** The event `faas bench` and `faas run` send by default. */
   payload: unknown
-  /** Container ports of docker/Dockerfile's servers (gRPC helloworld.Greeter, HTTP POST /); a missing key: not served. */
+  /**
+   * Container ports of docker/Dockerfile's servers (gRPC helloworld.Greeter, HTTP POST /); a missing key: not served.
+   */
   serve?: {grpc?: number; http?: number}
   functions: FunctionManifest[]
 }
@@ -66,7 +68,9 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
   if (!BENCHMARK_NAME.test(name) || name.includes('..')) {
     throw new UserError(`"${name}" is not a benchmark name.`, {
       code: 'UNKNOWN_BENCHMARK',
-      fix: `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new NAME\` makes one.`,
+      fix:
+        `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new ` +
+        `NAME\` makes one.`,
     })
   }
   const dir = join(root, name)

@@ -72,7 +72,9 @@ export function loadPolicyBundles(file?: string): Map<string, PolicyBundle> {
   const bad = (what: string) =>
     new UserError(`Policy file ${file}: ${what}.`, {
       code: 'BAD_POLICY_FILE',
-      fix: 'Write an object of bundle name to an IAM policy document ({"Version":"2012-10-17","Statement":[...]}) or to {"managedArn":"arn:aws:iam::..."}.',
+      fix:
+        'Write an object of bundle name to an IAM policy document ({"Version":"2012-10-17","Statement":[...]}' +
+        ') or to {"managedArn":"arn:aws:iam::..."}.',
     })
   let raw: unknown
   try {
@@ -127,7 +129,9 @@ export function resolvePolicies(
   if (unknown.length > 0) {
     throw new UserError(`Unknown policy bundle${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`, {
       code: 'UNKNOWN_POLICY',
-      fix: `Known bundles: ${[...bundles.keys()].join(', ')} (AWSLambdaBasicExecutionRole is always attached). Define your own in a JSON file given with --policies-file or FAAS_POLICIES_FILE.`,
+      fix:
+        `Known bundles: ${[...bundles.keys()].join(', ')} (AWSLambdaBasicExecutionRole is always attached). ` +
+        `Define your own in a JSON file given with --policies-file or FAAS_POLICIES_FILE.`,
     })
   }
   return names.map((n) => bundles.get(n)!)

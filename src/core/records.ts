@@ -32,7 +32,9 @@ export interface InvocationRecord {
   cold: boolean
   memoryMb?: number
   maxMemoryUsedMb?: number
-  /** The local service ran it under emulation (image and host architectures differ): not comparable with native figures. */
+  /**
+   * The local service ran it under emulation (image and host architectures differ): not comparable with native figures.
+   */
   emulated?: boolean
   /** Function error (Unhandled/Handled), an HTTP status ≥ 400, or the client-side failure message. */
   error?: string

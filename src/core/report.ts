@@ -10,7 +10,10 @@ export interface ReportFigures {
   maxMemoryUsedMb?: number
   /** Present only on a cold start. */
   initDurationMs?: number
-  /** The local service ran the image under emulation (another architecture than the host's): not comparable with native figures. */
+  /**
+   * The local service ran the image under emulation (another architecture than the host's): not comparable with native
+   * figures.
+   */
   emulated?: boolean
 }
 
@@ -71,7 +74,10 @@ function parseJsonReport(line: string): ReportFigures | undefined {
   return figures
 }
 
-/** Finds the last report (a REPORT line or a platform.report record) in a log and reads its figures; undefined when there is none. */
+/**
+ * Finds the last report (a REPORT line or a platform.report record) in a log and reads its figures; undefined when
+ * there is none.
+ */
 export function parseReport(log: string): ReportFigures | undefined {
   for (const raw of log.split('\n').reverse()) {
     const line = raw.trim()
@@ -94,7 +100,10 @@ export type ReportInput = Required<Omit<ReportFigures, 'initDurationMs' | 'reque
 /** Formats figures as Lambda's Text log format does, for the local service's logs. */
 export function formatReport(requestId: string, f: ReportInput): string {
   const init = f.initDurationMs === undefined ? '' : `\tInit Duration: ${f.initDurationMs.toFixed(2)} ms`
-  let line = `REPORT RequestId: ${requestId}\tDuration: ${f.durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(f.billedDurationMs)} ms\tMemory Size: ${f.memorySizeMb} MB\tMax Memory Used: ${Math.round(f.maxMemoryUsedMb)} MB${init}\t`
+  let line =
+    `REPORT RequestId: ${requestId}\tDuration: ${f.durationMs.toFixed(2)} ms\tBilled ` +
+    `Duration: ${Math.ceil(f.billedDurationMs)} ms\tMemory Size: ${f.memorySizeMb} MB\tMax Memory ` +
+    `Used: ${Math.round(f.maxMemoryUsedMb)} MB${init}\t`
   if (f.status && f.status !== 'success')
     line += `Status: ${f.status}${f.errorType ? `\tError Type: ${f.errorType}` : ''}\t`
   // Not Lambda's: figures from an emulated environment say so, so nobody compares them with native ones.

@@ -35,24 +35,28 @@ def lambda_handler(event, context):
         "seconds": round(time.time() - started, 6),
     }
 `,
-    'docker/Dockerfile.Lambda': `# Image for AWS Lambda and faas's local Lambda service; one per function (--build-arg FUNCTION=…).
+    'docker/Dockerfile.Lambda': `# Image for AWS Lambda and faas's local Lambda service; one per function (--build-arg \
+FUNCTION=…).
 ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12
 FROM \${BASE_IMAGE}
 ARG FUNCTION
 RUN test -n "\${FUNCTION}" || (echo "build with --build-arg FUNCTION=<function folder>" >&2; exit 1)
 COPY requirements/aws.txt /tmp/requirements.txt
-RUN if grep -qvE '^\\s*(#|$)' /tmp/requirements.txt; then python3 -m pip install --no-cache-dir -r /tmp/requirements.txt; fi \\
+RUN if grep -qvE '^\\s*(#|$)' /tmp/requirements.txt; then python3 -m pip install --no-cache-dir -r \
+/tmp/requirements.txt; fi \\
  && rm /tmp/requirements.txt
 COPY \${FUNCTION}/ \${LAMBDA_TASK_ROOT}/
 CMD ["handler.lambda_handler"]
 `,
-    'docker/Dockerfile': `# Image for local or Knative-style use: runs the handler once per container (replace with a server as needed).
+    'docker/Dockerfile': `# Image for local or Knative-style use: runs the handler once per container (replace with a \
+server as needed).
 ARG BASE_IMAGE=python:3.12-slim
 FROM \${BASE_IMAGE}
 ARG FUNCTION
 WORKDIR /app
 COPY requirements/local.txt /tmp/requirements.txt
-RUN if grep -qvE '^\\s*(#|$)' /tmp/requirements.txt; then python3 -m pip install --no-cache-dir -r /tmp/requirements.txt; fi
+RUN if grep -qvE '^\\s*(#|$)' /tmp/requirements.txt; then python3 -m pip install --no-cache-dir -r \
+/tmp/requirements.txt; fi
 COPY \${FUNCTION}/ /app/
 `,
     'requirements/aws.txt': '# Packages the Lambda image needs beyond the base (boto3 is already there).\n',

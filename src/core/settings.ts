@@ -12,7 +12,9 @@ export interface Settings {
   credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
   /** Registry override (FAAS_REGISTRY), e.g. 127.0.0.1:5000; ECR of the account otherwise. */
   registry?: string
-  /** Base image for builds (FAAS_BASE_IMAGE): "local" for faas's offline base, an image ref, or unset for the AWS one. */
+  /**
+   * Base image for builds (FAAS_BASE_IMAGE): "local" for faas's offline base, an image ref, or unset for the AWS one.
+   */
   baseImage?: string
   platform: Platform
   target: 'local' | 'aws'

@@ -26,7 +26,10 @@ export function decodeBuildkitStatus(aux: string): BuildkitStatus {
   return decoded
 }
 
-/** Reads a newline-delimited JSON stream from the engine, calling `onMessage` for each object (of the shape the caller's endpoint sends). */
+/**
+ * Reads a newline-delimited JSON stream from the engine, calling `onMessage` for each object (of the shape the caller's
+ * endpoint sends).
+ */
 export async function readJsonLines<Message extends object>(
   stream: NodeJS.ReadableStream,
   onMessage: (message: Message) => void,

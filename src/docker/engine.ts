@@ -11,7 +11,9 @@ import {decodeBuildkitStatus, readJsonLines} from './buildkit.js'
 const require = createRequire(import.meta.url)
 
 /** What the rest of faas needs to know about a local image. */
-/** A message of the engine's BuildKit build stream: aux is the image id, or a base64 StatusResponse on trace messages. */
+/**
+ * A message of the engine's BuildKit build stream: aux is the image id, or a base64 StatusResponse on trace messages.
+ */
 interface BuildMessage {
   error?: string
   errorDetail?: {message?: string}
@@ -111,7 +113,9 @@ export class DockerEngine {
     } catch (error) {
       throw new UserError(`Cannot reach the Docker engine at ${describeDockerHost()}: ${messageOf(error)}.`, {
         code: 'ENGINE_UNREACHABLE',
-        fix: 'Start the engine (on a bare machine: `bash scripts/stack.sh services`) or point DOCKER_HOST at a running one, e.g. DOCKER_HOST=unix:///var/run/docker.sock.',
+        fix:
+          'Start the engine (on a bare machine: `bash scripts/stack.sh services`) or point DOCKER_HOST at a ' +
+          'running one, e.g. DOCKER_HOST=unix:///var/run/docker.sock.',
         cause: error,
       })
     }
@@ -189,7 +193,8 @@ export class DockerEngine {
     if (failure !== undefined || !imageId) {
       const step = named.filter((s) => !s.cached).at(-1)?.name
       throw new UserError(
-        `Building ${subject} failed${step ? ` at step \`${step}\`` : ''}: ${failure ?? 'the engine returned no image'}.` +
+        `Building ${subject} failed${step ? ` at step \`${step}\`` : ''}: ` +
+          `${failure ?? 'the engine returned no image'}.` +
           (logTail.length > 0 ? `\nLast lines of its log:\n  ${logTail.slice(-12).join('\n  ')}\n` : ''),
         {code: 'BUILD_FAILED', fix: `Fix ${request.dockerfile} or the files it uses, then build again.`},
       )
@@ -259,13 +264,17 @@ function pushError(ref: string, reason: string): UserError {
   if (/unauthorized|authentication required|denied|no basic auth/i.test(reason)) {
     return new UserError(`The registry ${registry} refused the push of ${ref}: ${reason}.`, {
       code: 'REGISTRY_AUTH',
-      fix: `Log in first (\`faas login --registry ${registry}\`, password on standard input) or check that the account may push to this repository.`,
+      fix:
+        `Log in first (\`faas login --registry ${registry}\`, password on standard input) or check that the ` +
+        `account may push to this repository.`,
     })
   }
   if (/connection refused|no such host|dial tcp|i\/o timeout|EOF/i.test(reason)) {
     return new UserError(`The registry ${registry} cannot be reached to push ${ref}: ${reason}.`, {
       code: 'REGISTRY_UNREACHABLE',
-      fix: 'Check that the registry is running and the address is right (--registry or FAAS_REGISTRY); for the local test registry run `bash scripts/stack.sh services`.',
+      fix:
+        'Check that the registry is running and the address is right (--registry or FAAS_REGISTRY); for the ' +
+        'local test registry run `bash scripts/stack.sh services`.',
     })
   }
   return new UserError(`Pushing ${ref} failed: ${reason}.`, {code: 'PUSH_FAILED'})

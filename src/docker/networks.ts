@@ -28,10 +28,12 @@ export async function ensureFunctionNetwork(engine: DockerEngine): Promise<{name
       Options: {'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.name': 'faas-fn0'},
     })
   } catch (error) {
-    // Made by another service in the meantime: fine. Anything else (the subnet taken by someone else's network) is the user's to solve.
+    // Made by another service in the meantime: fine. Anything else (the subnet taken by someone else's network) is the
+    // user's to solve.
     if (await inspect(engine)) return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
     throw new UserError(
-      `Could not create the Docker network ${FUNCTION_NETWORK} (${SUBNET}) that isolates local functions: ${messageOf(error)}.`,
+      `Could not create the Docker network ${FUNCTION_NETWORK} (${SUBNET}) that isolates local ` +
+        `functions: ${messageOf(error)}.`,
       {
         code: 'NETWORK_FAILED',
         fix: `Check \`docker network ls\` for a network using ${SUBNET} and remove it if it is stale.`,

@@ -143,7 +143,8 @@ export async function reportExperiment(dir: string, emit: Emit): Promise<Experim
   }
   const verdicts = comparisons.map(
     (c) =>
-      `${METRIC_INFO[c.metric.split(':')[0] as keyof typeof METRIC_INFO].label} (${c.metric.split(':')[1]}): ${'missing' in c ? c.missing : c.verdict.text}`,
+      `${METRIC_INFO[c.metric.split(':')[0] as keyof typeof METRIC_INFO].label} ` +
+      `(${c.metric.split(':')[1]}): ${'missing' in c ? c.missing : c.verdict.text}`,
   )
   for (const v of variants)
     if (v.errors > 0)

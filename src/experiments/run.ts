@@ -281,7 +281,9 @@ async function ensureLocal(
     `Stop it (faas local stop) so the experiment starts one ${needed}, or run on another FAAS_LOCAL_PORT.`
   if (needsS3 && running?.s3Endpoint !== s3Endpoint) {
     throw new UserError(
-      `Experiment ${experiment.name}'s functions use S3, but the local service running at ${url} gives functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store at ${s3Endpoint}.`,
+      `Experiment ${experiment.name}'s functions use S3, but the local service running at ${url} gives ` +
+        `functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store ` +
+        `at ${s3Endpoint}.`,
       {
         code: 'NO_LOCAL_S3',
         fix: stopIt('with the local S3 store'),
@@ -292,7 +294,9 @@ async function ensureLocal(
     const runningS = typeof running?.idleTimeoutMs === 'number' ? running.idleTimeoutMs / 1000 : undefined
     if (runningS !== idleTimeoutS) {
       throw new UserError(
-        `Experiment ${experiment.name} needs the local service to reclaim idle environments after ${idleTimeoutS} s, but the one running at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`,
+        `Experiment ${experiment.name} needs the local service to reclaim idle environments after ${idleTimeoutS} ` +
+          `s, but the one running ` +
+          `at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`,
         {
           code: 'IDLE_TIMEOUT_MISMATCH',
           fix: stopIt(`with --idle-timeout ${idleTimeoutS}`),
@@ -360,7 +364,9 @@ async function startKeepWarm(
   return {stop}
 }
 
-/** The experiment as run: images pinned by ID (local) or digest (AWS), the benchmark by absolute path, the same seed. */
+/**
+ * The experiment as run: images pinned by ID (local) or digest (AWS), the benchmark by absolute path, the same seed.
+ */
 function rerunConfig(experiment: Experiment, record: ExperimentRecord, benchmarkDir: string, kind: 'local' | 'aws') {
   return {
     name: experiment.name,

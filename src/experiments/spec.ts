@@ -38,7 +38,9 @@ const metric = z.string().transform((text, ctx): Metric => {
   if (!(METRICS as readonly string[]).includes(m!)) {
     ctx.addIssue({
       code: 'custom',
-      message: `"${m}" is not a metric; use one of ${METRICS.join(', ')}, optionally with :statistic (${STATISTICS.join(', ')}), e.g. "latency:p99"`,
+      message:
+        `"${m}" is not a metric; use one of ${METRICS.join(', ')}, optionally with :statistic ` +
+        `(${STATISTICS.join(', ')}), e.g. "latency:p99"`,
     })
     return z.NEVER
   }
@@ -102,7 +104,9 @@ export const experimentSchema = z
       (m) => (typeof m === 'string' ? [m] : m),
       z
         .array(metric, {
-          error: `give one metric or a list of them (${METRICS.join(', ')}, optionally with :statistic, e.g. "latency:p99")`,
+          error:
+            `give one metric or a list of them (${METRICS.join(', ')}, optionally with :statistic, e.g. ` +
+            `"latency:p99")`,
         })
         .min(1, 'name at least one metric'),
     ),
@@ -181,7 +185,8 @@ export function parseExperiment(text: string, file: string): ExperimentConfig {
     raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text)
   } catch (error) {
     throw new UserError(
-      `${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}.`,
+      `${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ` +
+        `${messageOf(error).split('\n')[0]}.`,
       {code: 'BAD_EXPERIMENT', fix: 'Fix the syntax (see experiments/*/experiment.yaml for examples).'},
     )
   }

@@ -119,7 +119,9 @@ async function debootstrap(platform: Platform, tarPath: string, emit: Emit): Pro
   if (which.exitCode !== 0 || process.getuid?.() !== 0) {
     throw new UserError('Making the offline base image needs debootstrap, run as root.', {
       code: 'NO_DEBOOTSTRAP',
-      fix: 'Run `bash scripts/stack.sh up` (it installs debootstrap and builds the bases), or build with --base-image set to an image you have.',
+      fix:
+        'Run `bash scripts/stack.sh up` (it installs debootstrap and builds the bases), or build with ' +
+        '--base-image set to an image you have.',
     })
   }
   const subject = `rootfs ${archOf(platform)}`
@@ -143,7 +145,9 @@ async function debootstrap(platform: Platform, tarPath: string, emit: Emit): Pro
     if (result.exitCode !== 0) {
       throw new UserError(`debootstrap for ${platform} failed (exit ${result.exitCode}).`, {
         code: 'DEBOOTSTRAP_FAILED',
-        fix: 'Check that Debian mirrors are reachable and, for a foreign architecture, that qemu-user-static is registered (`bash scripts/stack.sh services`).',
+        fix:
+          'Check that Debian mirrors are reachable and, for a foreign architecture, that qemu-user-static is ' +
+          'registered (`bash scripts/stack.sh services`).',
       })
     }
     const partial = `${tarPath}.partial`
@@ -165,7 +169,10 @@ async function debootstrap(platform: Platform, tarPath: string, emit: Emit): Pro
   }
 }
 
-/** The host's locally added CAs (Debian's /usr/local/share/ca-certificates), so pip in the image trusts the same proxies. */
+/**
+ * The host's locally added CAs (Debian's /usr/local/share/ca-certificates), so pip in the image trusts the same
+ * proxies.
+ */
 async function copyExtraCertificates(target: string): Promise<void> {
   const source = '/usr/local/share/ca-certificates'
   await rm(target, {recursive: true, force: true})

@@ -36,7 +36,10 @@ export interface BuiltImage {
   seconds: number
 }
 
-/** Where the shared serving shim (docker/serving: faas_serving.py, requirements.txt) sits in every benchmark's build context. */
+/**
+ * Where the shared serving shim (docker/serving: faas_serving.py, requirements.txt) sits in every benchmark's build
+ * context.
+ */
 export const SERVING_SHIM_CONTEXT = '.faas/serving'
 
 /** The local image name of a benchmark function. */
@@ -55,7 +58,9 @@ export async function buildBenchmark(
     if (!(await stat(join(manifest.dir, fn.dockerfile)).catch(() => undefined))) {
       throw new UserError(`Benchmark ${manifest.name} has no ${fn.dockerfile} (needed to build ${fn.name}).`, {
         code: 'NO_DOCKERFILE',
-        fix: `Add ${join(manifest.dir, fn.dockerfile)} (see benchmarks/map-reduce/docker/Dockerfile.Lambda), or set "dockerfile" for the function in benchmark.json.`,
+        fix:
+          `Add ${join(manifest.dir, fn.dockerfile)} (see benchmarks/map-reduce/docker/Dockerfile.Lambda), or set ` +
+          `"dockerfile" for the function in benchmark.json.`,
       })
     }
     if (!(await stat(join(manifest.dir, fn.name)).catch(() => undefined))) {
@@ -114,7 +119,9 @@ async function buildFunction(
   emit({
     kind: 'done',
     subject,
-    message: `Built ${subject}: ${info?.architecture}, ${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, ${steps}, ${seconds.toFixed(1)} s`,
+    message:
+      `Built ${subject}: ${info?.architecture}, ${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} ` +
+      `MB, ${steps}, ${seconds.toFixed(1)} s`,
   })
   return {
     function: fn.name,

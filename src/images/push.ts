@@ -83,7 +83,9 @@ export async function pushBenchmark(
       emit({
         kind: 'done',
         subject,
-        message: `Pushed ${uri}@${pushed.digest} (${(pushed.bytesPushed / 1e6).toFixed(1)} MB sent, ${seconds.toFixed(1)} s)`,
+        message:
+          `Pushed ${uri}@${pushed.digest} (${(pushed.bytesPushed / 1e6).toFixed(1)} MB ` +
+          `sent, ${seconds.toFixed(1)} s)`,
       })
       return {
         function: fn.name,

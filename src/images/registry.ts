@@ -46,7 +46,9 @@ export async function login(
     if (!request.username || request.password === undefined) {
       throw new UserError(`Logging in to ${request.registry} needs a username and a password.`, {
         code: 'NO_REGISTRY_CREDENTIALS',
-        fix: `Run \`faas login --registry ${request.registry} --username NAME --password-stdin\` and type or pipe the password (it is never taken as an argument).`,
+        fix:
+          `Run \`faas login --registry ${request.registry} --username NAME --password-stdin\` and type or pipe ` +
+          `the password (it is never taken as an argument).`,
       })
     }
     login = {registry: request.registry, username: request.username, password: request.password}
@@ -56,7 +58,8 @@ export async function login(
     await engine.checkAuth(toEngineAuth(login))
   } catch (error) {
     throw new UserError(
-      `The registry ${request.registry} refused the login for ${login.username}: ${messageOf(error).replace(login.password, '***')}.`,
+      `The registry ${request.registry} refused the login ` +
+        `for ${login.username}: ${messageOf(error).replace(login.password, '***')}.`,
       {
         code: 'REGISTRY_AUTH',
         fix: 'Check the username and password (or, for ECR, the AWS credentials and region).',

@@ -12,7 +12,8 @@ import type {LocalFunction} from './types.js'
 
 /**
  * The subset of Lambda's control plane faas deploys with: functions live in the service process
- * (persisted by the service when it has a functions file). Each handler returns [status, body]; errors are Lambda-shaped so any SDK understands them.
+ * (persisted by the service when it has a functions file). Each handler returns [status, body]; errors are
+ * Lambda-shaped so any SDK understands them.
  */
 
 export class LambdaApiError extends Error {

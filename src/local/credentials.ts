@@ -49,7 +49,9 @@ function parse(text: string, file: string): ServiceSecrets {
   ) {
     throw new UserError(`The local service's credentials file ${file} is damaged.`, {
       code: 'BAD_LOCAL_CREDENTIALS',
-      fix: `Stop the local service (faas local stop), remove ${file}, and start it again: a new pair is made (reconfigure SDKs with \`faas local credentials\`).`,
+      fix:
+        `Stop the local service (faas local stop), remove ${file}, and start it again: a new pair is made ` +
+        `(reconfigure SDKs with \`faas local credentials\`).`,
     })
   }
   return {accessKeyId: value.accessKeyId, secretAccessKey: value.secretAccessKey, identityKey: value.identityKey}

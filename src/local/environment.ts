@@ -60,7 +60,10 @@ export type EnvState = 'starting' | 'idle' | 'busy' | 'dead'
 
 const errorJson = (body: LambdaErrorBody): Buffer => Buffer.from(JSON.stringify(body))
 
-/** Docker's CPU share for a memory size: 1,769 MB = 1 vCPU, floored, times `factor` (emulation), capped at the host's cores. */
+/**
+ * Docker's CPU share for a memory size: 1,769 MB = 1 vCPU, floored, times `factor` (emulation), capped at the host's
+ * cores.
+ */
 export function cpuShare(memoryMb: number, floor: number, hostCpus: number, factor = 1): number {
   return Math.min(hostCpus, Math.max(floor, memoryMb / 1769) * factor)
 }
@@ -232,7 +235,9 @@ export class Environment {
     )
   }
 
-  /** Where a cold start's time went, as one platform line (core/init-breakdown); undefined until the container started. */
+  /**
+   * Where a cold start's time went, as one platform line (core/init-breakdown); undefined until the container started.
+   */
   #initBreakdown(initMs: number): string | undefined {
     const {resolving, resolved, started} = this.#phases
     if (resolving === undefined || resolved === undefined || started === undefined || this.#initStartedAt === undefined)
@@ -252,7 +257,10 @@ export class Environment {
     return this.#initStartedAt === undefined ? 0 : performance.now() - this.#initStartedAt
   }
 
-  /** Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is suppressed. */
+  /**
+   * Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is
+   * suppressed.
+   */
   async start(): Promise<void> {
     const network = this.options.network
     this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
@@ -265,7 +273,8 @@ export class Environment {
         oversize: (id) =>
           this.#finish(id, {
             payload: errorJson({
-              errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+              errorMessage:
+                `Response payload size exceeded maximum allowed payload size` + ` (${MAX_RESPONSE_BYTES} bytes).`,
               errorType: 'Function.ResponseSizeTooLarge',
             }),
             error: true,
@@ -349,7 +358,8 @@ export class Environment {
       )
     } catch (error) {
       const message = engineUnreachable(error)
-        ? `The Docker engine is not reachable (${(error as Error).message}): the local service cannot start environments until it is back.`
+        ? `The Docker engine is not reachable (${(error as Error).message}): the local service cannot start ` +
+          `environments until it is back.`
         : `The environment could not start: ${(error as Error).message}`
       this.initError = errorJson({errorMessage: message, errorType: 'Runtime.Unknown'})
       this.#readyReject(error as Error)
@@ -451,7 +461,8 @@ export class Environment {
               metrics: {durationMs: round2(this.#initElapsed())},
             },
           })
-        : `INIT_REPORT Init Duration: ${this.#initElapsed().toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`,
+        : `INIT_REPORT Init Duration: ${this.#initElapsed().toFixed(2)} ms\tPhase: init\tStatus: error\tError ` +
+            `Type: ${errorType}`,
     )
     this.#readyReject(new Error('init error'))
     // A suppressed init already has its invocation waiting: it gets the init error.
@@ -618,7 +629,8 @@ export class Environment {
         }
         current.finish({
           payload: errorJson({
-            errorMessage: `RequestId: ${current.requestId} Error: Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`,
+            errorMessage:
+              `RequestId: ${current.requestId} Error:` + ` Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`,
             errorType: 'Sandbox.Timedout',
           }),
           error: true,

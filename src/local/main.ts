@@ -23,7 +23,8 @@ const {values} = parseArgs({
 })
 
 const stamp = () => new Date().toISOString()
-// Detached, the service writes its own log so it can rotate it; stdout (the same file) keeps only what Node prints on a crash.
+// Detached, the service writes its own log so it can rotate it; stdout (the same file) keeps only what Node prints on a
+// crash.
 const log = process.env.FAAS_LOCAL_LOG_FILE ? new RotatingLog(process.env.FAAS_LOCAL_LOG_FILE) : undefined
 const write = (text: string) => (log ? log.write(text) : process.stdout.write(text))
 try {

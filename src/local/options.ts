@@ -61,7 +61,8 @@ export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' 
   for (const [name, value, {min, max}, how] of checks) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       throw new UserError(
-        `${name} ${Number.isFinite(value) ? value : JSON.stringify(value)} is not usable: the local service needs it from ${min} to ${max}.`,
+        `${name} ${Number.isFinite(value) ? value : JSON.stringify(value)} is not usable: the local service needs ` +
+          `it from ${min} to ${max}.`,
         {
           code: 'BAD_LOCAL_SETTING',
           fix: `Give ${how} a number from ${min} to ${max}, or leave it out for the default.`,

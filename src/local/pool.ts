@@ -117,7 +117,8 @@ export class FunctionPool {
       if (left <= 0) {
         if (sync) throw new ThrottledError('ConcurrentInvocationLimitExceeded')
         throw new NotRunError(
-          `The event waited ${(this.options.maxEventAgeMs / 1000).toFixed(0)} s (the maximum event age) for concurrency and was discarded.`,
+          `The event waited ${(this.options.maxEventAgeMs / 1000).toFixed(0)} s (the maximum event age) for ` +
+            `concurrency and was discarded.`,
         )
       }
       const handed = await new Promise<Environment | undefined>((resolve) => {

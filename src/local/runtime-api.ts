@@ -80,7 +80,9 @@ export async function startRuntimeApi(
             'Lambda-Runtime-Aws-Request-Id': event.requestId,
             'Lambda-Runtime-Deadline-Ms': event.deadlineMs,
             'Lambda-Runtime-Invoked-Function-Arn': event.functionArn,
-            'Lambda-Runtime-Trace-Id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${event.requestId.replace(/-/g, '').slice(0, 24)};Parent=0000000000000000;Sampled=0`,
+            'Lambda-Runtime-Trace-Id':
+              `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-` +
+              `${event.requestId.replace(/-/g, '').slice(0, 24)};Parent=0000000000000000;Sampled=0`,
           }
           if (event.clientContext) headers['Lambda-Runtime-Client-Context'] = event.clientContext
           res.writeHead(200, headers)

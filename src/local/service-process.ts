@@ -98,7 +98,9 @@ export function serviceOptions(
   if (options.passCredentials && !passed) {
     throw new UserError('--pass-credentials was given but no AWS credentials are set in the environment.', {
       code: 'NO_CREDENTIALS',
-      fix: 'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (functions then get session credentials that can only invoke local functions).',
+      fix:
+        'Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or leave out --pass-credentials (functions then get ' +
+        'session credentials that can only invoke local functions).',
     })
   }
   const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
@@ -117,7 +119,8 @@ export function serviceOptions(
     functionsFile: functionsFile(env),
     credentials: passed,
   }
-  checkServiceOptions({...serviceDefaults(), ...defined(partial)}) // refuses nonsense (0 environments, a negative idle timeout…) with a UserError
+  // Refuses nonsense (0 environments, a negative idle timeout…) with a UserError.
+  checkServiceOptions({...serviceDefaults(), ...defined(partial)})
   return partial
 }
 
@@ -125,7 +128,9 @@ export function serviceOptions(
 export function readState(env: NodeJS.ProcessEnv = process.env): ServiceState | undefined {
   return readJsonFileSync<ServiceState>(stateFile(env), {
     what: "the local Lambda service's state",
-    fix: `Remove it (rm ${stateFile(env)}); faas finds a running service by its port and writes the file again on the next start.`,
+    fix:
+      `Remove it (rm ${stateFile(env)}); faas finds a running service by its port and writes the file again on ` +
+      `the next start.`,
   })
 }
 
@@ -160,10 +165,13 @@ export async function identify(
 
 export const notOurs = (url: string, env: NodeJS.ProcessEnv = process.env) =>
   new UserError(
-    `Something answers on ${url} but cannot prove it is your faas local service (it does not hold the key in ${stateDir(env)}); faas sent it nothing.`,
+    `Something answers on ${url} but cannot prove it is your faas local service (it does not hold the key ` +
+      `in ${stateDir(env)}); faas sent it nothing.`,
     {
       code: 'LOCAL_NOT_OURS',
-      fix: `Find and stop what listens on that port (ss -ltnp | grep ${new URL(url).port}), or use another port with --port or FAAS_LOCAL_PORT.`,
+      fix:
+        `Find and stop what listens on that port (ss -ltnp | grep ${new URL(url).port}), or use another port ` +
+        `with --port or FAAS_LOCAL_PORT.`,
     },
   )
 
@@ -370,17 +378,22 @@ export async function ensureLocalService(
     )
     if (busy > 0) {
       throw new UserError(
-        `The local Lambda service on ${state.url} gives functions ${gives}, not the local store at ${options.s3Endpoint}, and it is running ${busy} invocation(s), so faas will not restart it.`,
+        `The local Lambda service on ${state.url} gives functions ${gives}, not the local store ` +
+          `at ${options.s3Endpoint}, and it is running ${busy} invocation(s), so faas will not restart it.`,
         {
           code: 'LOCAL_S3_MISMATCH',
-          fix: `Wait for them, stop it (faas local stop) and run again; or start it yourself with FAAS_LOCAL_S3_ENDPOINT=${options.s3Endpoint}.`,
+          fix:
+            `Wait for them, stop it (faas local stop) and run again; or start it yourself with ` +
+            `FAAS_LOCAL_S3_ENDPOINT=${options.s3Endpoint}.`,
         },
       )
     }
     emit({
       kind: 'warn',
       subject: 'local',
-      message: `the running service gives functions ${gives}; restarting it with the local S3 store at ${options.s3Endpoint}`,
+      message:
+        `the running service gives functions ${gives}; restarting it with the local S3 store ` +
+        `at ${options.s3Endpoint}`,
     })
     await stopLocalService(options, emit)
     return (await spawnDetached(settings, options, emit)).url

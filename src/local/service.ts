@@ -150,7 +150,9 @@ export class LocalService {
             error.code === 'EADDRINUSE'
               ? new UserError(`Port ${this.options.port} on 127.0.0.1 is already in use.`, {
                   code: 'PORT_IN_USE',
-                  fix: 'Stop what uses it (`faas local stop` if it is a faas service) or choose another port with --port or FAAS_LOCAL_PORT.',
+                  fix:
+                    'Stop what uses it (`faas local stop` if it is a faas service) or choose another port with ' +
+                    '--port or FAAS_LOCAL_PORT.',
                 })
               : error,
           ),
@@ -248,7 +250,9 @@ export class LocalService {
           `--pass-credentials: STS did not exchange your AWS keys for session credentials (${(error as Error).name}).`,
           {
             code: 'PASS_CREDENTIALS_FAILED',
-            fix: 'Functions get only short-lived credentials: make STS reachable (AWS_ENDPOINT_URL_STS for an emulator), use session credentials (AWS_SESSION_TOKEN), or leave out --pass-credentials.',
+            fix:
+              'Functions get only short-lived credentials: make STS reachable (AWS_ENDPOINT_URL_STS for an ' +
+              'emulator), use session credentials (AWS_SESSION_TOKEN), or leave out --pass-credentials.',
           },
         )
       } finally {
@@ -259,7 +263,9 @@ export class LocalService {
     return session
   }
 
-  /** GET /faas/credentials with the environment's token, from the environment's own address: what its SDK signs with. */
+  /**
+   * GET /faas/credentials with the environment's token, from the environment's own address: what its SDK signs with.
+   */
   async #serveCredentials(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume()
     const [id = '', secret = ''] = String(req.headers.authorization ?? '').split('.')
@@ -334,7 +340,9 @@ export class LocalService {
         this.emit({
           kind: 'warn',
           subject: fn.name,
-          message: `its saved variables cannot be opened with this service's key; deploy it again (faas deploy --target local)`,
+          message:
+            `its saved variables cannot be opened with this service's key; deploy it again (faas deploy ` +
+            `--target local)`,
         })
         continue
       }
@@ -431,7 +439,8 @@ export class LocalService {
       throw new control.LambdaApiError(
         403,
         'AccessDeniedException',
-        `The local Lambda service answers only as ${[...this.hosts][0]}; the request named the host "${host.slice(0, 100)}".`,
+        `The local Lambda service answers only as ${[...this.hosts][0]}; the request named the host ` +
+          `"${host.slice(0, 100)}".`,
       )
     }
     if (req.headers.origin !== undefined) {
@@ -532,7 +541,8 @@ export class LocalService {
       throw new control.LambdaApiError(
         403,
         'AccessDeniedException',
-        `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only invoke functions).`,
+        `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only ` +
+          `invoke functions).`,
       )
     }
     if (path === '/faas/health') return sendJson(res, 200, this.health())
@@ -585,7 +595,8 @@ export class LocalService {
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse')
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
       throw control.invalid(
-        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must ` +
+          `satisfy enum value set: [Event, RequestResponse, DryRun]`,
       )
     }
     const limit = type === 'Event' ? MAX_ASYNC_REQUEST : MAX_SYNC_REQUEST
@@ -619,7 +630,8 @@ export class LocalService {
       const job = pool.invoke({payload, clientContext, waitForLogs: false, sync: false, requestId}).catch((error) => {
         this.#log(
           name,
-          `EVENT RequestId: ${requestId} discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`,
+          `EVENT RequestId: ${requestId} ` +
+            `discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`,
         )
       })
       this.#background.add(job)

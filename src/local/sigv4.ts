@@ -44,7 +44,8 @@ export const denied = {
     new LambdaApiError(
       403,
       'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access ' +
+        'Key and signing method. Consult the service documentation for details.',
     ),
   scope: (message: string) => new LambdaApiError(403, 'InvalidSignatureException', message),
 }
@@ -98,15 +99,18 @@ export async function verifySigV4(
       .replace(/\.\d{3}/, '')
   if (date.getTime() < now.getTime() - MAX_SKEW_MS)
     throw denied.scope(
-      `Signature expired: ${amzDate} is now earlier than ${stamp(new Date(now.getTime() - MAX_SKEW_MS))} (${stamp(now)} - 5 min.)`,
+      `Signature expired: ${amzDate} is now earlier than ${stamp(new Date(now.getTime() - MAX_SKEW_MS))} ` +
+        `(${stamp(now)} - 5 min.)`,
     )
   if (date.getTime() > now.getTime() + MAX_SKEW_MS)
     throw denied.scope(
-      `Signature not yet current: ${amzDate} is still later than ${stamp(new Date(now.getTime() + MAX_SKEW_MS))} (${stamp(now)} + 5 min.)`,
+      `Signature not yet current: ${amzDate} is still later than ${stamp(new Date(now.getTime() + MAX_SKEW_MS))} ` +
+        `(${stamp(now)} + 5 min.)`,
     )
   if (scopeDate !== amzDate!.slice(0, 8))
     throw denied.scope(
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate!.slice(0, 8)}', from '${amzDate}'.`,
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != ` +
+        `'${amzDate!.slice(0, 8)}', from '${amzDate}'.`,
     )
   if (scopeService !== SERVICE) throw denied.scope(`Credential should be scoped to correct service: '${SERVICE}'.`)
   if (scopeRegion !== options.region)
@@ -191,7 +195,10 @@ export async function signRequest(
   return (signed as unknown as {headers: Record<string, string>}).headers
 }
 
-/** The identity proof: HMAC of the client's nonce and the port the service listens on (a relay on another port cannot reuse it). */
+/**
+ * The identity proof: HMAC of the client's nonce and the port the service listens on (a relay on another port cannot
+ * reuse it).
+ */
 export const identityProof = (identityKey: string, nonce: string, port: number): string =>
   createHmac('sha256', identityKey).update(`faas-local:${port}:${nonce}`).digest('hex')
 

@@ -60,7 +60,10 @@ export interface ServiceOptions {
   /** Where the service keeps its functions so a restarted service knows them (none: memory only). */
   functionsFile?: string
   s3Endpoint?: string
-  /** The user's credentials (--pass-credentials): exchanged for an STS session that functions get from the credentials endpoint, never as variables. */
+  /**
+   * The user's credentials (--pass-credentials): exchanged for an STS session that functions get from the credentials
+   * endpoint, never as variables.
+   */
   credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
   /** The key pair SDKs sign with and the identity key (see credentials.ts); random when not given. */
   secrets: ServiceSecrets
@@ -68,7 +71,10 @@ export interface ServiceOptions {
   network?: {name: string; gateway: string}
   /** How environments reach the service and get credentials (set by the service). */
   grants?: EnvironmentGrants
-  /** The S3 endpoint as functions reach it: a forwarder on the gateway when the store is on loopback (set by the service). */
+  /**
+   * The S3 endpoint as functions reach it: a forwarder on the gateway when the store is on loopback (set by the
+   * service).
+   */
   functionS3Endpoint?: string
   /** Host files mounted read-only into every environment (`host:container`). */
   binds?: string[]

@@ -7,9 +7,11 @@ export const NIST_CTR_AES128 = {
   key: '2b7e151628aed2a6abf7158809cf4f3c',
   counter: 'f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff',
   plaintext:
-    '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710',
+    '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b1' +
+    '7ad2b417be66c3710',
   ciphertext:
-    '874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee',
+    '874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d' +
+    '1792170a0f3009cee',
 }
 
 /** vSwarm's aes key (the handler's default), as hex. */
@@ -38,7 +40,10 @@ export function generatedMessage(seed: number, length = 100): string {
   return Array.from({length}, () => letters[Math.floor(next() * letters.length)]).join('')
 }
 
-/** The event `faas run aes` sends: the payload, with a generated message when it names none (so the answer is checkable). */
+/**
+ * The event `faas run aes` sends: the payload, with a generated message when it names none (so the answer is
+ * checkable).
+ */
 export function aesRunEvent(payload: AesEvent, seed: number): AesEvent {
   if (
     payload.plaintext !== undefined ||
@@ -89,7 +94,8 @@ export function checkAes(event: AesEvent, answer: AesAnswer, label: string, publ
     differences.push(`${label}: ciphertext sha256 ${answer.ciphertext_sha256}, expected ${expected.ciphertextSha256}`)
   if (answer.decrypted_sha256 !== expected.plaintextSha256)
     differences.push(
-      `${label}: decrypting did not give the plaintext back (sha256 ${answer.decrypted_sha256}, expected ${expected.plaintextSha256})`,
+      `${label}: decrypting did not give the plaintext back (sha256 ${answer.decrypted_sha256}, ` +
+        `expected ${expected.plaintextSha256})`,
     )
   if (answer.plaintext_bytes !== expected.plaintextBytes)
     differences.push(`${label}: ${answer.plaintext_bytes} plaintext bytes, expected ${expected.plaintextBytes}`)

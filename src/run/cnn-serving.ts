@@ -42,7 +42,8 @@ export function checkTop5(images: Array<{key: string; image: RgbImage}>, answer:
       const own = probabilities[p.class ?? -1]
       if (own === undefined || !close(own, probabilities[reference[k]!]!))
         differences.push(
-          `${key}: rank ${k + 1} is class ${p.class}, expected ${reference[k]} (reference top-5 ${reference.join(', ')})`,
+          `${key}: rank ${k + 1} is class ${p.class}, expected ${reference[k]} (reference ` +
+            `top-5 ${reference.join(', ')})`,
         )
       else if (typeof p.probability !== 'number' || !close(p.probability, own))
         differences.push(`${key}: class ${p.class} has probability ${p.probability}, expected ${own.toPrecision(6)}`)

@@ -108,7 +108,9 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
       if (outcome.functionError) {
         throw new UserError(`The run failed: ${entry} returned an error: ${describeError(outcome.payload)}`, {
           code: 'FUNCTION_ERROR',
-          fix: `See its log with \`faas invoke --target ${options.target} --function_name ${entry} --log\`, fix the handler, and run again.`,
+          fix:
+            `See its log with \`faas invoke --target ${options.target} --function_name ${entry} --log\`, fix the ` +
+            `handler, and run again.`,
         })
       }
       return outcome
@@ -141,7 +143,8 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     // A store that died mid-run shows up as some function's S3 error; name the cause instead.
     if (options.target === 'local' && !(await localS3Answers())) {
       throw new UserError(
-        `The local S3 store at ${localS3Endpoint()} stopped answering during the run (${isUserError(error) ? error.message : messageOf(error)}).`,
+        `The local S3 store at ${localS3Endpoint()} stopped answering during the run ` +
+          `(${isUserError(error) ? error.message : messageOf(error)}).`,
         {
           code: 'LOCAL_S3_GONE',
           fix: 'Run the same command again: faas starts a new store and uploads the input again.',
@@ -205,7 +208,8 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
   await writeJsonFile(recordPath, record)
   if (!record.correct) {
     throw new UserError(
-      `The run finished but ${manifest.workload === 'word-count' ? 'the word counts are' : 'its answer is'} wrong: ${record.differences.join('; ')}.`,
+      `The run finished but ${manifest.workload === 'word-count' ? 'the word counts are' : 'its answer is'} ` +
+        `wrong: ${record.differences.join('; ')}.`,
       {
         code: 'WRONG_ANSWER',
         fix: `The run record is in ${recordPath}.`,

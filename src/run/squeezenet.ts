@@ -142,7 +142,10 @@ export interface SqueezeNet {
   conv10: Conv
 }
 
-/** The network with its seeded weights, in the order the handler assigns them (conv1, fire2 squeeze/1×1/3×3 … fire9, conv10). */
+/**
+ * The network with its seeded weights, in the order the handler assigns them (conv1, fire2 squeeze/1×1/3×3 … fire9,
+ * conv10).
+ */
 export function buildSqueezeNet(seed = MODEL_SEED): SqueezeNet {
   let layer = 0
   const conv = (k: number, stride: number, same: boolean, cin: number, cout: number, gain = 1): Conv => ({

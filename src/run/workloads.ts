@@ -9,7 +9,10 @@ import {checkTop5, CNN_IMAGES} from './cnn-serving.js'
 import {decodePng, encodePng, generateImage, pixelSha256, rotate90} from './images.js'
 import {getBytes, uploadMissing} from '../storage/s3.js'
 
-/** What a checked workload gets from `faas run`: an invoke of the entry function that fails on a function error, phase timing, storage. */
+/**
+ * What a checked workload gets from `faas run`: an invoke of the entry function that fails on a function error, phase
+ * timing, storage.
+ */
 export interface WorkloadContext {
   invoke: (payload: unknown) => Promise<InvokeOutcome>
   timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>
@@ -226,7 +229,9 @@ const cnnServing: Workload = {
       outcomes: [outcome],
       correct: differences.length === 0,
       differences,
-      verified: `top-5 of ${images.length} images as the reference SqueezeNet computed here (${exact} of ${images.length} in exactly the same order)`,
+      verified:
+        `top-5 of ${images.length} images as the reference SqueezeNet computed here (${exact} ` +
+        `of ${images.length} in exactly the same order)`,
       output: answer,
       config: {seed, bucket, keys: images.map((i) => i.key), uploadedBytes: uploaded},
     }

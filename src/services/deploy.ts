@@ -181,13 +181,15 @@ export async function deploy(
       causes.set(message, [...(causes.get(message) ?? []), f.name])
     }
     throw new UserError(
-      `${failed.length} of ${specs.length} functions failed to deploy: ${[...causes].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ')}`,
+      `${failed.length} of ${specs.length} functions failed to ` +
+        `deploy: ${[...causes].map(([message, names]) => `${names.join(', ')}: ${message}`).join('; ')}`,
       {
         code: 'DEPLOY_FAILED',
         fix:
           isUserError(first) && first.fix
             ? first.fix
-            : 'Fix the cause and deploy again; functions already deployed are left as they are and will not be rewritten.',
+            : 'Fix the cause and deploy again; functions already deployed are left as they are and will not be ' +
+              'rewritten.',
         cause: failed[0]!.error,
       },
     )
@@ -222,7 +224,9 @@ export async function destroyPlan(request: {
   if (names.length === 0 && !request.buckets?.length)
     throw new UserError('Nothing to destroy.', {
       code: 'NOTHING_TO_DESTROY',
-      fix: 'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, --run-bucket).',
+      fix:
+        'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, ' +
+        '--run-bucket).',
     })
   return {functions: names, repositories: []}
 }

@@ -122,7 +122,9 @@ function protocolOf(requests: ServeRequest[], asked?: ServeProtocol): ServeProto
         `Benchmark ${manifest.name} declares no servers ("serve" is missing from its benchmark.json).`,
         {
           code: 'NOT_SERVED',
-          fix: 'Add e.g. "serve": {"grpc": 50051, "http": 8080} (the container ports its docker/Dockerfile image listens on), or deploy it as a Lambda function and bench it with --protocol lambda.',
+          fix:
+            'Add e.g. "serve": {"grpc": 50051, "http": 8080} (the container ports its docker/Dockerfile image ' +
+            'listens on), or deploy it as a Lambda function and bench it with --protocol lambda.',
         },
       )
     }
@@ -131,7 +133,8 @@ function protocolOf(requests: ServeRequest[], asked?: ServeProtocol): ServeProto
   for (const {manifest} of requests) {
     if (!manifest.serve![protocol]) {
       throw new UserError(
-        `Benchmark ${manifest.name} is not served over ${protocol} (its "serve" lists ${Object.keys(manifest.serve!).join(', ')}).`,
+        `Benchmark ${manifest.name} is not served over ${protocol} (its "serve" ` +
+          `lists ${Object.keys(manifest.serve!).join(', ')}).`,
         {
           code: 'NOT_SERVED',
           fix: `Use --protocol ${Object.keys(manifest.serve!)[0]}.`,
@@ -179,7 +182,9 @@ export async function serveBenchmarks(
     if (!(await stat(join(manifest.dir, SERVE_DOCKERFILE)).catch(() => undefined))) {
       throw new UserError(`Benchmark ${manifest.name} has no ${SERVE_DOCKERFILE}, which faas serve builds and runs.`, {
         code: 'NO_DOCKERFILE',
-        fix: `Add ${join(manifest.dir, SERVE_DOCKERFILE)}: a server for its handler (gRPC helloworld.Greeter/SayHello and/or HTTP POST /), built with --build-arg FUNCTION=<function> and BASE_IMAGE.`,
+        fix:
+          `Add ${join(manifest.dir, SERVE_DOCKERFILE)}: a server for its handler (gRPC ` +
+          `helloworld.Greeter/SayHello and/or HTTP POST /), built with --build-arg FUNCTION=<function> and BASE_IMAGE.`,
       })
     }
   }
@@ -297,7 +302,8 @@ async function ensureServer(
         env,
         network: options.network,
         labels: {[LABEL]: manifest.name, [`${LABEL}.function`]: fn.name, [`${LABEL}.home`]: homeId()},
-        // The function's Lambda memory size and the CPU share Lambda gives it, so servers and functions compare like for like.
+        // The function's Lambda memory size and the CPU share Lambda gives it, so servers and functions compare like
+        // for like.
         memoryMb: fn.memoryMb,
         nanoCpus: cpuShare(fn.memoryMb, 0.25, availableParallelism()) * 1e9,
         ports,
@@ -346,7 +352,8 @@ async function ensureServer(
         code: 'SERVE_FAILED',
         fix: exited
           ? `Fix ${SERVE_DOCKERFILE} or the server it runs, then serve again.`
-          : 'Give it longer with --wait (emulated images start slowly), or check the server listens on the ports in "serve".',
+          : 'Give it longer with --wait (emulated images start slowly), or check the server listens on the ports ' +
+            'in "serve".',
       },
     )
   }

@@ -113,7 +113,9 @@ async function startLocalS3(
     await removeContainer(engine, id)
     throw new UserError(`The local S3 store did not start on ${endpoint}.`, {
       code: 'LOCAL_S3_FAILED',
-      fix: 'Check that the port is free (FAAS_LOCAL_S3_PORT chooses another) and that Docker can run containers with host networking.',
+      fix:
+        'Check that the port is free (FAAS_LOCAL_S3_PORT chooses another) and that Docker can run containers ' +
+        'with host networking.',
     })
   }
   emit({kind: 'done', subject: 'local S3', message: `Local S3 store ready on ${endpoint}`})

@@ -49,7 +49,8 @@ export async function ensureBucket(s3: S3Client, bucket: string, region: string)
   if (status === 200) return 'exists'
   if (status === 403 || status === 301) {
     throw new UserError(
-      `The S3 bucket ${bucket} exists but these credentials may not use it${status === 301 ? ' (it is in another region)' : ''}.`,
+      `The S3 bucket ${bucket} exists but these credentials may not use ` +
+        `it${status === 301 ? ' (it is in another region)' : ''}.`,
       {
         code: 'BUCKET_ACCESS',
         fix: 'Choose another bucket with --bucket, or grant s3:ListBucket, s3:GetObject and s3:PutObject on it.',

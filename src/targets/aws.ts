@@ -65,7 +65,9 @@ export class AwsTarget implements Target {
         if (!ecr) {
           throw new UserError(`Lambda runs images from ECR only, and ${spec.image.uri} is not an ECR image.`, {
             code: 'NOT_ECR',
-            fix: 'Unset FAAS_REGISTRY for AWS deploys (faas then uses <account>.dkr.ecr.<region>.amazonaws.com), or use --target local.',
+            fix:
+              'Unset FAAS_REGISTRY for AWS deploys (faas then uses <account>.dkr.ecr.<region>.amazonaws.com), or ' +
+              'use --target local.',
           })
         }
         if (ecr.digest || !ecr.tag) return spec
@@ -86,7 +88,9 @@ export class AwsTarget implements Target {
         if (image.architectures.length > 0 && !image.architectures.includes(wanted)) {
           throw new UserError(`${spec.image.uri} holds ${image.architectures.join(', ')} only, not ${wanted}.`, {
             code: 'ARCH_MISMATCH',
-            fix: `Deploy with --arch ${image.architectures[0] === 'amd64' ? 'x86_64' : image.architectures[0]}, or build for linux/${wanted}.`,
+            fix:
+              `Deploy with --arch ${image.architectures[0] === 'amd64' ? 'x86_64' : image.architectures[0]}, or ` +
+              `build for linux/${wanted}.`,
           })
         }
         return {...spec, image: {...spec.image, digest: image.digest}}
@@ -150,7 +154,9 @@ export class AwsTarget implements Target {
       emit({
         kind: 'progress',
         subject,
-        message: `updating ${changed.filter((c) => !['role', 'image', 'architecture'].includes(c)).join(', ')}, waiting for the update`,
+        message:
+          `updating ${changed.filter((c) => !['role', 'image', 'architecture'].includes(c)).join(', ')}, ` +
+          `waiting for the update`,
       })
       await updateConfiguration(lambda, spec.name, config, this.#retry)
     }

@@ -31,7 +31,9 @@ import type {
   Target,
 } from './target.js'
 
-/** Local control-plane calls never wait for IAM propagation and answer at once: wait little for an update in progress. */
+/**
+ * Local control-plane calls never wait for IAM propagation and answer at once: wait little for an update in progress.
+ */
 const LOCAL_RETRY: RetryPolicy = {
   attempts: 3,
   delayMs: (attempt) => 100 * 2 ** attempt,
@@ -92,7 +94,10 @@ export class LocalTarget implements Target {
     return this.#clients
   }
 
-  /** Every image must be in the engine before anything is deployed; each function takes its image's architecture, which is what runs. */
+  /**
+   * Every image must be in the engine before anything is deployed; each function takes its image's architecture, which
+   * is what runs.
+   */
   async preflight(specs: FunctionSpec[]): Promise<FunctionSpec[]> {
     return Promise.all(
       specs.map(async (spec) => {
@@ -186,10 +191,13 @@ export class LocalTarget implements Target {
       // The SDK's words are "Cannot reach AWS"; here it is faas's own service that went away.
       if (!isUserError(error) || error.code !== 'AWS_UNREACHABLE') throw error
       throw new UserError(
-        `The local Lambda service stopped answering while invoking ${request.name} (${messageOf(error.cause)}); the call's outcome is unknown.`,
+        `The local Lambda service stopped answering while invoking ${request.name} (${messageOf(error.cause)}); the ` +
+          `call's outcome is unknown.`,
         {
           code: 'LOCAL_SERVICE_GONE',
-          fix: "It was stopped or killed (see faas local logs, or service.log under FAAS_HOME/local). Run the command again: faas starts a new service, which removes the old one's containers.",
+          fix:
+            'It was stopped or killed (see faas local logs, or service.log under FAAS_HOME/local). Run the ' +
+            "command again: faas starts a new service, which removes the old one's containers.",
           cause: error,
         },
       )

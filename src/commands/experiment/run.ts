@@ -9,9 +9,13 @@ export default class ExperimentRun extends FaasCommand {
   static override handlesSignals = true
 
   static override summary =
-    'Run a before/after experiment: build and deploy each variant, drive them alike, and compare with a bootstrap interval.'
+    'Run a before/after experiment: build and deploy each variant, drive them alike, and compare with a bootstrap ' +
+    'interval.'
   static override description =
-    'The experiment file (YAML or JSON) names a benchmark, two or more variants (build args, image, memory, env, handler, keep-warm schedule), the load and the metrics. Variants run interleaved across --repeat repeats. Writes a results folder: per-run bench records, experiment.json, rerun.json (images pinned, same seeds), comparison.json and report.html. Give a results folder instead of a file to rerun it.'
+    'The experiment file (YAML or JSON) names a benchmark, two or more variants (build args, image, memory, env, ' +
+    'handler, keep-warm schedule), the load and the metrics. Variants run interleaved across --repeat repeats. ' +
+    'Writes a results folder: per-run bench records, experiment.json, rerun.json (images pinned, same seeds), ' +
+    'comparison.json and report.html. Give a results folder instead of a file to rerun it.'
 
   static override examples = [
     '<%= config.bin %> experiment run experiments/dependency-size/experiment.yaml',

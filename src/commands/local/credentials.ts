@@ -9,7 +9,10 @@ import {identify, portOf, readState} from '../../local/service-process.js'
 export default class LocalCredentials extends FaasCommand {
   static override summary = 'Print how to point an AWS SDK at the local Lambda service with its key pair.'
   static override description =
-    'The local service checks SigV4 signatures as Lambda does, with a key pair it made on its first start (kept 0600 in $FAAS_HOME/local/credentials.json). This prints shell exports (--format env) or an AWS profile (--format profile) for boto3, the AWS CLI and the JS SDK. The secret goes to standard output only: --json names the file instead.'
+    'The local service checks SigV4 signatures as Lambda does, with a key pair it made on its first start (kept ' +
+    '0600 in $FAAS_HOME/local/credentials.json). This prints shell exports (--format env) or an AWS profile ' +
+    '(--format profile) for boto3, the AWS CLI and the JS SDK. The secret goes to standard output only: --json ' +
+    'names the file instead.'
 
   static override examples = [
     'eval "$(<%= config.bin %> local credentials)"',

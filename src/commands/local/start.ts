@@ -12,7 +12,10 @@ export default class LocalStart extends FaasCommand {
   static override summary =
     "Serve the local Lambda service: Lambda's Invoke API and Runtime API over your local images."
   static override description =
-    'Functions deployed with --target local run here, one container per execution environment (concurrent invocations run in parallel, warm environments are reused, cold starts report Init Duration). Any AWS SDK with endpoint_url http://127.0.0.1:9001 can invoke them. In the foreground Ctrl-C stops the service and removes every container it started; --detach runs it in the background (faas local stop ends it).'
+    'Functions deployed with --target local run here, one container per execution environment (concurrent ' +
+    'invocations run in parallel, warm environments are reused, cold starts report Init Duration). Any AWS SDK with ' +
+    'endpoint_url http://127.0.0.1:9001 can invoke them. In the foreground Ctrl-C stops the service and removes ' +
+    'every container it started; --detach runs it in the background (faas local stop ends it).'
 
   static override examples = [
     '<%= config.bin %> local start',
@@ -49,7 +52,8 @@ export default class LocalStart extends FaasCommand {
     }),
     'pass-credentials': Flags.boolean({
       description:
-        'Give functions an STS session of your AWS credentials (through the container-credentials endpoint, never as variables).',
+        'Give functions an STS session of your AWS credentials (through the container-credentials endpoint, never ' +
+        'as variables).',
       default: false,
     }),
   }
