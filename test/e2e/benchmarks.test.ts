@@ -64,7 +64,7 @@ for (const [platform, arch] of [
   })
 }
 
-test('image-rotate (amd64): generated PNGs from the local S3 store, rotated, stored and checked pixel for pixel', async () => {
+test('image-rotate (amd64): PNGs from the local S3 store, rotated, stored, checked pixel for pixel', async () => {
   const run = await faasJson(['run', 'image-rotate', ...amd64], {env})
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.result.correct, true)
@@ -83,7 +83,7 @@ test('image-rotate (amd64): generated PNGs from the local S3 store, rotated, sto
   )
 })
 
-test("cnn_serving (amd64): SqueezeNet in TensorFlow, each image's top-5 as the TypeScript reference network computes it", async () => {
+test('cnn_serving (amd64): SqueezeNet in TensorFlow, each top-5 as the TypeScript reference computes it', async () => {
   const run = await faasJson(['run', 'cnn_serving', ...amd64], {env})
   assert.is(run.exitCode, 0, run.stderr)
   const record = run.result

@@ -72,7 +72,7 @@ test('keep-warm: without pings every call after a long gap is cold; with them no
 const wellFormed =
   /^(\S+ is [a-z ]+ than \S+ by [\d.]+ ms \[[\d.]+ ms, [\d.]+ ms\]|no difference detected between \S+ and \S+ \(\S+ - \S+: -?[\d.]+ ms \[-?[\d.]+ ms, -?[\d.]+ ms\]\))$/
 
-test('dependency size: both images built (the fat one bigger), every call a forced cold start with an Init Duration', async () => {
+test('dependency size: both images built (the fat one bigger), each call a forced cold start with Init', async () => {
   const file = smaller('dependency-size', (t) => t.replace('coldStarts: 6', 'coldStarts: 3'))
   const result = await run(file, 'dependency-size')
   const init = result.find('init:median', 'fat')

@@ -193,7 +193,7 @@ test('bad input: each a clear error, a non-zero exit, and nothing created', asyn
   assert.equal(await ours(), {functions: [], roles: []})
 })
 
-test('deploy map-reduce: roles with their bundles, images by digest, arm64, memory, timeout and wired env', async () => {
+test('deploy map-reduce: roles and bundles, images by digest, arm64, memory, timeout, wired env', async () => {
   for (const fn of ['driver', 'mapper', 'reducer']) digests[fn] = await pushImage(`map-reduce-${fn}`, 'v1', `${fn}-1`)
   const clients = recordingClients()
   const result = await deploy(new AwsTarget({clients}), settings, {benchmark: 'map-reduce', tag: 'v1'}, quiet)
@@ -384,7 +384,7 @@ test('a role shared through --role is kept while another function still uses it'
   )
 })
 
-test('destroy asks first, then removes functions and roles (repositories only when asked), and is idempotent', async () => {
+test('destroy asks first, removes functions and roles (repositories when asked), is idempotent', async () => {
   const refused = await faas(['destroy', 'map-reduce'], {env})
   assertUserError(refused, /without confirmation\. Add --yes/)
   assert.is((await ours()).functions.length, 4)

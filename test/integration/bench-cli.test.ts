@@ -44,7 +44,9 @@ async function startEndpoint() {
       if (req.headers['x-amz-invocation-type'] === 'DryRun') return res.writeHead(204).end()
       const cold = !warm.has(name)
       warm.add(name)
-      const log = `REPORT RequestId: r\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\t${cold ? 'Init Duration: 50.00 ms\t' : ''}\n`
+      const log =
+        `REPORT RequestId: r\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory ` +
+        `Used: 20 MB\t${cold ? 'Init Duration: 50.00 ms\t' : ''}\n`
       res
         .writeHead(200, {'content-type': 'application/json', 'x-amz-log-result': Buffer.from(log).toString('base64')})
         .end('{}')

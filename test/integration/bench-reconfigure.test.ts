@@ -7,7 +7,10 @@ import * as assert from 'uvu/assert'
 import {reconfigurerOf} from '../../src/bench/reconfigure.js'
 import {AwsTarget} from '../../src/targets/aws.js'
 
-/** Memory sweeps and forced cold starts change real functions through Target.describe/reconfigure: checked against the moto emulator. */
+/**
+ * Memory sweeps and forced cold starts change real functions through Target.describe/reconfigure: checked against the
+ * moto emulator.
+ */
 const endpoint = process.env.FAAS_TEST_AWS_ENDPOINT ?? 'http://127.0.0.1:5050'
 const config = {endpoint, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}}
 

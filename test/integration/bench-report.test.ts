@@ -57,7 +57,7 @@ async function startEndpoint() {
   return {url, close: () => new Promise<void>((resolve) => server.close(() => resolve()))}
 }
 
-test('a run against an HTTP endpoint: records, cold flags, vHive file, and a report that renders in headless Chromium', async () => {
+test('a run against an HTTP endpoint: records, cold flags, vHive file, a report Chromium renders', async () => {
   const endpoint = await startEndpoint()
   const invoke = httpInvoke(endpoint.url)
   const dir = await mkdtemp(join(tmpdir(), 'faas-bench-report-'))

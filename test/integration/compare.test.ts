@@ -65,7 +65,7 @@ test.after(async () => {
   await rm(dir, {recursive: true, force: true})
 })
 
-test('compare: a table, comparison.json and one offline report with overlaid CDFs and intervals that see an 8 ms difference', async () => {
+test('compare: a table, comparison.json, one offline report; the intervals see an 8 ms difference', async () => {
   const a = await bench('fast', [fast.address])
   const b = await bench('slow', [slow.address])
   const out = join(dir, 'cmp')

@@ -41,7 +41,7 @@ test.after(async () => {
   await rm(work, {recursive: true, force: true})
 })
 
-test('two variants 20 ms apart: short is faster, by about 20 ms, with an interval excluding zero; the report renders', async () => {
+test('variants 20 ms apart: short is faster by about 20 ms, interval excluding zero; report renders', async () => {
   const out = join(work, 'sleep-results')
   const result = await runExperiment(
     settings,

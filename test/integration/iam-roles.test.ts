@@ -57,7 +57,7 @@ test('a role faas did not make is refused unless named with --role, and is never
   }
 })
 
-test('IAM drift converges: a changed bundle document is corrected, a dropped bundle removed, a policy faas did not put kept', async () => {
+test('IAM drift converges: changed bundle corrected, dropped bundle removed, a foreign policy kept', async () => {
   const role = `h3-drift-${suffix}`
   try {
     const first = await ensureRole(iam, role, [accessS3!, invokeFunction!])

@@ -46,7 +46,7 @@ test('a rebuild with nothing changed runs no step', async () => {
   for (const image of result.images) assert.equal(image.stepsRun, [], `${image.function} rebuilt ${image.stepsRun}`)
 })
 
-test('pushes to the local registry: the manifest there is arm64 with the digest faas printed; a second push sends nothing', async () => {
+test('push to the local registry: arm64 manifest with the digest printed; a second push sends nothing', async () => {
   const first = await faasJson(['push', 'map-reduce', '--registry', stack.registry, '--tag', tag], {env})
   assert.is(first.exitCode, 0, first.stderr)
   for (const image of first.result.images) {
@@ -123,7 +123,7 @@ test('bad input: unknown benchmark or function, invalid repository name, invalid
   assertUserError(await faas(['build', 'map-reduce', '--tag', '-bad'], {env}), /not a valid image tag/)
 })
 
-test('bad input: a missing Dockerfile.Lambda and a failing RUN step (the step and its log tail are shown)', async () => {
+test('bad input: a missing Dockerfile.Lambda; a failing RUN step shows the step and its log tail', async () => {
   const dir = scratchBenchmarks(['map-reduce'])
   const broken = join(dir, 'broken')
   mkdirSync(join(broken, 'docker'), {recursive: true})
@@ -136,7 +136,8 @@ test('bad input: a missing Dockerfile.Lambda and a failing RUN step (the step an
 
   write(
     join(broken, 'docker', 'Dockerfile.Lambda'),
-    'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo "compiling the thing" && echo "fatal: the thing broke" >&2 && exit 3\n',
+    'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo "compiling the thing" && echo "fatal: the thing broke" >&2 ' +
+      '&& exit 3\n',
   )
   const failing = await faas(['build', 'broken', '--platform', 'linux/amd64'], {
     env: {...env, FAAS_BENCHMARKS_DIR: dir},

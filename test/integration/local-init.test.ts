@@ -67,7 +67,7 @@ async function invoke(lambda: LambdaClient, name: string) {
   }
 }
 
-test('an init past the init limit does not fail the call: it goes on in the first invocation, which is cold and reports the whole Init Duration', async (ctx) => {
+test('an init past the limit goes on in the first call, which is cold with the whole Init Duration', async (ctx) => {
   await deploy(ctx.lambda, ctx.image, 'suppressed', 'slowinit.handler', {Environment: {Variables: {INIT_SLEEP: '3'}}})
   const cold = await invoke(ctx.lambda, 'suppressed')
   assert.is(cold.functionError, undefined, JSON.stringify(cold.json))
@@ -120,7 +120,7 @@ test('an init error after the init limit fails the first invocation with that er
   )
 })
 
-test('Init Duration and the init limit start at container start: a slow `docker create` counts in neither', async (ctx) => {
+test('Init Duration and the init limit start at container start: a slow `docker create` is not in', async (ctx) => {
   // The same engine, with every create held back (as many cold starts at once make it on a busy machine).
   const slow = new DockerEngine()
   const create = slow.docker.createContainer.bind(slow.docker)

@@ -35,7 +35,7 @@ test("EPERM from kill(pid, 0) means alive (another user's process); only ESRCH m
   )
 })
 
-test('only containers whose service is proven gone are removed: dead pid, same PID namespace, nothing on its port', async () => {
+test('only containers of a service proven gone are removed: dead pid, same PID namespace, port free', async () => {
   const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim()
   const answering = createServer((_req, res) => res.end('{}')).listen(0, '127.0.0.1')
   await new Promise((r) => answering.once('listening', r))
@@ -75,7 +75,7 @@ test('only containers whose service is proven gone are removed: dead pid, same P
   }
 })
 
-test('a cold start after another service removed the (then unused) function network makes it again and proceeds', async () => {
+test('a cold start after another service removed the unused function network makes it again', async () => {
   let attempts = 0
   const created = await onFunctionNetwork(engine, async () => {
     attempts++

@@ -91,7 +91,7 @@ test('/tmp is sized by the ephemeral storage: filling it gives ENOSPC at that si
   assert.equal(config.EphemeralStorage, {Size: 512})
 })
 
-test("the JSON log format: platform.start and platform.report records with Lambda's shapes, read back as REPORT figures", async (ctx) => {
+test('JSON log format: Lambda-shaped platform.start and platform.report, read back as REPORT figures', async (ctx) => {
   await deploy(ctx, 'json-log', 'handler.log_json', {LoggingConfig: {LogFormat: 'JSON'}})
   const cold = await invoke(ctx, 'json-log', {value: 7})
   assert.equal(cold.json, {format: 'JSON'}, 'the runtime is told (AWS_LAMBDA_LOG_FORMAT)')
@@ -122,7 +122,7 @@ test("the JSON log format: platform.start and platform.report records with Lambd
   assert.ok(warm.report?.durationMs !== undefined)
 })
 
-test("past the environment limit, calls wait in a bounded queue for a bounded time, then get Lambda's 429 with its reason", async (ctx) => {
+test('past the environment limit, calls wait in a bounded queue, bounded in time, then get a 429', async (ctx) => {
   await deploy(ctx, 'queue', 'handler.slow')
   await invoke(ctx, 'queue', {seconds: 0}) // the one environment is up and warm
   const outcomes = await Promise.allSettled(Array.from({length: 5}, () => invoke(ctx, 'queue', {seconds: 3})))
@@ -137,7 +137,7 @@ test("past the environment limit, calls wait in a bounded queue for a bounded ti
   }
 })
 
-test('with reserved concurrency a call past it is throttled at once; Event calls at reserved concurrency 0 are accepted and wait, and run once it is raised', async (ctx) => {
+test('past reserved concurrency a call is throttled; Event calls at 0 wait, and run once it is raised', async (ctx) => {
   await deploy(ctx, 'reserved', 'handler.count')
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 0}))
   const sync = await invoke(ctx, 'reserved').catch((error) => error)

@@ -52,7 +52,7 @@ async function burst(lambda: LambdaClient, name: string) {
   return {ids, unique: new Set(ids).size, handled, reasons, others, environments: perEnvironment.size}
 }
 
-test(`${CALLS} concurrent calls, limit 4 then reserved concurrency 4: each completes or gets Lambda's 429, none lost or run twice, no fd or container left`, async () => {
+test(`${CALLS} calls at limit 4, then reserved 4: done or 429, none lost or twice, nothing left over`, async () => {
   const image = await fixtureImage(engine)
   const fdsBefore = fds()
   const service = await new LocalService(engine, {

@@ -63,7 +63,7 @@ class EngineProxy {
   }
 }
 
-test('the engine going away mid-invocation fails that call and new ones with a clear error; the service stays up and recovers with the engine', async () => {
+test('engine gone mid-call: that call and new ones fail clearly; the service stays up and recovers', async () => {
   const image = await fixtureImage(engine)
   const dir = mkdtempSync(join(tmpdir(), 'h1-engine-'))
   const proxy = new EngineProxy(dir)
@@ -123,7 +123,7 @@ test('the engine going away mid-invocation fails that call and new ones with a c
   }
 })
 
-test('a service restarted on the same FAAS_HOME still knows the functions deployed before, with their configuration', async () => {
+test('a service restarted on the same FAAS_HOME knows the functions deployed before, as configured', async () => {
   const image = await fixtureImage(engine)
   const home = mkdtempSync(join(tmpdir(), 'h1-home-'))
   const env = {FAAS_HOME: home}

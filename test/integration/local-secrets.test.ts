@@ -59,7 +59,7 @@ test.after(async () => {
   rmSync(home, {recursive: true, force: true})
 })
 
-test('a marker given through --pass-credentials, --envmap-file and faas login shows in no ps, docker inspect, log, record, --json output or error', async () => {
+test('secrets (--pass-credentials, --envmap-file, login) are in no ps, inspect, log, record or error', async () => {
   const started = await run(['local', 'start', '--detach', '--pass-credentials', '--json'])
   assert.is(started.exitCode, 0, started.stderr)
   const pid = JSON.parse(started.stdout).pid as number
@@ -123,7 +123,7 @@ test('a marker given through --pass-credentials, --envmap-file and faas login sh
     assert.not.ok(out.stdout.includes(marker) || out.stderr.includes(marker), `command ${i} printed the marker`)
 })
 
-test('faas local credentials prints what boto3 needs, and its --json names the file instead of the secret', async () => {
+test('faas local credentials prints what boto3 needs; its --json names the file, not the secret', async () => {
   const exports = await faas(['local', 'credentials'], {env})
   assert.is(exports.exitCode, 0, exports.stderr)
   const vars = Object.fromEntries([...exports.stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]))
@@ -150,7 +150,7 @@ test('faas local credentials prints what boto3 needs, and its --json names the f
   assert.not.ok(json.stdout.includes(vars.AWS_SECRET_ACCESS_KEY!), '--json does not carry the secret')
 })
 
-test('a squatter answering {"service":"faas-local"} on the port gets no request with content, and the user a clear error', async () => {
+test('a squatter answering {"service":"faas-local"} gets no request content; the user a clear error', async () => {
   const seen: string[] = []
   const squatter = createServer((req, res) => {
     let body = ''

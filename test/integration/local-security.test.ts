@@ -113,7 +113,7 @@ async function signed(
   return (out as unknown as {headers: Record<string, string>}).headers
 }
 
-test("a cross-site request, a wrong Host, a missing, wrong or stale signature are each refused with Lambda's 403, and nothing is created", async (ctx) => {
+test("cross-site, wrong Host, missing, wrong or stale signature: each gets Lambda's 403, nothing made", async (ctx) => {
   const path = '/2015-03-31/functions'
   const url = `${ctx.service.url}${path}`
   // A web page's form/fetch: text/plain POST with an Origin (even carrying a valid signature, it is refused).
@@ -192,7 +192,8 @@ test("a cross-site request, a wrong Host, a missing, wrong or stale signature ar
   const {accessKeyId, secretAccessKey} = ctx.service.credentials
   const py = await execa('/var/lib/faas-stack/venv/bin/python', [
     '-c',
-    'import sys, boto3\nc = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])\nprint(len(c.list_functions()["Functions"]))',
+    'import sys, boto3\nc = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", ' +
+      'aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])\nprint(len(c.list_functions()["Functions"]))',
     ctx.service.url,
     accessKeyId,
     secretAccessKey,
@@ -200,7 +201,7 @@ test("a cross-site request, a wrong Host, a missing, wrong or stale signature ar
   assert.is(py.stdout.trim(), '0', 'boto3 with the right pair works')
 })
 
-test("from inside a function: another environment's Runtime API, the control API unsigned, instance metadata and the user's AWS keys are out of reach", async (ctx) => {
+test("a function cannot reach another's Runtime API, the unsigned control API, metadata or AWS keys", async (ctx) => {
   for (const name of ['victim', 'intruder'])
     await ctx.lambda.send(
       new CreateFunctionCommand({

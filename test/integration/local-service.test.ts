@@ -89,7 +89,7 @@ async function raw(
   return {status: res.status, headers: res.headers, body: await res.text()}
 }
 
-test('a function sees the variables Lambda sets and its own, reaches the service and S3 on its network, and has no AWS keys; a cold log tail has the init lines', async (ctx) => {
+test("a function's variables, network (service, S3) and no AWS keys; a cold log tail has init lines", async (ctx) => {
   await deploy(ctx, 'env', 'handler.env', {
     Environment: {Variables: {MY_SETTING: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'overridden?'}},
   })
@@ -113,7 +113,7 @@ test('a function sees the variables Lambda sets and its own, reaches the service
   assert.ok(Number(out.report?.maxMemoryUsedMb) > 5, `Max Memory Used is measured: ${out.log}`)
 })
 
-test('eight concurrent invocations run in parallel in distinct environments; the next eight are warm and reuse them', async (ctx) => {
+test('eight concurrent calls run in parallel in distinct environments; the next eight reuse them', async (ctx) => {
   await deploy(ctx, 'slow', 'handler.slow')
   const round = () => Promise.all(Array.from({length: 8}, () => invoke(ctx, 'slow', {seconds: 4})))
   const cold = await round()
@@ -152,7 +152,7 @@ test('an unhandled error (the result cannot be serialised) is reported as Runtim
   assert.is(out.json.errorType, 'Runtime.MarshalError')
 })
 
-test('a timeout discards the environment and says "Task timed out after N seconds"; the next call is cold again', async (ctx) => {
+test('a timeout discards the environment ("Task timed out after N seconds"); the next call is cold', async (ctx) => {
   await deploy(ctx, 'timeout', 'handler.slow', {Timeout: 1})
   const out = await invoke(ctx, 'timeout', {seconds: 5})
   assert.is(out.status, 200)
@@ -166,7 +166,7 @@ test('a timeout discards the environment and says "Task timed out after N second
   assert.ok(next.report?.initDurationMs !== undefined, 'a new environment replaced the timed-out one')
 })
 
-test('a crash (the process exits) is Runtime.ExitError with the exit status, and the function keeps serving', async (ctx) => {
+test('a crash (the process exits) is Runtime.ExitError with its status; the function keeps serving', async (ctx) => {
   await deploy(ctx, 'crash', 'handler.crash')
   const out = await invoke(ctx, 'crash')
   assert.is(out.functionError, 'Unhandled')
@@ -264,7 +264,7 @@ test("Lambda's errors: unknown function 404, bad JSON 400, bad invocation type 4
   )
 })
 
-test("without reserved concurrency, calls past the service's environment limit queue instead of failing", async (ctx) => {
+test('without reserved concurrency, calls past the environment limit queue instead of failing', async (ctx) => {
   const small = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 2}).start()
   try {
     const lambda = new LambdaClient({
@@ -283,13 +283,15 @@ test("without reserved concurrency, calls past the service's environment limit q
   }
 })
 
-test('boto3 invokes through the Invoke API, and a function reaches another through AWS_ENDPOINT_URL_LAMBDA', async (ctx) => {
+test('boto3 invokes through the Invoke API; a function reaches another via AWS_ENDPOINT_URL_LAMBDA', async (ctx) => {
   await deploy(ctx, 'target', 'handler.ok')
   const script = `
 import base64, json, sys, boto3
-c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2], \
+aws_secret_access_key=sys.argv[3])
 out = c.invoke(FunctionName="target", Payload=json.dumps({"from": "boto3"}).encode(), LogType="Tail")
-print(json.dumps({"status": out["StatusCode"], "payload": json.loads(out["Payload"].read()), "log": base64.b64decode(out["LogResult"]).decode()}))
+print(json.dumps({"status": out["StatusCode"], "payload": json.loads(out["Payload"].read()), "log": \
+base64.b64decode(out["LogResult"]).decode()}))
 `
   const {accessKeyId, secretAccessKey} = ctx.service.credentials
   const run = await execa('/var/lib/faas-stack/venv/bin/python', [

@@ -96,7 +96,7 @@ test('the local target starts a detached service on demand, deploys idempotently
   assert.is(await containersOf(state!.pid), 0, 'stopping removed the containers')
 })
 
-test('deploying with the JSON log format and more ephemeral storage: the report is read from platform.report, and a redeploy changes them back', async () => {
+test('JSON log format and more ephemeral storage: REPORT from platform.report; a redeploy undoes them', async () => {
   const image = await fixtureImage(engine)
   const target = new LocalTarget(loadSettings({...process.env, FAAS_TARGET: 'local'}))
   const spec: FunctionSpec = {

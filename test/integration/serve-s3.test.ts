@@ -41,7 +41,7 @@ const gatewayNetworks = async () =>
     .filter((n) => n.Name.startsWith('faas-serve-') && n.Labels?.['dev.faas.network'] === 'serve')
     .map((n) => n.Name)
 
-test('image-rotate served over HTTP reads its images from the local S3 store and writes each rotated pixel for pixel', async () => {
+test('image-rotate over HTTP reads from the local S3 store and writes each image rotated exactly', async () => {
   const before = await gatewayNetworks()
   const served = await faasJson(
     ['serve', 'image-rotate', '--protocol', 'http', '--port', String(HTTP_PORT), '--platform', 'linux/amd64'],

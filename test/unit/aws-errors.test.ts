@@ -1,5 +1,6 @@
 // Error paths a real peer (moto) cannot produce on demand, with SDK client mocks: IAM propagation
-// delay, an update already in progress, throttling, refused and reset connections, AccessDenied; and invoke's reading of Lambda's
+// delay, an update already in progress, throttling, refused and reset connections, AccessDenied; and invoke's reading
+// of Lambda's
 // answer (log tail, REPORT, X-Amz-Function-Error) down to the command's exit code.
 import {ECRClient} from '@aws-sdk/client-ecr'
 import {GetRoleCommand, IAMClient} from '@aws-sdk/client-iam'
@@ -86,7 +87,7 @@ test('create retries while the new role propagates, with growing delays, then wa
   assert.is(lambdaMock.commandCalls(GetFunctionCommand).length, 1, 'the Active waiter polled')
 })
 
-test('CreateFunction finding the function already there (a lost answer, a racing deploy) is not "update in progress": it waits for Active and says so', async () => {
+test('CreateFunction finding the function there (lost answer, racing deploy) waits for Active, says so', async () => {
   lambdaMock.on(CreateFunctionCommand).rejects(awsError('ResourceConflictException', 'Function already exist: fn'))
   lambdaMock.on(GetFunctionCommand).resolves(active)
   const retry = recordingRetry()
@@ -134,7 +135,7 @@ test('ResourceConflictException (update in progress): waits for the function to 
   )
 })
 
-test('a throttled control-plane call (the SDK already retried it) becomes an error that says what to do, with no second round of retries', async () => {
+test('a throttled control-plane call (the SDK retried it) is an error saying what to do, not retried', async () => {
   lambdaMock.on(UpdateFunctionConfigurationCommand).rejects(awsError('TooManyRequestsException', 'Rate exceeded'))
   const retry = recordingRetry(3)
   const error = await updateConfiguration(lambda, 'fn', {memoryMb: 2048}, retry).catch((e) => e)
@@ -158,7 +159,7 @@ test('invoke is one attempt: a throttle is an error at once, saying the function
 
 const networkError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:9`), {code})
 
-test('invoke tries again only a refused connection (nothing was sent), never a reset one (the function may have run)', async () => {
+test('invoke retries a refused connection (nothing sent), never a reset one (the function may have run)', async () => {
   lambdaMock
     .on(InvokeCommand)
     .rejectsOnce(networkError('ECONNREFUSED'))
@@ -215,7 +216,8 @@ test('AccessDenied names the missing permission, and nothing is written', async 
 })
 
 const LOG =
-  'START RequestId: r-1 Version: $LATEST\n[ERROR] boom\nEND RequestId: r-1\nREPORT RequestId: r-1\tDuration: 469.40 ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
+  'START RequestId: r-1 Version: $LATEST\n[ERROR] boom\nEND RequestId: r-1\nREPORT RequestId: r-1\tDuration: 469.40 ' +
+  'ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
 
 test('invoke decodes the 4 KB log tail, parses REPORT and reports X-Amz-Function-Error', async () => {
   lambdaMock.on(InvokeCommand).resolves({

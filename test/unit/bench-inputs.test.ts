@@ -23,7 +23,8 @@ const fails = (fn: () => unknown, code: string, ...parts: string[]) => {
 
 test('the seed endpoints file gives the function names in order', () => {
   const text =
-    '[{"hostname": "chameleon", "eventing": false, "matchers": null}, {"hostname": "cnn_serving", "eventing": false, "matchers": null}]'
+    '[{"hostname": "chameleon", "eventing": false, "matchers": null}, {"hostname": "cnn_serving", "eventing": ' +
+    'false, "matchers": null}]'
   assert.equal(parseEndpoints(text), ['chameleon', 'cnn_serving'])
 })
 

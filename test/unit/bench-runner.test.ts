@@ -138,7 +138,7 @@ test('a call that throws becomes an error record with the client-side latency', 
   )
 })
 
-test('a client that falls behind shows it: lateness grows and the achieved rate drops below the requested one', async () => {
+test('a client that falls behind shows it: lateness grows, the achieved rate drops below the requested', async () => {
   // Each call blocks the event loop for 20 ms, twice the 10 ms gap of 100 rps.
   const invoke: Invoke = async (request) => {
     const until = performance.now() + 20

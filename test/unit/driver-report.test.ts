@@ -43,7 +43,8 @@ test('the driver reads a Text REPORT line and a JSON platform.report record alik
   )
   assert.equal(
     await driverParse(
-      `{"time":"t","type":"platform.start","record":{"requestId":"r","version":"$LATEST"}}\n${formatReportJson('r', figures)}\n`,
+      `{"time":"t","type":"platform.start","record":{"requestId":"r","version":"$LATEST"}}` +
+        `\n${formatReportJson('r', figures)}\n`,
     ),
     expected,
   )

@@ -81,7 +81,7 @@ test("deploy preflight takes the image's architecture over the default, and pins
   assert.equal(checked!.image, {uri: spec.image.uri, architecture: 'x86_64', digest})
 })
 
-test('when the config cannot be read (no permission, an emulator), the architecture is unknown, not a failure', async () => {
+test('an unreadable config (no permission, an emulator): architecture unknown, not a failure', async () => {
   singleImage('arm64')
   ecrMock.on(GetDownloadUrlForLayerCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDeniedException'}))
   assert.equal(await findEcrImage(ecr, '123456789012', 'fn', 'latest'), {digest, architectures: []})

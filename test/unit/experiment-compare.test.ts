@@ -19,7 +19,7 @@ const rec = (o: Partial<InvocationRecord>): InvocationRecord => ({
   ...o,
 })
 
-test('metric values: measured calls without errors; init only where there was one; cold as 0/100; cost per 1M calls', () => {
+test('metric values: measured calls without errors; init where there was one; cold 0/100; cost per 1M', () => {
   const records = [
     rec({phase: 'warmup', clientLatencyUs: 9_000, providerDurationUs: 8_000}),
     rec({

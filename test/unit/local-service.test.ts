@@ -33,7 +33,7 @@ test('CPU follows memory as on Lambda (1,769 MB = 1 vCPU), with a floor and capp
   assert.ok(Math.abs(cpuShare(128, 0, 2) - 128 / 1769) < 1e-9)
 })
 
-test("an emulated environment gets its memory's CPU share times the emulation factor, capped at the host; a native one does not", () => {
+test('an emulated environment gets its CPU share times the emulation factor, capped at the host', () => {
   const options = defaultServiceOptions({hostArchitecture: 'amd64', hostCpus: 2})
   assert.is(options.emulationCpuFactor, 4)
   assert.equal(emulation({...fn, imageArchitecture: 'arm64'}, options), {image: 'arm64', host: 'amd64'})
@@ -74,7 +74,7 @@ test('settings that would hang or fail every call are refused with a user error 
   assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: '2.5'}).initTimeoutMs, 2500)
 })
 
-test("environment variables: Lambda's reserved ones win over the function's; no AWS keys, a credentials endpoint instead", () => {
+test("environment: Lambda's reserved variables win; no AWS keys, a credentials endpoint instead", () => {
   const options = defaultServiceOptions({port: 9001, region: 'eu-west-1', s3Endpoint: 'http://127.0.0.1:9002'})
   const env = lambdaEnv(fn, options, 40123, 'local/abc')
   assert.is(env.AWS_LAMBDA_FUNCTION_NAME, 'map-reduce-driver')

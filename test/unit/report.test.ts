@@ -5,7 +5,8 @@ import {formatReport, formatReportJson, formatStartJson, parseReport} from '../.
 
 test('parses a cold-start REPORT line from a log tail', () => {
   const log =
-    'START RequestId: abc Version: $LATEST\nhello\nEND RequestId: abc\nREPORT RequestId: abc\tDuration: 469.40 ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
+    'START RequestId: abc Version: $LATEST\nhello\nEND RequestId: abc\nREPORT RequestId: abc\tDuration: 469.40 ' +
+    'ms\tBilled Duration: 500 ms\tMemory Size: 1024 MB\tMax Memory Used: 21 MB\tInit Duration: 100.99 ms\t\n'
   assert.equal(parseReport(log), {
     requestId: 'abc',
     durationMs: 469.4,
@@ -46,10 +47,16 @@ test('formatReport round-trips through parseReport', () => {
 test("reads Lambda's JSON log format: the last platform.report record of a tail", () => {
   // As Lambda writes them with LoggingConfig LogFormat JSON (CloudWatch / LogResult).
   const log = [
-    '{"time":"2026-11-27T02:00:00.000Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.11.v40","runtimeVersionArn":"arn:aws:lambda:us-east-1::runtime:abc","functionName":"f","functionVersion":"$LATEST"}}',
-    '{"time":"2026-11-27T02:00:00.100Z","type":"platform.start","record":{"requestId":"6d68ca91-49c9-448d-89b8-7ca3e6dc66aa","version":"$LATEST"}}',
-    '{"timestamp":"2026-11-27T02:00:00Z","level":"INFO","message":"hello","logger":"root","requestId":"6d68ca91-49c9-448d-89b8-7ca3e6dc66aa"}',
-    '{"time":"2026-11-27T02:00:00.200Z","type":"platform.report","record":{"requestId":"6d68ca91-49c9-448d-89b8-7ca3e6dc66aa","metrics":{"durationMs":2.8,"billedDurationMs":3,"memorySizeMB":128,"maxMemoryUsedMB":42,"initDurationMs":118.93},"status":"success"}}',
+    '{"time":"2026-11-27T02:00:00.000Z","type":"platform.initStart","record":{"initializationType":"on-demand",' +
+      '"phase":"init","runtimeVersion":"python:3.11.v40","runtimeVersionArn":"arn:aws:lambda:us-east-1::runtime:abc"' +
+      ',"functionName":"f","functionVersion":"$LATEST"}}',
+    '{"time":"2026-11-27T02:00:00.100Z","type":"platform.start","record":{"requestId":"' +
+      '6d68ca91-49c9-448d-89b8-7ca3e6dc66aa","version":"$LATEST"}}',
+    '{"timestamp":"2026-11-27T02:00:00Z","level":"INFO","message":"hello","logger":"root",' +
+      '"requestId":"6d68ca91-49c9-448d-89b8-7ca3e6dc66aa"}',
+    '{"time":"2026-11-27T02:00:00.200Z","type":"platform.report","record":{"requestId":"' +
+      '6d68ca91-49c9-448d-89b8-7ca3e6dc66aa","metrics":{"durationMs":2.8,"billedDurationMs":3,"memorySizeMB":128,' +
+      '"maxMemoryUsedMB":42,"initDurationMs":118.93},"status":"success"}}',
     '',
   ].join('\n')
   assert.equal(parseReport(log), {
@@ -61,7 +68,8 @@ test("reads Lambda's JSON log format: the last platform.report record of a tail"
     initDurationMs: 118.93,
   })
   const warm = parseReport(
-    '{"time":"2026-11-27T02:00:01.000Z","type":"platform.report","record":{"requestId":"r2","metrics":{"durationMs":1.5,"billedDurationMs":2,"memorySizeMB":128,"maxMemoryUsedMB":42},"status":"success"}}',
+    '{"time":"2026-11-27T02:00:01.000Z","type":"platform.report","record":{"requestId":"r2",' +
+      '"metrics":{"durationMs":1.5,"billedDurationMs":2,"memorySizeMB":128,"maxMemoryUsedMB":42},"status":"success"}}',
   )
   assert.is(warm?.initDurationMs, undefined)
   assert.is(warm?.durationMs, 1.5)

@@ -26,7 +26,7 @@ test('node:crypto AES-CTR reproduces NIST SP 800-38A F.5.1', () => {
   assert.is(ciphertext.toString('hex'), NIST_CTR_AES128.ciphertext)
 })
 
-test('an aes answer is checked both ways: a right one passes, a wrong ciphertext or a failed decryption is named', () => {
+test('an aes answer is checked both ways: a wrong ciphertext or decryption is named', () => {
   const event = {plaintext: 'hello, vSwarm', num_of_iterations: 3}
   const expected = expectedAes(event)
   const right = {
@@ -97,7 +97,7 @@ test('the bundled benchmarks declare a checked workload and what they serve', as
   }
 })
 
-test("a quarter turn counter-clockwise, as Pillow's ROTATE_90: the top row becomes the left column, read upwards", () => {
+test("a quarter turn counter-clockwise, as Pillow's ROTATE_90: the top row becomes the left column", () => {
   // 3×2 image, pixels numbered row by row: 0 1 2 / 3 4 5 → 2 5 / 1 4 / 0 3
   const rgb = Buffer.alloc(18)
   for (let p = 0; p < 6; p++) rgb.fill(p, p * 3, p * 3 + 3)
@@ -115,7 +115,7 @@ test('generated images are the same for the same seed and survive PNG unchanged'
   assert.is(pixelSha256(back), pixelSha256(image))
 })
 
-test("seeded SqueezeNet kernels: the values the handler's numpy code gives (taken from a run of classify/squeezenet.py)", () => {
+test("seeded SqueezeNet kernels: the values the handler's numpy code gives (classify/squeezenet.py)", () => {
   const conv10 = seededKernel(25, 1, 1, 512, 1000, 2024, 1 / 64)
   assert.equal(
     [conv10[0], conv10[1], conv10[511_999]],

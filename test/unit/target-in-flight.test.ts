@@ -16,7 +16,9 @@ import type {Target} from '../../src/targets/target.js'
 
 const IN_FLIGHT = 200
 
-/** A Lambda Invoke API that holds every call until `wanted` are open (or 10 s passed), counting the most open at once. */
+/**
+ * A Lambda Invoke API that holds every call until `wanted` are open (or 10 s passed), counting the most open at once.
+ */
 async function slowInvokeApi(wanted: number): Promise<{url: string; most: () => number; server: Server}> {
   let open = 0
   let most = 0
