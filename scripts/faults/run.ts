@@ -64,7 +64,8 @@ function writeBenchmarks(): void {
     }
     writeFileSync(
       join(benchmarks, name, 'fn', 'handler.py'),
-      'import time\n\ndef lambda_handler(event, context):\n    time.sleep(float(event.get("sleep", 0)))\n    return {"ok": True}\n',
+      'import time\n\ndef lambda_handler(event, context):\n    time.sleep(float(event.get("sleep", 0)))\n    return ' +
+        '{"ok": True}\n',
     )
     if (slow) {
       const dockerfile = join(benchmarks, name, 'docker', 'Dockerfile.Lambda')
@@ -191,7 +192,9 @@ async function interruptScenario(
     !problem
   return {
     pass,
-    observed: `exit ${code}, "${oneLine(line, 110)}"; rerun exit ${again.code}${problem ? ` (${problem})` : ''}${again.code ? `: ${errorLine(again.err)}` : ''}`,
+    observed:
+      `exit ${code}, "${oneLine(line, 110)}"; rerun exit ${again.code}${problem ? ` (${problem})` : ''}` +
+      `${again.code ? `: ${errorLine(again.err)}` : ''}`,
   }
 }
 
@@ -363,7 +366,9 @@ const scenarios: Scenario[] = [
         const skipped = /already|skipped|unchanged|"pushed":\s*false/i.test(third.out + third.err)
         return {
           pass: outcome.pass && third.code === 0 && skipped,
-          observed: `${outcome.observed}; third run ${skipped ? 'skipped the push' : `did not say it skipped: ${oneLine(third.out, 80)}`}`,
+          observed:
+            `${outcome.observed}; third ` +
+            `run ${skipped ? 'skipped the push' : `did not say it skipped: ${oneLine(third.out, 80)}`}`,
         }
       } finally {
         await proxy.close()
@@ -483,7 +488,9 @@ const scenarios: Scenario[] = [
         : undefined
       return {
         pass: code === 0 && summary?.interrupted === true && summary.count > 0,
-        observed: `exit ${code}, summary ${summary ? `interrupted=${summary.interrupted}, ${summary.count} calls` : 'missing'}`,
+        observed:
+          `exit ${code}, ` +
+          `summary ${summary ? `interrupted=${summary.interrupted}, ${summary.count} calls` : 'missing'}`,
       }
     },
   })),
@@ -522,7 +529,8 @@ const scenarios: Scenario[] = [
   {
     name: 'local service SIGKILLed mid-invocation',
     expected:
-      "the caller's error names the local service; its containers go; the next command starts a fresh service that works",
+      "the caller's error names the local service; its containers go; the next command starts a fresh service " +
+      'that works',
     run: async () => {
       await faas(['deploy', 'fz'])
       const before = await health()
@@ -547,7 +555,9 @@ const scenarios: Scenario[] = [
           again.code === 0 &&
           after?.pid !== before.pid &&
           left.length === 0,
-        observed: `exit ${code}, "${message.slice(0, 100)}"; next deploy+invoke exit ${next.code}/${again.code}, new pid ${after?.pid !== before.pid}, ${left.length} old containers left`,
+        observed:
+          `exit ${code}, "${message.slice(0, 100)}"; next deploy+invoke exit ${next.code}/${again.code}, ` +
+          `new pid ${after?.pid !== before.pid}, ${left.length} old containers left`,
       }
     },
   },
@@ -702,7 +712,9 @@ const scenarios: Scenario[] = [
       }
       return {
         pass: a.code === 0 && b.code === 0 && ok(a) && ok(b) && state === 'valid',
-        observed: `exits ${a.code}/${b.code}, correct ${ok(a)}/${ok(b)}, state file ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`,
+        observed:
+          `exits ${a.code}/${b.code}, correct ${ok(a)}/${ok(b)}, state ` +
+          `file ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`,
       }
     },
   },
@@ -743,7 +755,9 @@ const scenarios: Scenario[] = [
       const local = after?.s3Endpoint === `http://127.0.0.1:${S3_PORT}`
       return {
         pass: started.code === 0 && before?.s3Endpoint === undefined && r.code === 0 && correct && local,
-        observed: `before: s3 ${before?.s3Endpoint ?? 'none'}; run exit ${r.code}, correct ${correct}; after: s3 ${after?.s3Endpoint}${/restarting/.test(r.err) ? ' (said it restarted)' : ''}`,
+        observed:
+          `before: s3 ${before?.s3Endpoint ?? 'none'}; run exit ${r.code}, correct ${correct}; after: ` +
+          `s3 ${after?.s3Endpoint}${/restarting/.test(r.err) ? ' (said it restarted)' : ''}`,
       }
     },
   },
@@ -780,7 +794,9 @@ const scenarios: Scenario[] = [
           Boolean(running) &&
           state === 'valid' &&
           pids.filter(Boolean).every((p) => p === running?.pid),
-        observed: `exits ${a.code}/${b.code}, pids ${pids.join('/')}, running ${running?.pid}, state ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`,
+        observed:
+          `exits ${a.code}/${b.code}, pids ${pids.join('/')}, running ${running?.pid}, ` +
+          `state ${state}${a.code ? `; ${errorLine(a.err)}` : ''}${b.code ? `; ${errorLine(b.err)}` : ''}`,
       }
     },
   },

@@ -116,7 +116,8 @@ async function measure(name: string, platform: Platform, colds: number): Promise
     marks.add(outcome.report.emulated === true)
   }
   init.sort((a, b) => a - b)
-  // The service marks figures from emulated environments; an image of another architecture than the host's is emulated anyway.
+  // The service marks figures from emulated environments; an image of another architecture than the host's is emulated
+  // anyway.
   const emulated = marks.has(true) || image.architecture !== host
   rows.push({
     benchmark: name,
@@ -128,13 +129,15 @@ async function measure(name: string, platform: Platform, colds: number): Promise
     init,
   })
   console.log(
-    `  ${name} ${image.architecture}: checked run ${record.correct ? 'correct' : 'WRONG'}; Init Duration ${init.map((x) => x.toFixed(0)).join(', ')} ms`,
+    `  ${name} ${image.architecture}: checked run ${record.correct ? 'correct' : 'WRONG'}; Init ` +
+      `Duration ${init.map((x) => x.toFixed(0)).join(', ')} ms`,
   )
 }
 
 const names = values.only.split(',').map((n) => n.trim())
 console.log(
-  `benchmark images and cold starts — host ${host}, ${(await import('node:os')).availableParallelism()} cores; ${values.cold} native / ${values['emulated-cold']} emulated cold starts each`,
+  `benchmark images and cold starts — host ${host}, ${(await import('node:os')).availableParallelism()} ` +
+    `cores; ${values.cold} native / ${values['emulated-cold']} emulated cold starts each`,
 )
 try {
   for (const name of names) await measure(name, 'linux/amd64', Number(values.cold))
@@ -150,7 +153,9 @@ try {
 console.log("\nimage sizes on faas's offline base (added = image − base; served = docker/Dockerfile, gRPC + HTTP shim)")
 for (const row of rows) {
   console.log(
-    `  ${row.benchmark.padEnd(13)} ${row.arch.padEnd(6)} Lambda image ${row.imageMb.padStart(9)}  added ${row.addedMb.padStart(9)}  served added ${row.servedAddedMb.padStart(9)}   vSwarm: ${VSWARM_SIZES[row.benchmark] ?? 'no recipe'}`,
+    `  ${row.benchmark.padEnd(13)} ${row.arch.padEnd(6)} Lambda image ${row.imageMb.padStart(9)}  ` +
+      `added ${row.addedMb.padStart(9)}  served added ${row.servedAddedMb.padStart(9)}   ` +
+      `vSwarm: ${VSWARM_SIZES[row.benchmark] ?? 'no recipe'}`,
   )
 }
 console.log('\ncold start, Init Duration on the local service')
@@ -158,7 +163,8 @@ for (const emulated of [false, true]) {
   console.log(emulated ? '  emulated (arm64 under qemu):' : `  native (${host}):`)
   for (const row of rows.filter((r) => r.emulated === emulated)) {
     console.log(
-      `    ${row.benchmark.padEnd(13)} median ${pct(row.init, 50).toFixed(0).padStart(6)} ms  p90 ${pct(row.init, 90).toFixed(0).padStart(6)} ms  (n=${row.init.length})`,
+      `    ${row.benchmark.padEnd(13)} median ${pct(row.init, 50).toFixed(0).padStart(6)} ms  ` +
+        `p90 ${pct(row.init, 90).toFixed(0).padStart(6)} ms  (n=${row.init.length})`,
     )
   }
 }

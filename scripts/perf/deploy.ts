@@ -34,7 +34,8 @@ try {
     const ms = performance.now() - t0
     const writes = calls.filter((c) => !/^(Get|List|Describe|BatchGet)/.test(c)).length
     console.log(
-      `${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${String(calls.length).padStart(3)} API calls (${writes} writes)  ${result.functions.map((f) => f.action).join(',')}`,
+      `${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${String(calls.length).padStart(3)} API calls ` +
+        `(${writes} writes)  ${result.functions.map((f) => f.action).join(',')}`,
     )
   }
   console.log(`deploy map-reduce (3 functions) against moto at ${url}, node ${process.version}`)
@@ -50,7 +51,8 @@ try {
   await time('first deploy, one at a time', 1)
   const seed = 3 * (5 + 2 * (5 + 5) + 30)
   console.log(
-    `aws_actions.py would spend at least ${seed} s in fixed sleeps for the same 3 creates (5 s role + 2×(5 s create + 5 s attach) + 30 s after create, per function)`,
+    `aws_actions.py would spend at least ${seed} s in fixed sleeps for the same 3 creates (5 s role + 2×(5 s create ` +
+      `+ 5 s attach) + 30 s after create, per function)`,
   )
 } finally {
   await moto.stop()

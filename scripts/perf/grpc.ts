@@ -19,8 +19,10 @@ const SERVER = `
 const grpc = require('@grpc/grpc-js')
 const reply = Buffer.concat([Buffer.from([0x0a, 2]), Buffer.from('{}')])
 const server = new grpc.Server()
-server.addService({SayHello: {path: '/helloworld.Greeter/SayHello', requestStream: false, responseStream: false, requestDeserialize: (b) => b, responseSerialize: (b) => b}}, {SayHello: (call, callback) => callback(null, reply)})
-server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => { if (error) throw error; console.log(port) })
+server.addService({SayHello: {path: '/helloworld.Greeter/SayHello', requestStream: false, responseStream: false, \
+requestDeserialize: (b) => b, responseSerialize: (b) => b}}, {SayHello: (call, callback) => callback(null, reply)})
+server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => { if (error) throw error; \
+console.log(port) })
 `
 
 async function startServer(): Promise<{port: number; stop(): void}> {
@@ -41,7 +43,8 @@ const server = await startServer()
 const address = `127.0.0.1:${server.port}`
 try {
   console.log(
-    `faas bench --protocol grpc vs. a trivial Greeter in another process (${seconds} s per rate, fixed interval, one channel)`,
+    `faas bench --protocol grpc vs. a trivial Greeter in another process (${seconds} s per rate, fixed interval, ` +
+      `one channel)`,
   )
   console.log(
     'mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req',
@@ -77,7 +80,10 @@ try {
     })
     const cpuPerReq = (cpu.user + cpu.system) / Math.max(1, s.count)
     console.log(
-      `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)}  ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)}  ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)}  ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,
+      `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)} ` +
+        ` ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)} ` +
+        ` ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)} ` +
+        ` ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,
     )
   }
 } finally {

@@ -31,7 +31,8 @@ const concurrent = await seconds(() =>
   buildBenchmark(engine, manifest, {...options, functions: manifest.functions, noCache: true}, silent),
 )
 console.log(
-  `cold build, 3 arm64 images: sequential ${sequential.toFixed(2)} s, concurrent ${concurrent.toFixed(2)} s, ratio ${(sequential / concurrent).toFixed(2)}x`,
+  `cold build, 3 arm64 images: sequential ${sequential.toFixed(2)} s, concurrent ${concurrent.toFixed(2)} s, ` +
+    `ratio ${(sequential / concurrent).toFixed(2)}x`,
 )
 
 let stepsRun = -1

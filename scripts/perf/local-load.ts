@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   const fdsBefore = fds(pid)
   const memBefore = memory(pid)
   console.log(
-    `service pid ${pid} on ${state.url}: ${fdsBefore} open fds, RSS ${memBefore.rssMb.toFixed(1)} MB before any function`,
+    `service pid ${pid} on ${state.url}: ${fdsBefore} open fds, RSS ${memBefore.rssMb.toFixed(1)} MB before ` +
+      `any function`,
   )
   const scenarios: Array<{name: string; label: string; reserved?: number}> = [
     {name: 'load-limit', label: `(a) environment limit ${ENVIRONMENTS}, no reserved concurrency`},
@@ -143,20 +144,28 @@ async function main(): Promise<void> {
     const throttledTotal = [...r.throttled.values()].reduce((a, b) => a + b, 0)
     console.log(`${scenario.label}: ${N} concurrent calls in ${wallS.toFixed(1)} s`)
     console.log(
-      `  completed ${r.completed}, throttled ${throttledTotal}${r.throttled.size ? ` (${[...r.throttled].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, other errors ${r.others.length}${r.others.length ? ` (${[...new Set(r.others)].slice(0, 3).join('; ')})` : ''}`,
+      `  completed ${r.completed}, ` +
+        `throttled ${throttledTotal}` +
+        `${r.throttled.size ? ` (${[...r.throttled].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, other ` +
+        `errors ${r.others.length}${r.others.length ? ` (${[...new Set(r.others)].slice(0, 3).join('; ')})` : ''}`,
     )
     console.log(
-      `  lost ${N - r.completed - throttledTotal - r.others.length}, duplicated request ids ${r.completed - r.unique}, handler-side invocations ${r.handled} (= completed: ${r.handled === r.completed})`,
+      `  lost ${N - r.completed - throttledTotal - r.others.length}, duplicated request ` +
+        `ids ${r.completed - r.unique}, handler-side invocations ${r.handled} (= ` +
+        `completed: ${r.handled === r.completed})`,
     )
     console.log(
-      `  latency p50 ${pct(r.latencies, 50).toFixed(1)} ms, p99 ${pct(r.latencies, 99).toFixed(1)} ms; peak environments ${peak}`,
+      `  latency p50 ${pct(r.latencies, 50).toFixed(1)} ms, p99 ${pct(r.latencies, 99).toFixed(1)} ms; peak ` +
+        `environments ${peak}`,
     )
   }
   const idleContainers = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
   const fdsAfter = fds(pid)
   const memAfter = memory(pid)
   console.log(
-    `service after both bursts: ${fdsAfter} open fds (before ${fdsBefore}; each idle environment holds its Runtime API connection and engine streams), RSS ${memAfter.rssMb.toFixed(1)} MB, peak RSS ${memAfter.peakMb.toFixed(1)} MB, ${idleContainers} idle environment containers`,
+    `service after both bursts: ${fdsAfter} open fds (before ${fdsBefore}; each idle environment holds its Runtime ` +
+      `API connection and engine streams), RSS ${memAfter.rssMb.toFixed(1)} MB, peak ` +
+      `RSS ${memAfter.peakMb.toFixed(1)} MB, ${idleContainers} idle environment containers`,
   )
   // Deleting the functions retires their environments: what remains is what leaked.
   const {DeleteFunctionCommand} = await import('@aws-sdk/client-lambda')
@@ -167,7 +176,8 @@ async function main(): Promise<void> {
   const fdsClean = fds(pid)
   const containersClean = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
   console.log(
-    `after deleting the functions: ${fdsClean} open fds (before ${fdsBefore}), ${containersClean} containers, RSS ${memory(pid).rssMb.toFixed(1)} MB`,
+    `after deleting the functions: ${fdsClean} open fds (before ${fdsBefore}), ${containersClean} containers, ` +
+      `RSS ${memory(pid).rssMb.toFixed(1)} MB`,
   )
   await stopLocalService()
   console.log(`after stop: ${(await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length} containers`)

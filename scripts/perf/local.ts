@@ -75,7 +75,8 @@ async function createFunction(
 
 const image = await fixtureImage(engine)
 console.log(
-  `local Lambda service performance — image ${image}, ${MEMORY} MB (1 vCPU) per environment, host ${(await import('node:os')).availableParallelism()} cores`,
+  `local Lambda service performance — image ${image}, ${MEMORY} MB (1 vCPU) per environment, ` +
+    `host ${(await import('node:os')).availableParallelism()} cores`,
 )
 
 // 1. Warm latency: faas vs. RIE.
@@ -98,7 +99,8 @@ console.log(
   console.log(`  faas local   p50 ${ms(pct(ours, 50))}  p99 ${ms(pct(ours, 99))}`)
   console.log(`  RIE direct   p50 ${ms(pct(theirs, 50))}  p99 ${ms(pct(theirs, 99))}`)
   console.log(
-    `  ratio faas/RIE  p50 ${(pct(ours, 50) / pct(theirs, 50)).toFixed(2)}  p99 ${(pct(ours, 99) / pct(theirs, 99)).toFixed(2)}`,
+    `  ratio faas/RIE  p50 ${(pct(ours, 50) / pct(theirs, 50)).toFixed(2)}  ` +
+      `p99 ${(pct(ours, 99) / pct(theirs, 99)).toFixed(2)}`,
   )
 }
 
@@ -122,7 +124,8 @@ for (const envs of [1, 2]) {
     )
     const started = service.pools.get('trivial')!.envs.size
     console.log(
-      `  ${envs} environment${envs > 1 ? 's' : ' '}  ${(count / SECONDS).toFixed(0)} invocations/s  (${started} environment(s) used, ${envs * 2} clients)`,
+      `  ${envs} environment${envs > 1 ? 's' : ' '}  ${(count / SECONDS).toFixed(0)} invocations/s  (${started} ` +
+        `environment(s) used, ${envs * 2} clients)`,
     )
   } finally {
     await service.close()

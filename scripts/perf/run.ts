@@ -32,9 +32,12 @@ const run = async (label: string, mappers: number, reducers: number) => {
   const wall = (performance.now() - started) / 1000
   const p = record.phasesMs as Record<string, number>
   console.log(
-    `${label} ${platform}, 16 MiB, ${mappers} mapper(s)/${reducers} reducer(s): ${wall.toFixed(1)} s wall, correct=${record.correct}; ` +
-      `driver ${p['function.total']} ms (list ${p['function.list']}, map ${p['function.map']}, reduce ${p['function.reduce']}); ` +
-      `build ${p.build}, deploy ${p.deploy}, upload ${p.upload}, invoke ${p.invoke}, verify ${p.verify} ms; cold starts ${record.coldStarts}/${record.invocations.length}`,
+    `${label} ${platform}, 16 MiB, ${mappers} mapper(s)/${reducers} reducer(s): ${wall.toFixed(1)} s wall, ` +
+      `correct=${record.correct}; ` +
+      `driver ${p['function.total']} ms (list ${p['function.list']}, map ${p['function.map']}, ` +
+      `reduce ${p['function.reduce']}); ` +
+      `build ${p.build}, deploy ${p.deploy}, upload ${p.upload}, invoke ${p.invoke}, verify ${p.verify} ms; cold ` +
+      `starts ${record.coldStarts}/${record.invocations.length}`,
   )
   return wall
 }

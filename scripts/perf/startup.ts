@@ -48,7 +48,8 @@ try {
   if (first.status !== 0)
     throw new Error(`the first deploy failed (exit ${first.status}):\n${first.stdout}\n${first.stderr}`)
   console.log(
-    `faas start-up, whole processes, ${runs} runs each after one warm-up (node ${process.version}; the first deploy took ${(first.ms / 1000).toFixed(2)} s)`,
+    `faas start-up, whole processes, ${runs} runs each after one warm-up (node ${process.version}; the first deploy ` +
+      `took ${(first.ms / 1000).toFixed(2)} s)`,
   )
   console.log('command                                             median s    min s    max s    CPU s  notes')
   const cases: Array<[string, string[], number | undefined]> = [
