@@ -10,8 +10,28 @@ export default tseslint.config(
   {
     rules: {
       // Unused names are mistakes, except deliberate `_`-prefixed placeholders.
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none'}],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none'},
+      ],
     },
+  },
+  {
+    // Prettier keeps code within 120 columns but cannot break strings, templates or comments: split those by hand
+    // (pieces joined with +, a backslash-newline inside a multi-line template). Long regex literals may stay whole.
+    // eslint-config-prettier turns max-len off, so it is turned on again after it.
+    rules: {'max-len': ['error', {code: 120, ignoreRegExpLiterals: true}]},
+  },
+  {
+    // Being changed by other work right now; their long lines are split once it lands.
+    files: [
+      'src/bench/runner.ts',
+      'src/bench/http.ts',
+      'src/bench/protocols/**',
+      'scripts/perf/bench.ts',
+      'test/integration/bench-protocols.test.ts',
+    ],
+    rules: {'max-len': 'off'},
   },
   {
     files: ['test/**'],
