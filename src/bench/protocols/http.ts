@@ -1,9 +1,8 @@
-import http from 'node:http'
-
 import {UserError, messageOf} from '../../core/errors.js'
 import type {Invoke} from '../runner.js'
 import {splitAddress} from './endpoints.js'
-import {epochNowUs, type ProtocolInvoker} from './invoker.js'
+import {httpClient} from '../http.js'
+import type {ProtocolInvoker} from './invoker.js'
 
 /**
  * Knative/vHive-style HTTP functions: `POST /` on host:port with the event as the JSON body; the
@@ -11,42 +10,20 @@ import {epochNowUs, type ProtocolInvoker} from './invoker.js'
  * most `maxSockets` at once (the bench's in-flight cap).
  */
 export function httpProtocol(options: {maxSockets: number; timeoutMs: number}): ProtocolInvoker {
-  const agent = new http.Agent({keepAlive: true, maxSockets: options.maxSockets})
-  const request = (address: string, method: string, body?: Buffer) =>
-    new Promise<{statusCode: number; body: string; startedAtUs: number; clientLatencyUs: number}>((resolve, reject) => {
-      const {host, port} = splitAddress(address)
-      const startedAtUs = epochNowUs()
-      const t0 = performance.now()
-      const req = http.request(
-        {
-          host,
-          port,
-          agent,
-          method,
-          path: '/',
-          timeout: options.timeoutMs,
-          headers: {'content-type': 'application/json', 'content-length': body?.length ?? 0},
-        },
-        (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('error', reject)
-          res.on('end', () =>
-            resolve({
-              statusCode: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              startedAtUs,
-              clientLatencyUs: (performance.now() - t0) * 1000,
-            }),
-          )
-        },
-      )
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)))
-      req.on('error', reject)
-      req.end(body)
+  const client = httpClient({connections: options.maxSockets, timeoutMs: options.timeoutMs})
+  const request = (address: string, method: string, body?: string) => {
+    const {host, port} = splitAddress(address)
+    const headers = {'content-type': 'application/json'}
+    return client.send({
+      origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      method,
+      path: '/',
+      headers,
+      body,
     })
+  }
   const invoke: Invoke = async ({name, payload}) => {
-    const answer = await request(name, 'POST', Buffer.from(payload))
+    const answer = await request(name, 'POST', payload)
     return {
       name,
       statusCode: answer.statusCode,
@@ -71,6 +48,6 @@ export function httpProtocol(options: {maxSockets: number; timeoutMs: number}): 
         }
       }
     },
-    close: () => agent.destroy(),
+    close: client.close,
   }
 }
