@@ -4,12 +4,15 @@
  * schedule, client latency and client CPU per request, through the two clients `faas bench` sends
  * with: `--protocol http` (POST /, by default with timers and with --precise polling) and the AWS SDK
  * client the local target invokes with (`--protocol lambda`); then, on the same endpoint, autocannon at
- * the same rates (--overallRate) and wrk closed-loop (the most the endpoint serves), each with its CPU
- * per request. A 1 s run first warms the JIT and the connections.
+ * the same rates (--overallRate), vegeta (open loop at a fixed interval, as ours) and wrk closed-loop
+ * (the most the endpoint serves), each with its CPU per request. A 1 s run first warms the JIT and the
+ * connections.
  *
  *   node --import tsx scripts/perf/bench.ts [seconds per rate, default 5]
  */
 import {execFile, spawn} from 'node:child_process'
+import {existsSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
@@ -37,6 +40,20 @@ async function startServer(): Promise<{port: number; stop(): void}> {
     child.once('exit', (code) => reject(new Error(`endpoint exited ${code}`)))
   })
   return {port, stop: () => child.kill()}
+}
+
+/** vegeta from the Go module proxy, built once into node_modules/.cache; undefined (and said) without Go. */
+async function ensureVegeta(): Promise<string | undefined> {
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/.cache/faas-perf/bin')
+  const vegeta = join(bin, 'vegeta')
+  if (existsSync(vegeta)) return vegeta
+  try {
+    await run('go', ['install', 'github.com/tsenart/vegeta/v12@v12.12.0'], {env: {...process.env, GOBIN: bin}})
+    return vegeta
+  } catch (error) {
+    console.log(`vegeta left out: it could not be built (${(error as Error).message.split('\n')[0]})`)
+    return undefined
+  }
 }
 
 const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(3))
@@ -125,6 +142,24 @@ try {
     const total = json.requests.total as number
     console.log(
       `autocannon --overallRate ${String(rps).padStart(4)}: achieved ${(total / seconds).toFixed(1)} rps, ${total} requests, ${json.errors} errors, latency p50 ${json.latency.p50} ms p99 ${json.latency.p99} ms, client CPU ${(cpuOf(stdout) / Math.max(1, total)).toFixed(1)} µs/req (${((cpuOf(stdout) - startupUs) / Math.max(1, total)).toFixed(1)} less its start-up of ${(startupUs / 1000).toFixed(0)} ms)`,
+    )
+  }
+  // vegeta: an open-loop generator with a fixed interval, as ours (autocannon's --overallRate sends each
+  // second's quota in a burst, hence its lower CPU and higher latency). Built once from the Go proxy.
+  const vegeta = await ensureVegeta()
+  for (const rps of vegeta ? [200, 1000, 2000] : []) {
+    const results = join(tmpdir(), `faas-perf-vegeta-${process.pid}.bin`)
+    const target = `echo 'POST ${url}/2015-03-31/functions/f/invocations'`
+    const attack = `${vegeta} attack -rate=${rps}/s -duration=${seconds}s -max-workers=1000 > ${results}`
+    const {stdout} = await run('bash', ['-c', `${target} | ${attack}; times`])
+    const report = JSON.parse((await run(vegeta!, ['report', '-type=json', results])).stdout)
+    rmSync(results, {force: true})
+    const total = report.requests as number
+    const msOf = (ns: number) => (ns / 1e6).toFixed(3)
+    console.log(
+      `vegeta attack -rate ${String(rps).padStart(4)}: achieved ${report.rate.toFixed(1)} rps, ${total} requests, ` +
+        `success ${(report.success * 100).toFixed(1)}%, latency p50 ${msOf(report.latencies['50th'])} ms ` +
+        `p99 ${msOf(report.latencies['99th'])} ms, client CPU ${(cpuOf(stdout) / Math.max(1, total)).toFixed(1)} µs/req`,
     )
   }
   // wrk: closed loop, 1 thread, 10 connections: the most the endpoint serves.
