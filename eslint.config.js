@@ -23,17 +23,6 @@ export default tseslint.config(
     rules: {'max-len': ['error', {code: 120, ignoreRegExpLiterals: true}]},
   },
   {
-    // Being changed by other work right now; their long lines are split once it lands.
-    files: [
-      'src/bench/runner.ts',
-      'src/bench/http.ts',
-      'src/bench/protocols/**',
-      'scripts/perf/bench.ts',
-      'test/integration/bench-protocols.test.ts',
-    ],
-    rules: {'max-len': 'off'},
-  },
-  {
     files: ['test/**'],
     // Tests assert on parsed --json output, whose shape they check field by field.
     rules: {'@typescript-eslint/no-explicit-any': 'off'},

@@ -28,7 +28,10 @@ const run = promisify(execFile)
 
 const SERVER = `
 const http = require('node:http')
-const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-type': 'application/json'}); res.end('{}') }) })
+const s = http.createServer((req, res) => {
+  req.resume()
+  req.on('end', () => { res.writeHead(200, {'content-type': 'application/json'}); res.end('{}') })
+})
 s.keepAliveTimeout = 60000
 s.listen(0, '127.0.0.1', () => console.log(s.address().port))
 `
@@ -110,11 +113,22 @@ try {
       architecture: 'arm64',
     })
     const cpuPerReq = (cpu.user + cpu.system) / Math.max(1, s.count)
-    console.log(
-      `${mode.padEnd(7)}  ${String(rps).padStart(9)}  ${s.achievedRps.toFixed(1).padStart(8)}  ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.dropped).padStart(7)}  ${`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`.padStart(19)}  ${`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`.padStart(18)}  ${cpuPerReq.toFixed(1).padStart(17)}`,
-    )
+    const columns = [
+      [mode, -7],
+      [rps, 9],
+      [s.achievedRps.toFixed(1), 8],
+      [s.count, 5],
+      [s.errors, 6],
+      [s.dropped, 7],
+      [`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`, 19],
+      [`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`, 18],
+      [cpuPerReq.toFixed(1), 17],
+    ] as const
+    console.log(columns.map(([v, w]) => (w < 0 ? String(v).padEnd(-w) : String(v).padStart(w))).join('  '))
   }
   // Established tools on the same endpoint; bash's `times` gives the CPU each used.
+  const invocations = `${url}/2015-03-31/functions/f/invocations`
+  const perRequest = (us: number, requests: number) => (us / Math.max(1, requests)).toFixed(1)
   const cpuOf = (stdout: string) =>
     stdout
       .trim()
@@ -130,18 +144,15 @@ try {
   const startupUs = cpuOf(once.stdout)
   for (const rps of [200, 1000, 2000]) {
     // autocannon with a rate limit (--overallRate): the nearest like-for-like figure.
-    const {stdout} = await run(
-      'bash',
-      [
-        '-c',
-        `${autocannon} -c 100 --overallRate ${rps} -d ${seconds} -m POST -b '{}' -j ${url}/2015-03-31/functions/f/invocations 2>/dev/null; times`,
-      ],
-      {maxBuffer: 1 << 24},
-    )
+    const command = `${autocannon} -c 100 --overallRate ${rps} -d ${seconds} -m POST -b '{}' -j ${invocations}`
+    const {stdout} = await run('bash', ['-c', `${command} 2>/dev/null; times`], {maxBuffer: 1 << 24})
     const json = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1))
     const total = json.requests.total as number
     console.log(
-      `autocannon --overallRate ${String(rps).padStart(4)}: achieved ${(total / seconds).toFixed(1)} rps, ${total} requests, ${json.errors} errors, latency p50 ${json.latency.p50} ms p99 ${json.latency.p99} ms, client CPU ${(cpuOf(stdout) / Math.max(1, total)).toFixed(1)} µs/req (${((cpuOf(stdout) - startupUs) / Math.max(1, total)).toFixed(1)} less its start-up of ${(startupUs / 1000).toFixed(0)} ms)`,
+      `autocannon --overallRate ${String(rps).padStart(4)}: achieved ${(total / seconds).toFixed(1)} rps, ` +
+        `${total} requests, ${json.errors} errors, latency p50 ${json.latency.p50} ms p99 ${json.latency.p99} ms, ` +
+        `client CPU ${perRequest(cpuOf(stdout), total)} µs/req ` +
+        `(${perRequest(cpuOf(stdout) - startupUs, total)} less its start-up of ${(startupUs / 1000).toFixed(0)} ms)`,
     )
   }
   // vegeta: an open-loop generator with a fixed interval, as ours (autocannon's --overallRate sends each
@@ -149,7 +160,7 @@ try {
   const vegeta = await ensureVegeta()
   for (const rps of vegeta ? [200, 1000, 2000] : []) {
     const results = join(tmpdir(), `faas-perf-vegeta-${process.pid}.bin`)
-    const target = `echo 'POST ${url}/2015-03-31/functions/f/invocations'`
+    const target = `echo 'POST ${invocations}'`
     const attack = `${vegeta} attack -rate=${rps}/s -duration=${seconds}s -max-workers=1000 > ${results}`
     const {stdout} = await run('bash', ['-c', `${target} | ${attack}; times`])
     const report = JSON.parse((await run(vegeta!, ['report', '-type=json', results])).stdout)
@@ -159,21 +170,20 @@ try {
     console.log(
       `vegeta attack -rate ${String(rps).padStart(4)}: achieved ${report.rate.toFixed(1)} rps, ${total} requests, ` +
         `success ${(report.success * 100).toFixed(1)}%, latency p50 ${msOf(report.latencies['50th'])} ms ` +
-        `p99 ${msOf(report.latencies['99th'])} ms, client CPU ${(cpuOf(stdout) / Math.max(1, total)).toFixed(1)} µs/req`,
+        `p99 ${msOf(report.latencies['99th'])} ms, client CPU ${perRequest(cpuOf(stdout), total)} µs/req`,
     )
   }
   // wrk: closed loop, 1 thread, 10 connections: the most the endpoint serves.
-  const {stdout} = await run(
-    'bash',
-    ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${url}/2015-03-31/functions/f/invocations; times`],
-    {maxBuffer: 1 << 20},
-  )
+  const {stdout} = await run('bash', ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${invocations}; times`], {
+    maxBuffer: 1 << 20,
+  })
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]
   const p50 = /50%\s+(\S+)/.exec(stdout)?.[1]
   const p99 = /99%\s+(\S+)/.exec(stdout)?.[1]
   console.log(
-    `wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, client CPU ${(cpuOf(stdout) / Math.max(1, requests)).toFixed(1)} µs/req`,
+    `wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, ` +
+      `client CPU ${perRequest(cpuOf(stdout), requests)} µs/req`,
   )
 } finally {
   http.close()

@@ -54,7 +54,7 @@ test.after(async () => {
   await rm(work, {recursive: true, force: true})
 })
 
-test('serve starts the Greeter on a loopback port and prints its endpoints file; a second serve reuses it', async () => {
+test('serve starts the Greeter on loopback, prints its endpoints file; a second serve reuses it', async () => {
   const first = await faasJson(['serve', 'greeter', '--port', String(GRPC_PORT)], {env})
   assert.is(first.exitCode, 0, first.stderr)
   assert.equal(first.result.endpoints, [{hostname: `127.0.0.1:${GRPC_PORT}`, eventing: false, matchers: null}])
@@ -66,7 +66,7 @@ test('serve starts the Greeter on a loopback port and prints its endpoints file;
   assert.match(again.stderr, /reusing the running server/)
 })
 
-test('bench over gRPC: one record per call with the protocol, the vHive latency file, results like Lambda runs', async () => {
+test('bench over gRPC: a record per call, the vHive latency file, results like Lambda runs', async () => {
   const out = join(work, 'grpc')
   const file = await endpointsFile('grpc.json', [{hostname: `127.0.0.1:${GRPC_PORT}`, eventing: false, matchers: null}])
   const run = await faasJson(
@@ -162,7 +162,7 @@ for (const [protocol, port, failure] of [
   ['grpc', GRPC_PORT, /^gRPC (UNAVAILABLE|CANCELLED|INTERNAL|UNKNOWN)/],
   ['http', HTTP_PORT, /ECONNREFUSED|ECONNRESET|closed the connection before it answered/],
 ] as const) {
-  test(`a server stopped mid-run (${protocol}): calls after it are errors, counted, and the run still writes its results`, async () => {
+  test(`a server stopped mid-run (${protocol}): later calls are counted errors; the results are written`, async () => {
     const served = await faasJson(['serve', 'greeter', '--protocol', protocol, '--port', String(port)], {env})
     assert.is(served.exitCode, 0, served.stderr)
     const out = join(work, `stopped-${protocol}`)
@@ -229,7 +229,8 @@ test('bad input: unknown protocol, unreachable endpoint, a server that is not a 
     assertUserError(
       run,
       new RegExp(
-        `Endpoint 127\\.0\\.0\\.1:${nobody} does not answer ${protocol === 'grpc' ? 'gRPC' : 'HTTP'}.*ECONNREFUSED.*faas serve`,
+        `Endpoint 127\\.0\\.0\\.1:${nobody} does not answer ${protocol === 'grpc' ? 'gRPC' : 'HTTP'}` +
+          '.*ECONNREFUSED.*faas serve',
         's',
       ),
     )
@@ -267,7 +268,7 @@ test('bad input: unknown protocol, unreachable endpoint, a server that is not a 
   assertUserError(http, /bad\.json: entry 1: "not a host" is not host\[:port\]/)
 })
 
-test('the aes benchmark served by faas serve answers gRPC and HTTP with the ciphertext node:crypto computes, and benches over gRPC', async () => {
+test('aes served by faas serve answers gRPC and HTTP with node:crypto ciphertext; bench over gRPC', async () => {
   const bundled = {...env, FAAS_BENCHMARKS_DIR: join(PROJECT_ROOT, 'benchmarks')}
   const served = await faasJson(['serve', 'aes', '--port', String(AES_PORT)], {env: bundled})
   assert.is(served.exitCode, 0, served.stderr)

@@ -12,7 +12,9 @@ export function checkProtocol(value: string): Protocol {
   if ((PROTOCOLS as readonly string[]).includes(value)) return value as Protocol
   throw new UserError(`Unknown protocol "${value}".`, {
     code: 'BAD_PROTOCOL',
-    fix: 'Use --protocol lambda (the Lambda Invoke API, the default), http (POST to Knative/vHive-style servers) or grpc (vSwarm helloworld.Greeter/SayHello servers).',
+    fix:
+      'Use --protocol lambda (the Lambda Invoke API, the default), http (POST to Knative/vHive-style servers) ' +
+      'or grpc (vSwarm helloworld.Greeter/SayHello servers).',
   })
 }
 

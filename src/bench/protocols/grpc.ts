@@ -4,7 +4,10 @@ import {UserError} from '../../core/errors.js'
 import type {Invoke} from '../runner.js'
 import {epochNowUs, type ProtocolInvoker} from './invoker.js'
 
-/** vSwarm's helloworld.proto: `rpc SayHello (HelloRequest{string name = 1}) returns (HelloReply{string message = 1})`. */
+/**
+ * vSwarm's helloworld.proto:
+ * `rpc SayHello (HelloRequest{string name = 1}) returns (HelloReply{string message = 1})`.
+ */
 const HELLOWORLD = {
   nested: {
     helloworld: {
@@ -110,14 +113,19 @@ export async function grpcProtocol(options: {timeoutMs: number}): Promise<Protoc
             `${address} answers gRPC but has no helloworld.Greeter/SayHello (${statusName(code)}: ${details}).`,
             {
               code: 'NOT_A_GREETER',
-              fix: 'Point the endpoints file at a vSwarm-style function server (helloworld.Greeter/SayHello, as `faas serve <benchmark> --protocol grpc` runs), or bench this server with the protocol it speaks.',
+              fix:
+                'Point the endpoints file at a vSwarm-style function server (helloworld.Greeter/SayHello, as ' +
+                '`faas serve <benchmark> --protocol grpc` runs), or bench this server with the protocol it speaks.',
             },
           )
         }
         if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) {
           throw new UserError(`Endpoint ${address} does not answer gRPC (${statusName(code)}: ${details}).`, {
             code: 'ENDPOINT_UNREACHABLE',
-            fix: 'Start the server (e.g. `faas serve <benchmark> --protocol grpc`, which prints an endpoints file) or fix the hostname[:port] in the endpoints file; --port sets the port of entries without one, --grpcTimeout the deadline.',
+            fix:
+              'Start the server (e.g. `faas serve <benchmark> --protocol grpc`, which prints an endpoints file) ' +
+              'or fix the hostname[:port] in the endpoints file; --port sets the port of entries without one, ' +
+              '--grpcTimeout the deadline.',
           })
         }
       }

@@ -43,7 +43,9 @@ export function httpProtocol(options: {maxSockets: number; timeoutMs: number}): 
         } catch (error) {
           throw new UserError(`Endpoint ${address} does not answer HTTP (${messageOf(error)}).`, {
             code: 'ENDPOINT_UNREACHABLE',
-            fix: 'Start the server (e.g. `faas serve <benchmark> --protocol http`, which prints an endpoints file) or fix the hostname[:port] in the endpoints file; --port sets the port of entries without one.',
+            fix:
+              'Start the server (e.g. `faas serve <benchmark> --protocol http`, which prints an endpoints file) ' +
+              'or fix the hostname[:port] in the endpoints file; --port sets the port of entries without one.',
           })
         }
       }
