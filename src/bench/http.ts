@@ -1,8 +1,6 @@
 import {Agent} from 'undici'
 
-import {parseReport} from '../core/report.js'
 import {epochNowUs} from './protocols/invoker.js'
-import type {Invoke} from './runner.js'
 
 /** One HTTP exchange as the load generator sees it: timed from the send to the last byte of the answer. */
 export interface HttpAnswer {
@@ -67,46 +65,4 @@ function clientError(error: Error & {code?: string}, timeoutMs: number): Error {
     return new Error(`no answer within ${timeoutMs / 1000} s`)
   if (error.code === 'UND_ERR_SOCKET') return new Error('the server closed the connection before it answered')
   return error
-}
-
-const header = (headers: HttpAnswer['headers'], name: string) => {
-  const value = headers[name]
-  return typeof value === 'string' ? value : undefined
-}
-
-/**
- * A lean Invoke over the Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) without
- * the SDK: what the perf script and tests use to drive a plain HTTP endpoint. Answers carry
- * X-Amz-Function-Error and X-Amz-Log-Result as Lambda's do.
- */
-export function httpInvoke(baseUrl: string, options: {maxSockets?: number} = {}): Invoke & {close(): void} {
-  const origin = new URL(baseUrl).origin
-  const client = httpClient({connections: options.maxSockets ?? 1000})
-  const invoke: Invoke = async (request) => {
-    const answer = await client.send({
-      origin,
-      method: 'POST',
-      path: `/2015-03-31/functions/${encodeURIComponent(request.name)}/invocations`,
-      headers: {
-        'content-type': 'application/json',
-        'x-amz-invocation-type': request.invocationType ?? 'RequestResponse',
-        'x-amz-log-type': request.logTail ? 'Tail' : 'None',
-      },
-      body: request.payload,
-    })
-    const tail = header(answer.headers, 'x-amz-log-result')
-    const log = tail === undefined ? undefined : Buffer.from(tail, 'base64').toString('utf8')
-    return {
-      name: request.name,
-      statusCode: answer.statusCode,
-      requestId: header(answer.headers, 'x-amzn-requestid'),
-      payload: answer.body,
-      functionError: header(answer.headers, 'x-amz-function-error'),
-      log,
-      report: log ? parseReport(log) : undefined,
-      startedAtUs: answer.startedAtUs,
-      clientLatencyUs: answer.clientLatencyUs,
-    }
-  }
-  return Object.assign(invoke, {close: client.close})
 }

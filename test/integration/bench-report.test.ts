@@ -10,7 +10,7 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {runBench} from '../../src/bench/bench.js'
-import {httpInvoke} from '../../src/bench/http.js'
+import {httpInvoke} from '../helpers/http-invoke.js'
 import {UserError} from '../../src/core/errors.js'
 import {formatReport} from '../../src/core/report.js'
 import {chromium, pngDetail} from '../helpers/chromium.js'
