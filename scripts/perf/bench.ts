@@ -10,7 +10,7 @@
  *
  *   node --import tsx scripts/perf/bench.ts [seconds per rate, default 5]
  */
-import {execFile, spawn} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -19,9 +19,9 @@ import {promisify} from 'node:util'
 
 import {httpProtocol} from '../../src/bench/protocols/http.js'
 import {runLoad} from '../../src/bench/runner.js'
-import {summarize} from '../../src/bench/stats.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {createLocalTarget} from '../../src/targets/local.js'
+import {LOAD_HEADER, loadRow, startServer} from './lib/load.js'
 
 const seconds = Number(process.argv[2] ?? 5)
 const run = promisify(execFile)
@@ -35,15 +35,6 @@ const s = http.createServer((req, res) => {
 s.keepAliveTimeout = 60000
 s.listen(0, '127.0.0.1', () => console.log(s.address().port))
 `
-
-async function startServer(): Promise<{port: number; stop(): void}> {
-  const child = spawn(process.execPath, ['-e', SERVER], {stdio: ['ignore', 'pipe', 'inherit']})
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
-    child.once('exit', (code) => reject(new Error(`endpoint exited ${code}`)))
-  })
-  return {port, stop: () => child.kill()}
-}
 
 /** vegeta from the Go module proxy, built once into node_modules/.cache; undefined (and said) without Go. */
 async function ensureVegeta(): Promise<string | undefined> {
@@ -59,18 +50,14 @@ async function ensureVegeta(): Promise<string | undefined> {
   }
 }
 
-const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toFixed(3))
-
-const server = await startServer()
+const server = await startServer(SERVER, 'endpoint')
 const url = `http://127.0.0.1:${server.port}`
 const http = httpProtocol({maxSockets: 1000, timeoutMs: 10_000})
 try {
   console.log(
     `faas bench load generator vs. a trivial HTTP endpoint (${seconds} s per rate, fixed interval, keep-alive)`,
   )
-  console.log(
-    'mode     requested  achieved  sent   errors  dropped  lateness p50/p99 ms  latency p50/p99 ms  client CPU µs/req',
-  )
+  console.log(LOAD_HEADER)
   // The SDK path: the local target's invoker (one attempt, sockets sized to the cap) against the same endpoint.
   const sdk = createLocalTarget(loadSettings({AWS_REGION: 'us-east-1'}), {
     endpoint: url,
@@ -94,37 +81,9 @@ try {
     ['sdk', 2000],
   ] as const
   for (const [mode, rps] of modes) {
-    const cpu0 = process.cpuUsage()
-    const result = await runLoad(mode === 'sdk' ? lambda : http.invoke, {
-      functions: [mode === 'sdk' ? 'f' : endpoint],
-      payload: '{}',
-      rps,
-      durationS: seconds,
-      maxInFlight: 1000,
-      precise: mode === 'precise',
-    })
-    const cpu = process.cpuUsage(cpu0)
-    const s = summarize(result.records, {
-      requestedRps: rps,
-      durationS: seconds,
-      measuredS: result.measuredS,
-      dropped: result.droppedMeasured,
-      interrupted: false,
-      architecture: 'arm64',
-    })
-    const cpuPerReq = (cpu.user + cpu.system) / Math.max(1, s.count)
-    const columns = [
-      [mode, -7],
-      [rps, 9],
-      [s.achievedRps.toFixed(1), 8],
-      [s.count, 5],
-      [s.errors, 6],
-      [s.dropped, 7],
-      [`${ms(s.latenessUs?.p50)}/${ms(s.latenessUs?.p99)}`, 19],
-      [`${ms(s.latencyUs?.p50)}/${ms(s.latencyUs?.p99)}`, 18],
-      [cpuPerReq.toFixed(1), 17],
-    ] as const
-    console.log(columns.map(([v, w]) => (w < 0 ? String(v).padEnd(-w) : String(v).padStart(w))).join('  '))
+    const options = {payload: '{}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise'}
+    if (mode === 'sdk') console.log(await loadRow(mode, lambda, {...options, functions: ['f']}))
+    else console.log(await loadRow(mode, http.invoke, {...options, functions: [endpoint]}))
   }
   // Established tools on the same endpoint; bash's `times` gives the CPU each used.
   const invocations = `${url}/2015-03-31/functions/f/invocations`
