@@ -1,3 +1,5 @@
+import {LambdaClient, type LambdaClientConfig} from '@aws-sdk/client-lambda'
+
 import type {LocalService} from '../../src/local/service.js'
 import {signRequest} from '../../src/local/sigv4.js'
 
@@ -18,3 +20,13 @@ export async function signedFetch(
   )
   return fetch(url, {method, headers, body: init.body})
 }
+
+/** The Lambda SDK client a user would point at this service: its URL, its pair, one attempt per call. */
+export const lambdaClient = (service: LocalService, extra: Partial<LambdaClientConfig> = {}): LambdaClient =>
+  new LambdaClient({
+    endpoint: service.url,
+    region: 'us-east-1',
+    credentials: service.credentials,
+    maxAttempts: 1,
+    ...extra,
+  })

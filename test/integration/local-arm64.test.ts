@@ -1,4 +1,4 @@
-import {CreateFunctionCommand, InvokeCommand, LambdaClient} from '@aws-sdk/client-lambda'
+import {CreateFunctionCommand, InvokeCommand} from '@aws-sdk/client-lambda'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
@@ -9,6 +9,7 @@ import {LABEL} from '../../src/local/environment.js'
 import {hostArchitecture} from '../../src/local/options.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {lambdaClient} from '../helpers/local.js'
 
 /** The default platform is linux/arm64: its images run on an amd64 host under qemu emulation. */
 test('an arm64 image runs in the local service (under emulation) with cold then warm starts', async () => {
@@ -17,12 +18,7 @@ test('an arm64 image runs in the local service (under emulation) with cold then 
   assert.is((await engine.inspectImage(image))?.architecture, 'arm64')
   const service = await new LocalService(engine, {port: 0, initTimeoutMs: 60_000}).start()
   try {
-    const lambda = new LambdaClient({
-      endpoint: service.url,
-      region: 'us-east-1',
-      credentials: service.credentials,
-      maxAttempts: 1,
-    })
+    const lambda = lambdaClient(service)
     await lambda.send(
       new CreateFunctionCommand({
         FunctionName: 'arm',
@@ -74,12 +70,7 @@ test("a native image gets its memory's CPU share only, and is not marked emulate
   const image = await fixtureImage(engine, 'behaviours', hostArchitecture() as 'amd64' | 'arm64')
   const service = await new LocalService(engine, {port: 0}).start()
   try {
-    const lambda = new LambdaClient({
-      endpoint: service.url,
-      region: 'us-east-1',
-      credentials: service.credentials,
-      maxAttempts: 1,
-    })
+    const lambda = lambdaClient(service)
     await lambda.send(
       new CreateFunctionCommand({
         FunctionName: 'native',

@@ -8,6 +8,7 @@ import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {lambdaClient} from '../helpers/local.js'
 
 /**
  * Lambda's init semantics with real containers: the init limit (short here, 1 s) suppresses an init
@@ -21,7 +22,7 @@ const INIT_LIMIT_MS = 1000
 test.before(async (ctx) => {
   ctx.image = await fixtureImage(engine)
   ctx.service = await new LocalService(engine, {port: 0, initTimeoutMs: INIT_LIMIT_MS}).start()
-  ctx.lambda = client(ctx.service)
+  ctx.lambda = lambdaClient(ctx.service)
 })
 
 test.after(async (ctx) => {
@@ -29,9 +30,6 @@ test.after(async (ctx) => {
   await ctx.service?.close()
   if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
 })
-
-const client = (service: LocalService) =>
-  new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
 
 async function deploy(
   lambda: LambdaClient,
@@ -131,7 +129,7 @@ test('Init Duration and the init limit start at container start: a slow `docker 
   }) as typeof slow.docker.createContainer
   const service = await new LocalService(slow, {port: 0, initTimeoutMs: 4000}).start()
   try {
-    const lambda = client(service)
+    const lambda = lambdaClient(service)
     await deploy(lambda, ctx.image, 'slow-create', 'handler.trivial')
     const out = await invoke(lambda, 'slow-create')
     assert.is(out.functionError, undefined, JSON.stringify(out.json))

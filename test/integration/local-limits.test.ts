@@ -16,6 +16,7 @@ import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {lambdaClient} from '../helpers/local.js'
 
 /** Lambda's execution environment and limits, with real containers: filesystem, log format, queue and throttling. */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local limits')
@@ -30,12 +31,7 @@ test.before(async (ctx) => {
     maxQueuedPerFunction: 2,
     queueTimeoutMs: 1000,
   }).start()
-  ctx.lambda = new LambdaClient({
-    endpoint: ctx.service.url,
-    region: 'us-east-1',
-    credentials: ctx.service.credentials,
-    maxAttempts: 1,
-  })
+  ctx.lambda = lambdaClient(ctx.service)
 })
 
 test.after(async (ctx) => {

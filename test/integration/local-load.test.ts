@@ -18,6 +18,7 @@ import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {lambdaClient} from '../helpers/local.js'
 
 /**
  * A burst of concurrent calls (the 1,000-call figures are scripts/perf/local-load.ts): every call
@@ -62,11 +63,7 @@ test(`${CALLS} calls at limit 4, then reserved 4: done or 429, none lost or twic
     queueTimeoutMs: 600_000,
   }).start()
   const agent = new Agent({keepAlive: true, maxSockets: CALLS})
-  const lambda = new LambdaClient({
-    endpoint: service.url,
-    region: 'us-east-1',
-    credentials: service.credentials,
-    maxAttempts: 1,
+  const lambda = lambdaClient(service, {
     requestHandler: new NodeHttpHandler({httpAgent: agent, requestTimeout: 600_000}),
   })
   const id = service.options.instanceId

@@ -22,11 +22,9 @@ import {LocalService} from '../../src/local/service.js'
 import {loadOrCreateSecrets} from '../../src/local/credentials.js'
 import {functionsFile, serviceOptions} from '../../src/local/service-process.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {lambdaClient} from '../helpers/local.js'
 
 const engine = new DockerEngine()
-const client = (service: LocalService) =>
-  new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials, maxAttempts: 1})
-
 async function invoke(lambda: LambdaClient, name: string, payload: unknown = {}) {
   const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload))}))
   const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
@@ -79,7 +77,7 @@ test('engine gone mid-call: that call and new ones fail clearly; the service sta
     watch,
   ).start()
   try {
-    const lambda = client(service)
+    const lambda = lambdaClient(service)
     await lambda.send(
       new CreateFunctionCommand({
         FunctionName: 'slow',
@@ -132,7 +130,7 @@ test('a service restarted on the same FAAS_HOME knows the functions deployed bef
   try {
     const first = await new LocalService(engine, options()).start()
     try {
-      const lambda = client(first)
+      const lambda = lambdaClient(first)
       await lambda.send(
         new CreateFunctionCommand({
           FunctionName: 'kept',
@@ -153,11 +151,11 @@ test('a service restarted on the same FAAS_HOME knows the functions deployed bef
     assert.not.match(readFileSync(functionsFile(env), 'utf8'), /marker-4711/, 'variables are saved encrypted')
     const second = await new LocalService(engine, options()).start()
     try {
-      const out = await invoke(client(second), 'kept', {hello: 1})
+      const out = await invoke(lambdaClient(second), 'kept', {hello: 1})
       assert.is(out.functionError, undefined, JSON.stringify(out.json))
       assert.equal(out.json.echo, {hello: 1})
       assert.is(out.json.memory, '384')
-      const config = await client(second).send(new GetFunctionConfigurationCommand({FunctionName: 'kept'}))
+      const config = await lambdaClient(second).send(new GetFunctionConfigurationCommand({FunctionName: 'kept'}))
       assert.is(config.Timeout, 7)
       assert.equal(config.EphemeralStorage, {Size: 1024})
       assert.equal(config.Environment?.Variables, {KEPT_SECRET: 'marker-4711'})

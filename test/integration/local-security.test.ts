@@ -13,6 +13,7 @@ import {LocalService} from '../../src/local/service.js'
 import {signRequest} from '../../src/local/sigv4.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {stack} from '../helpers/cli.js'
+import {lambdaClient} from '../helpers/local.js'
 
 const engine = new DockerEngine()
 const marker = `MARKER${randomBytes(8).toString('hex')}`
@@ -29,12 +30,7 @@ test.before(async (ctx) => {
     s3Endpoint: stack.awsEndpoint,
     credentials: {accessKeyId: `AKIA${marker}`, secretAccessKey: marker},
   }).start()
-  ctx.lambda = new LambdaClient({
-    endpoint: ctx.service.url,
-    region: 'us-east-1',
-    credentials: ctx.service.credentials,
-    maxAttempts: 1,
-  })
+  ctx.lambda = lambdaClient(ctx.service)
 })
 
 test.after(async (ctx) => {

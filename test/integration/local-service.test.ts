@@ -17,7 +17,7 @@ import {LABEL} from '../../src/local/environment.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {waitFor} from '../helpers/wait.js'
-import {signedFetch} from '../helpers/local.js'
+import {lambdaClient, signedFetch} from '../helpers/local.js'
 
 /** The local Lambda service with real containers, driven through real SDKs. */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local service')
@@ -30,12 +30,7 @@ test.before(async (ctx) => {
     idleTimeoutMs: 60_000,
     s3Endpoint: 'http://127.0.0.1:5050',
   }).start()
-  ctx.lambda = new LambdaClient({
-    endpoint: ctx.service.url,
-    region: 'us-east-1',
-    credentials: ctx.service.credentials,
-    maxAttempts: 1,
-  })
+  ctx.lambda = lambdaClient(ctx.service)
 })
 
 test.after(async (ctx) => {
@@ -267,12 +262,7 @@ test("Lambda's errors: unknown function 404, bad JSON 400, bad invocation type 4
 test('without reserved concurrency, calls past the environment limit queue instead of failing', async (ctx) => {
   const small = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: 2}).start()
   try {
-    const lambda = new LambdaClient({
-      endpoint: small.url,
-      region: 'us-east-1',
-      credentials: small.credentials,
-      maxAttempts: 1,
-    })
+    const lambda = lambdaClient(small)
     await deploy({lambda, image: ctx.image}, 'queued', 'handler.slow')
     const outs = await Promise.all(Array.from({length: 5}, () => invoke({lambda}, 'queued', {seconds: 0.3})))
     for (const out of outs) assert.is(out.status, 200)
