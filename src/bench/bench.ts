@@ -323,8 +323,9 @@ async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string)
   const rounds = options.coldStarts!
   for (let round = 0; round < rounds && !deps.signal?.aborted; round++) {
     deps.emit({kind: 'progress', subject: 'bench', message: `cold-start round ${round + 1}/${rounds}: reconfiguring…`})
-    for (const fn of new Set(options.functions))
-      await deps.reconfigure!(fn, {env: {FAAS_BENCH_COLD_START: `${Date.now()}-${round}`}})
+    // One value per round, whatever the clock does between the functions' reconfigurations.
+    const stamp = `${Date.now()}-${round}`
+    for (const fn of new Set(options.functions)) await deps.reconfigure!(fn, {env: {FAAS_BENCH_COLD_START: stamp}})
     // One plain call per function: no schedule, so no lateness.
     for (const fn of options.functions)
       records.push(
