@@ -1,6 +1,6 @@
 import {messageOf} from '../core/errors.js'
 import type {Invoke} from '../core/invoke.js'
-import {fromOutcome, type InvocationRecord} from '../core/records.js'
+import {failedCall, fromOutcome, type InvocationRecord, type RecordBase} from '../core/records.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {arrivals, roundRobin, type Distribution} from './schedule.js'
 import {percentile} from './stats.js'
@@ -71,7 +71,7 @@ export interface LoadResult {
  */
 export async function measureCall(
   invoke: Invoke,
-  base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> & Partial<InvocationRecord>,
+  base: RecordBase,
   payload: string,
   clock: Clock = systemClock,
 ): Promise<InvocationRecord> {
@@ -80,15 +80,11 @@ export async function measureCall(
   try {
     return fromOutcome(base, await invoke({name: base.function, payload, logTail: true}))
   } catch (error) {
-    const end = clock.nowUs()
-    return {
-      ...base,
-      startUs: Math.round(epochAtSend),
-      endUs: Math.round(epochAtSend + end - sentAtUs),
-      clientLatencyUs: Math.round(end - sentAtUs),
-      cold: false,
+    return failedCall(base, {
+      startedAtUs: epochAtSend,
+      clientLatencyUs: clock.nowUs() - sentAtUs,
       error: messageOf(error),
-    }
+    })
   }
 }
 

@@ -47,17 +47,18 @@ export interface InvocationRecord {
 export const microseconds = (ms: number | undefined): number | undefined =>
   ms === undefined ? undefined : Math.round(ms * 1000)
 
+/** What the caller knows of a call before its answer: its place in the run and in the schedule. */
+export type RecordBase = Pick<InvocationRecord, 'seq' | 'phase' | 'function'> &
+  Partial<Pick<InvocationRecord, 'protocol' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>>
+
 /** A record from what a target answered (its REPORT line supplies the provider's figures). */
-export function fromOutcome(
-  base: Pick<InvocationRecord, 'seq' | 'phase' | 'function'> &
-    Partial<Pick<InvocationRecord, 'protocol' | 'scheduledUs' | 'latenessUs' | 'requestBytes'>>,
-  outcome: InvokeOutcome,
-): InvocationRecord {
+export function fromOutcome(base: RecordBase, outcome: InvokeOutcome): InvocationRecord {
   const report = outcome.report
   const error = outcome.functionError ?? (outcome.statusCode >= 400 ? `HTTP ${outcome.statusCode}` : undefined)
   // Spelled out rather than `{...base, …}`: copying an object by spread made V8's young-generation
-  // collections 20 times slower (2–5 ms at 2000 calls a second), and those pauses were the load
-  // generator's late sends. Absent base fields stay undefined, which JSON and CSV leave out.
+  // collections about three times longer (3.1–3.3 ms mean at 2000 calls a second, `npm run perf --
+  // load-floor`), and those pauses were the load generator's late sends. Absent base fields stay
+  // undefined, which JSON and CSV leave out.
   return {
     seq: base.seq,
     phase: base.phase,
@@ -81,6 +82,27 @@ export function fromOutcome(
     error,
     responseBytes: Buffer.byteLength(outcome.payload ?? ''),
     initBreakdown: initBreakdownOf(outcome.log),
+  }
+}
+
+/** A record of a call that threw before any answer: client-side timings and the failure (built as fromOutcome's is). */
+export function failedCall(
+  base: RecordBase,
+  call: {startedAtUs: number; clientLatencyUs: number; error: string},
+): InvocationRecord {
+  return {
+    seq: base.seq,
+    phase: base.phase,
+    function: base.function,
+    protocol: base.protocol,
+    scheduledUs: base.scheduledUs,
+    latenessUs: base.latenessUs,
+    requestBytes: base.requestBytes,
+    startUs: Math.round(call.startedAtUs),
+    endUs: Math.round(call.startedAtUs + call.clientLatencyUs),
+    clientLatencyUs: Math.round(call.clientLatencyUs),
+    cold: false,
+    error: call.error,
   }
 }
 
