@@ -7,8 +7,10 @@ import {summarize} from '../../../src/bench/stats.js'
 
 /** Runs `source` with node in another process; it prints the port it listens on as its first line. */
 export async function startServer(source: string, what: string): Promise<{port: number; stop(): void}> {
-  const child = spawn(process.execPath, ['-e', source], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // It ends with our stdin pipe, so it never outlives this script (killed, or cut short by `| head`).
+  const ownedSource = `${source}\nprocess.stdin.on('end', () => process.exit(0)).resume()\n`
+  const child = spawn(process.execPath, ['-e', ownedSource], {
+    stdio: ['pipe', 'pipe', 'inherit'],
     cwd: new URL('../../..', import.meta.url).pathname, // where it finds the project's modules
   })
   const port = await new Promise<number>((resolve, reject) => {
