@@ -1,7 +1,7 @@
 import type {InvocationRecord} from '../bench/records.js'
 import {percentile} from '../bench/stats.js'
 import {formatValue, METRIC_INFO, metricValues, type Comparison} from './compare.js'
-import type {ExperimentRecord, VariantResult} from './results.js'
+import type {ExperimentRecord, VariantResult} from './record.js'
 import type {MetricName} from './spec.js'
 
 /**
