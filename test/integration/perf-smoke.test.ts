@@ -82,6 +82,8 @@ scripts.forEach((name, i) => {
       FAAS_LOCAL_PORT: String(9900 + 2 * i),
       FAAS_LOCAL_S3_PORT: String(9901 + 2 * i),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // uvu sets FORCE_COLOR; the figures are read as plain text.
+      FORCE_COLOR: '0',
     }
     const {stdout} = await run(process.execPath, ['--import', 'tsx', join(PERF, `${name}.ts`)], {
       cwd: PROJECT_ROOT,
