@@ -18,6 +18,7 @@ import {
   serviceContainers,
   start,
   waitOutput,
+  mapReduceRun,
 } from './harness.js'
 
 export const scenarios: Scenario[] = [
@@ -82,16 +83,7 @@ export const scenarios: Scenario[] = [
     name: 'local S3 store gone mid-run',
     expected: 'the run fails naming the S3 store; the rerun starts a new store and completes',
     run: async () => {
-      const args = [
-        'run',
-        'map-reduce',
-        '--input-mb',
-        '2',
-        '--shards',
-        '8',
-        '--seed',
-        String(7000 + (process.pid % 1000)),
-      ]
+      const args = mapReduceRun(2, 8, 7000 + (process.pid % 1000))
       const r = start(args)
       await waitOutput(r, /Invok/, 'the invoke phase')
       await docker('rm', '-f', `faas-local-s3-${S3_PORT}`)

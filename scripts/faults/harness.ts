@@ -192,4 +192,15 @@ export async function interruptScenario(
 }
 
 export const tag = (suffix: string) => `${run}-${suffix}`
+/** The arguments of `faas run map-reduce` on generated input of this size and seed. */
+export const mapReduceRun = (inputMb: number, shards: number, seed: number): string[] => [
+  'run',
+  'map-reduce',
+  '--input-mb',
+  String(inputMb),
+  '--shards',
+  String(shards),
+  '--seed',
+  String(seed),
+]
 export const bump = () => writeFileSync(join(benchmarks, 'fzb', 'nonce'), `${Date.now()}-${Math.random()}`)

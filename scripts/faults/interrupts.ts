@@ -24,6 +24,7 @@ import {
   start,
   tag,
   waitOutput,
+  mapReduceRun,
 } from './harness.js'
 
 let uploading = false
@@ -92,57 +93,34 @@ export const scenarios: Scenario[] = [
   ...(['SIGINT', 'SIGTERM'] as const).map((signal, i): Scenario => ({
     name: `${signal} during upload (faas run)`,
     expected: 'a line naming the upload; the rerun uploads only what is missing and the answer is correct',
-    run: () =>
-      interruptScenario(
-        signal,
-        [
-          'run',
-          'map-reduce',
-          '--input-mb',
-          '96',
-          '--shards',
-          '48',
-          '--seed',
-          String(100 + i + Number(process.pid % 1000) * 2),
-        ],
-        () => uploading,
-        [
-          'run',
-          'map-reduce',
-          '--input-mb',
-          '96',
-          '--shards',
-          '48',
-          '--seed',
-          String(100 + i + Number(process.pid % 1000) * 2),
-          '--json',
-        ],
-        {
-          before: async () => {
-            // Interrupt once the first shards are in the store, so the rerun has something to reuse.
-            uploading = false
-            const seed = 100 + i + Number(process.pid % 1000) * 2
-            void waitFor(`shards of seed ${seed} in the store`, () => s3Holds(`seed${seed}-`), {
-              intervalMs: 200,
-              timeoutMs: 600_000,
-            }).then(
-              () => (uploading = true),
-              () => undefined,
-            )
-          },
-          rerunCheck: (r) => {
-            try {
-              const record = JSON.parse(r.out)
-              if (!record.correct) return 'wrong answer'
-              return record.bytes.uploaded < record.bytes.input
-                ? undefined
-                : `uploaded everything again (${record.bytes.uploaded} of ${record.bytes.input} bytes)`
-            } catch {
-              return 'no record'
-            }
-          },
+    run: () => {
+      const seed = 100 + i + Number(process.pid % 1000) * 2
+      const args = mapReduceRun(96, 48, seed)
+      return interruptScenario(signal, args, () => uploading, [...args, '--json'], {
+        before: async () => {
+          // Interrupt once the first shards are in the store, so the rerun has something to reuse.
+          uploading = false
+          void waitFor(`shards of seed ${seed} in the store`, () => s3Holds(`seed${seed}-`), {
+            intervalMs: 200,
+            timeoutMs: 600_000,
+          }).then(
+            () => (uploading = true),
+            () => undefined,
+          )
         },
-      ),
+        rerunCheck: (r) => {
+          try {
+            const record = JSON.parse(r.out)
+            if (!record.correct) return 'wrong answer'
+            return record.bytes.uploaded < record.bytes.input
+              ? undefined
+              : `uploaded everything again (${record.bytes.uploaded} of ${record.bytes.input} bytes)`
+          } catch {
+            return 'no record'
+          }
+        },
+      })
+    },
   })),
   ...(['SIGINT', 'SIGTERM'] as const).map((signal): Scenario => ({
     name: `${signal} during invoke`,

@@ -2,7 +2,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {errorLine, faas, hasStack, health, home, S3_PORT, type Scenario} from './harness.js'
+import {errorLine, faas, hasStack, health, home, S3_PORT, type Scenario, mapReduceRun} from './harness.js'
 
 export const scenarios: Scenario[] = [
   {
@@ -10,17 +10,7 @@ export const scenarios: Scenario[] = [
     expected:
       "both complete with correct answers; the state file is valid JSON; neither removed the other's containers",
     run: async () => {
-      const args = (seed: number) => [
-        'run',
-        'map-reduce',
-        '--input-mb',
-        '2',
-        '--shards',
-        '8',
-        '--seed',
-        String(seed),
-        '--json',
-      ]
+      const args = (seed: number) => [...mapReduceRun(2, 8, seed), '--json']
       // Cold: both race to start the S3 store and the service.
       await faas(['local', 'stop'])
       const [a, b] = await Promise.all([faas(args(11)), faas(args(12))])
