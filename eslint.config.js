@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules, formatting left to prettier (eslint-config-prettier).
-// `npm run lint`; the lead wires it into `npm test` once the whole tree is formatted.
+// `npm run lint` (which scripts/test.sh runs) also runs madge: no import cycles in src/ (see .madgerc).
 import prettier from 'eslint-config-prettier'
 import tseslint from 'typescript-eslint'
 
@@ -21,6 +21,29 @@ export default tseslint.config(
     // (pieces joined with +, a backslash-newline inside a multi-line template). Long regex literals may stay whole.
     // eslint-config-prettier turns max-len off, so it is turned on again after it.
     rules: {'max-len': ['error', {code: 120, ignoreRegExpLiterals: true}]},
+  },
+  {
+    // Issue 17: a source file reads in one sitting and a function on one screen. Every line counts (blank lines and
+    // comments too): the limits are on what a reader has to get through.
+    files: ['src/**'],
+    rules: {
+      'max-lines': ['error', {max: 450, skipBlankLines: false, skipComments: false}],
+      'max-lines-per-function': ['error', {max: 100, skipBlankLines: false, skipComments: false}],
+    },
+  },
+  {
+    // TEMP until the parallel branches land; the lead removes it. These files belong to the branches that split
+    // them (w/local, w/targets, w/checkers); exactly today's violations, nothing else.
+    files: [
+      'src/core/manifest.ts',
+      'src/experiments/run.ts',
+      'src/local/environment.ts',
+      'src/local/service-process.ts',
+      'src/local/service.ts',
+      'src/run/run.ts',
+      'src/services/serve.ts',
+    ],
+    rules: {'max-lines': 'off', 'max-lines-per-function': 'off'},
   },
   {
     files: ['test/**'],

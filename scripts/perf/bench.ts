@@ -9,6 +9,8 @@
  * connections.
  *
  *   node --import tsx scripts/perf/bench.ts [seconds per rate, default 5]
+ * Smoke mode (FAAS_PERF_SMOKE=1): 0.3 s per rate, one rate (200) per client; vegeta only when already built, wrk only
+ * when on PATH (scripts/stack.sh installs it), each left out with a line otherwise.
  */
 import {execFile} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
@@ -22,8 +24,12 @@ import {runLoad} from '../../src/bench/runner.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {createLocalTarget} from '../../src/targets/local.js'
 import {LOAD_HEADER, loadRow, startServer} from './lib/load.js'
+import {SMOKE, sized, skipInSmoke} from './lib/smoke.js'
 
-const seconds = Number(process.argv[2] ?? 5)
+const seconds = Number(process.argv[2] ?? sized(5, 0.3))
+const RATES = sized([200, 1000, 2000], [200])
+// autocannon, vegeta and wrk take whole seconds.
+const toolSeconds = Math.max(1, Math.round(seconds))
 const run = promisify(execFile)
 
 const SERVER = `
@@ -41,6 +47,8 @@ async function ensureVegeta(): Promise<string | undefined> {
   const bin = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/.cache/faas-perf/bin')
   const vegeta = join(bin, 'vegeta')
   if (existsSync(vegeta)) return vegeta
+  // A smoke run builds nothing (the build needs the Go module proxy and a minute).
+  if (SMOKE) return void skipInSmoke('vegeta', `not built yet; a full run builds it into ${bin}`)
   try {
     await run('go', ['install', 'github.com/tsenart/vegeta/v12@v12.12.0'], {env: {...process.env, GOBIN: bin}})
     return vegeta
@@ -66,20 +74,10 @@ try {
   })
   const endpoint = `127.0.0.1:${server.port}`
   const lambda = (request: Parameters<typeof sdk.invoke>[0]) => sdk.invoke(request)
-  const warm = {payload: '{}', rps: 1000, durationS: 1, maxInFlight: 1000}
+  const warm = {payload: '{}', rps: 1000, durationS: sized(1, 0.2), maxInFlight: 1000}
   await runLoad(http.invoke, {...warm, functions: [endpoint]})
   await runLoad(lambda, {...warm, functions: ['f']})
-  const modes = [
-    ['http', 200],
-    ['http', 1000],
-    ['http', 2000],
-    ['precise', 200],
-    ['precise', 1000],
-    ['precise', 2000],
-    ['sdk', 200],
-    ['sdk', 1000],
-    ['sdk', 2000],
-  ] as const
+  const modes = (['http', 'precise', 'sdk'] as const).flatMap((mode) => RATES.map((rps) => [mode, rps] as const))
   for (const [mode, rps] of modes) {
     const options = {payload: '{}', rps, durationS: seconds, maxInFlight: 1000, precise: mode === 'precise'}
     if (mode === 'sdk') console.log(await loadRow(mode, lambda, {...options, functions: ['f']}))
@@ -101,14 +99,14 @@ try {
   // a one-request run tells that start-up, shown apart.
   const once = await run('bash', ['-c', `${autocannon} -a 1 -c 1 ${url}/ >/dev/null 2>&1; times`])
   const startupUs = cpuOf(once.stdout)
-  for (const rps of [200, 1000, 2000]) {
+  for (const rps of RATES) {
     // autocannon with a rate limit (--overallRate): the nearest like-for-like figure.
-    const command = `${autocannon} -c 100 --overallRate ${rps} -d ${seconds} -m POST -b '{}' -j ${invocations}`
+    const command = `${autocannon} -c 100 --overallRate ${rps} -d ${toolSeconds} -m POST -b '{}' -j ${invocations}`
     const {stdout} = await run('bash', ['-c', `${command} 2>/dev/null; times`], {maxBuffer: 1 << 24})
     const json = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1))
     const total = json.requests.total as number
     console.log(
-      `autocannon --overallRate ${String(rps).padStart(4)}: achieved ${(total / seconds).toFixed(1)} rps, ` +
+      `autocannon --overallRate ${String(rps).padStart(4)}: achieved ${(total / toolSeconds).toFixed(1)} rps, ` +
         `${total} requests, ${json.errors} errors, latency p50 ${json.latency.p50} ms p99 ${json.latency.p99} ms, ` +
         `client CPU ${perRequest(cpuOf(stdout), total)} µs/req ` +
         `(${perRequest(cpuOf(stdout) - startupUs, total)} less its start-up of ${(startupUs / 1000).toFixed(0)} ms)`,
@@ -117,10 +115,10 @@ try {
   // vegeta: an open-loop generator with a fixed interval, as ours (autocannon's --overallRate sends each
   // second's quota in a burst, hence its lower CPU and higher latency). Built once from the Go proxy.
   const vegeta = await ensureVegeta()
-  for (const rps of vegeta ? [200, 1000, 2000] : []) {
+  for (const rps of vegeta ? RATES : []) {
     const results = join(tmpdir(), `faas-perf-vegeta-${process.pid}.bin`)
     const target = `echo 'POST ${invocations}'`
-    const attack = `${vegeta} attack -rate=${rps}/s -duration=${seconds}s -max-workers=1000 > ${results}`
+    const attack = `${vegeta} attack -rate=${rps}/s -duration=${toolSeconds}s -max-workers=1000 > ${results}`
     const {stdout} = await run('bash', ['-c', `${target} | ${attack}; times`])
     const report = JSON.parse((await run(vegeta!, ['report', '-type=json', results])).stdout)
     rmSync(results, {force: true})
@@ -133,17 +131,21 @@ try {
     )
   }
   // wrk: closed loop, 1 thread, 10 connections: the most the endpoint serves.
-  const {stdout} = await run('bash', ['-c', `wrk -t1 -c10 -d${seconds}s --latency ${invocations}; times`], {
-    maxBuffer: 1 << 20,
-  })
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
-  const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]
-  const p50 = /50%\s+(\S+)/.exec(stdout)?.[1]
-  const p99 = /99%\s+(\S+)/.exec(stdout)?.[1]
-  console.log(
-    `wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, ` +
-      `client CPU ${perRequest(cpuOf(stdout), requests)} µs/req`,
-  )
+  const hasWrk = (await run('bash', ['-c', 'command -v wrk']).catch(() => undefined)) !== undefined
+  if (!hasWrk && SMOKE) skipInSmoke('wrk', 'not on PATH; scripts/stack.sh installs it')
+  else {
+    const {stdout} = await run('bash', ['-c', `wrk -t1 -c10 -d${toolSeconds}s --latency ${invocations}; times`], {
+      maxBuffer: 1 << 20,
+    })
+    const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0)
+    const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]
+    const p50 = /50%\s+(\S+)/.exec(stdout)?.[1]
+    const p99 = /99%\s+(\S+)/.exec(stdout)?.[1]
+    console.log(
+      `wrk -t1 -c10 (closed loop, max rate): ${rate} req/s, ${requests} requests, latency p50 ${p50} p99 ${p99}, ` +
+        `client CPU ${perRequest(cpuOf(stdout), requests)} µs/req`,
+    )
+  }
 } finally {
   http.close()
   server.stop()

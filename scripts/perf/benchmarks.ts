@@ -12,6 +12,7 @@
  * Everything goes through `faas run`'s service (build, deploy, checked workload — which also uploads
  * the S3 inputs the bench payloads name), so every measured image has answered correctly once.
  * cnn_serving is measured emulated only with --cnn-emulated (TensorFlow under qemu takes minutes).
+ * Smoke mode (FAAS_PERF_SMOKE=1): aes alone, one native cold start, none emulated.
  */
 import {mkdtempSync} from 'node:fs'
 import {arch as hostArch, tmpdir} from 'node:os'
@@ -28,12 +29,13 @@ import {stopLocalService} from '../../src/local/service-process.js'
 import {runBenchmark} from '../../src/run/run.js'
 import {stopLocalS3} from '../../src/storage/local-s3.js'
 import {createTarget} from '../../src/targets/index.js'
+import {sized} from './lib/smoke.js'
 
 const {values} = parseArgs({
   options: {
-    cold: {type: 'string', default: '5'},
-    'emulated-cold': {type: 'string', default: '3'},
-    only: {type: 'string', default: 'aes,chameleon,image-rotate,cnn_serving'},
+    cold: {type: 'string', default: sized('5', '1')},
+    'emulated-cold': {type: 'string', default: sized('3', '0')},
+    only: {type: 'string', default: sized('aes,chameleon,image-rotate,cnn_serving', 'aes')},
     'cnn-emulated': {type: 'boolean', default: false},
   },
 })
@@ -142,7 +144,7 @@ console.log(
 try {
   for (const name of names) await measure(name, 'linux/amd64', Number(values.cold))
   for (const name of names) {
-    if (name === 'cnn_serving' && !values['cnn-emulated']) continue
+    if ((name === 'cnn_serving' && !values['cnn-emulated']) || values['emulated-cold'] === '0') continue
     await measure(name, 'linux/arm64', Number(values['emulated-cold']))
   }
 } finally {

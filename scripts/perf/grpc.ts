@@ -5,11 +5,14 @@
  * client latency and client CPU per request.
  *
  *   node --import tsx scripts/perf/grpc.ts [seconds per rate, default 5]
+ * Smoke mode (FAAS_PERF_SMOKE=1): 0.3 s per rate, 200 rps only.
  */
 import {grpcProtocol} from '../../src/bench/protocols/grpc.js'
 import {LOAD_HEADER, loadRow, startServer} from './lib/load.js'
+import {sized} from './lib/smoke.js'
 
-const seconds = Number(process.argv[2] ?? 5)
+const seconds = Number(process.argv[2] ?? sized(5, 0.3))
+const RATES = sized([200, 1000], [200])
 
 // A Greeter that answers at once, hand-encoding HelloReply{message = 1} (no proto files needed).
 const SERVER = `
@@ -30,12 +33,7 @@ try {
       `one channel)`,
   )
   console.log(LOAD_HEADER)
-  for (const [mode, rps] of [
-    ['sleep', 200],
-    ['sleep', 1000],
-    ['precise', 200],
-    ['precise', 1000],
-  ] as const) {
+  for (const [mode, rps] of (['sleep', 'precise'] as const).flatMap((m) => RATES.map((r) => [m, r] as const))) {
     const invoker = await grpcProtocol({timeoutMs: 30_000})
     await invoker.check([address])
     const row = await loadRow(mode, invoker.invoke, {

@@ -6,6 +6,8 @@
  * concurrency (calls beyond are throttled, 429 with Lambda's reason). Every call must complete or be
  * throttled; request ids are counted for loss and duplicates, and each environment counts its own
  * invocations in /tmp (the handler's side). Afterwards: the service's open fds, RSS and containers.
+ * Its service listens on --port, or FAAS_LOCAL_PORT when set, or 9310.
+ * Smoke mode (FAAS_PERF_SMOKE=1): 20 calls, 2 environments, reserved concurrency 2.
  */
 import {
   CreateFunctionCommand,
@@ -28,13 +30,14 @@ import {DockerEngine} from '../../src/docker/engine.js'
 import {readSecrets} from '../../src/local/credentials.js'
 import {localStatus, startDetached, stopLocalService} from '../../src/local/service-process.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
+import {sized} from './lib/smoke.js'
 
 const {values} = parseArgs({
   options: {
-    n: {type: 'string', default: '1000'},
-    environments: {type: 'string', default: '4'},
-    reserved: {type: 'string', default: '8'},
-    port: {type: 'string', default: '9310'},
+    n: {type: 'string', default: sized('1000', '20')},
+    environments: {type: 'string', default: sized('4', '2')},
+    reserved: {type: 'string', default: sized('8', '2')},
+    port: {type: 'string', default: process.env.FAAS_LOCAL_PORT ?? '9310'},
   },
 })
 const N = Number(values.n)

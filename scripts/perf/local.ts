@@ -5,20 +5,26 @@
  *    (trivial handler, 1,769 MB = 1 vCPU each, one sequential client with keep-alive);
  * 2. throughput with 1 and 2 environments (closed loop, twice as many clients as environments);
  * 3. cold start of the offline base image: time to first response and the REPORT's Init Duration.
+ * The service checks SigV4 as Lambda does: functions are created with the SDK client, and each invocation is a
+ * raw request signed with the service's pair before its clock starts (like the RIE's, timed from the send).
  */
+import {CreateFunctionCommand} from '@aws-sdk/client-lambda'
 import {parseArgs} from 'node:util'
 
 import {parseReport} from '../../src/core/report.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
+import {signRequest} from '../../src/local/sigv4.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
 import {startRie} from '../../test/fixtures/local/rie.js'
+import {lambdaClient} from '../../test/helpers/local.js'
+import {sized} from './lib/smoke.js'
 
 const {values} = parseArgs({
   options: {
-    n: {type: 'string', default: '400'},
-    seconds: {type: 'string', default: '5'},
-    cold: {type: 'string', default: '5'},
+    n: {type: 'string', default: sized('400', '20')},
+    seconds: {type: 'string', default: sized('5', '0.5')},
+    cold: {type: 'string', default: sized('5', '1')},
   },
 })
 const N = Number(values.n)
@@ -31,22 +37,35 @@ const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 const ms = (x: number) => `${x.toFixed(2)} ms`
 
+/** Whom a call goes to: the RIE takes any request, the service only one signed with its pair. */
+type Endpoint = {url: string; service?: LocalService}
+
 async function post(
-  url: string,
+  to: Endpoint,
   body: string,
   headers: Record<string, string> = {},
-): Promise<{status: number; text: string; headers: Headers}> {
-  const res = await fetch(url, {method: 'POST', body, headers})
-  return {status: res.status, text: await res.text(), headers: res.headers}
+): Promise<{status: number; text: string; headers: Headers; ms: number}> {
+  const url = new URL(to.url)
+  const signed = to.service
+    ? await signRequest(
+        url,
+        {method: 'POST', body: Buffer.from(body), headers},
+        to.service.credentials,
+        to.service.options.region,
+      )
+    : headers
+  const t = performance.now()
+  const res = await fetch(url, {method: 'POST', body, headers: signed})
+  const text = await res.text()
+  return {status: res.status, text, headers: res.headers, ms: performance.now() - t}
 }
 
-async function latencies(url: string, n: number): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await post(url, '{}') // warm up (and the first, cold, call)
+async function latencies(to: Endpoint, n: number): Promise<number[]> {
+  for (let i = 0; i < 20; i++) await post(to, '{}') // warm up (and the first, cold, call)
   const out: number[] = []
   for (let i = 0; i < n; i++) {
-    const t = performance.now()
-    const res = await post(url, '{}')
-    out.push(performance.now() - t)
+    const res = await post(to, '{}')
+    out.push(res.ms)
     if (res.status !== 200) throw new Error(`status ${res.status}: ${res.text}`)
   }
   return out.sort((a, b) => a - b)
@@ -57,20 +76,24 @@ async function createFunction(
   name: string,
   image: string,
   handler = 'handler.trivial',
-): Promise<string> {
-  const res = await post(
-    `${service.url}/2015-03-31/functions`,
-    JSON.stringify({
-      FunctionName: name,
-      PackageType: 'Image',
-      Code: {ImageUri: image},
-      ImageConfig: {Command: [handler]},
-      MemorySize: MEMORY,
-      Timeout: 30,
-    }),
-  )
-  if (res.status !== 201) throw new Error(res.text)
-  return `${service.url}/2015-03-31/functions/${name}/invocations`
+): Promise<Endpoint> {
+  const lambda = lambdaClient(service)
+  try {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Role: 'arn:aws:iam::000000000000:role/perf',
+        PackageType: 'Image',
+        Code: {ImageUri: image},
+        ImageConfig: {Command: [handler]},
+        MemorySize: MEMORY,
+        Timeout: 30,
+      }),
+    )
+  } finally {
+    lambda.destroy()
+  }
+  return {url: `${service.url}/2015-03-31/functions/${name}/invocations`, service}
 }
 
 const image = await fixtureImage(engine)
@@ -91,7 +114,7 @@ console.log(
   const rie = await startRie(engine, image, 'handler.trivial', {memoryMb: MEMORY, cpus: 1})
   let theirs: number[]
   try {
-    theirs = await latencies(rie.invokeUrl, N)
+    theirs = await latencies({url: rie.invokeUrl}, N)
   } finally {
     await rie.close()
   }
@@ -140,9 +163,8 @@ for (const envs of [1, 2]) {
   try {
     for (let i = 0; i < COLD; i++) {
       const url = await createFunction(service, `cold-${i}`, image)
-      const t = performance.now()
       const res = await post(url, '{}', {'X-Amz-Log-Type': 'Tail'})
-      first.push(performance.now() - t)
+      first.push(res.ms)
       init.push(
         parseReport(Buffer.from(res.headers.get('x-amz-log-result') ?? '', 'base64').toString('utf8'))
           ?.initDurationMs ?? NaN,

@@ -2,14 +2,20 @@
 //   node --import tsx scripts/perf/run.ts [--platform linux/amd64]
 // For 16 MiB of input with 1, 2 and 4 mappers: a first run from a stopped local service (every
 // environment cold), then the same run again (warm), with total and per-phase times.
+// Smoke mode (FAAS_PERF_SMOKE=1): 1 MiB, 1 mapper, on the host's own architecture (no emulation) unless --platform.
+import {arch} from 'node:os'
+
 import {silent} from '../../src/core/events.js'
 import {parsePlatform} from '../../src/core/platform.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {stopLocalService} from '../../src/local/service-process.js'
 import {runBenchmark} from '../../src/run/run.js'
+import {sized} from './lib/smoke.js'
 
 const at = process.argv.indexOf('--platform')
-const platform = parsePlatform(at > 0 ? process.argv[at + 1]! : 'linux/arm64')
+const native = arch() === 'arm64' ? 'linux/arm64' : 'linux/amd64'
+const platform = parsePlatform(at > 0 ? process.argv[at + 1]! : sized('linux/arm64', native))
+const inputMb = sized(16, 1)
 const settings = loadSettings()
 const run = async (label: string, mappers: number, reducers: number) => {
   const started = performance.now()
@@ -21,7 +27,7 @@ const run = async (label: string, mappers: number, reducers: number) => {
       platform,
       tag: 'perf',
       baseImage: 'local',
-      inputMb: 16,
+      inputMb,
       shards: 16,
       seed: 1,
       mappers,
@@ -32,7 +38,7 @@ const run = async (label: string, mappers: number, reducers: number) => {
   const wall = (performance.now() - started) / 1000
   const p = record.phasesMs as Record<string, number>
   console.log(
-    `${label} ${platform}, 16 MiB, ${mappers} mapper(s)/${reducers} reducer(s): ${wall.toFixed(1)} s wall, ` +
+    `${label} ${platform}, ${inputMb} MiB, ${mappers} mapper(s)/${reducers} reducer(s): ${wall.toFixed(1)} s wall, ` +
       `correct=${record.correct}; ` +
       `driver ${p['function.total']} ms (list ${p['function.list']}, map ${p['function.map']}, ` +
       `reduce ${p['function.reduce']}); ` +
@@ -42,11 +48,15 @@ const run = async (label: string, mappers: number, reducers: number) => {
   return wall
 }
 
-for (const [mappers, reducers] of [
-  [1, 1],
-  [2, 2],
-  [4, 2],
-] as const) {
+const shapes = sized(
+  [
+    [1, 1],
+    [2, 2],
+    [4, 2],
+  ] as const,
+  [[1, 1]] as const,
+)
+for (const [mappers, reducers] of shapes) {
   await stopLocalService()
   const first = await run('first', mappers, reducers)
   const again = await run('warm ', mappers, reducers)

@@ -6,6 +6,7 @@
  *   node --import tsx scripts/perf/startup.ts [runs per command, default 10]
  * Goals (issue 13): --version and help ≤ 0.3 s; a no-op deploy of map-reduce's three functions
  * against the AWS emulator (moto, a private one started here) ≤ 0.8 s.
+ * Smoke mode (FAAS_PERF_SMOKE=1): 1 run per command.
  */
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -15,8 +16,9 @@ import {join} from 'node:path'
 import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {freePort} from '../../test/helpers/net.js'
 import {seedMapReduceImages, startMoto} from './lib/moto.js'
+import {sized} from './lib/smoke.js'
 
-const runs = Number(process.argv[2] ?? 10)
+const runs = Number(process.argv[2] ?? sized(10, 1))
 const bin = join(PROJECT_ROOT, 'bin', 'run.js')
 const home = mkdtempSync(join(tmpdir(), 'faas-startup-'))
 const moto = await startMoto()
@@ -61,6 +63,7 @@ try {
     ['faas deploy map-reduce --target aws (no-op)', deployArgs, 0.8],
   ]
   const hyperfine = spawnSync('hyperfine', ['--version']).status === 0
+  if (!hyperfine) console.log('hyperfine left out (not on PATH): wall times only, no CPU column')
   for (const [label, args, goalS] of cases) {
     const last = run(args)
     let times: number[]

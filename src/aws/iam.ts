@@ -84,26 +84,47 @@ export async function ensureRole(
       tags.filter((t) => t.Key?.startsWith(INLINE_TAG_PREFIX)).map((t) => t.Key!.slice(INLINE_TAG_PREFIX.length)),
     )
   } else {
-    const made = await aws(`create IAM role ${name} (iam:CreateRole)`, () =>
-      iam
-        .send(
-          new CreateRoleCommand({
-            RoleName: name,
-            AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY),
-            Description: 'Execution role of a faas function',
-            Tags: [MANAGED_TAG],
-          }),
-        )
-        .catch(async (error: {name?: string}) => {
-          // Another deploy made it between our read and our create: converge.
-          if (error?.name === 'EntityAlreadyExistsException') return iam.send(new GetRoleCommand({RoleName: name}))
-          throw error
-        }),
-    )
-    arn = made.Role!.Arn!
+    arn = await createRole(iam, name)
     writes.push('role')
   }
   const inline = bundles.filter((b) => b.document)
+  writes.push(...(await convergeInline(iam, name, inline, managedInline)))
+  writes.push(...(await attachManaged(iam, name, bundles)))
+  return {name, arn, created: writes.includes('role'), writes}
+}
+
+/** A new role trusted by Lambda and tagged as faas's; its ARN. */
+async function createRole(iam: IAMClient, name: string): Promise<string> {
+  const made = await aws(`create IAM role ${name} (iam:CreateRole)`, () =>
+    iam
+      .send(
+        new CreateRoleCommand({
+          RoleName: name,
+          AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY),
+          Description: 'Execution role of a faas function',
+          Tags: [MANAGED_TAG],
+        }),
+      )
+      .catch(async (error: {name?: string}) => {
+        // Another deploy made it between our read and our create: converge.
+        if (error?.name === 'EntityAlreadyExistsException') return iam.send(new GetRoleCommand({RoleName: name}))
+        throw error
+      }),
+  )
+  return made.Role!.Arn!
+}
+
+/**
+ * Puts each inline bundle whose document is missing or changed, deletes the inline policies faas put for bundles no
+ * longer asked for, and keeps the role's faas-inline tags in step. What it wrote.
+ */
+async function convergeInline(
+  iam: IAMClient,
+  name: string,
+  inline: PolicyBundle[],
+  managedInline: Set<string>,
+): Promise<string[]> {
+  const writes: string[] = []
   const have = new Set(await listInline(iam, name))
   for (const bundle of inline) {
     if (have.has(bundle.name) && sameDocument(await inlineDocument(iam, name, bundle.name), bundle.document!)) continue
@@ -141,6 +162,12 @@ export async function ensureRole(
       iam.send(new UntagRoleCommand({RoleName: name, TagKeys: untag.map((p) => `${INLINE_TAG_PREFIX}${p}`)})),
     )
   }
+  return writes
+}
+
+/** Attaches AWSLambdaBasicExecutionRole and the bundles' managed policies the role lacks. What it wrote. */
+async function attachManaged(iam: IAMClient, name: string, bundles: PolicyBundle[]): Promise<string[]> {
+  const writes: string[] = []
   const wanted = [BASIC_EXECUTION_ROLE_ARN, ...bundles.flatMap((b) => (b.managedArn ? [b.managedArn] : []))]
   const attached = new Set(await listAttached(iam, name))
   for (const policyArn of wanted.filter((a) => !attached.has(a))) {
@@ -158,7 +185,7 @@ export async function ensureRole(
     )
     writes.push(`attached:${policyArn}`)
   }
-  return {name, arn, created: writes.includes('role'), writes}
+  return writes
 }
 
 async function roleTags(iam: IAMClient, role: string): Promise<Array<{Key?: string; Value?: string}>> {

@@ -1,9 +1,7 @@
 import type {Comparison, ResultSet} from './compare.js'
 import {intervalText} from './compare.js'
-import {axes, CDF_TICKS, chart, esc, r2, REPORT_STYLE} from './report.js'
-
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf']
-const color = (i: number) => COLORS[i % COLORS.length]!
+import {axes, CDF_TICKS, cdfPath, chart, esc, page, seriesColor as color, swatch} from './chart-kit.js'
+import {REPORT_STYLE} from './report.js'
 
 /**
  * Empirical CDFs of several runs on one pair of axes. The x axis ends a quarter past the largest
@@ -15,16 +13,12 @@ function overlay(id: string, title: string, series: Array<{label: string; sorted
   const xMax = Math.max(...series.map((s) => p99(s.sorted))) * 1.25
   const a = axes(xMax, 1, 'client latency (ms)', 'fraction of calls ≤ x', CDF_TICKS)
   const paths = series
-    .map(({sorted}, i) => {
-      if (sorted.length === 0) return ''
-      const steps = Math.min(400, sorted.length)
-      let d = `M${r2(a.x(Math.min(sorted[0]!, xMax)))},${r2(a.y(0))}`
-      for (let k = 1; k <= steps; k++) {
-        const index = Math.ceil((k / steps) * sorted.length) - 1
-        d += ` L${r2(a.x(Math.min(sorted[index]!, xMax)))},${r2(a.y((index + 1) / sorted.length))}`
-      }
-      return `<path class="cdf run-${i}" d="${d}" fill="none" stroke="${color(i)}" stroke-width="2"/>`
-    })
+    .map(({sorted}, i) =>
+      sorted.length === 0
+        ? ''
+        : `<path class="cdf run-${i}" d="${cdfPath(a, sorted, 400, xMax)}" fill="none" stroke="${color(i)}" ` +
+          `stroke-width="2"/>`,
+    )
     .join('')
   return chart(
     id,
@@ -42,7 +36,7 @@ export function renderComparison(c: Comparison, sets: ResultSet[]): string {
   const runs = c.runs
     .map(
       (r, i) =>
-        `<tr><th><span class="key" style="background:${color(i)}"></span>${esc(r.label)}</th>` +
+        `<tr><th>${swatch(color(i))}${esc(r.label)}</th>` +
         `<td>${esc(r.protocol)}</td><td>${esc(r.functions.join(', '))}</td><td>${r.count}</td><td>${r.errors}</td>` +
         `<td>${r.requestedRps}</td><td>${r.achievedRps.toFixed(2)}</td><td>${r.p50Ms.toFixed(2)}</td>` +
         `<td>${r.p90Ms.toFixed(2)}</td><td>${r.p99Ms.toFixed(2)}</td></tr>`,
@@ -70,12 +64,10 @@ export function renderComparison(c: Comparison, sets: ResultSet[]): string {
           )
           .join('\n')
       : ''
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>
-${REPORT_STYLE}td.verdict{text-align:left}
-</style></head><body>
-<h1>${esc(title)}</h1>
+  return page(
+    title,
+    `${REPORT_STYLE}td.verdict{text-align:left}\n`,
+    `<h1>${esc(title)}</h1>
 <h2>Runs</h2>
 <table id="runs"><tr><th>run</th><th>protocol</th><th>endpoints</th><th>calls</th><th>errors</th><th>requested rps</th>\
 <th>achieved rps</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr>${runs}</table>
@@ -95,6 +87,6 @@ ${
 ${c.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
     : ''
 }
-</body></html>
-`
+`,
+  )
 }

@@ -169,15 +169,8 @@ const nearestRank = (p: number) => (xs: number[]) =>
 const sortedPercentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!
 
-/**
- * Puts results side by side: per run the count, errors, rates and p50/p90/p99 of client latency; per
- * later run, its differences from the first (b - a, ms) with seeded percentile-bootstrap intervals,
- * over all calls and, when runs drove several endpoints, per endpoint paired by position.
- */
-export async function compareResults(
-  sets: ResultSet[],
-  options: {iterations?: number; confidence?: number; seed?: number} = {},
-): Promise<Comparison> {
+/** Refuses what cannot be compared: fewer than two runs, a run given twice, runs of different endpoint counts. */
+async function assertComparable(sets: ResultSet[]): Promise<void> {
   if (sets.length < 2)
     throw bad(
       'faas compare needs at least two results folders.',
@@ -205,9 +198,10 @@ export async function compareResults(
       )
     }
   }
-  const iterations = options.iterations ?? 2000
-  const confidence = options.confidence ?? 0.95
-  const seed = options.seed ?? 1
+}
+
+/** What makes the runs' latencies less comparable than they look: different rates, interruptions, payload sizes. */
+function comparabilityWarnings(sets: ResultSet[]): string[] {
   const warnings: string[] = []
   const rates = new Set(sets.map((s) => s.summary.requestedRps))
   if (rates.size > 1)
@@ -223,7 +217,24 @@ export async function compareResults(
       `The runs sent requests of different sizes ` +
         `(${sets.map((s) => `${s.label}: ${s.requestBytes.join('/')} B`).join(', ')}); were the payloads the same?`,
     )
+  return warnings
+}
 
+/**
+ * Puts results side by side: per run the count, errors, rates and p50/p90/p99 of client latency; per
+ * later run, its differences from the first (b - a, ms) with seeded percentile-bootstrap intervals,
+ * over all calls and, when runs drove several endpoints, per endpoint paired by position.
+ */
+export async function compareResults(
+  sets: ResultSet[],
+  options: {iterations?: number; confidence?: number; seed?: number} = {},
+): Promise<Comparison> {
+  await assertComparable(sets)
+  const [a] = sets
+  const iterations = options.iterations ?? 2000
+  const confidence = options.confidence ?? 0.95
+  const seed = options.seed ?? 1
+  const warnings = comparabilityWarnings(sets)
   const interval = (x: number[], y: number[], p: P) =>
     bootstrapDifference([...x], [...y], {statistic: nearestRank(p), iterations, confidence, seed})
   const differences: DifferenceRow[] = []

@@ -1,3 +1,4 @@
+import {axes, baseStyle, CDF_TICKS, cdfPath, chart, esc, H, M, page, r2, W} from './chart-kit.js'
 import type {InvocationRecord} from './records.js'
 import {percentile, type Distribution, type Summary} from './stats.js'
 
@@ -13,65 +14,7 @@ export interface ReportInput {
   comparison?: {caption: string; columns: string[]; rows: Array<Array<string | number>>}
 }
 
-const W = 760
-const H = 300
-const M = {left: 64, right: 16, top: 16, bottom: 44}
-
-export const esc = (s: string): string =>
-  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-export const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
-export const msText = (us: number | undefined): string =>
-  us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2)
-
-/** ~5 round tick values from 0 to max. */
-function ticks(max: number): number[] {
-  if (!(max > 0)) return [0]
-  const raw = max / 5
-  const magnitude = 10 ** Math.floor(Math.log10(raw))
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw
-  const out: number[] = []
-  // Up to the first tick at or above max, so the top of the plot carries a label.
-  for (let i = 0; out.length === 0 || out.at(-1)! < max * 0.9999; i++) out.push(i * step)
-  return out
-}
-
-export interface Axes {
-  x: (v: number) => number
-  y: (v: number) => number
-  svg: string
-}
-
-export function axes(xMax: number, yMax: number, xLabel: string, yLabel: string, yTicks = ticks(yMax)): Axes {
-  const pw = W - M.left - M.right
-  const ph = H - M.top - M.bottom
-  const xTicks = ticks(xMax)
-  const xm = xTicks.at(-1)! > 0 ? xTicks.at(-1)! : 1
-  const ym = yTicks.at(-1)! > 0 ? yTicks.at(-1)! : 1
-  const x = (v: number) => M.left + (v / xm) * pw
-  const y = (v: number) => M.top + ph - (v / ym) * ph
-  let svg = `<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#ccc"/>`
-  for (const t of xTicks)
-    svg +=
-      `<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/><text ` +
-      `x="${r2(x(t))}" y="${M.top + ph + 16}" text-anchor="middle">${r2(t)}</text>`
-  for (const t of yTicks)
-    svg +=
-      `<line x1="${M.left}" x2="${M.left + pw}" y1="${r2(y(t))}" y2="${r2(y(t))}" stroke="#eee"/><text ` +
-      `x="${M.left - 6}" y="${r2(y(t) + 4)}" text-anchor="end">${r2(t)}</text>`
-  svg += `<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle" class="label">${esc(xLabel)}</text>`
-  svg +=
-    `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" ` +
-    `class="label">${esc(yLabel)}</text>`
-  return {x, y, svg}
-}
-
-export const chart = (id: string, title: string, body: string, legend: Array<[string, string]>) =>
-  `<figure id="${id}">` +
-  `<figcaption>${esc(title)} ` +
-  legend.map(([color, name]) => `<span class="key" style="background:${color}"></span>${esc(name)}`).join(' ') +
-  `</figcaption>` +
-  `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" ` +
-  `aria-label="${esc(title)}">${body}</svg></figure>`
+const msText = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2))
 
 const COLD = '#d62728'
 const WARM = '#1f77b4'
@@ -132,20 +75,6 @@ function timelineChart(records: InvocationRecord[]): string {
     legend.push(['#222', 'p50'], [P99, 'p99'])
   }
   return chart('latency-over-time', 'Client latency over time', a.svg + `<g class="points">${dots}</g>${lines}`, legend)
-}
-
-export const CDF_TICKS = [0, 0.25, 0.5, 0.75, 1]
-
-/** SVG path of the empirical CDF of ascending values, 200 steps at most. */
-export function cdfPath(a: Axes, sorted: number[]): string {
-  if (sorted.length === 0) return ''
-  const steps = Math.min(200, sorted.length)
-  let d = `M${r2(a.x(sorted[0]!))},${r2(a.y(0))}`
-  for (let i = 1; i <= steps; i++) {
-    const index = Math.ceil((i / steps) * sorted.length) - 1
-    d += ` L${r2(a.x(sorted[index]!))},${r2(a.y((index + 1) / sorted.length))}`
-  }
-  return d
 }
 
 /** Empirical CDF of client latency and provider duration, 200 steps each. */
@@ -224,11 +153,8 @@ function distributionRows(label: string, d: Distribution | undefined): string {
   return `<tr><th>${esc(label)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`
 }
 
-/** The reports' shared stylesheet (inline: the pages stay self-contained). */
-export const REPORT_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:820px}
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}\
-th{text-align:left;background:#f6f6f6}
+/** The stylesheet of bench's and compare's reports (inline: the pages stay self-contained). */
+export const REPORT_STYLE = `${baseStyle(820, 'right')}\
 svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
 figure{margin:16px 0}.facts{display:flex;flex-wrap:wrap;gap:6px}\
 .facts div{border:1px solid #ddd;border-radius:4px;padding:4px 8px;background:#fafafa}\
@@ -267,11 +193,10 @@ export function renderReport(input: ReportInput): string {
         `<td>${msText(f.latencyUs?.p50)}</td><td>${msText(f.latencyUs?.p99)}</td></tr>`,
     )
     .join('')
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
-<style>
-${REPORT_STYLE}</style></head><body>
-<h1>${esc(input.title)}</h1>
+  return page(
+    input.title,
+    REPORT_STYLE,
+    `<h1>${esc(input.title)}</h1>
 <div id="summary" \
 class="facts">${facts.map(([k, v]) => `<div><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
 ${timelineChart(measured)}
@@ -292,6 +217,6 @@ ${
 <th>cold</th><th>p50 ms</th><th>p99 ms</th></tr>${perFunction}</table>`
     : ''
 }
-</body></html>
-`
+`,
+  )
 }

@@ -88,56 +88,90 @@ export async function measureCall(
   }
 }
 
+/** What a run counts as it goes: read by the status line, returned at the end. */
+interface RunState {
+  records: InvocationRecord[]
+  pending: Set<Promise<void>>
+  sent: number
+  errors: number
+  dropped: number
+  droppedMeasured: number
+  /** When the last call went out, µs since the start. */
+  lastSendUs: number
+  /** Sends and completed calls' latencies since the last status line. */
+  tickSent: number
+  tickLatencies: number[]
+}
+
 /**
- * Open-loop load: every arrival of the schedule is sent at its time whether or not earlier calls
- * have returned (up to maxInFlight), round-robin over the functions. Aborting stops new sends, waits
- * for the calls in flight and returns everything measured so far.
+ * Pauses that end at once when the run is aborted. One abort listener for the whole run ends whichever pause is under
+ * way (a listener per pause costs more than the pause itself at thousands of sends a second).
  */
-export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<LoadResult> {
-  const clock = options.clock ?? systemClock
-  const warmupS = options.warmupS ?? 0
-  const maxInFlight = options.maxInFlight ?? 1000
-  const requestBytes = Buffer.byteLength(options.payload)
-  const records: InvocationRecord[] = []
-  const pending = new Set<Promise<void>>()
-  let dropped = 0
-  let lastSendUs = 0
-  let droppedMeasured = 0
-  let sent = 0
-  let errors = 0
-  let tickSent = 0
-  let tickLatencies: number[] = []
-  const warmupUs = warmupS * 1e6
-  const startUs = clock.nowUs()
-  // One abort listener for the whole run ends whichever pause is under way (a listener per pause costs
-  // more than the pause itself at thousands of sends a second).
+function abortablePauses(signal: AbortSignal | undefined): {pause(ms: number): Promise<void>; dispose(): void} {
   let wake: (() => void) | undefined
   let timer: NodeJS.Timeout | undefined
   const onAbort = () => {
     clearTimeout(timer)
     wake?.()
   }
-  options.signal?.addEventListener('abort', onAbort, {once: true})
-  /** Waits ms, or less when the run is aborted; leaves no timer behind. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (options.signal?.aborted) return resolve()
-      wake = resolve
-      timer = setTimeout(resolve, ms)
-    })
+  signal?.addEventListener('abort', onAbort, {once: true})
+  return {
+    /** Waits ms, or less when the run is aborted; leaves no timer behind. */
+    pause: (ms) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve()
+        wake = resolve
+        timer = setTimeout(resolve, ms)
+      }),
+    dispose: () => signal?.removeEventListener('abort', onAbort),
+  }
+}
 
-  const fire = (seq: number, scheduledUs: number) => {
+/** The live status, about once a second (or `force`d at the end): totals, and rate and p50 since the last one. */
+function statusTicker(options: LoadOptions, state: RunState, startUs: number, warmupUs: number) {
+  let lastTickUs = startUs
+  return (now: number, force = false) => {
+    if (!options.onStatus || (!force && now - lastTickUs < 1e6)) return
+    const sorted = state.tickLatencies.sort((a, b) => a - b)
+    const elapsedS = (now - startUs) / 1e6
+    options.onStatus({
+      elapsedS,
+      phase: now - startUs < warmupUs ? 'warmup' : 'measure',
+      sent: state.sent,
+      completed: state.records.length,
+      inFlight: state.pending.size,
+      errors: state.errors,
+      dropped: state.dropped,
+      rps: state.tickSent / Math.max(1e-6, (now - lastTickUs) / 1e6),
+      p50Us: sorted.length > 0 ? percentile(sorted, 50) : undefined,
+    })
+    lastTickUs = now
+    state.tickSent = 0
+    state.tickLatencies = []
+  }
+}
+
+/**
+ * Sends one arrival of the schedule (seq, due at scheduledUs) unless maxInFlight calls are out (then it is dropped,
+ * counted), and records the call when it completes.
+ */
+function sender(invoke: Invoke, options: LoadOptions, state: RunState, clock: Clock, startUs: number) {
+  const warmupUs = (options.warmupS ?? 0) * 1e6
+  const maxInFlight = options.maxInFlight ?? 1000
+  const requestBytes = Buffer.byteLength(options.payload)
+  const {records, pending} = state
+  return (seq: number, scheduledUs: number) => {
     const phase = scheduledUs < warmupUs ? 'warmup' : 'measure'
     const fn = roundRobin(options.functions, seq)
     if (pending.size >= maxInFlight) {
-      dropped++
-      if (phase === 'measure') droppedMeasured++
+      state.dropped++
+      if (phase === 'measure') state.droppedMeasured++
       return
     }
     const sentAtUs = clock.nowUs()
-    lastSendUs = sentAtUs - startUs
-    sent++
-    tickSent++
+    state.lastSendUs = sentAtUs - startUs
+    state.sent++
+    state.tickSent++
     const call = measureCall(
       invoke,
       {
@@ -155,36 +189,40 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
       .then((record) => {
         records.push(record)
         options.onRecord?.(record)
-        if (record.error) errors++
-        tickLatencies.push(record.clientLatencyUs)
+        if (record.error) state.errors++
+        state.tickLatencies.push(record.clientLatencyUs)
       })
       .finally(() => pending.delete(call))
     pending.add(call)
   }
+}
 
-  let lastTickUs = startUs
-  const tick = (now: number, force = false) => {
-    if (!options.onStatus || (!force && now - lastTickUs < 1e6)) return
-    const sorted = tickLatencies.sort((a, b) => a - b)
-    const elapsedS = (now - startUs) / 1e6
-    options.onStatus({
-      elapsedS,
-      phase: now - startUs < warmupUs ? 'warmup' : 'measure',
-      sent,
-      completed: records.length,
-      inFlight: pending.size,
-      errors,
-      dropped,
-      rps: tickSent / Math.max(1e-6, (now - lastTickUs) / 1e6),
-      p50Us: sorted.length > 0 ? percentile(sorted, 50) : undefined,
-    })
-    lastTickUs = now
-    tickSent = 0
-    tickLatencies = []
+/**
+ * Open-loop load: every arrival of the schedule is sent at its time whether or not earlier calls
+ * have returned (up to maxInFlight), round-robin over the functions. Aborting stops new sends, waits
+ * for the calls in flight and returns everything measured so far.
+ */
+export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<LoadResult> {
+  const clock = options.clock ?? systemClock
+  const warmupS = options.warmupS ?? 0
+  const state: RunState = {
+    records: [],
+    pending: new Set(),
+    sent: 0,
+    errors: 0,
+    dropped: 0,
+    droppedMeasured: 0,
+    lastSendUs: 0,
+    tickSent: 0,
+    tickLatencies: [],
   }
-
+  const {records, pending} = state
+  const warmupUs = warmupS * 1e6
+  const startUs = clock.nowUs()
+  const {pause, dispose} = abortablePauses(options.signal)
+  const tick = statusTicker(options, state, startUs, warmupUs)
+  const fire = sender(invoke, options, state, clock, startUs)
   const totalUs = (warmupS + options.durationS) * 1e6
-  let interrupted = false
   let seq = 0
   for (const at of arrivals({
     rps: options.rps,
@@ -217,9 +255,9 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     await pause(Math.max(1, Math.min(leftMs, 1000)))
     tick(clock.nowUs())
   }
-  interrupted = Boolean(options.signal?.aborted)
+  const interrupted = Boolean(options.signal?.aborted)
   // The window ends at its scheduled end, or later when sends fell behind (so the achieved rate shows it).
-  const windowEndUs = Math.max(Math.min(clock.nowUs() - startUs, totalUs), lastSendUs)
+  const windowEndUs = Math.max(Math.min(clock.nowUs() - startUs, totalUs), state.lastSendUs)
   // Calls in flight finish (each bounded by the function's timeout); the status keeps ticking.
   while (pending.size > 0) {
     let timer: NodeJS.Timeout | undefined
@@ -228,7 +266,8 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
     tick(clock.nowUs())
   }
   tick(clock.nowUs(), true)
-  options.signal?.removeEventListener('abort', onAbort)
+  dispose()
   records.sort((a, b) => a.seq - b.seq)
-  return {records, dropped, droppedMeasured, measuredS: Math.max(0, (windowEndUs - warmupUs) / 1e6), interrupted}
+  const measuredS = Math.max(0, (windowEndUs - warmupUs) / 1e6)
+  return {records, dropped: state.dropped, droppedMeasured: state.droppedMeasured, measuredS, interrupted}
 }

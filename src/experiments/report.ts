@@ -1,7 +1,8 @@
+import {baseStyle, esc, figure, niceMax, page, r2, seriesColor} from '../bench/chart-kit.js'
 import type {InvocationRecord} from '../bench/records.js'
 import {percentile} from '../bench/stats.js'
 import {formatValue, METRIC_INFO, metricValues, type Comparison} from './compare.js'
-import type {ExperimentRecord, VariantResult} from './results.js'
+import type {ExperimentRecord, VariantResult} from './record.js'
 import type {MetricName} from './spec.js'
 
 /**
@@ -15,19 +16,6 @@ export interface ExperimentReportInput {
   comparisons: Array<Comparison | {metric: string; a: string; b: string; missing: string}>
   verdicts: string[]
   records: Map<string, InvocationRecord[]>
-}
-
-const esc = (s: string): string =>
-  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-const r2 = (v: number): string => (Math.round(v * 100) / 100).toString()
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf']
-
-function niceMax(max: number): {max: number; step: number} {
-  if (!(max > 0)) return {max: 1, step: 0.2}
-  const raw = max / 5
-  const magnitude = 10 ** Math.floor(Math.log10(raw))
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw
-  return {max: Math.ceil(max / step) * step, step}
 }
 
 /** One metric: a row per variant on a shared axis from 0. */
@@ -59,7 +47,7 @@ function distributionsChart(
   names.forEach((name, i) => {
     const vs = [...(values.get(name) ?? [])].sort((a, b) => a - b)
     const cy = top + rowH * i + rowH / 2
-    const color = COLORS[i % COLORS.length]!
+    const color = seriesColor(i)
     svg += `<text x="${left - 8}" y="${cy + 4}" text-anchor="end" class="label">${esc(name)}</text>`
     if (vs.length === 0) {
       svg += `<text x="${left + 8}" y="${cy + 4}">no values</text>`
@@ -89,11 +77,13 @@ function distributionsChart(
       `<line class="statistic" x1="${r2(x(stat))}" x2="${r2(x(stat))}" y1="${cy - 16}" y2="${cy + 16}" ` +
       `stroke="#000" stroke-width="2"><title>${esc(name)} ${statistic}: ${stat.toFixed(2)} ${info.unit}</title></line>`
   })
-  return (
-    `<figure class="metric" id="metric-${metric}-${statistic}"><figcaption>${esc(info.label)} ` +
-    `— ${esc(statistic)} marked in black, box p25–p75, whiskers p5–p95</figcaption><svg class="chart" viewBox="0 ` +
-    `0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(info.label)}">${svg}</svg></figure>`
-  )
+  return figure({
+    id: `metric-${metric}-${statistic}`,
+    className: 'metric',
+    caption: `${esc(info.label)} — ${esc(statistic)} marked in black, box p25–p75, whiskers p5–p95`,
+    label: info.label,
+    size: [W, H],
+  })(svg)
 }
 
 /**
@@ -137,6 +127,13 @@ cold call. Image resolution and container create come before Init on Lambda too 
 sandbox) and are in no figure Lambda reports; the client latency of a cold call includes them all, plus the API's own \
 time.</p>`
 }
+
+/** Text tables (left-aligned), the detected verdicts in bold. */
+const EXPERIMENT_STYLE = `${baseStyle(860, 'left')}\
+tr.detected td:last-child{font-weight:600}svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}\
+figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
+ul#verdicts li{margin:4px 0}code{font-size:11px}
+`
 
 export function renderExperimentReport(input: ExperimentReportInput): string {
   const {record} = input
@@ -183,18 +180,10 @@ export function renderExperimentReport(input: ExperimentReportInput): string {
     ? `${record.load.coldStarts} forced cold starts per run`
     : `${record.load.rps} rps for ${record.load.time} ` +
       `s${record.load.warmup ? ` after ${record.load.warmup} s warm-up` : ''}, ${record.load.distribution} arrivals`
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>faas experiment: ${esc(record.name)}</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:860px}
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
-th{background:#f6f6f6}
-tr.detected td:last-child{font-weight:600}svg text{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}\
-figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
-ul#verdicts li{margin:4px 0}code{font-size:11px}
-</style></head><body>
-<h1>Experiment ${esc(record.name)} on ${esc(record.target)}</h1>
+  return page(
+    `faas experiment: ${record.name}`,
+    EXPERIMENT_STYLE,
+    `<h1>Experiment ${esc(record.name)} on ${esc(record.target)}</h1>
 <ul id="verdicts">${input.verdicts.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
 <p>Each interval is \
 a ${Math.round((input.comparisons.find((c): c is Comparison => 'verdict' in c)?.confidence ?? 0.95) * 100)}% \
@@ -212,6 +201,6 @@ ${initBreakdownTable(names, input.records)}
 <p>Benchmark ${esc(record.benchmark.name)}/${esc(record.benchmark.function)} on ${esc(record.platform)}; \
 load: ${esc(load)}; ${record.repeat} repeat(s), runs in this order: ${esc(order)}. Started ${esc(record.startedAt)} \
 on ${esc(record.machine.host)} (${record.machine.cpus} CPUs)${record.interrupted ? '; <b>interrupted</b>' : ''}.</p>
-</body></html>
-`
+`,
+  )
 }

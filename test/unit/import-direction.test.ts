@@ -1,5 +1,7 @@
 // The layering issue 13 asks for, checked on the sources: bench/ drives functions only through the
 // Target interface (nothing from aws/ or the local target), and aws/ adapters never reach up into targets/.
+// Issue 17 adds the bottom layers of ARCHITECTURE.md and a rule that folders import one another one way only;
+// cycles between files are madge's (npm run lint).
 import {readdirSync, readFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 
@@ -37,6 +39,38 @@ test('bench/ imports nothing from aws/ or the local target', () => {
 
 test('aws/ imports nothing from targets/', () => {
   assert.equal(violations('aws', /^targets\//), [])
+})
+
+test('core/ imports nothing outside core/; docker/ and aws/ only core/; local/ only core/ and docker/', () => {
+  assert.equal(violations('core', /^(?!core\/)/), [])
+  assert.equal(violations('docker', /^(?!core\/|docker\/)/), [])
+  assert.equal(violations('aws', /^(?!core\/|aws\/)/), [])
+  assert.equal(violations('local', /^(?!core\/|docker\/|local\/)/), [])
+})
+
+/** Folder -> the folders its files import (each folder of src/ is a layer). */
+function folderGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>()
+  for (const file of sources('.')) {
+    const from = relative(SRC, file).split('/')[0]!
+    for (const to of importsOf(file).map((t) => t.split('/')[0]!))
+      if (to !== from) (graph.get(from) ?? graph.set(from, new Set()).get(from)!).add(to)
+  }
+  return graph
+}
+
+test('folders import one another one way only (no cycle between folders of src/)', () => {
+  const graph = folderGraph()
+  const cycles: string[] = []
+  const visit = (folder: string, path: string[]) => {
+    for (const next of graph.get(folder) ?? []) {
+      if (path.includes(next)) cycles.push([...path.slice(path.indexOf(next)), next].join(' -> '))
+      else visit(next, [...path, next])
+    }
+  }
+  for (const folder of graph.keys()) visit(folder, [folder])
+  assert.equal(cycles, [])
+  assert.ok(graph.get('commands')?.has('core'), 'the graph sees folder imports at all')
 })
 
 test('the check sees imports at all (bench/ uses the Target interface and core/)', () => {

@@ -14,7 +14,10 @@ export async function startServer(source: string, what: string): Promise<{port: 
     cwd: new URL('../../..', import.meta.url).pathname, // where it finds the project's modules
   })
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
+    // console.log colours a number when FORCE_COLOR is set (uvu sets it): read the digits only.
+    child.stdout!.once('data', (d: Buffer) =>
+      resolve(Number(/\d+/.exec(d.toString().replace(/\x1b\[[\d;]*m/g, ''))?.[0])),
+    )
     child.once('exit', (code) => reject(new Error(`${what} exited ${code}`)))
   })
   return {port, stop: () => child.kill()}

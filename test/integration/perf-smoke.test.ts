@@ -1,0 +1,101 @@
+// Every perf script keeps working (issue 17): each scripts/perf/*.ts found is run in its smoke mode
+// (FAAS_PERF_SMOKE=1: tiny sizes, the same code paths) and must exit 0 and print its figure lines. A new script is
+// run too, and fails here until its figure lines are listed below. Needs the stack (engine, registry, moto).
+import {execFile} from 'node:child_process'
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+import {test} from 'uvu'
+import * as assert from 'uvu/assert'
+
+import {PROJECT_ROOT} from '../../src/core/paths.js'
+
+const run = promisify(execFile)
+const PERF = join(PROJECT_ROOT, 'scripts', 'perf')
+
+/** Per script, the figure lines its smoke run prints (each pattern carries the number it is about). */
+const FIGURES: Record<string, RegExp[]> = {
+  bench: [
+    /^http +200 +[\d.]+ +\d+ +0 /m,
+    /^precise +200 +[\d.]+/m,
+    /^sdk +200 +[\d.]+ +\d+ +0 /m,
+    /^autocannon --overallRate +200: achieved [\d.]+ rps/m,
+    /^(vegeta attack -rate +200: achieved [\d.]+ rps|smoke: vegeta left out)/m,
+    /^wrk -t1 -c10 \(closed loop, max rate\): [\d.]+ req\/s/m,
+  ],
+  benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
+  deploy: [/^first deploy, concurrent .* \d+ ms .*created/m, /^no-op redeploy, concurrent +\d+ ms .*unchanged/m],
+  grpc: [/^sleep +200 +[\d.]+ +\d+ +0 /m, /^precise +200 +[\d.]+ +\d+ +0 /m],
+  images: [
+    /^cold build, 1 arm64 image\(s\): sequential [\d.]+ s, concurrent [\d.]+ s/m,
+    /^rebuild with nothing changed: [\d.]+ s, 0 step\(s\) run/m,
+    /^second push of unchanged images: [\d.]+ MB sent, 1\/1 skipped/m,
+  ],
+  'load-floor': [
+    /^a timer wake-up every 1 ms: [\d.]+ µs/m,
+    /^young-generation collections while sending 2000 rps/m,
+    /^200 rps for [\d.]+ s: [\d.]+ µs of CPU per request/m,
+  ],
+  'local-load': [
+    /^\(a\) environment limit 2.*: 20 concurrent calls in [\d.]+ s/m,
+    /^ {2}completed 20, throttled 0/m,
+    /^ {2}lost 0, duplicated request ids 0/m,
+    /^after stop: 0 containers/m,
+  ],
+  local: [
+    /^ {2}faas local +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}RIE direct +p50 [\d.]+ ms/m,
+    /^ {2}2 environments +\d+ invocations\/s/m,
+    /^ {2}Init Duration +median [\d.]+ ms/m,
+  ],
+  run: [
+    /^first .*1 MiB, 1 mapper\(s\)\/1 reducer\(s\): [\d.]+ s wall, correct=true/m,
+    /warm rerun \/ first run: [\d.]+/,
+  ],
+  startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
+}
+
+const scripts = readdirSync(PERF)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -'.ts'.length))
+  .sort()
+
+test('the smoke test sees the perf scripts', () => {
+  assert.ok(scripts.includes('local') && scripts.includes('bench'), scripts.join(', '))
+})
+
+const home = mkdtempSync(join(tmpdir(), 'faas-perf-smoke-'))
+test.after(() => rmSync(home, {recursive: true, force: true}))
+
+scripts.forEach((name, i) => {
+  test(`scripts/perf/${name}.ts runs in smoke mode and prints its figures`, async () => {
+    const figures = FIGURES[name]
+    assert.ok(figures, `list the figure lines scripts/perf/${name}.ts prints in FIGURES (test/integration/perf-smoke)`)
+    const started = performance.now()
+    // Its own home and ports (this helper's range, 9900-9949), so a smoke run meets no one's service.
+    const env = {
+      ...process.env,
+      FAAS_PERF_SMOKE: '1',
+      FAAS_HOME: join(home, name),
+      FAAS_LOCAL_PORT: String(9900 + 2 * i),
+      FAAS_LOCAL_S3_PORT: String(9901 + 2 * i),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // uvu sets FORCE_COLOR; the figures are read as plain text.
+      FORCE_COLOR: '0',
+    }
+    const {stdout} = await run(process.execPath, ['--import', 'tsx', join(PERF, `${name}.ts`)], {
+      cwd: PROJECT_ROOT,
+      env,
+      maxBuffer: 1 << 24,
+      timeout: 180_000,
+    }).catch((error: {code?: number; stdout?: string; stderr?: string}) => {
+      throw new Error(`${name}.ts exited ${error.code}:\n${error.stdout}\n${error.stderr}`)
+    })
+    for (const figure of figures) assert.match(stdout, figure, `${name}.ts printed no line like ${figure}:\n${stdout}`)
+    console.log(`  perf smoke: ${name}.ts in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  })
+})
+
+test.run()
