@@ -6,11 +6,17 @@ import {runBench} from '../bench/bench.js'
 import {reconfigurerOf} from '../bench/reconfigure.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import {type FunctionManifest, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
+import {
+  type BenchmarkManifest,
+  type FunctionManifest,
+  loadBenchmark,
+  resolveEnv,
+  selectFunctions,
+} from '../core/manifest.js'
 import {checkFunctionName} from '../core/names.js'
 import {benchmarksDir} from '../core/paths.js'
 import {resolvePolicies} from '../core/policies.js'
-import {lambdaArchitecture} from '../core/platform.js'
+import {lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
 import {buildBenchmark, type BuiltImage} from '../images/build.js'
@@ -75,99 +81,13 @@ export async function runExperiment(
 
   const engine = new DockerEngine()
   const target = await createTarget(options.target, settings, {maxInFlight: experiment.load.maxInFlight})
-  // Images: the variant's own, or built from the benchmark with its build args (one tag per variant).
-  const images = new Map<string, {image: string; imageId: string; architecture: string; digest?: string; uri: string}>()
-  const builds: Array<{variant: string; tag: string; functions: FunctionManifest[]; images: BuiltImage[]}> = []
-  for (const variant of experiment.variants) {
-    if (signal?.aborted) break
-    if (variant.image) {
-      const info = await target.inspectImage(engine, variant.image, `Variant ${variant.name}`)
-      images.set(variant.name, {
-        image: variant.image,
-        imageId: info?.id ?? variant.image,
-        architecture: info?.architecture ?? platform.split('/')[1]!,
-        uri: variant.image,
-      })
-      continue
-    }
-    const tag = `${experiment.name}-${variant.name}`
-    const built = await buildBenchmark(
-      engine,
-      manifest,
-      {functions: [fn], platform, tag, baseImage: options.baseImage, buildArgs: variant.buildArgs},
-      emit,
-    )
-    builds.push({variant: variant.name, tag, functions: [fn], images: built})
-    const {image, imageId, architecture} = built[0]!
-    images.set(variant.name, {image, imageId, architecture, uri: image})
-  }
-  const prepared = await target.prepare(
-    {
-      manifest,
-      engine,
-      builds,
-      registry: options.registry,
-      baseImage: options.baseImage,
-      service: {
-        experiment: experiment.name,
-        needsS3: manifest.functions.some((f) => f.policies.includes('access_s3')),
-        idleTimeoutS: experiment.local?.idleTimeout,
-      },
-    },
-    emit,
-  )
-  // What each variant is deployed from: the pushed image by digest (AWS), the image by ID (local).
-  builds.forEach((build, i) => {
-    const current = images.get(build.variant)!
-    images.set(build.variant, {...current, uri: prepared[i]![0]!.uri, digest: prepared[i]![0]!.digest})
-  })
+  const images = await variantImages({experiment, manifest, fn, platform, engine, target}, options, emit, signal)
 
-  const policies = resolvePolicies(fn.policies)
-  const specs: FunctionSpec[] = experiment.variants.map((variant) => {
-    const image = images.get(variant.name)!
-    return {
-      name: functionName(variant.name),
-      image: {uri: image.uri, digest: image.digest, architecture: lambdaArchitecture(image.architecture)},
-      handler: variant.handler,
-      memoryMb: variant.memory ?? fn.memoryMb,
-      timeoutS: variant.timeout ?? fn.timeoutS,
-      env: {...resolveEnv(manifest, fn), ...variant.env},
-      policies,
-    }
-  })
+  const specs = variantSpecs(experiment, manifest, fn, images, functionName)
   const checked = target.preflight ? await target.preflight(specs) : specs
   for (const spec of checked) await target.deploy(spec, emit)
 
-  const record: ExperimentRecord = {
-    name: experiment.name,
-    file: experiment.file,
-    target: options.target,
-    startedAt: new Date().toISOString(),
-    interrupted: false,
-    seed: experiment.seed,
-    confidence: experiment.confidence,
-    repeat,
-    platform,
-    architecture: checked[0]!.image.architecture,
-    benchmark: {name: manifest.name, dir: manifest.dir, function: fn.name},
-    load: experiment.load,
-    metrics: experiment.metric,
-    pairs: experiment.pairs,
-    variants: experiment.variants.map((variant, i) => ({
-      name: variant.name,
-      function: checked[i]!.name,
-      image: images.get(variant.name)!.image,
-      imageId: images.get(variant.name)!.imageId,
-      uri: checked[i]!.image.uri,
-      digest: checked[i]!.image.digest ?? images.get(variant.name)!.digest,
-      memoryMb: checked[i]!.memoryMb,
-      handler: variant.handler,
-      env: variant.env ?? {},
-      keepWarm: variant.keepWarm ? {everyS: variant.keepWarm.every} : undefined,
-    })),
-    runs: [],
-    machine: {host: hostname(), cpus: cpus().length, node: process.version},
-  }
+  const record = experimentRecord(experiment, options.target, {manifest, fn, platform, repeat, images, checked})
   // A rerun takes the same images (by ID or digest), seeds and configuration.
   await writeFile(
     join(dir, 'rerun.json'),
@@ -236,6 +156,143 @@ export async function runExperiment(
   }
   const report = await reportExperiment(dir, emit)
   return {...report, dir}
+}
+
+type VariantImage = {image: string; imageId: string; architecture: string; digest?: string; uri: string}
+
+/**
+ * Each variant's image: its own, or built from the benchmark with its build args (one tag per variant), then made
+ * runnable by the target (pushed on AWS, by ID locally).
+ */
+async function variantImages(
+  context: {
+    experiment: Experiment
+    manifest: BenchmarkManifest
+    fn: FunctionManifest
+    platform: Platform
+    engine: DockerEngine
+    target: RunTarget
+  },
+  options: ExperimentRunOptions,
+  emit: Emit,
+  signal?: AbortSignal,
+): Promise<Map<string, VariantImage>> {
+  const {experiment, manifest, fn, platform, engine, target} = context
+  const images = new Map<string, VariantImage>()
+  const builds: Array<{variant: string; tag: string; functions: FunctionManifest[]; images: BuiltImage[]}> = []
+  for (const variant of experiment.variants) {
+    if (signal?.aborted) break
+    if (variant.image) {
+      const info = await target.inspectImage(engine, variant.image, `Variant ${variant.name}`)
+      images.set(variant.name, {
+        image: variant.image,
+        imageId: info?.id ?? variant.image,
+        architecture: info?.architecture ?? platform.split('/')[1]!,
+        uri: variant.image,
+      })
+      continue
+    }
+    const tag = `${experiment.name}-${variant.name}`
+    const built = await buildBenchmark(
+      engine,
+      manifest,
+      {functions: [fn], platform, tag, baseImage: options.baseImage, buildArgs: variant.buildArgs},
+      emit,
+    )
+    builds.push({variant: variant.name, tag, functions: [fn], images: built})
+    const {image, imageId, architecture} = built[0]!
+    images.set(variant.name, {image, imageId, architecture, uri: image})
+  }
+  const prepared = await target.prepare(
+    {
+      manifest,
+      engine,
+      builds,
+      registry: options.registry,
+      baseImage: options.baseImage,
+      service: {
+        experiment: experiment.name,
+        needsS3: manifest.functions.some((f) => f.policies.includes('access_s3')),
+        idleTimeoutS: experiment.local?.idleTimeout,
+      },
+    },
+    emit,
+  )
+  // What each variant is deployed from: the pushed image by digest (AWS), the image by ID (local).
+  builds.forEach((build, i) => {
+    const current = images.get(build.variant)!
+    images.set(build.variant, {...current, uri: prepared[i]![0]!.uri, digest: prepared[i]![0]!.digest})
+  })
+  return images
+}
+
+/** One function per variant: the benchmark function's settings, with the variant's overrides. */
+function variantSpecs(
+  experiment: Experiment,
+  manifest: BenchmarkManifest,
+  fn: FunctionManifest,
+  images: Map<string, VariantImage>,
+  functionName: (variant: string) => string,
+): FunctionSpec[] {
+  const policies = resolvePolicies(fn.policies)
+  return experiment.variants.map((variant) => {
+    const image = images.get(variant.name)!
+    return {
+      name: functionName(variant.name),
+      image: {uri: image.uri, digest: image.digest, architecture: lambdaArchitecture(image.architecture)},
+      handler: variant.handler,
+      memoryMb: variant.memory ?? fn.memoryMb,
+      timeoutS: variant.timeout ?? fn.timeoutS,
+      env: {...resolveEnv(manifest, fn), ...variant.env},
+      policies,
+    }
+  })
+}
+
+/** The experiment record as deployed (what each variant runs), before any run. */
+function experimentRecord(
+  experiment: Experiment,
+  target: 'local' | 'aws',
+  deployed: {
+    manifest: BenchmarkManifest
+    fn: FunctionManifest
+    platform: Platform
+    repeat: number
+    images: Map<string, VariantImage>
+    checked: FunctionSpec[]
+  },
+): ExperimentRecord {
+  const {manifest, fn, platform, repeat, images, checked} = deployed
+  return {
+    name: experiment.name,
+    file: experiment.file,
+    target,
+    startedAt: new Date().toISOString(),
+    interrupted: false,
+    seed: experiment.seed,
+    confidence: experiment.confidence,
+    repeat,
+    platform,
+    architecture: checked[0]!.image.architecture,
+    benchmark: {name: manifest.name, dir: manifest.dir, function: fn.name},
+    load: experiment.load,
+    metrics: experiment.metric,
+    pairs: experiment.pairs,
+    variants: experiment.variants.map((variant, i) => ({
+      name: variant.name,
+      function: checked[i]!.name,
+      image: images.get(variant.name)!.image,
+      imageId: images.get(variant.name)!.imageId,
+      uri: checked[i]!.image.uri,
+      digest: checked[i]!.image.digest ?? images.get(variant.name)!.digest,
+      memoryMb: checked[i]!.memoryMb,
+      handler: variant.handler,
+      env: variant.env ?? {},
+      keepWarm: variant.keepWarm ? {everyS: variant.keepWarm.every} : undefined,
+    })),
+    runs: [],
+    machine: {host: hostname(), cpus: cpus().length, node: process.version},
+  }
 }
 
 /** Keep-warm schedules, one per variant that asks: the target's (a pinger locally, EventBridge Scheduler on AWS). */

@@ -17,6 +17,7 @@ import {
   removeContainer,
   startContainer,
 } from '../docker/containers.js'
+import type {DockerEngine} from '../docker/engine.js'
 import {ensureServeNetwork, removeNetworkIfUnused} from '../docker/networks.js'
 import {buildBenchmark} from '../images/build.js'
 import type {ServeHost} from '../targets/target.js'
@@ -292,6 +293,33 @@ async function ensureServer(
   const hostPorts = Object.fromEntries(
     (Object.keys(containerPorts) as ServeProtocol[]).map((p) => [p, state!.ports[key(p)]!]),
   ) as Partial<Record<ServeProtocol, number>>
+  await awaitServer(engine, {...options, name, subject, hostPorts}, emit)
+  return {
+    benchmark: manifest.name,
+    function: fn.name,
+    protocol: options.protocol,
+    address: `127.0.0.1:${hostPorts[options.protocol]}`,
+    ports: hostPorts,
+    container: name,
+    image: options.image,
+    action,
+  }
+}
+
+/** Waits until every served protocol answers; a server that exits or stays silent is removed, with its last lines. */
+async function awaitServer(
+  engine: DockerEngine,
+  options: {
+    name: string
+    subject: string
+    hostPorts: Partial<Record<ServeProtocol, number>>
+    protocol: ServeProtocol
+    waitS: number
+    invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>
+  },
+  emit: Emit,
+): Promise<void> {
+  const {name, subject, hostPorts} = options
   const warned = new Set<string>()
   const warn = (text: string) => {
     if (!warned.has(text)) emit({kind: 'warn', subject, message: text})
@@ -330,16 +358,6 @@ async function ensureServer(
     subject,
     message: `${subject} answers on 127.0.0.1:${hostPorts[options.protocol]} (${options.protocol})`,
   })
-  return {
-    benchmark: manifest.name,
-    function: fn.name,
-    protocol: options.protocol,
-    address: `127.0.0.1:${hostPorts[options.protocol]}`,
-    ports: hostPorts,
-    container: name,
-    image: options.image,
-    action,
-  }
 }
 
 /** Removes this FAAS_HOME's serve containers (of the named benchmarks, or all); absent ones are fine. */
