@@ -8,8 +8,8 @@ import {UserError} from '../core/errors.js'
 import {loadBenchmark, selectFunctions} from '../core/manifest.js'
 import {parsePlatform} from '../core/platform.js'
 import {loadSettings} from '../core/settings.js'
-import {DockerEngine} from '../docker/engine.js'
 import {serveBenchmarks, stopServed} from '../services/serve.js'
+import {createServeHost} from '../targets/index.js'
 
 export default class Serve extends FaasCommand {
   static override summary =
@@ -53,9 +53,9 @@ export default class Serve extends FaasCommand {
   async run() {
     const {argv, flags} = await this.parse(Serve)
     const names = argv as string[]
-    const engine = new DockerEngine()
+    const host = await createServeHost()
     if (flags.stop) {
-      const removed = await stopServed(engine, names, this.emit)
+      const removed = await stopServed(host, names, this.emit)
       // Each removal is reported as it happens (progress events); only "nothing to do" needs saying here.
       if (!this.jsonEnabled() && removed.length === 0) this.log('No servers to remove.')
       return {removed}
@@ -82,7 +82,7 @@ export default class Serve extends FaasCommand {
       })
     }
     const result = await serveBenchmarks(
-      engine,
+      host,
       requests,
       {
         protocol: flags.protocol as 'grpc' | 'http' | undefined,

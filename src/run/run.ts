@@ -2,7 +2,7 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import {cpus, hostname, totalmem} from 'node:os'
 import {join} from 'node:path'
 
-import {UserError, isUserError, messageOf} from '../core/errors.js'
+import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {writeJsonFile} from '../core/files.js'
 import {deployedName, loadBenchmark} from '../core/manifest.js'
@@ -11,12 +11,8 @@ import {lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {Settings} from '../core/settings.js'
 import {DockerEngine} from '../docker/engine.js'
 import {buildBenchmark} from '../images/build.js'
-import {pushBenchmark} from '../images/push.js'
-import {resolveRegistry} from '../images/registry.js'
-import {ensureLocalService} from '../local/service-process.js'
 import {deploy, planDeploy} from '../services/deploy.js'
-import {ensureLocalS3, localS3Answers, localS3Endpoint} from '../storage/local-s3.js'
-import {defaultRunBucket, ensureBucket, s3For} from '../storage/s3.js'
+import {ensureBucket} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 import type {InvokeOutcome} from '../core/invoke.js'
 import {fromOutcome, microseconds, type InvocationRecord} from '../core/records.js'
@@ -73,21 +69,20 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
       emit,
     ),
   )
-  let digests: Record<string, string> = {}
-  if (options.target === 'local') {
-    const endpoint = await timed('storage', () => ensureLocalS3(engine, {baseImage: options.baseImage}, emit))
-    await timed('service', () => ensureLocalService(settings, {s3Endpoint: endpoint}, emit))
-  } else {
-    const registry = await resolveRegistry(settings, options.registry)
-    const pushed = await timed('push', () =>
-      pushBenchmark(engine, settings, manifest, {functions: manifest.functions, tag: options.tag, registry}, emit),
-    )
-    digests = Object.fromEntries(pushed.map((p) => [p.function, p.digest]))
-  }
-  const storage = {
-    s3: s3For(options.target, settings),
-    bucket: options.bucket ?? (await defaultRunBucket(options.target, settings)),
-  }
+  // Pushed to ECR on AWS; locally the S3 store and the service started. Either way, the run's S3 and bucket.
+  const [prepared] = await target.prepare(
+    {
+      manifest,
+      engine,
+      builds: [{tag: options.tag, functions: manifest.functions, images}],
+      registry: options.registry,
+      baseImage: options.baseImage,
+      timed,
+    },
+    emit,
+  )
+  const digests = Object.fromEntries(prepared!.flatMap((p) => (p.digest ? [[p.function, p.digest]] : [])))
+  const storage = await target.storage({bucket: options.bucket})
   const deployed = await timed('deploy', () =>
     deploy(
       target,
@@ -131,28 +126,11 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
       )
     else workload = await runPayload(payload, invoke)
   } catch (error) {
-    // A failed local run leaves nothing running: its functions (and so their containers) go.
-    if (options.target === 'local')
-      await target
-        .destroy(
-          deployed.functions.map((f) => f.name),
-          {roles: false},
-          emit,
-        )
-        .catch(() => {})
-    // A store that died mid-run shows up as some function's S3 error; name the cause instead.
-    if (options.target === 'local' && !(await localS3Answers())) {
-      throw new UserError(
-        `The local S3 store at ${localS3Endpoint()} stopped answering during the run ` +
-          `(${isUserError(error) ? error.message : messageOf(error)}).`,
-        {
-          code: 'LOCAL_S3_GONE',
-          fix: 'Run the same command again: faas starts a new store and uploads the input again.',
-          cause: error,
-        },
-      )
-    }
-    throw error
+    throw await target.runFailed(
+      deployed.functions.map((f) => f.name),
+      error,
+      emit,
+    )
   }
   // The entry call as faas saw it, then the calls the functions made, in the one record vocabulary.
   const invocations = [

@@ -1,6 +1,5 @@
 import {createHash} from 'node:crypto'
 import {stat} from 'node:fs/promises'
-import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
 
 import {type ProtocolInvoker} from '../bench/protocols/invoker.js'
@@ -19,11 +18,9 @@ import {
   startContainer,
 } from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
-import {buildBenchmark} from '../images/build.js'
-import {cpuShare} from '../local/environment.js'
-import {ensureDetachedForwarder, isLoopbackEndpoint, stopDetachedForwarder} from '../local/loopback-forwarder.js'
 import {ensureServeNetwork, removeNetworkIfUnused} from '../docker/networks.js'
-import {ensureLocalS3} from '../storage/local-s3.js'
+import {buildBenchmark} from '../images/build.js'
+import type {ServeHost} from '../targets/target.js'
 
 export type ServeProtocol = 'grpc' | 'http'
 
@@ -82,38 +79,8 @@ const homeId = (): string => createHash('sha256').update(faasHome()).digest('hex
 
 const containerName = (benchmark: string, fn: string): string => `faas-serve-${benchmark}-${fn}-${homeId()}`
 
-/** This FAAS_HOME's serve network, and the record of its S3 forwarder. */
+/** This FAAS_HOME's serve network. */
 const networkName = (): string => `faas-serve-${homeId()}`
-const forwarderState = (): string => join(faasHome(), 'serve', 's3-forwarder.json')
-
-/**
- * Served benchmarks read S3 (image-rotate, cnn_serving) from the local S3 store, which listens on
- * the host's loopback: as for local functions, a forwarder on the serve network's gateway (and only
- * there) carries it to the containers. Returns the env a server gets: the store's endpoint as it
- * sees it and dummy keys the store accepts.
- */
-async function localS3ForServers(
-  engine: DockerEngine,
-  gateway: string,
-  baseImage: string,
-  region: string,
-  emit: Emit,
-): Promise<Record<string, string>> {
-  const endpoint = await ensureLocalS3(engine, {baseImage}, emit)
-  let reachable = endpoint
-  if (isLoopbackEndpoint(endpoint)) {
-    const port = Number(new URL(endpoint).port || 80)
-    await ensureDetachedForwarder(forwarderState(), gateway, port, port)
-    reachable = `http://${gateway}:${port}`
-  }
-  return {
-    AWS_ENDPOINT_URL_S3: reachable,
-    AWS_ACCESS_KEY_ID: 'faas-local',
-    AWS_SECRET_ACCESS_KEY: 'faas-local',
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-  }
-}
 
 function protocolOf(requests: ServeRequest[], asked?: ServeProtocol): ServeProtocol {
   for (const {manifest} of requests) {
@@ -172,7 +139,7 @@ async function answers(
  * is reused; one of an older image is replaced. Returns the vHive endpoints file for the protocol.
  */
 export async function serveBenchmarks(
-  engine: DockerEngine,
+  host: ServeHost,
   requests: ServeRequest[],
   options: ServeOptions,
   emit: Emit,
@@ -188,11 +155,12 @@ export async function serveBenchmarks(
       })
     }
   }
+  const {engine} = host
   await engine.ping()
   const network = await ensureServeNetwork(engine, networkName())
   // Only servers whose functions may use S3 get the store (and start it): the others need nothing.
   const needsS3 = requests.some(({functions}) => functions.some((f) => f.policies.some((p) => /s3/i.test(p))))
-  const s3Env = needsS3 ? await localS3ForServers(engine, network.gateway, options.baseImage, options.region, emit) : {}
+  const s3Env = needsS3 ? await host.storageEnv(network.gateway, options, emit) : {}
   const invokers: Partial<Record<ServeProtocol, ProtocolInvoker>> = {
     http: httpProtocol({maxSockets: 4, timeoutMs: 2000}),
   }
@@ -217,7 +185,7 @@ export async function serveBenchmarks(
           invokers.grpc = await (await import('../bench/protocols/grpc.js')).grpcProtocol({timeoutMs: 2000})
         served.push(
           await ensureServer(
-            engine,
+            host,
             manifest,
             fn,
             {
@@ -242,7 +210,7 @@ export async function serveBenchmarks(
 }
 
 async function ensureServer(
-  engine: DockerEngine,
+  host: ServeHost,
   manifest: BenchmarkManifest,
   fn: FunctionManifest,
   options: {
@@ -257,6 +225,7 @@ async function ensureServer(
   },
   emit: Emit,
 ): Promise<ServedFunction> {
+  const {engine} = host
   const subject = `${manifest.name}/${fn.name}`
   const name = containerName(manifest.name, fn.name)
   const containerPorts = manifest.serve! as Partial<Record<ServeProtocol, number>>
@@ -305,7 +274,7 @@ async function ensureServer(
         // The function's Lambda memory size and the CPU share Lambda gives it, so servers and functions compare like
         // for like.
         memoryMb: fn.memoryMb,
-        nanoCpus: cpuShare(fn.memoryMb, 0.25, availableParallelism()) * 1e9,
+        nanoCpus: host.nanoCpus(fn.memoryMb),
         ports,
       })
     } catch (error) {
@@ -324,6 +293,33 @@ async function ensureServer(
   const hostPorts = Object.fromEntries(
     (Object.keys(containerPorts) as ServeProtocol[]).map((p) => [p, state!.ports[key(p)]!]),
   ) as Partial<Record<ServeProtocol, number>>
+  await awaitServer(engine, {...options, name, subject, hostPorts}, emit)
+  return {
+    benchmark: manifest.name,
+    function: fn.name,
+    protocol: options.protocol,
+    address: `127.0.0.1:${hostPorts[options.protocol]}`,
+    ports: hostPorts,
+    container: name,
+    image: options.image,
+    action,
+  }
+}
+
+/** Waits until every served protocol answers; a server that exits or stays silent is removed, with its last lines. */
+async function awaitServer(
+  engine: DockerEngine,
+  options: {
+    name: string
+    subject: string
+    hostPorts: Partial<Record<ServeProtocol, number>>
+    protocol: ServeProtocol
+    waitS: number
+    invokers: Partial<Record<ServeProtocol, ProtocolInvoker>>
+  },
+  emit: Emit,
+): Promise<void> {
+  const {name, subject, hostPorts} = options
   const warned = new Set<string>()
   const warn = (text: string) => {
     if (!warned.has(text)) emit({kind: 'warn', subject, message: text})
@@ -362,24 +358,15 @@ async function ensureServer(
     subject,
     message: `${subject} answers on 127.0.0.1:${hostPorts[options.protocol]} (${options.protocol})`,
   })
-  return {
-    benchmark: manifest.name,
-    function: fn.name,
-    protocol: options.protocol,
-    address: `127.0.0.1:${hostPorts[options.protocol]}`,
-    ports: hostPorts,
-    container: name,
-    image: options.image,
-    action,
-  }
 }
 
 /** Removes this FAAS_HOME's serve containers (of the named benchmarks, or all); absent ones are fine. */
 export async function stopServed(
-  engine: DockerEngine,
+  host: ServeHost,
   benchmarks: string[],
   emit: Emit,
 ): Promise<Array<{container: string; benchmark: string; function: string}>> {
+  const {engine} = host
   await engine.ping()
   const mine = await findContainersByLabel(engine, `${LABEL}.home=${homeId()}`)
   const chosen = mine.filter((c) => benchmarks.length === 0 || benchmarks.includes(c.labels[LABEL] ?? ''))
@@ -393,7 +380,7 @@ export async function stopServed(
   }
   // The network and the S3 forwarder go with the last server of this home.
   if (chosen.length === mine.length) {
-    await stopDetachedForwarder(forwarderState())
+    await host.releaseStorage()
     await removeNetworkIfUnused(engine, networkName())
   }
   return removed

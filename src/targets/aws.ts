@@ -16,6 +16,8 @@ import {
 import {UserError} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
+import type {Settings} from '../core/settings.js'
+import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
 import type {
   DeployOutcome,
@@ -24,13 +26,19 @@ import type {
   FunctionState,
   InvokeOutcome,
   InvokeRequest,
+  KeepWarm,
+  PreparedImage,
+  PrepareRequest,
   Reconfiguration,
-  Target,
+  RunStorage,
+  RunTarget,
 } from './target.js'
 
 export interface AwsTargetOptions {
   clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> & Partial<Pick<AwsClients, 'ecrProbe'>>
   retry?: RetryPolicy
+  /** Region and credentials for what lies around the functions (ECR pushes, S3, schedules); createTarget gives them. */
+  settings?: Settings
 }
 
 export const roleNameOf = (spec: Pick<FunctionSpec, 'name' | 'role'>): string => spec.role ?? `${spec.name}-role`
@@ -44,14 +52,21 @@ export function deployUri(spec: FunctionSpec): string {
 }
 
 /** AWS Lambda: functions from ECR images, with IAM roles holding policy bundles. */
-export class AwsTarget implements Target {
+export class AwsTarget implements RunTarget {
   readonly kind = 'aws' as const
   readonly #clients: AwsTargetOptions['clients']
   readonly #retry: RetryPolicy
+  readonly #settings?: Settings
 
   constructor(options: AwsTargetOptions) {
     this.#clients = options.clients
     this.#retry = options.retry ?? defaultRetry
+    this.#settings = options.settings
+  }
+
+  get #knownSettings(): Settings {
+    if (!this.#settings) throw new Error('AwsTarget was made without settings: use createTarget')
+    return this.#settings
   }
 
   /**
@@ -231,5 +246,72 @@ export class AwsTarget implements Target {
         return {name, kind: 'repository', action}
       }),
     )
+  }
+
+  /** Lambda runs images from ECR: each set is pushed (what the registry holds already is skipped). */
+  async prepare(request: PrepareRequest, emit: Emit): Promise<PreparedImage[][]> {
+    const timed = request.timed ?? ((_phase, work) => work())
+    const settings = this.#knownSettings
+    const [{resolveRegistry}, {pushBenchmark}] = await Promise.all([
+      import('../images/registry.js'),
+      import('../images/push.js'),
+    ])
+    const registry = await resolveRegistry(settings, request.registry)
+    const prepared: PreparedImage[][] = []
+    for (const build of request.builds) {
+      const pushed = await timed('push', () =>
+        pushBenchmark(
+          request.engine,
+          settings,
+          request.manifest,
+          {functions: build.functions, tag: build.tag, registry},
+          emit,
+        ),
+      )
+      prepared.push(pushed.map((p) => ({function: p.function, uri: p.uri, digest: p.digest})))
+    }
+    return prepared
+  }
+
+  /** An image by reference need not be in the engine: Lambda takes it from its registry. */
+  inspectImage(engine: DockerEngine, ref: string): Promise<ImageInfo | undefined> {
+    return engine.inspectImage(ref)
+  }
+
+  async storage(options: {bucket?: string}): Promise<RunStorage> {
+    const {defaultRunBucket, s3For} = await import('../storage/s3.js')
+    const settings = this.#knownSettings
+    return {s3: s3For('aws', settings), bucket: options.bucket ?? (await defaultRunBucket('aws', settings))}
+  }
+
+  /** An EventBridge Scheduler schedule (and the role it assumes), removed by stop(). */
+  async keepWarm(request: {name: string; everyS: number; payload: unknown}, emit: Emit): Promise<KeepWarm> {
+    const [{SchedulerClient}, {clientConfig}, {deleteKeepWarmSchedule, ensureKeepWarmSchedule}] = await Promise.all([
+      import('@aws-sdk/client-scheduler'),
+      import('../aws/clients.js'),
+      import('../aws/scheduler.js'),
+    ])
+    const clients = {scheduler: new SchedulerClient(clientConfig(this.#knownSettings)), iam: this.#clients.iam}
+    const fn = await getFunction(this.#clients.lambda, request.name)
+    const schedule = await ensureKeepWarmSchedule(clients, {
+      name: `${request.name}-keep-warm`,
+      functionArn: fn!.arn,
+      everyS: request.everyS,
+      payload: request.payload,
+    })
+    emit({kind: 'done', subject: 'keep-warm', message: `Schedule ${schedule.name}: ${schedule.expression}`})
+    return {
+      expression: schedule.expression,
+      async stop() {
+        await deleteKeepWarmSchedule(clients, schedule)
+        emit({kind: 'done', subject: 'keep-warm', message: `Removed schedule ${schedule.name}`})
+        return undefined
+      },
+    }
+  }
+
+  /** A failed run's functions stay deployed on AWS (a rerun reuses them); the error is reported as it is. */
+  async runFailed(_functionNames: string[], error: unknown): Promise<unknown> {
+    return error
   }
 }

@@ -16,10 +16,11 @@ import {UserError, isUserError, messageOf} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
-import {DockerEngine} from '../docker/engine.js'
+import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
-import {ensureLocalService, identify, notOurs, type StartOptions} from '../local/service-process.js'
+import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
+import {startPinger} from './pinger.js'
 import type {
   DeployOutcome,
   DestroyOutcome,
@@ -27,8 +28,12 @@ import type {
   FunctionState,
   InvokeOutcome,
   InvokeRequest,
+  KeepWarm,
+  PreparedImage,
+  PrepareRequest,
   Reconfiguration,
-  Target,
+  RunStorage,
+  RunTarget,
 } from './target.js'
 
 /**
@@ -55,7 +60,7 @@ export interface LocalTargetOptions {
  * The local Lambda service as a target: the same Lambda API calls as on AWS (the SDK pointed at
  * the local endpoint), with local engine images and no IAM or ECR.
  */
-export class LocalTarget implements Target {
+export class LocalTarget implements RunTarget {
   readonly kind = 'local' as const
   #clients?: Promise<{lambda: LambdaClient; invoker: LambdaClient}>
   readonly #engine: DockerEngine
@@ -222,8 +227,107 @@ export class LocalTarget implements Target {
       }),
     )
   }
+
+  /**
+   * Images run straight from the engine, so only what functions need is started: the local S3 store (always: a
+   * service started now serves later runs too) and the service with it.
+   */
+  async prepare(request: PrepareRequest, emit: Emit): Promise<PreparedImage[][]> {
+    const timed = request.timed ?? ((_phase, work) => work())
+    const {ensureLocalS3} = await import('../storage/local-s3.js')
+    const s3Endpoint = await timed('storage', () => ensureLocalS3(request.engine, {baseImage: request.baseImage}, emit))
+    const url = await timed('service', () =>
+      ensureLocalService(this.settings, {s3Endpoint, idleTimeoutS: request.service?.idleTimeoutS}, emit),
+    )
+    if (request.service) await checkService(url, s3Endpoint, request.service)
+    // By ID: what was measured is exactly what the record names.
+    return request.builds.map((build) => build.images.map((i) => ({function: i.function, uri: i.imageId})))
+  }
+
+  async inspectImage(engine: DockerEngine, ref: string, owner: string): Promise<ImageInfo | undefined> {
+    const info = await engine.inspectImage(ref)
+    if (!info) {
+      throw new UserError(`${owner}'s image ${ref} is not in the Docker engine.`, {
+        code: 'NO_IMAGE',
+        fix: 'Build it, or give buildArgs instead of image so faas builds it.',
+      })
+    }
+    return info
+  }
+
+  async storage(options: {bucket?: string}): Promise<RunStorage> {
+    const {defaultRunBucket, s3For} = await import('../storage/s3.js')
+    return {
+      s3: s3For('local', this.settings),
+      bucket: options.bucket ?? (await defaultRunBucket('local', this.settings)),
+    }
+  }
+
+  async keepWarm(request: {name: string; everyS: number; payload: unknown}, emit: Emit): Promise<KeepWarm> {
+    const pinger = startPinger((r) => this.invoke(r), request)
+    // The first ping starts the environment the schedule then keeps warm, before any measured call.
+    await pinger.first
+    emit({kind: 'done', subject: 'keep-warm', message: `Pinging ${request.name} every ${request.everyS} s`})
+    return {stop: () => pinger.stop()}
+  }
+
+  /** A failed local run leaves nothing running: its functions (and so their containers) go. */
+  async runFailed(functionNames: string[], error: unknown, emit: Emit): Promise<unknown> {
+    await this.destroy(functionNames, {roles: false}, emit).catch(() => {})
+    const {localS3Answers, localS3Endpoint} = await import('../storage/local-s3.js')
+    if (await localS3Answers()) return error
+    // A store that died mid-run shows up as some function's S3 error; name the cause instead.
+    return new UserError(
+      `The local S3 store at ${localS3Endpoint()} stopped answering during the run ` +
+        `(${isUserError(error) ? error.message : messageOf(error)}).`,
+      {
+        code: 'LOCAL_S3_GONE',
+        fix: 'Run the same command again: faas starts a new store and uploads the input again.',
+        cause: error,
+      },
+    )
+  }
 }
 
-export function createLocalTarget(settings: Settings, options: LocalTargetOptions = {}): Target {
+/**
+ * A running service that lacks what an experiment needs (the local S3 store, its idle timeout) is reported, not
+ * restarted under someone's feet.
+ */
+async function checkService(
+  url: string,
+  s3Endpoint: string,
+  needs: NonNullable<PrepareRequest['service']>,
+): Promise<void> {
+  const running = await health(url)
+  const stopIt = (needed: string) =>
+    `Stop it (faas local stop) so the experiment starts one ${needed}, or run on another FAAS_LOCAL_PORT.`
+  if (needs.needsS3 && running?.s3Endpoint !== s3Endpoint) {
+    throw new UserError(
+      `Experiment ${needs.experiment}'s functions use S3, but the local service running at ${url} gives ` +
+        `functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store ` +
+        `at ${s3Endpoint}.`,
+      {
+        code: 'NO_LOCAL_S3',
+        fix: stopIt('with the local S3 store'),
+      },
+    )
+  }
+  const {idleTimeoutS} = needs
+  if (idleTimeoutS === undefined) return
+  const runningS = typeof running?.idleTimeoutMs === 'number' ? running.idleTimeoutMs / 1000 : undefined
+  if (runningS !== idleTimeoutS) {
+    throw new UserError(
+      `Experiment ${needs.experiment} needs the local service to reclaim idle environments after ${idleTimeoutS} ` +
+        `s, but the one running ` +
+        `at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`,
+      {
+        code: 'IDLE_TIMEOUT_MISMATCH',
+        fix: stopIt(`with --idle-timeout ${idleTimeoutS}`),
+      },
+    )
+  }
+}
+
+export function createLocalTarget(settings: Settings, options: LocalTargetOptions = {}): RunTarget {
   return new LocalTarget(settings, options)
 }

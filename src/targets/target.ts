@@ -1,6 +1,11 @@
+import type {S3Client} from '@aws-sdk/client-s3'
+
 import type {Emit} from '../core/events.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
+import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
 import type {PolicyBundle} from '../core/policies.js'
+import type {DockerEngine, ImageInfo} from '../docker/engine.js'
+import type {BuiltImage} from '../images/build.js'
 
 export type {FunctionState, InvocationType, InvokeOutcome, InvokeRequest, Reconfiguration} from '../core/invoke.js'
 
@@ -64,4 +69,74 @@ export interface Target {
   preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>
   /** Optional: delete the image repositories (destroy --repositories). */
   destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
+}
+
+/** Times one step as a phase of a run (the run record's phasesMs), announcing it as it starts. */
+export type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>
+
+/** Images just built, to be made runnable where the functions run. */
+export interface PrepareRequest {
+  manifest: BenchmarkManifest
+  /** The engine the images were built in. */
+  engine: DockerEngine
+  /** Each set of images with the tag it was built under (an experiment builds one set per variant). */
+  builds: Array<{tag: string; functions: FunctionManifest[]; images: BuiltImage[]}>
+  /** A registry instead of the account's ECR (AWS). */
+  registry?: string
+  /** BASE_IMAGE of what the target builds for itself (the local S3 store): "local" for faas's offline base. */
+  baseImage?: string
+  /** What an experiment needs of the local service: a running one that lacks it is refused, not restarted. */
+  service?: {experiment: string; needsS3: boolean; idleTimeoutS?: number}
+  /** Times each step as a run phase (storage and service locally, push on AWS); untimed when absent. */
+  timed?: Timed
+}
+
+/** What a function is deployed from: an ECR URI and digest on AWS, the image ID locally. */
+export interface PreparedImage {
+  function: string
+  uri: string
+  digest?: string
+}
+
+/** The S3 the target's functions use, and the bucket a run keeps its input and output in. */
+export interface RunStorage {
+  s3: S3Client
+  bucket: string
+}
+
+/** A running keep-warm schedule (a pinger locally, an EventBridge Scheduler schedule on AWS). */
+export interface KeepWarm {
+  /** The schedule expression, when the provider has one. */
+  expression?: string
+  /** Removes the schedule; a pinger says how many pings it sent and how many failed. */
+  stop(): Promise<{pings: number; errors: number} | undefined>
+}
+
+/**
+ * A target with everything else that differs between AWS and the local service: how images become runnable,
+ * the S3 functions use, keep-warm schedules, and what a failed run leaves. `createTarget` gives one; run,
+ * bench and experiment use only this, never an AWS client or a local-service module.
+ */
+export interface RunTarget extends Target {
+  /** Makes built images runnable: AWS pushes them to ECR; locally the S3 store and the service are started. */
+  prepare(request: PrepareRequest, emit: Emit): Promise<PreparedImage[][]>
+  /** An image given by reference (not built by faas); locally one the engine lacks is refused, naming `owner`. */
+  inspectImage(engine: DockerEngine, ref: string, owner: string): Promise<ImageInfo | undefined>
+  /** The run storage: the account's S3 and faas-runs-<account>-<region>, or the local store and faas-runs. */
+  storage(options: {bucket?: string}): Promise<RunStorage>
+  /** Invokes `name` with `payload` every `everyS` seconds until stopped; returns once the schedule is in place. */
+  keepWarm(request: {name: string; everyS: number; payload: unknown}, emit: Emit): Promise<KeepWarm>
+  /** Cleans up after a run that failed and returns the error to report (locally: the cause, if the store died). */
+  runFailed(functionNames: string[], error: unknown, emit: Emit): Promise<unknown>
+}
+
+/** The engine side of `faas serve`: containers that need the engine, the local S3 store, and Lambda's CPU share. */
+export interface ServeHost {
+  readonly engine: DockerEngine
+  /** The env that lets servers on a network with this gateway reach the local S3 store (started if need be). */
+  storageEnv(gateway: string, options: {baseImage: string; region: string}, emit: Emit): Promise<Record<string, string>>
+  /** Stops what storageEnv started for this FAAS_HOME's servers. */
+  releaseStorage(): Promise<void>
+  /** The CPU Lambda gives a function of this memory size, in nano-CPUs. */
+  nanoCpus(memoryMb: number): number
 }

@@ -1,4 +1,4 @@
-import type {InvokeOutcome, InvokeRequest} from '../targets/target.js'
+import type {InvokeOutcome, InvokeRequest} from './target.js'
 
 export interface Pinger {
   /** Settles once the first ping returned (it starts the environment the pings then keep warm). */
