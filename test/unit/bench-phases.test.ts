@@ -46,7 +46,8 @@ test('a flat phase is the fixed schedule; a ramp adds up to the integral of its 
 
 test('phases in a row, each call tagged with its phase; warm-up first at the first rate', () => {
   const phases = parsePhases(
-    'phases:\n  - {duration: 2, rps: 5, name: steady}\n  - {duration: 2s, rps: 5, rampTo: 15}\n  - {duration: 1, rps: 2}\n',
+    'phases:\n  - {duration: 2, rps: 5, name: steady}\n  - {duration: 2s, rps: 5, rampTo: 15}\n' +
+      '  - {duration: 1, rps: 2}\n',
   )
   const arrivals = [...phaseArrivals(phases, {distribution: 'fixed', warmupS: 1})]
   assert.equal(
