@@ -19,6 +19,7 @@ let server: http.Server
 let address = ''
 let received = 0
 let failEvery = 0
+let delayMs = 0
 
 test.before(async () => {
   server = http.createServer((req, res) => {
@@ -29,8 +30,10 @@ test.before(async () => {
       received++
       const event = JSON.parse(body || '{}') as {ms?: number; mb?: number}
       const status = failEvery && received % failEvery === 0 ? 500 : 200
-      res.writeHead(status, {'content-type': 'application/json'})
-      res.end(JSON.stringify({fn: 'trace-function', ms: event.ms ?? 0, mb: event.mb ?? 0}))
+      setTimeout(() => {
+        res.writeHead(status, {'content-type': 'application/json'})
+        res.end(JSON.stringify({fn: 'trace-function', ms: event.ms ?? 0, mb: event.mb ?? 0}))
+      }, delayMs)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -129,6 +132,30 @@ test('--trace over http: exactly the trace count per minute, trace fields in eve
   assert.ok(invitro[0]!.startsWith('phase,instance,invocationID,startTime,requestedDuration,'))
   assert.is(invitro.length, 23)
   assert.match(await readFile(join(dir, 'report.html'), 'utf8'), /<table id="trace-minutes">/)
+})
+
+test('compare --fail-on: exit 99 when the second run is worse beyond the bound and its interval; 0 otherwise', async () => {
+  const home = await env()
+  const fast = await out()
+  const slow = await out()
+  assert.is((await faas([...http_(), '--rps', '40', '--time', '1', '-o', fast], {env: home})).exitCode, 0)
+  delayMs = 20
+  assert.is((await faas([...http_(), '--rps', '40', '--time', '1', '-o', slow], {env: home})).exitCode, 0)
+  delayMs = 0
+  const gate = ['--fail-on', 'latency:p50>+10%', '--fail-on', 'latency:p99>+500ms', '-o', await out()]
+  const worse = await faasJson(['compare', fast, slow, ...gate], {env: home})
+  assert.is(worse.exitCode, 99, worse.stderr)
+  assert.equal(
+    worse.result.failOn.map((r: {failOn: string; fail: boolean}) => [r.failOn, r.fail]),
+    [
+      ['latency:p50>+10%', true],
+      ['latency:p99>+500ms', false],
+    ],
+  )
+  const better = await faas(['compare', slow, fast, ...gate], {env: home})
+  assert.is(better.exitCode, 0, better.stderr)
+  assert.match(better.stdout, /fail-on latency:p50>\+10% \(.*\): -[\d.]+ ms .* pass/)
+  assertUserError(await faas(['compare', fast, slow, '--fail-on', 'p99 worse'], {env: home}), /--fail-on "p99 worse"/)
 })
 
 test('bad input is a user error before any call is sent', async () => {
