@@ -134,7 +134,7 @@ test('--trace over http: exactly the trace count per minute, trace fields in eve
   assert.match(await readFile(join(dir, 'report.html'), 'utf8'), /<table id="trace-minutes">/)
 })
 
-test('compare --fail-on: exit 99 when the second run is worse beyond the bound and its interval; 0 otherwise', async () => {
+test('compare --fail-on: exit 99 when the second run is worse beyond bound and interval; 0 otherwise', async () => {
   const home = await env()
   const fast = await out()
   const slow = await out()
