@@ -32,6 +32,8 @@ export default class Bench extends FaasCommand {
     '<%= config.bin %> bench -f F --rps 20 --time 30 --memory 128,512,1024,1769,3008',
     '<%= config.bin %> bench -f F --cold-starts 10',
     '<%= config.bin %> bench --protocol grpc --endpoints endpoints-grpc.json --rps 20 --time 60',
+    '<%= config.bin %> bench --trace azure-2019/ --trace-minutes 10 --functions 100 --speedup 10 --target local',
+    "<%= config.bin %> bench -f F --ramp 10:200 --time 60 --threshold 'latency:p99<300ms' --threshold 'errors<1%'",
   ]
 
   static override flags = {
