@@ -80,6 +80,8 @@ export async function shapeOptions(
       code: 'BAD_FLAG',
       fix: 'Leave out one of them.',
     })
+  if (flags.trace && given('warmup'))
+    throw traceError('--warmup counts seconds; a trace warms up in trace minutes.', 'Use --warmup-minutes N instead.')
   const stray = TRACE_ONLY.find((f) => given(f))
   if (stray && !flags.trace)
     throw traceError(`--${stray} applies to trace replay only.`, 'Add --trace PATH, or leave out --' + stray + '.')

@@ -171,6 +171,10 @@ test('bad input is a user error before any call is sent', async () => {
     [['--trace', dir], /has no invocations\.csv/],
     [['--trace', join(PROJECT_ROOT, 'test', 'fixtures', 'trace', 'azure-2021.csv'), '--speedup', '0'], /speedup/],
     [['--trace-minutes', '3'], /--trace-minutes applies to trace replay only/],
+    [
+      ['--trace', join(PROJECT_ROOT, 'test', 'fixtures', 'trace', 'azure-2021.csv'), '--warmup', '5'],
+      /--warmup-minutes/,
+    ],
   ]
   for (const [args, pattern] of cases) {
     const run = await faas([...http_(), ...args, '-o', dir], {env: home})
