@@ -4,7 +4,9 @@ import {join} from 'node:path'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {ensurePrivateDir, fileError, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
+import type {LoadShape, ReportTable} from './arrival.js'
 import {costPerCallUsd, type Architecture} from './cost.js'
+import {type Phase, phasesShape} from './phases.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
@@ -12,6 +14,8 @@ import {type Clock, type Invoke, type LiveStatus, measureCall, runLoad, systemCl
 import type {Distribution} from './schedule.js'
 import {type Summary, summarize} from './stats.js'
 import {pickBest, type SweepPick} from './sweep-verdict.js'
+import {evaluateThresholds, type Threshold, type ThresholdResult} from './thresholds.js'
+import {type TraceCopy, traceShape, type TraceOptions} from './trace/replay.js'
 
 /**
  * Changes a deployed function's configuration and waits until it serves with it (Target.deploy
@@ -42,6 +46,12 @@ export interface BenchOptions {
   memorySizes?: number[]
   /** Forced cold starts: this many rounds of reconfigure-then-invoke-each-function-once. */
   coldStarts?: number
+  /** Shaped load (--phases, --ramp) instead of rps × durationS. */
+  phases?: Phase[]
+  /** Trace replay (--trace): with no functions (lambda), each trace function gets its own deployed copy. */
+  trace?: TraceOptions
+  /** Checked on the measured window; the result says which failed (the command exits 99 then). */
+  thresholds?: Threshold[]
 }
 
 export interface BenchDeps {
@@ -49,6 +59,8 @@ export interface BenchDeps {
   /** Refuses endpoints that cannot be driven, before any load (default: Lambda DryRun checks). */
   check?: (functions: string[]) => Promise<void>
   reconfigure?: Reconfigure
+  /** Deploys the trace function's copies (bench --trace on a target); idempotent, as deploy is. */
+  deployCopies?: (copies: TraceCopy[]) => Promise<void>
   /** Puts back the configuration reconfigure changed (after a sweep or cold starts, even a failed one). */
   restore?: () => Promise<void>
   emit: Emit
@@ -58,7 +70,8 @@ export interface BenchDeps {
 
 export interface RunOutput {
   dir: string
-  summary: Summary
+  /** Phases, trace and thresholds runs add their own fields (phases, trace, thresholds). */
+  summary: Summary & {thresholds?: ThresholdResult[]; phases?: unknown; trace?: unknown}
   files: string[]
 }
 
@@ -120,13 +133,15 @@ async function writeRun(
   summary: Summary,
   latf: string,
   comparison?: ReportInput['comparison'],
+  extra: {csvColumns?: LoadShape['csvColumns']; tables?: ReportTable[]; files?: Array<[string, string]>} = {},
 ): Promise<string[]> {
   const files: Array<[string, string]> = [
     ['records.jsonl', toJsonl(records)],
-    ['records.csv', toCsv(records)],
+    ['records.csv', toCsv(records, extra.csvColumns)],
     ['summary.json', JSON.stringify(summary, null, 2) + '\n'],
     [vhiveFileName(summary.achievedRps, latf), toVhiveLatencies(records)],
-    ['report.html', renderReport({title, summary, records, comparison})],
+    ['report.html', renderReport({title, summary, records, comparison, tables: extra.tables})],
+    ...(extra.files ?? []),
   ]
   for (const [name, text] of files) await writePrivateFile(join(dir, name), text)
   return files.map(([name]) => join(dir, name))
@@ -138,13 +153,16 @@ async function loadRun(
   dir: string,
   title: string,
   comparison?: ReportInput['comparison'],
+  shape?: LoadShape,
 ): Promise<RunOutput & {records: InvocationRecord[]}> {
+  const durationS = shape?.durationS ?? options.durationS
+  const warmupS = shape?.warmupS ?? options.warmupS
   deps.emit({
     kind: 'start',
     subject: 'bench',
     message:
-      `${title}: ${options.rps} rps for ${options.durationS} ` +
-      `s${options.warmupS ? ` after ${options.warmupS} s warm-up` : ''}`,
+      `${title}: ${shape ? shape.label : `${options.rps} rps for ${durationS} s`}` +
+      `${warmupS ? ` after ${warmupS} s warm-up` : ''}`,
   })
   // Records stream to disk as calls complete, so even a hard stop keeps them; rewritten in order at the end.
   await ensurePrivateDir(dir)
@@ -165,8 +183,10 @@ async function loadRun(
     functions: options.functions,
     payload: options.payload,
     rps: options.rps,
-    durationS: options.durationS,
-    warmupS: options.warmupS,
+    durationS,
+    warmupS,
+    schedule: shape?.schedule(),
+    onAnswer: shape?.onAnswer,
     distribution: options.distribution,
     seed: options.seed,
     maxInFlight: options.maxInFlight,
@@ -181,16 +201,25 @@ async function loadRun(
   flush()
   stream.end()
   await closed
-  const summary = summarize(result.records, {
-    requestedRps: options.rps,
-    durationS: options.durationS,
-    measuredS: result.measuredS,
-    dropped: result.droppedMeasured,
-    interrupted: result.interrupted,
-    architecture: options.architecture,
-    protocol: options.protocol ?? 'lambda',
+  const finished = shape?.finish?.(result.records)
+  const summary: RunOutput['summary'] = {
+    ...summarize(result.records, {
+      requestedRps: shape?.requestedRps ?? options.rps,
+      durationS,
+      measuredS: result.measuredS,
+      dropped: result.droppedMeasured,
+      interrupted: result.interrupted,
+      architecture: options.architecture,
+      protocol: options.protocol ?? 'lambda',
+    }),
+    ...finished?.summary,
+    ...(options.thresholds ? {thresholds: evaluateThresholds(options.thresholds, result.records)} : {}),
+  }
+  const files = await writeRun(dir, title, result.records, summary, options.latf, comparison, {
+    csvColumns: shape?.csvColumns,
+    tables: finished?.tables,
+    files: finished?.files,
   })
-  const files = await writeRun(dir, title, result.records, summary, options.latf, comparison)
   deps.emit({
     kind: 'done',
     subject: 'bench',
@@ -205,6 +234,7 @@ const toMs = (us: number | undefined) => (us === undefined ? undefined : us / 10
 
 /** One bench: a load run, a memory sweep or forced cold starts; writes records, summaries and reports under outDir. */
 export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+  if (options.trace) return traceRun(options, deps)
   await (deps.check ? deps.check(options.functions) : checkFunctionsExist(deps.invoke, options.functions))
   if ((options.memorySizes || options.coldStarts) && !deps.reconfigure) {
     throw new UserError(
@@ -215,8 +245,9 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
   const title =
     `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ` +
     `${[...new Set(options.functions)].join(', ')}`
+  const shape = options.phases ? phasesShape(options.phases, options) : undefined
   if (!options.memorySizes && !options.coldStarts)
-    return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title))}
+    return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title, undefined, shape))}
   try {
     return await (options.coldStarts ? coldStarts(options, deps, title) : memorySweep(options, deps, title))
   } finally {
@@ -224,6 +255,31 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
       deps.emit({kind: 'progress', subject: 'bench', message: 'restoring the original configuration'})
       await deps.restore()
     }
+  }
+}
+
+/**
+ * Trace replay: the trace is read and checked, the copies deployed (when no endpoints are given) and
+ * checked, all before the first call; then one load run of the trace's schedule.
+ */
+async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+  const given = options.functions.length > 0 ? options.functions : undefined
+  const {shape, copies} = await traceShape(options.trace!, given)
+  if (copies) {
+    if (!deps.deployCopies)
+      throw new UserError('This target cannot deploy the trace function’s copies that --trace replays on.', {
+        code: 'NO_DEPLOY',
+        fix: 'Give the endpoints to replay on with --function_name or --endpoints.',
+      })
+    deps.emit({kind: 'start', subject: 'bench', message: `Deploying ${copies.length} copies of the trace function…`})
+    await deps.deployCopies(copies)
+  }
+  const endpoints = copies ? copies.map((c) => c.name) : options.functions
+  await (deps.check ? deps.check(endpoints) : checkFunctionsExist(deps.invoke, endpoints))
+  const title = `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}`
+  return {
+    kind: 'load',
+    ...(await loadRun({...options, functions: endpoints}, deps, options.outDir, title, undefined, shape)),
   }
 }
 

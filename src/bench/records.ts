@@ -33,8 +33,11 @@ function csvField(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
-export const toCsv = (records: InvocationRecord[]): string =>
-  [CSV_COLUMNS.join(','), ...records.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\n') + '\n'
+/** records.csv: faas's columns, then a shaped or trace run's own (phases, trace fields) after them. */
+export function toCsv(records: InvocationRecord[], extra: Array<keyof InvocationRecord> = []): string {
+  const columns = [...CSV_COLUMNS, ...extra]
+  return [columns.join(','), ...records.map((r) => columns.map((c) => csvField(r[c])).join(','))].join('\n') + '\n'
+}
 
 export const toJsonl = (records: InvocationRecord[]): string =>
   records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '')

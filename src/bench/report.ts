@@ -12,9 +12,16 @@ export interface ReportInput {
   records: InvocationRecord[]
   /** Extra rows comparing runs (memory sweep, forced cold starts). */
   comparison?: {caption: string; columns: string[]; rows: Array<Array<string | number>>}
+  /** Tables of shaped and trace runs (phases; trace minutes and function classes). */
+  tables?: Array<{id: string; caption: string; columns: string[]; rows: Array<Array<string | number>>}>
 }
 
 const msText = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2))
+
+/** A captioned table of plain cells. */
+const tableHtml = (t: {id: string; caption: string; columns: string[]; rows: Array<Array<string | number>>}) =>
+  `<h2>${esc(t.caption)}</h2><table id="${esc(t.id)}"><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}` +
+  `</tr>${t.rows.map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</table>`
 
 const COLD = '#d62728'
 const WARM = '#1f77b4'
@@ -180,12 +187,8 @@ export function renderReport(input: ReportInput): string {
     ],
   ]
   if (s.interrupted) facts.push(['interrupted', 'yes (partial run)'])
-  const comparison = input.comparison
-    ? `<h2>${esc(input.comparison.caption)}</h2><table id="comparison">\
-<tr>${input.comparison.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${input.comparison.rows
-        .map((row) => `<tr>${row.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`)
-        .join('')}</table>`
-    : ''
+  const comparison = input.comparison ? tableHtml({id: 'comparison', ...input.comparison}) : ''
+  const tables = (input.tables ?? []).map(tableHtml).join('\n')
   const perFunction = Object.entries(s.byFunction)
     .map(
       ([name, f]) =>
@@ -203,6 +206,7 @@ ${timelineChart(measured)}
 ${cdfChart(measured)}
 ${coldWarmChart(s)}
 ${comparison}
+${tables}
 <h2>Latency (ms)</h2>
 <table id="latency"><tr><th></th><th>count</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th>\
 <th>p99</th><th>max</th></tr>

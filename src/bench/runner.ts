@@ -1,6 +1,8 @@
 import {messageOf} from '../core/errors.js'
 import type {Invoke} from '../core/invoke.js'
+import type {InvokeOutcome} from '../core/invoke.js'
 import {failedCall, fromOutcome, type InvocationRecord, type RecordBase} from '../core/records.js'
+import {type Arrival, type ArrivalTag, plainArrivals} from './arrival.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {arrivals, roundRobin, type Distribution} from './schedule.js'
 import {percentile} from './stats.js'
@@ -53,6 +55,10 @@ export interface LoadOptions {
   onStatus?: (status: LiveStatus) => void
   /** Called with each record as its call completes (completion order), e.g. to stream it to disk. */
   onRecord?: (record: InvocationRecord) => void
+  /** Shaped or trace-driven arrivals instead of rps × durationS (which still bound the window). */
+  schedule?: Iterable<Arrival>
+  /** Reads more from an answer into its record (e.g. what the trace function reports). */
+  onAnswer?: (record: InvocationRecord, outcome: InvokeOutcome) => void
 }
 
 export interface LoadResult {
@@ -74,11 +80,15 @@ export async function measureCall(
   base: RecordBase,
   payload: string,
   clock: Clock = systemClock,
+  onAnswer?: LoadOptions['onAnswer'],
 ): Promise<InvocationRecord> {
   const sentAtUs = clock.nowUs()
   const epochAtSend = clock.epochUs()
   try {
-    return fromOutcome(base, await invoke({name: base.function, payload, logTail: true}))
+    const outcome = await invoke({name: base.function, payload, logTail: true})
+    const record = fromOutcome(base, outcome)
+    onAnswer?.(record, outcome)
+    return record
   } catch (error) {
     return failedCall(base, {
       startedAtUs: epochAtSend,
@@ -160,9 +170,10 @@ function sender(invoke: Invoke, options: LoadOptions, state: RunState, clock: Cl
   const maxInFlight = options.maxInFlight ?? 1000
   const requestBytes = Buffer.byteLength(options.payload)
   const {records, pending} = state
-  return (seq: number, scheduledUs: number) => {
+  return (seq: number, scheduledUs: number, arrival: Arrival) => {
     const phase = scheduledUs < warmupUs ? 'warmup' : 'measure'
-    const fn = roundRobin(options.functions, seq)
+    const fn = arrival.fn ?? roundRobin(options.functions, seq)
+    const payload = arrival.payload ?? options.payload
     if (pending.size >= maxInFlight) {
       state.dropped++
       if (phase === 'measure') state.droppedMeasured++
@@ -181,12 +192,14 @@ function sender(invoke: Invoke, options: LoadOptions, state: RunState, clock: Cl
         ...(options.protocol ? {protocol: options.protocol} : {}),
         scheduledUs: Math.round(scheduledUs),
         latenessUs: Math.max(0, Math.round(sentAtUs - startUs - scheduledUs)),
-        requestBytes,
+        requestBytes: arrival.payload === undefined ? requestBytes : Buffer.byteLength(payload),
       },
-      options.payload,
+      payload,
       clock,
+      options.onAnswer,
     )
       .then((record) => {
+        if (arrival.tag) tagRecord(record, arrival.tag)
         records.push(record)
         options.onRecord?.(record)
         if (record.error) state.errors++
@@ -224,12 +237,18 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
   const fire = sender(invoke, options, state, clock, startUs)
   const totalUs = (warmupS + options.durationS) * 1e6
   let seq = 0
-  for (const at of arrivals({
-    rps: options.rps,
-    durationS: warmupS + options.durationS,
-    distribution: options.distribution ?? 'fixed',
-    seed: options.seed,
-  })) {
+  const schedule =
+    options.schedule ??
+    plainArrivals(
+      arrivals({
+        rps: options.rps,
+        durationS: warmupS + options.durationS,
+        distribution: options.distribution ?? 'fixed',
+        seed: options.seed,
+      }),
+    )
+  for (const arrival of schedule) {
+    const at = arrival.atUs
     if (options.signal?.aborted) break
     let now = clock.nowUs()
     while (now - startUs < at) {
@@ -246,7 +265,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
       tick(now)
     }
     if (options.signal?.aborted) break
-    fire(seq++, at)
+    fire(seq++, at, arrival)
     tick(now)
   }
   // Hold the window open to its end, so the achieved rate is per second of the window.
@@ -270,4 +289,13 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
   records.sort((a, b) => a.seq - b.seq)
   const measuredS = Math.max(0, (windowEndUs - warmupUs) / 1e6)
   return {records, dropped: state.dropped, droppedMeasured: state.droppedMeasured, measuredS, interrupted}
+}
+
+/** An arrival's own fields onto its record (set one by one: see fromOutcome on copying by spread). */
+function tagRecord(record: InvocationRecord, tag: ArrivalTag): void {
+  if (tag.traceFunction !== undefined) record.traceFunction = tag.traceFunction
+  if (tag.minute !== undefined) record.minute = tag.minute
+  if (tag.requestedMs !== undefined) record.requestedMs = tag.requestedMs
+  if (tag.requestedMemoryMb !== undefined) record.requestedMemoryMb = tag.requestedMemoryMb
+  if (tag.loadPhase !== undefined) record.loadPhase = tag.loadPhase
 }

@@ -4,11 +4,15 @@ import {runBench} from '../bench/bench.js'
 import {BENCH_LIMITS, benchOptions, functionsToDrive, parseMemoryList} from '../bench/inputs.js'
 import {benchProtocol} from '../bench/protocols/index.js'
 import {formatSummary} from '../bench/stats.js'
+import {shapeFlags, shapeOptions} from '../cli/bench-shape-flags.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {numberFlag, portFlag, targetFlag} from '../cli/flags.js'
 import {messageOf} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
+import {THRESHOLDS_FAILED_EXIT, formatThresholds} from '../bench/thresholds.js'
+import {deployTraceCopies} from '../services/trace-copies.js'
+import type {Target} from '../targets/target.js'
 
 export default class Bench extends FaasCommand {
   static override handlesSignals = true
@@ -28,6 +32,8 @@ export default class Bench extends FaasCommand {
     '<%= config.bin %> bench -f F --rps 20 --time 30 --memory 128,512,1024,1769,3008',
     '<%= config.bin %> bench -f F --cold-starts 10',
     '<%= config.bin %> bench --protocol grpc --endpoints endpoints-grpc.json --rps 20 --time 60',
+    '<%= config.bin %> bench --trace azure-2019/ --trace-minutes 10 --functions 100 --speedup 10 --target local',
+    "<%= config.bin %> bench -f F --ramp 10:200 --time 60 --threshold 'latency:p99<300ms' --threshold 'errors<1%'",
   ]
 
   static override flags = {
@@ -108,15 +114,24 @@ export default class Bench extends FaasCommand {
       min: 1,
       max: 1000,
     }),
+    ...shapeFlags,
   }
 
   async run() {
-    const {flags} = await this.parse(Bench)
+    const {flags, metadata} = await this.parse(Bench)
     const settings = loadSettings()
-    const functions = await functionsToDrive(flags)
-    const options = benchOptions({...flags, functions, platform: settings.platform})
+    // A trace replays on its own deployed copies unless endpoints are named.
+    const functions = flags.trace && !flags.endpoints && !flags.function_name ? [] : await functionsToDrive(flags)
+    const options = {
+      ...benchOptions({...flags, functions, platform: settings.platform}),
+      ...(await shapeOptions(
+        flags,
+        (f) => (flags as Record<string, unknown>)[f] !== undefined && !metadata.flags[f]?.setFromDefault,
+      )),
+    }
     const reconfigure = Boolean(options.memorySizes || options.coldStarts)
-    const target = () => createTarget(flags.target, settings, {maxInFlight: options.maxInFlight})
+    let made: Promise<Target> | undefined
+    const target = () => (made ??= createTarget(flags.target, settings, {maxInFlight: options.maxInFlight}))
     const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {
       target,
       reconfigure,
@@ -167,12 +182,18 @@ export default class Bench extends FaasCommand {
         check: invoker.check,
         reconfigure: reconfigurer?.reconfigure,
         restore: reconfigurer?.restore,
+        deployCopies:
+          options.protocol === 'lambda'
+            ? async (copies: Parameters<typeof deployTraceCopies>[2]) =>
+                deployTraceCopies(await target(), settings, copies, this.emit)
+            : undefined,
         emit: this.emit,
         signal: controller.signal,
       }
       const result = await runBench(options, deps)
       if (!this.jsonEnabled()) {
         for (const line of formatSummary(result.summary)) this.log(line)
+        for (const line of formatThresholds(result.summary.thresholds ?? [])) this.log(line)
         for (const row of result.sweep ?? [])
           this.log(
             `${String(row.memoryMb).padStart(5)} MB  p50 ${row.p50Ms?.toFixed(2) ?? '-'} ms  ` +
@@ -181,6 +202,8 @@ export default class Bench extends FaasCommand {
         if (result.best) for (const pick of [result.best.fastest, result.best.cheapest]) this.log(pick.text)
         this.log(`report: ${result.dir}/report.html`)
       }
+      // A failed threshold is its own exit code, after the results are written and printed (docs/bench.md).
+      if (result.summary.thresholds?.some((t) => !t.pass)) process.exitCode = THRESHOLDS_FAILED_EXIT
       return result
     } finally {
       invoker.close()

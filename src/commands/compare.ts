@@ -5,6 +5,8 @@ import {Flags} from '@oclif/core'
 
 import {compareResults, formatComparison, loadResults} from '../bench/compare.js'
 import {renderComparison} from '../bench/compare-report.js'
+import {evaluateFailOn, formatFailOn, parseFailOn} from '../bench/fail-on.js'
+import {THRESHOLDS_FAILED_EXIT} from '../bench/thresholds.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {numberFlag} from '../cli/flags.js'
 
@@ -41,11 +43,18 @@ export default class Compare extends FaasCommand {
     }),
     iterations: Flags.integer({description: 'Bootstrap resamples.', default: 2000, min: 100, max: 100_000}),
     seed: Flags.integer({description: 'Seed of the resampling.', default: 1}),
+    'fail-on': Flags.string({
+      description:
+        "Regression gate, e.g. 'latency:p99>+10%' or 'latency:p50>+2ms' (repeatable): exit 99 when a run is worse " +
+        'than the first by more than that, its bootstrap interval wholly above the bound.',
+      multiple: true,
+    }),
   }
 
   async run() {
     const {argv, flags} = await this.parse(Compare)
     const dirs = argv as string[]
+    const gates = (flags['fail-on'] ?? []).map(parseFailOn)
     const sets = []
     for (const dir of dirs) sets.push(await loadResults(dir))
     const comparison = await compareResults(sets, {
@@ -57,11 +66,15 @@ export default class Compare extends FaasCommand {
       flags.out ?? `bench-results/compare-${new Date().toISOString().replaceAll(':', '-').replace(/\..*/, '')}`
     await mkdir(out, {recursive: true})
     await writeFile(join(out, 'report.html'), renderComparison(comparison, sets))
-    await writeFile(join(out, 'comparison.json'), JSON.stringify(comparison, null, 2) + '\n')
+    const failOn = gates.length > 0 ? evaluateFailOn(gates, comparison) : undefined
+    await writeFile(join(out, 'comparison.json'), JSON.stringify({...comparison, failOn}, null, 2) + '\n')
     if (!this.jsonEnabled()) {
       for (const line of formatComparison(comparison)) this.log(line)
+      for (const line of formatFailOn(failOn ?? [])) this.log(line)
       this.log(`report: ${join(out, 'report.html')}`)
     }
-    return {...comparison, files: [join(out, 'report.html'), join(out, 'comparison.json')]}
+    // A gate that failed exits as a failed bench threshold does (docs/bench.md).
+    if (failOn?.some((r) => r.fail)) process.exitCode = THRESHOLDS_FAILED_EXIT
+    return {...comparison, ...(failOn ? {failOn} : {}), files: [join(out, 'report.html'), join(out, 'comparison.json')]}
   }
 }

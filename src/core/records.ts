@@ -40,6 +40,16 @@ export interface InvocationRecord {
   error?: string
   requestBytes?: number
   responseBytes?: number
+  /** Trace replay: the trace function (its hash), the trace minute (from 1) and what the call asked for. */
+  traceFunction?: string
+  minute?: number
+  requestedMs?: number
+  requestedMemoryMb?: number
+  /** What the trace function reports it did: ms spun and MB touched (from its answer). */
+  actualMs?: number
+  actualMemoryMb?: number
+  /** Shaped load (--phases, --ramp): the phase the call was scheduled in. */
+  loadPhase?: string
   /** Local cold starts: where the time went before the first invocation (JSONL only; see core/init-breakdown). */
   initBreakdown?: {imageUs: number; createUs: number; startUs: number; initUs: number}
 }
