@@ -8,6 +8,7 @@ import type {
 } from '@aws-sdk/client-lambda'
 
 import type {DockerEngine} from '../docker/engine.js'
+import {conflict, invalid, notFound} from './lambda-errors.js'
 import type {LocalFunction} from './types.js'
 
 /**
@@ -15,21 +16,6 @@ import type {LocalFunction} from './types.js'
  * (persisted by the service when it has a functions file). Each handler returns [status, body]; errors are
  * Lambda-shaped so any SDK understands them.
  */
-
-export class LambdaApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message)
-  }
-}
-
-export const notFound = (arn: string) =>
-  new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${arn}`)
-export const invalid = (message: string) => new LambdaApiError(400, 'InvalidParameterValueException', message)
 
 export interface ControlContext {
   engine: DockerEngine
@@ -138,8 +124,7 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   const name = body.FunctionName
   if (typeof name !== 'string' || !NAME.test(name))
     throw invalid('FunctionName must be 1-64 letters, digits, hyphens or underscores.')
-  if (ctx.functions.has(name))
-    throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
+  if (ctx.functions.has(name)) throw conflict(name)
   if (body.PackageType && body.PackageType !== 'Image')
     throw invalid('The local Lambda service runs container images only (PackageType Image).')
   const image = await checkImage(ctx, body.Code?.ImageUri)
@@ -161,8 +146,7 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   applyConfig(fn, body)
   touch(fn)
   // Two creates racing both passed the first check while the image was looked at: Lambda lets one win.
-  if (ctx.functions.has(name))
-    throw new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
+  if (ctx.functions.has(name)) throw conflict(name)
   ctx.functions.set(name, fn)
   await ctx.changed(name, 'configured')
   return [201, configuration(fn)]

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {UserError, messageOf} from '../core/errors.js'
 import {ensurePrivateDirSync} from '../core/files.js'
-import {faasHome} from '../core/paths.js'
+import {stateDir} from './contracts.js'
 
 /**
  * The local service's secrets, made on its first start and kept 0600 in $FAAS_HOME/local/:
@@ -18,9 +18,7 @@ export interface ServiceSecrets {
   identityKey: string
 }
 
-export const localHome = (env: NodeJS.ProcessEnv = process.env): string => join(faasHome(env), 'local')
-export const credentialsFile = (env: NodeJS.ProcessEnv = process.env): string =>
-  join(localHome(env), 'credentials.json')
+export const credentialsFile = (env: NodeJS.ProcessEnv = process.env): string => join(stateDir(env), 'credentials.json')
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
 
@@ -81,7 +79,7 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env): ServiceSecret
 export function loadOrCreateSecrets(env: NodeJS.ProcessEnv = process.env): ServiceSecrets {
   const existing = readSecrets(env)
   if (existing) return existing
-  const dir = localHome(env)
+  const dir = stateDir(env)
   ensurePrivateDirSync(dir)
   const file = credentialsFile(env)
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`

@@ -1,32 +1,18 @@
 import {randomUUID} from 'node:crypto'
-import {mkdtempSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import type {Server, ServerResponse} from 'node:http'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 
-import {
-  killContainer,
-  peakMemoryBytes,
-  removeContainer,
-  runContainer,
-  type RunningContainer,
-} from '../docker/containers.js'
+import {killContainer, peakMemoryBytes, removeContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
-import {addressOn, onFunctionNetwork} from '../docker/networks.js'
-import {formatInitBreakdown} from '../core/init-breakdown.js'
-import {formatReport, formatReportJson, formatStartJson, type ReportInput} from '../core/report.js'
+import type {ReportInput} from '../core/report.js'
+import {containerSpec, emulation, lambdaEnv, nanoCpus} from './container-spec.js'
+import {exitReasons, functionErrors, normaliseError, type ExitReason} from './lambda-errors.js'
+import {endLines, initBreakdownLine, initReportLine, startLine} from './platform-log.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
-import type {LambdaErrorBody, LocalFunction, ServiceOptions} from './types.js'
+import {launchWith, runSandbox} from './sandbox.js'
+import type {LocalFunction, ServiceOptions} from './types.js'
 
-export const LABEL = 'dev.faas.local'
-
-const PID_NAMESPACE = (() => {
-  try {
-    return readlinkSync('/proc/self/ns/pid')
-  } catch {
-    return 'unknown'
-  }
-})()
+// The container spec moved to container-spec.ts; serve.ts still imports the CPU share from here.
+export {cpuShare} from './container-spec.js'
 
 /** What one invocation produced, in Lambda's terms. */
 export interface InvocationResult {
@@ -58,107 +44,7 @@ interface Current {
 
 export type EnvState = 'starting' | 'idle' | 'busy' | 'dead'
 
-const errorJson = (body: LambdaErrorBody): Buffer => Buffer.from(JSON.stringify(body))
-
-/**
- * Docker's CPU share for a memory size: 1,769 MB = 1 vCPU, floored, times `factor` (emulation), capped at the host's
- * cores.
- */
-export function cpuShare(memoryMb: number, floor: number, hostCpus: number, factor = 1): number {
-  return Math.min(hostCpus, Math.max(floor, memoryMb / 1769) * factor)
-}
-
-/** An image of another architecture than the host's runs under qemu emulation. */
-export function emulation(fn: LocalFunction, options: ServiceOptions): {image: string; host: string} | undefined {
-  const image = fn.imageArchitecture
-  return image && image !== options.hostArchitecture ? {image, host: options.hostArchitecture} : undefined
-}
-
-/** Errors meaning the Docker engine itself cannot be reached (stopped, restarting, socket gone). */
-export function engineUnreachable(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException)?.code
-  return (
-    ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES'].includes(code ?? '') ||
-    /socket hang up/.test(String((error as Error)?.message))
-  )
-}
-
-/**
- * The variables Lambda sets, after the function's own (reserved names win, as on Lambda). No AWS
- * keys: the SDK in the function gets session credentials from the container-credentials
- * endpoint with the environment's token, as a Lambda function gets its role's.
- */
-export function lambdaEnv(
-  fn: LocalFunction,
-  options: ServiceOptions,
-  runtimePort: number,
-  logStream: string,
-  credentialsToken?: string,
-): Record<string, string> {
-  const handler = fn.command?.join(' ') ?? ''
-  const runtimeHost = options.network?.gateway ?? '127.0.0.1'
-  const serviceUrl = options.grants?.serviceUrl ?? `http://127.0.0.1:${options.port}`
-  const s3Endpoint = options.functionS3Endpoint ?? options.s3Endpoint
-  return {
-    ...fn.env,
-    AWS_LAMBDA_FUNCTION_NAME: fn.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: logStream,
-    AWS_LAMBDA_RUNTIME_API: `${runtimeHost}:${runtimePort}`,
-    AWS_REGION: options.region,
-    AWS_DEFAULT_REGION: options.region,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_Image',
-    ...(handler ? {_HANDLER: handler} : {}),
-    ...(fn.logFormat === 'JSON' ? {AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO'} : {}),
-    LAMBDA_TASK_ROOT: '/var/task',
-    LAMBDA_RUNTIME_DIR: '/var/runtime',
-    TZ: ':UTC',
-    AWS_ENDPOINT_URL_LAMBDA: serviceUrl,
-    ...(s3Endpoint ? {AWS_ENDPOINT_URL_S3: s3Endpoint} : {}),
-    ...(credentialsToken
-      ? {
-          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${serviceUrl}/faas/credentials`,
-          AWS_CONTAINER_AUTHORIZATION_TOKEN: credentialsToken,
-        }
-      : {}),
-  }
-}
-
-/** Capabilities a function never needs (raw sockets first: no spoofing on the functions' network). */
-export const DROPPED_CAPABILITIES = [
-  'NET_RAW',
-  'MKNOD',
-  'AUDIT_WRITE',
-  'SYS_CHROOT',
-  'SETFCAP',
-  'SETPCAP',
-  'NET_BIND_SERVICE',
-]
-
-const ENV_FILE = '/run/faas.env'
-const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
-
-/**
- * The variables that may hold secrets (the function's own, the credentials token) go to the
- * process through a 0600 file mounted read-only and sourced by a /bin/sh wrapper before the
- * image's entry point, so `docker inspect` shows only Lambda's public ones.
- */
-export function hiddenEnv(
-  fn: LocalFunction,
-  env: Record<string, string>,
-): {visible: Record<string, string>; hidden: Record<string, string>} {
-  const reserved = new Set(Object.keys(lambdaEnv({...fn, env: {}}, {} as ServiceOptions, 0, '')))
-  const visible: Record<string, string> = {}
-  const hidden: Record<string, string> = {}
-  for (const [key, value] of Object.entries(env)) {
-    const secret = key === 'AWS_CONTAINER_AUTHORIZATION_TOKEN' || (key in fn.env && !reserved.has(key))
-    ;(secret && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? hidden : visible)[key] = value
-  }
-  return {visible, hidden}
-}
+type Outcome = Parameters<Current['finish']>[0]
 
 /**
  * One execution environment: one container running the unmodified image against its own Runtime
@@ -185,7 +71,8 @@ export class Environment {
   #peer!: Promise<string | undefined>
   #peerResolve!: (address: string | undefined) => void
   #grant?: {token: string; close(): void}
-  #envDir?: string
+  /** Removes what carried the hidden variables (their file). */
+  #disposeLaunch?: () => void
   #peakBytes = 0
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
@@ -197,7 +84,7 @@ export class Environment {
   #pendingNext?: (event: NextEvent) => void
   #current?: Current
   #queued?: Current
-  #exitReason?: {errorType: string; message: string}
+  #exitReason?: ExitReason
   #onDead: (env: Environment) => void
   #readyResolve!: () => void
   #readyReject!: (error: Error) => void
@@ -225,14 +112,7 @@ export class Environment {
 
   /** CPU for this environment: the memory's share, times the emulation factor when emulated. */
   get nanoCpus(): number {
-    return (
-      cpuShare(
-        this.fn.memoryMb,
-        this.options.cpuFloor,
-        this.options.hostCpus,
-        this.emulated ? this.options.emulationCpuFactor : 1,
-      ) * 1e9
-    )
+    return nanoCpus(this.fn, this.options)
   }
 
   /**
@@ -242,28 +122,21 @@ export class Environment {
     const {resolving, resolved, started} = this.#phases
     if (resolving === undefined || resolved === undefined || started === undefined || this.#initStartedAt === undefined)
       return undefined
-    return formatInitBreakdown(
-      {
-        imageMs: resolved - resolving,
-        createMs: this.#initStartedAt - resolved,
-        startMs: started - this.#initStartedAt,
-        initMs,
-      },
-      this.fn.logFormat === 'JSON',
-    )
+    return initBreakdownLine(this.fn.logFormat, {
+      imageMs: resolved - resolving,
+      createMs: this.#initStartedAt - resolved,
+      startMs: started - this.#initStartedAt,
+      initMs,
+    })
   }
 
   #initElapsed(): number {
     return this.#initStartedAt === undefined ? 0 : performance.now() - this.#initStartedAt
   }
 
-  /**
-   * Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is
-   * suppressed.
-   */
-  async start(): Promise<void> {
+  /** The environment's own Runtime API, serving only the container's address on the functions' network. */
+  async #openRuntimeApi(): Promise<number> {
     const network = this.options.network
-    this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
     const {server, port} = await startRuntimeApi(
       {
         next: (deliver, res) => this.#next(deliver, res),
@@ -272,11 +145,7 @@ export class Environment {
           this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
         oversize: (id) =>
           this.#finish(id, {
-            payload: errorJson({
-              errorMessage:
-                `Response payload size exceeded maximum allowed payload size` + ` (${MAX_RESPONSE_BYTES} bytes).`,
-              errorType: 'Function.ResponseSizeTooLarge',
-            }),
+            payload: functionErrors.responseTooLarge(MAX_RESPONSE_BYTES),
             error: true,
             status: 'error',
             errorType: 'Function.ResponseSizeTooLarge',
@@ -286,82 +155,42 @@ export class Environment {
       network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined,
     )
     this.#server = server
+    return port
+  }
+
+  /**
+   * Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is
+   * suppressed.
+   */
+  async start(): Promise<void> {
+    this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
+    const port = await this.#openRuntimeApi()
     let initTimer: NodeJS.Timeout | undefined
     this.ready.then(
       () => clearTimeout(initTimer),
       () => clearTimeout(initTimer),
     )
-    const tmpSize = this.fn.ephemeralStorageMb ?? 512
     try {
       // Resolving the image is timed apart: it precedes Lambda's Init too (fetching the image).
       this.#phases.resolving = performance.now()
       await this.engine.inspectImage(this.fn.imageUri).catch(() => undefined)
       this.#phases.resolved = performance.now()
       const env = lambdaEnv(this.fn, this.options, port, `local/${this.id}`, this.#grant?.token)
-      const {visible, hidden} = hiddenEnv(this.fn, env)
-      let entrypoint = this.fn.entryPoint
-      let cmd = this.fn.command
-      const binds = [...(this.options.binds ?? [])]
-      if (Object.keys(hidden).length > 0) {
-        this.#envDir = mkdtempSync(join(tmpdir(), 'faas-env-'))
-        const file = join(this.#envDir, 'env')
-        writeFileSync(
-          file,
-          Object.entries(hidden)
-            .map(([k, v]) => `${k}=${shellQuote(v)}\n`)
-            .join(''),
-          {mode: 0o600},
-        )
-        binds.push(`${file}:${ENV_FILE}:ro`)
-        const image = (await this.engine.docker.getImage(this.fn.imageUri).inspect()) as {
-          Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}
-        }
-        const original = [...(entrypoint ?? image.Config?.Entrypoint ?? []), ...(cmd ?? image.Config?.Cmd ?? [])]
-        entrypoint = ['/bin/sh', '-c', `set -a; . ${ENV_FILE}; set +a; exec "$@"`, 'faas-env']
-        cmd = original
-      }
-      const spec = {
-        image: this.fn.imageUri,
-        cmd,
-        entrypoint,
-        env: visible,
-        labels: {
-          [LABEL]: this.options.instanceId,
-          'dev.faas.local.pid': String(process.pid),
-          // With the pid: where it means something, and where the service answers (leftover cleanup proves both gone).
-          'dev.faas.local.pidns': PID_NAMESPACE,
-          'dev.faas.local.port': String(this.options.port),
-          'dev.faas.local.function': this.fn.name,
-        },
-        memoryMb: this.fn.memoryMb,
-        nanoCpus: this.nanoCpus,
-        binds,
-        network: network?.name,
-        capDrop: DROPPED_CAPABILITIES,
-        securityOpt: ['no-new-privileges'],
-        // Lambda's filesystem: read-only but /tmp, sized by the function's ephemeral storage.
-        readOnlyRootfs: true,
-        tmpfs: {'/tmp': `rw,exec,nosuid,nodev,size=${tmpSize}m,mode=1777`},
-      }
+      const {launch, dispose} = await launchWith(this.engine, this.fn, env)
+      this.#disposeLaunch = dispose
+      const spec = containerSpec(this.fn, this.options, launch)
       // Init starts where Lambda's does: once the environment exists and starts, not before create.
       const starting = () => {
         this.#initStartedAt = performance.now()
         clearTimeout(initTimer)
         initTimer = setTimeout(() => this.#suppressInit(), this.options.initTimeoutMs)
       }
-      this.#container = network
-        ? await onFunctionNetwork(this.engine, () => runContainer(this.engine, spec, starting))
-        : await runContainer(this.engine, spec, starting)
+      const {container, address} = await runSandbox(this.engine, spec, this.options, starting)
+      this.#container = container
       this.#phases.started = performance.now()
-      this.#peerResolve(
-        network ? await addressOn(this.engine, this.#container.id, network.name).catch(() => undefined) : undefined,
-      )
+      this.#peerResolve(address)
     } catch (error) {
-      const message = engineUnreachable(error)
-        ? `The Docker engine is not reachable (${(error as Error).message}): the local service cannot start ` +
-          `environments until it is back.`
-        : `The environment could not start: ${(error as Error).message}`
-      this.initError = errorJson({errorMessage: message, errorType: 'Runtime.Unknown'})
+      this.initError = functionErrors.startFailed(error)
       this.#readyReject(error as Error)
       await this.destroy()
       return
@@ -371,50 +200,33 @@ export class Environment {
       await removeContainer(this.engine, this.#container.id).catch(() => {})
       return
     }
-    this.#container.onLine((line) => {
+    this.#watch(this.#container)
+  }
+
+  /** Frames the container's output and notices its end. */
+  #watch(container: RunningContainer): void {
+    container.onLine((line) => {
       if (this.#current) this.#current.lines.push(line)
       // Until the first invocation, output is init's, even when the engine delivers it after the first
       // `next` (the environment is then idle, waiting for its invocation to be handed over).
       else if (this.invocations === 0 && this.#initLines.length < 200) this.#initLines.push(line)
       this.log(line)
     })
-    this.#container.exited.then(
-      (exit) =>
-        this.#ended(
-          exit.oomKilled
-            ? {errorType: 'Runtime.OutOfMemory', message: 'Runtime exited with error: signal: killed'}
-            : {errorType: 'Runtime.ExitError', message: `Runtime exited with error: exit status ${exit.exitCode}`},
-          exit.oomKilled,
-        ),
-      (error) =>
-        // The engine went away (stopped, restarted, its socket gone): the container is lost with it.
-        this.#ended(
-          {
-            errorType: 'Runtime.Unknown',
-            message: `The Docker engine went away (${(error as Error)?.message ?? error}); the environment is lost`,
-          },
-          false,
-        ),
+    container.exited.then(
+      (exit) => this.#ended(exitReasons.exited(exit), exit.oomKilled),
+      (error) => this.#ended(exitReasons.engineLost(error), false),
     )
   }
 
   /** The container ended (or was lost with the engine): fail what it was doing and go. */
-  #ended(reason: {errorType: string; message: string}, oom: boolean): void {
+  #ended(reason: ExitReason, oom: boolean): void {
     this.#exitReason ??= reason
-    if (!this.#initDone && !this.initError) {
-      this.initError = errorJson({
-        errorMessage: `RequestId: ${randomUUID()} Error: ${reason.message}`,
-        errorType: reason.errorType,
-      })
-    }
+    if (!this.#initDone && !this.initError) this.initError = functionErrors.ended(randomUUID(), reason)
     this.#readyReject(new Error('exited'))
     const current = this.#current
     if (current) {
       current.finish({
-        payload: errorJson({
-          errorMessage: `RequestId: ${current.requestId} Error: ${this.#exitReason.message}`,
-          errorType: this.#exitReason.errorType,
-        }),
+        payload: functionErrors.ended(current.requestId, this.#exitReason),
         error: true,
         status: 'error',
         errorType: this.#exitReason.errorType,
@@ -432,38 +244,14 @@ export class Environment {
   #suppressInit(): void {
     if (this.#initDone || this.state === 'dead') return
     this.initSuppressed = true
-    const limit = this.options.initTimeoutMs
-    this.log(
-      this.fn.logFormat === 'JSON'
-        ? JSON.stringify({
-            time: new Date().toISOString(),
-            type: 'platform.initReport',
-            record: {initializationType: 'on-demand', phase: 'init', status: 'timeout', metrics: {durationMs: limit}},
-          })
-        : `INIT_REPORT Init Duration: ${limit.toFixed(2)} ms\tPhase: init\tStatus: timeout`,
-    )
+    this.log(initReportLine(this.fn.logFormat, {status: 'timeout', durationMs: this.options.initTimeoutMs}))
     this.#readyResolve()
   }
 
   /** The runtime reported init/error: the (first) invocation reports it at once, as on Lambda. */
   #initFailed(payload: Buffer, errorType: string): void {
     this.initError = payload
-    this.log(
-      this.fn.logFormat === 'JSON'
-        ? JSON.stringify({
-            time: new Date().toISOString(),
-            type: 'platform.initReport',
-            record: {
-              initializationType: 'on-demand',
-              phase: 'init',
-              status: 'error',
-              errorType,
-              metrics: {durationMs: round2(this.#initElapsed())},
-            },
-          })
-        : `INIT_REPORT Init Duration: ${this.#initElapsed().toFixed(2)} ms\tPhase: init\tStatus: error\tError ` +
-            `Type: ${errorType}`,
-    )
+    this.log(initReportLine(this.fn.logFormat, {status: 'error', durationMs: this.#initElapsed(), errorType}))
     this.#readyReject(new Error('init error'))
     // A suppressed init already has its invocation waiting: it gets the init error.
     const current = this.#current
@@ -517,15 +305,12 @@ export class Environment {
     return true
   }
 
-  /** The log's opening line for an invocation, in the function's log format. */
   #startLine(requestId: string): string {
-    return this.fn.logFormat === 'JSON' ? formatStartJson(requestId) : `START RequestId: ${requestId} Version: $LATEST`
+    return startLine(this.fn.logFormat, requestId)
   }
 
-  /** END and REPORT lines (JSON: the platform.report record; Lambda's JSON format has no END). */
   #endLines(requestId: string, figures: ReportInput): string[] {
-    if (this.fn.logFormat === 'JSON') return [formatReportJson(requestId, figures)]
-    return [`END RequestId: ${requestId}`, formatReport(requestId, figures)]
+    return endLines(this.fn.logFormat, requestId, figures)
   }
 
   /**
@@ -559,62 +344,14 @@ export class Environment {
           const durationMs = current.dispatchedAt === undefined ? 0 : performance.now() - current.dispatchedAt
           this.#current = undefined
           if (this.#queued === current) this.#queued = undefined
-          void (async () => {
-            // Lines the handler printed may still be in flight through the engine: let them land.
-            if (request.waitForLogs && this.#container && this.state !== 'dead')
-              await this.#container.logsSettled(15, 150)
-            // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
-            const peak =
-              this.#container && !outcome.oom && this.state !== 'dead'
-                ? await peakMemoryBytes(this.engine, this.#container.id)
-                : undefined
-            if (peak !== undefined) this.#peakBytes = Math.max(this.#peakBytes, peak)
-            const maxMemoryUsedMb = outcome.oom ? this.fn.memoryMb : Math.max(1, Math.round(this.#peakBytes / 1048576))
-            // A suppressed init that did not finish still counts what it took.
-            const initDurationMs = cold
-              ? (this.initDurationMs ?? (this.initSuppressed ? this.#initElapsed() : undefined))
-              : undefined
-            const figures: ReportInput = {
-              durationMs,
-              billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
-              memorySizeMb: this.fn.memoryMb,
-              maxMemoryUsedMb,
-              initDurationMs,
-              emulated: this.emulated,
-              status: outcome.status === 'timeout' ? 'timeout' : outcome.status ? 'error' : 'success',
-              errorType: outcome.errorType,
-            }
-            const breakdown = initDurationMs === undefined ? undefined : this.#initBreakdown(initDurationMs)
-            for (const line of [...(breakdown ? [breakdown] : []), ...this.#endLines(request.requestId, figures)]) {
-              lines.push(line)
-              this.log(line)
-            }
-            if (this.state === 'busy') {
-              this.state = 'idle'
-              this.lastUsed = Date.now()
-            }
-            resolve({
-              requestId: request.requestId,
-              payload: outcome.payload,
-              functionError: outcome.error ? 'Unhandled' : undefined,
-              logLines: lines,
-              durationMs,
-              initDurationMs,
-              maxMemoryUsedMb,
-              cold,
-              emulated: Boolean(this.emulated),
-            })
-          })()
+          void this.#complete(request, {lines, cold, durationMs}, outcome).then(resolve)
         },
       }
       this.#current = current
       if (dead || this.#exitReason) {
-        const reason = this.#exitReason ?? {errorType: 'Runtime.ExitError', message: 'the environment ended'}
+        const reason = this.#exitReason ?? exitReasons.ended()
         current.finish({
-          payload: errorJson({
-            errorMessage: `RequestId: ${request.requestId} Error: ${reason.message}`,
-            errorType: reason.errorType,
-          }),
+          payload: functionErrors.ended(request.requestId, reason),
           error: true,
           status: 'error',
           errorType: reason.errorType,
@@ -623,16 +360,9 @@ export class Environment {
       }
       // The timeout runs from here: for a suppressed init it covers the rest of init, as on Lambda.
       current.timer = setTimeout(() => {
-        this.#exitReason = {
-          errorType: 'Sandbox.Timedout',
-          message: `Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`,
-        }
+        this.#exitReason = exitReasons.timedOut(this.fn.timeoutS)
         current.finish({
-          payload: errorJson({
-            errorMessage:
-              `RequestId: ${current.requestId} Error:` + ` Task timed out after ${this.fn.timeoutS.toFixed(2)} seconds`,
-            errorType: 'Sandbox.Timedout',
-          }),
+          payload: functionErrors.ended(current.requestId, this.#exitReason),
           error: true,
           status: 'timeout',
           errorType: 'Sandbox.Timedout',
@@ -643,10 +373,61 @@ export class Environment {
     })
   }
 
+  /** After an invocation: let late lines land, read the memory peak, frame the log with END and REPORT. */
+  async #complete(
+    request: {requestId: string; waitForLogs: boolean},
+    run: {lines: string[]; cold: boolean; durationMs: number},
+    outcome: Outcome,
+  ): Promise<InvocationResult> {
+    const {lines, cold, durationMs} = run
+    // Lines the handler printed may still be in flight through the engine: let them land.
+    if (request.waitForLogs && this.#container && this.state !== 'dead') await this.#container.logsSettled(15, 150)
+    // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
+    const peak =
+      this.#container && !outcome.oom && this.state !== 'dead'
+        ? await peakMemoryBytes(this.engine, this.#container.id)
+        : undefined
+    if (peak !== undefined) this.#peakBytes = Math.max(this.#peakBytes, peak)
+    const maxMemoryUsedMb = outcome.oom ? this.fn.memoryMb : Math.max(1, Math.round(this.#peakBytes / 1048576))
+    // A suppressed init that did not finish still counts what it took.
+    const initDurationMs = cold
+      ? (this.initDurationMs ?? (this.initSuppressed ? this.#initElapsed() : undefined))
+      : undefined
+    const figures: ReportInput = {
+      durationMs,
+      billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
+      memorySizeMb: this.fn.memoryMb,
+      maxMemoryUsedMb,
+      initDurationMs,
+      emulated: this.emulated,
+      status: outcome.status === 'timeout' ? 'timeout' : outcome.status ? 'error' : 'success',
+      errorType: outcome.errorType,
+    }
+    const breakdown = initDurationMs === undefined ? undefined : this.#initBreakdown(initDurationMs)
+    for (const line of [...(breakdown ? [breakdown] : []), ...this.#endLines(request.requestId, figures)]) {
+      lines.push(line)
+      this.log(line)
+    }
+    if (this.state === 'busy') {
+      this.state = 'idle'
+      this.lastUsed = Date.now()
+    }
+    return {
+      requestId: request.requestId,
+      payload: outcome.payload,
+      functionError: outcome.error ? 'Unhandled' : undefined,
+      logLines: lines,
+      durationMs,
+      initDurationMs,
+      maxMemoryUsedMb,
+      cold,
+      emulated: Boolean(this.emulated),
+    }
+  }
+
   /** What a call gets when init failed before any invocation: the init error, reported at once. */
   initFailureResult(requestId: string): InvocationResult {
-    const payload =
-      this.initError ?? errorJson({errorMessage: 'The runtime failed to start.', errorType: 'Runtime.Unknown'})
+    const payload = this.initError ?? functionErrors.runtimeFailed()
     const lines = [this.#startLine(requestId)]
     let errorType = 'Runtime.Unknown'
     try {
@@ -692,17 +473,6 @@ export class Environment {
     this.#server?.close()
     this.#peerResolve(undefined)
     this.#grant?.close()
-    if (this.#envDir) rmSync(this.#envDir, {recursive: true, force: true})
+    this.#disposeLaunch?.()
   }
-}
-
-const round2 = (n: number): number => Math.round(n * 100) / 100
-
-/** The runtime's error body, made Lambda-shaped (errorMessage + errorType) when it is not. */
-function normaliseError(body: Buffer, type: string | undefined): Buffer {
-  try {
-    const parsed = JSON.parse(body.toString('utf8'))
-    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed) return body
-  } catch {}
-  return errorJson({errorMessage: body.toString('utf8'), errorType: type ?? 'Runtime.Unknown'})
 }

@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {UserError} from '../core/errors.js'
 import {writeJsonFileSync} from '../core/files.js'
 import {pollUntil} from '../core/wait.js'
-import {processGone} from './service.js'
+import {processGone} from './contracts.js'
 
 /** Is this endpoint on the host's loopback, which a container on a Docker bridge cannot reach? */
 export const isLoopbackEndpoint = (endpoint: string): boolean =>

@@ -3,7 +3,7 @@ import {SignatureV4} from '@smithy/signature-v4'
 import {createHash, createHmac, timingSafeEqual} from 'node:crypto'
 import type {IncomingHttpHeaders} from 'node:http'
 
-import {LambdaApiError} from './control-api.js'
+import {denied} from './lambda-errors.js'
 
 /**
  * SigV4 as Lambda checks it, recomputed with the SDK's own signer (@smithy/signature-v4): the
@@ -35,20 +35,6 @@ export interface SignedRequest {
 }
 
 const sha256 = Hash.bind(null, 'sha256') as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256']
-
-export const denied = {
-  missing: () => new LambdaApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'),
-  unknownKey: () =>
-    new LambdaApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'),
-  signature: () =>
-    new LambdaApiError(
-      403,
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access ' +
-        'Key and signing method. Consult the service documentation for details.',
-    ),
-  scope: (message: string) => new LambdaApiError(403, 'InvalidSignatureException', message),
-}
 
 const AUTH =
   /^AWS4-HMAC-SHA256\s+Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/aws4_request\s*,\s*SignedHeaders=([a-z0-9;\-_.]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/

@@ -7,8 +7,9 @@ import * as assert from 'uvu/assert'
 import {findContainersByLabel, removeContainer} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {FUNCTION_NETWORK, onFunctionNetwork} from '../../src/docker/networks.js'
-import {LABEL} from '../../src/local/environment.js'
-import {LocalService, pidNamespace, processGone} from '../../src/local/service.js'
+import {LABEL} from '../../src/local/contracts.js'
+import {pidNamespace, processGone} from '../../src/local/contracts.js'
+import {LocalService} from '../../src/local/service.js'
 import {freePort} from '../helpers/net.js'
 
 /** Start-up cleanup removes a leftover only when its service is proven gone. */

@@ -1,0 +1,189 @@
+/**
+ * Cold starts of the local Lambda service (figures printed, never asserted), issue 18's figures:
+ *   node --import tsx scripts/perf/cold-start.ts [--cold 5] [--concurrent 16]     (FAAS_PERF_SMOKE=1: 2 and 4)
+ * 1. a trivial Python function's cold first response (client-side) vs a bare `docker start` of a
+ *    host-network container from the same image, in the same run;
+ * 2. its Init Duration (REPORT) vs the runtime's own init measured directly (`python3 -c` importing
+ *    the runtime client and the handler in the same image), with the FAAS_INIT_BREAKDOWN figures;
+ * 3. N concurrent cold calls (one function, N environments): p99 vs the single cold call;
+ * 4. `faas local start --detach` to the first successful call (create the function, invoke it).
+ */
+import {CreateFunctionCommand, InvokeCommand, LambdaClient, waitUntilFunctionActiveV2} from '@aws-sdk/client-lambda'
+import {spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parseArgs} from 'node:util'
+
+import {parseInitBreakdown} from '../../src/core/init-breakdown.js'
+import {parseReport} from '../../src/core/report.js'
+import {DockerEngine} from '../../src/docker/engine.js'
+import {LocalService} from '../../src/local/service.js'
+import {fixtureImage} from '../../test/fixtures/local/fixture.js'
+
+const smoke = process.env.FAAS_PERF_SMOKE === '1'
+const {values} = parseArgs({
+  options: {
+    cold: {type: 'string', default: smoke ? '2' : '5'},
+    concurrent: {type: 'string', default: smoke ? '4' : '16'},
+    port: {type: 'string', default: '9871'},
+  },
+})
+const COLD = Number(values.cold)
+const CONCURRENT = Number(values.concurrent)
+const MEMORY = 1769
+const engine = new DockerEngine()
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
+const p99 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!
+}
+const ms = (x: number) => `${x.toFixed(1)} ms`
+
+/** `docker start` of a host-network container from the image (the container exits at once). */
+async function bareStart(image: string): Promise<number> {
+  const container = await engine.docker.createContainer({
+    Image: image,
+    Entrypoint: ['python3', '-c', 'pass'],
+    HostConfig: {NetworkMode: 'host'},
+  })
+  try {
+    const t = performance.now()
+    await container.start()
+    return performance.now() - t
+  } finally {
+    await container.remove({force: true}).catch(() => {})
+  }
+}
+
+/** The runtime's init measured inside the image: importing the runtime client and the handler. */
+async function directInit(image: string): Promise<number> {
+  const script =
+    'import time; t = time.perf_counter(); import awslambdaric.bootstrap, sys; sys.path.insert(0, "/var/task"); ' +
+    'import handler; print((time.perf_counter() - t) * 1000)'
+  const container = await engine.docker.createContainer({
+    Image: image,
+    Entrypoint: ['python3', '-c', script],
+    HostConfig: {NetworkMode: 'host'},
+  })
+  try {
+    await container.start()
+    await container.wait()
+    const out = (await container.logs({stdout: true, stderr: true})) as Buffer
+    const line =
+      out
+        .toString('utf8')
+        .replace(/[^\x20-\x7e\n]/g, '')
+        .trim()
+        .split('\n')
+        .pop() ?? ''
+    return Number(line.replace(/^.*?([\d.]+)$/, '$1'))
+  } finally {
+    await container.remove({force: true}).catch(() => {})
+  }
+}
+
+async function createFunction(lambda: LambdaClient, name: string, image: string): Promise<void> {
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      PackageType: 'Image',
+      Code: {ImageUri: image},
+      ImageConfig: {Command: ['handler.trivial']},
+      MemorySize: MEMORY,
+      Timeout: 30,
+      Role: 'arn:aws:iam::000000000000:role/perf',
+    }),
+  )
+  // As deploy does: clients wait for Active, so a prepared sandbox (when there is one) is ready.
+  await waitUntilFunctionActiveV2({client: lambda, maxWaitTime: 60, minDelay: 1}, {FunctionName: name})
+}
+
+async function coldCall(lambda: LambdaClient, name: string) {
+  const t = performance.now()
+  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}'), LogType: 'Tail'}))
+  const clientMs = performance.now() - t
+  if (out.FunctionError) throw new Error(`${name}: ${Buffer.from(out.Payload ?? []).toString('utf8')}`)
+  const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
+  return {clientMs, initMs: parseReport(log)?.initDurationMs, breakdown: parseInitBreakdown(log)}
+}
+
+const image = await fixtureImage(engine)
+console.log(`cold starts — image ${image}, ${MEMORY} MB per environment${smoke ? ' (smoke)' : ''}`)
+const bare: number[] = []
+for (let i = 0; i < Math.max(2, COLD); i++) bare.push(await bareStart(image))
+const direct: number[] = []
+for (let i = 0; i < Math.max(1, Math.min(3, COLD)); i++) direct.push(await directInit(image))
+
+const service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: Math.max(16, CONCURRENT)}).start()
+const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
+try {
+  const run = `${process.pid}`
+  const cold = []
+  for (let i = 0; i < COLD; i++) {
+    await createFunction(lambda, `cold-${run}-${i}`, image)
+    cold.push(await coldCall(lambda, `cold-${run}-${i}`))
+  }
+  const first = median(cold.map((c) => c.clientMs))
+  const bareMs = median(bare)
+  console.log(`cold first response     median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})`)
+  console.log(
+    `bare docker start       median ${ms(bareMs)}  (host network, same image)   ratio ${(first / bareMs).toFixed(2)} x`,
+  )
+  const init = median(cold.map((c) => c.initMs ?? NaN))
+  const directMs = median(direct)
+  console.log(
+    `Init Duration           median ${ms(init)}   direct runtime init ${ms(directMs)}   ` +
+      `ratio ${(init / directMs).toFixed(2)} x`,
+  )
+  const b = cold.map((c) => c.breakdown).filter(Boolean)
+  if (b.length > 0)
+    console.log(
+      `breakdown (median)      image ${ms(median(b.map((x) => x!.imageMs)))}` +
+        `  create ${ms(median(b.map((x) => x!.createMs)))}` +
+        `  start ${ms(median(b.map((x) => x!.startMs)))}  init ${ms(median(b.map((x) => x!.initMs)))}`,
+    )
+  await createFunction(lambda, `burst-${run}`, image)
+  const burst = await Promise.all(Array.from({length: CONCURRENT}, () => coldCall(lambda, `burst-${run}`)))
+  const burstP99 = p99(burst.map((c) => c.clientMs))
+  console.log(
+    `${CONCURRENT} concurrent cold calls p99 ${ms(burstP99)}   vs single ${ms(first)}   ` +
+      `ratio ${(burstP99 / first).toFixed(2)} x`,
+  )
+} finally {
+  lambda.destroy()
+  await service.close()
+}
+
+/** `faas local start --detach` on its own FAAS_HOME and port, then create + invoke through the SDK. */
+async function detachToFirstCall(): Promise<{startMs: number; firstCallMs: number}> {
+  const home = mkdtempSync(join(tmpdir(), 'faas-perf-cold-'))
+  const env = {...process.env, FAAS_HOME: home, FAAS_LOCAL_PORT: values.port}
+  const cli = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['bin/run.js', ...args], {env, stdio: ['ignore', 'ignore', 'pipe']})
+      let err = ''
+      child.stderr.on('data', (d) => (err += d))
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`faas ${args.join(' ')}: ${err}`))))
+    })
+  const t = performance.now()
+  try {
+    await cli(['local', 'start', '--detach'])
+    const startMs = performance.now() - t
+    const secrets = JSON.parse(readFileSync(join(home, 'local', 'credentials.json'), 'utf8'))
+    const client = new LambdaClient({
+      endpoint: `http://127.0.0.1:${values.port}`,
+      region: 'us-east-1',
+      credentials: {accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey},
+    })
+    await createFunction(client, 'first-call', image)
+    await coldCall(client, 'first-call')
+    client.destroy()
+    return {startMs, firstCallMs: performance.now() - t}
+  } finally {
+    await cli(['local', 'stop']).catch(() => {})
+    rmSync(home, {recursive: true, force: true})
+  }
+}
+const detach = await detachToFirstCall()
+console.log(`local start --detach    ${ms(detach.startMs)}   to first successful call ${ms(detach.firstCallMs)}`)

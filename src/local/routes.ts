@@ -1,0 +1,85 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
+import * as control from './control-api.js'
+import {jsonBody, sendJson} from './http.js'
+import {accessDenied, unknownOperation} from './lambda-errors.js'
+import type {KnownKey} from './sigv4.js'
+
+/** What the routes call on the service. */
+export interface RouteContext {
+  invoke(ref: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>
+  control(): control.ControlContext
+  health(): Record<string, unknown>
+  logsOf(name: string): string[]
+  shutdown(): void
+}
+
+/** The control plane's routes, as [method, path, handler]: the handler gets the path's captures. */
+type Route = [string, RegExp, (ctx: control.ControlContext, body: Buffer, ...names: string[]) => unknown]
+
+const FUNCTIONS = /^\/2015-03-31\/functions\/?$/
+const FUNCTION = /^\/2015-03-31\/functions\/([^/]+)\/?$/
+const CONFIGURATION = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/
+const CODE = /^\/2015-03-31\/functions\/([^/]+)\/code$/
+const CONCURRENCY = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/
+
+const CONTROL: Route[] = [
+  ['GET', FUNCTIONS, (ctx) => control.listFunctions(ctx)],
+  ['POST', FUNCTIONS, (ctx, body) => control.createFunction(ctx, jsonBody(body) as control.CreateFunctionBody)],
+  ['GET', FUNCTION, (ctx, _, name) => control.getFunction(ctx, name!)],
+  ['DELETE', FUNCTION, (ctx, _, name) => control.deleteFunction(ctx, name!)],
+  ['GET', CONFIGURATION, (ctx, _, name) => control.getConfiguration(ctx, name!)],
+  [
+    'PUT',
+    CONFIGURATION,
+    (ctx, body, name) => control.updateConfiguration(ctx, name!, jsonBody(body) as control.UpdateConfigurationBody),
+  ],
+  ['PUT', CODE, (ctx, body, name) => control.updateCode(ctx, name!, jsonBody(body) as control.UpdateCodeBody)],
+  [
+    'PUT',
+    CONCURRENCY,
+    (ctx, body, name) => control.putConcurrency(ctx, name!, jsonBody(body) as control.PutConcurrencyBody),
+  ],
+  ['GET', CONCURRENCY, (ctx, _, name) => control.getConcurrency(ctx, name!)],
+  ['DELETE', CONCURRENCY, (ctx, _, name) => control.deleteConcurrency(ctx, name!)],
+]
+
+const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
+const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
+
+/**
+ * A signed request's route. Invoke is open to every key; the rest (control plane, health,
+ * shutdown, logs) only to the service's own pair, not to the sessions functions sign with.
+ */
+export async function route(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer,
+  key: KnownKey,
+): Promise<void> {
+  const path = url.pathname
+  const method = req.method ?? 'GET'
+  let m: RegExpExecArray | null
+  if ((m = INVOKE.exec(path)) && method === 'POST') return ctx.invoke(m[1]!, req, res, body)
+  if (key.scope !== 'all') {
+    throw accessDenied(
+      `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only ` +
+        `invoke functions).`,
+    )
+  }
+  if (path === '/faas/health') return sendJson(res, 200, ctx.health())
+  if (path === '/faas/shutdown' && method === 'POST') {
+    sendJson(res, 202, {status: 'stopping'})
+    ctx.shutdown()
+    return
+  }
+  if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(control.nameOf(m[1]!))})
+  for (const [verb, pattern, handler] of CONTROL) {
+    if (verb !== method || !(m = pattern.exec(path))) continue
+    const [status, answer] = (await handler(ctx.control(), body, ...m.slice(1))) as control.Result
+    return sendJson(res, status, answer)
+  }
+  throw unknownOperation(method, path)
+}

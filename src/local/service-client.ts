@@ -1,0 +1,91 @@
+import {randomBytes} from 'node:crypto'
+
+import {UserError} from '../core/errors.js'
+import {stateDir} from './contracts.js'
+import {readSecrets, type ServiceSecrets} from './credentials.js'
+import {identityProof, sameProof, signRequest} from './sigv4.js'
+
+/** Talking to a running service: proving it is ours before sending it anything, then signed calls. */
+
+/**
+ * Who answers at `url`: 'none' (nothing listens), 'ours' (it proved it holds this FAAS_HOME's
+ * identity key: HMAC of a fresh nonce and its port) or 'other' (something answers but cannot
+ * prove it; it is sent nothing more).
+ */
+export async function identify(
+  url: string,
+  timeoutMs = 1000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{who: 'none'} | {who: 'other'} | {who: 'ours'; region: string; secrets: ServiceSecrets}> {
+  const nonce = randomBytes(32).toString('hex')
+  let answer: {proof?: unknown; region?: unknown}
+  try {
+    const res = await fetch(`${url}/faas/identity?nonce=${nonce}`, {signal: AbortSignal.timeout(timeoutMs)})
+    answer = (await res.json().catch(() => ({}))) as typeof answer
+  } catch {
+    return {who: 'none'}
+  }
+  const secrets = readSecrets(env)
+  const port = Number(new URL(url).port)
+  if (
+    !secrets ||
+    typeof answer?.proof !== 'string' ||
+    !sameProof(answer.proof, identityProof(secrets.identityKey, nonce, port))
+  )
+    return {who: 'other'}
+  return {who: 'ours', region: typeof answer.region === 'string' ? answer.region : 'us-east-1', secrets}
+}
+
+export const notOurs = (url: string, env: NodeJS.ProcessEnv = process.env) =>
+  new UserError(
+    `Something answers on ${url} but cannot prove it is your faas local service (it does not hold the key ` +
+      `in ${stateDir(env)}); faas sent it nothing.`,
+    {
+      code: 'LOCAL_NOT_OURS',
+      fix:
+        `Find and stop what listens on that port (ss -ltnp | grep ${new URL(url).port}), or use another port ` +
+        `with --port or FAAS_LOCAL_PORT.`,
+    },
+  )
+
+/** A request to our service, signed with its key pair; throws when what answers is not ours. */
+export async function serviceFetch(
+  url: string,
+  path: string,
+  init: {method?: string; timeoutMs?: number} = {},
+): Promise<Response | undefined> {
+  const id = await identify(url, init.timeoutMs)
+  if (id.who === 'none') return undefined
+  if (id.who === 'other') throw notOurs(url)
+  const target = new URL(path, url)
+  const method = init.method ?? 'GET'
+  const headers = await signRequest(target, {method, body: Buffer.alloc(0)}, id.secrets, id.region)
+  return fetch(target, {method, headers, signal: init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined})
+}
+
+/** What GET /faas/health answers (LocalLambdaService.health), as far as faas reads it. */
+export interface HealthAnswer {
+  service: 'faas-local'
+  pid: number
+  id: string
+  url: string
+  region: string
+  s3Endpoint?: string
+  idleTimeoutMs?: number
+  functions: string[]
+  environments: Record<string, {busy?: number; queued?: number}>
+}
+
+/** What our service at `url` says about itself; undefined when nothing answers. Throws when something else answers. */
+export async function health(url: string, timeoutMs = 1000): Promise<HealthAnswer | undefined> {
+  let res: Response | undefined
+  try {
+    res = await serviceFetch(url, '/faas/health', {timeoutMs})
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    return undefined
+  }
+  if (!res?.ok) return undefined
+  const body = (await res.json().catch(() => undefined)) as HealthAnswer | undefined
+  return body?.service === 'faas-local' ? body : undefined
+}
