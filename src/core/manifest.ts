@@ -1,5 +1,5 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {isAbsolute, join, resolve} from 'node:path'
 
 import {UserError, isUserError, messageOf} from './errors.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
@@ -33,8 +33,11 @@ export interface BenchmarkManifest {
   dir: string
   /** The function `faas run` invokes. */
   entry: string
-  /** How `faas run` drives and checks it (src/run/workloads.ts); absent: it invokes `entry` with `payload`. */
-  workload?: WorkloadKind
+  /**
+   * The folder's checker (docs/benchmarks.md): how `faas run` generates the input, drives `entry` and checks the
+   * answer; absent: `faas run` invokes `entry` with `payload`, unchecked.
+   */
+  check?: {dockerfile: string}
   /** The event `faas bench` and `faas run` send by default. */
   payload: unknown
   /**
@@ -43,9 +46,6 @@ export interface BenchmarkManifest {
   serve?: {grpc?: number; http?: number}
   functions: FunctionManifest[]
 }
-
-export const WORKLOAD_KINDS = ['word-count', 'aes', 'chameleon', 'image-rotate', 'cnn-serving'] as const
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
 
 // The same defaults as faas deploy (1024 MB, and the seed's 120 s timeout); a manifest's "defaults" overrides them.
 const DEFAULTS = {handler: 'handler.lambda_handler', dockerfile: 'docker/Dockerfile.Lambda', memory: 1024, timeout: 120}
@@ -61,31 +61,42 @@ export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> 
   return names.sort()
 }
 
-/** A benchmark is a folder directly under the benchmarks folder: a plain name, never a path. */
+/** A benchmark named as a folder under the benchmarks folder: a plain name, never a path. */
 const BENCHMARK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
-export async function loadBenchmark(name: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
-  if (!BENCHMARK_NAME.test(name) || name.includes('..')) {
-    throw new UserError(`"${name}" is not a benchmark name.`, {
+/** A path rather than a name: `faas run ./mine`, `faas run /tmp/x/chameleon`. */
+const isPath = (given: string) => isAbsolute(given) || given.startsWith('.') || given.includes('/')
+
+const hasManifest = async (dir: string) => Boolean(await stat(join(dir, 'benchmark.json')).catch(() => undefined))
+
+/**
+ * A benchmark by folder or by name; its name is the manifest's. A path is that folder; a name is a folder of the
+ * current directory holding a benchmark.json (what `faas new NAME` writes), else one under the benchmarks folder.
+ */
+export async function loadBenchmark(given: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
+  if (!isPath(given) && (!BENCHMARK_NAME.test(given) || given.includes('..'))) {
+    throw new UserError(`"${given}" is not a benchmark name.`, {
       code: 'UNKNOWN_BENCHMARK',
       fix:
-        `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new ` +
-        `NAME\` makes one.`,
+        `Name a folder under ${root} (letters, digits, ".", "_" and "-"), e.g. map-reduce, or give a benchmark ` +
+        `folder's path (./NAME); \`faas new NAME\` makes one.`,
     })
   }
-  const dir = join(root, name)
+  const dir = isPath(given) || (await hasManifest(resolve(given))) ? resolve(given) : join(root, given)
   const file = join(dir, 'benchmark.json')
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch {
     const known = await listBenchmarks(root)
-    throw new UserError(`Unknown benchmark "${name}" (no ${file}).`, {
+    throw new UserError(`Unknown benchmark "${given}" (no ${file}).`, {
       code: 'UNKNOWN_BENCHMARK',
-      fix:
-        known.length > 0
-          ? `Known benchmarks: ${known.join(', ')}. To add one, see "Adding a benchmark" in the README.`
-          : `Add a folder with a benchmark.json under ${root}.`,
+      fix: isPath(given)
+        ? 'Give the path of a folder holding a benchmark.json; `faas new NAME` makes one.'
+        : known.length > 0
+          ? `Known benchmarks: ${known.join(', ')}; or give a benchmark folder's path. To add one, see ` +
+            'docs/benchmarks.md.'
+          : `Add a folder with a benchmark.json under ${root}, or give a benchmark folder's path.`,
     })
   }
   let raw: unknown
@@ -103,7 +114,6 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const isWhole = (value: unknown): value is number => Number.isInteger(value)
-const isWorkloadKind = (value: unknown): value is WorkloadKind => (WORKLOAD_KINDS as readonly unknown[]).includes(value)
 
 /** A function's settings (or "defaults") as benchmark.json writes them, before they are checked. */
 interface RawFunctionSettings {
@@ -210,9 +220,15 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
   const entry = raw.entry ?? functions[0]!.name
   const entryFunction = functions.find((f) => f.name === entry)
   if (!entryFunction) throw bad(`"entry" names "${entry}", which is not one of its functions`)
-  const workload = raw.workload
-  if (workload !== undefined && !isWorkloadKind(workload))
-    throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
+  // The checks faas used to make itself now live in the folder: an old manifest must not run unchecked unawares.
+  if (raw.workload !== undefined)
+    throw bad(
+      '"workload" is no longer read: a benchmark folder carries its own checker ("check": {"dockerfile": ' +
+        '"check/Dockerfile"}, see docs/benchmarks.md); remove "workload" to run it unchecked',
+    )
+  const check = raw.check
+  if (check !== undefined && !(isObject(check) && typeof check.dockerfile === 'string' && check.dockerfile !== ''))
+    throw bad('"check" must be {"dockerfile": "<path of the checker\'s Dockerfile, e.g. check/Dockerfile>"}')
   const serve = raw.serve
   if (serve !== undefined) {
     const port = (value: unknown) =>
@@ -230,7 +246,7 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     description: String(raw.description ?? ''),
     dir,
     entry: entryFunction.name,
-    workload,
+    ...(check ? {check: {dockerfile: check.dockerfile as string}} : {}),
     payload: raw.payload ?? {},
     serve: serve as BenchmarkManifest['serve'],
     functions,
