@@ -21,11 +21,8 @@ const run = async (label: string, mappers: number, reducers: number) => {
       platform,
       tag: 'perf',
       baseImage: 'local',
-      inputMb: 16,
-      shards: 16,
       seed: 1,
-      mappers,
-      reducers,
+      params: {'input-mb': 16, shards: 16, mappers, reducers},
     },
     silent,
   )
