@@ -71,9 +71,11 @@ const hasManifest = async (dir: string) => Boolean(await stat(join(dir, 'benchma
 
 /**
  * A benchmark by folder or by name; its name is the manifest's. A path is that folder; a name is a folder of the
- * current directory holding a benchmark.json (what `faas new NAME` writes), else one under the benchmarks folder.
+ * current directory holding a benchmark.json (what `faas new NAME` writes), else one under the benchmarks folder
+ * (only the latter when the caller names the folder to look in, as an experiment file's does).
  */
-export async function loadBenchmark(given: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
+export async function loadBenchmark(given: string, inRoot?: string): Promise<BenchmarkManifest> {
+  const root = inRoot ?? benchmarksDir()
   if (!isPath(given) && (!BENCHMARK_NAME.test(given) || given.includes('..'))) {
     throw new UserError(`"${given}" is not a benchmark name.`, {
       code: 'UNKNOWN_BENCHMARK',
@@ -82,7 +84,8 @@ export async function loadBenchmark(given: string, root = benchmarksDir()): Prom
         `folder's path (./NAME); \`faas new NAME\` makes one.`,
     })
   }
-  const dir = isPath(given) || (await hasManifest(resolve(given))) ? resolve(given) : join(root, given)
+  const dir =
+    isPath(given) || (inRoot === undefined && (await hasManifest(resolve(given)))) ? resolve(given) : join(root, given)
   const file = join(dir, 'benchmark.json')
   let text: string
   try {
