@@ -64,7 +64,7 @@ export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> 
 /** A benchmark named as a folder under the benchmarks folder: a plain name, never a path. */
 const BENCHMARK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
-/** A path rather than a name: `faas run ./mine`, `faas run /tmp/x/chameleon`. */
+/** A path rather than a name: `faas run ./mine`, `faas run /tmp/x/mine`. */
 const isPath = (given: string) => isAbsolute(given) || given.startsWith('.') || given.includes('/')
 
 const hasManifest = async (dir: string) => Boolean(await stat(join(dir, 'benchmark.json')).catch(() => undefined))
@@ -153,73 +153,9 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
   const defaultEnv = defaults.env === undefined ? {} : defaults.env
   if (!isObject(defaultEnv)) throw bad('"defaults.env" must be an object of names to strings')
   const names = Object.keys(rawFunctions)
-  const functions = Object.entries(rawFunctions).map(([fname, given]): FunctionManifest => {
-    checkFunctionName(fname)
-    if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
-    const f: RawFunctionSettings = given
-    const nonEmpty = (key: 'handler' | 'dockerfile'): string => {
-      const value = f[key] ?? defaults[key]
-      if (typeof value !== 'string' || value === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
-      return value
-    }
-    const handler = nonEmpty('handler')
-    const dockerfile = nonEmpty('dockerfile')
-    const ownEnv = f.env === undefined ? {} : f.env
-    if (!isObject(ownEnv)) throw bad(`"env" of ${fname} must be an object of names to strings`)
-    const mixedEnv = {...defaultEnv, ...ownEnv}
-    for (const [key, value] of Object.entries(mixedEnv))
-      if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
-    const env = mixedEnv as Record<string, string>
-    try {
-      checkEnv(env)
-    } catch (error) {
-      throw isUserError(error)
-        ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
-        : error
-    }
-    for (const value of Object.values(env)) {
-      for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
-        if (!names.includes(other!))
-          throw bad(
-            `env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`,
-          )
-      }
-    }
-    const policies = f.policies ?? defaults.policies ?? []
-    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === ''))
-      throw bad(`"policies" of ${fname} must be a list of names`)
-    const memoryMb = f.memory ?? defaults.memory
-    const timeoutS = f.timeout ?? defaults.timeout
-    if (!isWhole(memoryMb) || !isWhole(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
-    if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max)
-      throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
-    if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max)
-      throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
-    const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
-    if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0))
-      throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
-    const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
-    if (
-      ephemeralStorageMb !== undefined &&
-      (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)
-    )
-      throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
-    const logFormat = f.logFormat ?? defaults.logFormat
-    if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON')
-      throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
-    return {
-      name: fname,
-      handler,
-      dockerfile,
-      policies,
-      env,
-      memoryMb,
-      timeoutS,
-      reservedConcurrency,
-      ...(ephemeralStorageMb !== undefined ? {ephemeralStorageMb} : {}),
-      ...(logFormat !== undefined ? {logFormat} : {}),
-    }
-  })
+  const functions = Object.entries(rawFunctions).map(([fname, given]) =>
+    parseFunction(fname, given, {defaults, defaultEnv, names, file, bad}),
+  )
   const entry = raw.entry ?? functions[0]!.name
   const entryFunction = functions.find((f) => f.name === entry)
   if (!entryFunction) throw bad(`"entry" names "${entry}", which is not one of its functions`)
@@ -253,6 +189,88 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     payload: raw.payload ?? {},
     serve: serve as BenchmarkManifest['serve'],
     functions,
+  }
+}
+
+interface FunctionContext {
+  defaults: RawFunctionSettings
+  defaultEnv: Record<string, unknown>
+  /** Every function of the manifest, for ${function:<name>} references. */
+  names: string[]
+  file: string
+  bad: (what: string) => UserError
+}
+
+/** One function's settings, the defaults applied, checked against Lambda's limits. */
+function parseFunction(
+  fname: string,
+  given: unknown,
+  {defaults, defaultEnv, names, file, bad}: FunctionContext,
+): FunctionManifest {
+  checkFunctionName(fname)
+  if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
+  const f: RawFunctionSettings = given
+  const nonEmpty = (key: 'handler' | 'dockerfile'): string => {
+    const value = f[key] ?? defaults[key]
+    if (typeof value !== 'string' || value === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
+    return value
+  }
+  const handler = nonEmpty('handler')
+  const dockerfile = nonEmpty('dockerfile')
+  const ownEnv = f.env === undefined ? {} : f.env
+  if (!isObject(ownEnv)) throw bad(`"env" of ${fname} must be an object of names to strings`)
+  const mixedEnv = {...defaultEnv, ...ownEnv}
+  for (const [key, value] of Object.entries(mixedEnv))
+    if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+  const env = mixedEnv as Record<string, string>
+  try {
+    checkEnv(env)
+  } catch (error) {
+    throw isUserError(error)
+      ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
+      : error
+  }
+  for (const value of Object.values(env)) {
+    for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
+      if (!names.includes(other!))
+        throw bad(
+          `env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`,
+        )
+    }
+  }
+  const policies = f.policies ?? defaults.policies ?? []
+  if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === ''))
+    throw bad(`"policies" of ${fname} must be a list of names`)
+  const memoryMb = f.memory ?? defaults.memory
+  const timeoutS = f.timeout ?? defaults.timeout
+  if (!isWhole(memoryMb) || !isWhole(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
+  if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max)
+    throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
+  if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max)
+    throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
+  const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
+  if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0))
+    throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
+  const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
+  if (
+    ephemeralStorageMb !== undefined &&
+    (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)
+  )
+    throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
+  const logFormat = f.logFormat ?? defaults.logFormat
+  if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON')
+    throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
+  return {
+    name: fname,
+    handler,
+    dockerfile,
+    policies,
+    env,
+    memoryMb,
+    timeoutS,
+    reservedConcurrency,
+    ...(ephemeralStorageMb !== undefined ? {ephemeralStorageMb} : {}),
+    ...(logFormat !== undefined ? {logFormat} : {}),
   }
 }
 
