@@ -21,12 +21,18 @@ const env = {
 const amd64 = ['--platform', 'linux/amd64']
 const arm64 = ['--platform', 'linux/arm64']
 
-/** A copy of a bundled benchmark under another name, its handler changed by `edit`. */
-function broken(benchmark: string, fn: string, name: string, edit: (handler: string) => string): string {
+/** A copy of a bundled benchmark under another name (in its manifest and its folder's), in a temporary folder. */
+function copied(benchmark: string, name: string): string {
   const dir = scratchBenchmarks([benchmark])
   const manifest = join(dir, benchmark, 'benchmark.json')
   writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(`"name": "${benchmark}"`, `"name": "${name}"`))
   renameSync(join(dir, benchmark), join(dir, name))
+  return dir
+}
+
+/** Such a copy with its handler changed by `edit`. */
+function broken(benchmark: string, fn: string, name: string, edit: (handler: string) => string): string {
+  const dir = copied(benchmark, name)
   const handler = join(dir, name, fn, 'handler.py')
   const before = readFileSync(handler, 'utf8')
   const after = edit(before)
@@ -125,7 +131,7 @@ test('a function that answers wrongly fails the run, naming what differs', async
 })
 
 test('a copy of chameleon outside the checkout runs verified by its path; broken, it is rejected', async () => {
-  const copy = broken('chameleon', 'render', 'chameleon-elsewhere', (h) => h)
+  const copy = copied('chameleon', 'chameleon-elsewhere')
   const ran = await faasJson(['run', join(copy, 'chameleon-elsewhere'), ...amd64], {env})
   assert.is(ran.exitCode, 0, ran.stderr)
   assert.is(ran.result.benchmark, 'chameleon-elsewhere', 'named by its manifest')
