@@ -111,7 +111,8 @@ chameleon, mapreduce, aes = load("chameleon"), load("map-reduce"), load("aes")
 out = [refused(chameleon, p) for p in ({"num_of_rows": 0, "num_of_cols": 3}, {"num_of_rows": 2000, "num_of_cols": 2000},
   {"num_of_rows": 2, "num_of_cols": 3})]
 flags = [{"reducers": "3"}, {"mappers": "2", "reducers": "4"}, {"shards": "2", "mappers": "4"}, {"input-mb": "0"},
-  {"input-mb": "-2"}, {"mappers": "0"}, {"mappers": "1.5"}, {"input-mb": "2000"}, {}]
+  {"input-mb": "-2"}, {"mappers": "0"}, {"mappers": "1.5"}, {"input-mb": "2000"}, {},
+  {"shards": "1001"}, {"reducers": "513"}]
 out += [refused(mapreduce, None, f) for f in flags]
 payloads = ([1], {"num_of_iterations": 1.5}, {"key_hex": "abcd"}, {"num_of_iterations": 5})
 out += [(refused(aes, p) or [None, None])[1] for p in payloads]
@@ -131,7 +132,9 @@ print(json.dumps(out + [mapreduce.validate(None, {"mappers": "8", "input-mb": "0
   assert.match(fraction[1], /--mappers is 1\.5; it must be a whole number/)
   assert.match(hugeMb[1], /--input-mb is 2000; it must be a number above 0 and at most 1024/)
   assert.is(none, null)
-  const [notObject, iterations, key, ok, defaults] = refusals.slice(12)
+  assert.match(refusals[12][1], /--shards is 1001; it must be a whole number from 1 to 1000/)
+  assert.match(refusals[13][1], /--reducers is 513; it must be a whole number from 1 to 512/)
+  const [notObject, iterations, key, ok, defaults] = refusals.slice(14)
   assert.match(notObject, /aes payload must be a JSON object/)
   assert.match(iterations, /num_of_iterations to be a whole number/)
   assert.match(key, /key_hex to be 16, 24 or 32 bytes/)
