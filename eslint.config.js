@@ -35,9 +35,7 @@ export default tseslint.config(
     // TEMP until the parallel branches land; the lead removes it. These files belong to the branches that split
     // them (w/local, w/targets, w/checkers); exactly today's violations, nothing else.
     files: [
-      'src/core/manifest.ts',
       'src/local/environment.ts',
-      'src/run/run.ts',
     ],
     rules: {'max-lines': 'off', 'max-lines-per-function': 'off'},
   },

@@ -84,10 +84,7 @@ async function measure(name: string, platform: Platform, colds: number): Promise
       tag: 'perf',
       baseImage: 'local',
       seed: 1,
-      inputMb: 1,
-      shards: 4,
-      mappers: 4,
-      reducers: 2,
+      params: {'input-mb': 1, shards: 4, mappers: 4, reducers: 2},
     },
     silent,
   )

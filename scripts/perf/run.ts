@@ -27,11 +27,8 @@ const run = async (label: string, mappers: number, reducers: number) => {
       platform,
       tag: 'perf',
       baseImage: 'local',
-      inputMb,
-      shards: 16,
       seed: 1,
-      mappers,
-      reducers,
+      params: {'input-mb': inputMb, shards: 16, mappers, reducers},
     },
     silent,
   )

@@ -1,27 +1,30 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FaasCommand} from '../cli/faas-command.js'
-import {benchmarksDir} from '../core/paths.js'
 import {scaffoldBenchmark} from '../core/scaffold.js'
 
 export default class New extends FaasCommand {
-  static override summary = 'Create a benchmark: handler, Dockerfiles, requirements and manifest, ready to run.'
+  static override summary =
+    'Create a benchmark: handler, checker, Dockerfiles, requirements and manifest, verified as generated.'
   static override description =
-    'The folder goes under benchmarks/ (or FAAS_BENCHMARKS_DIR). It builds and runs at once: faas run <name> ' +
-    '--base-image local.'
+    'The folder ./<name> is made in the current directory, with a seeded input, a driver and a checker ' +
+    '(docs/benchmarks.md). It builds and runs verified at once: faas run <name> --base-image local.'
   static override examples = [
     '<%= config.bin %> new thumbnailer --function resize',
     '<%= config.bin %> run thumbnailer --base-image local',
   ]
 
   static override args = {
-    benchmark: Args.string({description: 'Name of the new benchmark (lowercase, digits, -).', required: true}),
+    benchmark: Args.string({
+      description: 'Name of the new benchmark (lowercase letters and digits, "-" or "_" between).',
+      required: true,
+    }),
   }
   static override flags = {function: Flags.string({description: 'Name of its first function.', default: 'hello'})}
 
   async run() {
     const {args, flags} = await this.parse(New)
-    const result = await scaffoldBenchmark(benchmarksDir(), args.benchmark, flags.function)
+    const result = await scaffoldBenchmark(process.cwd(), args.benchmark, flags.function)
     this.log(
       result.created
         ? `Created ${result.dir}:\n  ${result.files.join('\n  ')}`

@@ -2,11 +2,13 @@ import {Args, Flags} from '@oclif/core'
 
 import {checkPayload} from '../bench/inputs.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {numberFlag, targetFlag} from '../cli/flags.js'
+import {targetFlag} from '../cli/flags.js'
 import {parsePlatform} from '../core/platform.js'
 import {loadSettings} from '../core/settings.js'
-import {RUN_LIMITS} from '../run/map-reduce.js'
 import {runBenchmark} from '../run/run.js'
+
+/** The flags passed to the checker as run parameters (by flag name). */
+const RUN_FLAGS = ['input-mb', 'shards', 'mappers', 'reducers'] as const
 
 export default class Run extends FaasCommand {
   static override summary = 'Build, deploy and run a benchmark end to end, and check its answer.'
@@ -23,29 +25,22 @@ export default class Run extends FaasCommand {
     '<%= config.bin %> run cnn_serving --platform linux/amd64 --base-image local',
   ]
 
-  static override args = {benchmark: Args.string({description: 'Benchmark to run.', required: true})}
+  static override args = {
+    benchmark: Args.string({description: 'Benchmark to run: its name, or its folder (./mine).', required: true}),
+  }
 
   static override flags = {
     target: targetFlag(),
-    'input-mb': numberFlag({
-      description: 'Size of the generated input, in MiB.',
-      default: 4,
-      min: 0,
-      aboveMin: true,
-      max: RUN_LIMITS['input-mb'],
-      example: 4,
-    }),
-    shards: Flags.integer({description: 'Number of input objects.', default: 16, min: 1, max: RUN_LIMITS.shards}),
+    // Run flags: handed to the benchmark's checker as given, which applies its defaults and limits (its README).
+    'input-mb': Flags.string({description: 'Size of the generated input, in MiB (checker default: 4).'}),
+    shards: Flags.string({description: 'Number of input objects (checker default: 16).'}),
     seed: Flags.integer({description: 'Seed of the generated input.', default: 1}),
     payload: Flags.string({
-      description: 'Event (JSON) for payload-driven benchmarks (aes, chameleon…) instead of the manifest\'s "payload".',
+      description: 'Event (JSON) for the entry function (and its checker) instead of the manifest\'s "payload".',
     }),
-    mappers: Flags.integer({description: 'Number of mappers.', default: 4, min: 1, max: RUN_LIMITS.mappers}),
-    reducers: Flags.integer({
-      description: 'Number of reducers (a power of two, at most --mappers).',
-      default: 2,
-      min: 1,
-      max: RUN_LIMITS.reducers,
+    mappers: Flags.string({description: 'Number of mappers (checker default: 4).'}),
+    reducers: Flags.string({
+      description: 'Number of reducers (checker default: 2; a power of two, at most --mappers).',
     }),
     bucket: Flags.string({description: 'S3 bucket for input and output (default: faas-runs[-<account>-<region>]).'}),
     tag: Flags.string({description: 'Image tag.', default: 'latest'}),
@@ -63,11 +58,10 @@ export default class Run extends FaasCommand {
       {
         benchmark: args.benchmark,
         target: flags.target,
-        inputMb: flags['input-mb'],
-        shards: flags.shards,
         seed: flags.seed,
-        mappers: flags.mappers,
-        reducers: flags.reducers,
+        params: Object.fromEntries(
+          RUN_FLAGS.filter((flag) => flags[flag] !== undefined).map((flag) => [flag, flags[flag]]),
+        ),
         tag: flags.tag,
         platform: flags.platform ? parsePlatform(flags.platform) : settings.platform,
         baseImage: flags['base-image'] ?? settings.baseImage,

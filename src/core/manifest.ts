@@ -1,5 +1,5 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {isAbsolute, join, resolve} from 'node:path'
 
 import {UserError, isUserError, messageOf} from './errors.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
@@ -33,8 +33,11 @@ export interface BenchmarkManifest {
   dir: string
   /** The function `faas run` invokes. */
   entry: string
-  /** How `faas run` drives and checks it (src/run/workloads.ts); absent: it invokes `entry` with `payload`. */
-  workload?: WorkloadKind
+  /**
+   * The folder's checker (docs/benchmarks.md): how `faas run` generates the input, drives `entry` and checks the
+   * answer; absent: `faas run` invokes `entry` with `payload`, unchecked.
+   */
+  check?: {dockerfile: string}
   /** The event `faas bench` and `faas run` send by default. */
   payload: unknown
   /**
@@ -43,9 +46,6 @@ export interface BenchmarkManifest {
   serve?: {grpc?: number; http?: number}
   functions: FunctionManifest[]
 }
-
-export const WORKLOAD_KINDS = ['word-count', 'aes', 'chameleon', 'image-rotate', 'cnn-serving'] as const
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
 
 // The same defaults as faas deploy (1024 MB, and the seed's 120 s timeout); a manifest's "defaults" overrides them.
 const DEFAULTS = {handler: 'handler.lambda_handler', dockerfile: 'docker/Dockerfile.Lambda', memory: 1024, timeout: 120}
@@ -61,31 +61,45 @@ export async function listBenchmarks(root = benchmarksDir()): Promise<string[]> 
   return names.sort()
 }
 
-/** A benchmark is a folder directly under the benchmarks folder: a plain name, never a path. */
+/** A benchmark named as a folder under the benchmarks folder: a plain name, never a path. */
 const BENCHMARK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
-export async function loadBenchmark(name: string, root = benchmarksDir()): Promise<BenchmarkManifest> {
-  if (!BENCHMARK_NAME.test(name) || name.includes('..')) {
-    throw new UserError(`"${name}" is not a benchmark name.`, {
+/** A path rather than a name: `faas run ./mine`, `faas run /tmp/x/mine`. */
+const isPath = (given: string) => isAbsolute(given) || given.startsWith('.') || given.includes('/')
+
+const hasManifest = async (dir: string) => Boolean(await stat(join(dir, 'benchmark.json')).catch(() => undefined))
+
+/**
+ * A benchmark by folder or by name; its name is the manifest's. A path is that folder; a name is a folder of the
+ * current directory holding a benchmark.json (what `faas new NAME` writes), else one under the benchmarks folder
+ * (only the latter when the caller names the folder to look in, as an experiment file's does).
+ */
+export async function loadBenchmark(given: string, inRoot?: string): Promise<BenchmarkManifest> {
+  const root = inRoot ?? benchmarksDir()
+  if (!isPath(given) && (!BENCHMARK_NAME.test(given) || given.includes('..'))) {
+    throw new UserError(`"${given}" is not a benchmark name.`, {
       code: 'UNKNOWN_BENCHMARK',
       fix:
-        `Name a folder under ${root} (letters, digits, ".", "_" and "-"; no paths), e.g. map-reduce; \`faas new ` +
-        `NAME\` makes one.`,
+        `Name a folder under ${root} (letters, digits, ".", "_" and "-"), e.g. map-reduce, or give a benchmark ` +
+        `folder's path (./NAME); \`faas new NAME\` makes one.`,
     })
   }
-  const dir = join(root, name)
+  const dir =
+    isPath(given) || (inRoot === undefined && (await hasManifest(resolve(given)))) ? resolve(given) : join(root, given)
   const file = join(dir, 'benchmark.json')
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch {
     const known = await listBenchmarks(root)
-    throw new UserError(`Unknown benchmark "${name}" (no ${file}).`, {
+    throw new UserError(`Unknown benchmark "${given}" (no ${file}).`, {
       code: 'UNKNOWN_BENCHMARK',
-      fix:
-        known.length > 0
-          ? `Known benchmarks: ${known.join(', ')}. To add one, see "Adding a benchmark" in the README.`
-          : `Add a folder with a benchmark.json under ${root}.`,
+      fix: isPath(given)
+        ? 'Give the path of a folder holding a benchmark.json; `faas new NAME` makes one.'
+        : known.length > 0
+          ? `Known benchmarks: ${known.join(', ')}; or give a benchmark folder's path. To add one, see ` +
+            'docs/benchmarks.md.'
+          : `Add a folder with a benchmark.json under ${root}, or give a benchmark folder's path.`,
     })
   }
   let raw: unknown
@@ -103,7 +117,6 @@ export async function loadBenchmark(name: string, root = benchmarksDir()): Promi
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const isWhole = (value: unknown): value is number => Number.isInteger(value)
-const isWorkloadKind = (value: unknown): value is WorkloadKind => (WORKLOAD_KINDS as readonly unknown[]).includes(value)
 
 /** A function's settings (or "defaults") as benchmark.json writes them, before they are checked. */
 interface RawFunctionSettings {
@@ -140,79 +153,21 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
   const defaultEnv = defaults.env === undefined ? {} : defaults.env
   if (!isObject(defaultEnv)) throw bad('"defaults.env" must be an object of names to strings')
   const names = Object.keys(rawFunctions)
-  const functions = Object.entries(rawFunctions).map(([fname, given]): FunctionManifest => {
-    checkFunctionName(fname)
-    if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
-    const f: RawFunctionSettings = given
-    const nonEmpty = (key: 'handler' | 'dockerfile'): string => {
-      const value = f[key] ?? defaults[key]
-      if (typeof value !== 'string' || value === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
-      return value
-    }
-    const handler = nonEmpty('handler')
-    const dockerfile = nonEmpty('dockerfile')
-    const ownEnv = f.env === undefined ? {} : f.env
-    if (!isObject(ownEnv)) throw bad(`"env" of ${fname} must be an object of names to strings`)
-    const mixedEnv = {...defaultEnv, ...ownEnv}
-    for (const [key, value] of Object.entries(mixedEnv))
-      if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
-    const env = mixedEnv as Record<string, string>
-    try {
-      checkEnv(env)
-    } catch (error) {
-      throw isUserError(error)
-        ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
-        : error
-    }
-    for (const value of Object.values(env)) {
-      for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
-        if (!names.includes(other!))
-          throw bad(
-            `env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`,
-          )
-      }
-    }
-    const policies = f.policies ?? defaults.policies ?? []
-    if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === ''))
-      throw bad(`"policies" of ${fname} must be a list of names`)
-    const memoryMb = f.memory ?? defaults.memory
-    const timeoutS = f.timeout ?? defaults.timeout
-    if (!isWhole(memoryMb) || !isWhole(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
-    if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max)
-      throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
-    if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max)
-      throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
-    const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
-    if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0))
-      throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
-    const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
-    if (
-      ephemeralStorageMb !== undefined &&
-      (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)
-    )
-      throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
-    const logFormat = f.logFormat ?? defaults.logFormat
-    if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON')
-      throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
-    return {
-      name: fname,
-      handler,
-      dockerfile,
-      policies,
-      env,
-      memoryMb,
-      timeoutS,
-      reservedConcurrency,
-      ...(ephemeralStorageMb !== undefined ? {ephemeralStorageMb} : {}),
-      ...(logFormat !== undefined ? {logFormat} : {}),
-    }
-  })
+  const functions = Object.entries(rawFunctions).map(([fname, given]) =>
+    parseFunction(fname, given, {defaults, defaultEnv, names, file, bad}),
+  )
   const entry = raw.entry ?? functions[0]!.name
   const entryFunction = functions.find((f) => f.name === entry)
   if (!entryFunction) throw bad(`"entry" names "${entry}", which is not one of its functions`)
-  const workload = raw.workload
-  if (workload !== undefined && !isWorkloadKind(workload))
-    throw bad(`"workload" must be one of ${WORKLOAD_KINDS.join(', ')}, or absent`)
+  // The checks faas used to make itself now live in the folder: an old manifest must not run unchecked unawares.
+  if (raw.workload !== undefined)
+    throw bad(
+      '"workload" is no longer read: a benchmark folder carries its own checker ("check": {"dockerfile": ' +
+        '"check/Dockerfile"}, see docs/benchmarks.md); remove "workload" to run it unchecked',
+    )
+  const check = raw.check
+  if (check !== undefined && !(isObject(check) && typeof check.dockerfile === 'string' && check.dockerfile !== ''))
+    throw bad('"check" must be {"dockerfile": "<path of the checker\'s Dockerfile, e.g. check/Dockerfile>"}')
   const serve = raw.serve
   if (serve !== undefined) {
     const port = (value: unknown) =>
@@ -230,10 +185,92 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     description: String(raw.description ?? ''),
     dir,
     entry: entryFunction.name,
-    workload,
+    ...(check ? {check: {dockerfile: check.dockerfile as string}} : {}),
     payload: raw.payload ?? {},
     serve: serve as BenchmarkManifest['serve'],
     functions,
+  }
+}
+
+interface FunctionContext {
+  defaults: RawFunctionSettings
+  defaultEnv: Record<string, unknown>
+  /** Every function of the manifest, for ${function:<name>} references. */
+  names: string[]
+  file: string
+  bad: (what: string) => UserError
+}
+
+/** One function's settings, the defaults applied, checked against Lambda's limits. */
+function parseFunction(
+  fname: string,
+  given: unknown,
+  {defaults, defaultEnv, names, file, bad}: FunctionContext,
+): FunctionManifest {
+  checkFunctionName(fname)
+  if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
+  const f: RawFunctionSettings = given
+  const nonEmpty = (key: 'handler' | 'dockerfile'): string => {
+    const value = f[key] ?? defaults[key]
+    if (typeof value !== 'string' || value === '') throw bad(`"${key}" of ${fname} must be a non-empty string`)
+    return value
+  }
+  const handler = nonEmpty('handler')
+  const dockerfile = nonEmpty('dockerfile')
+  const ownEnv = f.env === undefined ? {} : f.env
+  if (!isObject(ownEnv)) throw bad(`"env" of ${fname} must be an object of names to strings`)
+  const mixedEnv = {...defaultEnv, ...ownEnv}
+  for (const [key, value] of Object.entries(mixedEnv))
+    if (typeof value !== 'string') throw bad(`env ${key} of ${fname} must be a string`)
+  const env = mixedEnv as Record<string, string>
+  try {
+    checkEnv(env)
+  } catch (error) {
+    throw isUserError(error)
+      ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
+      : error
+  }
+  for (const value of Object.values(env)) {
+    for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
+      if (!names.includes(other!))
+        throw bad(
+          `env of ${fname} refers to \${function:${other}}, which is not one of its functions (${names.join(', ')})`,
+        )
+    }
+  }
+  const policies = f.policies ?? defaults.policies ?? []
+  if (!Array.isArray(policies) || policies.some((p) => typeof p !== 'string' || p === ''))
+    throw bad(`"policies" of ${fname} must be a list of names`)
+  const memoryMb = f.memory ?? defaults.memory
+  const timeoutS = f.timeout ?? defaults.timeout
+  if (!isWhole(memoryMb) || !isWhole(timeoutS)) throw bad(`"memory" and "timeout" of ${fname} must be whole numbers`)
+  if (memoryMb < MEMORY_RANGE.min || memoryMb > MEMORY_RANGE.max)
+    throw bad(`"memory" of ${fname} is ${memoryMb} MB; Lambda allows ${MEMORY_RANGE.min} to ${MEMORY_RANGE.max}`)
+  if (timeoutS < TIMEOUT_RANGE.min || timeoutS > TIMEOUT_RANGE.max)
+    throw bad(`"timeout" of ${fname} is ${timeoutS} s; Lambda allows ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`)
+  const reservedConcurrency = f.reservedConcurrency ?? defaults.reservedConcurrency
+  if (reservedConcurrency !== undefined && (!isWhole(reservedConcurrency) || reservedConcurrency < 0))
+    throw bad(`"reservedConcurrency" of ${fname} must be a whole number ≥ 0`)
+  const ephemeralStorageMb = f.ephemeralStorage ?? defaults.ephemeralStorage
+  if (
+    ephemeralStorageMb !== undefined &&
+    (!isWhole(ephemeralStorageMb) || ephemeralStorageMb < 512 || ephemeralStorageMb > 10240)
+  )
+    throw bad(`"ephemeralStorage" of ${fname} must be a whole number of MB from 512 to 10240`)
+  const logFormat = f.logFormat ?? defaults.logFormat
+  if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON')
+    throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
+  return {
+    name: fname,
+    handler,
+    dockerfile,
+    policies,
+    env,
+    memoryMb,
+    timeoutS,
+    reservedConcurrency,
+    ...(ephemeralStorageMb !== undefined ? {ephemeralStorageMb} : {}),
+    ...(logFormat !== undefined ? {logFormat} : {}),
   }
 }
 

@@ -90,7 +90,13 @@ export const experimentSchema = z
     name,
     description: z.string().optional(),
     /** A folder with a benchmark.json, relative to the experiment file, or the name of a bundled benchmark. */
-    benchmark: z.string().min(1),
+    benchmark: z
+      .string({
+        error: (issue) =>
+          `${issue.input === undefined ? 'is missing' : 'must be text'}: name the benchmark to run, a folder with a ` +
+          "benchmark.json (relative to this file) or a shipped benchmark's name",
+      })
+      .min(1, 'is empty: name the benchmark to run'),
     /** Which of its functions (default the benchmark's entry). */
     function: z.string().min(1).optional(),
     platform: z.enum(PLATFORMS).optional(),

@@ -107,25 +107,34 @@ test('bad input: clear messages, and nothing is started', async () => {
   assert.is((await containers('dev.faas.local')).length, before)
 })
 
-test('faas new: the scaffold builds and runs locally at once', async () => {
-  const dir = scratchBenchmarks()
-  const created = await faasJson(['new', 'hello-bench', '--function', 'greet'], {
-    env: {...env, FAAS_BENCHMARKS_DIR: dir},
-  })
+test('faas new: the scaffold, made in the current folder, runs verified as generated', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'faas-new-'))
+  assertUserError(await faas(['new', 'bad name!'], {env, cwd}), /"bad name!" is not a valid benchmark name\./)
+  const created = await faasJson(['new', 'hello-bench', '--function', 'greet'], {env, cwd})
   assert.is(created.exitCode, 0, created.stderr)
-  assert.ok(existsSync(join(dir, 'hello-bench', 'docker', 'Dockerfile.Lambda')))
-  const run = await faasJson(['run', 'hello-bench', '--platform', 'linux/amd64'], {
-    env: {...env, FAAS_BENCHMARKS_DIR: dir},
-  })
+  for (const file of ['benchmark.json', 'greet/handler.py', 'check/checker.py', 'check/Dockerfile'])
+    assert.ok(existsSync(join(cwd, 'hello-bench', file)), file)
+  const run = await faasJson(['run', 'hello-bench', '--platform', 'linux/amd64'], {env, cwd})
   assert.is(run.exitCode, 0, run.stderr)
+  assert.is(run.result.correct, true)
+  assert.match(run.result.verified, /1000 seeded numbers sorted and summed as expected/)
   assert.is(run.result.output.message, 'Hello, faas!')
   assert.is(run.result.output.function, 'hello-bench-greet')
   assert.is(run.result.output.machine, 'x86_64')
 
+  // Its checker catches a handler that stops doing the work right.
+  const handler = join(cwd, 'hello-bench', 'greet', 'handler.py')
+  writeFileSync(handler, readFileSync(handler, 'utf8').replace('"sum": sum(numbers)', '"sum": sum(numbers) + 1'))
+  assertUserError(
+    await faas(['run', './hello-bench', '--platform', 'linux/amd64'], {env, cwd}),
+    /its answer is wrong: sum \d+, expected \d+\./,
+  )
+
   // Benching it prices the function's own architecture (x86_64), not FAAS_PLATFORM's default (arm64).
   const out = mkdtempSync(join(tmpdir(), 'faas-bench-'))
   const bench = await faasJson(['bench', '-f', 'hello-bench-greet', '--rps', '5', '--time', '1', '--out', out], {
-    env: {...env, FAAS_BENCHMARKS_DIR: dir},
+    env,
+    cwd,
   })
   assert.is(bench.exitCode, 0, bench.stderr)
   assert.is(bench.result.summary.count, 5)

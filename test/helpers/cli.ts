@@ -14,10 +14,11 @@ export interface CliResult {
 /** Runs the built `faas` binary as a user would (dist/ must be compiled: `npm run build`). */
 export async function faas(
   args: string[],
-  options: {env?: Record<string, string | undefined>; input?: string} = {},
+  options: {env?: Record<string, string | undefined>; input?: string; cwd?: string} = {},
 ): Promise<CliResult> {
   const result = await execa('node', [join(PROJECT_ROOT, 'bin', 'run.js'), ...args], {
     reject: false,
+    cwd: options.cwd,
     env: {FORCE_COLOR: '0', ...options.env},
     input: options.input,
     stdin: options.input === undefined ? 'ignore' : undefined,

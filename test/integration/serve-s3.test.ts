@@ -8,15 +8,17 @@ import * as assert from 'uvu/assert'
 
 import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {DockerEngine} from '../../src/docker/engine.js'
-import {workloadOf} from '../../src/run/workloads.js'
+import {silent} from '../../src/core/events.js'
+import {loadBenchmark} from '../../src/core/manifest.js'
+import {driveChecked, startChecker} from '../../src/run/drive.js'
 import {ensureBucket} from '../../src/storage/s3.js'
 import {stopLocalS3} from '../../src/storage/local-s3.js'
 import {faas, faasJson} from '../helpers/cli.js'
 
 /**
  * `faas serve image-rotate`: the server reads its images from the local S3 store, which listens on
- * the host's loopback; serve forwards it onto its own network's gateway. The image-rotate workload
- * of `faas run` uploads the images and checks every rotated result, here against the HTTP server.
+ * the host's loopback; serve forwards it onto its own network's gateway. image-rotate's checker (the one
+ * `faas run` uses) uploads the images and checks every rotated result, here against the HTTP server.
  */
 const home = await mkdtemp(join(tmpdir(), 'faas-serve-s3-home-'))
 // Ports of h9-serve-s3's range (9650-9699): the store and the server.
@@ -72,22 +74,30 @@ test('image-rotate over HTTP reads from the local S3 store and writes each image
       clientLatencyUs: 0,
     }
   }
+  const manifest = await loadBenchmark('image-rotate')
+  const started = await startChecker(
+    engine,
+    manifest,
+    {tag: 'latest', baseImage: 'local', payload: manifest.payload, params: {}, seed: 7},
+    silent,
+  )
   try {
-    const result = await workloadOf('image-rotate').run({
+    await ensureBucket(s3, bucket, 'us-east-1')
+    const result = await driveChecked(started, {
+      seed: 7,
+      runId: 'serve-s3',
+      payload: manifest.payload,
       invoke: async (payload) => {
         const outcome = await invoke(payload)
         assert.is(outcome.statusCode, 200, outcome.payload)
         return outcome
       },
-      timed: (_phase, work) => work(),
-      storage: async () => (await ensureBucket(s3, bucket, 'us-east-1'), {s3, bucket}),
-      payload: undefined,
-      seed: 7,
-      runId: 'serve-s3',
+      storage: {s3, bucket},
     })
     assert.equal(result.differences, [])
     assert.ok(result.correct)
   } finally {
+    await started.checker.stop()
     s3.destroy()
   }
 

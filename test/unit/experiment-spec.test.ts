@@ -73,6 +73,11 @@ test('JSON works the same', () => {
 
 test('bad files name the field and the fix', () => {
   assert.match(
+    problem(valid.replace('benchmark: ./bench\n', '')),
+    /benchmark: is missing: name the benchmark to run, a folder with a benchmark\.json/,
+  )
+  assert.not.match(problem(valid.replace('benchmark: ./bench\n', '')), /expected string, received undefined/)
+  assert.match(
     problem(valid.replace('  - name: long\n    env: {SLEEP_MS: "60"}\n', '')),
     /variants: needs at least two variants/,
   )

@@ -1,4 +1,4 @@
-import {mkdtempSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'uvu'
@@ -14,6 +14,7 @@ import {
   selectFunctions,
 } from '../../src/core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, ecrRegistry, isEcrRegistry} from '../../src/core/names.js'
+import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {parsePlatforms} from '../../src/core/platform.js'
 import {scaffoldBenchmark} from '../../src/core/scaffold.js'
 import {loadSettings} from '../../src/core/settings.js'
@@ -32,7 +33,7 @@ const throwsUser = (fn: () => unknown, pattern: RegExp) => {
 test('map-reduce manifest: defaults applied, driver wired to the mapper and reducer by deployed name', async () => {
   const manifest = await loadBenchmark('map-reduce')
   assert.is(manifest.entry, 'driver')
-  assert.is(manifest.workload, 'word-count')
+  assert.equal(manifest.check, {dockerfile: 'check/Dockerfile'})
   const [driver, mapper] = selectFunctions(manifest, ['driver', 'mapper'])
   assert.equal(driver!.policies, ['access_s3', 'invoke_function'])
   assert.is(driver!.memoryMb, 512)
@@ -93,16 +94,40 @@ test("the whole manifest is checked against Lambda's limits when read, before an
   assert.is(ok.logFormat, 'JSON')
 })
 
-test('a benchmark name is a folder under benchmarks/, never a path', async () => {
-  for (const name of ['../../x', '..', '/etc', 'a/b', '.hidden', 'x\\y']) {
+test('a benchmark is a name under benchmarks/ or a folder by path: a path must hold a benchmark.json', async () => {
+  for (const [given, message] of [
+    ['x\\y', /is not a benchmark name/],
+    ['a b', /is not a benchmark name/],
+    ['../../nowhere-x', /Unknown benchmark "\.\.\/\.\.\/nowhere-x" \(no .*nowhere-x\/benchmark\.json\)/],
+    ['/etc', /Unknown benchmark "\/etc" \(no \/etc\/benchmark\.json\)/],
+    ['.hidden', /Unknown benchmark/],
+  ] as const) {
     try {
-      await loadBenchmark(name)
-      assert.unreachable(name)
+      await loadBenchmark(given)
+      assert.unreachable(given)
     } catch (error) {
       assert.instance(error, UserError)
-      assert.match((error as UserError).message, /is not a benchmark name/)
+      assert.match((error as UserError).message, message)
     }
   }
+})
+
+test('a copy of a benchmark anywhere loads by its path, named by its manifest', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'faas-copy-')), 'elsewhere')
+  cpSync(join(PROJECT_ROOT, 'benchmarks', 'chameleon'), dir, {recursive: true})
+  const file = join(dir, 'benchmark.json')
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"name": "chameleon"', '"name": "cham-copy"'))
+  const manifest = await loadBenchmark(dir)
+  assert.is(manifest.name, 'cham-copy')
+  assert.is(manifest.dir, dir)
+  assert.equal(manifest.check, {dockerfile: 'check/Dockerfile'})
+})
+
+test('old manifests: "workload" is refused rather than run unchecked; "check" must name a Dockerfile', () => {
+  const base = {name: 'x1', functions: {f: {}}}
+  throwsUser(() => parseManifest({...base, workload: 'aes'}, '/tmp/x1'), /"workload" is no longer read/)
+  throwsUser(() => parseManifest({...base, check: {}}, '/tmp/x1'), /"check" must be \{"dockerfile"/)
+  assert.is(parseManifest(base, '/tmp/x1').check, undefined)
 })
 
 test('names: ECR repositories, tags, Lambda function names, ECR hosts', () => {
@@ -135,12 +160,14 @@ test('faas new: a scaffold that loads as a benchmark; a second run leaves it alo
   assert.equal(await listBenchmarks(root), ['thumbs'])
   const manifest = await loadBenchmark('thumbs', root)
   assert.is(manifest.entry, 'resize')
-  assert.equal(manifest.payload, {name: 'faas'})
+  assert.equal(manifest.payload, {count: 1000})
+  assert.equal(manifest.check, {dockerfile: 'check/Dockerfile'})
   assert.is((await scaffoldBenchmark(root, 'thumbs', 'resize')).created, false)
-  await scaffoldBenchmark(root, 'Bad Name', 'x').then(
-    () => assert.unreachable('bad name accepted'),
-    (error) => assert.match(error.message, /not a valid repository name/),
-  )
+  for (const name of ['Bad Name', 'bad name!', 'a.b'])
+    await scaffoldBenchmark(root, name, 'x').then(
+      () => assert.unreachable('bad name accepted'),
+      (error) => assert.match(error.message, /^"[^"]+" is not a valid benchmark name\.$/),
+    )
 })
 
 test.run()

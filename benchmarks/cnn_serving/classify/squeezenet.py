@@ -3,7 +3,7 @@
 No pretrained weights can be downloaded where faas is tested and no package ships them, so the
 weights are seeded: every kernel value comes from a counter-based hash (murmur3's finaliser) of its
 index and layer, He-uniform scaled, biases zero. The compute is SqueezeNet's; the labels mean
-nothing. faas's CLI builds the same weights from the same hash in TypeScript (src/run/squeezenet.ts)
+nothing. The benchmark's checker builds the same weights from the same hash in numpy (check/reference.py)
 to check the top-5 this model predicts.
 """
 import math

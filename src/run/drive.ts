@@ -1,0 +1,142 @@
+import type {S3Client} from '@aws-sdk/client-s3'
+
+import type {Emit} from '../core/events.js'
+import type {InvokeOutcome} from '../core/invoke.js'
+import type {BenchmarkManifest} from '../core/manifest.js'
+import type {InvocationRecord} from '../core/records.js'
+import type {DockerEngine} from '../docker/engine.js'
+import {ensureBucket, getBytes, listKeys, uploadMissing} from '../storage/s3.js'
+import {buildChecker, Checker, type CheckerResult} from './checker.js'
+
+/** What a run learnt by driving the entry function, as the run record keeps it. */
+export interface Driven {
+  /** Every call of the entry function, in order. */
+  outcomes: InvokeOutcome[]
+  correct: boolean
+  differences: string[]
+  verified?: string
+  /** The wrong-answer message's words for what is wrong ("the word counts are wrong"). */
+  wrong?: string
+  output: unknown
+  config: Record<string, unknown>
+  words?: {total: number; distinct: number}
+  bytes?: Record<string, number>
+  phasesMs: Record<string, number>
+  /** Calls the functions made among themselves (seq is set by the record). */
+  invocations: Array<Omit<InvocationRecord, 'seq'>>
+}
+
+export interface RunStorage {
+  s3: S3Client
+  bucket: string
+}
+
+/** The run's pieces the checker works with. */
+export interface DriveContext {
+  seed: number
+  runId: string
+  payload: unknown
+  invoke: (payload: unknown) => Promise<InvokeOutcome>
+  storage: RunStorage
+}
+
+/**
+ * Builds (cached) and starts the benchmark's checker and has it validate the payload and run flags: a refusal is
+ * thrown here, before any function image is built.
+ */
+export async function startChecker(
+  engine: DockerEngine,
+  manifest: BenchmarkManifest,
+  options: {tag: string; baseImage?: string; payload: unknown; params: Record<string, unknown>; seed: number},
+  emit: Emit,
+): Promise<{checker: Checker; params: Record<string, unknown>}> {
+  await engine.ping()
+  const image = await buildChecker(engine, {...manifest, check: manifest.check!}, options, emit)
+  const checker = await Checker.start(engine, image, manifest.name, emit)
+  try {
+    const params = await checker.validate({payload: options.payload, params: options.params, seed: options.seed})
+    return {checker, params}
+  } catch (error) {
+    await checker.stop()
+    throw error
+  }
+}
+
+/** The bucket, made on first use: only checkers that keep input in S3 ask for it. */
+function bucketReady(storage: RunStorage) {
+  let ready: Promise<unknown> | undefined
+  return async () => {
+    ready ??= storage.s3.config
+      .region()
+      .then((region) => ensureBucket(storage.s3, storage.bucket, region ?? 'us-east-1'))
+    await ready
+    return storage
+  }
+}
+
+/** Runs the check: faas invokes and stores on the checker's behalf; its result becomes the record's fields. */
+export async function driveChecked(
+  started: {checker: Checker; params: Record<string, unknown>},
+  context: DriveContext,
+): Promise<Driven> {
+  const outcomes: InvokeOutcome[] = []
+  const storage = bucketReady(context.storage)
+  const result: CheckerResult = await started.checker.run(
+    {
+      seed: context.seed,
+      runId: context.runId,
+      bucket: context.storage.bucket,
+      payload: context.payload,
+      params: started.params,
+    },
+    {
+      invoke: async (payload) => {
+        const outcome = await context.invoke(payload)
+        outcomes.push(outcome)
+        return {...outcome}
+      },
+      put: async (objects) => {
+        const {s3, bucket} = await storage()
+        return uploadMissing(s3, bucket, objects)
+      },
+      get: async (key) => {
+        const {s3, bucket} = await storage()
+        return getBytes(s3, bucket, key)
+      },
+      exists: async (key) => {
+        const {s3, bucket} = await storage()
+        return (await listKeys(s3, bucket, key)).has(key)
+      },
+    },
+  )
+  return {
+    outcomes,
+    correct: result.correct,
+    differences: result.differences,
+    verified: result.verified,
+    wrong: result.wrong,
+    output: result.output,
+    config: result.config ?? {payload: context.payload},
+    words: result.words,
+    bytes: result.bytes,
+    phasesMs: result.phasesMs ?? {},
+    invocations: (result.invocations ?? []).map((i) => ({
+      ...(i as unknown as Omit<InvocationRecord, 'seq'>),
+      phase: 'measure',
+    })),
+  }
+}
+
+/** No checker: the entry is invoked once with the payload, and its answer kept, unchecked. */
+export async function driveUnchecked(payload: unknown, invoke: DriveContext['invoke']): Promise<Driven> {
+  const outcome = await invoke(payload)
+  return {
+    outcomes: [outcome],
+    correct: true,
+    differences: [],
+    output: JSON.parse(outcome.payload || 'null') as unknown,
+    config: {payload},
+    phasesMs: {},
+    invocations: [],
+  }
+}
