@@ -143,6 +143,12 @@ bases_up() {
   DOCKER_HOST=unix:///var/run/docker.sock node "$here/bin/run.js" base build --platform linux/amd64,linux/arm64 >&2
 }
 
+# The static helper faas mounts into every local function container (docker/sandbox-init); needs Go here only.
+sandbox_init_up() {
+  if command -v go >/dev/null || [ -x /usr/local/go/bin/go ]; then bash "$here/docker/sandbox-init/build.sh" >&2
+  else echo "stack: no Go: local functions fall back to the /bin/sh variables wrapper" >&2; fi
+}
+
 case "${1:-up}" in
   up)
     mkdir -p "$state"
@@ -152,6 +158,7 @@ case "${1:-up}" in
     moto_up
     tools_up
     node_up
+    sandbox_init_up
     bases_up
     print_env
     ;;

@@ -9,26 +9,11 @@ import {exitReasons, functionErrors, normaliseError, type ExitReason} from './la
 import {endLines, initBreakdownLine, initReportLine, startLine} from './platform-log.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
 import {launchWith, runSandbox} from './sandbox.js'
+import {initFailureResult, type InvocationResult} from './invocation.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 // The container spec moved to container-spec.ts; serve.ts still imports the CPU share from here.
 export {cpuShare} from './container-spec.js'
-
-/** What one invocation produced, in Lambda's terms. */
-export interface InvocationResult {
-  requestId: string
-  /** Response payload, or Lambda's error JSON when functionError is set. */
-  payload: Buffer
-  functionError?: 'Unhandled'
-  /** The invocation's framed log: START, the function's lines, END, REPORT. */
-  logLines: string[]
-  durationMs: number
-  initDurationMs?: number
-  maxMemoryUsedMb: number
-  cold: boolean
-  /** The image ran under emulation (its architecture is not the host's). */
-  emulated: boolean
-}
 
 interface Current {
   requestId: string
@@ -73,6 +58,8 @@ export class Environment {
   #grant?: {token: string; close(): void}
   /** Removes what carried the hidden variables (their file). */
   #disposeLaunch?: () => void
+  /** The hidden variables, until the sandbox helper has fetched them (once). */
+  #delivered?: Buffer
   #peakBytes = 0
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
@@ -151,6 +138,11 @@ export class Environment {
             errorType: 'Function.ResponseSizeTooLarge',
           }),
         initError: (body, type) => this.#initFailed(normaliseError(body, type), type ?? 'Runtime.Unknown'),
+        sandboxEnv: () => {
+          const vars = this.#delivered
+          this.#delivered = undefined
+          return vars
+        },
       },
       network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined,
     )
@@ -176,8 +168,10 @@ export class Environment {
       await this.engine.inspectImage(this.fn.imageUri).catch(() => undefined)
       this.#phases.resolved = performance.now()
       const env = lambdaEnv(this.fn, this.options, port, `local/${this.id}`, this.#grant?.token)
-      const {launch, dispose} = await launchWith(this.engine, this.fn, env)
+      const arch = this.fn.imageArchitecture ?? this.options.hostArchitecture
+      const {launch, delivered, dispose} = await launchWith(this.engine, this.fn, env, arch)
       this.#disposeLaunch = dispose
+      this.#delivered = delivered && Buffer.from(JSON.stringify(delivered))
       const spec = containerSpec(this.fn, this.options, launch)
       // Init starts where Lambda's does: once the environment exists and starts, not before create.
       const starting = () => {
@@ -305,14 +299,6 @@ export class Environment {
     return true
   }
 
-  #startLine(requestId: string): string {
-    return startLine(this.fn.logFormat, requestId)
-  }
-
-  #endLines(requestId: string, figures: ReportInput): string[] {
-    return endLines(this.fn.logFormat, requestId, figures)
-  }
-
   /**
    * Runs one invocation; the environment must be ready (or its init suppressed, in which case the
    * invocation waits for the first `next` within its timeout).
@@ -329,7 +315,7 @@ export class Environment {
     if (!dead) this.state = 'busy'
     return new Promise<InvocationResult>((resolve) => {
       const lines: string[] = cold ? this.#initLines.splice(0) : []
-      const start = this.#startLine(request.requestId)
+      const start = startLine(this.fn.logFormat, request.requestId)
       this.log(start)
       lines.push(start)
       const current: Current = {
@@ -404,7 +390,10 @@ export class Environment {
       errorType: outcome.errorType,
     }
     const breakdown = initDurationMs === undefined ? undefined : this.#initBreakdown(initDurationMs)
-    for (const line of [...(breakdown ? [breakdown] : []), ...this.#endLines(request.requestId, figures)]) {
+    for (const line of [
+      ...(breakdown ? [breakdown] : []),
+      ...endLines(this.fn.logFormat, request.requestId, figures),
+    ]) {
       lines.push(line)
       this.log(line)
     }
@@ -427,34 +416,9 @@ export class Environment {
 
   /** What a call gets when init failed before any invocation: the init error, reported at once. */
   initFailureResult(requestId: string): InvocationResult {
-    const payload = this.initError ?? functionErrors.runtimeFailed()
-    const lines = [this.#startLine(requestId)]
-    let errorType = 'Runtime.Unknown'
-    try {
-      errorType = JSON.parse(payload.toString('utf8')).errorType ?? errorType
-    } catch {}
-    lines.push(
-      ...this.#endLines(requestId, {
-        durationMs: 0,
-        billedDurationMs: 0,
-        memorySizeMb: this.fn.memoryMb,
-        maxMemoryUsedMb: 0,
-        emulated: this.emulated,
-        status: 'error',
-        errorType,
-      }),
-    )
-    for (const line of lines) this.log(line)
-    return {
-      requestId,
-      payload,
-      functionError: 'Unhandled',
-      logLines: lines,
-      durationMs: 0,
-      maxMemoryUsedMb: 0,
-      cold: true,
-      emulated: Boolean(this.emulated),
-    }
+    const result = initFailureResult(this.fn, this.emulated, requestId, this.initError)
+    for (const line of result.logLines) this.log(line)
+    return result
   }
 
   /** Stops the container and the Runtime API; idempotent. */

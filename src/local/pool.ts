@@ -1,7 +1,8 @@
 import {randomUUID} from 'node:crypto'
 
 import type {DockerEngine} from '../docker/engine.js'
-import {Environment, type InvocationResult} from './environment.js'
+import {Environment} from './environment.js'
+import type {InvocationResult} from './invocation.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 /** Lambda's reasons for a 429 TooManyRequestsException on Invoke. */

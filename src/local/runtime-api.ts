@@ -25,6 +25,8 @@ export interface RuntimeHandlers {
   error(requestId: string, body: Buffer, errorType: string | undefined): boolean
   oversize(requestId: string): boolean
   initError(body: Buffer, errorType: string | undefined): void
+  /** The function's hidden variables for the sandbox helper, once; undefined when there are none (any more). */
+  sandboxEnv?(): Buffer | undefined
 }
 
 const PREFIX = '/2018-06-01/runtime'
@@ -88,6 +90,17 @@ export async function startRuntimeApi(
           res.writeHead(200, headers)
           res.end(event.payload)
         }, res)
+        return
+      }
+      // Not Lambda's: faas's sandbox helper fetches the variables kept out of the container's configuration.
+      if (req.method === 'GET' && url === '/2018-06-01/faas/sandbox/env' && listen.accept) {
+        const vars = handlers.sandboxEnv?.()
+        if (vars === undefined)
+          send(res, 410, {errorMessage: 'The variables were already handed over.', errorType: 'Gone'})
+        else {
+          res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': vars.length})
+          res.end(vars)
+        }
         return
       }
       if (req.method === 'POST' && url === `${PREFIX}/init/error`) {

@@ -1,6 +1,7 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {runContainer, type RunningContainer, type RunSpec} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
@@ -13,32 +14,58 @@ import type {LocalFunction, ServiceOptions} from './types.js'
  * container on the functions' network. The environment (environment.ts) owns what runs in it.
  */
 
+/** Where the sandbox helper is mounted in every container (a path no image uses). */
+export const SANDBOX_INIT = '/.faas-sandbox-init'
+
 /**
- * How the container runs: Lambda's variables visible, the ones that may be secrets in a 0600
- * file mounted read-only and sourced by a /bin/sh wrapper before the image's entry point.
+ * The static helper for an architecture (docker/sandbox-init, built by scripts/stack.sh and shipped in the
+ * package's docker/ folder), or undefined when it was not built: the /bin/sh wrapper is then used.
+ * The same relative path from src/local (tsx) and dist/local.
+ */
+export function sandboxInit(arch: string): string | undefined {
+  const file = fileURLToPath(new URL(`../../docker/sandbox-init/bin/faas-sandbox-init-${arch}`, import.meta.url))
+  return existsSync(file) ? file : undefined
+}
+
+/** How the container runs, and what its helper gets from the Runtime API (the hidden variables) if any. */
+export interface Launched {
+  launch: Launch
+  /** The variables the helper fetches once over the environment's Runtime API. */
+  delivered?: Record<string, string>
+  dispose(): void
+}
+
+/**
+ * How the container runs: Lambda's variables visible, the ones that may be secrets kept out of
+ * `docker inspect`. With the static helper (mounted read-only as the entry point) they are
+ * fetched over the environment's own Runtime API and nothing is needed from the image; without
+ * it, a 0600 file mounted read-only is sourced by a /bin/sh wrapper (images with a shell only).
  * `dispose` removes the file once the environment is gone.
  */
 export async function launchWith(
   engine: DockerEngine,
   fn: LocalFunction,
   env: Record<string, string>,
-): Promise<{launch: Launch; dispose(): void}> {
+  arch: string,
+): Promise<Launched> {
   const {visible, hidden} = hiddenEnv(fn, env)
   if (Object.keys(hidden).length === 0)
     return {launch: {entrypoint: fn.entryPoint, cmd: fn.command, env: visible}, dispose: () => {}}
+  const image = (await engine.docker.getImage(fn.imageUri).inspect()) as {
+    Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}
+  }
+  const original = [...(fn.entryPoint ?? image.Config?.Entrypoint ?? []), ...(fn.command ?? image.Config?.Cmd ?? [])]
+  const helper = sandboxInit(arch)
+  if (helper) {
+    const launch = {entrypoint: [SANDBOX_INIT], cmd: original, env: visible, binds: [`${helper}:${SANDBOX_INIT}:ro`]}
+    return {launch, delivered: hidden, dispose: () => {}}
+  }
   const dir = mkdtempSync(join(tmpdir(), 'faas-env-'))
-  const dispose = () => rmSync(dir, {recursive: true, force: true})
-  try {
-    const file = join(dir, 'env')
-    writeFileSync(file, envFileText(hidden), {mode: 0o600})
-    const image = (await engine.docker.getImage(fn.imageUri).inspect()) as {
-      Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}
-    }
-    const original = [...(fn.entryPoint ?? image.Config?.Entrypoint ?? []), ...(fn.command ?? image.Config?.Cmd ?? [])]
-    return {launch: {...sourcingEntrypoint(original), env: visible, binds: [`${file}:${ENV_FILE}:ro`]}, dispose}
-  } catch (error) {
-    dispose()
-    throw error
+  const file = join(dir, 'env')
+  writeFileSync(file, envFileText(hidden), {mode: 0o600})
+  return {
+    launch: {...sourcingEntrypoint(original), env: visible, binds: [`${file}:${ENV_FILE}:ro`]},
+    dispose: () => rmSync(dir, {recursive: true, force: true}),
   }
 }
 

@@ -1,0 +1,3 @@
+module faas.dev/sandbox-init
+
+go 1.22
