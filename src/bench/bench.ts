@@ -126,7 +126,8 @@ const statusLine = (s: LiveStatus): string =>
   `flight  ${s.completed}/${s.sent} done  ${s.errors} errors${s.dropped ? `  ${s.dropped} dropped` : ''}  ` +
   `p50 ${s.p50Us === undefined ? '-' : `${(s.p50Us / 1000).toFixed(1)} ms`}`
 
-async function writeRun(
+/** A run's files: records (JSONL, CSV, vHive's latency file), summary and report. */
+export async function writeRun(
   dir: string,
   title: string,
   records: InvocationRecord[],

@@ -8,11 +8,15 @@ import {shapeFlags, shapeOptions} from '../cli/bench-shape-flags.js'
 import {FaasCommand} from '../cli/faas-command.js'
 import {numberFlag, portFlag, targetFlag} from '../cli/flags.js'
 import {messageOf} from '../core/errors.js'
-import {loadSettings} from '../core/settings.js'
+import type {Emit} from '../core/events.js'
+import type {InvokeRequest} from '../core/invoke.js'
+import {loadSettings, type Settings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
 import {THRESHOLDS_FAILED_EXIT, formatThresholds} from '../bench/thresholds.js'
 import {deployTraceCopies} from '../services/trace-copies.js'
-import type {Target} from '../targets/target.js'
+import {runWorkersBench} from '../bench/workers/run.js'
+import {deployWorkers, workersStorage} from '../services/bench-workers.js'
+import type {RunTarget} from '../targets/target.js'
 
 export default class Bench extends FaasCommand {
   static override handlesSignals = true
@@ -33,6 +37,7 @@ export default class Bench extends FaasCommand {
     '<%= config.bin %> bench -f F --cold-starts 10',
     '<%= config.bin %> bench --protocol grpc --endpoints endpoints-grpc.json --rps 20 --time 60',
     '<%= config.bin %> bench --trace azure-2019/ --trace-minutes 10 --functions 100 --speedup 10 --target local',
+    '<%= config.bin %> bench -f F --rps 2000 --time 60 --workers 4 --target aws',
     "<%= config.bin %> bench -f F --ramp 10:200 --time 60 --threshold 'latency:p99<300ms' --threshold 'errors<1%'",
   ]
 
@@ -114,6 +119,13 @@ export default class Bench extends FaasCommand {
       min: 1,
       max: 1000,
     }),
+    workers: Flags.integer({
+      description:
+        'Send the load from N load-generator functions on the target (faas build load-generator first), each ' +
+        'with its share of the schedule, started together; records merged here.',
+      min: 1,
+      max: 64,
+    }),
     ...shapeFlags,
   }
 
@@ -130,7 +142,7 @@ export default class Bench extends FaasCommand {
       )),
     }
     const reconfigure = Boolean(options.memorySizes || options.coldStarts)
-    let made: Promise<Target> | undefined
+    let made: Promise<RunTarget> | undefined
     const target = () => (made ??= createTarget(flags.target, settings, {maxInFlight: options.maxInFlight}))
     const {invoker, reconfigurer, architecture} = await benchProtocol(options.protocol!, {
       target,
@@ -190,7 +202,12 @@ export default class Bench extends FaasCommand {
         emit: this.emit,
         signal: controller.signal,
       }
-      const result = await runBench(options, deps)
+      const result = flags.workers
+        ? await runWorkersBench(
+            {...options, workers: flags.workers},
+            {...deps, ...workersDeps(target, settings, this.emit)},
+          )
+        : await runBench(options, deps)
       if (!this.jsonEnabled()) {
         for (const line of formatSummary(result.summary)) this.log(line)
         for (const line of formatThresholds(result.summary.thresholds ?? [])) this.log(line)
@@ -212,3 +229,10 @@ export default class Bench extends FaasCommand {
     }
   }
 }
+
+/** bench --workers: the worker functions are deployed, invoked and given the bucket through the target. */
+const workersDeps = (target: () => Promise<RunTarget>, settings: Settings, emit: Emit) => ({
+  invokeWorker: async (request: InvokeRequest) => (await target()).invoke(request),
+  deployWorkers: async (n: number) => deployWorkers(await target(), settings, n, emit),
+  storage: async () => workersStorage(await target(), settings, emit),
+})

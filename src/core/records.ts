@@ -50,6 +50,8 @@ export interface InvocationRecord {
   actualMemoryMb?: number
   /** Shaped load (--phases, --ramp): the phase the call was scheduled in. */
   loadPhase?: string
+  /** bench --workers: which load-generator worker (0-based) made the call. */
+  worker?: number
   /** Local cold starts: where the time went before the first invocation (JSONL only; see core/init-breakdown). */
   initBreakdown?: {imageUs: number; createUs: number; startUs: number; initUs: number}
 }

@@ -54,6 +54,11 @@ const FIGURES: Record<string, RegExp[]> = {
     /^first .*1 MiB, 1 mapper\(s\)\/1 reducer\(s\): [\d.]+ s wall, correct=true/m,
     /warm rerun \/ first run: [\d.]+/,
   ],
+  workers: [
+    /^4 workers, requested 20 rps for 3 s: achieved [\d.]+ rps \(-?[\d.]+ %\), \d+ calls, 0 errors/m,
+    /^merged lateness \(clock-corrected\): p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
+  ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
 }
 
