@@ -69,7 +69,8 @@ try {
   const off = ((summary.achievedRps / summary.requestedRps - 1) * 100).toFixed(2)
   console.log(
     `${WORKERS} workers, requested ${summary.requestedRps} rps for ${TIME_S} s: achieved ` +
-      `${summary.achievedRps.toFixed(2)} rps (${off} %), ${summary.count} calls, ${summary.errors} errors, ${summary.dropped} dropped`,
+      `${summary.achievedRps.toFixed(2)} rps (${off} %), ${summary.count} calls, ${summary.errors} errors, ` +
+      `${summary.dropped} dropped`,
   )
   console.log(
     `merged lateness (clock-corrected): p50 ${ms(summary.latenessUs.p50)} ms  p99 ${ms(summary.latenessUs.p99)} ms`,
