@@ -26,7 +26,7 @@ const {values} = parseArgs({
   options: {
     cold: {type: 'string', default: smoke ? '2' : '5'},
     concurrent: {type: 'string', default: smoke ? '4' : '16'},
-    port: {type: 'string', default: '9871'},
+    port: {type: 'string', default: process.env.FAAS_LOCAL_PORT ?? '9871'},
   },
 })
 const COLD = Number(values.cold)

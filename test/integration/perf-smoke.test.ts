@@ -25,6 +25,13 @@ const FIGURES: Record<string, RegExp[]> = {
     /^(vegeta attack -rate +200: achieved [\d.]+ rps|smoke: vegeta left out)/m,
     /^wrk -t1 -c10 \(closed loop, max rate\): [\d.]+ req\/s/m,
   ],
+  'cold-start': [
+    /^cold first response +median [\d.]+ ms/m,
+    /^bare docker start +median [\d.]+ ms .*ratio [\d.]+ x/m,
+    /^Init Duration +median [\d.]+ ms +direct runtime init [\d.]+ ms/m,
+    /^\d+ concurrent cold calls p99 [\d.]+ ms/m,
+    /^local start --detach +[\d.]+ ms +to first successful call [\d.]+ ms/m,
+  ],
   benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
   deploy: [/^first deploy, concurrent .* \d+ ms .*created/m, /^no-op redeploy, concurrent +\d+ ms .*unchanged/m],
   grpc: [/^sleep +200 +[\d.]+ +\d+ +0 /m, /^precise +200 +[\d.]+ +\d+ +0 /m],
@@ -53,6 +60,10 @@ const FIGURES: Record<string, RegExp[]> = {
   run: [
     /^first .*1 MiB, 1 mapper\(s\)\/1 reducer\(s\): [\d.]+ s wall, correct=true/m,
     /warm rerun \/ first run: [\d.]+/,
+  ],
+  trace: [
+    /^schedule: .* calls generated in [\d.]+ s .*per-minute counts exact/m,
+    /^replay at 1000 calls\/s aggregate .*: \d+ sent .*, 0 errors, achieved [\d.]+\/s/m,
   ],
   workers: [
     /^4 workers, requested 20 rps for 3 s: achieved [\d.]+ rps \(-?[\d.]+ %\), \d+ calls, 0 errors/m,

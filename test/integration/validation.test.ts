@@ -49,7 +49,7 @@ test('a benchmark name that is a path is refused', async () => {
 test('numeric flags have upper bounds', async () => {
   assertUserError(
     await faas(['run', 'map-reduce', '--input-mb', '100000'], {env: env()}),
-    /^Error: --input-mb is 100000; it must be a number above 0 and at most 1024\. For example --input-mb 4\.$/,
+    /^Error: --input-mb is 100000; it must be a number above 0 and at most 1024\. For example --input-mb 4\.$/m,
   )
   assertUserError(
     await faas(['run', 'map-reduce', '--mappers', '5000', '--shards', '5000'], {env: env()}),
