@@ -38,12 +38,16 @@ test('faas run refuses a bad manifest before building anything', async () => {
   }
 })
 
-test('a benchmark name that is a path is refused', async () => {
+test('a path without a benchmark.json, or a name that is no folder name, is refused', async () => {
   for (const command of [
     ['run', '../../x'],
     ['build', '../map-reduce'],
   ])
-    assertUserError(await faas(command, {env: env()}), /"\.\.\/.*" is not a benchmark name/)
+    assertUserError(
+      await faas(command, {env: env()}),
+      /Unknown benchmark "\.\.\/.*" \(no .*benchmark\.json\)\. Give the path of a folder holding a benchmark\.json/,
+    )
+  assertUserError(await faas(['build', 'a b'], {env: env()}), /"a b" is not a benchmark name/)
 })
 
 test('numeric flags have upper bounds', async () => {
