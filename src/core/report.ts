@@ -129,5 +129,5 @@ export function formatReportJson(requestId: string, f: ReportInput, time = new D
 }
 
 /** Lambda's JSON log format's `platform.start` record. */
-export const formatStartJson = (requestId: string, time = new Date()): string =>
-  JSON.stringify({time: time.toISOString(), type: 'platform.start', record: {requestId, version: '$LATEST'}})
+export const formatStartJson = (requestId: string, time = new Date(), version = '$LATEST'): string =>
+  JSON.stringify({time: time.toISOString(), type: 'platform.start', record: {requestId, version}})

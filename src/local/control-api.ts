@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {randomUUID} from 'node:crypto'
 
 import type {
   CreateFunctionRequest,
@@ -8,8 +8,20 @@ import type {
 } from '@aws-sdk/client-lambda'
 
 import type {DockerEngine} from '../docker/engine.js'
-import {conflict, invalid, notFound} from './lambda-errors.js'
+import {conflict, invalid, notFound, resourceConflict} from './lambda-errors.js'
 import type {LocalFunction} from './types.js'
+import {
+  aliasesOf,
+  checkRevision,
+  codeSha256Of,
+  findVersion,
+  isVersionNumber,
+  LATEST,
+  qualifierIn,
+  requestedQualifier,
+  resolvedImageUri,
+  versionOf,
+} from './versions.js'
 
 /**
  * The subset of Lambda's control plane faas deploys with: functions live in the service process
@@ -22,9 +34,14 @@ export interface ControlContext {
   functions: Map<string, LocalFunction>
   region: string
   accountId: string
-  /** Called after a function was created, updated (code, configuration or concurrency) or deleted. */
-  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted') => Promise<void>
+  /**
+   * Called after a function was created, updated (code, configuration or concurrency) or deleted, a version
+   * published or deleted (`version` names it), or an alias changed.
+   */
+  changed: (name: string, what: Change, version?: string) => Promise<void>
 }
+
+export type Change = 'configured' | 'concurrency' | 'deleted' | 'published' | 'version-deleted' | 'aliased'
 
 export type Result = [number, unknown]
 
@@ -52,7 +69,8 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
     Timeout: fn.timeoutS,
     MemorySize: fn.memoryMb,
     LastModified: fn.lastModified,
-    Version: '$LATEST',
+    Version: versionOf(fn),
+    RevisionId: fn.revisionId,
     Environment: {Variables: fn.env},
     PackageType: 'Image',
     ImageConfigResponse:
@@ -65,12 +83,15 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
   }
 }
 
-async function checkImage(ctx: ControlContext, uri: unknown): Promise<{uri: string; id: string; architecture: string}> {
+async function checkImage(
+  ctx: ControlContext,
+  uri: unknown,
+): Promise<{uri: string; digest: string; architecture: string}> {
   if (typeof uri !== 'string' || !uri)
     throw invalid('Code.ImageUri is required: a local engine image reference such as map-reduce-driver:latest.')
   const image = await ctx.engine.inspectImage(uri)
   if (!image) throw invalid(`Source image ${uri} does not exist in the local engine. Build it first (faas build).`)
-  return {uri, id: image.id, architecture: image.architecture}
+  return {uri, digest: image.id, architecture: image.architecture}
 }
 
 function numberIn(value: unknown, field: string, min: number, max: number): number | undefined {
@@ -110,14 +131,44 @@ function applyConfig(fn: LocalFunction, body: CreateFunctionBody | UpdateConfigu
 
 function touch(fn: LocalFunction): void {
   fn.revision++
+  fn.revisionId = randomUUID()
   fn.lastModified = new Date().toISOString().replace('Z', '+0000')
 }
 
-function get(ctx: ControlContext, ref: string): LocalFunction {
+/** The function ($LATEST) a reference names, whatever its qualifier. */
+export function functionOf(ctx: ControlContext, ref: string): LocalFunction {
   const name = nameOf(ref)
   const fn = ctx.functions.get(name)
   if (!fn) throw notFound(arnOf(ctx, name))
   return fn
+}
+
+const get = functionOf
+
+/** Updates change $LATEST only: a published version is immutable. */
+function latestOnly(ctx: ControlContext, ref: string): LocalFunction {
+  const qualifier = qualifierIn(ref)
+  if (qualifier !== undefined && qualifier !== LATEST)
+    throw invalid('Current operation does not support versions other than $LATEST')
+  return get(ctx, ref)
+}
+
+/** What a GetFunction qualifier names: a version, or an alias's own version (reported under the alias's ARN). */
+function qualified(ctx: ControlContext, ref: string, param: string | null): {fn: LocalFunction; arn?: string} {
+  const latest = get(ctx, ref)
+  const qualifier = requestedQualifier(ref, param)
+  if (qualifier === undefined || qualifier === LATEST) return {fn: latest}
+  const alias = isVersionNumber(qualifier) ? undefined : latest.aliases?.[qualifier]
+  const fn = findVersion(latest, alias ? alias.functionVersion : qualifier)
+  if (!fn) throw notFound(`${latest.arn}:${qualifier}`)
+  return {fn, arn: alias ? `${latest.arn}:${alias.name}` : undefined}
+}
+
+function setImage(fn: LocalFunction, image: {uri: string; digest: string; architecture: string}): void {
+  fn.imageUri = image.uri
+  fn.imageArchitecture = image.architecture
+  fn.imageDigest = image.digest
+  fn.codeSha256 = codeSha256Of(image.digest)
 }
 
 export async function createFunction(ctx: ControlContext, body: CreateFunctionBody): Promise<Result> {
@@ -138,11 +189,11 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
     architectures: body.Architectures ?? ['x86_64'],
     ephemeralStorageMb: 512,
     logFormat: 'Text',
-    imageArchitecture: image.architecture,
     revision: 0,
     lastModified: '',
-    codeSha256: createHash('sha256').update(image.id).digest('base64'),
+    codeSha256: '',
   }
+  setImage(fn, image)
   applyConfig(fn, body)
   touch(fn)
   // Two creates racing both passed the first check while the image was looked at: Lambda lets one win.
@@ -152,32 +203,35 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   return [201, configuration(fn)]
 }
 
-export function getFunction(ctx: ControlContext, ref: string): Result {
-  const fn = get(ctx, ref)
+export function getFunction(ctx: ControlContext, ref: string, qualifier: string | null = null): Result {
+  const reserved = get(ctx, ref).reservedConcurrency
+  const {fn, arn} = qualified(ctx, ref, qualifier)
   return [
     200,
     {
-      Configuration: configuration(fn),
-      Code: {RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.imageUri},
-      ...(fn.reservedConcurrency === undefined
-        ? {}
-        : {Concurrency: {ReservedConcurrentExecutions: fn.reservedConcurrency}}),
+      Configuration: {...configuration(fn), ...(arn ? {FunctionArn: arn} : {})},
+      Code: {RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: resolvedImageUri(fn)},
+      ...(reserved === undefined ? {} : {Concurrency: {ReservedConcurrentExecutions: reserved}}),
     },
   ]
 }
 
-export const getConfiguration = (ctx: ControlContext, ref: string): Result => [200, configuration(get(ctx, ref))]
+export function getConfiguration(ctx: ControlContext, ref: string, qualifier: string | null = null): Result {
+  const {fn, arn} = qualified(ctx, ref, qualifier)
+  return [200, {...configuration(fn), ...(arn ? {FunctionArn: arn} : {})}]
+}
 
 export function listFunctions(ctx: ControlContext): Result {
   return [200, {Functions: [...ctx.functions.values()].map(configuration)}]
 }
 
 export async function updateCode(ctx: ControlContext, ref: string, body: UpdateCodeBody): Promise<Result> {
-  const fn = get(ctx, ref)
+  const fn = latestOnly(ctx, ref)
+  checkRevision(fn.revisionId, body.RevisionId)
   const image = await checkImage(ctx, body.ImageUri)
-  fn.imageUri = image.uri
-  fn.imageArchitecture = image.architecture
-  fn.codeSha256 = createHash('sha256').update(image.id).digest('base64')
+  // Checked again: the image was looked at in between.
+  checkRevision(fn.revisionId, body.RevisionId)
+  setImage(fn, image)
   if (body.Architectures) fn.architectures = body.Architectures
   touch(fn)
   await ctx.changed(fn.name, 'configured')
@@ -189,7 +243,8 @@ export async function updateConfiguration(
   ref: string,
   body: UpdateConfigurationBody,
 ): Promise<Result> {
-  const fn = get(ctx, ref)
+  const fn = latestOnly(ctx, ref)
+  checkRevision(fn.revisionId, body.RevisionId)
   // Checked whole before anything changes: a bad field leaves the function as it was.
   const next = {...fn}
   applyConfig(next, body)
@@ -199,10 +254,29 @@ export async function updateConfiguration(
   return [200, configuration(fn)]
 }
 
-export async function deleteFunction(ctx: ControlContext, ref: string): Promise<Result> {
+/** Deletes the function with all its versions and aliases, or (with a qualifier) one version. */
+export async function deleteFunction(
+  ctx: ControlContext,
+  ref: string,
+  qualifier: string | null = null,
+): Promise<Result> {
   const fn = get(ctx, ref)
-  ctx.functions.delete(fn.name)
-  await ctx.changed(fn.name, 'deleted')
+  const version = requestedQualifier(ref, qualifier)
+  if (version === undefined) {
+    ctx.functions.delete(fn.name)
+    await ctx.changed(fn.name, 'deleted')
+    return [204, undefined]
+  }
+  if (version === LATEST) throw invalid('$LATEST version cannot be deleted without deleting the function.')
+  if (!isVersionNumber(version)) throw invalid('Deletion of aliases is not supported.')
+  if (!findVersion(fn, version)) throw notFound(`${fn.arn}:${version}`)
+  const aliases = aliasesOf(fn, version)
+  if (aliases.length > 0)
+    throw resourceConflict(
+      `Unable to delete version because the following aliases reference it: [${aliases.join(', ')}]`,
+    )
+  fn.versions = fn.versions!.filter((v) => v.version !== version)
+  await ctx.changed(fn.name, 'version-deleted', version)
   return [204, undefined]
 }
 

@@ -315,7 +315,7 @@ export class Environment {
     if (!dead) this.state = 'busy'
     return new Promise<InvocationResult>((resolve) => {
       const lines: string[] = cold ? this.#initLines.splice(0) : []
-      const start = startLine(this.fn.logFormat, request.requestId)
+      const start = startLine(this.fn.logFormat, request.requestId, this.fn.version)
       this.log(start)
       lines.push(start)
       const current: Current = {

@@ -1,13 +1,15 @@
-import {createCipheriv, createDecipheriv, hkdfSync, randomBytes} from 'node:crypto'
+import {createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID} from 'node:crypto'
 
 import type {Emit} from '../core/events.js'
 import {readJsonFileSync, writeJsonFileSync} from '../core/files.js'
 import type {LocalFunction} from './types.js'
 
 /**
- * The functions a service knows, kept in $FAAS_HOME/local/functions.json so a restarted service on
- * the same FAAS_HOME still knows them. Their variables may be secrets: they are kept encrypted, as
- * Lambda keeps them, under a key derived from the service's own secret.
+ * The functions a service knows, with their published versions and aliases, kept in
+ * $FAAS_HOME/local/functions.json so a restarted service on the same FAAS_HOME still knows them
+ * (files written before versions existed load as functions without versions). Their variables may
+ * be secrets: they are kept encrypted, as Lambda keeps them, under a key derived from the service's
+ * own secret.
  */
 
 /** A function's variables encrypted at rest (AES-256-GCM). */
@@ -41,6 +43,37 @@ function openEnv(sealed: SealedEnv, identityKey: string): Record<string, string>
   }
 }
 
+/** A function or version as saved: its variables sealed, its versions (if any) saved the same way. */
+type Saved = Omit<LocalFunction, 'env' | 'versions'> & {env?: unknown; sealedEnv?: SealedEnv; versions?: Saved[]}
+
+/** A saved function or version with what older files lack filled in; undefined when its variables cannot be opened. */
+function restore(fn: Saved, identityKey: string): LocalFunction | undefined {
+  const env = fn.sealedEnv ? openEnv(fn.sealedEnv, identityKey) : {}
+  if (!env) return undefined
+  const {sealedEnv: _sealed, versions: savedVersions, ...rest} = fn
+  const versions: LocalFunction[] = []
+  for (const saved of savedVersions ?? []) {
+    const version = restore(saved, identityKey)
+    if (!version) return undefined
+    versions.push(version)
+  }
+  return {
+    ...rest,
+    env,
+    ephemeralStorageMb: fn.ephemeralStorageMb ?? 512,
+    logFormat: fn.logFormat ?? 'Text',
+    revision: fn.revision ?? 1,
+    revisionId: fn.revisionId ?? randomUUID(),
+    ...(versions.length > 0 ? {versions} : {}),
+  }
+}
+
+const seal = ({env, versions, ...fn}: LocalFunction, identityKey: string): Saved => ({
+  ...fn,
+  sealedEnv: sealEnv(env, identityKey),
+  ...(versions ? {versions: versions.map((v) => seal(v, identityKey))} : {}),
+})
+
 /**
  * Functions a previous service on the same FAAS_HOME knew (a corrupt file stops the start, naming
  * it); a function whose variables cannot be opened (the key was replaced) is left out with a
@@ -48,17 +81,15 @@ function openEnv(sealed: SealedEnv, identityKey: string): Record<string, string>
  */
 export function loadFunctions(file: string | undefined, identityKey: string, emit: Emit): LocalFunction[] {
   if (!file) return []
-  const saved = readJsonFileSync<{
-    functions?: Array<Omit<LocalFunction, 'env'> & {env?: unknown; sealedEnv?: SealedEnv}>
-  }>(file, {
+  const saved = readJsonFileSync<{functions?: Saved[]}>(file, {
     what: "the local service's functions",
     fix: `Repair it, or remove it and deploy your functions again (faas deploy --target local).`,
   })
   const loaded: LocalFunction[] = []
   for (const fn of saved?.functions ?? []) {
     if (typeof fn?.name !== 'string' || typeof fn.imageUri !== 'string') continue
-    const env = fn.sealedEnv ? openEnv(fn.sealedEnv, identityKey) : {}
-    if (!env) {
+    const restored = restore(fn, identityKey)
+    if (!restored) {
       emit({
         kind: 'warn',
         subject: fn.name,
@@ -68,14 +99,7 @@ export function loadFunctions(file: string | undefined, identityKey: string, emi
       })
       continue
     }
-    const {sealedEnv: _sealed, ...rest} = fn
-    loaded.push({
-      ...rest,
-      env,
-      ephemeralStorageMb: fn.ephemeralStorageMb ?? 512,
-      logFormat: fn.logFormat ?? 'Text',
-      revision: fn.revision ?? 1,
-    })
+    loaded.push(restored)
   }
   return loaded
 }
@@ -89,7 +113,7 @@ export function saveFunctions(
 ): void {
   if (!file) return
   try {
-    const functions = [...all].map(({env, ...fn}) => ({...fn, sealedEnv: sealEnv(env, identityKey)}))
+    const functions = [...all].map((fn) => seal(fn, identityKey))
     writeJsonFileSync(file, {functions})
   } catch (error) {
     emit({

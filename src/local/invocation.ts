@@ -32,7 +32,7 @@ export function initFailureResult(
   } catch {}
   const figures = {durationMs: 0, billedDurationMs: 0, memorySizeMb: fn.memoryMb, maxMemoryUsedMb: 0}
   const lines = [
-    startLine(fn.logFormat, requestId),
+    startLine(fn.logFormat, requestId, fn.version),
     ...endLines(fn.logFormat, requestId, {...figures, emulated, status: 'error', errorType}),
   ]
   return {

@@ -6,6 +6,7 @@ import {sendJson} from './http.js'
 import {invalid, invalidContent, notFound, serviceError, throttled, tooLarge} from './lambda-errors.js'
 import {NotRunError, ThrottledError, type FunctionPool} from './pool.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+import {requestedQualifier, resolveQualifier, versionOf} from './versions.js'
 
 export const MAX_SYNC_REQUEST = 6 * 1024 * 1024
 export const MAX_ASYNC_REQUEST = 256 * 1024
@@ -22,16 +23,16 @@ export function logTail(lines: string[]): string {
 export interface InvokeContext {
   functions: Map<string, LocalFunction>
   options: Pick<ServiceOptions, 'region' | 'accountId'>
-  pool(name: string): FunctionPool
+  /** The environments of one version ($LATEST or a published number). */
+  pool(name: string, version: string): FunctionPool
   log(name: string, line: string): void
   /** Event invocations still running: the service waits for none of them, but keeps them referenced. */
   background: Set<Promise<unknown>>
 }
 
 /** The payload as Invoke accepts it: within the invocation type's limit, JSON (empty is `{}`). */
-function checkedPayload(received: Buffer, type: string, fn: LocalFunction | undefined, arn: string): Buffer {
+function checkedPayload(received: Buffer, type: string): Buffer {
   const limit = type === 'Event' ? MAX_ASYNC_REQUEST : MAX_SYNC_REQUEST
-  if (!fn) throw notFound(arn)
   if (received.length > limit)
     throw tooLarge(`Request must be smaller than ${limit} bytes for the InvokeFunction operation`)
   const payload = received.length === 0 ? Buffer.from('{}') : received
@@ -43,7 +44,22 @@ function checkedPayload(received: Buffer, type: string, fn: LocalFunction | unde
   return payload
 }
 
-/** POST /2015-03-31/functions/{name}/invocations: RequestResponse, Event or DryRun, as Lambda answers them. */
+/**
+ * The version a call runs: the qualifier in the name/ARN or ?Qualifier names $LATEST, a version, or an alias
+ * (whose weights pick the version for this call).
+ */
+function versionToRun(ctx: InvokeContext, ref: string, req: IncomingMessage): LocalFunction {
+  const name = nameOf(ref)
+  const fn = ctx.functions.get(name)
+  if (!fn) throw notFound(arnOf(ctx.options, name))
+  const query = new URL(req.url ?? '/', 'http://local').searchParams
+  return resolveQualifier(fn, requestedQualifier(ref, query.get('Qualifier'))).fn
+}
+
+/**
+ * POST /2015-03-31/functions/{name}/invocations: RequestResponse, Event or DryRun, as Lambda answers them,
+ * naming the version that ran in X-Amz-Executed-Version.
+ */
 export async function invoke(
   ctx: InvokeContext,
   ref: string,
@@ -59,13 +75,14 @@ export async function invoke(
         `satisfy enum value set: [Event, RequestResponse, DryRun]`,
     )
   }
-  const payload = checkedPayload(received, type, ctx.functions.get(name), arnOf(ctx.options, name))
-  const headers: Record<string, string> = {'X-Amz-Executed-Version': '$LATEST'}
+  const version = versionOf(versionToRun(ctx, ref, req))
+  const payload = checkedPayload(received, type)
+  const headers: Record<string, string> = {'X-Amz-Executed-Version': version}
   if (type === 'DryRun') return sendJson(res, 204, undefined, headers)
   const clientContext = req.headers['x-amz-client-context']
     ? Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8')
     : undefined
-  const pool = ctx.pool(name)
+  const pool = ctx.pool(name, version)
   if (type === 'Event') {
     const requestId = randomUUID()
     // Accepted at once, as on Lambda; it waits for concurrency up to the maximum event age, then is discarded.

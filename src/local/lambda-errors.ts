@@ -25,6 +25,21 @@ export const invalid = (message: string) => new LambdaApiError(400, 'InvalidPara
 export const conflict = (name: string) =>
   new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
 
+/** Another conflict than an existing function (an alias that exists, a version an alias still names). */
+export const resourceConflict = (message: string) => new LambdaApiError(409, 'ResourceConflictException', message)
+
+export const aliasNotFound = (arn: string) =>
+  new LambdaApiError(404, 'ResourceNotFoundException', `Alias not found: ${arn}`)
+
+/** A RevisionId precondition that no longer holds (someone changed the function or alias since). */
+export const preconditionFailed = () =>
+  new LambdaApiError(
+    412,
+    'PreconditionFailedException',
+    'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve ' +
+      'the latest Revision Id',
+  )
+
 export const accessDenied = (message: string) => new LambdaApiError(403, 'AccessDeniedException', message)
 
 export const invalidContent = (message: string) => new LambdaApiError(400, 'InvalidRequestContentException', message)

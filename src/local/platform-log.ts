@@ -12,9 +12,11 @@ export type LogFormat = 'Text' | 'JSON'
 
 const round2 = (n: number): number => Math.round(n * 100) / 100
 
-/** The log's opening line for an invocation. */
-export function startLine(format: LogFormat, requestId: string): string {
-  return format === 'JSON' ? formatStartJson(requestId) : `START RequestId: ${requestId} Version: $LATEST`
+/** The log's opening line for an invocation, naming the version that runs it. */
+export function startLine(format: LogFormat, requestId: string, version = '$LATEST'): string {
+  return format === 'JSON'
+    ? formatStartJson(requestId, new Date(), version)
+    : `START RequestId: ${requestId} Version: ${version}`
 }
 
 /** END and REPORT lines (JSON: the platform.report record only). */

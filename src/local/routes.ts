@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import * as control from './control-api.js'
+import * as versions from './version-api.js'
 import {jsonBody, sendJson} from './http.js'
 import {accessDenied, unknownOperation} from './lambda-errors.js'
 import type {KnownKey} from './sigv4.js'
@@ -14,34 +15,48 @@ export interface RouteContext {
   shutdown(): void
 }
 
-/** The control plane's routes, as [method, path, handler]: the handler gets the path's captures. */
-type Route = [string, RegExp, (ctx: control.ControlContext, body: Buffer, ...names: string[]) => unknown]
+/** The control plane's routes, as [method, path, handler]: the handler gets the query and the path's captures. */
+type Route = [
+  string,
+  RegExp,
+  (ctx: control.ControlContext, body: Buffer, query: URLSearchParams, ...names: string[]) => unknown,
+]
 
 const FUNCTIONS = /^\/2015-03-31\/functions\/?$/
 const FUNCTION = /^\/2015-03-31\/functions\/([^/]+)\/?$/
 const CONFIGURATION = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/
 const CODE = /^\/2015-03-31\/functions\/([^/]+)\/code$/
 const CONCURRENCY = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/
+const VERSIONS = /^\/2015-03-31\/functions\/([^/]+)\/versions\/?$/
+const ALIASES = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/?$/
+const ALIAS = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)\/?$/
 
 const CONTROL: Route[] = [
   ['GET', FUNCTIONS, (ctx) => control.listFunctions(ctx)],
   ['POST', FUNCTIONS, (ctx, body) => control.createFunction(ctx, jsonBody(body) as control.CreateFunctionBody)],
-  ['GET', FUNCTION, (ctx, _, name) => control.getFunction(ctx, name!)],
-  ['DELETE', FUNCTION, (ctx, _, name) => control.deleteFunction(ctx, name!)],
-  ['GET', CONFIGURATION, (ctx, _, name) => control.getConfiguration(ctx, name!)],
+  ['GET', FUNCTION, (ctx, _, query, name) => control.getFunction(ctx, name!, query.get('Qualifier'))],
+  ['DELETE', FUNCTION, (ctx, _, query, name) => control.deleteFunction(ctx, name!, query.get('Qualifier'))],
+  ['GET', CONFIGURATION, (ctx, _, query, name) => control.getConfiguration(ctx, name!, query.get('Qualifier'))],
   [
     'PUT',
     CONFIGURATION,
-    (ctx, body, name) => control.updateConfiguration(ctx, name!, jsonBody(body) as control.UpdateConfigurationBody),
+    (ctx, body, _, name) => control.updateConfiguration(ctx, name!, jsonBody(body) as control.UpdateConfigurationBody),
   ],
-  ['PUT', CODE, (ctx, body, name) => control.updateCode(ctx, name!, jsonBody(body) as control.UpdateCodeBody)],
+  ['PUT', CODE, (ctx, body, _, name) => control.updateCode(ctx, name!, jsonBody(body) as control.UpdateCodeBody)],
   [
     'PUT',
     CONCURRENCY,
-    (ctx, body, name) => control.putConcurrency(ctx, name!, jsonBody(body) as control.PutConcurrencyBody),
+    (ctx, body, _, name) => control.putConcurrency(ctx, name!, jsonBody(body) as control.PutConcurrencyBody),
   ],
-  ['GET', CONCURRENCY, (ctx, _, name) => control.getConcurrency(ctx, name!)],
-  ['DELETE', CONCURRENCY, (ctx, _, name) => control.deleteConcurrency(ctx, name!)],
+  ['GET', CONCURRENCY, (ctx, _, __, name) => control.getConcurrency(ctx, name!)],
+  ['DELETE', CONCURRENCY, (ctx, _, __, name) => control.deleteConcurrency(ctx, name!)],
+  ['POST', VERSIONS, (ctx, body, _, name) => versions.publishVersion(ctx, name!, jsonBody(body))],
+  ['GET', VERSIONS, (ctx, _, query, name) => versions.listVersions(ctx, name!, query)],
+  ['POST', ALIASES, (ctx, body, _, name) => versions.createAlias(ctx, name!, jsonBody(body))],
+  ['GET', ALIASES, (ctx, _, query, name) => versions.listAliases(ctx, name!, query)],
+  ['GET', ALIAS, (ctx, _, __, name, alias) => versions.getAlias(ctx, name!, alias!)],
+  ['PUT', ALIAS, (ctx, body, _, name, alias) => versions.updateAlias(ctx, name!, alias!, jsonBody(body))],
+  ['DELETE', ALIAS, (ctx, _, __, name, alias) => versions.deleteAlias(ctx, name!, alias!)],
 ]
 
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
@@ -78,7 +93,7 @@ export async function route(
   if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(control.nameOf(m[1]!))})
   for (const [verb, pattern, handler] of CONTROL) {
     if (verb !== method || !(m = pattern.exec(path))) continue
-    const [status, answer] = (await handler(ctx.control(), body, ...m.slice(1))) as control.Result
+    const [status, answer] = (await handler(ctx.control(), body, url.searchParams, ...m.slice(1))) as control.Result
     return sendJson(res, status, answer)
   }
   throw unknownOperation(method, path)

@@ -23,6 +23,10 @@ import {FunctionPool} from './pool.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+import {codeSha256Of, findVersion, LATEST} from './versions.js'
+
+/** Pools are per version: `name` for $LATEST (as before versions existed), `name:N` for version N. */
+const poolKey = (name: string, version: string): string => (version === LATEST ? name : `${name}:${version}`)
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -82,6 +86,7 @@ export class LocalService {
     await this.removeLeftovers()
     for (const fn of loadFunctions(this.options.functionsFile, this.options.secrets.identityKey, this.emit))
       this.functions.set(fn.name, fn)
+    await this.#resolveDigests()
     const handler = this.#handler()
     const server = createServer(handler)
     server.keepAliveTimeout = 65_000
@@ -103,6 +108,20 @@ export class LocalService {
     }, every)
     this.#reclaimer.unref()
     return this
+  }
+
+  /**
+   * Functions saved before digests were recorded (an older faas) get their image's digest now, as
+   * UpdateFunctionCode would have resolved it; an image no longer there leaves them as they were.
+   */
+  async #resolveDigests(): Promise<void> {
+    for (const fn of this.functions.values()) {
+      if (fn.imageDigest) continue
+      const image = await this.engine.inspectImage(fn.imageUri).catch(() => undefined)
+      if (!image) continue
+      fn.imageDigest = image.id
+      fn.codeSha256 = codeSha256Of(image.id)
+    }
   }
 
   /** Every request goes through the gate; a Lambda error becomes its answer, anything else a ServiceException. */
@@ -196,25 +215,40 @@ export class LocalService {
     this.emit({kind: 'log', subject: name, message: line})
   }
 
-  #pool(name: string): FunctionPool {
-    let pool = this.pools.get(name)
+  /**
+   * The environments of one version of a function: `name` for $LATEST, `name:N` for version N. Versions never
+   * share environments; a version runs its image by digest, so a moved tag cannot change what it runs.
+   */
+  #pool(name: string, version = LATEST): FunctionPool {
+    const key = poolKey(name, version)
+    let pool = this.pools.get(key)
     if (!pool) {
-      pool = new FunctionPool(
-        this.engine,
-        () => this.functions.get(name)!,
-        this.options,
-        (line) => this.#log(name, line),
-      )
-      this.pools.set(name, pool)
+      let current: () => LocalFunction = () => this.functions.get(name)!
+      if (version !== LATEST) {
+        const frozen = findVersion(this.functions.get(name)!, version)!
+        const runnable: LocalFunction = {...frozen, imageUri: frozen.imageDigest ?? frozen.imageUri}
+        current = () => {
+          // Reserved concurrency is the function's, set on $LATEST.
+          runnable.reservedConcurrency = this.functions.get(name)?.reservedConcurrency
+          return runnable
+        }
+      }
+      pool = new FunctionPool(this.engine, current, this.options, (line) => this.#log(name, line))
+      this.pools.set(key, pool)
     }
     return pool
+  }
+
+  /** The pools of every version of a function. */
+  #poolsOf(name: string): Array<[string, FunctionPool]> {
+    return [...this.pools].filter(([key]) => key === name || key.startsWith(`${name}:`))
   }
 
   #routes(): RouteContext {
     const invokeContext: InvokeContext = {
       functions: this.functions,
       options: this.options,
-      pool: (name) => this.#pool(name),
+      pool: (name, version) => this.#pool(name, version),
       log: (name, line) => this.#log(name, line),
       background: this.#background,
     }
@@ -233,19 +267,22 @@ export class LocalService {
       functions: this.functions,
       region: this.options.region,
       accountId: this.options.accountId,
-      changed: async (name, what) => {
-        this.emit({kind: 'progress', subject: name, message: what})
+      changed: async (name, what, version) => {
+        this.emit({kind: 'progress', subject: name, message: version ? `${what} ${version}` : what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
-        const pool = this.pools.get(name)
-        if (!pool) return
-        if (what === 'deleted') {
-          this.pools.delete(name)
+        const gone =
+          what === 'deleted'
+            ? this.#poolsOf(name)
+            : what === 'version-deleted'
+              ? this.#poolsOf(name).filter(([key]) => key === poolKey(name, version!))
+              : []
+        for (const [key, pool] of gone) {
+          this.pools.delete(key)
           await pool.close()
-        } else if (what === 'concurrency') {
-          pool.wakeAll()
-        } else {
-          pool.reclaimIdle(Number.POSITIVE_INFINITY)
         }
+        if (what === 'concurrency') for (const [, pool] of this.#poolsOf(name)) pool.wakeAll()
+        // Only $LATEST changes in place: published versions are immutable.
+        if (what === 'configured') this.pools.get(name)?.reclaimIdle(Number.POSITIVE_INFINITY)
       },
     }
   }

@@ -24,7 +24,30 @@ export interface LocalFunction {
   /** Bumped on every code or configuration update: environments of an older revision are retired. */
   revision: number
   lastModified: string
+  /** The image digest's hex (Lambda's CodeSha256 of an image function). */
   codeSha256: string
+  /** The image's content digest (sha256:…) when UpdateFunctionCode/CreateFunction resolved it: what a version runs. */
+  imageDigest?: string
+  /** Lambda's RevisionId: a fresh id on every change, checked when a caller gives one (PreconditionFailed). */
+  revisionId?: string
+  /** '$LATEST' (or absent) for the function itself; a published version's number on its frozen copy. */
+  version?: string
+  /** Only on $LATEST: published versions, oldest first. Each is a frozen copy whose `arn` is qualified. */
+  versions?: LocalFunction[]
+  /** Only on $LATEST: the number the next published version gets (numbers are never reused). */
+  nextVersion?: number
+  /** Only on $LATEST: aliases by name. */
+  aliases?: Record<string, LocalAlias>
+}
+
+/** An alias: a name for a version, optionally splitting calls with one more version (RoutingConfig). */
+export interface LocalAlias {
+  name: string
+  functionVersion: string
+  description: string
+  /** AdditionalVersionWeights: at most one other published version and the share of calls it gets (0–1). */
+  weights: Record<string, number>
+  revisionId: string
 }
 
 /** How the service runs environments; fixed for the service's lifetime. */

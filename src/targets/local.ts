@@ -1,5 +1,4 @@
 import {GetFunctionConfigurationCommand, LambdaClient} from '@aws-sdk/client-lambda'
-import {createHash} from 'node:crypto'
 
 import {invokeHandler} from '../aws/clients.js'
 import {
@@ -162,7 +161,7 @@ export class LocalTarget implements RunTarget {
         })
     }
     const changed: string[] = []
-    // A rebuilt image keeps its tag: compare what the tag points at now (the service records a hash of the image id).
+    // A rebuilt image keeps its tag: compare what the tag points at now (CodeSha256 is the image digest's hex).
     if (current.imageUri !== spec.image.uri || (await this.#imageMoved(lambda, spec.name, image.id)))
       changed.push('image')
     if (changed.includes('image'))
@@ -185,7 +184,7 @@ export class LocalTarget implements RunTarget {
 
   async #imageMoved(lambda: LambdaClient, name: string, imageId: string): Promise<boolean> {
     const config = await lambda.send(new GetFunctionConfigurationCommand({FunctionName: name}))
-    return config.CodeSha256 !== createHash('sha256').update(imageId).digest('base64')
+    return config.CodeSha256 !== imageId.replace(/^sha256:/, '')
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
