@@ -15,6 +15,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
+import {execa} from 'execa'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -388,6 +389,67 @@ test('versions and aliases survive a restart of the service on the same function
   } finally {
     await restarted.close()
   }
+})
+
+test('boto3: every version and alias call, as a Python user would make them', async (ctx) => {
+  await create(ctx, 'py', 'one')
+  const script = `
+import json, sys, boto3
+c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2],
+                 aws_secret_access_key=sys.argv[3])
+out = {}
+v1 = c.publish_version(FunctionName="py")
+out["v1"] = [v1["Version"], v1["CodeSha256"], v1["RevisionId"] is not None]
+out["again"] = c.publish_version(FunctionName="py")["Version"]
+latest = c.get_function_configuration(FunctionName="py")
+c.update_function_configuration(FunctionName="py", Environment={"Variables": {"MY_SETTING": "two"}},
+                                RevisionId=latest["RevisionId"])
+try:
+    c.update_function_configuration(FunctionName="py", MemorySize=512, RevisionId=latest["RevisionId"])
+    out["stale"] = "accepted"
+except c.exceptions.PreconditionFailedException:
+    out["stale"] = "PreconditionFailedException"
+revision = c.get_function(FunctionName="py")["Configuration"]["RevisionId"]
+out["v2"] = c.publish_version(FunctionName="py", RevisionId=revision)["Version"]
+out["versions"] = [v["Version"] for v in c.list_versions_by_function(FunctionName="py")["Versions"]]
+got = c.get_function(FunctionName="py", Qualifier="1")
+out["get1"] = [got["Configuration"]["Environment"]["Variables"]["MY_SETTING"], got["Code"]["ResolvedImageUri"]]
+alias = c.create_alias(FunctionName="py", Name="live", FunctionVersion="1",
+                       RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+out["alias"] = [alias["AliasArn"], alias["RoutingConfig"]["AdditionalVersionWeights"]]
+out["aliases"] = [a["Name"] for a in c.list_aliases(FunctionName="py")["Aliases"]]
+moved = c.update_alias(FunctionName="py", Name="live", FunctionVersion="2",
+                       RoutingConfig={"AdditionalVersionWeights": {}},
+                       RevisionId=c.get_alias(FunctionName="py", Name="live")["RevisionId"])
+out["moved"] = [moved["FunctionVersion"], moved.get("RoutingConfig")]
+ran = c.invoke(FunctionName="py", Qualifier="live", Payload=b"{}")
+out["invoke"] = [ran["ExecutedVersion"], json.loads(ran["Payload"].read())["MY_SETTING"]]
+ran = c.invoke(FunctionName="py:1", Payload=b"{}")
+out["invoke1"] = [ran["ExecutedVersion"], json.loads(ran["Payload"].read())["AWS_LAMBDA_FUNCTION_VERSION"]]
+c.delete_alias(FunctionName="py", Name="live")
+c.delete_function(FunctionName="py", Qualifier="1")
+try:
+    c.get_function_configuration(FunctionName="py", Qualifier="1")
+except c.exceptions.ResourceNotFoundException as e:
+    out["deleted"] = e.response["Error"]["Message"]
+print(json.dumps(out))
+`
+  const {accessKeyId, secretAccessKey} = ctx.service.credentials
+  const python = `${process.env.FAAS_STACK_DIR ?? '/var/lib/faas-stack'}/venv/bin/python`
+  const run = await execa(python, ['-c', script, ctx.service.url, accessKeyId, secretAccessKey])
+  const out = JSON.parse(run.stdout)
+  assert.equal(out.v1, ['1', ctx.digest.replace('sha256:', ''), true])
+  assert.is(out.again, '1')
+  assert.is(out.stale, 'PreconditionFailedException')
+  assert.is(out.v2, '2')
+  assert.equal(out.versions, ['$LATEST', '1', '2'])
+  assert.equal(out.get1, ['one', `${ctx.image.split(':')[0]}@${ctx.digest}`])
+  assert.equal(out.alias, ['arn:aws:lambda:us-east-1:000000000000:function:py:live', {'2': 0.5}])
+  assert.equal(out.aliases, ['live'])
+  assert.equal(out.moved, ['2', null])
+  assert.equal(out.invoke, ['2', 'two'])
+  assert.equal(out.invoke1, ['1', '1'])
+  assert.is(out.deleted, 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:py:1')
 })
 
 test.run()
