@@ -82,6 +82,13 @@ export default class Deploy extends FaasCommand {
     }),
     registry: Flags.string({description: "Registry host instead of the account's ECR (env FAAS_REGISTRY)."}),
     concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1, max: 64}),
+    publish: Flags.boolean({
+      description: 'Publish a version after deploying (none new when nothing changed since the last one).',
+    }),
+    alias: Flags.string({description: 'With --publish: point this alias (e.g. live) at the published version.'}),
+    'alias-weight': Flags.string({
+      description: "With --alias: V=W keeps share W (0–1) of the alias's calls on version V, e.g. 3=0.9 (a canary).",
+    }),
   }
 
   async #env(envmap: string, file: string | undefined): Promise<Record<string, string>> {
@@ -132,6 +139,9 @@ export default class Deploy extends FaasCommand {
       policiesFile: flags['policies-file'],
       concurrency: flags.concurrency,
       architecture: flags.arch ? toArchitecture(flags.arch) : undefined,
+      publish: flags.publish,
+      alias: flags.alias,
+      aliasWeight: flags['alias-weight'],
     }
     const request = args.benchmark
       ? {...common, benchmark: args.benchmark, functions: flags.function}
@@ -143,8 +153,12 @@ export default class Deploy extends FaasCommand {
           env: await this.#env(flags.envmap, flags['envmap-file']),
         }
     const result = await deploy(target, settings, request, this.emit)
-    for (const f of result.functions)
-      this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
+    for (const f of result.functions) {
+      const version = f.version ? `\tversion ${f.version}${f.alias ? ` (alias ${f.alias.name})` : ''}` : ''
+      this.log(
+        `${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}${version}`,
+      )
+    }
     return {target: target.kind, ...result}
   }
 }

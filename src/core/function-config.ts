@@ -194,3 +194,31 @@ export const sameEnv = (a: Record<string, string>, b: Record<string, string>): b
 /** Two command lists (ImageConfig.Command) are the same element by element; absent is empty. */
 export const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
   (a ?? []).length === (b ?? []).length && (a ?? []).every((x, i) => x === b![i])
+
+const ALIAS_NAME = /^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$/
+
+/** An alias name as Lambda accepts it: 1–128 letters, digits, - or _, not all digits (that is a version). */
+export function checkAliasName(name: string): string {
+  if (!ALIAS_NAME.test(name)) {
+    throw new UserError(`The alias name ${JSON.stringify(name)} is not valid.`, {
+      code: 'BAD_ALIAS',
+      fix: 'Give --alias 1–128 letters, digits, hyphens or underscores, not only digits (e.g. live).',
+    })
+  }
+  return name
+}
+
+/** `--alias-weight V=W`: version V (a published number) keeps share W (0–1) of the alias's calls. */
+export function parseAliasWeight(text: string): Record<string, number> {
+  const match = /^\s*([0-9]+)\s*=\s*([0-9]*\.?[0-9]+)\s*$/.exec(text)
+  const weight = match ? Number(match[2]) : Number.NaN
+  if (!match || !(weight >= 0 && weight <= 1)) {
+    throw new UserError(`--alias-weight ${text} is not a version and a weight from 0 to 1.`, {
+      code: 'BAD_ALIAS_WEIGHT',
+      fix:
+        'Give --alias-weight VERSION=WEIGHT, e.g. 3=0.9 to keep 90 % of the calls on version 3 while the new ' +
+        'version takes 10 %.',
+    })
+  }
+  return {[String(Number(match[1]))]: weight}
+}

@@ -1,12 +1,14 @@
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {
+  checkAliasName,
   checkEnv,
   checkEphemeralStorage,
   checkLogFormat,
   checkMemory,
   checkReservedConcurrency,
   checkTimeout,
+  parseAliasWeight,
 } from '../core/function-config.js'
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
@@ -15,7 +17,7 @@ import {loadPolicyBundles, resolvePolicies} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
 import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
+import type {DeployOutcome, DestroyOutcome, FunctionSpec, PublishSpec, Target} from '../targets/target.js'
 
 /** Settings common to both deploy forms; flags override the manifest. */
 export interface DeployCommon {
@@ -35,6 +37,12 @@ export interface DeployCommon {
   policiesFile?: string
   /** How many functions are deployed at once. */
   concurrency?: number
+  /** Publish a version of each function after deploying it. */
+  publish?: boolean
+  /** With publish: point this alias at the version. */
+  alias?: string
+  /** With alias: `V=W`, version V keeps share W of the alias's calls (RoutingConfig). */
+  aliasWeight?: string
 }
 
 /** The seed's form: one function from one repository. */
@@ -65,6 +73,25 @@ async function registryFor(target: Target, settings: Settings, override?: string
   return resolveRegistry(settings, override)
 }
 
+/** `--publish [--alias NAME [--alias-weight V=W]]`, checked before anything is deployed. */
+export function planPublish(request: Pick<DeployCommon, 'publish' | 'alias' | 'aliasWeight'>): PublishSpec | undefined {
+  if (request.alias !== undefined && !request.publish)
+    throw new UserError('--alias points an alias at a published version, but --publish was not given.', {
+      code: 'BAD_ALIAS',
+      fix: 'Add --publish (the alias then points at the version it publishes).',
+    })
+  if (request.aliasWeight !== undefined && request.alias === undefined)
+    throw new UserError('--alias-weight splits the calls of an alias, but no --alias was given.', {
+      code: 'BAD_ALIAS_WEIGHT',
+      fix: 'Add --alias NAME (and --publish).',
+    })
+  if (!request.publish) return undefined
+  return {
+    ...(request.alias === undefined ? {} : {alias: checkAliasName(request.alias)}),
+    ...(request.aliasWeight === undefined ? {} : {weights: parseAliasWeight(request.aliasWeight)}),
+  }
+}
+
 /** Builds and checks the specs (nothing is written yet); the policy bundles are resolved here, once. */
 export async function planDeploy(
   target: Target,
@@ -73,6 +100,7 @@ export async function planDeploy(
 ): Promise<FunctionSpec[]> {
   const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
   checkTag(request.tag)
+  const publish = planPublish(request)
   const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
   const spec = (
     name: string,
@@ -101,6 +129,7 @@ export async function planDeploy(
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
       ephemeralStorageMb: checkEphemeralStorage(request.ephemeralStorageMb ?? f.ephemeralStorageMb ?? 512),
       logFormat: checkLogFormat(request.logFormat ?? f.logFormat ?? 'Text'),
+      ...(publish ? {publish} : {}),
     }
   }
   if ('benchmark' in request) {

@@ -19,6 +19,7 @@ import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
+import {withPublished} from './publish.js'
 import type {
   DeployOutcome,
   DestroyOutcome,
@@ -114,6 +115,10 @@ export class AwsTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    return withPublished(this.#clients.lambda, spec, await this.#deployFunction(spec, emit), emit)
+  }
+
+  async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const {iam, lambda} = this.#clients
     emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})

@@ -19,6 +19,7 @@ import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
 import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
+import {withPublished} from './publish.js'
 import {startPinger} from './pinger.js'
 import type {
   DeployOutcome,
@@ -123,6 +124,11 @@ export class LocalTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const outcome = await this.#deployFunction(spec, emit)
+    return withPublished((await this.#lambda(emit)).lambda, spec, outcome, emit)
+  }
+
+  async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const image = await this.#localImage(spec)
     const {lambda} = await this.#lambda(emit)

@@ -34,14 +34,27 @@ export interface FunctionSpec {
   ephemeralStorageMb?: number
   /** LoggingConfig.LogFormat; Text when absent. */
   logFormat?: LogFormat
+  /** Publish a version after deploying (none new when nothing changed), and point `alias` at it. */
+  publish?: PublishSpec
+}
+
+/** `deploy --publish [--alias NAME] [--alias-weight V=W]`. */
+export interface PublishSpec {
+  alias?: string
+  /** RoutingConfig.AdditionalVersionWeights: another (older) version and the share of the alias's calls it keeps. */
+  weights?: Record<string, number>
 }
 
 export interface DeployOutcome {
   name: string
   arn?: string
   action: 'created' | 'updated' | 'unchanged'
-  /** What differed and was written (e.g. ["image", "env"]); empty when unchanged. */
+  /** What differed and was written (e.g. ["image", "env"], "version", "alias"); empty when unchanged. */
   changed: string[]
+  /** With --publish: the version that now holds this code and configuration. */
+  version?: string
+  /** With --alias: the alias, its version and its routing weights. */
+  alias?: {name: string; version: string; weights: Record<string, number>}
 }
 
 export interface DestroyOutcome {

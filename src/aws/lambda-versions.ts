@@ -1,0 +1,111 @@
+import {
+  CreateAliasCommand,
+  GetAliasCommand,
+  paginateListVersionsByFunction,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  waitUntilFunctionActiveV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda'
+
+import {UserError} from '../core/errors.js'
+import {aws} from './errors.js'
+
+/**
+ * Publishing a version and pointing an alias at it: the same Lambda calls on AWS and on the local
+ * service. Idempotent: PublishVersion returns the last version when nothing changed since (Lambda's
+ * own rule), and the alias is written only when it points elsewhere.
+ */
+
+export interface PublishRequest {
+  /** The alias to point at the published version. */
+  alias?: string
+  /** RoutingConfig.AdditionalVersionWeights: another version and the share of the alias's calls it keeps. */
+  weights?: Record<string, number>
+}
+
+export interface Published {
+  version: string
+  /** False when nothing had changed since that version was published. */
+  created: boolean
+  alias?: {name: string; version: string; weights: Record<string, number>; action: 'created' | 'updated' | 'unchanged'}
+}
+
+type AwsError = {name?: string}
+
+const sameWeights = (a: Record<string, number> | undefined, b: Record<string, number> | undefined): boolean => {
+  const left = Object.entries(a ?? {}).sort()
+  const right = Object.entries(b ?? {}).sort()
+  return JSON.stringify(left) === JSON.stringify(right)
+}
+
+async function versionsOf(lambda: LambdaClient, name: string): Promise<Set<string>> {
+  const versions = new Set<string>()
+  await aws(`list the versions of ${name} (lambda:ListVersionsByFunction)`, async () => {
+    for await (const page of paginateListVersionsByFunction({client: lambda}, {FunctionName: name}))
+      for (const v of page.Versions ?? []) if (v.Version) versions.add(v.Version)
+  })
+  return versions
+}
+
+/** Publishes $LATEST (a no-op when unchanged) and, when asked, points the alias at it with the weights. */
+export async function publishAndAlias(lambda: LambdaClient, name: string, request: PublishRequest): Promise<Published> {
+  const before = await versionsOf(lambda, name)
+  const out = await aws(`publish a version of ${name} (lambda:PublishVersion)`, () =>
+    lambda.send(new PublishVersionCommand({FunctionName: name})),
+  )
+  const version = out.Version!
+  await waitUntilFunctionActiveV2(
+    {client: lambda, minDelay: 1, maxDelay: 5, maxWaitTime: 600},
+    {FunctionName: name, Qualifier: version},
+  )
+  const published: Published = {version, created: !before.has(version)}
+  if (!request.alias) return published
+  const weights = request.weights ?? {}
+  for (const other of Object.keys(weights)) {
+    if (other === version)
+      throw new UserError(`--alias-weight names version ${other} of ${name}, the version just published.`, {
+        code: 'BAD_ALIAS_WEIGHT',
+        fix: `Give the weight to an older version (the alias's own is ${version}), or leave out --alias-weight.`,
+      })
+    if (!before.has(other))
+      throw new UserError(`--alias-weight names version ${other} of ${name}, which does not exist.`, {
+        code: 'BAD_ALIAS_WEIGHT',
+        fix: `Name a published version (${[...before].filter((v) => v !== '$LATEST').join(', ') || 'none yet'}).`,
+      })
+  }
+  const alias = request.alias
+  const current = await aws(`read alias ${alias} of ${name} (lambda:GetAlias)`, () =>
+    lambda.send(new GetAliasCommand({FunctionName: name, Name: alias})).catch((error: AwsError) => {
+      if (error?.name === 'ResourceNotFoundException') return undefined
+      throw error
+    }),
+  )
+  const routing = {AdditionalVersionWeights: weights}
+  let action: 'created' | 'updated' | 'unchanged' = 'unchanged'
+  if (!current) {
+    await aws(`create alias ${alias} of ${name} (lambda:CreateAlias)`, () =>
+      lambda.send(
+        new CreateAliasCommand({FunctionName: name, Name: alias, FunctionVersion: version, RoutingConfig: routing}),
+      ),
+    )
+    action = 'created'
+  } else if (
+    current.FunctionVersion !== version ||
+    !sameWeights(current.RoutingConfig?.AdditionalVersionWeights, weights)
+  ) {
+    await aws(`update alias ${alias} of ${name} (lambda:UpdateAlias)`, () =>
+      lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: name,
+          Name: alias,
+          FunctionVersion: version,
+          RoutingConfig: routing,
+          RevisionId: current.RevisionId,
+        }),
+      ),
+    )
+    action = 'updated'
+  }
+  return {...published, alias: {name: alias, version, weights, action}}
+}
