@@ -71,6 +71,12 @@ const FIGURES: Record<string, RegExp[]> = {
     /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
   ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
+  versions: [
+    /^ {2}unqualified +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}alias live +p50 [\d.]+ ms +p99 [\d.]+ ms +\(-?[\d.]+ % p50 over unqualified\)/m,
+    /^ {2}weighted alias +p50 [\d.]+ ms +p99 [\d.]+ ms +\(-?[\d.]+ % p50 over unqualified\)/m,
+    /^ {2}qualifier resolution \(weighted alias\) [\d.]+ µs per call/m,
+  ],
 }
 
 const scripts = readdirSync(PERF)
