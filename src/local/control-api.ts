@@ -17,6 +17,7 @@ import {
   findVersion,
   isVersionNumber,
   LATEST,
+  publish,
   qualifierIn,
   requestedQualifier,
   resolvedImageUri,
@@ -164,6 +165,11 @@ function qualified(ctx: ControlContext, ref: string, param: string | null): {fn:
   return {fn, arn: alias ? `${latest.arn}:${alias.name}` : undefined}
 }
 
+/** `Publish: true` on CreateFunction/UpdateFunctionCode: the call answers with the version it published. */
+function publishNow(fn: LocalFunction): LocalFunction {
+  return publish(fn, undefined).version
+}
+
 function setImage(fn: LocalFunction, image: {uri: string; digest: string; architecture: string}): void {
   fn.imageUri = image.uri
   fn.imageArchitecture = image.architecture
@@ -199,8 +205,9 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   // Two creates racing both passed the first check while the image was looked at: Lambda lets one win.
   if (ctx.functions.has(name)) throw conflict(name)
   ctx.functions.set(name, fn)
+  const published = body.Publish ? publishNow(fn) : undefined
   await ctx.changed(name, 'configured')
-  return [201, configuration(fn)]
+  return [201, configuration(published ?? fn)]
 }
 
 export function getFunction(ctx: ControlContext, ref: string, qualifier: string | null = null): Result {
@@ -234,8 +241,9 @@ export async function updateCode(ctx: ControlContext, ref: string, body: UpdateC
   setImage(fn, image)
   if (body.Architectures) fn.architectures = body.Architectures
   touch(fn)
+  const published = body.Publish ? publishNow(fn) : undefined
   await ctx.changed(fn.name, 'configured')
-  return [200, configuration(fn)]
+  return [200, configuration(published ?? fn)]
 }
 
 export async function updateConfiguration(

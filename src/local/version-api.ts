@@ -5,15 +5,7 @@ import type {CreateAliasRequest, PublishVersionRequest, UpdateAliasRequest} from
 import {configuration, functionOf, type ControlContext, type Result} from './control-api.js'
 import {aliasNotFound, invalid, notFound, resourceConflict} from './lambda-errors.js'
 import type {LocalAlias, LocalFunction} from './types.js'
-import {
-  checkRevision,
-  findVersion,
-  freeze,
-  isVersionNumber,
-  LATEST,
-  qualifierIn,
-  unchangedSinceLastVersion,
-} from './versions.js'
+import {checkRevision, findVersion, isVersionNumber, LATEST, publish, qualifierIn} from './versions.js'
 
 /**
  * PublishVersion, ListVersionsByFunction and the alias calls (Create/Get/Update/Delete/ListAliases), as
@@ -53,12 +45,8 @@ export async function publishVersion(ctx: ControlContext, ref: string, body: Pub
         `try again with the current CodeSHA256.`,
     )
   }
-  const unchanged = unchangedSinceLastVersion(fn)
-  if (unchanged) return [201, configuration(unchanged)]
-  const version = freeze(fn, body.Description ?? undefined)
-  fn.versions = [...(fn.versions ?? []), version]
-  fn.nextVersion = Number(version.version) + 1
-  await ctx.changed(fn.name, 'published', version.version)
+  const {version, created} = publish(fn, body.Description ?? undefined)
+  if (created) await ctx.changed(fn.name, 'published', version.version)
   return [201, configuration(version)]
 }
 

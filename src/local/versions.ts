@@ -114,6 +114,19 @@ export function freeze(fn: LocalFunction, description: string | undefined): Loca
   }
 }
 
+/** PublishVersion's effect: the last version when nothing changed since, else a new one appended. */
+export function publish(
+  fn: LocalFunction,
+  description: string | undefined,
+): {version: LocalFunction; created: boolean} {
+  const unchanged = unchangedSinceLastVersion(fn)
+  if (unchanged) return {version: unchanged, created: false}
+  const version = freeze(fn, description)
+  fn.versions = [...(fn.versions ?? []), version]
+  fn.nextVersion = Number(version.version) + 1
+  return {version, created: true}
+}
+
 /** Aliases that route calls to a version (as their own version or as the extra one). */
 export const aliasesOf = (fn: LocalFunction, version: string): string[] =>
   Object.values(fn.aliases ?? {})

@@ -128,6 +128,26 @@ test('PublishVersion freezes code and configuration under 1, 2, …; unchanged, 
   assert.is(byArn.Code?.ResolvedImageUri, code.Code?.ResolvedImageUri)
 })
 
+test('Publish on CreateFunction and UpdateFunctionCode answers with the version it published', async (ctx) => {
+  const created = await ctx.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'born-published',
+      Role: 'arn:aws:iam::000000000000:role/x',
+      PackageType: 'Image',
+      Code: {ImageUri: ctx.image},
+      ImageConfig: {Command: ['handler.env']},
+      Publish: true,
+    }),
+  )
+  assert.equal([created.Version, created.FunctionArn?.endsWith(':born-published:1')], ['1', true])
+  const again = await ctx.lambda.send(
+    new UpdateFunctionCodeCommand({FunctionName: 'born-published', ImageUri: ctx.image, Publish: true}),
+  )
+  assert.is(again.Version, '1', 'the same image and configuration: no new version')
+  const latest = await ctx.lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'born-published'}))
+  assert.is(latest.Version, '$LATEST')
+})
+
 test('each version runs in its own environments with its own configuration; the response names it', async (ctx) => {
   await create(ctx, 'iso', 'one')
   await ctx.lambda.send(new PublishVersionCommand({FunctionName: 'iso'}))
