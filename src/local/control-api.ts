@@ -8,7 +8,9 @@ import type {
 } from '@aws-sdk/client-lambda'
 
 import type {DockerEngine} from '../docker/engine.js'
+import {checkReservation} from './account.js'
 import {conflict, invalid, notFound, resourceConflict} from './lambda-errors.js'
+import type {ProvisionedState} from './provisioned.js'
 import type {LocalFunction} from './types.js'
 import {
   aliasesOf,
@@ -40,9 +42,16 @@ export interface ControlContext {
    * published or deleted (`version` names it), or an alias changed.
    */
   changed: (name: string, what: Change, version?: string) => Promise<void>
+  /** Most environments per function (--max-environments): provisioned concurrency cannot ask for more. */
+  maxEnvironments: number
+  /** The account's concurrency limit (GetAccountSettings; FAAS_LOCAL_ACCOUNT_CONCURRENCY). */
+  accountConcurrency: number
+  /** The environments of a provisioned concurrency configuration (by version or alias), as they stand. */
+  provisioning: (name: string, qualifier: string) => ProvisionedState | undefined
 }
 
-export type Change = 'configured' | 'concurrency' | 'deleted' | 'published' | 'version-deleted' | 'aliased'
+export type Change =
+  'configured' | 'concurrency' | 'deleted' | 'published' | 'version-deleted' | 'aliased' | 'provisioned'
 
 export type Result = [number, unknown]
 
@@ -290,7 +299,9 @@ export async function deleteFunction(
 
 export async function putConcurrency(ctx: ControlContext, ref: string, body: PutConcurrencyBody): Promise<Result> {
   const fn = get(ctx, ref)
-  fn.reservedConcurrency = numberIn(body.ReservedConcurrentExecutions, 'ReservedConcurrentExecutions', 0, 1000) ?? 0
+  const reserved = numberIn(body.ReservedConcurrentExecutions, 'ReservedConcurrentExecutions', 0, 1000) ?? 0
+  checkReservation(ctx, fn, reserved)
+  fn.reservedConcurrency = reserved
   await ctx.changed(fn.name, 'concurrency')
   return [200, {ReservedConcurrentExecutions: fn.reservedConcurrency}]
 }

@@ -309,7 +309,8 @@ export class Environment {
     clientContext?: string
     waitForLogs: boolean
   }): Promise<InvocationResult> {
-    const cold = this.invocations === 0
+    // An environment initialised ahead (provisioned concurrency) did its init before any call: none is cold.
+    const cold = this.invocations === 0 && this.fn.initializationType !== 'provisioned-concurrency'
     const dead = this.state === 'dead'
     this.invocations++
     if (!dead) this.state = 'busy'

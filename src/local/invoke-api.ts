@@ -4,8 +4,9 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {arnOf, nameOf} from './control-api.js'
 import {sendJson} from './http.js'
 import {invalid, invalidContent, notFound, serviceError, throttled, tooLarge} from './lambda-errors.js'
-import {NotRunError, ThrottledError, type FunctionPool} from './pool.js'
+import {NotRunError, ThrottledError} from './pool.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+import type {Runner} from './version-pools.js'
 import {requestedQualifier, resolveQualifier, versionOf} from './versions.js'
 
 export const MAX_SYNC_REQUEST = 6 * 1024 * 1024
@@ -23,8 +24,8 @@ export function logTail(lines: string[]): string {
 export interface InvokeContext {
   functions: Map<string, LocalFunction>
   options: Pick<ServiceOptions, 'region' | 'accountId'>
-  /** The environments of one version ($LATEST or a published number). */
-  pool(name: string, version: string): FunctionPool
+  /** What runs a call to `version` named by `qualifier`: provisioned environments first, then the version's pool. */
+  runner(name: string, qualifier: string | undefined, version: string): Runner
   log(name: string, line: string): void
   /** Event invocations still running: the service waits for none of them, but keeps them referenced. */
   background: Set<Promise<unknown>>
@@ -48,12 +49,17 @@ function checkedPayload(received: Buffer, type: string): Buffer {
  * The version a call runs: the qualifier in the name/ARN or ?Qualifier names $LATEST, a version, or an alias
  * (whose weights pick the version for this call).
  */
-function versionToRun(ctx: InvokeContext, ref: string, req: IncomingMessage): LocalFunction {
+function versionToRun(
+  ctx: InvokeContext,
+  ref: string,
+  req: IncomingMessage,
+): {version: string; qualifier: string | undefined} {
   const name = nameOf(ref)
   const fn = ctx.functions.get(name)
   if (!fn) throw notFound(arnOf(ctx.options, name))
   const query = new URL(req.url ?? '/', 'http://local').searchParams
-  return resolveQualifier(fn, requestedQualifier(ref, query.get('Qualifier'))).fn
+  const qualifier = requestedQualifier(ref, query.get('Qualifier'))
+  return {version: versionOf(resolveQualifier(fn, qualifier).fn), qualifier}
 }
 
 /**
@@ -75,14 +81,14 @@ export async function invoke(
         `satisfy enum value set: [Event, RequestResponse, DryRun]`,
     )
   }
-  const version = versionOf(versionToRun(ctx, ref, req))
+  const {version, qualifier} = versionToRun(ctx, ref, req)
   const payload = checkedPayload(received, type)
   const headers: Record<string, string> = {'X-Amz-Executed-Version': version}
   if (type === 'DryRun') return sendJson(res, 204, undefined, headers)
   const clientContext = req.headers['x-amz-client-context']
     ? Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8')
     : undefined
-  const pool = ctx.pool(name, version)
+  const pool = ctx.runner(name, qualifier, version)
   if (type === 'Event') {
     const requestId = randomUUID()
     // Accepted at once, as on Lambda; it waits for concurrency up to the maximum event age, then is discarded.

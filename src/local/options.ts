@@ -1,6 +1,7 @@
 import {availableParallelism} from 'node:os'
 
 import {UserError} from '../core/errors.js'
+import {DEFAULT_ACCOUNT_CONCURRENCY} from './account.js'
 import type {ServiceOptions} from './types.js'
 
 /**
@@ -20,6 +21,7 @@ export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'
   idleTimeoutMs: 10 * 60_000,
   initTimeoutMs: 10_000,
   maxQueuedPerFunction: 1000,
+  accountConcurrency: DEFAULT_ACCOUNT_CONCURRENCY,
   queueTimeoutMs: 60_000,
   maxEventAgeMs: 6 * 3600_000,
   cpuFloor: 0.25,
@@ -55,6 +57,12 @@ export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' 
       options.maxEventAgeMs / 1000,
       {min: 60, max: 6 * 3600},
       'FAAS_LOCAL_MAX_EVENT_AGE (seconds)',
+    ],
+    [
+      'The account concurrency',
+      options.accountConcurrency,
+      {min: 10, max: 1_000_000},
+      'FAAS_LOCAL_ACCOUNT_CONCURRENCY',
     ],
     ['The emulation CPU factor', options.emulationCpuFactor, {min: 1, max: 64}, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'],
   ]

@@ -1,6 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
+import {accountSettings} from './account.js'
 import * as control from './control-api.js'
+import * as provisioned from './provisioned-api.js'
 import * as versions from './version-api.js'
 import {jsonBody, sendJson} from './http.js'
 import {accessDenied, unknownOperation} from './lambda-errors.js'
@@ -29,10 +31,13 @@ const CODE = /^\/2015-03-31\/functions\/([^/]+)\/code$/
 const CONCURRENCY = /^\/20\d\d-\d\d-\d\d\/functions\/([^/]+)\/concurrency$/
 const VERSIONS = /^\/2015-03-31\/functions\/([^/]+)\/versions\/?$/
 const ALIASES = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/?$/
+const PROVISIONED = /^\/2019-09-30\/functions\/([^/]+)\/provisioned-concurrency\/?$/
+const ACCOUNT_SETTINGS = /^\/2016-08-19\/account-settings\/?$/
 const ALIAS = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)\/?$/
 
 const CONTROL: Route[] = [
   ['GET', FUNCTIONS, (ctx) => control.listFunctions(ctx)],
+  ['GET', ACCOUNT_SETTINGS, (ctx) => accountSettings(ctx)],
   ['POST', FUNCTIONS, (ctx, body) => control.createFunction(ctx, jsonBody(body) as control.CreateFunctionBody)],
   ['GET', FUNCTION, (ctx, _, query, name) => control.getFunction(ctx, name!, query.get('Qualifier'))],
   ['DELETE', FUNCTION, (ctx, _, query, name) => control.deleteFunction(ctx, name!, query.get('Qualifier'))],
@@ -57,6 +62,9 @@ const CONTROL: Route[] = [
   ['GET', ALIAS, (ctx, _, __, name, alias) => versions.getAlias(ctx, name!, alias!)],
   ['PUT', ALIAS, (ctx, body, _, name, alias) => versions.updateAlias(ctx, name!, alias!, jsonBody(body))],
   ['DELETE', ALIAS, (ctx, _, __, name, alias) => versions.deleteAlias(ctx, name!, alias!)],
+  ['PUT', PROVISIONED, (ctx, body, query, name) => provisioned.putProvisioned(ctx, name!, query, jsonBody(body))],
+  ['GET', PROVISIONED, (ctx, _, query, name) => provisioned.getProvisioned(ctx, name!, query)],
+  ['DELETE', PROVISIONED, (ctx, _, query, name) => provisioned.deleteProvisioned(ctx, name!, query)],
 ]
 
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/

@@ -115,6 +115,7 @@ export function serviceOptions(
     initTimeoutMs: seconds(envNumber(env, 'FAAS_LOCAL_INIT_TIMEOUT')),
     maxEventAgeMs: seconds(envNumber(env, 'FAAS_LOCAL_MAX_EVENT_AGE')),
     emulationCpuFactor: envNumber(env, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'),
+    accountConcurrency: envNumber(env, 'FAAS_LOCAL_ACCOUNT_CONCURRENCY'),
     functionsFile: functionsFile(env),
     credentials: passed,
   }

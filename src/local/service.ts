@@ -19,14 +19,12 @@ import {LambdaApiError} from './lambda-errors.js'
 import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
-import {FunctionPool} from './pool.js'
+import type {FunctionPool} from './pool.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
-import {codeSha256Of, findVersion, LATEST} from './versions.js'
-
-/** Pools are per version: `name` for $LATEST (as before versions existed), `name:N` for version N. */
-const poolKey = (name: string, version: string): string => (version === LATEST ? name : `${name}:${version}`)
+import {VersionPools} from './version-pools.js'
+import {codeSha256Of} from './versions.js'
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -45,7 +43,10 @@ export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): 
 export class LocalService {
   readonly options: ServiceOptions
   readonly functions = new Map<string, LocalFunction>()
-  readonly pools = new Map<string, FunctionPool>()
+  /** Environments per (function, version), and those provisioned ahead (version-pools.ts). */
+  readonly versionPools: VersionPools
+  /** The on-demand pools: `name` for $LATEST, `name:N` for version N. */
+  readonly pools: Map<string, FunctionPool>
   /** The last lines of each function's log (START/END/REPORT framed). */
   readonly logs = new Map<string, string[]>()
   #server?: Server
@@ -70,6 +71,10 @@ export class LocalService {
   ) {
     this.options = defaultServiceOptions(options)
     this.#sessions = new Sessions(this.options)
+    this.versionPools = new VersionPools(this.engine, this.functions, this.options, (name, line) =>
+      this.#log(name, line),
+    )
+    this.pools = this.versionPools.pools
   }
 
   get url(): string {
@@ -87,6 +92,7 @@ export class LocalService {
     for (const fn of loadFunctions(this.options.functionsFile, this.options.secrets.identityKey, this.emit))
       this.functions.set(fn.name, fn)
     await this.#resolveDigests()
+    for (const name of this.functions.keys()) await this.versionPools.syncProvisioned(name)
     const handler = this.#handler()
     const server = createServer(handler)
     server.keepAliveTimeout = 65_000
@@ -103,9 +109,7 @@ export class LocalService {
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
-    this.#reclaimer = setInterval(() => {
-      for (const pool of this.pools.values()) pool.reclaimIdle()
-    }, every)
+    this.#reclaimer = setInterval(() => this.versionPools.reclaimIdle(), every)
     this.#reclaimer.unref()
     return this
   }
@@ -215,40 +219,11 @@ export class LocalService {
     this.emit({kind: 'log', subject: name, message: line})
   }
 
-  /**
-   * The environments of one version of a function: `name` for $LATEST, `name:N` for version N. Versions never
-   * share environments; a version runs its image by digest, so a moved tag cannot change what it runs.
-   */
-  #pool(name: string, version = LATEST): FunctionPool {
-    const key = poolKey(name, version)
-    let pool = this.pools.get(key)
-    if (!pool) {
-      let current: () => LocalFunction = () => this.functions.get(name)!
-      if (version !== LATEST) {
-        const frozen = findVersion(this.functions.get(name)!, version)!
-        const runnable: LocalFunction = {...frozen, imageUri: frozen.imageDigest ?? frozen.imageUri}
-        current = () => {
-          // Reserved concurrency is the function's, set on $LATEST.
-          runnable.reservedConcurrency = this.functions.get(name)?.reservedConcurrency
-          return runnable
-        }
-      }
-      pool = new FunctionPool(this.engine, current, this.options, (line) => this.#log(name, line))
-      this.pools.set(key, pool)
-    }
-    return pool
-  }
-
-  /** The pools of every version of a function. */
-  #poolsOf(name: string): Array<[string, FunctionPool]> {
-    return [...this.pools].filter(([key]) => key === name || key.startsWith(`${name}:`))
-  }
-
   #routes(): RouteContext {
     const invokeContext: InvokeContext = {
       functions: this.functions,
       options: this.options,
-      pool: (name, version) => this.#pool(name, version),
+      runner: (name, qualifier, version) => this.versionPools.runner(name, qualifier, version),
       log: (name, line) => this.#log(name, line),
       background: this.#background,
     }
@@ -269,21 +244,13 @@ export class LocalService {
       accountId: this.options.accountId,
       changed: async (name, what, version) => {
         this.emit({kind: 'progress', subject: name, message: version ? `${what} ${version}` : what})
+        this.versionPools.forget(name)
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
-        const gone =
-          what === 'deleted'
-            ? this.#poolsOf(name)
-            : what === 'version-deleted'
-              ? this.#poolsOf(name).filter(([key]) => key === poolKey(name, version!))
-              : []
-        for (const [key, pool] of gone) {
-          this.pools.delete(key)
-          await pool.close()
-        }
-        if (what === 'concurrency') for (const [, pool] of this.#poolsOf(name)) pool.wakeAll()
-        // Only $LATEST changes in place: published versions are immutable.
-        if (what === 'configured') this.pools.get(name)?.reclaimIdle(Number.POSITIVE_INFINITY)
+        await this.versionPools.changed(name, what, version)
       },
+      maxEnvironments: this.options.maxEnvironmentsPerFunction,
+      accountConcurrency: this.options.accountConcurrency,
+      provisioning: (name, qualifier) => this.versionPools.provisioning(name, qualifier),
     }
   }
 
@@ -303,7 +270,7 @@ export class LocalService {
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
-      environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
+      environments: this.versionPools.stats(),
     }
   }
 
@@ -312,7 +279,7 @@ export class LocalService {
     this.#closing ??= (async () => {
       clearInterval(this.#reclaimer)
       const server = this.#server
-      await Promise.all([...this.pools.values()].map((pool) => pool.close()))
+      await this.versionPools.close()
       if (server) {
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))

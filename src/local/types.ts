@@ -38,6 +38,13 @@ export interface LocalFunction {
   nextVersion?: number
   /** Only on $LATEST: aliases by name. */
   aliases?: Record<string, LocalAlias>
+  /** Only on $LATEST: provisioned concurrency configurations by qualifier (a version or an alias). */
+  provisioned?: Record<string, {requested: number; lastModified: string}>
+  /**
+   * Not saved: set on the view an environment initialised ahead runs (AWS_LAMBDA_INITIALIZATION_TYPE); its first
+   * call is then not cold.
+   */
+  initializationType?: 'on-demand' | 'provisioned-concurrency'
 }
 
 /** An alias: a name for a version, optionally splitting calls with one more version (RoutingConfig). */
@@ -67,6 +74,11 @@ export interface ServiceOptions {
    * Lambda: it goes on as part of the first invocation, bounded by the function's timeout.
    */
   initTimeoutMs: number
+  /**
+   * The account's concurrency limit (Lambda's default 1,000): calls in flight in all functions without reserved
+   * concurrency share it less what functions reserve; past it a call is throttled (429).
+   */
+  accountConcurrency: number
   /** Most synchronous calls waiting for an environment per function; past it a call is throttled (429). */
   maxQueuedPerFunction: number
   /** Longest wait of a synchronous call for an environment before it is throttled (429). */

@@ -103,7 +103,14 @@ export function unchangedSinceLastVersion(fn: LocalFunction): LocalFunction | un
 export function freeze(fn: LocalFunction, description: string | undefined): LocalFunction {
   const used = Math.max(0, ...(fn.versions ?? []).map((v) => Number(v.version)))
   const number = String(Math.max(fn.nextVersion ?? 1, used + 1))
-  const {versions: _versions, aliases: _aliases, nextVersion: _next, reservedConcurrency: _reserved, ...config} = fn
+  const {
+    versions: _versions,
+    aliases: _aliases,
+    nextVersion: _next,
+    reservedConcurrency: _reserved,
+    provisioned: _provisioned,
+    ...config
+  } = fn
   return {
     ...structuredClone(config),
     version: number,
