@@ -1,14 +1,17 @@
 import {
   CreateAliasCommand,
   GetAliasCommand,
+  GetProvisionedConcurrencyConfigCommand,
   paginateListVersionsByFunction,
   PublishVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
   UpdateAliasCommand,
   waitUntilFunctionActiveV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda'
 
 import {UserError} from '../core/errors.js'
+import {pollUntil} from '../core/wait.js'
 import {aws} from './errors.js'
 
 /**
@@ -22,6 +25,8 @@ export interface PublishRequest {
   alias?: string
   /** RoutingConfig.AdditionalVersionWeights: another version and the share of the alias's calls it keeps. */
   weights?: Record<string, number>
+  /** Provisioned concurrency on the alias, or without one on the version. */
+  provisioned?: number
 }
 
 export interface Published {
@@ -29,6 +34,7 @@ export interface Published {
   /** False when nothing had changed since that version was published. */
   created: boolean
   alias?: {name: string; version: string; weights: Record<string, number>; action: 'created' | 'updated' | 'unchanged'}
+  provisioned?: {qualifier: string; requested: number; status: string; action: 'updated' | 'unchanged'}
 }
 
 type AwsError = {name?: string}
@@ -60,7 +66,7 @@ export async function publishAndAlias(lambda: LambdaClient, name: string, reques
     {FunctionName: name, Qualifier: version},
   )
   const published: Published = {version, created: !before.has(version)}
-  if (!request.alias) return published
+  if (!request.alias) return withProvisioned(lambda, name, version, request.provisioned, published)
   const weights = request.weights ?? {}
   for (const other of Object.keys(weights)) {
     if (other === version)
@@ -107,5 +113,61 @@ export async function publishAndAlias(lambda: LambdaClient, name: string, reques
     )
     action = 'updated'
   }
-  return {...published, alias: {name: alias, version, weights, action}}
+  return withProvisioned(lambda, name, alias, request.provisioned, {
+    ...published,
+    alias: {name: alias, version, weights, action},
+  })
+}
+
+/** Longest wait for provisioned concurrency to be READY (Lambda takes minutes; the local service, an init). */
+const PROVISION_WAIT_MS = 20 * 60_000
+
+/**
+ * Sets provisioned concurrency on the alias (or version) when it differs, and waits for it to be READY;
+ * FAILED is an error with Lambda's reason.
+ */
+async function withProvisioned(
+  lambda: LambdaClient,
+  name: string,
+  qualifier: string,
+  requested: number | undefined,
+  published: Published,
+): Promise<Published> {
+  if (requested === undefined) return published
+  const read = () =>
+    lambda
+      .send(new GetProvisionedConcurrencyConfigCommand({FunctionName: name, Qualifier: qualifier}))
+      .catch((error: AwsError) => {
+        if (error?.name === 'ProvisionedConcurrencyConfigNotFoundException') return undefined
+        throw error
+      })
+  const what = `provisioned concurrency of ${name}:${qualifier}`
+  let current = await aws(`read the ${what} (lambda:GetProvisionedConcurrencyConfig)`, read)
+  let action: 'updated' | 'unchanged' = 'unchanged'
+  if (current?.RequestedProvisionedConcurrentExecutions !== requested) {
+    await aws(`set the ${what} (lambda:PutProvisionedConcurrencyConfig)`, () =>
+      lambda.send(
+        new PutProvisionedConcurrencyConfigCommand({
+          FunctionName: name,
+          Qualifier: qualifier,
+          ProvisionedConcurrentExecutions: requested,
+        }),
+      ),
+    )
+    action = 'updated'
+  }
+  const settled = await pollUntil(
+    async () => {
+      current = await aws(`read the ${what} (lambda:GetProvisionedConcurrencyConfig)`, read)
+      return current?.Status !== 'IN_PROGRESS'
+    },
+    {timeoutMs: PROVISION_WAIT_MS, maxDelayMs: 5000},
+  )
+  if (current?.Status === 'FAILED')
+    throw new UserError(`The ${what} FAILED: ${current.StatusReason ?? 'no reason given'}`, {
+      code: 'PROVISIONING_FAILED',
+      fix: 'Fix the init error (faas logs shows it), deploy again, or leave out --provisioned.',
+    })
+  const status = settled ? (current?.Status ?? 'READY') : 'IN_PROGRESS'
+  return {...published, provisioned: {qualifier, requested, status, action}}
 }

@@ -75,7 +75,11 @@ export default class Deploy extends FaasCommand {
       description: "Log format (LoggingConfig.LogFormat; default Text or the manifest's).",
       options: ['Text', 'JSON'],
     }),
-    'reserved-concurrency': Flags.integer({description: 'Reserved concurrency of each function.', min: 0}),
+    'reserved-concurrency': Flags.integer({
+      aliases: ['reserved'],
+      description: 'Reserved concurrency of each function.',
+      min: 0,
+    }),
     arch: Flags.string({
       description: 'Architecture (default from FAAS_PLATFORM, linux/arm64).',
       options: ['arm64', 'x86_64', 'amd64'],
@@ -88,6 +92,11 @@ export default class Deploy extends FaasCommand {
     alias: Flags.string({description: 'With --publish: point this alias (e.g. live) at the published version.'}),
     'alias-weight': Flags.string({
       description: "With --alias: V=W keeps share W (0–1) of the alias's calls on version V, e.g. 3=0.9 (a canary).",
+    }),
+    provisioned: Flags.integer({
+      description:
+        'With --publish: provisioned concurrency (environments initialised ahead) on the alias, or on the version.',
+      min: 1,
     }),
   }
 
@@ -142,6 +151,7 @@ export default class Deploy extends FaasCommand {
       publish: flags.publish,
       alias: flags.alias,
       aliasWeight: flags['alias-weight'],
+      provisioned: flags.provisioned,
     }
     const request = args.benchmark
       ? {...common, benchmark: args.benchmark, functions: flags.function}
@@ -154,7 +164,10 @@ export default class Deploy extends FaasCommand {
         }
     const result = await deploy(target, settings, request, this.emit)
     for (const f of result.functions) {
-      const version = f.version ? `\tversion ${f.version}${f.alias ? ` (alias ${f.alias.name})` : ''}` : ''
+      const provisioned = f.provisioned ? `, ${f.provisioned.requested} provisioned ${f.provisioned.status}` : ''
+      const version = f.version
+        ? `\tversion ${f.version}${f.alias ? ` (alias ${f.alias.name})` : ''}${provisioned}`
+        : ''
       this.log(
         `${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}${version}`,
       )

@@ -43,6 +43,8 @@ export interface DeployCommon {
   alias?: string
   /** With alias: `V=W`, version V keeps share W of the alias's calls (RoutingConfig). */
   aliasWeight?: string
+  /** With publish: provisioned concurrency on the alias (or, without one, on the version). */
+  provisioned?: number
 }
 
 /** The seed's form: one function from one repository. */
@@ -74,7 +76,30 @@ async function registryFor(target: Target, settings: Settings, override?: string
 }
 
 /** `--publish [--alias NAME [--alias-weight V=W]]`, checked before anything is deployed. */
-export function planPublish(request: Pick<DeployCommon, 'publish' | 'alias' | 'aliasWeight'>): PublishSpec | undefined {
+export function planPublish(
+  request: Pick<DeployCommon, 'publish' | 'alias' | 'aliasWeight' | 'provisioned' | 'reservedConcurrency'>,
+): PublishSpec | undefined {
+  if (request.provisioned !== undefined) {
+    if (!request.publish)
+      throw new UserError(
+        '--provisioned keeps environments of a published version ready, but --publish was not given.',
+        {
+          code: 'BAD_PROVISIONED',
+          fix: 'Add --publish (and --alias NAME to provision the alias); $LATEST cannot have provisioned concurrency.',
+        },
+      )
+    if (!Number.isInteger(request.provisioned) || request.provisioned < 1)
+      throw new UserError(`Provisioned concurrency ${request.provisioned} is not valid.`, {
+        code: 'OUT_OF_RANGE',
+        fix: 'Give --provisioned a whole number ≥ 1.',
+      })
+    if (request.reservedConcurrency !== undefined && request.provisioned > request.reservedConcurrency)
+      throw new UserError(
+        `Provisioned concurrency ${request.provisioned} is above the reserved concurrency ` +
+          `${request.reservedConcurrency}; Lambda refuses that.`,
+        {code: 'OUT_OF_RANGE', fix: 'Give --provisioned at most --reserved, or raise --reserved.'},
+      )
+  }
   if (request.alias !== undefined && !request.publish)
     throw new UserError('--alias points an alias at a published version, but --publish was not given.', {
       code: 'BAD_ALIAS',
@@ -89,6 +114,7 @@ export function planPublish(request: Pick<DeployCommon, 'publish' | 'alias' | 'a
   return {
     ...(request.alias === undefined ? {} : {alias: checkAliasName(request.alias)}),
     ...(request.aliasWeight === undefined ? {} : {weights: parseAliasWeight(request.aliasWeight)}),
+    ...(request.provisioned === undefined ? {} : {provisioned: request.provisioned}),
   }
 }
 

@@ -19,6 +19,7 @@ export async function withPublished(
   const changed = [...outcome.changed]
   if (published.created) changed.push('version')
   if (published.alias && published.alias.action !== 'unchanged') changed.push('alias')
+  if (published.provisioned?.action === 'updated') changed.push('provisioned')
   const alias = published.alias
   emit({
     kind: 'done',
@@ -27,6 +28,10 @@ export async function withPublished(
       `${published.created ? 'Published' : 'Unchanged since'} version ${published.version}` +
       (alias
         ? `; alias ${alias.name} ${alias.action === 'unchanged' ? 'already points at it' : `→ ${alias.version}`}`
+        : '') +
+      (published.provisioned
+        ? `; ${published.provisioned.requested} provisioned on ${published.provisioned.qualifier} ` +
+          `(${published.provisioned.status})`
         : ''),
   })
   return {
@@ -35,5 +40,14 @@ export async function withPublished(
     changed,
     version: published.version,
     ...(alias ? {alias: {name: alias.name, version: alias.version, weights: alias.weights}} : {}),
+    ...(published.provisioned
+      ? {
+          provisioned: {
+            qualifier: published.provisioned.qualifier,
+            requested: published.provisioned.requested,
+            status: published.provisioned.status,
+          },
+        }
+      : {}),
   }
 }

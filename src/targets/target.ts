@@ -43,6 +43,8 @@ export interface PublishSpec {
   alias?: string
   /** RoutingConfig.AdditionalVersionWeights: another (older) version and the share of the alias's calls it keeps. */
   weights?: Record<string, number>
+  /** Provisioned concurrency on the alias, or without one on the version. */
+  provisioned?: number
 }
 
 export interface DeployOutcome {
@@ -55,6 +57,8 @@ export interface DeployOutcome {
   version?: string
   /** With --alias: the alias, its version and its routing weights. */
   alias?: {name: string; version: string; weights: Record<string, number>}
+  /** With --provisioned: where it is set (the alias or the version), how many, and its status. */
+  provisioned?: {qualifier: string; requested: number; status: string}
 }
 
 export interface DestroyOutcome {

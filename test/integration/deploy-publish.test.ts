@@ -80,6 +80,48 @@ test('local target: publishes, points the alias, and writes nothing when nothing
   assert.is(after.RevisionId, alias.RevisionId, 'the alias was left as it was')
 })
 
+test('local target: --provisioned on the alias, READY when deploy returns, idempotent; bad input', async (ctx) => {
+  const target = new LocalTarget(loadSettings({...process.env, FAAS_TARGET: 'local'}), {
+    endpoint: ctx.service.url,
+    credentials: ctx.service.credentials,
+    engine,
+  })
+  const [repository, tag] = ctx.image.split(':') as [string, string]
+  const settings = loadSettings({...process.env, FAAS_TARGET: 'local'})
+  const request = (extra: {provisioned?: number; reservedConcurrency?: number; publish?: boolean}) => ({
+    repository,
+    tag,
+    functionName: 'pub-provisioned',
+    policies: [],
+    env: {},
+    handler: 'handler.probe',
+    publish: true,
+    alias: 'live',
+    ...extra,
+  })
+  const refused = (extra: Parameters<typeof request>[0]) =>
+    deploy(target, settings, request(extra), quiet).then(
+      () => undefined,
+      (error: Error) => error.message,
+    )
+  assert.match((await refused({provisioned: 3, reservedConcurrency: 2})) ?? '', /above the reserved concurrency 2/)
+  assert.match((await refused({provisioned: 1, publish: false})) ?? '', /--publish was not given/)
+  assert.not.ok(ctx.service.functions.has('pub-provisioned'), 'nothing was deployed')
+  const first = (await deploy(target, settings, request({provisioned: 1, reservedConcurrency: 2}), quiet)).functions[0]!
+  assert.equal(first.provisioned, {qualifier: 'live', requested: 1, status: 'READY'})
+  assert.ok(first.changed.includes('provisioned'), first.changed.join())
+  const out = await ctx.lambda.send(
+    new InvokeCommand({
+      FunctionName: 'pub-provisioned',
+      Qualifier: 'live',
+      Payload: Buffer.from(JSON.stringify({secret_env: 'AWS_LAMBDA_INITIALIZATION_TYPE'})),
+    }),
+  )
+  assert.is(JSON.parse(Buffer.from(out.Payload!).toString()).secret_env, 'provisioned-concurrency')
+  const again = (await deploy(target, settings, request({provisioned: 1, reservedConcurrency: 2}), quiet)).functions[0]!
+  assert.equal([again.action, again.changed, again.provisioned?.status], ['unchanged', [], 'READY'])
+})
+
 /** Puts an image manifest under repository:tag in moto's ECR, as a push would. */
 async function pushImage(ecr: ECRClient, repository: string, tag: string, seed: string): Promise<void> {
   await ecr.send(new CreateRepositoryCommand({repositoryName: repository})).catch((e) => {
