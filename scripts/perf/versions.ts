@@ -5,15 +5,21 @@
  * and through a weighted alias (version 1, 50 % to version 2), the three kinds of call interleaved so machine
  * noise hits them alike (trivial handler, 1,769 MB, one sequential client with keep-alive); and the qualifier
  * resolution alone (what an alias call adds inside the service), timed in a loop.
+ * Then provisioned concurrency: 2 environments provisioned on an alias and 2 concurrent clients calling it (load
+ * needing ≤ 2 environments), rounds interleaved with the same 2-client load on a function whose 2 on-demand
+ * environments were warmed first; cold starts (REPORT lines with Init Duration) and p50/p99 of each.
  */
 import {
   CreateAliasCommand,
   CreateFunctionCommand,
+  GetProvisionedConcurrencyConfigCommand,
   PublishVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
 import {parseArgs} from 'node:util'
 
+import {pollUntil} from '../../src/core/wait.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
 import {signRequest} from '../../src/local/sigv4.js'
@@ -30,19 +36,22 @@ const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 const ms = (x: number) => `${x.toFixed(2)} ms`
 
-async function post(service: LocalService, path: string): Promise<number> {
+async function post(service: LocalService, path: string, onLog?: (log: string) => void): Promise<number> {
   const url = new URL(path, service.url)
+  const extra: Record<string, string> = onLog ? {'x-amz-log-type': 'Tail'} : {}
   const headers = await signRequest(
     url,
-    {method: 'POST', body: Buffer.from('{}')},
+    {method: 'POST', body: Buffer.from('{}'), headers: extra},
     service.credentials,
     service.options.region,
   )
   const t = performance.now()
-  const res = await fetch(url, {method: 'POST', body: '{}', headers})
+  const res = await fetch(url, {method: 'POST', body: '{}', headers: {...headers, ...extra}})
   await res.text()
   if (res.status !== 200) throw new Error(`${path}: status ${res.status}`)
-  return performance.now() - t
+  const elapsed = performance.now() - t
+  onLog?.(Buffer.from(res.headers.get('x-amz-log-result') ?? '', 'base64').toString('utf8'))
+  return elapsed
 }
 
 const image = await fixtureImage(engine)
@@ -100,7 +109,71 @@ try {
   console.log(
     `  qualifier resolution (weighted alias) ${(((performance.now() - t) * 1000) / loops).toFixed(2)} µs per call`,
   )
+  await provisionedFigures(lambdaClient(service))
 } finally {
   await service.close()
+}
+
+async function provisionedFigures(lambda: ReturnType<typeof lambdaClient>): Promise<void> {
+  const CLIENTS = 2
+  for (const name of ['provisioned', 'on-demand']) {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Role: 'arn:aws:iam::000000000000:role/perf',
+        PackageType: 'Image',
+        Code: {ImageUri: image},
+        ImageConfig: {Command: ['handler.trivial']},
+        MemorySize: 1769,
+        Timeout: 30,
+      }),
+    )
+    await lambda.send(new PublishVersionCommand({FunctionName: name}))
+    await lambda.send(new CreateAliasCommand({FunctionName: name, Name: 'live', FunctionVersion: '1'}))
+  }
+  await lambda.send(
+    new PutProvisionedConcurrencyConfigCommand({
+      FunctionName: 'provisioned',
+      Qualifier: 'live',
+      ProvisionedConcurrentExecutions: CLIENTS,
+    }),
+  )
+  const ready = await pollUntil(
+    async () =>
+      (await lambda.send(new GetProvisionedConcurrencyConfigCommand({FunctionName: 'provisioned', Qualifier: 'live'})))
+        .Status === 'READY',
+    {timeoutMs: 300_000},
+  )
+  if (!ready) throw new Error('provisioned concurrency never became READY')
+  lambda.destroy()
+  const path = (name: string) => `/2015-03-31/functions/${name}/invocations?Qualifier=live`
+  // The on-demand function's environments are started and warmed before anything is timed; provisioned ones never.
+  for (let i = 0; i < 10; i++) await Promise.all(Array.from({length: CLIENTS}, () => post(service, path('on-demand'))))
+  const times = {provisioned: [] as number[], 'on-demand': [] as number[]}
+  const cold = {provisioned: 0, 'on-demand': 0}
+  for (let i = 0; i < N / CLIENTS; i++) {
+    for (const name of ['provisioned', 'on-demand'] as const) {
+      const round = await Promise.all(
+        Array.from({length: CLIENTS}, () =>
+          post(service, path(name), (log) => {
+            if (/Init Duration/.test(log)) cold[name]++
+          }),
+        ),
+      )
+      times[name].push(...round)
+    }
+  }
+  const p = (name: keyof typeof times, q: number) =>
+    pct(
+      times[name].sort((a, b) => a - b),
+      q,
+    )
+  console.log(`provisioned concurrency — ${CLIENTS} provisioned, ${CLIENTS} concurrent clients, ${N} calls each side`)
+  for (const name of ['provisioned', 'on-demand'] as const)
+    console.log(
+      `  ${(name === 'provisioned' ? 'provisioned' : 'warm on-demand').padEnd(15)} cold starts ${cold[name]}  ` +
+        `p50 ${ms(p(name, 50))}  p99 ${ms(p(name, 99))}`,
+    )
+  console.log(`  provisioned p99 / warm on-demand p99 ${(p('provisioned', 99) / p('on-demand', 99)).toFixed(2)} x`)
 }
 process.exit(0)

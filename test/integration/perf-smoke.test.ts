@@ -76,6 +76,9 @@ const FIGURES: Record<string, RegExp[]> = {
     /^ {2}alias live +p50 [\d.]+ ms +p99 [\d.]+ ms +\(-?[\d.]+ % p50 over unqualified\)/m,
     /^ {2}weighted alias +p50 [\d.]+ ms +p99 [\d.]+ ms +\(-?[\d.]+ % p50 over unqualified\)/m,
     /^ {2}qualifier resolution \(weighted alias\) [\d.]+ µs per call/m,
+    /^ {2}provisioned +cold starts \d+ +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}warm on-demand +cold starts \d+ +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}provisioned p99 \/ warm on-demand p99 [\d.]+ x/m,
   ],
 }
 
