@@ -1,3 +1,4 @@
+import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {AwsClients} from '../aws/clients.js'
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
@@ -191,6 +192,10 @@ export class AwsTarget implements RunTarget {
       message: action === 'unchanged' ? `${spec.name} is up to date` : `Updated ${spec.name} (${changed.join(', ')})`,
     })
     return {name: spec.name, arn: current.arn, action, changed}
+  }
+
+  async lambda(): Promise<LambdaClient> {
+    return this.#clients.lambda
   }
 
   invoke(request: InvokeRequest): Promise<InvokeOutcome> {

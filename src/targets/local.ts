@@ -193,6 +193,10 @@ export class LocalTarget implements RunTarget {
     return config.CodeSha256 !== imageId.replace(/^sha256:/, '')
   }
 
+  async lambda(): Promise<LambdaClient> {
+    return (await this.#lambda()).lambda
+  }
+
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const {invoker} = await this.#lambda()
     try {

@@ -1,3 +1,4 @@
+import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {S3Client} from '@aws-sdk/client-s3'
 
 import type {Emit} from '../core/events.js'
@@ -135,6 +136,8 @@ export interface KeepWarm {
  * bench and experiment use only this, never an AWS client or a local-service module.
  */
 export interface RunTarget extends Target {
+  /** The Lambda API of the target (AWS or the local service): versions and aliases are the same calls on both. */
+  lambda(): Promise<LambdaClient>
   /** Makes built images runnable: AWS pushes them to ECR; locally the S3 store and the service are started. */
   prepare(request: PrepareRequest, emit: Emit): Promise<PreparedImage[][]>
   /** An image given by reference (not built by faas); locally one the engine lacks is refused, naming `owner`. */
