@@ -83,6 +83,9 @@ export class VersionPools {
     }
   }
 
+  /** Pools of deleted versions still removing their environments. */
+  readonly #closing = new Set<Promise<void>>()
+
   /** Calls in flight by function. */
   readonly #inFlight = new Map<string, number>()
 
@@ -129,7 +132,11 @@ export class VersionPools {
           : []
     for (const [key, pool] of gone) {
       this.pools.delete(key)
-      await pool.close()
+      // A deleted version's environments are removed in the background (the call answers at once, as on Lambda);
+      // close() still waits for them.
+      const closing = pool.close().finally(() => this.#closing.delete(closing))
+      this.#closing.add(closing)
+      if (what === 'deleted') await closing
     }
     if (what === 'concurrency') for (const [key, pool] of this.pools) if (ofFunction(name)(key)) pool.wakeAll()
     // Only $LATEST changes in place: published versions are immutable.
@@ -179,5 +186,6 @@ export class VersionPools {
 
   async close(): Promise<void> {
     await Promise.all([...this.pools.values(), ...this.provisioned.values()].map((p) => p.close()))
+    await Promise.all(this.#closing)
   }
 }

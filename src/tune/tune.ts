@@ -350,12 +350,15 @@ async function cleanUp(
   versions: Map<number, {version: string; created: boolean}>,
   keep: string | undefined,
 ): Promise<void> {
-  for (const memoryMb of versions.keys())
-    await aws(`delete alias ${aliasOf(memoryMb)} of ${name} (lambda:DeleteAlias)`, () =>
-      lambda.send(new DeleteAliasCommand({FunctionName: name, Name: aliasOf(memoryMb)})),
-    )
-  for (const {version, created} of versions.values()) {
-    if (!created || version === keep) continue
+  await Promise.all(
+    [...versions.keys()].map((memoryMb) =>
+      aws(`delete alias ${aliasOf(memoryMb)} of ${name} (lambda:DeleteAlias)`, () =>
+        lambda.send(new DeleteAliasCommand({FunctionName: name, Name: aliasOf(memoryMb)})),
+      ),
+    ),
+  )
+  const unused = [...versions.values()].filter(({version, created}) => created && version !== keep)
+  for (const {version} of unused) {
     await aws(`delete version ${version} of ${name} (lambda:DeleteFunction)`, () =>
       lambda
         .send(new DeleteFunctionCommand({FunctionName: name, Qualifier: version}))

@@ -71,6 +71,10 @@ const FIGURES: Record<string, RegExp[]> = {
     /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
   ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
+  tune: [
+    /^ {2}single values: [\d.]+ s/m,
+    /^ {2}all values in one tune [\d.]+ s, slowest single [\d.]+ s, ratio [\d.]+ x/m,
+  ],
   versions: [
     /^ {2}unqualified +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^ {2}alias live +p50 [\d.]+ ms +p99 [\d.]+ ms +\(-?[\d.]+ % p50 over unqualified\)/m,
