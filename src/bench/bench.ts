@@ -260,10 +260,13 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
 }
 
 /**
- * Trace replay: the trace is read and checked, the copies deployed (when no endpoints are given) and
- * checked, all before the first call; then one load run of the trace's schedule.
+ * A trace made ready to replay: read and checked, the copies deployed (when no endpoints are given) and
+ * checked, all before the first call. The endpoints are the copies, or the given functions.
  */
-async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+export async function prepareTrace(
+  options: BenchOptions,
+  deps: Pick<BenchDeps, 'invoke' | 'check' | 'deployCopies' | 'emit'>,
+): Promise<{shape: LoadShape; endpoints: string[]}> {
   const given = options.functions.length > 0 ? options.functions : undefined
   const {shape, copies} = await traceShape(options.trace!, given)
   if (copies) {
@@ -277,6 +280,12 @@ async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchRe
   }
   const endpoints = copies ? copies.map((c) => c.name) : options.functions
   await (deps.check ? deps.check(endpoints) : checkFunctionsExist(deps.invoke, endpoints))
+  return {shape, endpoints}
+}
+
+/** Trace replay: one load run of the trace's schedule on its endpoints. */
+async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+  const {shape, endpoints} = await prepareTrace(options, deps)
   const title = `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}`
   return {
     kind: 'load',
