@@ -32,7 +32,14 @@ export interface CheckerHandlers {
   put: (objects: Array<{key: string; body: Buffer; contentType: string}>) => Promise<number>
   get: (key: string) => Promise<Uint8Array>
   exists: (key: string) => Promise<boolean>
+  /** Writes plain JSON items to one of the benchmark's declared tables (seeding its state). */
+  tablePut: (table: string, items: object[]) => Promise<number>
+  /** Every item of one of the benchmark's declared tables, to check the state the run left. */
+  tableScan: (table: string) => Promise<Record<string, unknown>[]>
 }
+
+/** How many calls an invoke_many request may have in flight at most (a checker asks for fewer). */
+export const MAX_IN_FLIGHT = 256
 
 /** What a checker reports at the end of a run (the record's fields, checked loosely: it is the folder's code). */
 export interface CheckerResult {
@@ -229,6 +236,12 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
   switch (request.op) {
     case 'invoke':
       return {op: 'outcome', ...(await handlers.invoke(request.payload))}
+    case 'invoke_many':
+      return {op: 'outcomes', outcomes: await invokeMany(request, handlers)}
+    case 'table_put':
+      return {op: 'table_put', written: await handlers.tablePut(String(request.table), request.items as object[])}
+    case 'table_scan':
+      return {op: 'table_items', items: await handlers.tableScan(String(request.table))}
     case 'put': {
       const objects = (request.objects as Array<{key: string; body_b64: string; content_type?: string}>).map((o) => ({
         key: o.key,
@@ -242,8 +255,27 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
     case 'exists':
       return {op: 'exists', exists: await handlers.exists(String(request.key))}
     default:
-      throw new Error(`faas knows no request "${String(request.op)}" (invoke, put, get, exists, result)`)
+      throw new Error(
+        `faas knows no request "${String(request.op)}" ` +
+          '(invoke, invoke_many, put, get, exists, table_put, table_scan, result)',
+      )
   }
+}
+
+/** The payloads' calls, `concurrency` in flight (each starts as one ends), their outcomes in the payloads' order. */
+async function invokeMany(request: Record<string, unknown>, handlers: CheckerHandlers) {
+  const payloads = Array.isArray(request.payloads) ? (request.payloads as unknown[]) : []
+  const concurrency = Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(Number(request.concurrency) || 1)))
+  const outcomes: Array<Record<string, unknown>> = new Array(payloads.length)
+  let next = 0
+  const lane = async () => {
+    while (next < payloads.length) {
+      const i = next++
+      outcomes[i] = await handlers.invoke(payloads[i])
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(concurrency, payloads.length)}, lane))
+  return outcomes
 }
 
 function resultOf(message: Record<string, unknown>): CheckerResult {

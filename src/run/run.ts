@@ -123,7 +123,14 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     let driven: Driven
     try {
       driven = checker
-        ? await driveChecked(checker, {seed: options.seed, runId, payload, invoke, storage})
+        ? await driveChecked(checker, {
+            seed: options.seed,
+            runId,
+            payload,
+            invoke,
+            storage,
+            tables: manifest.tables.map((t) => t.name),
+          })
         : await driveUnchecked(payload, invoke)
     } catch (error) {
       throw await target.runFailed(
