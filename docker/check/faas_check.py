@@ -90,10 +90,11 @@ class Run:
         text = _receive().get("payload") or "null"
         return json.loads(text)
 
-    def invoke_many(self, payloads, concurrency):
-        """Calls the entry once per payload, `concurrency` calls in flight; returns the outcomes in order (each with
-        "payload", the answer text, and "statusCode", "report", … as faas saw the call)."""
-        _send({"op": "invoke_many", "payloads": payloads, "concurrency": concurrency})
+    def invoke_many(self, payloads, concurrency, rps=None):
+        """Calls the entry once per payload, at most `concurrency` calls in flight (open loop at `rps` calls a second
+        when given); returns the outcomes in order (each with "payload", the answer text, and "statusCode",
+        "report", "clientLatencyUs", "latenessMs" with rps, "throttled" when Lambda refused the call)."""
+        _send({"op": "invoke_many", "payloads": payloads, "concurrency": concurrency, **({"rps": rps} if rps else {})})
         return _receive()["outcomes"]
 
     def table_put(self, table, items):

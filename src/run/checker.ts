@@ -1,4 +1,5 @@
 import type Docker from 'dockerode'
+import {setTimeout as delay} from 'node:timers/promises'
 import {PassThrough, type Duplex} from 'node:stream'
 
 import {UserError, isUserError, messageOf} from '../core/errors.js'
@@ -262,20 +263,37 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
   }
 }
 
-/** The payloads' calls, `concurrency` in flight (each starts as one ends), their outcomes in the payloads' order. */
+/**
+ * The payloads' calls, their outcomes in the payloads' order. Closed loop by default (`concurrency` in flight, each
+ * starting as one ends); with `rps`, open loop: call i is due at i/rps seconds, and starts then unless `concurrency`
+ * calls are already in flight (then as soon as one ends, late; its lateness is in the outcome).
+ */
 async function invokeMany(request: Record<string, unknown>, handlers: CheckerHandlers) {
   const payloads = Array.isArray(request.payloads) ? (request.payloads as unknown[]) : []
   const concurrency = Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(Number(request.concurrency) || 1)))
+  const rps = Number(request.rps) > 0 ? Number(request.rps) : undefined
   const outcomes: Array<Record<string, unknown>> = new Array(payloads.length)
+  const started = performance.now()
   let next = 0
   const lane = async () => {
     while (next < payloads.length) {
       const i = next++
-      outcomes[i] = await handlers.invoke(payloads[i])
+      const dueMs = rps ? (i * 1000) / rps : 0
+      const wait = started + dueMs - performance.now()
+      if (wait > 0) await delay(wait)
+      const latenessMs = rps ? Math.max(0, performance.now() - started - dueMs) : undefined
+      const outcome = await handlers.invoke(payloads[i]).catch(throttled)
+      outcomes[i] = {...outcome, ...(rps ? {latenessMs} : {})}
     }
   }
   await Promise.all(Array.from({length: Math.min(concurrency, payloads.length)}, lane))
   return outcomes
+}
+
+/** A call Lambda throttled (after the SDK's retries) did not run: under load that is an outcome, not the run's end. */
+function throttled(error: unknown): {payload: string; statusCode: number; throttled: true} {
+  if (isUserError(error) && error.code === 'THROTTLED') return {payload: '', statusCode: 429, throttled: true}
+  throw error
 }
 
 function resultOf(message: Record<string, unknown>): CheckerResult {
