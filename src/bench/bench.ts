@@ -7,6 +7,7 @@ import {ensurePrivateDir, fileError, PRIVATE_FILE, writeJsonFile, writePrivateFi
 import type {LoadShape, ReportTable} from './arrival.js'
 import {costPerCallUsd, type Architecture} from './cost.js'
 import {type Phase, phasesShape} from './phases.js'
+import {mixShape, type MixRequest} from './mix.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
@@ -52,6 +53,8 @@ export interface BenchOptions {
   trace?: TraceOptions
   /** Checked on the measured window; the result says which failed (the command exits 99 then). */
   thresholds?: Threshold[]
+  /** A request mix (--mix, http): each arrival sends one of these, picked by weight; functions are their names. */
+  mix?: MixRequest[]
 }
 
 export interface BenchDeps {
@@ -246,7 +249,8 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
   const title =
     `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ` +
     `${[...new Set(options.functions)].join(', ')}`
-  const shape = options.phases ? phasesShape(options.phases, options) : undefined
+  const phased = options.phases ? phasesShape(options.phases, options) : undefined
+  const shape = options.mix ? mixShape(options.mix, phased, options) : phased
   if (!options.memorySizes && !options.coldStarts)
     return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title, undefined, shape))}
   try {

@@ -76,6 +76,12 @@ const FIGURES: Record<string, RegExp[]> = {
     /^merged lateness \(clock-corrected\): p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
   ],
+  sqs: [
+    /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,
+    /^processed (\d+), distinct \1, batches \d+/m,
+    /^send to handler start, full queue: p50 \d+ ms +p99 \d+ ms/m,
+    /^send to handler start, one at a time \(\d+\): p50 \d+ ms +p99 \d+ ms/m,
+  ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
 }
 
