@@ -1,4 +1,10 @@
-import {DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand} from '@aws-sdk/client-dynamodb'
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -7,6 +13,7 @@ import * as assert from 'uvu/assert'
 
 import {createAwsClients} from '../../src/aws/clients.js'
 import {UserError} from '../../src/core/errors.js'
+import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {loadSettings} from '../../src/core/settings.js'
 import type {TableManifest} from '../../src/core/tables.js'
 import {DockerEngine} from '../../src/docker/engine.js'
@@ -203,6 +210,72 @@ test('local: deploy puts the table in the local store; functions and the host re
       [{name: LOCK_TABLE.name, kind: 'table', action: 'deleted'}],
     )
   } finally {
+    await faas(['local', 'stop'], {env})
+    await stopLocalS3(new DockerEngine(), s3Port)
+    rmSync(root, {recursive: true, force: true})
+  }
+})
+
+/** API Gateway's REST event (payload format 1.0) for a method and path, with a JSON body. */
+const restEvent = (httpMethod: string, path: string, body?: unknown) =>
+  JSON.stringify({
+    resource: path,
+    path,
+    httpMethod,
+    headers: {'content-type': 'application/json'},
+    multiValueHeaders: {'content-type': ['application/json']},
+    queryStringParameters: null,
+    pathParameters: null,
+    requestContext: {resourcePath: path, httpMethod, path: `/dev${path}`, stage: 'dev', requestId: 'r-1'},
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+  })
+
+test('an application written by others runs unchanged: Powertools REST routes with DynamoDB idempotency', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'faas-powertools-'))
+  const s3Port = String(await freePort())
+  const env = {
+    FAAS_HOME: join(root, 'home'),
+    FAAS_LOCAL_PORT: String(await freePort()),
+    FAAS_LOCAL_S3_PORT: s3Port,
+    FAAS_TARGET: 'local',
+    FAAS_BASE_IMAGE: 'local',
+    FAAS_PLATFORM: process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64',
+  }
+  const dir = join(PROJECT_ROOT, 'test', 'fixtures', 'powertools-orders')
+  try {
+    assert.is((await faas(['build', dir], {env})).exitCode, 0)
+    const deployed = await faasJson(['deploy', dir], {env})
+    assert.is(deployed.exitCode, 0, deployed.stderr)
+    const call = async (event: string) => {
+      const out = await faasJson(['invoke', '-f', 'powertools-orders-orders', '--payload', event], {env})
+      assert.is(out.exitCode, 0, out.stderr)
+      return JSON.parse(out.result.payload) as {statusCode: number; body: string}
+    }
+    const order = {item: 'book', quantity: 2}
+    const first = await call(restEvent('POST', '/orders', order))
+    assert.is(first.statusCode, 200, first.body)
+    const placed = JSON.parse(first.body)
+    assert.equal({...placed, orderId: undefined}, {orderId: undefined, item: 'book', quantity: 2})
+    // The same order again is answered from the idempotency record, not placed twice.
+    assert.equal(JSON.parse((await call(restEvent('POST', '/orders', order))).body), placed)
+    const other = JSON.parse((await call(restEvent('POST', '/orders', {item: 'pen', quantity: 1}))).body)
+    assert.is.not(other.orderId, placed.orderId)
+    assert.equal(JSON.parse((await call(restEvent('GET', '/orders/o-7'))).body), {orderId: 'o-7'})
+    assert.is((await call(restEvent('GET', '/nowhere'))).statusCode, 404)
+
+    const exported = await faas(['local', 'credentials'], {env})
+    const endpoint = /^export AWS_ENDPOINT_URL_DYNAMODB=(\S+)$/m.exec(exported.stdout)![1]
+    const host = new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: {accessKeyId: 'local', secretAccessKey: 'local'},
+    })
+    const {Items = []} = await host.send(new ScanCommand({TableName: 'powertools-idempotency'}))
+    assert.is(Items.length, 2, 'one record per distinct order')
+    assert.ok(Items.every((i) => i.status?.S === 'COMPLETED' && Number(i.expiration?.N) > Date.now() / 1000))
+  } finally {
+    await faas(['destroy', dir, '--tables', '--yes'], {env})
     await faas(['local', 'stop'], {env})
     await stopLocalS3(new DockerEngine(), s3Port)
     rmSync(root, {recursive: true, force: true})
