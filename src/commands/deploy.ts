@@ -163,6 +163,7 @@ export default class Deploy extends FaasCommand {
           env: await this.#env(flags.envmap, flags['envmap-file']),
         }
     const result = await deploy(target, settings, request, this.emit)
+    for (const t of result.tables ?? []) this.log(`table ${t.name}\t${t.action}`)
     for (const f of result.functions) {
       const provisioned = f.provisioned ? `, ${f.provisioned.requested} provisioned ${f.provisioned.status}` : ''
       const version = f.version
