@@ -9,8 +9,9 @@ import {FaasCommand} from '../cli/faas-command.js'
 import {numberFlag, portFlag, targetFlag} from '../cli/flags.js'
 import {messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import type {InvokeRequest} from '../core/invoke.js'
+import type {Invoke, InvokeRequest} from '../core/invoke.js'
 import {loadSettings, type Settings} from '../core/settings.js'
+import {sweepThroughVersions} from '../tune/power-sweep.js'
 import {createTarget} from '../targets/index.js'
 import {THRESHOLDS_FAILED_EXIT, formatThresholds} from '../bench/thresholds.js'
 import {deployTraceCopies} from '../services/trace-copies.js'
@@ -188,11 +189,12 @@ export default class Bench extends FaasCommand {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     try {
+      const versions = throughVersions(options, Boolean(flags.workers), target, invoker.invoke, this.emit)
       const deps = {
-        invoke: invoker.invoke,
+        invoke: versions?.invoke ?? invoker.invoke,
         check: invoker.check,
-        reconfigure: reconfigurer?.reconfigure,
-        restore: reconfigurer?.restore,
+        reconfigure: versions?.reconfigure ?? reconfigurer?.reconfigure,
+        restore: versions?.restore ?? reconfigurer?.restore,
         deployCopies:
           options.protocol === 'lambda'
             ? async (copies: Parameters<typeof deployTraceCopies>[2]) =>
@@ -235,3 +237,15 @@ const workersDeps = (target: () => Promise<RunTarget>, settings: Settings, emit:
   deployWorkers: async (n: number) => deployWorkers(await target(), settings, n, emit),
   storage: async () => workersStorage(await target(), settings, emit),
 })
+
+/** A lambda memory sweep runs through a version per size ($LATEST untouched), as faas tune does. */
+function throughVersions(
+  options: {protocol?: string; memorySizes?: number[]; coldStarts?: number},
+  workers: boolean,
+  target: () => Promise<RunTarget>,
+  invoke: Invoke,
+  emit: Emit,
+) {
+  if (options.protocol !== 'lambda' || !options.memorySizes || options.coldStarts || workers) return undefined
+  return sweepThroughVersions(target, invoke, options.memorySizes, emit)
+}

@@ -1,19 +1,12 @@
-import {
-  CreateAliasCommand,
-  DeleteAliasCommand,
-  DeleteFunctionCommand,
-  GetAliasCommand,
-  UpdateAliasCommand,
-  type LambdaClient,
-} from '@aws-sdk/client-lambda'
+import {CreateAliasCommand, GetAliasCommand, UpdateAliasCommand, type LambdaClient} from '@aws-sdk/client-lambda'
 
 import {aws} from '../aws/errors.js'
-import {publishAndAlias} from '../aws/lambda-versions.js'
 import {bootstrapDifference, median} from '../bench/bootstrap.js'
 import {PRICE_PER_REQUEST, pricePerGbSecond, type Architecture} from '../bench/cost.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {RunTarget} from '../targets/target.js'
+import {powerAlias, publishPowerVersions} from './power-versions.js'
 
 /**
  * `faas tune`: AWS Lambda Power Tuning's method on either target. For each power value a version with that
@@ -167,23 +160,17 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
   const architecture: Architecture = state.architectures.includes('x86_64') ? 'x86_64' : 'arm64'
   const lambda = await target.lambda()
   const started = performance.now()
-  const versions = new Map<number, {version: string; created: boolean}>()
-  try {
-    for (const memoryMb of request.powerValues) {
-      await target.reconfigure(name, {memoryMb})
-      const published = await publishAndAlias(lambda, name, {alias: aliasOf(memoryMb)})
-      versions.set(memoryMb, {version: published.version, created: published.created})
-      emit({kind: 'progress', subject: name, message: `${memoryMb} MB is version ${published.version}`})
-    }
-  } finally {
-    await target.reconfigure(name, {memoryMb: state.memoryMb})
-  }
+  const {versions, cleanUp} = await publishPowerVersions(target, lambda, name, request.powerValues, emit)
   let alias: TuneResult['alias']
   try {
     const runValue = async (memoryMb: number) => {
       const t = performance.now()
       const one = async () => {
-        const out = await target.invoke({name: `${name}:${aliasOf(memoryMb)}`, payload: request.payload, logTail: true})
+        const out = await target.invoke({
+          name: `${name}:${powerAlias(memoryMb)}`,
+          payload: request.payload,
+          logTail: true,
+        })
         if (out.functionError || !out.report?.durationMs)
           throw new UserError(`A call of ${name} at ${memoryMb} MB failed: ${out.payload.slice(0, 300)}`, {
             code: 'TUNE_INVOCATION_FAILED',
@@ -238,7 +225,7 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
       prices: {perGbSecondUsd: perGb, perRequestUsd: PRICE_PER_REQUEST, asOf: PRICES_AS_OF},
     }
   } finally {
-    await cleanUp(lambda, name, versions, alias?.version)
+    await cleanUp(alias?.version)
   }
 }
 
@@ -271,8 +258,6 @@ function figuresOf(
     wallMs,
   }
 }
-
-const aliasOf = (memoryMb: number) => `tune-${memoryMb}`
 
 async function sequential<T>(n: number, work: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = []
@@ -341,31 +326,4 @@ async function pointAlias(lambda: LambdaClient, name: string, alias: string, ver
         }),
       ),
     )
-}
-
-/** Removes the tune-<MB> aliases, and the versions this run published (all but the one an alias now names). */
-async function cleanUp(
-  lambda: LambdaClient,
-  name: string,
-  versions: Map<number, {version: string; created: boolean}>,
-  keep: string | undefined,
-): Promise<void> {
-  await Promise.all(
-    [...versions.keys()].map((memoryMb) =>
-      aws(`delete alias ${aliasOf(memoryMb)} of ${name} (lambda:DeleteAlias)`, () =>
-        lambda.send(new DeleteAliasCommand({FunctionName: name, Name: aliasOf(memoryMb)})),
-      ),
-    ),
-  )
-  const unused = [...versions.values()].filter(({version, created}) => created && version !== keep)
-  for (const {version} of unused) {
-    await aws(`delete version ${version} of ${name} (lambda:DeleteFunction)`, () =>
-      lambda
-        .send(new DeleteFunctionCommand({FunctionName: name, Qualifier: version}))
-        .catch((error: {name?: string}) => {
-          // Another alias of the user's may name it: it stays.
-          if (error?.name !== 'ResourceConflictException') throw error
-        }),
-    )
-  }
 }

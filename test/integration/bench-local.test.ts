@@ -11,13 +11,14 @@ import {silent} from '../../src/core/events.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {reconfigurerOf} from '../../src/bench/reconfigure.js'
-import type {Target} from '../../src/targets/target.js'
+import type {RunTarget} from '../../src/targets/target.js'
+import {sweepThroughVersions} from '../../src/tune/power-sweep.js'
 
 /** faas bench against the local target with a real function container. */
 const settings = loadSettings({...process.env, FAAS_TARGET: 'local', FAAS_PLATFORM: 'linux/amd64'})
 
 /** The local target on a service of its own (any free port, in this process, closed after the test). */
-async function withLocalTarget(fn: (target: Target) => Promise<void>) {
+async function withLocalTarget(fn: (target: RunTarget) => Promise<void>) {
   const {LocalService} = await import('../../src/local/service.js')
   const {createLocalTarget} = await import('../../src/targets/local.js')
   const engine = new DockerEngine()
@@ -167,9 +168,20 @@ test(sweepTitle, () =>
         latf: 'lat.csv',
         architecture: 'x86_64' as const,
       }
+      // As bench --memory runs it: a version per size behind its alias, $LATEST's memory untouched.
+      const versions = sweepThroughVersions(async () => t, t.invoke.bind(t), [128, 512], silent)
       const sweep = await runBench(
         {...base, outDir: join(dir, 'sweep'), memorySizes: [128, 512]},
-        {invoke: t.invoke.bind(t), ...reconfigurer, emit: silent},
+        {...versions, emit: silent},
+      )
+      assert.is((await t.describe(fn))?.memoryMb, 256, "$LATEST's memory is as it was")
+      const {ListAliasesCommand, ListVersionsByFunctionCommand} = await import('@aws-sdk/client-lambda')
+      const lambda = await t.lambda()
+      assert.equal((await lambda.send(new ListAliasesCommand({FunctionName: fn}))).Aliases, [], 'aliases removed')
+      assert.equal(
+        (await lambda.send(new ListVersionsByFunctionCommand({FunctionName: fn}))).Versions?.map((v) => v.Version),
+        ['$LATEST'],
+        'the versions the sweep published are removed',
       )
       assert.equal(
         sweep.sweep!.map((r) => [r.memoryMb, r.count, r.errors]),
