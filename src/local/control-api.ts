@@ -9,7 +9,7 @@ import type {
 
 import type {DockerEngine} from '../docker/engine.js'
 import {conflict, invalid, notFound} from './lambda-errors.js'
-import type {LocalFunction} from './types.js'
+import type {AliasLookup, LocalFunction, UrlFronts} from './types.js'
 
 /**
  * The subset of Lambda's control plane faas deploys with: functions live in the service process
@@ -22,8 +22,12 @@ export interface ControlContext {
   functions: Map<string, LocalFunction>
   region: string
   accountId: string
-  /** Called after a function was created, updated (code, configuration or concurrency) or deleted. */
-  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted') => Promise<void>
+  /** Called after a function was created, updated (code, configuration, concurrency, URL, policy) or deleted. */
+  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted' | 'url' | 'policy') => Promise<void>
+  /** The Function URLs' listeners. */
+  urls: UrlFronts
+  /** Which aliases exist (see AliasLookup). */
+  aliases: AliasLookup
 }
 
 export type Result = [number, unknown]
@@ -202,6 +206,8 @@ export async function updateConfiguration(
 export async function deleteFunction(ctx: ControlContext, ref: string): Promise<Result> {
   const fn = get(ctx, ref)
   ctx.functions.delete(fn.name)
+  // Its URLs go with it, as on Lambda.
+  for (const url of fn.urls ?? []) await ctx.urls.close(url.urlId)
   await ctx.changed(fn.name, 'deleted')
   return [204, undefined]
 }

@@ -3,7 +3,9 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import * as control from './control-api.js'
 import {jsonBody, sendJson} from './http.js'
 import {accessDenied, unknownOperation} from './lambda-errors.js'
+import * as permissions from './permissions.js'
 import type {KnownKey} from './sigv4.js'
+import * as urls from './url-config.js'
 
 /** What the routes call on the service. */
 export interface RouteContext {
@@ -44,6 +46,29 @@ const CONTROL: Route[] = [
   ['DELETE', CONCURRENCY, (ctx, _, name) => control.deleteConcurrency(ctx, name!)],
 ]
 
+/** Routes that read the query (Qualifier, MaxItems, Marker) too. */
+type QueriedRoute = [
+  string,
+  RegExp,
+  (ctx: control.ControlContext, body: Buffer, query: URLSearchParams, ...names: string[]) => unknown,
+]
+
+const URL_CONFIG = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/
+const URL_CONFIGS = /^\/2021-10-31\/functions\/([^/]+)\/urls\/?$/
+const POLICY = /^\/2015-03-31\/functions\/([^/]+)\/policy\/?$/
+const STATEMENT = /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)$/
+
+const QUERIED: QueriedRoute[] = [
+  ['POST', URL_CONFIG, (ctx, body, query, name) => urls.createUrl(ctx, name!, query, jsonBody(body))],
+  ['GET', URL_CONFIG, (ctx, _, query, name) => urls.getUrl(ctx, name!, query)],
+  ['PUT', URL_CONFIG, (ctx, body, query, name) => urls.updateUrl(ctx, name!, query, jsonBody(body))],
+  ['DELETE', URL_CONFIG, (ctx, _, query, name) => urls.deleteUrl(ctx, name!, query)],
+  ['GET', URL_CONFIGS, (ctx, _, query, name) => urls.listUrls(ctx, name!, query)],
+  ['POST', POLICY, (ctx, body, query, name) => permissions.addPermission(ctx, name!, query, jsonBody(body))],
+  ['GET', POLICY, (ctx, _, query, name) => permissions.getPolicy(ctx, name!, query)],
+  ['DELETE', STATEMENT, (ctx, _, query, name, sid) => permissions.removePermission(ctx, name!, sid!, query)],
+]
+
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
 
@@ -79,6 +104,11 @@ export async function route(
   for (const [verb, pattern, handler] of CONTROL) {
     if (verb !== method || !(m = pattern.exec(path))) continue
     const [status, answer] = (await handler(ctx.control(), body, ...m.slice(1))) as control.Result
+    return sendJson(res, status, answer)
+  }
+  for (const [verb, pattern, handler] of QUERIED) {
+    if (verb !== method || !(m = pattern.exec(path))) continue
+    const [status, answer] = (await handler(ctx.control(), body, url.searchParams, ...m.slice(1))) as control.Result
     return sendJson(res, status, answer)
   }
   throw unknownOperation(method, path)

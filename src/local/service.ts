@@ -23,6 +23,7 @@ import {FunctionPool} from './pool.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+import {FunctionUrlFronts} from './url-front.js'
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -55,6 +56,8 @@ export class LocalService {
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
   #background = new Set<Promise<unknown>>()
+  /** The Function URLs' listeners, one loopback port each. */
+  readonly urls: FunctionUrlFronts
   #closedResolve!: () => void
   /** Settles once close() has finished. */
   readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
@@ -66,6 +69,13 @@ export class LocalService {
   ) {
     this.options = defaultServiceOptions(options)
     this.#sessions = new Sessions(this.options)
+    this.urls = new FunctionUrlFronts({
+      functions: this.functions,
+      options: this.options,
+      keyOf: (id) => this.#sessions.keyOf(id),
+      pool: (name) => this.#pool(name),
+      emit: this.emit,
+    })
   }
 
   get url(): string {
@@ -97,6 +107,7 @@ export class LocalService {
     }
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
+    await this.#reopenUrls()
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => {
       for (const pool of this.pools.values()) pool.reclaimIdle()
@@ -170,6 +181,20 @@ export class LocalService {
     await this.#sessions.start()
   }
 
+  /** The URLs a previous service on the same FAAS_HOME had answer again, on their ports when those are free. */
+  async #reopenUrls(): Promise<void> {
+    let moved = false
+    for (const fn of this.functions.values()) {
+      for (const config of fn.urls ?? []) {
+        const port = await this.urls.open(fn, config)
+        moved ||= port !== config.port
+        config.port = port
+      }
+    }
+    if (moved)
+      saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
+  }
+
   /** Removes containers left by services proven gone (see leftovers.ts). */
   removeLeftovers(): Promise<number> {
     return removeLeftovers(this.engine, this.options.instanceId)
@@ -233,11 +258,13 @@ export class LocalService {
       functions: this.functions,
       region: this.options.region,
       accountId: this.options.accountId,
+      urls: this.urls,
+      aliases: () => false, // no alias API yet: only $LATEST has URLs and policies
       changed: async (name, what) => {
         this.emit({kind: 'progress', subject: name, message: what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
         const pool = this.pools.get(name)
-        if (!pool) return
+        if (!pool || what === 'url' || what === 'policy') return
         if (what === 'deleted') {
           this.pools.delete(name)
           await pool.close()
@@ -266,6 +293,7 @@ export class LocalService {
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
+      urls: this.urls.list(),
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
     }
   }
@@ -275,6 +303,7 @@ export class LocalService {
     this.#closing ??= (async () => {
       clearInterval(this.#reclaimer)
       const server = this.#server
+      await this.urls.closeAll()
       await Promise.all([...this.pools.values()].map((pool) => pool.close()))
       if (server) {
         server.closeAllConnections()
