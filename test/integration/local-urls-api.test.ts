@@ -243,7 +243,7 @@ test('a NONE URL answers 403 until the policy has both statements Lambda require
   )
 })
 
-test('a restarted service keeps URLs (same port) and policies; a state file from before URLs still loads', async (ctx) => {
+test('a restarted service keeps URLs (same port) and policies; an older state file still loads', async (ctx) => {
   await create(ctx, 'kept')
   const {FunctionUrl: url} = await ctx.lambda.send(
     new CreateFunctionUrlConfigCommand({FunctionName: 'kept', AuthType: 'NONE'}),
@@ -290,8 +290,8 @@ import json, sys, urllib.request, urllib.error
 import boto3
 c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2],
                  aws_secret_access_key=sys.argv[3])
-url = c.create_function_url_config(FunctionName="boto", AuthType="NONE",
-                                   Cors={"AllowOrigins": ["https://app.example"], "AllowMethods": ["GET"]})["FunctionUrl"]
+cors = {"AllowOrigins": ["https://app.example"], "AllowMethods": ["GET"]}
+url = c.create_function_url_config(FunctionName="boto", AuthType="NONE", Cors=cors)["FunctionUrl"]
 def status():
     try:
         return urllib.request.urlopen(url).status
