@@ -73,7 +73,18 @@ export interface HealthAnswer {
   s3Endpoint?: string
   idleTimeoutMs?: number
   functions: string[]
+  /** Function URLs that answer (absent from services before URLs). */
+  urls?: FunctionUrlStatus[]
   environments: Record<string, {busy?: number; queued?: number}>
+}
+
+/** One Function URL as health and `faas local status` list it. */
+export interface FunctionUrlStatus {
+  function: string
+  qualifier: string
+  url: string
+  authType: string
+  invokeMode: string
 }
 
 /** What our service at `url` says about itself; undefined when nothing answers. Throws when something else answers. */
