@@ -34,6 +34,13 @@ const FIGURES: Record<string, RegExp[]> = {
   ],
   benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
   deploy: [/^first deploy, concurrent .* \d+ ms .*created/m, /^no-op redeploy, concurrent +\d+ ms .*unchanged/m],
+  'function-urls': [
+    /^ {2}Function URL \(fetch\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}Invoke API \(JS SDK\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}URL \/ Invoke +p50 [\d.]+ x +p99 [\d.]+ x/m,
+    /^ {2}answered 20\/20: 200 \d+, 429 \d+, other 0/m,
+    /^ {2}lost 0, duplicated request ids 0/m,
+  ],
   grpc: [/^sleep +200 +[\d.]+ +\d+ +0 /m, /^precise +200 +[\d.]+ +\d+ +0 /m],
   images: [
     /^cold build, 1 arm64 image\(s\): sequential [\d.]+ s, concurrent [\d.]+ s/m,
