@@ -31,6 +31,7 @@ export default class Deploy extends FaasCommand {
     '<%= config.bin %> deploy map-reduce --target aws',
     `<%= config.bin %> deploy --repo_name newfunc --repo_tag latest --function_name NewFuncLambda --policies ` +
       `access_s3,invoke_function --envmap '{"KEY1":"VAL1"}'`,
+    '<%= config.bin %> deploy -n hello -f Hello --url none --cors-origin http://localhost:3000',
     `pass show api-key | jq -R '{API_KEY: .}' | <%= config.bin %> deploy -n newfunc -f NewFuncLambda --envmap-file -`,
   ]
 
@@ -82,6 +83,15 @@ export default class Deploy extends FaasCommand {
     }),
     registry: Flags.string({description: "Registry host instead of the account's ECR (env FAAS_REGISTRY)."}),
     concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1, max: 64}),
+    url: Flags.string({
+      description:
+        'Give each function a Function URL: none (anyone may call it; faas adds the two public permissions) or iam ' +
+        '(SigV4-signed callers only). Prints the URL.',
+    }),
+    'cors-origin': Flags.string({
+      description: 'With --url: an origin whose pages may call the URL (Cors.AllowOrigins; repeatable; * for any).',
+      multiple: true,
+    }),
   }
 
   async #env(envmap: string, file: string | undefined): Promise<Record<string, string>> {
@@ -132,6 +142,8 @@ export default class Deploy extends FaasCommand {
       policiesFile: flags['policies-file'],
       concurrency: flags.concurrency,
       architecture: flags.arch ? toArchitecture(flags.arch) : undefined,
+      url: flags.url,
+      corsOrigins: flags['cors-origin'],
     }
     const request = args.benchmark
       ? {...common, benchmark: args.benchmark, functions: flags.function}
@@ -143,8 +155,10 @@ export default class Deploy extends FaasCommand {
           env: await this.#env(flags.envmap, flags['envmap-file']),
         }
     const result = await deploy(target, settings, request, this.emit)
-    for (const f of result.functions)
+    for (const f of result.functions) {
       this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
+      if (f.url) this.log(`  URL ${f.url}`)
+    }
     return {target: target.kind, ...result}
   }
 }

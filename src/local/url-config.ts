@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 
+import {isOrigin} from '../core/function-config.js'
 import type {ControlContext, Result} from './control-api.js'
 import {arnOf, nameOf} from './control-api.js'
 import {invalid, notFound, resourceConflict, resourceMissing, validation} from './lambda-errors.js'
@@ -56,14 +57,8 @@ function stringList(value: unknown, field: string, most: number, longest: number
   return value as string[]
 }
 
-/** An origin as browsers send it: `*`, or scheme://host[:port] with nothing after it. */
 function checkOrigin(origin: string): void {
-  if (origin === '*') return
-  let parsed: URL | undefined
-  try {
-    parsed = new URL(origin)
-  } catch {}
-  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.toLowerCase())
+  if (!isOrigin(origin))
     throw invalid(
       `Cors.AllowOrigins: "${origin}" is not an origin. Give * or a scheme, host and optional port with nothing ` +
         `after them, such as https://www.example.com or http://localhost:3000.`,

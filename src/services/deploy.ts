@@ -3,6 +3,7 @@ import type {Emit} from '../core/events.js'
 import {
   checkEnv,
   checkEphemeralStorage,
+  checkFunctionUrl,
   checkLogFormat,
   checkMemory,
   checkReservedConcurrency,
@@ -35,6 +36,10 @@ export interface DeployCommon {
   policiesFile?: string
   /** How many functions are deployed at once. */
   concurrency?: number
+  /** --url none|iam: each function gets a Function URL of this auth type. */
+  url?: string
+  /** --cors-origin: the origins the URL's Cors allows (only with url). */
+  corsOrigins?: string[]
 }
 
 /** The seed's form: one function from one repository. */
@@ -73,6 +78,7 @@ export async function planDeploy(
 ): Promise<FunctionSpec[]> {
   const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
   checkTag(request.tag)
+  const url = checkFunctionUrl(request.url, request.corsOrigins)
   const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
   const spec = (
     name: string,
@@ -101,6 +107,7 @@ export async function planDeploy(
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
       ephemeralStorageMb: checkEphemeralStorage(request.ephemeralStorageMb ?? f.ephemeralStorageMb ?? 512),
       logFormat: checkLogFormat(request.logFormat ?? f.logFormat ?? 'Text'),
+      ...(url ? {url} : {}),
     }
   }
   if ('benchmark' in request) {

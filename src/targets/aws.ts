@@ -19,6 +19,7 @@ import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
+import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import type {
   DeployOutcome,
   DestroyOutcome,
@@ -114,6 +115,11 @@ export class AwsTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const outcome = await this.#deployFunction(spec, emit)
+    return deployFunctionUrl(this.#clients.lambda, spec, outcome, this.#retry, emit)
+  }
+
+  async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const {iam, lambda} = this.#clients
     emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})
@@ -210,16 +216,17 @@ export class AwsTarget implements RunTarget {
       functionNames.map(async (name) => {
         emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
         const current = await getFunction(lambda, name)
+        const url = current ? await destroyFunctionUrl(lambda, name, this.#retry, emit) : []
         const outcome: DestroyOutcome = {
           name,
           kind: 'function',
           action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent',
         }
         emit({kind: 'done', subject: name, message: `function ${name} ${outcome.action}`})
-        return {outcome, role: current?.role.split('/').pop() ?? `${name}-role`}
+        return {outcomes: [...url, outcome], role: current?.role.split('/').pop() ?? `${name}-role`}
       }),
     )
-    const outcomes = functions.map((f) => f.outcome)
+    const outcomes = functions.flatMap((f) => f.outcomes)
     if (!options.roles) return outcomes
     const inUse = await listFunctionRoles(lambda)
     const roleNames = [...new Set(functions.map((f) => f.role))]

@@ -20,6 +20,7 @@ import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
 import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
+import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import {startPinger} from './pinger.js'
 import type {
   DeployOutcome,
@@ -124,6 +125,11 @@ export class LocalTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const outcome = await this.#deployFunction(spec, emit)
+    return deployFunctionUrl((await this.#lambda(emit)).lambda, spec, outcome, LOCAL_RETRY, emit)
+  }
+
+  async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const image = await this.#localImage(spec)
     const {lambda} = await this.#lambda(emit)
@@ -219,13 +225,19 @@ export class LocalTarget implements RunTarget {
 
   async destroy(functionNames: string[], _options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
     const {lambda} = await this.#lambda(emit)
-    return Promise.all(
-      functionNames.map(async (name): Promise<DestroyOutcome> => {
-        const action = (await getFunction(lambda, name)) ? await deleteFunction(lambda, name, LOCAL_RETRY) : 'absent'
+    const outcomes = await Promise.all(
+      functionNames.map(async (name): Promise<DestroyOutcome[]> => {
+        if (!(await getFunction(lambda, name))) {
+          emit({kind: 'done', subject: name, message: `function ${name} absent`})
+          return [{name, kind: 'function', action: 'absent'}]
+        }
+        const url = await destroyFunctionUrl(lambda, name, LOCAL_RETRY, emit)
+        const action = await deleteFunction(lambda, name, LOCAL_RETRY)
         emit({kind: 'done', subject: name, message: `function ${name} ${action}`})
-        return {name, kind: 'function', action}
+        return [...url, {name, kind: 'function', action}]
       }),
     )
+    return outcomes.flat()
   }
 
   /**

@@ -1,6 +1,7 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 
 import type {Emit} from '../core/events.js'
+import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
 import type {PolicyBundle} from '../core/policies.js'
@@ -34,6 +35,8 @@ export interface FunctionSpec {
   ephemeralStorageMb?: number
   /** LoggingConfig.LogFormat; Text when absent. */
   logFormat?: LogFormat
+  /** A Function URL (deploy --url); absent: an existing URL is left as it is. */
+  url?: FunctionUrlSpec
 }
 
 export interface DeployOutcome {
@@ -42,11 +45,13 @@ export interface DeployOutcome {
   action: 'created' | 'updated' | 'unchanged'
   /** What differed and was written (e.g. ["image", "env"]); empty when unchanged. */
   changed: string[]
+  /** The function's URL, when the deploy asked for one. */
+  url?: string
 }
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'role' | 'repository' | 'bucket'
+  kind: 'function' | 'url' | 'role' | 'repository' | 'bucket'
   action: 'deleted' | 'absent'
 }
 
