@@ -159,6 +159,10 @@ export default class Deploy extends FaasCommand {
       this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
       if (f.url) this.log(`  URL ${f.url}`)
     }
+    if (result.api) {
+      this.log(`API ${result.api.url}`)
+      for (const r of result.api.routes) this.log(`  ${r.routeKey}\t${r.function}\t(payload ${r.payloadFormat})`)
+    }
     return {target: target.kind, ...result}
   }
 }

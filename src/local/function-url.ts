@@ -149,25 +149,29 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * headers, cookies (one Set-Cookie each), body and isBase64Encoded; any other JSON value is the body of a 200
  * application/json answer. A function error, or a statusCode/headers/cookies/body of the wrong type, is a 502.
  */
-export function responseOf(payload: Buffer, functionError: boolean): UrlResponse {
-  if (functionError) return badGateway()
+export function responseOf(
+  payload: Buffer,
+  functionError: boolean,
+  invalid: () => UrlResponse = badGateway,
+): UrlResponse {
+  if (functionError) return invalid()
   let answer: unknown
   try {
     answer = JSON.parse(payload.toString('utf8'))
   } catch {
-    return badGateway()
+    return invalid()
   }
   if (!isRecord(answer) || !('statusCode' in answer))
     return {status: 200, headers: {'content-type': 'application/json'}, cookies: [], body: payload}
   const {statusCode, headers = {}, cookies = [], body = '', isBase64Encoded = false} = answer
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599)
-    return badGateway()
-  if (!isRecord(headers) || !Array.isArray(cookies) || typeof isBase64Encoded !== 'boolean') return badGateway()
-  if (typeof body !== 'string' || cookies.some((c) => typeof c !== 'string')) return badGateway()
+    return invalid()
+  if (!isRecord(headers) || !Array.isArray(cookies) || typeof isBase64Encoded !== 'boolean') return invalid()
+  if (typeof body !== 'string' || cookies.some((c) => typeof c !== 'string')) return invalid()
   const mapped: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
     if (value === null || value === undefined) continue
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(String(value))) return badGateway()
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(String(value))) return invalid()
     mapped[name.toLowerCase()] = String(value)
   }
   return {

@@ -1,8 +1,9 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
+import type {ApiFronts} from './api-front.js'
 import * as control from './control-api.js'
 import {jsonBody, sendJson} from './http.js'
-import {accessDenied, unknownOperation} from './lambda-errors.js'
+import {accessDenied, resourceMissing, unknownOperation} from './lambda-errors.js'
 import * as permissions from './permissions.js'
 import type {KnownKey} from './sigv4.js'
 import * as urls from './url-config.js'
@@ -14,6 +15,8 @@ export interface RouteContext {
   health(): Record<string, unknown>
   logsOf(name: string): string[]
   shutdown(): void
+  /** The benchmarks' HTTP APIs (api-front.ts). */
+  apis: Pick<ApiFronts, 'put' | 'delete' | 'list'>
 }
 
 /** The control plane's routes, as [method, path, handler]: the handler gets the path's captures. */
@@ -71,6 +74,7 @@ const QUERIED: QueriedRoute[] = [
 
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
+const API = /^\/faas\/apis\/([^/]+)$/
 
 /**
  * A signed request's route. Invoke is open to every key; the rest (control plane, health,
@@ -101,6 +105,13 @@ export async function route(
     return
   }
   if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(control.nameOf(m[1]!))})
+  if (path === '/faas/apis' && method === 'GET') return sendJson(res, 200, {apis: ctx.apis.list()})
+  if ((m = API.exec(path)) && method === 'PUT')
+    return sendJson(res, 200, await ctx.apis.put(decodeURIComponent(m[1]!), jsonBody(body)))
+  if (m && method === 'DELETE') {
+    if (!(await ctx.apis.delete(decodeURIComponent(m[1]!)))) throw resourceMissing()
+    return sendJson(res, 204, undefined)
+  }
   for (const [verb, pattern, handler] of CONTROL) {
     if (verb !== method || !(m = pattern.exec(path))) continue
     const [status, answer] = (await handler(ctx.control(), body, ...m.slice(1))) as control.Result

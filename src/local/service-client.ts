@@ -75,6 +75,8 @@ export interface HealthAnswer {
   functions: string[]
   /** Function URLs that answer (absent from services before URLs). */
   urls?: FunctionUrlStatus[]
+  /** The benchmarks' HTTP APIs (absent from services before APIs). */
+  apis?: ApiStatus[]
   environments: Record<string, {busy?: number; queued?: number}>
 }
 
@@ -99,4 +101,12 @@ export async function health(url: string, timeoutMs = 1000): Promise<HealthAnswe
   if (!res?.ok) return undefined
   const body = (await res.json().catch(() => undefined)) as HealthAnswer | undefined
   return body?.service === 'faas-local' ? body : undefined
+}
+
+/** One benchmark's HTTP API as health and `faas local status` list it. */
+export interface ApiStatus {
+  name: string
+  url: string
+  stage: string
+  routes: Array<{routeKey: string; function: string; payloadFormat: string}>
 }

@@ -13,7 +13,7 @@ import {functionsFile, stateDir, stateFile} from './contracts.js'
 import {loadOrCreateSecrets} from './credentials.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {LocalService} from './service.js'
-import {health, serviceFetch, type FunctionUrlStatus, type HealthAnswer} from './service-client.js'
+import {health, serviceFetch, type ApiStatus, type FunctionUrlStatus, type HealthAnswer} from './service-client.js'
 import type {ServiceOptions} from './types.js'
 
 /**
@@ -322,6 +322,7 @@ export interface StatusReport {
   pid?: number
   functions?: string[]
   urls?: FunctionUrlStatus[]
+  apis?: ApiStatus[]
   environments?: Record<string, unknown>
 }
 
@@ -335,6 +336,7 @@ export async function localStatus(options: StartOptions = {}): Promise<StatusRep
     pid: answer.pid,
     functions: answer.functions,
     urls: answer.urls ?? [],
+    apis: answer.apis ?? [],
     environments: answer.environments,
   }
 }

@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto'
+import {dirname, join} from 'node:path'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -8,6 +9,7 @@ import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
+import {ApiFronts} from './api-front.js'
 import {LABEL} from './contracts.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
@@ -58,6 +60,8 @@ export class LocalService {
   #background = new Set<Promise<unknown>>()
   /** The Function URLs' listeners, one loopback port each. */
   readonly urls: FunctionUrlFronts
+  /** The benchmarks' HTTP APIs, one loopback port each. */
+  readonly apis: ApiFronts
   #closedResolve!: () => void
   /** Settles once close() has finished. */
   readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
@@ -75,6 +79,14 @@ export class LocalService {
       keyOf: (id) => this.#sessions.keyOf(id),
       pool: (name) => this.#pool(name),
       emit: this.emit,
+    })
+    const functionsFile = this.options.functionsFile
+    this.apis = new ApiFronts({
+      functions: this.functions,
+      options: this.options,
+      pool: (name) => this.#pool(name),
+      emit: this.emit,
+      file: functionsFile ? join(dirname(functionsFile), 'apis.json') : undefined,
     })
   }
 
@@ -108,6 +120,7 @@ export class LocalService {
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
     await this.#reopenUrls()
+    await this.apis.reopen()
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => {
       for (const pool of this.pools.values()) pool.reclaimIdle()
@@ -249,6 +262,7 @@ export class LocalService {
       health: () => this.health(),
       logsOf: (name) => this.logs.get(name) ?? [],
       shutdown: () => void this.close(),
+      apis: this.apis,
     }
   }
 
@@ -294,6 +308,7 @@ export class LocalService {
       idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
       urls: this.urls.list(),
+      apis: this.apis.list(),
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
     }
   }
@@ -304,6 +319,7 @@ export class LocalService {
       clearInterval(this.#reclaimer)
       const server = this.#server
       await this.urls.closeAll()
+      await this.apis.closeAll()
       await Promise.all([...this.pools.values()].map((pool) => pool.close()))
       if (server) {
         server.closeAllConnections()

@@ -16,7 +16,7 @@ import {loadPolicyBundles, resolvePolicies} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
 import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
+import type {DeployedApi, DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
 
 /** Settings common to both deploy forms; flags override the manifest. */
 export interface DeployCommon {
@@ -58,6 +58,8 @@ export interface BenchmarkDeploy extends DeployCommon {
 
 export interface DeployResult {
   functions: DeployOutcome[]
+  /** The benchmark's HTTP routes, when its manifest declares an "api" and the target serves them. */
+  api?: DeployedApi
   wallMs: number
 }
 
@@ -201,10 +203,30 @@ export async function deploy(
       },
     )
   }
+  const api = 'benchmark' in request ? await deployApi(target, request.benchmark, emit) : undefined
   return {
     functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value),
+    ...(api ? {api} : {}),
     wallMs: performance.now() - t0,
   }
+}
+
+/** The manifest's routes (checked when it was read), with deployed function names, on targets that serve them. */
+async function deployApi(target: Target, benchmark: string, emit: Emit): Promise<DeployedApi | undefined> {
+  const manifest = await loadBenchmark(benchmark)
+  if (!manifest.api) return undefined
+  if (!target.ensureApi) {
+    emit({
+      kind: 'warn',
+      subject: manifest.name,
+      message:
+        `its "api" routes are not deployed on ${target.kind} yet (only the local target serves them); call the ` +
+        `functions through the Invoke API or give them --url`,
+    })
+    return undefined
+  }
+  const routes = manifest.api.routes.map((r) => ({...r, function: deployedName(manifest.name, r.function)}))
+  return target.ensureApi(manifest.name, {stage: manifest.api.stage, routes}, emit)
 }
 
 /** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
@@ -221,11 +243,13 @@ export async function destroyPlan(request: {
   functions?: string[]
   functionNames?: string[]
   buckets?: string[]
-}): Promise<{functions: string[]; repositories: string[]}> {
+}): Promise<{functions: string[]; repositories: string[]; api?: string}> {
   if (request.benchmark) {
     const manifest = await loadBenchmark(request.benchmark)
     const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
-    return {functions: names, repositories: names}
+    // The API goes with the whole benchmark, not with some of its functions.
+    const api = manifest.api && !request.functions?.length ? manifest.name : undefined
+    return {functions: names, repositories: names, ...(api ? {api} : {})}
   }
   const names = (request.functionNames ?? []).map(checkFunctionName)
   if (names.length === 0 && !request.buckets?.length)
@@ -241,11 +265,12 @@ export async function destroyPlan(request: {
 /** Functions, then their roles, then (only when asked) repositories. Idempotent: what is gone is 'absent'. */
 export async function destroy(
   target: Target,
-  plan: {functions: string[]; repositories: string[]},
+  plan: {functions: string[]; repositories: string[]; api?: string},
   options: {roles: boolean; repositories: boolean},
   emit: Emit,
 ): Promise<DestroyOutcome[]> {
-  const outcomes = await target.destroy(plan.functions, {roles: options.roles}, emit)
+  const api = plan.api && target.destroyApi ? [await target.destroyApi(plan.api, emit)] : []
+  const outcomes = [...api, ...(await target.destroy(plan.functions, {roles: options.roles}, emit))]
   if (options.repositories && plan.repositories.length > 0) {
     if (!target.destroyRepositories)
       emit({kind: 'warn', subject: 'destroy', message: `the ${target.kind} target has no repositories to delete`})

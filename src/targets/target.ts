@@ -1,5 +1,6 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 
+import type {ApiSpec} from '../core/api-routes.js'
 import type {Emit} from '../core/events.js'
 import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
@@ -49,9 +50,17 @@ export interface DeployOutcome {
   url?: string
 }
 
+/** A benchmark's HTTP API as deployed: its base URL (the stage included) and routes. */
+export interface DeployedApi {
+  name: string
+  url: string
+  stage: string
+  routes: Array<{routeKey: string; function: string; payloadFormat: string}>
+}
+
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'url' | 'role' | 'repository' | 'bucket'
+  kind: 'function' | 'url' | 'api' | 'role' | 'repository' | 'bucket'
   action: 'deleted' | 'absent'
 }
 
@@ -72,6 +81,13 @@ export interface Target {
   destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]>
   /** Optional checks of all specs before anything is written (e.g. the image is in ECR); may fill in digests. */
   preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>
+  /**
+   * Optional: serves a benchmark's HTTP routes (routes name deployed functions); creates or replaces the API named
+   * `name` and answers where it is. A target without it cannot serve routes (deploy says so).
+   */
+  ensureApi?(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi>
+  /** Optional: removes the API `name`; 'absent' when there is none. */
+  destroyApi?(name: string, emit: Emit): Promise<DestroyOutcome>
   /** Optional: delete the image repositories (destroy --repositories). */
   destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
 }

@@ -4,7 +4,7 @@ import {localStatus} from '../../local/service-process.js'
 
 export default class LocalStatus extends FaasCommand {
   static override summary =
-    'Show whether the local Lambda service runs, its functions, their environments and Function URLs.'
+    'Show whether the local Lambda service runs, its functions, their environments, Function URLs and APIs.'
   static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json']
 
   static override flags = {
@@ -31,6 +31,10 @@ export default class LocalStatus extends FaasCommand {
           `    URL${qualifier} ${url.url}\t${url.authType}${url.invokeMode === 'BUFFERED' ? '' : ` ${url.invokeMode}`}`,
         )
       }
+    }
+    for (const api of status.apis ?? []) {
+      this.log(`  API ${api.name} ${api.url}`)
+      for (const r of api.routes) this.log(`    ${r.routeKey}\t${r.function}\t(payload ${r.payloadFormat})`)
     }
     return status
   }
