@@ -1,3 +1,4 @@
+import type {ApiSpec} from '../core/api-routes.js'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {
@@ -168,7 +169,23 @@ export async function deploy(
   emit: Emit,
 ): Promise<DeployResult> {
   const t0 = performance.now()
-  let specs = await planDeploy(target, settings, request)
+  const specs = await planDeploy(target, settings, request)
+  const functions = await deploySpecs(target, specs, request.concurrency ?? 4, emit)
+  const api = 'benchmark' in request ? await deployApi(target, request.benchmark, emit) : undefined
+  return {functions, ...(api ? {api} : {}), wallMs: performance.now() - t0}
+}
+
+/**
+ * Deploys checked specs concurrently after the target's preflight (e.g. the image is in ECR), so bad input
+ * creates nothing; failures are reported together, one line per cause.
+ */
+export async function deploySpecs(
+  target: Target,
+  planned: FunctionSpec[],
+  concurrency: number,
+  emit: Emit,
+): Promise<DeployOutcome[]> {
+  let specs = planned
   emit({
     kind: 'start',
     subject: 'deploy',
@@ -176,7 +193,7 @@ export async function deploy(
   })
   if (target.preflight) specs = await target.preflight(specs)
   emit({kind: 'done', subject: 'deploy', message: `Deploying ${specs.map((s) => s.name).join(', ')}`})
-  const settled = await settleLimited(specs, request.concurrency ?? 4, (spec) => target.deploy(spec, emit))
+  const settled = await settleLimited(specs, concurrency, (spec) => target.deploy(spec, emit))
   const failed = settled.flatMap((r, i) =>
     r.status === 'rejected' ? [{name: specs[i]!.name, error: r.reason as unknown}] : [],
   )
@@ -203,30 +220,35 @@ export async function deploy(
       },
     )
   }
-  const api = 'benchmark' in request ? await deployApi(target, request.benchmark, emit) : undefined
-  return {
-    functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value),
-    ...(api ? {api} : {}),
-    wallMs: performance.now() - t0,
-  }
+  return settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value)
 }
 
 /** The manifest's routes (checked when it was read), with deployed function names, on targets that serve them. */
 async function deployApi(target: Target, benchmark: string, emit: Emit): Promise<DeployedApi | undefined> {
   const manifest = await loadBenchmark(benchmark)
   if (!manifest.api) return undefined
+  const routes = manifest.api.routes.map((r) => ({...r, function: deployedName(manifest.name, r.function)}))
+  return serveApi(target, manifest.name, {stage: manifest.api.stage, routes}, emit)
+}
+
+/** Routes (naming deployed functions) on a target that serves them; elsewhere a warning says they are not. */
+export async function serveApi(
+  target: Target,
+  name: string,
+  api: ApiSpec,
+  emit: Emit,
+): Promise<DeployedApi | undefined> {
   if (!target.ensureApi) {
     emit({
       kind: 'warn',
-      subject: manifest.name,
+      subject: name,
       message:
-        `its "api" routes are not deployed on ${target.kind} yet (only the local target serves them); call the ` +
+        `its HTTP routes are not deployed on ${target.kind} yet (only the local target serves them); call the ` +
         `functions through the Invoke API or give them --url`,
     })
     return undefined
   }
-  const routes = manifest.api.routes.map((r) => ({...r, function: deployedName(manifest.name, r.function)}))
-  return target.ensureApi(manifest.name, {stage: manifest.api.stage, routes}, emit)
+  return target.ensureApi(name, api, emit)
 }
 
 /** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
