@@ -1,14 +1,16 @@
 /**
- * Function URLs on the local service (figures printed, never asserted):
+ * Function URLs and API routes on the local service (figures printed, never asserted):
  *   node --import tsx scripts/perf/function-urls.ts [--calls 500] [--n 1000] [--port 9320]
- * A detached service (its own FAAS_HOME and port) runs one short handler behind a NONE URL.
- * (1) Front-door overhead on the same warm function: --calls sequential requests through the URL
+ * A detached service (its own FAAS_HOME and port) runs one short handler behind a NONE URL and an API route
+ * (GET /r, payload format 2.0, as `faas deploy` puts a manifest's "api").
+ * (1) Front-door overhead on the same warm function: --calls sequential requests through the URL and the route
  *     (fetch, keep-alive) and as many Invoke API calls (JS SDK, keep-alive), interleaved, p50/p99 of each and
- *     their ratio (issue 19 asks URL p50 ≤ 1.15 × and p99 ≤ 1.3 × the Invoke API's).
- * (2) --n concurrent HTTP connections to the URL (one connection each) with the default environment limit:
+ *     their ratio (issue 19 asks URL and route p50 ≤ 1.15 × and p99 ≤ 1.3 × the Invoke API's).
+ * (2) --n concurrent HTTP connections to the URL, then to the route (one connection each), with the default
+ *     environment limit:
  *     every request must be answered (the function's result, or 429 when throttled); request ids are counted
  *     for loss and duplicates; p50/p99 of the answers, and the service's open fds and RSS before and after.
- * Smoke mode (FAAS_PERF_SMOKE=1): 20 calls, 20 connections.
+ * Smoke mode (FAAS_PERF_SMOKE=1): 20 calls, 20 connections (to each).
  */
 import {
   AddPermissionCommand,
@@ -29,6 +31,7 @@ import {pollUntil} from '../../src/core/wait.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {readSecrets} from '../../src/local/credentials.js'
 import {localStatus, startDetached, stopLocalService} from '../../src/local/service-process.js'
+import {signRequest} from '../../src/local/sigv4.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
 import {sized} from './lib/smoke.js'
 
@@ -53,46 +56,56 @@ const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024
 
-/** One GET on its own connection: status and x-amzn-requestid, or the error. */
+/** One GET on its own connection: status and request id (x-amzn-requestid, apigw-requestid), or the error. */
 function getOnce(url: string): Promise<{status: number; requestId?: string}> {
   return new Promise((resolve, reject) => {
     const req = request(url, {agent: false, headers: {connection: 'close'}}, (res) => {
       res.resume()
-      res.on('end', () => resolve({status: res.statusCode!, requestId: res.headers['x-amzn-requestid'] as string}))
+      const id = res.headers['x-amzn-requestid'] ?? res.headers['apigw-requestid']
+      res.on('end', () => resolve({status: res.statusCode!, requestId: id as string | undefined}))
     })
     req.on('error', reject)
     req.end()
   })
 }
 
-async function overhead(lambda: LambdaClient, url: string): Promise<void> {
+async function overhead(lambda: LambdaClient, url: string, route: string): Promise<void> {
   const viaUrl: number[] = []
+  const viaRoute: number[] = []
   const viaInvoke: number[] = []
   const payload = Buffer.from('{}')
-  for (let i = 0; i < Math.max(5, CALLS / 10); i++) {
-    await (await fetch(url)).text()
-    await lambda.send(new InvokeCommand({FunctionName: 'url-perf', Payload: payload}))
-  }
-  for (let i = 0; i < CALLS; i++) {
-    let t0 = performance.now()
-    const res = await fetch(url)
+  const get = async (target: string, into?: number[]) => {
+    const t0 = performance.now()
+    const res = await fetch(target)
     await res.text()
-    if (res.status !== 200) throw new Error(`the URL answered ${res.status}`)
-    viaUrl.push(performance.now() - t0)
-    t0 = performance.now()
+    if (res.status !== 200) throw new Error(`${target} answered ${res.status}`)
+    into?.push(performance.now() - t0)
+  }
+  const invoke = async (into?: number[]) => {
+    const t0 = performance.now()
     const out = await lambda.send(new InvokeCommand({FunctionName: 'url-perf', Payload: payload}))
     if (out.FunctionError) throw new Error('the function failed')
-    viaInvoke.push(performance.now() - t0)
+    into?.push(performance.now() - t0)
   }
-  viaUrl.sort((a, b) => a - b)
-  viaInvoke.sort((a, b) => a - b)
+  for (let i = 0; i < Math.max(5, CALLS / 10); i++) {
+    await get(url)
+    await get(route)
+    await invoke()
+  }
+  for (let i = 0; i < CALLS; i++) {
+    await get(url, viaUrl)
+    await get(route, viaRoute)
+    await invoke(viaInvoke)
+  }
+  for (const list of [viaUrl, viaRoute, viaInvoke]) list.sort((a, b) => a - b)
+  const ratio = (list: number[]) =>
+    `p50 ${(pct(list, 50) / pct(viaInvoke, 50)).toFixed(2)} x  p99 ${(pct(list, 99) / pct(viaInvoke, 99)).toFixed(2)} x`
   console.log(`(1) the same warm function, ${CALLS} sequential calls each, interleaved:`)
   console.log(`  Function URL (fetch)     p50 ${ms(pct(viaUrl, 50))} ms  p99 ${ms(pct(viaUrl, 99))} ms`)
+  console.log(`  API route (fetch)        p50 ${ms(pct(viaRoute, 50))} ms  p99 ${ms(pct(viaRoute, 99))} ms`)
   console.log(`  Invoke API (JS SDK)      p50 ${ms(pct(viaInvoke, 50))} ms  p99 ${ms(pct(viaInvoke, 99))} ms`)
-  console.log(
-    `  URL / Invoke             p50 ${(pct(viaUrl, 50) / pct(viaInvoke, 50)).toFixed(2)} x  ` +
-      `p99 ${(pct(viaUrl, 99) / pct(viaInvoke, 99)).toFixed(2)} x`,
-  )
+  console.log(`  URL / Invoke             ${ratio(viaUrl)}`)
+  console.log(`  route / Invoke           ${ratio(viaRoute)}`)
 }
 
 /** N requests at once, one connection each. */
@@ -118,7 +131,7 @@ async function burst(url: string, n: number) {
   return {latencies, statuses, ids, errors}
 }
 
-async function connections(url: string, pid: number): Promise<void> {
+async function connections(url: string, pid: number, what: string): Promise<void> {
   // A first burst starts the environments (up to the limit), so what follows compares like with like.
   await burst(url, Math.max(N / 10, 20))
   const environments = async () =>
@@ -132,7 +145,9 @@ async function connections(url: string, pid: number): Promise<void> {
   const ok = statuses.get(200) ?? 0
   const throttled = statuses.get(429) ?? 0
   const other = N - ok - throttled
-  console.log(`(2) ${N} concurrent HTTP connections to the URL (default environment limit) in ${wallS.toFixed(1)} s:`)
+  console.log(
+    `(2) ${N} concurrent HTTP connections to the ${what} (default environment limit) in ${wallS.toFixed(1)} s:`,
+  )
   console.log(`  answered ${ok + throttled}/${N}: 200 ${ok}, 429 ${throttled}, other ${other}`)
   console.log(`  lost ${N - latencies.length}, duplicated request ids ${ids.length - new Set(ids).size}`)
   console.log(`  p50 ${ms(pct(latencies, 50))} ms  p99 ${ms(pct(latencies, 99))} ms`)
@@ -180,8 +195,27 @@ async function main(): Promise<void> {
     await lambda.send(
       new AddPermissionCommand({FunctionName: 'url-perf', StatementId: sid, Action: action, Principal: '*', ...extra}),
     )
-  await overhead(lambda, url!)
-  await connections(url!, state.pid)
+  const route = await putApi(state.url, settings.region ?? 'us-east-1', secrets)
+  await overhead(lambda, url!, route)
+  await connections(url!, state.pid, 'URL')
+  await connections(route, state.pid, 'route')
+}
+
+/** The API `faas deploy` would put for a manifest with "api": {"routes": {"GET /r": "url-perf"}}. */
+async function putApi(
+  endpoint: string,
+  region: string,
+  secrets: {accessKeyId: string; secretAccessKey: string},
+): Promise<string> {
+  const target = new URL('/faas/apis/perf', endpoint)
+  const body = JSON.stringify({
+    stage: '$default',
+    routes: [{routeKey: 'GET /r', function: 'url-perf', payloadFormat: '2.0'}],
+  })
+  const init = {method: 'PUT', body: Buffer.from(body), headers: {'content-type': 'application/json'}}
+  const res = await fetch(target, {method: 'PUT', body, headers: await signRequest(target, init, secrets, region)})
+  if (!res.ok) throw new Error(`PUT /faas/apis/perf answered ${res.status}: ${await res.text()}`)
+  return `${((await res.json()) as {url: string}).url.replace(/\/$/, '')}/r`
 }
 
 try {

@@ -171,6 +171,16 @@ test('responses map per format; errors are API Gateway 500s', async (ctx) => {
   assert.equal(await json(await fetch(`${ctx.base}/fail`)), [500, {message: 'Internal Server Error'}])
 })
 
+test('a restarted service answers the API on the same endpoint', async (ctx) => {
+  const file = ctx.service.options.functionsFile!
+  const secrets = ctx.service.options.secrets
+  await ctx.service.close()
+  ctx.service = await new LocalService(engine, {port: 0, functionsFile: file, secrets}).start()
+  ctx.target = new LocalTarget(settings, {endpoint: ctx.service.url, engine, credentials: ctx.service.credentials})
+  const [status, event] = await json(await fetch(`${ctx.base}/items/5`))
+  assert.equal([status, event.routeKey, event.pathParameters], [200, 'GET /items/{id}', {id: '5'}])
+})
+
 test('Host checks hold; destroy removes the API and nothing answers there', async (ctx) => {
   const {port} = new URL(ctx.base)
   const {stdout} = await execa('curl', ['-sS', '-H', `Host: evil.example:${port}`, `${ctx.base}/items/1`])
