@@ -6,6 +6,8 @@ import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 
+import {endpointOf} from '../../src/bench/inputs.js'
+import {httpProtocol} from '../../src/bench/protocols/http.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
@@ -169,6 +171,23 @@ test('responses map per format; errors are API Gateway 500s', async (ctx) => {
   assert.equal(shaped.headers.getSetCookie(), ['a=1', 'b=2'])
   assert.equal(await json(await answer('/answer-1', {hello: 'world'})), [500, {message: 'Internal Server Error'}])
   assert.equal(await json(await fetch(`${ctx.base}/fail`)), [500, {message: 'Internal Server Error'}])
+})
+
+test('bench over HTTP drives a route as a whole URL (POST, the event as body)', async (ctx) => {
+  const invoker = httpProtocol({maxSockets: 4, timeoutMs: 10_000})
+  try {
+    const address = endpointOf('http')(`${ctx.base}/answer`)
+    await invoker.check([address])
+    const outs = await Promise.all(
+      Array.from({length: 8}, () => invoker.invoke({name: address, payload: '{"statusCode": 202, "body": "ok"}'})),
+    )
+    assert.equal(
+      outs.map((o) => [o.statusCode, o.payload]),
+      Array.from({length: 8}, () => [202, 'ok']),
+    )
+  } finally {
+    await invoker.close()
+  }
 })
 
 test('a restarted service answers the API on the same endpoint', async (ctx) => {

@@ -5,15 +5,21 @@ import {httpClient} from '../http.js'
 import type {ProtocolInvoker} from './invoker.js'
 
 /**
- * Knative/vHive-style HTTP functions: `POST /` on host:port with the event as the JSON body; the
- * answer's body is the result and a status of 400 or more is an error. Keep-alive connections, at
+ * Knative/vHive-style HTTP functions: `POST /` on host:port (or POST to a whole http:// URL: a Function URL, an
+ * API route) with the event as the JSON body; the answer's body is the result and a status of 400 or more is an
+ * error. Keep-alive connections, at
  * most `maxSockets` at once (the bench's in-flight cap).
  */
 export function httpProtocol(options: {maxSockets: number; timeoutMs: number}): ProtocolInvoker {
   const client = httpClient({connections: options.maxSockets, timeoutMs: options.timeoutMs})
   const request = (address: string, method: string, body?: string) => {
-    const {host, port} = splitAddress(address)
     const headers = {'content-type': 'application/json'}
+    // A whole URL (a Function URL, an API route) is called at its path; host:port at `/`.
+    if (address.startsWith('http://')) {
+      const url = new URL(address)
+      return client.send({origin: url.origin, method, path: `${url.pathname}${url.search}`, headers, body})
+    }
+    const {host, port} = splitAddress(address)
     return client.send({
       origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       method,
