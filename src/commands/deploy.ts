@@ -190,7 +190,8 @@ export default class Deploy extends FaasCommand {
     return {target: target.kind, ...result}
   }
 
-  #print(result: {functions: DeployOutcome[]; api?: DeployedApi}) {
+  #print(result: {functions: DeployOutcome[]; api?: DeployedApi; tables?: Array<{name: string; action: string}>}) {
+    for (const t of result.tables ?? []) this.log(`table ${t.name}\t${t.action}`)
     for (const f of result.functions) {
       this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
       if (f.url) this.log(`  URL ${f.url}`)

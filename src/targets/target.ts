@@ -6,6 +6,7 @@ import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
 import type {PolicyBundle} from '../core/policies.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import type {BuiltImage} from '../images/build.js'
 
@@ -60,7 +61,7 @@ export interface DeployedApi {
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'url' | 'api' | 'role' | 'repository' | 'bucket'
+  kind: 'function' | 'url' | 'api' | 'role' | 'repository' | 'bucket' | 'table'
   action: 'deleted' | 'absent'
 }
 
@@ -88,6 +89,13 @@ export interface Target {
   ensureApi?(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi>
   /** Optional: removes the API `name`; 'absent' when there is none. */
   destroyApi?(name: string, emit: Emit): Promise<DestroyOutcome>
+  /**
+   * Makes the DynamoDB tables where the functions run (the account's DynamoDB, or the local store's), idempotently,
+   * and waits until they are ACTIVE; a table of the same name with other keys is refused.
+   */
+  ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]>
+  /** Deletes tables and their data (destroy --tables); a missing one is 'absent'. */
+  destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]>
   /** Optional: delete the image repositories (destroy --repositories). */
   destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
 }
@@ -123,6 +131,14 @@ export interface PreparedImage {
 export interface RunStorage {
   s3: S3Client
   bucket: string
+  /** The DynamoDB the functions' tables are in (the account's, or the local store's). */
+  tables: TableItems
+}
+
+/** Items of a target's DynamoDB tables, as plain JSON: what a checker seeds and reads back. */
+export interface TableItems {
+  put(table: string, items: object[]): Promise<number>
+  scan(table: string): Promise<Record<string, unknown>[]>
 }
 
 /** A running keep-warm schedule (a pinger locally, an EventBridge Scheduler schedule on AWS). */
