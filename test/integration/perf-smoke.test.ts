@@ -44,6 +44,10 @@ const FIGURES: Record<string, RegExp[]> = {
     /^ {2}answered 20\/20: 200 \d+, 429 \d+, other 0/m,
     /^ {2}lost 0, duplicated request ids 0/m,
   ],
+  'sam-local': [
+    /^faas local \(template\) +warm p50 [\d.]+ ms +p99 [\d.]+ ms +8 concurrent 1 s requests in [\d.]+ s/m,
+    /^smoke: sam local start-api left out/m,
+  ],
   grpc: [/^sleep +200 +[\d.]+ +\d+ +0 /m, /^precise +200 +[\d.]+ +\d+ +0 /m],
   hotel: [
     /^hotel-reservation \S+ at 20 rps .*: achieved [\d.]+ rps, lateness p99 [\d.]+ ms, correct=true/m,
