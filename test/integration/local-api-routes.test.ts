@@ -1,4 +1,4 @@
-import {GetFunctionCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+import {CreateFunctionCommand, GetFunctionCommand, type LambdaClient} from '@aws-sdk/client-lambda'
 import {execa} from 'execa'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -188,6 +188,42 @@ test('bench over HTTP drives a route as a whole URL (POST, the event as body)', 
   } finally {
     await invoker.close()
   }
+})
+
+test('an app written for API Gateway by others (Mangum, from PyPI) runs unchanged behind 1.0 and 2.0', async (ctx) => {
+  const image = await fixtureImage(engine, 'urls-mangum')
+  await ctx.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'mangum-routes',
+      Role: 'arn:aws:iam::000000000000:role/x',
+      PackageType: 'Image',
+      Code: {ImageUri: image},
+    }),
+  )
+  const api = await ctx.target.ensureApi(
+    'mangum',
+    {
+      stage: 'dev',
+      routes: [
+        {routeKey: 'ANY /v1/{proxy+}', function: 'mangum-routes', payloadFormat: '1.0'},
+        {routeKey: 'ANY /v2/{proxy+}', function: 'mangum-routes', payloadFormat: '2.0'},
+      ],
+    },
+    () => {},
+  )
+  for (const version of ['v1', 'v2']) {
+    const res = await fetch(`${api.url}/${version}/hello?name=faas`, {
+      method: 'POST',
+      headers: {'content-type': 'text/plain', 'x-test': 'yes'},
+      body: 'payload',
+    })
+    assert.is(res.status, 201, version)
+    assert.equal(res.headers.getSetCookie(), ['a=1', 'b=2'], version)
+    const seen = (await res.json()) as {method: string; path: string; query: string; body: string; headers: any}
+    assert.equal([seen.method, seen.query, seen.body, seen.headers['x-test']], ['POST', 'name=faas', 'payload', 'yes'])
+    assert.match(seen.path, new RegExp(`/${version}/hello$`), version)
+  }
+  assert.equal((await ctx.target.destroyApi('mangum', () => {})).action, 'deleted')
 })
 
 test('a restarted service answers the API on the same endpoint', async (ctx) => {
