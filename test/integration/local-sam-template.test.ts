@@ -13,7 +13,9 @@ import {LocalService} from '../../src/local/service.js'
 import {deployTemplate} from '../../src/services/template-deploy.js'
 import {LocalTarget} from '../../src/targets/local.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {assertUserError, faas, faasJson} from '../helpers/cli.js'
 import {lambdaClient} from '../helpers/local.js'
+import {freePort} from '../helpers/net.js'
 
 /** A SAM project's template.yaml, as it is, deployed on the local target: functions, URL, Api and HttpApi routes. */
 const test = suite<{service: LocalService; lambda: LambdaClient; target: LocalTarget; dir: string; image: string}>(
@@ -114,6 +116,44 @@ test('intrinsics faas cannot resolve are named with their line; nothing is deplo
     )
   }
   assert.is(ctx.service.functions.size, before)
+})
+
+test('the CLI: local start --detach --template serves it, status lists URL and API, bad input stops', async (ctx) => {
+  const env = {FAAS_HOME: join(ctx.dir, 'home'), FAAS_LOCAL_PORT: String(await freePort()), FAAS_TARGET: 'local'}
+  try {
+    const started = await faas(
+      ['local', 'start', '--detach', '--template', TEMPLATE, '--parameter-overrides', `ImageUri=${ctx.image}`],
+      {env},
+    )
+    assert.is(started.exitCode, 0, started.stderr)
+    assert.match(
+      started.stderr,
+      /faas does not emulate, and leaves out: Zipped .*Table \(AWS::Serverless::SimpleTable\)/,
+    )
+    assert.match(started.stdout, /^ {2}Echo\tcreated\tURL http:\/\/127\.0\.0\.1:\d+\/$/m)
+    const status = await faasJson(['local', 'status'], {env})
+    assert.equal(
+      status.result.apis[0].routes.map((r: {routeKey: string}) => r.routeKey),
+      ['GET /hello', 'POST /items/{id}', '$default'],
+    )
+    assert.equal(
+      status.result.urls.map((u: {function: string}) => u.function),
+      ['Echo'],
+    )
+    const text = await faas(['local', 'status'], {env})
+    assert.match(text.stdout, /^ {2}API sam http:\/\/127\.0\.0\.1:\d+\/$/m)
+    const rest = await fetch(`${status.result.apis[0].url}hello`)
+    assert.is(JSON.parse(await rest.text()).resource, '/hello')
+    const bad = await faas(['deploy', '--template', TEMPLATE, '--parameter-overrides', 'Nope=1'], {env})
+    assertUserError(
+      bad,
+      /--parameter-overrides names Nope, which is not one of its Parameters\. Its parameters are: Greeting, ImageUri/,
+    )
+    const missing = await faas(['deploy', '--template', join(ctx.dir, 'none.yaml')], {env})
+    assertUserError(missing, /cannot be read \(ENOENT\)\. Give the path of your SAM template/)
+  } finally {
+    await faas(['local', 'stop'], {env})
+  }
 })
 
 test.run()
