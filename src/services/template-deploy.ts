@@ -3,7 +3,7 @@ import {basename, dirname, resolve} from 'node:path'
 
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
-import {parseSamTemplate} from '../core/sam-template.js'
+import {parseSamTemplate, type SamTemplate} from '../core/sam-template.js'
 import type {Settings} from '../core/settings.js'
 import type {DeployedApi, DeployOutcome, FunctionSpec, Target} from '../targets/target.js'
 import {deploySpecs, serveApi} from './deploy.js'
@@ -17,19 +17,13 @@ export interface TemplateDeployResult {
   wallMs: number
 }
 
-/**
- * Deploys an AWS SAM template's image functions, their URLs and their Api / HttpApi routes (one API named after
- * the template's folder, served from the root as `sam local start-api` serves it). The template is read and
- * checked whole before anything is deployed.
- */
-export async function deployTemplate(
-  target: Target,
+/** A SAM template read and checked whole; its stack name is its folder's (AWS::StackName, the API's name). */
+export async function readTemplate(
+  given: string,
   settings: Settings,
-  request: {template: string; concurrency?: number; parameters?: Record<string, string>},
-  emit: Emit,
-): Promise<TemplateDeployResult> {
-  const t0 = performance.now()
-  const file = resolve(request.template)
+  parameters?: Record<string, string>,
+): Promise<{file: string; stackName: string; template: SamTemplate}> {
+  const file = resolve(given)
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -44,8 +38,31 @@ export async function deployTemplate(
     region: settings.region ?? 'us-east-1',
     accountId: settings.accountId ?? '000000000000',
     stackName,
-    parameters: request.parameters,
+    parameters,
   })
+  return {file, stackName, template}
+}
+
+/** What `faas destroy --template` removes: the template's functions (their URLs with them) and its API. */
+export async function templateDestroyPlan(given: string, settings: Settings, parameters?: Record<string, string>) {
+  const {stackName, template} = await readTemplate(given, settings, parameters)
+  const functions = template.functions.map((f) => f.name)
+  return {functions, repositories: [] as string[], tables: [] as string[], ...(template.api ? {api: stackName} : {})}
+}
+
+/**
+ * Deploys an AWS SAM template's image functions, their URLs and their Api / HttpApi routes (one API named after
+ * the template's folder, served from the root as `sam local start-api` serves it). The template is read and
+ * checked whole before anything is deployed.
+ */
+export async function deployTemplate(
+  target: Target,
+  settings: Settings,
+  request: {template: string; concurrency?: number; parameters?: Record<string, string>},
+  emit: Emit,
+): Promise<TemplateDeployResult> {
+  const t0 = performance.now()
+  const {file, stackName, template} = await readTemplate(request.template, settings, request.parameters)
   if (template.ignored.length > 0)
     emit({
       kind: 'warn',

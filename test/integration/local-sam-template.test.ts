@@ -151,6 +151,15 @@ test('the CLI: local start --detach --template serves it, status lists URL and A
     )
     const missing = await faas(['deploy', '--template', join(ctx.dir, 'none.yaml')], {env})
     assertUserError(missing, /cannot be read \(ENOENT\)\. Give the path of your SAM template/)
+    const gone = await faasJson(
+      ['destroy', '--template', TEMPLATE, '--parameter-overrides', `ImageUri=${ctx.image}`, '--yes'],
+      {env},
+    )
+    assert.is(gone.exitCode, 0, gone.stderr)
+    assert.equal(
+      gone.result.outcomes.map((o: {kind: string; name: string; action: string}) => `${o.kind} ${o.name} ${o.action}`),
+      ['api sam deleted', 'url Echo deleted', 'function Echo deleted', 'function sam-answer deleted'],
+    )
   } finally {
     await faas(['local', 'stop'], {env})
   }
