@@ -1,4 +1,9 @@
-import {CreateFunctionCommand, GetFunctionCommand, type LambdaClient} from '@aws-sdk/client-lambda'
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  PutFunctionConcurrencyCommand,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda'
 import {execa} from 'execa'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -224,6 +229,44 @@ test('an app written for API Gateway by others (Mangum, from PyPI) runs unchange
     assert.match(seen.path, new RegExp(`/${version}/hello$`), version)
   }
   assert.equal((await ctx.target.destroyApi('mangum', () => {})).action, 'deleted')
+})
+
+test('limits on routes: over 6 MB 413, throttled 429, as API Gateway words them', async (ctx) => {
+  const huge = await fetch(`${ctx.base}/answer`, {
+    method: 'POST',
+    headers: {'content-type': 'text/plain'},
+    body: 'x'.repeat(6 * 1024 * 1024 + 1),
+  })
+  assert.equal([huge.status, await huge.json()], [413, {message: 'Request Entity Too Large'}])
+  await ctx.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'routes-sleep',
+      Role: 'arn:aws:iam::000000000000:role/x',
+      PackageType: 'Image',
+      Code: {ImageUri: await fixtureImage(engine, 'urls')},
+      ImageConfig: {Command: ['handler.sleep']},
+    }),
+  )
+  await ctx.lambda.send(
+    new PutFunctionConcurrencyCommand({FunctionName: 'routes-sleep', ReservedConcurrentExecutions: 1}),
+  )
+  const api = await ctx.target.ensureApi(
+    'limits',
+    {stage: '$default', routes: [{routeKey: 'GET /sleep', function: 'routes-sleep', payloadFormat: '2.0'}]},
+    () => {},
+  )
+  const answers = await Promise.all(
+    [1, 2, 3].map(async () => {
+      const res = await fetch(`${api.url}sleep?seconds=2`)
+      return [res.status, await res.text()] as const
+    }),
+  )
+  assert.ok(
+    answers.some(([status]) => status === 200) &&
+      answers.some(([status, body]) => status === 429 && body === '{"message":"Too Many Requests"}'),
+    `one runs, the others are throttled: ${JSON.stringify(answers)}`,
+  )
+  await ctx.target.destroyApi('limits', () => {})
 })
 
 test('a restarted service answers the API on the same endpoint', async (ctx) => {
