@@ -46,8 +46,9 @@ export default class Bench extends FaasCommand {
   static override flags = {
     protocol: Flags.string({
       description:
-        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; ' +
-        'grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).',
+        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers, or ' +
+        'POST to a whole http:// URL (a Function URL, an API route); grpc: vSwarm helloworld.Greeter/SayHello ' +
+        '(hostname[:port] for both).',
       default: 'lambda',
     }),
     port: portFlag('Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.'),

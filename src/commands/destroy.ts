@@ -7,6 +7,7 @@ import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {destroy, destroyPlan} from '../services/deploy.js'
+import {parseParameterOverrides, templateDestroyPlan} from '../services/template-deploy.js'
 import {defaultRunBucket, deleteBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 
@@ -38,6 +39,11 @@ export default class Destroy extends FaasCommand {
       default: false,
     }),
     bucket: Flags.string({description: 'Also delete this S3 bucket with its objects (repeatable).', multiple: true}),
+    template: Flags.string({description: 'An AWS SAM template: delete its functions (with their URLs) and its API.'}),
+    'parameter-overrides': Flags.string({
+      description: "With --template: a parameter's value, Key=Value (repeatable), as it was deployed.",
+      multiple: true,
+    }),
     tables: Flags.boolean({
       description: "Also delete the benchmark's DynamoDB tables, with their data (never done without this flag).",
       default: false,
@@ -50,13 +56,23 @@ export default class Destroy extends FaasCommand {
     const settings = loadSettings()
     const kind = flags.target
     const buckets = [...(flags.bucket ?? []), ...(flags['run-bucket'] ? [await defaultRunBucket(kind, settings)] : [])]
-    const plan = await destroyPlan({
-      benchmark: args.benchmark,
-      functions: flags.function,
-      functionNames: flags.function_name,
-      buckets,
-      tables: flags.tables,
-    })
+    if (flags.template && (args.benchmark || flags.function_name))
+      throw new UserError(
+        '--template deletes what the template deploys; a benchmark or --function_name was given too.',
+        {
+          code: 'BAD_FLAG',
+          fix: 'Destroy the template on its own, and the rest in another command.',
+        },
+      )
+    const plan = flags.template
+      ? await templateDestroyPlan(flags.template, settings, parseParameterOverrides(flags['parameter-overrides']))
+      : await destroyPlan({
+          benchmark: args.benchmark,
+          functions: flags.function,
+          functionNames: flags.function_name,
+          buckets,
+          tables: flags.tables,
+        })
     const target = await createTarget(kind, settings)
     const repositories = flags.repositories && plan.repositories.length > 0 ? plan.repositories : []
     const what =

@@ -1,6 +1,7 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {isAbsolute, join, resolve} from 'node:path'
 
+import {checkApi, type ApiRoute, type ApiSpec} from './api-routes.js'
 import {UserError, isUserError, messageOf} from './errors.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
 import {checkFunctionName, checkRepositoryName} from './names.js'
@@ -45,6 +46,8 @@ export interface BenchmarkManifest {
    * Container ports of docker/Dockerfile's servers (gRPC helloworld.Greeter, HTTP POST /); a missing key: not served.
    */
   serve?: {grpc?: number; http?: number}
+  /** HTTP routes in front of its functions (an API Gateway HTTP API; locally, one loopback endpoint). */
+  api?: ApiSpec
   functions: FunctionManifest[]
   /** DynamoDB tables the functions use (created where they run; see core/tables.ts). */
   tables: TableManifest[]
@@ -184,6 +187,15 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     )
       throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
   }
+  const api =
+    raw.api === undefined
+      ? undefined
+      : parseApi(
+          raw.api,
+          functions.map((f) => f.name),
+          file,
+          bad,
+        )
   return {
     name: raw.name,
     description: String(raw.description ?? ''),
@@ -192,9 +204,35 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     ...(check ? {check: {dockerfile: check.dockerfile as string}} : {}),
     payload: raw.payload ?? {},
     serve: serve as BenchmarkManifest['serve'],
+    ...(api ? {api} : {}),
     functions,
     tables,
   }
+}
+
+/**
+ * `"api": {"stage": "dev", "payloadFormat": "1.0", "routes": {"POST /stateflow": "fn", "GET /items/{id}":
+ * {"function": "fn", "payloadFormat": "2.0"}}}`: stage `$default` and payload format 2.0 unless given.
+ */
+function parseApi(raw: unknown, functions: string[], file: string, bad: (what: string) => UserError): ApiSpec {
+  if (!isObject(raw) || !isObject(raw.routes))
+    throw bad('"api" must be {"stage": "dev", "routes": {"POST /path": "<function>", …}} (stage may be left out)')
+  const stage = raw.stage ?? '$default'
+  const format = raw.payloadFormat ?? '2.0'
+  if (typeof stage !== 'string') throw bad('"api.stage" must be a string')
+  const routes = Object.entries(raw.routes).map(([routeKey, target]): ApiRoute => {
+    const given = typeof target === 'string' ? {function: target} : target
+    if (!isObject(given) || typeof given.function !== 'string')
+      throw bad(`route "${routeKey}" must name a function ("<function>" or {"function": "<function>"})`)
+    return {
+      routeKey,
+      function: given.function,
+      payloadFormat: (given.payloadFormat ?? format) as ApiRoute['payloadFormat'],
+    }
+  })
+  const api = {stage, routes}
+  checkApi(api, functions, file)
+  return api
 }
 
 interface FunctionContext {

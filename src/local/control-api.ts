@@ -11,7 +11,7 @@ import type {DockerEngine} from '../docker/engine.js'
 import {checkReservation} from './account.js'
 import {conflict, invalid, notFound, resourceConflict} from './lambda-errors.js'
 import type {ProvisionedState} from './provisioned.js'
-import type {LocalFunction} from './types.js'
+import type {AliasLookup, LocalFunction, UrlFronts} from './types.js'
 import {
   aliasesOf,
   checkRevision,
@@ -39,9 +39,13 @@ export interface ControlContext {
   accountId: string
   /**
    * Called after a function was created, updated (code, configuration or concurrency) or deleted, a version
-   * published or deleted (`version` names it), or an alias changed.
+   * published or deleted (`version` names it), an alias changed, or a URL or policy.
    */
   changed: (name: string, what: Change, version?: string) => Promise<void>
+  /** The Function URLs' listeners. */
+  urls: UrlFronts
+  /** Which aliases exist (see AliasLookup). */
+  aliases: AliasLookup
   /** Most environments per function (--max-environments): provisioned concurrency cannot ask for more. */
   maxEnvironments: number
   /** The account's concurrency limit (GetAccountSettings; FAAS_LOCAL_ACCOUNT_CONCURRENCY). */
@@ -51,7 +55,15 @@ export interface ControlContext {
 }
 
 export type Change =
-  'configured' | 'concurrency' | 'deleted' | 'published' | 'version-deleted' | 'aliased' | 'provisioned'
+  | 'configured'
+  | 'concurrency'
+  | 'deleted'
+  | 'published'
+  | 'version-deleted'
+  | 'aliased'
+  | 'provisioned'
+  | 'url'
+  | 'policy'
 
 export type Result = [number, unknown]
 
@@ -281,6 +293,8 @@ export async function deleteFunction(
   const version = requestedQualifier(ref, qualifier)
   if (version === undefined) {
     ctx.functions.delete(fn.name)
+    // Its URLs go with it, as on Lambda.
+    for (const url of fn.urls ?? []) await ctx.urls.close(url.urlId)
     await ctx.changed(fn.name, 'deleted')
     return [204, undefined]
   }

@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto'
+import {dirname, join} from 'node:path'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -8,6 +9,7 @@ import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
+import {ApiFronts} from './api-front.js'
 import {LABEL} from './contracts.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
@@ -25,6 +27,7 @@ import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 import {VersionPools} from './version-pools.js'
 import {codeSha256Of} from './versions.js'
+import {FunctionUrlFronts} from './url-front.js'
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -60,6 +63,10 @@ export class LocalService {
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
   #background = new Set<Promise<unknown>>()
+  /** The Function URLs' listeners, one loopback port each. */
+  readonly urls: FunctionUrlFronts
+  /** The benchmarks' HTTP APIs, one loopback port each. */
+  readonly apis: ApiFronts
   #closedResolve!: () => void
   /** Settles once close() has finished. */
   readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
@@ -75,6 +82,21 @@ export class LocalService {
       this.#log(name, line),
     )
     this.pools = this.versionPools.pools
+    this.urls = new FunctionUrlFronts({
+      functions: this.functions,
+      options: this.options,
+      keyOf: (id) => this.#sessions.keyOf(id),
+      pool: (name) => this.versionPools.pool(name),
+      emit: this.emit,
+    })
+    const functionsFile = this.options.functionsFile
+    this.apis = new ApiFronts({
+      functions: this.functions,
+      options: this.options,
+      pool: (name) => this.versionPools.pool(name),
+      emit: this.emit,
+      file: functionsFile ? join(dirname(functionsFile), 'apis.json') : undefined,
+    })
   }
 
   get url(): string {
@@ -108,6 +130,8 @@ export class LocalService {
     }
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
+    await this.#reopenUrls()
+    await this.apis.reopen()
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => this.versionPools.reclaimIdle(), every)
     this.#reclaimer.unref()
@@ -193,6 +217,20 @@ export class LocalService {
     await this.#sessions.start()
   }
 
+  /** The URLs a previous service on the same FAAS_HOME had answer again, on their ports when those are free. */
+  async #reopenUrls(): Promise<void> {
+    let moved = false
+    for (const fn of this.functions.values()) {
+      for (const config of fn.urls ?? []) {
+        const port = await this.urls.open(fn, config)
+        moved ||= port !== config.port
+        config.port = port
+      }
+    }
+    if (moved)
+      saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
+  }
+
   /** Removes containers left by services proven gone (see leftovers.ts). */
   removeLeftovers(): Promise<number> {
     return removeLeftovers(this.engine, this.options.instanceId)
@@ -233,6 +271,7 @@ export class LocalService {
       health: () => this.health(),
       logsOf: (name) => this.logs.get(name) ?? [],
       shutdown: () => void this.close(),
+      apis: this.apis,
     }
   }
 
@@ -242,10 +281,14 @@ export class LocalService {
       functions: this.functions,
       region: this.options.region,
       accountId: this.options.accountId,
+      urls: this.urls,
+      // URLs and policies stay on $LATEST until the URL front routes through an alias's versions.
+      aliases: () => false,
       changed: async (name, what, version) => {
         this.emit({kind: 'progress', subject: name, message: version ? `${what} ${version}` : what})
         this.versionPools.forget(name)
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
+        if (what === 'url' || what === 'policy') return
         await this.versionPools.changed(name, what, version)
       },
       maxEnvironments: this.options.maxEnvironmentsPerFunction,
@@ -270,6 +313,8 @@ export class LocalService {
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
+      urls: this.urls.list(),
+      apis: this.apis.list(),
       environments: this.versionPools.stats(),
     }
   }
@@ -279,6 +324,8 @@ export class LocalService {
     this.#closing ??= (async () => {
       clearInterval(this.#reclaimer)
       const server = this.#server
+      await this.urls.closeAll()
+      await this.apis.closeAll()
       await this.versionPools.close()
       if (server) {
         server.closeAllConnections()

@@ -22,6 +22,7 @@ import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
 import {withPublished} from './publish.js'
+import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import type {
   DeployOutcome,
   DestroyOutcome,
@@ -117,7 +118,9 @@ export class AwsTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
-    return withPublished(this.#clients.lambda, spec, await this.#deployFunction(spec, emit), emit)
+    const outcome = await this.#deployFunction(spec, emit)
+    const withUrl = await deployFunctionUrl(this.#clients.lambda, spec, outcome, this.#retry, emit)
+    return withPublished(this.#clients.lambda, spec, withUrl, emit)
   }
 
   async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
@@ -221,16 +224,17 @@ export class AwsTarget implements RunTarget {
       functionNames.map(async (name) => {
         emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
         const current = await getFunction(lambda, name)
+        const url = current ? await destroyFunctionUrl(lambda, name, this.#retry, emit) : []
         const outcome: DestroyOutcome = {
           name,
           kind: 'function',
           action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent',
         }
         emit({kind: 'done', subject: name, message: `function ${name} ${outcome.action}`})
-        return {outcome, role: current?.role.split('/').pop() ?? `${name}-role`}
+        return {outcomes: [...url, outcome], role: current?.role.split('/').pop() ?? `${name}-role`}
       }),
     )
-    const outcomes = functions.map((f) => f.outcome)
+    const outcomes = functions.flatMap((f) => f.outcomes)
     if (!options.roles) return outcomes
     const inUse = await listFunctionRoles(lambda)
     const roleNames = [...new Set(functions.map((f) => f.role))]

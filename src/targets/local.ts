@@ -13,16 +13,20 @@ import {
 } from '../aws/lambda.js'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
+import type {ApiSpec} from '../core/api-routes.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import type {TableManifest, TableOutcome} from '../core/tables.js'
 import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
+import {signRequest} from '../local/sigv4.js'
 import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
 import {withPublished} from './publish.js'
+import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import {startPinger} from './pinger.js'
 import type {
+  DeployedApi,
   DeployOutcome,
   DestroyOutcome,
   FunctionSpec,
@@ -46,6 +50,13 @@ const LOCAL_RETRY: RetryPolicy = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 }
 
+interface Clients {
+  lambda: LambdaClient
+  invoker: LambdaClient
+  /** What the clients were made with: the service's endpoint, region and pair (for faas's own routes). */
+  config: {endpoint: string; region: string; credentials: {accessKeyId: string; secretAccessKey: string}}
+}
+
 export interface LocalTargetOptions {
   /** The service's endpoint; when absent the first call finds or starts one (ensureLocalService). */
   endpoint?: string
@@ -63,7 +74,7 @@ export interface LocalTargetOptions {
  */
 export class LocalTarget implements RunTarget {
   readonly kind = 'local' as const
-  #clients?: Promise<{lambda: LambdaClient; invoker: LambdaClient}>
+  #clients?: Promise<Clients>
   readonly #engine: DockerEngine
 
   constructor(
@@ -74,7 +85,7 @@ export class LocalTarget implements RunTarget {
   }
 
   /** Lambda API clients of the service (found or started on first use): control calls, and one attempt per invoke. */
-  #lambda(emit?: Emit): Promise<{lambda: LambdaClient; invoker: LambdaClient}> {
+  #lambda(emit?: Emit): Promise<Clients> {
     this.#clients ??= (async () => {
       const endpoint = this.options.endpoint ?? (await ensureLocalService(this.settings, this.options.service, emit))
       // The service checks SigV4 with its own pair: the user's AWS keys never go to it.
@@ -93,6 +104,7 @@ export class LocalTarget implements RunTarget {
         credentials: {accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey},
       }
       return {
+        config,
         lambda: new LambdaClient({...config, maxAttempts: 3}),
         invoker: new LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(this.options.maxInFlight)}),
       }
@@ -126,7 +138,12 @@ export class LocalTarget implements RunTarget {
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const outcome = await this.#deployFunction(spec, emit)
-    return withPublished((await this.#lambda(emit)).lambda, spec, outcome, emit)
+    return withPublished(
+      (await this.#lambda(emit)).lambda,
+      spec,
+      await deployFunctionUrl((await this.#lambda(emit)).lambda, spec, outcome, LOCAL_RETRY, emit),
+      emit,
+    )
   }
 
   async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
@@ -229,13 +246,60 @@ export class LocalTarget implements RunTarget {
 
   async destroy(functionNames: string[], _options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
     const {lambda} = await this.#lambda(emit)
-    return Promise.all(
-      functionNames.map(async (name): Promise<DestroyOutcome> => {
-        const action = (await getFunction(lambda, name)) ? await deleteFunction(lambda, name, LOCAL_RETRY) : 'absent'
+    const outcomes = await Promise.all(
+      functionNames.map(async (name): Promise<DestroyOutcome[]> => {
+        if (!(await getFunction(lambda, name))) {
+          emit({kind: 'done', subject: name, message: `function ${name} absent`})
+          return [{name, kind: 'function', action: 'absent'}]
+        }
+        const url = await destroyFunctionUrl(lambda, name, LOCAL_RETRY, emit)
+        const action = await deleteFunction(lambda, name, LOCAL_RETRY)
         emit({kind: 'done', subject: name, message: `function ${name} ${action}`})
-        return {name, kind: 'function', action}
+        return [...url, {name, kind: 'function', action}]
       }),
     )
+    return outcomes.flat()
+  }
+
+  /** The service's own API route (PUT/DELETE /faas/apis/{name}), signed as the SDK signs. */
+  async #apiCall(method: 'PUT' | 'DELETE', name: string, body: unknown, emit?: Emit): Promise<Response> {
+    const {config} = await this.#lambda(emit)
+    const url = new URL(`/faas/apis/${encodeURIComponent(name)}`, config.endpoint)
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const headers = await signRequest(
+      url,
+      {method, body: Buffer.from(text ?? ''), headers: text ? {'content-type': 'application/json'} : {}},
+      config.credentials,
+      config.region,
+    )
+    return fetch(url, {method, headers, body: text})
+  }
+
+  /** One loopback endpoint per benchmark on the service, with API Gateway's matching and payload formats. */
+  async ensureApi(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi> {
+    emit({kind: 'start', subject: name, message: `Serving the routes of ${name}…`})
+    const res = await this.#apiCall('PUT', name, api, emit)
+    const answer = (await res.json().catch(() => ({}))) as DeployedApi & {message?: string}
+    if (!res.ok)
+      throw new UserError(`The local service refused the routes of ${name}: ${answer.message ?? res.status}.`, {
+        code: 'BAD_ROUTE',
+        fix: 'Fix the "api" of the benchmark\'s manifest, or restart an older service (faas local stop).',
+      })
+    emit({kind: 'done', subject: name, message: `Routes of ${name} at ${answer.url}`})
+    return {name: answer.name, url: answer.url, stage: answer.stage, routes: answer.routes}
+  }
+
+  async destroyApi(name: string, emit: Emit): Promise<DestroyOutcome> {
+    const res = await this.#apiCall('DELETE', name, undefined, emit)
+    const type = res.headers.get('x-amzn-errortype')
+    if (!res.ok && type !== 'ResourceNotFoundException' && type !== 'UnknownOperationException')
+      throw new UserError(`The local service did not remove the API ${name} (HTTP ${res.status}, ${type}).`, {
+        code: 'LOCAL_SERVICE_ERROR',
+        fix: 'See faas local logs; run faas destroy again.',
+      })
+    const action = res.ok ? 'deleted' : 'absent'
+    emit({kind: 'done', subject: name, message: `API ${name} ${action}`})
+    return {name, kind: 'api', action}
   }
 
   /**

@@ -1,7 +1,9 @@
 import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {S3Client} from '@aws-sdk/client-s3'
 
+import type {ApiSpec} from '../core/api-routes.js'
 import type {Emit} from '../core/events.js'
+import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
 import type {PolicyBundle} from '../core/policies.js'
@@ -36,6 +38,8 @@ export interface FunctionSpec {
   ephemeralStorageMb?: number
   /** LoggingConfig.LogFormat; Text when absent. */
   logFormat?: LogFormat
+  /** A Function URL (deploy --url); absent: an existing URL is left as it is. */
+  url?: FunctionUrlSpec
   /** Publish a version after deploying (none new when nothing changed), and point `alias` at it. */
   publish?: PublishSpec
 }
@@ -61,11 +65,21 @@ export interface DeployOutcome {
   alias?: {name: string; version: string; weights: Record<string, number>}
   /** With --provisioned: where it is set (the alias or the version), how many, and its status. */
   provisioned?: {qualifier: string; requested: number; status: string}
+  /** The function's URL, when the deploy asked for one. */
+  url?: string
+}
+
+/** A benchmark's HTTP API as deployed: its base URL (the stage included) and routes. */
+export interface DeployedApi {
+  name: string
+  url: string
+  stage: string
+  routes: Array<{routeKey: string; function: string; payloadFormat: string}>
 }
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'role' | 'repository' | 'bucket' | 'table'
+  kind: 'function' | 'url' | 'api' | 'role' | 'repository' | 'bucket' | 'table'
   action: 'deleted' | 'absent'
 }
 
@@ -86,6 +100,13 @@ export interface Target {
   destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]>
   /** Optional checks of all specs before anything is written (e.g. the image is in ECR); may fill in digests. */
   preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>
+  /**
+   * Optional: serves a benchmark's HTTP routes (routes name deployed functions); creates or replaces the API named
+   * `name` and answers where it is. A target without it cannot serve routes (deploy says so).
+   */
+  ensureApi?(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi>
+  /** Optional: removes the API `name`; 'absent' when there is none. */
+  destroyApi?(name: string, emit: Emit): Promise<DestroyOutcome>
   /**
    * Makes the DynamoDB tables where the functions run (the account's DynamoDB, or the local store's), idempotently,
    * and waits until they are ACTIVE; a table of the same name with other keys is refused.

@@ -8,10 +8,10 @@ import type {ProtocolInvoker} from './invoker.js'
 import type {MixRequest} from '../mix.js'
 
 /**
- * Knative/vHive-style HTTP functions: `POST /` on host:port with the event as the JSON body; or, with a request
- * mix, each mix request's method, URL, headers and body (a Function URL, an API route). The answer's body is the
- * result and a status of 400 or more is an error. Keep-alive connections, at most `maxSockets` at once (the bench's
- * in-flight cap).
+ * Knative/vHive-style HTTP functions: `POST /` on host:port with the event as the JSON body (a whole http:// URL
+ * as the endpoint: POST to its path); or, with a request mix, each mix request's method, URL, headers and body (a
+ * Function URL, an API route). The answer's body is the result and a status of 400 or more is an error. Keep-alive
+ * connections, at most `maxSockets` at once (the bench's in-flight cap).
  */
 export function httpProtocol(options: {maxSockets: number; timeoutMs: number; mix?: MixRequest[]}): ProtocolInvoker {
   const client = httpClient({connections: options.maxSockets, timeoutMs: options.timeoutMs})
@@ -26,8 +26,13 @@ export function httpProtocol(options: {maxSockets: number; timeoutMs: number; mi
         headers: route.headers,
         body: route.method === 'GET' || route.method === 'HEAD' ? undefined : body,
       })
-    const {host, port} = splitAddress(address)
     const headers = {'content-type': 'application/json'}
+    // A whole URL (a Function URL, an API route) is called at its path; host:port at `/`.
+    if (address.startsWith('http://')) {
+      const url = new URL(address)
+      return client.send({origin: url.origin, method, path: `${url.pathname}${url.search}`, headers, body})
+    }
+    const {host, port} = splitAddress(address)
     return client.send({
       origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       method,
