@@ -74,6 +74,7 @@ export interface HealthAnswer {
   idleTimeoutMs?: number
   functions: string[]
   environments: Record<string, {busy?: number; queued?: number}>
+  prepared?: {perFunction: number; total: number; held: number}
 }
 
 /** What our service at `url` says about itself; undefined when nothing answers. Throws when something else answers. */

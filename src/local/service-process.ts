@@ -32,6 +32,10 @@ export interface StartOptions {
   /** Most synchronous calls waiting per function, and how long each may wait (s), before a 429. */
   maxQueue?: number
   queueTimeoutS?: number
+  /** Sandboxes prepared ahead per function and in all (0 per function, or `prepare: false`: none). */
+  prepared?: number
+  preparedTotal?: number
+  prepare?: boolean
   /** Exchange the user's AWS credentials for an STS session that functions get from the credentials endpoint. */
   passCredentials?: boolean
   /** The user's credentials as handed to a detached service (through its stdin, never argv or environment). */
@@ -112,6 +116,8 @@ export function serviceOptions(
     maxEnvironmentsPerFunction: options.maxEnvironments,
     maxQueuedPerFunction: options.maxQueue,
     queueTimeoutMs: seconds(options.queueTimeoutS),
+    preparedPerFunction: options.prepare === false ? 0 : options.prepared,
+    preparedTotal: options.preparedTotal,
     initTimeoutMs: seconds(envNumber(env, 'FAAS_LOCAL_INIT_TIMEOUT')),
     maxEventAgeMs: seconds(envNumber(env, 'FAAS_LOCAL_MAX_EVENT_AGE')),
     emulationCpuFactor: envNumber(env, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'),
@@ -214,6 +220,9 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   if (options.maxEnvironments !== undefined) args.push('--max-environments', String(options.maxEnvironments))
   if (options.maxQueue !== undefined) args.push('--max-queue', String(options.maxQueue))
   if (options.queueTimeoutS !== undefined) args.push('--queue-timeout', String(options.queueTimeoutS))
+  if (options.prepared !== undefined) args.push('--prepared', String(options.prepared))
+  if (options.preparedTotal !== undefined) args.push('--prepared-total', String(options.preparedTotal))
+  if (options.prepare === false) args.push('--no-prepare')
   if (options.passCredentials) args.push('--pass-credentials')
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
   // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.
@@ -322,13 +331,16 @@ export interface StatusReport {
   pid?: number
   functions?: string[]
   environments?: Record<string, unknown>
+  /** Prepared sandboxes: per function, in all, and how many exist now. */
+  prepared?: {perFunction: number; total: number; held: number}
 }
 
 export async function localStatus(options: StartOptions = {}): Promise<StatusReport> {
   const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
   const answer = await health(url)
   if (!answer) return {running: false, url}
-  return {running: true, url, pid: answer.pid, functions: answer.functions, environments: answer.environments}
+  const {pid, functions, environments, prepared} = answer
+  return {running: true, url, pid, functions, environments, prepared}
 }
 
 /** Asks the service to stop (it removes its containers) and waits until it no longer answers. */

@@ -20,9 +20,13 @@ import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import {FunctionPool} from './pool.js'
+import {SandboxReserve} from './prepared.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+
+/** Longest GetFunction waits for a Pending function to settle (a sandbox is prepared in well under a second). */
+const SETTLE_WAIT_MS = 3000
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -65,6 +69,7 @@ export class LocalService {
     private readonly emit: Emit = silent,
   ) {
     this.options = defaultServiceOptions(options)
+    this.options.reserve ??= new SandboxReserve(this.options.preparedPerFunction, this.options.preparedTotal)
     this.#sessions = new Sessions(this.options)
   }
 
@@ -102,6 +107,8 @@ export class LocalService {
       for (const pool of this.pools.values()) pool.reclaimIdle()
     }, every)
     this.#reclaimer.unref()
+    // Functions a previous service knew are Active: their sandboxes are prepared in the background.
+    for (const name of this.functions.keys()) this.#pool(name).prepare()
     return this
   }
 
@@ -237,16 +244,22 @@ export class LocalService {
         this.emit({kind: 'progress', subject: name, message: what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
         const pool = this.pools.get(name)
+        if (what === 'configured') {
+          // Its pool is made with the function: a new one is Pending until its first sandbox is prepared.
+          this.#pool(name).revise(!pool)
+          return
+        }
         if (!pool) return
         if (what === 'deleted') {
           this.pools.delete(name)
           await pool.close()
-        } else if (what === 'concurrency') {
-          pool.wakeAll()
         } else {
-          pool.reclaimIdle(Number.POSITIVE_INFINITY)
+          pool.wakeAll()
         }
       },
+      status: (name) => this.pools.get(name)?.status(),
+      // A read of a Pending function answers once it is ready (bounded): waiters then see Active on their first look.
+      settled: (name) => this.pools.get(name)?.settled(SETTLE_WAIT_MS) ?? Promise.resolve(),
     }
   }
 
@@ -267,6 +280,7 @@ export class LocalService {
       idleTimeoutMs: this.options.idleTimeoutMs,
       functions: [...this.functions.keys()],
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
+      prepared: this.options.reserve!.stats(),
     }
   }
 
