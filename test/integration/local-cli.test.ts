@@ -53,7 +53,10 @@ test('faas local start --detach, deploy and invoke --target local, logs, status,
     assert.match(logs.stdout, /REPORT RequestId: .*Memory Size: 256 MB/)
     const status = await faasJson(['local', 'status'], {env})
     assert.equal(status.result.functions, ['cli-fn'])
-    assert.is(status.result.environments['cli-fn'].environments, 1)
+    const envs = status.result.environments['cli-fn']
+    // The one that ran the call, besides a sandbox prepared ahead for the next cold call (once it is made).
+    assert.is(envs.environments - envs.prepared, 1, JSON.stringify(envs))
+    assert.ok(envs.prepared <= 1 && status.result.prepared.perFunction === 1, JSON.stringify(status.result))
     const stopped = await faasJson(['local', 'stop'], {env})
     assert.is(stopped.result.stopped, true)
     assert.equal(await findContainersByLabel(engine, `dev.faas.local.pid=${status.result.pid}`), [])
