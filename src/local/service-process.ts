@@ -253,7 +253,8 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
         return false
       }
     },
-    {timeoutMs: 30_000, giveUp: () => Boolean(exited)},
+    // Polled often: the service answers within about a second, and every poll skipped is time the user waits.
+    {timeoutMs: 30_000, maxDelayMs: 50, giveUp: () => Boolean(exited)},
   )
   if (!up && squatter) throw squatter
   if (!up || !answer) {
