@@ -209,6 +209,44 @@ test('the engine going away with a sandbox prepared: calls answer once it is bac
   assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() leaves no container')
 })
 
+test('an image deleted under the pool: its sandbox answers, then a clear error; healed once back', async () => {
+  const base = await fixtureImage(engine)
+  // A tag of our own to delete (the image's layers stay: other tests use them).
+  const tag = `faas-test/prepared-deleted:${process.pid}`
+  const [repo, version] = tag.split(':')
+  await engine.docker.getImage(base).tag({repo, tag: version})
+  const service = await new LocalService(engine, {port: 0}).start()
+  const id = service.options.instanceId
+  try {
+    const lambda = lambdaClient(service)
+    await create(lambda, 'deleted', tag, {Environment: {Variables: {MY_SETTING: 'd'}}})
+    await waitPrepared(service, 'deleted')
+    await engine.docker.getImage(tag).remove()
+    // The sandbox made before holds its image: the call is served, correctly, cold.
+    const first = await invoke(lambda, 'deleted')
+    assert.is(first.error, undefined, JSON.stringify(first.json))
+    assert.is(first.json.MY_SETTING, 'd')
+    assert.ok(first.b?.prepared)
+    // Two at once: one is warm, the other needs a new sandbox, which cannot be made: the engine's reason, no hang.
+    const [a, b] = await Promise.all([invoke(lambda, 'deleted'), invoke(lambda, 'deleted')])
+    const failed = [a, b].find((o) => o.error)
+    assert.ok(failed, `one call needed a new sandbox: ${JSON.stringify([a.json, b.json])}`)
+    assert.match(failed!.json.errorMessage, /could not start.*(no such image|not found)/is)
+    assert.is(preparedIds(service, 'deleted').length, 0, 'no sandbox can be prepared meanwhile')
+    // The image back: the pool heals (its retries back off, so this may take a few seconds).
+    await engine.docker.getImage(base).tag({repo, tag: version})
+    await waitPrepared(service, 'deleted')
+    lambda.destroy()
+  } finally {
+    await service.close()
+    await engine.docker
+      .getImage(tag)
+      .remove()
+      .catch(() => {})
+  }
+  assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() leaves no container')
+})
+
 test('a function whose sandbox cannot start is Failed with the reason; its calls get the same error', async () => {
   const image = await fixtureImage(engine, 'bad-user')
   const service = await new LocalService(engine, {port: 0}).start()
