@@ -63,8 +63,18 @@ export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' 
       'FAAS_LOCAL_MAX_EVENT_AGE (seconds)',
     ],
     ['The emulation CPU factor', options.emulationCpuFactor, {min: 1, max: 64}, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'],
-    ['The prepared sandboxes per function', options.preparedPerFunction, flag.prepared, '--prepared'],
-    ['The prepared sandboxes in all', options.preparedTotal, flag['prepared-total'], '--prepared-total'],
+    [
+      'The prepared sandboxes per function',
+      options.preparedPerFunction,
+      flag.prepared,
+      '--prepared or FAAS_LOCAL_PREPARED',
+    ],
+    [
+      'The prepared sandboxes in all',
+      options.preparedTotal,
+      flag['prepared-total'],
+      '--prepared-total or FAAS_LOCAL_PREPARED_TOTAL',
+    ],
   ]
   for (const [name, value, {min, max}, how] of checks) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {

@@ -70,6 +70,19 @@ function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return value
 }
 
+/** A count from the environment, or a UserError naming the variable. */
+function envCount(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name]
+  if (text === undefined || text === '') return undefined
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0)
+    throw new UserError(`${name}="${text}" is not a whole number.`, {
+      code: 'BAD_LOCAL_SETTING',
+      fix: `Set ${name} to a whole number (0 for none), or unset it for the default.`,
+    })
+  return value
+}
+
 export function portOf(options: StartOptions, env: NodeJS.ProcessEnv = process.env): number {
   const port = options.port ?? (env.FAAS_LOCAL_PORT ? Number(env.FAAS_LOCAL_PORT) : DEFAULT_PORT)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -116,8 +129,9 @@ export function serviceOptions(
     maxEnvironmentsPerFunction: options.maxEnvironments,
     maxQueuedPerFunction: options.maxQueue,
     queueTimeoutMs: seconds(options.queueTimeoutS),
-    preparedPerFunction: options.prepare === false ? 0 : options.prepared,
-    preparedTotal: options.preparedTotal,
+    // Also settings, so a service that `faas deploy` or `faas run` starts can be made without them.
+    preparedPerFunction: options.prepare === false ? 0 : (options.prepared ?? envCount(env, 'FAAS_LOCAL_PREPARED')),
+    preparedTotal: options.preparedTotal ?? envCount(env, 'FAAS_LOCAL_PREPARED_TOTAL'),
     initTimeoutMs: seconds(envNumber(env, 'FAAS_LOCAL_INIT_TIMEOUT')),
     maxEventAgeMs: seconds(envNumber(env, 'FAAS_LOCAL_MAX_EVENT_AGE')),
     emulationCpuFactor: envNumber(env, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'),

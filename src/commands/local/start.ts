@@ -60,13 +60,11 @@ export default class LocalStart extends FaasCommand {
       allowNo: true,
     }),
     prepared: Flags.integer({
-      description: 'Sandboxes kept prepared per function (0: none).',
-      default: 1,
+      description: 'Sandboxes kept prepared per function (0: none). Default 1, or FAAS_LOCAL_PREPARED.',
       ...SERVICE_FLAG_RANGES.prepared,
     }),
     'prepared-total': Flags.integer({
-      description: 'Sandboxes kept prepared over all functions.',
-      default: 8,
+      description: 'Sandboxes kept prepared over all functions. Default 8, or FAAS_LOCAL_PREPARED_TOTAL.',
       ...SERVICE_FLAG_RANGES['prepared-total'],
     }),
     'pass-credentials': Flags.boolean({
