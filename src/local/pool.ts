@@ -385,7 +385,8 @@ export class FunctionPool {
     clearTimeout(this.#retryTimer)
     this.options.reserve?.forget(this.#poke)
     this.#settle()
-    this.wakeAll()
+    // The function may be gone already (deleted): only the waiters are woken, nothing looks at its settings.
+    for (const waiter of this.#waiters.splice(0)) waiter.wake(undefined)
     await Promise.all([...this.envs].map((env) => env.destroy()))
   }
 }

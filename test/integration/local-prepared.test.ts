@@ -1,5 +1,6 @@
 import {
   CreateFunctionCommand,
+  DeleteFunctionCommand,
   GetFunctionCommand,
   InvokeCommand,
   LambdaClient,
@@ -120,6 +121,20 @@ test('a cold call takes a prepared sandbox: Pending until one is ready, then onl
   assert.is(health.prepared.held, 1)
   const warm = await invoke(lambda, 'ahead')
   assert.is(warm.report?.initDurationMs, undefined, 'the next call is warm, not a claim')
+  lambda.destroy()
+})
+
+test('deleting a function with a sandbox prepared removes it (the delete succeeds, nothing is left)', async () => {
+  const image = await fixtureImage(engine)
+  await using service = await new LocalService(engine, {port: 0}).start()
+  const lambda = lambdaClient(service)
+  await create(lambda, 'deleting', image)
+  await waitPrepared(service, 'deleting')
+  const [held] = preparedIds(service, 'deleting')
+  // One attempt (the helper's client): a failed delete is not hidden by a retry that finds the function gone.
+  await lambda.send(new DeleteFunctionCommand({FunctionName: 'deleting'}))
+  assert.not.ok((await ourContainers(service)).includes(held!), 'its prepared sandbox is gone')
+  assert.is(service.options.reserve!.held, 0, 'its slot is free again')
   lambda.destroy()
 })
 
