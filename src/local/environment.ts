@@ -7,7 +7,7 @@ import {containerSpec, emulation, lambdaEnv, nanoCpus} from './container-spec.js
 import {exitReasons, functionErrors, normaliseError, type ExitReason} from './lambda-errors.js'
 import {initBreakdownLine, initReportLine, startLine} from './platform-log.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
-import {SandboxHold} from './prepared.js'
+import {SandboxHold, settledWithin} from './prepared.js'
 import {launchWith, runSandbox} from './sandbox.js'
 import {completedInvocation, initFailureResult, type InvocationResult, type Outcome} from './invocation.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
@@ -64,6 +64,8 @@ export class Environment {
   readonly hold: SandboxHold
   #claimedAt?: number
   #initTimer?: NodeJS.Timeout
+  /** The start in flight (creating and starting the container), until it settles. */
+  #starting?: Promise<void>
   #peakBytes = 0
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
@@ -179,7 +181,11 @@ export class Environment {
    * Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is
    * suppressed. A prepared sandbox's runtime starts only once claimed (`held` settles when it waits for that).
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return (this.#starting = this.#start().finally(() => (this.#starting = undefined)))
+  }
+
+  async #start(): Promise<void> {
     this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
     const port = await this.#openRuntimeApi()
     try {
@@ -207,6 +213,7 @@ export class Environment {
       this.startError = error as Error
       this.hold.fail(error as Error)
       this.#readyReject(error as Error)
+      this.#starting = undefined // destroy() must not wait for this start, which it ends
       await this.destroy()
       return
     }
@@ -425,6 +432,9 @@ export class Environment {
     this.hold.fail(new Error('destroyed'))
     this.#readyReject(new Error('destroyed'))
     this.#onDead(this)
+    // Its container still being made (a prepared sandbox, a service stopping): that start removes it, waited for
+    // (bounded: an engine that never answers must not hold the service's close) so that nothing is left.
+    if (!this.#container && this.#starting) await settledWithin(this.#starting, 15_000)
     const id = this.#container?.id
     if (id) {
       if (wasBusy) await killContainer(this.engine, id)

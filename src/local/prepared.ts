@@ -221,3 +221,11 @@ export function readying(creating: boolean, failure?: {reason: string; code: str
     ? {State: 'Pending', StateReason: 'The function is being created.', StateReasonCode: 'Creating', ...update}
     : {State: 'Active', ...update}
 }
+
+/** Settles when `work` settles (whichever way) or after `ms`, whichever comes first. */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+  await Promise.race([work.catch(() => {}), bound])
+  clearTimeout(timer)
+}

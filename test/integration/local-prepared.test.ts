@@ -138,6 +138,19 @@ test('deleting a function with a sandbox prepared removes it (the delete succeed
   lambda.destroy()
 })
 
+test('a service closed while a sandbox is being prepared leaves no container', async () => {
+  const image = await fixtureImage(engine)
+  const service = await new LocalService(engine, {port: 0}).start()
+  const id = service.options.instanceId
+  const lambda = lambdaClient(service)
+  await create(lambda, 'closing', image)
+  lambda.destroy()
+  // Its sandbox is being created and started now (the function is Pending).
+  await waitFor('a sandbox being prepared', () => (service.pools.get('closing')?.envs.size ?? 0) > 0)
+  await service.close()
+  assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() waited for it and removed it')
+})
+
 test('without the pool every cold call makes its own sandbox, and the function is Active at once', async () => {
   const image = await fixtureImage(engine)
   await using service = await new LocalService(engine, {port: 0, preparedPerFunction: 0}).start()
