@@ -7,7 +7,9 @@ checker runs the same against the local target and AWS:
 
     faas -> {"op": "validate", "payload", "params", "seed"}          checker -> {"op": "valid"} | {"op": "refuse", ...}
     faas -> {"op": "start", "seed", "runId", "bucket", "payload", "params"}
-    checker -> {"op": "invoke", "payload"} | {"op": "put", "objects"} | {"op": "get", "key"} | {"op": "exists", "key"}
+    checker -> {"op": "invoke", "payload"} | {"op": "invoke_many", "payloads", "concurrency"}
+             | {"op": "put", "objects"} | {"op": "get", "key"} | {"op": "exists", "key"}
+             | {"op": "table_put", "table", "items"} | {"op": "table_scan", "table"}
     faas -> one answer per request ({"op": "error", "message"} when it failed)
     checker -> {"op": "result", "correct", "differences", "verified", "output", "config", ...}
 """
@@ -87,6 +89,23 @@ class Run:
         _send({"op": "invoke", "payload": payload})
         text = _receive().get("payload") or "null"
         return json.loads(text)
+
+    def invoke_many(self, payloads, concurrency, rps=None):
+        """Calls the entry once per payload, at most `concurrency` calls in flight (open loop at `rps` calls a second
+        when given); returns the outcomes in order (each with "payload", the answer text, and "statusCode",
+        "report", "clientLatencyUs", "latenessMs" with rps, "throttled" when Lambda refused the call)."""
+        _send({"op": "invoke_many", "payloads": payloads, "concurrency": concurrency, **({"rps": rps} if rps else {})})
+        return _receive()["outcomes"]
+
+    def table_put(self, table, items):
+        """Writes plain JSON items to one of the benchmark's declared tables; returns how many were written."""
+        _send({"op": "table_put", "table": table, "items": items})
+        return _receive()["written"]
+
+    def table_scan(self, table):
+        """Every item of one of the benchmark's declared tables, as plain JSON (numbers as numbers)."""
+        _send({"op": "table_scan", "table": table})
+        return _receive()["items"]
 
     def put(self, objects):
         """Stores [(key, bytes, content_type)] in the run's bucket (what is there already is skipped): bytes sent."""

@@ -4,6 +4,7 @@ import {UserError, messageOf} from '../core/errors.js'
 import {checkFunctionName} from '../core/names.js'
 import {archOf, lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {BenchOptions} from './bench.js'
+import type {MixRequest} from './mix.js'
 import {checkProtocol, DEFAULT_PORT, networkAddress, type Protocol} from './protocols/endpoints.js'
 
 /** Lambda's memory range (MB). */
@@ -71,12 +72,13 @@ export async function readEndpoints(file: string, endpoint?: (hostname: string) 
 }
 
 /** The functions (or host:port servers) to drive: from --endpoints or --function_name, exactly one of them. */
-export async function functionsToDrive(flags: {
-  endpoints?: string
-  function_name?: string[]
-  protocol?: string
-  port?: number
-}): Promise<string[]> {
+export async function functionsToDrive(
+  flags: {endpoints?: string; function_name?: string[]; protocol?: string; port?: number; trace?: string},
+  mix?: MixRequest[],
+): Promise<string[]> {
+  // A mix names its own requests; a trace replays on its own deployed copies unless endpoints are named.
+  if (mix) return mix.map((r) => r.name)
+  if (flags.trace && !flags.endpoints && !flags.function_name) return []
   const endpoint = endpointOf(checkProtocol(flags.protocol ?? 'lambda'), flags.port)
   const named = flags.function_name ?? []
   if (Boolean(flags.endpoints) === named.length > 0) {

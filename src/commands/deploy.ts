@@ -143,6 +143,7 @@ export default class Deploy extends FaasCommand {
           env: await this.#env(flags.envmap, flags['envmap-file']),
         }
     const result = await deploy(target, settings, request, this.emit)
+    for (const t of result.tables ?? []) this.log(`table ${t.name}\t${t.action}`)
     for (const f of result.functions)
       this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
     return {target: target.kind, ...result}

@@ -5,6 +5,7 @@ import {UserError, isUserError, messageOf} from './errors.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
 import {checkFunctionName, checkRepositoryName} from './names.js'
 import {benchmarksDir} from './paths.js'
+import {parseTables, resolveTableRefs, type TableManifest} from './tables.js'
 
 /** One function of a benchmark, with the manifest's defaults applied. */
 export interface FunctionManifest {
@@ -45,6 +46,8 @@ export interface BenchmarkManifest {
    */
   serve?: {grpc?: number; http?: number}
   functions: FunctionManifest[]
+  /** DynamoDB tables the functions use (created where they run; see core/tables.ts). */
+  tables: TableManifest[]
 }
 
 // The same defaults as faas deploy (1024 MB, and the seed's 120 s timeout); a manifest's "defaults" overrides them.
@@ -153,8 +156,9 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
   const defaultEnv = defaults.env === undefined ? {} : defaults.env
   if (!isObject(defaultEnv)) throw bad('"defaults.env" must be an object of names to strings')
   const names = Object.keys(rawFunctions)
+  const tables = parseTables(raw.tables, file)
   const functions = Object.entries(rawFunctions).map(([fname, given]) =>
-    parseFunction(fname, given, {defaults, defaultEnv, names, file, bad}),
+    parseFunction(fname, given, {defaults, defaultEnv, names, tables, file, bad}),
   )
   const entry = raw.entry ?? functions[0]!.name
   const entryFunction = functions.find((f) => f.name === entry)
@@ -189,6 +193,7 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     payload: raw.payload ?? {},
     serve: serve as BenchmarkManifest['serve'],
     functions,
+    tables,
   }
 }
 
@@ -197,6 +202,7 @@ interface FunctionContext {
   defaultEnv: Record<string, unknown>
   /** Every function of the manifest, for ${function:<name>} references. */
   names: string[]
+  tables: TableManifest[]
   file: string
   bad: (what: string) => UserError
 }
@@ -205,7 +211,7 @@ interface FunctionContext {
 function parseFunction(
   fname: string,
   given: unknown,
-  {defaults, defaultEnv, names, file, bad}: FunctionContext,
+  {defaults, defaultEnv, names, tables, file, bad}: FunctionContext,
 ): FunctionManifest {
   checkFunctionName(fname)
   if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
@@ -230,7 +236,8 @@ function parseFunction(
       ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
       : error
   }
-  for (const value of Object.values(env)) {
+  for (const [key, value] of Object.entries(env)) {
+    resolveTableRefs(value, tables, `${file}: env ${key} of ${fname}`)
     for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
       if (!names.includes(other!))
         throw bad(
@@ -292,13 +299,17 @@ export function selectFunctions(manifest: BenchmarkManifest, only?: string[]): F
 /** The deployed name (and repository name) of a benchmark function: `<benchmark>-<function>`. */
 export const deployedName = (benchmark: string, fn: string, prefix = ''): string => `${prefix}${benchmark}-${fn}`
 
-/** Replaces ${function:<name>} in env values with that function's deployed name. */
+/** Replaces ${function:<name>} in env values with that function's deployed name, ${table:<name>} with the table's. */
 export function resolveEnv(manifest: BenchmarkManifest, fn: FunctionManifest, prefix = ''): Record<string, string> {
   return Object.fromEntries(
     Object.entries(fn.env).map(([key, value]) => [
       key,
-      value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) =>
-        deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix),
+      resolveTableRefs(
+        value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) =>
+          deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix),
+        ),
+        manifest.tables,
+        `env ${key} of ${fn.name}`,
       ),
     ]),
   )

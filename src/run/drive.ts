@@ -1,11 +1,11 @@
-import type {S3Client} from '@aws-sdk/client-s3'
-
+import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {InvokeOutcome} from '../core/invoke.js'
 import type {BenchmarkManifest} from '../core/manifest.js'
 import type {InvocationRecord} from '../core/records.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {ensureBucket, getBytes, listKeys, uploadMissing} from '../storage/s3.js'
+import type {RunStorage} from '../targets/target.js'
 import {buildChecker, Checker, type CheckerResult} from './checker.js'
 
 /** What a run learnt by driving the entry function, as the run record keeps it. */
@@ -26,11 +26,6 @@ export interface Driven {
   invocations: Array<Omit<InvocationRecord, 'seq'>>
 }
 
-export interface RunStorage {
-  s3: S3Client
-  bucket: string
-}
-
 /** The run's pieces the checker works with. */
 export interface DriveContext {
   seed: number
@@ -38,6 +33,8 @@ export interface DriveContext {
   payload: unknown
   invoke: (payload: unknown) => Promise<InvokeOutcome>
   storage: RunStorage
+  /** The tables the manifest declares: the only ones a checker may seed or read. */
+  tables: string[]
 }
 
 /**
@@ -107,6 +104,8 @@ export async function driveChecked(
         const {s3, bucket} = await storage()
         return (await listKeys(s3, bucket, key)).has(key)
       },
+      tablePut: (table, items) => context.storage.tables.put(declared(table, context.tables), items),
+      tableScan: (table) => context.storage.tables.scan(declared(table, context.tables)),
     },
   )
   return {
@@ -125,6 +124,15 @@ export async function driveChecked(
       phase: 'measure',
     })),
   }
+}
+
+/** A table a checker names must be one the manifest declares (a checker reads no one else's data). */
+function declared(table: string, tables: string[]): string {
+  if (tables.includes(table)) return table
+  throw new UserError(`The checker asked for table "${table}", which benchmark.json does not declare.`, {
+    code: 'UNDECLARED_TABLE',
+    fix: `Declare it under "tables" in benchmark.json (declared: ${tables.join(', ') || 'none'}).`,
+  })
 }
 
 /** No checker: the entry is invoked once with the payload, and its answer kept, unchecked. */

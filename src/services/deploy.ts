@@ -11,10 +11,11 @@ import {
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
-import {loadPolicyBundles, resolvePolicies} from '../core/policies.js'
+import {loadPolicyBundles, resolvePolicies, TABLES_BUNDLE, tablesBundle} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
 import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
+import type {TableOutcome} from '../core/tables.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
 
 /** Settings common to both deploy forms; flags override the manifest. */
@@ -53,6 +54,8 @@ export interface BenchmarkDeploy extends DeployCommon {
 
 export interface DeployResult {
   functions: DeployOutcome[]
+  /** The benchmark's DynamoDB tables, made (or found) before its functions; absent when it declares none. */
+  tables?: TableOutcome[]
   wallMs: number
 }
 
@@ -107,6 +110,15 @@ export async function planDeploy(
     const manifest = await loadBenchmark(request.benchmark)
     const selected = selectFunctions(manifest, request.functions)
     const registry = await registryFor(target, settings, request.registry)
+    // A bundle of the user's own by that name wins, as for every bundle.
+    if (manifest.tables.length > 0 && !bundles.has(TABLES_BUNDLE))
+      bundles.set(
+        TABLES_BUNDLE,
+        tablesBundle(
+          manifest.tables.map((t) => t.name),
+          settings.region,
+        ),
+      )
     // The manifest's handler is the image's CMD already; only --handler overrides it.
     return selected.map((fn) => {
       const name = deployedName(manifest.name, fn.name)
@@ -166,6 +178,9 @@ export async function deploy(
     message: `Checking ${specs.length === 1 ? specs[0]!.name : `${specs.length} functions`} before deploying…`,
   })
   if (target.preflight) specs = await target.preflight(specs)
+  // Tables first: a function may use its table from its first call.
+  const declared = 'benchmark' in request ? (await loadBenchmark(request.benchmark)).tables : []
+  const tables = declared.length > 0 ? await target.ensureTables(declared, emit) : undefined
   emit({kind: 'done', subject: 'deploy', message: `Deploying ${specs.map((s) => s.name).join(', ')}`})
   const settled = await settleLimited(specs, request.concurrency ?? 4, (spec) => target.deploy(spec, emit))
   const failed = settled.flatMap((r, i) =>
@@ -196,6 +211,7 @@ export async function deploy(
   }
   return {
     functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value),
+    ...(tables ? {tables} : {}),
     wallMs: performance.now() - t0,
   }
 }
@@ -208,18 +224,24 @@ export function invokeFunction(
   return target.invoke({...request, name: checkFunctionName(request.name)})
 }
 
-/** The deployed names destroy acts on: a benchmark's functions, or those named. */
+/** The deployed names destroy acts on: a benchmark's functions (and its tables with `tables`), or those named. */
 export async function destroyPlan(request: {
   benchmark?: string
   functions?: string[]
   functionNames?: string[]
   buckets?: string[]
-}): Promise<{functions: string[]; repositories: string[]}> {
+  tables?: boolean
+}): Promise<{functions: string[]; repositories: string[]; tables: string[]}> {
   if (request.benchmark) {
     const manifest = await loadBenchmark(request.benchmark)
     const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
-    return {functions: names, repositories: names}
+    return {functions: names, repositories: names, tables: request.tables ? manifest.tables.map((t) => t.name) : []}
   }
+  if (request.tables)
+    throw new UserError('--tables deletes the tables a benchmark declares, and no benchmark is named.', {
+      code: 'NO_TABLES',
+      fix: 'Name the benchmark: faas destroy <benchmark> --tables.',
+    })
   const names = (request.functionNames ?? []).map(checkFunctionName)
   if (names.length === 0 && !request.buckets?.length)
     throw new UserError('Nothing to destroy.', {
@@ -228,7 +250,7 @@ export async function destroyPlan(request: {
         'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, ' +
         '--run-bucket).',
     })
-  return {functions: names, repositories: []}
+  return {functions: names, repositories: [], tables: []}
 }
 
 /** Functions, then their roles, then (only when asked) repositories. Idempotent: what is gone is 'absent'. */

@@ -17,6 +17,7 @@ import {UserError} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
 import type {
@@ -279,9 +280,16 @@ export class AwsTarget implements RunTarget {
   }
 
   async storage(options: {bucket?: string}): Promise<RunStorage> {
-    const {defaultRunBucket, s3For} = await import('../storage/s3.js')
+    const [{defaultRunBucket, s3For}, {dynamodbFor, tableItems}] = await Promise.all([
+      import('../storage/s3.js'),
+      import('../storage/tables.js'),
+    ])
     const settings = this.#knownSettings
-    return {s3: s3For('aws', settings), bucket: options.bucket ?? (await defaultRunBucket('aws', settings))}
+    return {
+      s3: s3For('aws', settings),
+      bucket: options.bucket ?? (await defaultRunBucket('aws', settings)),
+      tables: tableItems(dynamodbFor('aws', settings)),
+    }
   }
 
   /** An EventBridge Scheduler schedule (and the role it assumes), removed by stop(). */
@@ -308,6 +316,16 @@ export class AwsTarget implements RunTarget {
         return undefined
       },
     }
+  }
+
+  async ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]> {
+    const {dynamodbFor, ensureTables} = await import('../storage/tables.js')
+    return ensureTables(dynamodbFor('aws', this.#knownSettings), tables, emit)
+  }
+
+  async destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    const {dynamodbFor, destroyTables} = await import('../storage/tables.js')
+    return destroyTables(dynamodbFor('aws', this.#knownSettings), names, emit)
   }
 
   /** A failed run's functions stay deployed on AWS (a rerun reuses them); the error is reported as it is. */

@@ -16,6 +16,7 @@ import {UserError, isUserError, messageOf} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
 import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
@@ -256,10 +257,14 @@ export class LocalTarget implements RunTarget {
   }
 
   async storage(options: {bucket?: string}): Promise<RunStorage> {
-    const {defaultRunBucket, s3For} = await import('../storage/s3.js')
+    const [{defaultRunBucket, s3For}, {dynamodbFor, tableItems}] = await Promise.all([
+      import('../storage/s3.js'),
+      import('../storage/tables.js'),
+    ])
     return {
       s3: s3For('local', this.settings),
       bucket: options.bucket ?? (await defaultRunBucket('local', this.settings)),
+      tables: tableItems(dynamodbFor('local', this.settings)),
     }
   }
 
@@ -269,6 +274,30 @@ export class LocalTarget implements RunTarget {
     await pinger.first
     emit({kind: 'done', subject: 'keep-warm', message: `Pinging ${request.name} every ${request.everyS} s`})
     return {stop: () => pinger.stop()}
+  }
+
+  /**
+   * Tables live in the local store (its moto answers DynamoDB on the S3 store's endpoint); the service is started, or
+   * restarted when idle, with that endpoint so functions reach them (AWS_ENDPOINT_URL_DYNAMODB).
+   */
+  async ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]> {
+    const [{ensureLocalS3}, {dynamodbFor, ensureTables}] = await Promise.all([
+      import('../storage/local-s3.js'),
+      import('../storage/tables.js'),
+    ])
+    const s3Endpoint = await ensureLocalS3(this.#engine, {baseImage: this.settings.baseImage}, emit)
+    if (!this.options.endpoint) await ensureLocalService(this.settings, {...this.options.service, s3Endpoint}, emit)
+    return ensureTables(dynamodbFor('local', this.settings), tables, emit)
+  }
+
+  /** A store that is not running holds no tables (its data went with it). */
+  async destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    const [{localS3Answers}, {dynamodbFor, destroyTables}] = await Promise.all([
+      import('../storage/local-s3.js'),
+      import('../storage/tables.js'),
+    ])
+    if (!(await localS3Answers())) return names.map((name) => ({name, kind: 'table', action: 'absent'}))
+    return destroyTables(dynamodbFor('local', this.settings), names, emit)
   }
 
   /** A failed local run leaves nothing running: its functions (and so their containers) go. */

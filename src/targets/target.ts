@@ -4,6 +4,7 @@ import type {Emit} from '../core/events.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
 import type {PolicyBundle} from '../core/policies.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import type {BuiltImage} from '../images/build.js'
 
@@ -46,7 +47,7 @@ export interface DeployOutcome {
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'role' | 'repository' | 'bucket'
+  kind: 'function' | 'role' | 'repository' | 'bucket' | 'table'
   action: 'deleted' | 'absent'
 }
 
@@ -67,6 +68,13 @@ export interface Target {
   destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]>
   /** Optional checks of all specs before anything is written (e.g. the image is in ECR); may fill in digests. */
   preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>
+  /**
+   * Makes the DynamoDB tables where the functions run (the account's DynamoDB, or the local store's), idempotently,
+   * and waits until they are ACTIVE; a table of the same name with other keys is refused.
+   */
+  ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]>
+  /** Deletes tables and their data (destroy --tables); a missing one is 'absent'. */
+  destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]>
   /** Optional: delete the image repositories (destroy --repositories). */
   destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
 }
@@ -102,6 +110,14 @@ export interface PreparedImage {
 export interface RunStorage {
   s3: S3Client
   bucket: string
+  /** The DynamoDB the functions' tables are in (the account's, or the local store's). */
+  tables: TableItems
+}
+
+/** Items of a target's DynamoDB tables, as plain JSON: what a checker seeds and reads back. */
+export interface TableItems {
+  put(table: string, items: object[]): Promise<number>
+  scan(table: string): Promise<Record<string, unknown>[]>
 }
 
 /** A running keep-warm schedule (a pinger locally, an EventBridge Scheduler schedule on AWS). */

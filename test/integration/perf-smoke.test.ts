@@ -38,6 +38,12 @@ const FIGURES: Record<string, RegExp[]> = {
   benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
   deploy: [/^first deploy, concurrent .* \d+ ms .*created/m, /^no-op redeploy, concurrent +\d+ ms .*unchanged/m],
   grpc: [/^sleep +200 +[\d.]+ +\d+ +0 /m, /^precise +200 +[\d.]+ +\d+ +0 /m],
+  hotel: [
+    /^hotel-reservation \S+ at 20 rps .*: achieved [\d.]+ rps, lateness p99 [\d.]+ ms, correct=true/m,
+    /^ {2}search +p50 +[\d.]+ ms +p99 +[\d.]+ ms/m,
+    /^ {2}throttles \d+, lock retries \d+, reservations accepted \d+/m,
+    /^ {2}UpdateItem \(conditional\) +function p50 +[\d.]+ p99 +[\d.]+ +host p50 +[\d.]+ p99 +[\d.]+/m,
+  ],
   images: [
     /^cold build, 1 arm64 image\(s\): sequential [\d.]+ s, concurrent [\d.]+ s/m,
     /^rebuild with nothing changed: [\d.]+ s, 0 step\(s\) run/m,
@@ -72,6 +78,12 @@ const FIGURES: Record<string, RegExp[]> = {
     /^4 workers, requested 20 rps for 3 s: achieved [\d.]+ rps \(-?[\d.]+ %\), \d+ calls, 0 errors/m,
     /^merged lateness \(clock-corrected\): p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
+  ],
+  sqs: [
+    /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,
+    /^processed (\d+), distinct \1, batches \d+/m,
+    /^send to handler start, full queue: p50 \d+ ms +p99 \d+ ms/m,
+    /^send to handler start, one at a time \(\d+\): p50 \d+ ms +p99 \d+ ms/m,
   ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
 }
