@@ -9,6 +9,7 @@ import type {
 
 import type {DockerEngine} from '../docker/engine.js'
 import {conflict, invalid, notFound} from './lambda-errors.js'
+import {ACTIVE, type FunctionStatus} from './prepared.js'
 import type {AliasLookup, LocalFunction, UrlFronts} from './types.js'
 
 /**
@@ -28,6 +29,10 @@ export interface ControlContext {
   urls: UrlFronts
   /** Which aliases exist (see AliasLookup). */
   aliases: AliasLookup
+  /** The function's state (Pending until its first sandbox is prepared); Active when not given. */
+  status?: (name: string) => FunctionStatus | undefined
+  /** Settles once the function is no longer Pending / InProgress (bounded). */
+  settled?: (name: string) => Promise<void>
 }
 
 export type Result = [number, unknown]
@@ -45,7 +50,7 @@ export function nameOf(ref: string): string {
   return match ? match[1]! : decoded.split(':')[0]!
 }
 
-export function configuration(fn: LocalFunction): Record<string, unknown> {
+export function configuration(fn: LocalFunction, status: FunctionStatus = ACTIVE): Record<string, unknown> {
   return {
     FunctionName: fn.name,
     FunctionArn: fn.arn,
@@ -62,8 +67,7 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
     ImageConfigResponse:
       fn.command || fn.entryPoint ? {ImageConfig: {Command: fn.command, EntryPoint: fn.entryPoint}} : undefined,
     Architectures: fn.architectures,
-    State: 'Active',
-    LastUpdateStatus: 'Successful',
+    ...status,
     EphemeralStorage: {Size: fn.ephemeralStorageMb},
     LoggingConfig: {LogFormat: fn.logFormat, LogGroup: `/aws/lambda/${fn.name}`},
   }
@@ -153,15 +157,23 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   if (ctx.functions.has(name)) throw conflict(name)
   ctx.functions.set(name, fn)
   await ctx.changed(name, 'configured')
-  return [201, configuration(fn)]
+  return [201, configurationOf(ctx, fn)]
 }
 
-export function getFunction(ctx: ControlContext, ref: string): Result {
-  const fn = get(ctx, ref)
+const configurationOf = (ctx: ControlContext, fn: LocalFunction) => configuration(fn, ctx.status?.(fn.name))
+
+/** The function once it is no longer Pending (bounded): an SDK waiter sees Active on its first look. */
+async function settled(ctx: ControlContext, ref: string): Promise<LocalFunction> {
+  await ctx.settled?.(get(ctx, ref).name)
+  return get(ctx, ref)
+}
+
+export async function getFunction(ctx: ControlContext, ref: string): Promise<Result> {
+  const fn = await settled(ctx, ref)
   return [
     200,
     {
-      Configuration: configuration(fn),
+      Configuration: configurationOf(ctx, fn),
       Code: {RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.imageUri},
       ...(fn.reservedConcurrency === undefined
         ? {}
@@ -170,10 +182,13 @@ export function getFunction(ctx: ControlContext, ref: string): Result {
   ]
 }
 
-export const getConfiguration = (ctx: ControlContext, ref: string): Result => [200, configuration(get(ctx, ref))]
+export const getConfiguration = async (ctx: ControlContext, ref: string): Promise<Result> => [
+  200,
+  configurationOf(ctx, await settled(ctx, ref)),
+]
 
 export function listFunctions(ctx: ControlContext): Result {
-  return [200, {Functions: [...ctx.functions.values()].map(configuration)}]
+  return [200, {Functions: [...ctx.functions.values()].map((fn) => configurationOf(ctx, fn))}]
 }
 
 export async function updateCode(ctx: ControlContext, ref: string, body: UpdateCodeBody): Promise<Result> {
@@ -185,7 +200,7 @@ export async function updateCode(ctx: ControlContext, ref: string, body: UpdateC
   if (body.Architectures) fn.architectures = body.Architectures
   touch(fn)
   await ctx.changed(fn.name, 'configured')
-  return [200, configuration(fn)]
+  return [200, configurationOf(ctx, fn)]
 }
 
 export async function updateConfiguration(
@@ -200,7 +215,7 @@ export async function updateConfiguration(
   Object.assign(fn, next)
   touch(fn)
   await ctx.changed(fn.name, 'configured')
-  return [200, configuration(fn)]
+  return [200, configurationOf(ctx, fn)]
 }
 
 export async function deleteFunction(ctx: ControlContext, ref: string): Promise<Result> {

@@ -22,10 +22,14 @@ import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import {FunctionPool} from './pool.js'
+import {SandboxReserve} from './prepared.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 import {FunctionUrlFronts} from './url-front.js'
+
+/** Longest GetFunction waits for a Pending function to settle (a sandbox is prepared in well under a second). */
+const SETTLE_WAIT_MS = 3000
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -72,6 +76,7 @@ export class LocalService {
     private readonly emit: Emit = silent,
   ) {
     this.options = defaultServiceOptions(options)
+    this.options.reserve ??= new SandboxReserve(this.options.preparedPerFunction, this.options.preparedTotal)
     this.#sessions = new Sessions(this.options)
     this.urls = new FunctionUrlFronts({
       functions: this.functions,
@@ -126,6 +131,8 @@ export class LocalService {
       for (const pool of this.pools.values()) pool.reclaimIdle()
     }, every)
     this.#reclaimer.unref()
+    // Functions a previous service knew are Active: their sandboxes are prepared in the background.
+    for (const name of this.functions.keys()) this.#pool(name).prepare()
     return this
   }
 
@@ -278,16 +285,23 @@ export class LocalService {
         this.emit({kind: 'progress', subject: name, message: what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
         const pool = this.pools.get(name)
-        if (!pool || what === 'url' || what === 'policy') return
+        if (what === 'url' || what === 'policy') return
+        if (what === 'configured') {
+          // Its pool is made with the function: a new one is Pending until its first sandbox is prepared.
+          this.#pool(name).revise(!pool)
+          return
+        }
+        if (!pool) return
         if (what === 'deleted') {
           this.pools.delete(name)
           await pool.close()
-        } else if (what === 'concurrency') {
-          pool.wakeAll()
         } else {
-          pool.reclaimIdle(Number.POSITIVE_INFINITY)
+          pool.wakeAll()
         }
       },
+      status: (name) => this.pools.get(name)?.status(),
+      // A read of a Pending function answers once it is ready (bounded): waiters then see Active on their first look.
+      settled: (name) => this.pools.get(name)?.settled(SETTLE_WAIT_MS) ?? Promise.resolve(),
     }
   }
 
@@ -310,6 +324,7 @@ export class LocalService {
       urls: this.urls.list(),
       apis: this.apis.list(),
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
+      prepared: this.options.reserve!.stats(),
     }
   }
 
