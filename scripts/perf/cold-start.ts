@@ -7,6 +7,8 @@
  *    the runtime client and the handler in the same image), with the FAAS_INIT_BREAKDOWN figures;
  * 3. N concurrent cold calls (one function, N environments): p99 vs the single cold call;
  * 4. `faas local start --detach` to the first successful call (create the function, invoke it).
+ * Each is measured before and after sandboxes prepared ahead: `--no-prepare` lines are the whole path (every cold call
+ * creates and starts its container), the others the default (a cold call claims a sandbox prepared ahead).
  */
 import {CreateFunctionCommand, InvokeCommand, LambdaClient, waitUntilFunctionActiveV2} from '@aws-sdk/client-lambda'
 import {spawn} from 'node:child_process'
@@ -117,17 +119,52 @@ for (let i = 0; i < Math.max(2, COLD); i++) bare.push(await bareStart(image))
 const direct: number[] = []
 for (let i = 0; i < Math.max(1, Math.min(3, COLD)); i++) direct.push(await directInit(image))
 
+/** COLD functions created (waiting for Active, as deploy does) and called once each: their cold calls. */
+async function coldSeries(lambda: LambdaClient, prefix: string) {
+  const cold = []
+  for (let i = 0; i < COLD; i++) {
+    await createFunction(lambda, `${prefix}-${i}`, image)
+    cold.push(await coldCall(lambda, `${prefix}-${i}`))
+  }
+  return cold
+}
+
+const breakdownLine = (cold: Array<Awaited<ReturnType<typeof coldCall>>>) => {
+  const b = cold.map((c) => c.breakdown).filter(Boolean)
+  return b.length === 0
+    ? 'no breakdown line'
+    : `image ${ms(median(b.map((x) => x!.imageMs)))}  create ${ms(median(b.map((x) => x!.createMs)))}` +
+        `  start ${ms(median(b.map((x) => x!.startMs)))}  init ${ms(median(b.map((x) => x!.initMs)))}` +
+        (b.every((x) => x!.prepared) ? '  (prepared ahead: image, create and start were off the call)' : '')
+}
+
+const run = `${process.pid}`
+const bareMs = median(bare)
+// Before: no sandbox prepared ahead (--no-prepare), every cold call creates and starts its container.
+{
+  const service = await new LocalService(engine, {port: 0, preparedPerFunction: 0}).start()
+  const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
+  try {
+    const cold = await coldSeries(lambda, `whole-${run}`)
+    const first = median(cold.map((c) => c.clientMs))
+    console.log(
+      `--no-prepare cold first response median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})` +
+        `   ratio ${(first / bareMs).toFixed(2)} x bare start`,
+    )
+    console.log(`--no-prepare Init Duration median ${ms(median(cold.map((c) => c.initMs ?? NaN)))}`)
+    console.log(`--no-prepare breakdown (median) ${breakdownLine(cold)}`)
+  } finally {
+    lambda.destroy()
+    await service.close()
+  }
+}
+
+// After: sandboxes prepared ahead (the default).
 const service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: Math.max(16, CONCURRENT)}).start()
 const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
 try {
-  const run = `${process.pid}`
-  const cold = []
-  for (let i = 0; i < COLD; i++) {
-    await createFunction(lambda, `cold-${run}-${i}`, image)
-    cold.push(await coldCall(lambda, `cold-${run}-${i}`))
-  }
+  const cold = await coldSeries(lambda, `cold-${run}`)
   const first = median(cold.map((c) => c.clientMs))
-  const bareMs = median(bare)
   console.log(`cold first response     median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})`)
   console.log(
     `bare docker start       median ${ms(bareMs)}  (host network, same image)   ratio ${(first / bareMs).toFixed(2)} x`,
@@ -138,13 +175,7 @@ try {
     `Init Duration           median ${ms(init)}   direct runtime init ${ms(directMs)}   ` +
       `ratio ${(init / directMs).toFixed(2)} x`,
   )
-  const b = cold.map((c) => c.breakdown).filter(Boolean)
-  if (b.length > 0)
-    console.log(
-      `breakdown (median)      image ${ms(median(b.map((x) => x!.imageMs)))}` +
-        `  create ${ms(median(b.map((x) => x!.createMs)))}` +
-        `  start ${ms(median(b.map((x) => x!.startMs)))}  init ${ms(median(b.map((x) => x!.initMs)))}`,
-    )
+  console.log(`breakdown (median)      ${breakdownLine(cold)}`)
   await createFunction(lambda, `burst-${run}`, image)
   const burst = await Promise.all(Array.from({length: CONCURRENT}, () => coldCall(lambda, `burst-${run}`)))
   const burstP99 = p99(burst.map((c) => c.clientMs))
@@ -158,7 +189,7 @@ try {
 }
 
 /** `faas local start --detach` on its own FAAS_HOME and port, then create + invoke through the SDK. */
-async function detachToFirstCall(): Promise<{startMs: number; firstCallMs: number}> {
+async function detachToFirstCall(extra: string[] = []): Promise<{startMs: number; firstCallMs: number}> {
   const home = mkdtempSync(join(tmpdir(), 'faas-perf-cold-'))
   const env = {...process.env, FAAS_HOME: home, FAAS_LOCAL_PORT: values.port}
   const cli = (args: string[]) =>
@@ -170,7 +201,7 @@ async function detachToFirstCall(): Promise<{startMs: number; firstCallMs: numbe
     })
   const t = performance.now()
   try {
-    await cli(['local', 'start', '--detach'])
+    await cli(['local', 'start', '--detach', ...extra])
     const startMs = performance.now() - t
     const secrets = JSON.parse(readFileSync(join(home, 'local', 'credentials.json'), 'utf8'))
     const client = new LambdaClient({
@@ -187,5 +218,9 @@ async function detachToFirstCall(): Promise<{startMs: number; firstCallMs: numbe
     rmSync(home, {recursive: true, force: true})
   }
 }
+const whole = await detachToFirstCall(['--no-prepare'])
+console.log(
+  `local start --detach --no-prepare ${ms(whole.startMs)}   to first successful call ${ms(whole.firstCallMs)}`,
+)
 const detach = await detachToFirstCall()
 console.log(`local start --detach    ${ms(detach.startMs)}   to first successful call ${ms(detach.firstCallMs)}`)

@@ -155,9 +155,9 @@ for (const envs of [1, 2]) {
   }
 }
 
-// 3. Cold start.
+// 3. Cold start, the whole path (no sandbox prepared ahead; scripts/perf/cold-start.ts measures both).
 {
-  const service = await new LocalService(engine, {port: 0}).start()
+  const service = await new LocalService(engine, {port: 0, preparedPerFunction: 0}).start()
   const first: number[] = []
   const init: number[] = []
   try {
@@ -176,7 +176,7 @@ for (const envs of [1, 2]) {
   }
   first.sort((a, b) => a - b)
   init.sort((a, b) => a - b)
-  console.log(`\ncold start, offline base image (python3.11 + awslambdaric), ${COLD} fresh environments`)
+  console.log(`\ncold start, offline base image (python3.11 + awslambdaric), ${COLD} fresh environments (--no-prepare)`)
   console.log(`  time to first response  median ${ms(pct(first, 50))}  min ${ms(first[0]!)}  max ${ms(first.at(-1)!)}`)
   console.log(`  Init Duration           median ${ms(pct(init, 50))}  min ${ms(init[0]!)}  max ${ms(init.at(-1)!)}`)
 }

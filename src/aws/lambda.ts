@@ -115,17 +115,29 @@ export async function withRetries<T>(
   }
 }
 
+type WaitedConfiguration = {State?: string; StateReason?: string; LastUpdateStatusReason?: string}
+
+/**
+ * The last GetFunction configuration a failed waiter saw: the SDK's waiters throw it as the JSON of their message
+ * ({state, reason}); older ones attached it as `result`.
+ */
+export function failedConfiguration(error: unknown): WaitedConfiguration | undefined {
+  type Result = {reason?: {Configuration?: WaitedConfiguration}}
+  const e = error as {result?: Result; message?: string}
+  if (e?.result) return e.result.reason?.Configuration
+  try {
+    return (JSON.parse(e?.message ?? '') as Result).reason?.Configuration
+  } catch {
+    return undefined
+  }
+}
+
 async function waitFor(kind: 'Active' | 'Updated', lambda: LambdaClient, name: string): Promise<void> {
   const waiter = kind === 'Active' ? waitUntilFunctionActiveV2 : waitUntilFunctionUpdatedV2
   try {
     await waiter({client: lambda, ...WAIT}, {FunctionName: name})
   } catch (error) {
-    // The waiter reports a failed state with the last GetFunction response.
-    const config = (
-      error as {
-        result?: {reason?: {Configuration?: {State?: string; StateReason?: string; LastUpdateStatusReason?: string}}}
-      }
-    ).result?.reason?.Configuration
+    const config = failedConfiguration(error)
     const reason = config?.StateReason ?? config?.LastUpdateStatusReason
     throw new UserError(
       `${name} did not become ${kind === 'Active' ? 'active' : 'updated'}` +

@@ -3,16 +3,19 @@
  * (one platform line, like Lambda's INIT_START / INIT_REPORT): resolving the image reference to an
  * image, creating the container, starting it, and the runtime's init until its first `next`.
  *
- * Which parts Lambda's own figures cover: Init Duration is `init` (from the environment's start to the
- * first `next`; it includes `start`); Lambda does not report fetching the image or creating the
- * sandbox (`image`, `create`), which a cold call's client latency includes. The first invocation's
- * Duration is the REPORT line's Duration.
+ * Which parts Lambda's own figures cover: Init Duration is `init` (the runtime's init, from the sandbox
+ * releasing it to its first `next`); Lambda does not report fetching the image or creating and starting
+ * the sandbox (`image`, `create`, `start`). A cold call's client latency includes them unless the
+ * sandbox was `prepared` ahead of the call (off the request path, as on Lambda). The first
+ * invocation's Duration is the REPORT line's Duration.
  */
 export interface InitBreakdown {
   imageMs: number
   createMs: number
   startMs: number
   initMs: number
+  /** The sandbox was made before the call came (image, create and start were not on its path). */
+  prepared?: boolean
 }
 
 export const INIT_BREAKDOWN_PREFIX = 'FAAS_INIT_BREAKDOWN'
@@ -21,7 +24,8 @@ export function formatInitBreakdown(b: InitBreakdown, json = false): string {
   if (json) return JSON.stringify({time: new Date().toISOString(), type: 'faas.initBreakdown', record: b})
   return (
     `${INIT_BREAKDOWN_PREFIX} Image: ${b.imageMs.toFixed(2)} ms\tCreate: ${b.createMs.toFixed(2)} ` +
-    `ms\tStart: ${b.startMs.toFixed(2)} ms\tInit Duration: ${b.initMs.toFixed(2)} ms`
+    `ms\tStart: ${b.startMs.toFixed(2)} ms\tInit Duration: ${b.initMs.toFixed(2)} ms` +
+    (b.prepared ? '\tPrepared: yes' : '')
   )
 }
 
@@ -37,7 +41,7 @@ export function parseInitBreakdown(log: string | undefined): InitBreakdown | und
         startMs: figure('Start'),
         initMs: figure('Init Duration'),
       }
-      if (Object.values(b).every(Number.isFinite)) return b
+      if (Object.values(b).every(Number.isFinite)) return line.includes('\tPrepared: yes') ? {...b, prepared: true} : b
     }
     if (line.includes('"faas.initBreakdown"')) {
       try {
@@ -48,7 +52,7 @@ export function parseInitBreakdown(log: string | undefined): InitBreakdown | und
           startMs: Number(record.startMs),
           initMs: Number(record.initMs),
         }
-        if (Object.values(b).every(Number.isFinite)) return b
+        if (Object.values(b).every(Number.isFinite)) return record.prepared === true ? {...b, prepared: true} : b
       } catch {}
     }
   }

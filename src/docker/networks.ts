@@ -14,7 +14,10 @@ const SUBNET = '169.254.170.0/23'
 const LABEL = 'dev.faas.network'
 
 /** Creates the network unless it exists (two services starting at once converge on one). */
-export async function ensureFunctionNetwork(engine: DockerEngine): Promise<{name: string; gateway: string}> {
+export async function ensureFunctionNetwork(
+  engine: DockerEngine,
+  attempt = 0,
+): Promise<{name: string; gateway: string}> {
   const existing = await inspect(engine)
   if (existing) return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
   try {
@@ -31,6 +34,11 @@ export async function ensureFunctionNetwork(engine: DockerEngine): Promise<{name
     // Made by another service in the meantime: fine. Anything else (the subnet taken by someone else's network) is the
     // user's to solve.
     if (await inspect(engine)) return {name: FUNCTION_NETWORK, gateway: FUNCTION_GATEWAY}
+    // Another service was removing it (unused for an instant): its subnet is free again a moment later.
+    if (/overlaps/i.test(messageOf(error)) && attempt < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
+      return ensureFunctionNetwork(engine, attempt + 1)
+    }
     throw new UserError(
       `Could not create the Docker network ${FUNCTION_NETWORK} (${SUBNET}) that isolates local ` +
         `functions: ${messageOf(error)}.`,

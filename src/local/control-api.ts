@@ -11,6 +11,7 @@ import type {DockerEngine} from '../docker/engine.js'
 import {checkReservation} from './account.js'
 import {conflict, invalid, notFound, resourceConflict} from './lambda-errors.js'
 import type {ProvisionedState} from './provisioned.js'
+import {ACTIVE, type FunctionStatus} from './prepared.js'
 import type {AliasLookup, LocalFunction, UrlFronts} from './types.js'
 import {
   aliasesOf,
@@ -52,6 +53,10 @@ export interface ControlContext {
   accountConcurrency: number
   /** The environments of a provisioned concurrency configuration (by version or alias), as they stand. */
   provisioning: (name: string, qualifier: string) => ProvisionedState | undefined
+  /** The function's state (Pending until its first sandbox is prepared); Active when not given. */
+  status?: (name: string) => FunctionStatus | undefined
+  /** Settles once the function is no longer Pending / InProgress (bounded). */
+  settled?: (name: string) => Promise<void>
 }
 
 export type Change =
@@ -80,7 +85,7 @@ export function nameOf(ref: string): string {
   return match ? match[1]! : decoded.split(':')[0]!
 }
 
-export function configuration(fn: LocalFunction): Record<string, unknown> {
+export function configuration(fn: LocalFunction, status: FunctionStatus = ACTIVE): Record<string, unknown> {
   return {
     FunctionName: fn.name,
     FunctionArn: fn.arn,
@@ -98,8 +103,7 @@ export function configuration(fn: LocalFunction): Record<string, unknown> {
     ImageConfigResponse:
       fn.command || fn.entryPoint ? {ImageConfig: {Command: fn.command, EntryPoint: fn.entryPoint}} : undefined,
     Architectures: fn.architectures,
-    State: 'Active',
-    LastUpdateStatus: 'Successful',
+    ...status,
     EphemeralStorage: {Size: fn.ephemeralStorageMb},
     LoggingConfig: {LogFormat: fn.logFormat, LogGroup: `/aws/lambda/${fn.name}`},
   }
@@ -228,29 +232,42 @@ export async function createFunction(ctx: ControlContext, body: CreateFunctionBo
   ctx.functions.set(name, fn)
   const published = body.Publish ? publishNow(fn) : undefined
   await ctx.changed(name, 'configured')
-  return [201, configuration(published ?? fn)]
+  return [201, configurationOf(ctx, published ?? fn)]
 }
 
-export function getFunction(ctx: ControlContext, ref: string, qualifier: string | null = null): Result {
-  const reserved = get(ctx, ref).reservedConcurrency
+const configurationOf = (ctx: ControlContext, fn: LocalFunction) => configuration(fn, ctx.status?.(fn.name))
+
+/** The function once it is no longer Pending (bounded): an SDK waiter sees Active on its first look. */
+async function settled(ctx: ControlContext, ref: string): Promise<LocalFunction> {
+  await ctx.settled?.(get(ctx, ref).name)
+  return get(ctx, ref)
+}
+
+export async function getFunction(ctx: ControlContext, ref: string, qualifier: string | null = null): Promise<Result> {
+  const reserved = (await settled(ctx, ref)).reservedConcurrency
   const {fn, arn} = qualified(ctx, ref, qualifier)
   return [
     200,
     {
-      Configuration: {...configuration(fn), ...(arn ? {FunctionArn: arn} : {})},
+      Configuration: {...configurationOf(ctx, fn), ...(arn ? {FunctionArn: arn} : {})},
       Code: {RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: resolvedImageUri(fn)},
       ...(reserved === undefined ? {} : {Concurrency: {ReservedConcurrentExecutions: reserved}}),
     },
   ]
 }
 
-export function getConfiguration(ctx: ControlContext, ref: string, qualifier: string | null = null): Result {
+export async function getConfiguration(
+  ctx: ControlContext,
+  ref: string,
+  qualifier: string | null = null,
+): Promise<Result> {
+  await settled(ctx, ref)
   const {fn, arn} = qualified(ctx, ref, qualifier)
-  return [200, {...configuration(fn), ...(arn ? {FunctionArn: arn} : {})}]
+  return [200, {...configurationOf(ctx, fn), ...(arn ? {FunctionArn: arn} : {})}]
 }
 
 export function listFunctions(ctx: ControlContext): Result {
-  return [200, {Functions: [...ctx.functions.values()].map(configuration)}]
+  return [200, {Functions: [...ctx.functions.values()].map((fn) => configurationOf(ctx, fn))}]
 }
 
 export async function updateCode(ctx: ControlContext, ref: string, body: UpdateCodeBody): Promise<Result> {
@@ -264,7 +281,7 @@ export async function updateCode(ctx: ControlContext, ref: string, body: UpdateC
   touch(fn)
   const published = body.Publish ? publishNow(fn) : undefined
   await ctx.changed(fn.name, 'configured')
-  return [200, configuration(published ?? fn)]
+  return [200, configurationOf(ctx, published ?? fn)]
 }
 
 export async function updateConfiguration(
@@ -280,7 +297,7 @@ export async function updateConfiguration(
   Object.assign(fn, next)
   touch(fn)
   await ctx.changed(fn.name, 'configured')
-  return [200, configuration(fn)]
+  return [200, configurationOf(ctx, fn)]
 }
 
 /** Deletes the function with all its versions and aliases, or (with a qualifier) one version. */

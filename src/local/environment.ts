@@ -3,13 +3,13 @@ import type {Server, ServerResponse} from 'node:http'
 
 import {killContainer, peakMemoryBytes, removeContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
-import type {ReportInput} from '../core/report.js'
 import {containerSpec, emulation, lambdaEnv, nanoCpus} from './container-spec.js'
 import {exitReasons, functionErrors, normaliseError, type ExitReason} from './lambda-errors.js'
-import {endLines, initBreakdownLine, initReportLine, startLine} from './platform-log.js'
+import {initBreakdownLine, initReportLine, startLine} from './platform-log.js'
 import {MAX_RESPONSE_BYTES, startRuntimeApi, type NextEvent} from './runtime-api.js'
+import {SandboxHold, settledWithin} from './prepared.js'
 import {launchWith, runSandbox} from './sandbox.js'
-import {initFailureResult, type InvocationResult} from './invocation.js'
+import {completedInvocation, initFailureResult, type InvocationResult, type Outcome} from './invocation.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 // The container spec moved to container-spec.ts; serve.ts still imports the CPU share from here.
@@ -24,28 +24,30 @@ interface Current {
   dispatchedAt?: number
   lines: string[]
   timer?: NodeJS.Timeout
-  finish: (outcome: {payload: Buffer; error?: boolean; status?: string; errorType?: string; oom?: boolean}) => void
+  finish: (outcome: Outcome) => void
 }
 
-export type EnvState = 'starting' | 'idle' | 'busy' | 'dead'
-
-type Outcome = Parameters<Current['finish']>[0]
+/** `prepared`: made ahead of calls and waiting for one to claim it (prepared.ts); `starting`: its runtime's init. */
+export type EnvState = 'prepared' | 'starting' | 'idle' | 'busy' | 'dead'
 
 /**
  * One execution environment: one container running the unmodified image against its own Runtime
- * API port. Serves one invocation at a time; times init (container start to first `next`, as on
- * Lambda), suppresses an init that runs past the init limit (it goes on inside the first
- * invocation, bounded by the function's timeout), enforces the timeout, notices a crashed runtime
- * or a vanished engine, and frames the log per invocation in the function's log format.
+ * API port, made for a call or prepared ahead and claimed by one. Serves one invocation at a time;
+ * times init (the runtime's, from its release to its first `next`, as Lambda's Init Duration),
+ * suppresses an init that runs past the init limit (it goes on inside the first invocation, bounded
+ * by the function's timeout), enforces the timeout, notices a crashed runtime or a vanished engine,
+ * and frames the log per invocation in the function's log format.
  */
 export class Environment {
   readonly id = randomUUID()
-  state: EnvState = 'starting'
+  state: EnvState
   initDurationMs?: number
   /** Set once init failed: the error JSON the first invocation reports. */
   initError?: Buffer
   /** Init ran past the init limit: the first invocation carries the rest of it. */
   initSuppressed = false
+  /** Why the sandbox could not be made (creating or starting its container failed). */
+  startError?: Error
   lastUsed = Date.now()
   invocations = 0
   readonly ready: Promise<void>
@@ -58,8 +60,12 @@ export class Environment {
   #grant?: {token: string; close(): void}
   /** Removes what carried the hidden variables (their file). */
   #disposeLaunch?: () => void
-  /** The hidden variables, until the sandbox helper has fetched them (once). */
-  #delivered?: Buffer
+  /** The sandbox helper's request for the hidden variables, held until the sandbox is claimed when prepared. */
+  readonly hold: SandboxHold
+  #claimedAt?: number
+  #initTimer?: NodeJS.Timeout
+  /** The start in flight (creating and starting the container), until it settles. */
+  #starting?: Promise<void>
   #peakBytes = 0
   /** What the runtime printed during init: a cold invocation's log tail starts with it, as on Lambda. */
   #initLines: string[] = []
@@ -82,14 +88,20 @@ export class Environment {
     private readonly options: ServiceOptions,
     private readonly log: (line: string) => void,
     onDead: (env: Environment) => void,
+    prepare = false,
   ) {
     this.#onDead = onDead
+    this.hold = new SandboxHold(prepare)
+    this.state = prepare ? 'prepared' : 'starting'
     this.emulated = emulation(fn, options)
     this.ready = new Promise<void>((resolve, reject) => {
       this.#readyResolve = resolve
       this.#readyReject = reject
     })
-    this.ready.catch(() => {})
+    this.ready.then(
+      () => clearTimeout(this.#initTimer),
+      () => clearTimeout(this.#initTimer),
+    )
     this.#peer = new Promise((resolve) => (this.#peerResolve = resolve))
   }
 
@@ -114,11 +126,30 @@ export class Environment {
       createMs: this.#initStartedAt - resolved,
       startMs: started - this.#initStartedAt,
       initMs,
+      ...(this.hold.prepared ? {prepared: true} : {}),
     })
   }
 
+  /**
+   * The runtime's init so far: from the variables' release to the helper (prepared: from the claim until then);
+   * without the helper (the /bin/sh fallback), from the container's start.
+   */
   #initElapsed(): number {
-    return this.#initStartedAt === undefined ? 0 : performance.now() - this.#initStartedAt
+    const from = this.hold.releasedAt ?? this.#claimedAt ?? this.#initStartedAt
+    return from === undefined ? 0 : performance.now() - from
+  }
+
+  #armInitTimer(): void {
+    clearTimeout(this.#initTimer)
+    this.#initTimer = setTimeout(() => this.#suppressInit(), this.options.initTimeoutMs)
+  }
+
+  /** A call takes this prepared sandbox: its runtime starts now, and the init limit runs from here. */
+  claim(): void {
+    this.state = 'starting'
+    this.#claimedAt = performance.now()
+    this.#armInitTimer()
+    this.hold.claim()
   }
 
   /** The environment's own Runtime API, serving only the container's address on the functions' network. */
@@ -138,11 +169,7 @@ export class Environment {
             errorType: 'Function.ResponseSizeTooLarge',
           }),
         initError: (body, type) => this.#initFailed(normaliseError(body, type), type ?? 'Runtime.Unknown'),
-        sandboxEnv: () => {
-          const vars = this.#delivered
-          this.#delivered = undefined
-          return vars
-        },
+        sandboxEnv: (deliver, res) => this.hold.request(deliver, res),
       },
       network ? {host: network.gateway, accept: async (peer) => peer === (await this.#peer)} : undefined,
     )
@@ -152,16 +179,15 @@ export class Environment {
 
   /**
    * Starts the Runtime API and the container; `ready` settles on the first `next`, on init failure, or when init is
-   * suppressed.
+   * suppressed. A prepared sandbox's runtime starts only once claimed (`held` settles when it waits for that).
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return (this.#starting = this.#start().finally(() => (this.#starting = undefined)))
+  }
+
+  async #start(): Promise<void> {
     this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
     const port = await this.#openRuntimeApi()
-    let initTimer: NodeJS.Timeout | undefined
-    this.ready.then(
-      () => clearTimeout(initTimer),
-      () => clearTimeout(initTimer),
-    )
     try {
       // Resolving the image is timed apart: it precedes Lambda's Init too (fetching the image).
       this.#phases.resolving = performance.now()
@@ -169,15 +195,14 @@ export class Environment {
       this.#phases.resolved = performance.now()
       const env = lambdaEnv(this.fn, this.options, port, `local/${this.id}`, this.#grant?.token)
       const arch = this.fn.imageArchitecture ?? this.options.hostArchitecture
-      const {launch, delivered, dispose} = await launchWith(this.engine, this.fn, env, arch)
+      const {launch, delivered, dispose} = await launchWith(this.engine, this.fn, env, arch, this.hold.prepared)
       this.#disposeLaunch = dispose
-      this.#delivered = delivered && Buffer.from(JSON.stringify(delivered))
+      this.hold.vars = delivered && Buffer.from(JSON.stringify(delivered))
       const spec = containerSpec(this.fn, this.options, launch)
-      // Init starts where Lambda's does: once the environment exists and starts, not before create.
+      // The init limit runs from the start (a prepared sandbox's from its claim): not before create.
       const starting = () => {
         this.#initStartedAt = performance.now()
-        clearTimeout(initTimer)
-        initTimer = setTimeout(() => this.#suppressInit(), this.options.initTimeoutMs)
+        if (!this.hold.prepared) this.#armInitTimer()
       }
       const {container, address} = await runSandbox(this.engine, spec, this.options, starting)
       this.#container = container
@@ -185,7 +210,10 @@ export class Environment {
       this.#peerResolve(address)
     } catch (error) {
       this.initError = functionErrors.startFailed(error)
+      this.startError = error as Error
+      this.hold.fail(error as Error)
       this.#readyReject(error as Error)
+      this.#starting = undefined // destroy() must not wait for this start, which it ends
       await this.destroy()
       return
     }
@@ -216,6 +244,7 @@ export class Environment {
   #ended(reason: ExitReason, oom: boolean): void {
     this.#exitReason ??= reason
     if (!this.#initDone && !this.initError) this.initError = functionErrors.ended(randomUUID(), reason)
+    this.hold.fail(new Error(`the sandbox ended before its claim: ${reason.message}`))
     this.#readyReject(new Error('exited'))
     const current = this.#current
     if (current) {
@@ -309,8 +338,7 @@ export class Environment {
     clientContext?: string
     waitForLogs: boolean
   }): Promise<InvocationResult> {
-    // An environment initialised ahead (provisioned concurrency) did its init before any call: none is cold.
-    const cold = this.invocations === 0 && this.fn.initializationType !== 'provisioned-concurrency'
+    const cold = this.invocations === 0 && this.fn.initializationType !== 'provisioned-concurrency' // init ahead
     const dead = this.state === 'dead'
     this.invocations++
     if (!dead) this.state = 'busy'
@@ -380,39 +408,13 @@ export class Environment {
     const initDurationMs = cold
       ? (this.initDurationMs ?? (this.initSuppressed ? this.#initElapsed() : undefined))
       : undefined
-    const figures: ReportInput = {
-      durationMs,
-      billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
-      memorySizeMb: this.fn.memoryMb,
-      maxMemoryUsedMb,
-      initDurationMs,
-      emulated: this.emulated,
-      status: outcome.status === 'timeout' ? 'timeout' : outcome.status ? 'error' : 'success',
-      errorType: outcome.errorType,
-    }
     const breakdown = initDurationMs === undefined ? undefined : this.#initBreakdown(initDurationMs)
-    for (const line of [
-      ...(breakdown ? [breakdown] : []),
-      ...endLines(this.fn.logFormat, request.requestId, figures),
-    ]) {
-      lines.push(line)
-      this.log(line)
-    }
     if (this.state === 'busy') {
       this.state = 'idle'
       this.lastUsed = Date.now()
     }
-    return {
-      requestId: request.requestId,
-      payload: outcome.payload,
-      functionError: outcome.error ? 'Unhandled' : undefined,
-      logLines: lines,
-      durationMs,
-      initDurationMs,
-      maxMemoryUsedMb,
-      cold,
-      emulated: Boolean(this.emulated),
-    }
+    const framed = {requestId: request.requestId, lines, cold, durationMs, initDurationMs, maxMemoryUsedMb, breakdown}
+    return completedInvocation(this.fn, this.emulated, framed, outcome, this.log)
   }
 
   /** What a call gets when init failed before any invocation: the init error, reported at once. */
@@ -427,12 +429,17 @@ export class Environment {
     if (this.state === 'dead') return
     const wasBusy = this.state === 'busy'
     this.state = 'dead'
+    this.hold.fail(new Error('destroyed'))
     this.#readyReject(new Error('destroyed'))
     this.#onDead(this)
+    // Its container still being made (a prepared sandbox, a service stopping): that start removes it, waited for
+    // (bounded: an engine that never answers must not hold the service's close) so that nothing is left.
+    if (!this.#container && this.#starting) await settledWithin(this.#starting, 15_000)
     const id = this.#container?.id
     if (id) {
       if (wasBusy) await killContainer(this.engine, id)
-      await removeContainer(this.engine, id).catch(() => {})
+      // The engine away: the next sweep (once it answers) removes the container.
+      await removeContainer(this.engine, id).catch(() => this.options.reserve?.orphan(id))
     }
     this.#server?.closeAllConnections()
     this.#server?.close()

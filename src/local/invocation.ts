@@ -1,3 +1,4 @@
+import type {ReportInput} from '../core/report.js'
 import {functionErrors} from './lambda-errors.js'
 import {endLines, startLine} from './platform-log.js'
 import type {LocalFunction} from './types.js'
@@ -43,6 +44,62 @@ export function initFailureResult(
     durationMs: 0,
     maxMemoryUsedMb: 0,
     cold: true,
+    emulated: Boolean(emulated),
+  }
+}
+
+/** How an invocation ended, as the environment saw it. */
+export interface Outcome {
+  payload: Buffer
+  error?: boolean
+  status?: string
+  errorType?: string
+  oom?: boolean
+}
+
+/**
+ * An invocation's result once it ended: its log framed with the breakdown line (a cold one's), END and REPORT, each
+ * line also logged.
+ */
+export function completedInvocation(
+  fn: LocalFunction,
+  emulated: {image: string; host: string} | undefined,
+  run: {
+    requestId: string
+    lines: string[]
+    cold: boolean
+    durationMs: number
+    initDurationMs?: number
+    maxMemoryUsedMb: number
+    breakdown?: string
+  },
+  outcome: Outcome,
+  log: (line: string) => void,
+): InvocationResult {
+  const {requestId, lines, durationMs, initDurationMs, maxMemoryUsedMb} = run
+  const figures: ReportInput = {
+    durationMs,
+    billedDurationMs: Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs)),
+    memorySizeMb: fn.memoryMb,
+    maxMemoryUsedMb,
+    initDurationMs,
+    emulated,
+    status: outcome.status === 'timeout' ? 'timeout' : outcome.status ? 'error' : 'success',
+    errorType: outcome.errorType,
+  }
+  for (const line of [...(run.breakdown ? [run.breakdown] : []), ...endLines(fn.logFormat, requestId, figures)]) {
+    lines.push(line)
+    log(line)
+  }
+  return {
+    requestId,
+    payload: outcome.payload,
+    functionError: outcome.error ? 'Unhandled' : undefined,
+    logLines: lines,
+    durationMs,
+    initDurationMs,
+    maxMemoryUsedMb,
+    cold: run.cold,
     emulated: Boolean(emulated),
   }
 }

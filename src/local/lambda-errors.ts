@@ -148,3 +148,11 @@ export const functionErrors = {
     }),
   runtimeFailed: () => errorJson({errorMessage: 'The runtime failed to start.', errorType: 'Runtime.Unknown'}),
 }
+
+/** Lambda's reason code for a sandbox that could not be made: the engine away, the image gone, or it cannot run. */
+export function failureCode(error: unknown): string {
+  if (engineUnreachable(error)) return 'InternalError'
+  const e = error as {statusCode?: number; message?: string}
+  if (/no such image/i.test(String(e?.message))) return 'ImageDeleted'
+  return 'InvalidImage'
+}

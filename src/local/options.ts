@@ -19,6 +19,10 @@ export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'
   accountId: '000000000000',
   maxEnvironmentsPerFunction: 16,
   idleTimeoutMs: 10 * 60_000,
+  // One sandbox ready per function, eight in all: each holds only a waiting helper (a few MB), and they are made one
+  // at a time in the background, so two cores keep serving calls meanwhile.
+  preparedPerFunction: 1,
+  preparedTotal: 8,
   initTimeoutMs: 10_000,
   maxQueuedPerFunction: 1000,
   accountConcurrency: DEFAULT_ACCOUNT_CONCURRENCY,
@@ -40,6 +44,8 @@ export const SERVICE_FLAG_RANGES = {
   'idle-timeout': {min: 1, max: 7 * 24 * 3600},
   'max-queue': {min: 0, max: 100_000},
   'queue-timeout': {min: 0, max: 3600},
+  prepared: {min: 0, max: 64},
+  'prepared-total': {min: 0, max: 256},
 } as const
 
 /** Refuses settings that would make every call hang or fail, naming the setting and its range. */
@@ -65,6 +71,18 @@ export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' 
       'FAAS_LOCAL_ACCOUNT_CONCURRENCY',
     ],
     ['The emulation CPU factor', options.emulationCpuFactor, {min: 1, max: 64}, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'],
+    [
+      'The prepared sandboxes per function',
+      options.preparedPerFunction,
+      flag.prepared,
+      '--prepared or FAAS_LOCAL_PREPARED',
+    ],
+    [
+      'The prepared sandboxes in all',
+      options.preparedTotal,
+      flag['prepared-total'],
+      '--prepared-total or FAAS_LOCAL_PREPARED_TOTAL',
+    ],
   ]
   for (const [name, value, {min, max}, how] of checks) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -78,11 +96,29 @@ export function checkServiceOptions<T extends Omit<ServiceOptions, 'instanceId' 
       )
     }
   }
-  if (!Number.isInteger(options.maxEnvironmentsPerFunction) || !Number.isInteger(options.maxQueuedPerFunction)) {
-    throw new UserError('The environment limit and the queue length must be whole numbers.', {
+  const counts = [
+    options.maxEnvironmentsPerFunction,
+    options.maxQueuedPerFunction,
+    options.preparedPerFunction,
+    options.preparedTotal,
+  ]
+  if (!counts.every(Number.isInteger)) {
+    throw new UserError('The environment limit, the queue length and the prepared sandboxes must be whole numbers.', {
       code: 'BAD_LOCAL_SETTING',
-      fix: 'Give --max-environments and --max-queue whole numbers.',
+      fix: 'Give --max-environments, --max-queue, --prepared and --prepared-total whole numbers.',
     })
+  }
+  if (options.preparedPerFunction > options.preparedTotal) {
+    throw new UserError(
+      `${options.preparedPerFunction} prepared sandboxes per function cannot be kept with ${options.preparedTotal} ` +
+        `in all.`,
+      {
+        code: 'BAD_LOCAL_SETTING',
+        fix:
+          `Give --prepared-total at least ${options.preparedPerFunction}, or lower --prepared (0, or --no-prepare, ` +
+          `for none).`,
+      },
+    )
   }
   return options
 }

@@ -3,7 +3,13 @@ import {randomUUID} from 'node:crypto'
 import type {DockerEngine} from '../docker/engine.js'
 import {Environment} from './environment.js'
 import type {InvocationResult} from './invocation.js'
+import {failureCode} from './lambda-errors.js'
+import {ACTIVE, readying, type FunctionStatus} from './prepared.js'
+import {canPrepare} from './sandbox.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+
+/** Longest a sandbox may take to be prepared (created, started, its helper waiting) before it is given up. */
+const PREPARE_LIMIT_MS = 30_000
 
 /** Lambda's reasons for a 429 TooManyRequestsException on Invoke. */
 export type ThrottleReason = 'ReservedFunctionConcurrentInvocationLimitExceeded' | 'ConcurrentInvocationLimitExceeded'
@@ -45,6 +51,12 @@ interface Waiter {
  * past `maxQueuedPerFunction` waiting or `queueTimeoutMs` of waiting they are throttled too. Event
  * calls wait up to the maximum event age. Idle environments are reclaimed after the idle timeout;
  * environments of an older revision (code or configuration updated) are retired when they free up.
+ *
+ * Cold calls take a sandbox prepared ahead for the current revision when there is one (prepared.ts):
+ * up to `preparedPerFunction` are kept, within the environment limit and the service's total, made
+ * in the background after a claim, a change or a loss, backing off while they fail. A new or
+ * changed revision is Pending (its update InProgress) until its first sandbox is ready, and Failed
+ * with the reason when that sandbox cannot be made.
  */
 export class FunctionPool {
   readonly envs = new Set<Environment>()
@@ -53,6 +65,15 @@ export class FunctionPool {
   #closed = false
   /** Most environments alive at once since the pool was made. */
   peakEnvironments = 0
+  /** Prepared sandboxes no call has claimed yet (also in `envs`). */
+  #prepared: Environment[] = []
+  #preparing = false
+  #prepareFailures = 0
+  #retryTimer?: NodeJS.Timeout
+  /** The revision being readied (Pending / InProgress), and why its first sandbox could not be made. */
+  #readying?: {revision: number; creating: boolean; failure?: {reason: string; code: string}}
+  #settledWaiters: Array<() => void> = []
+  readonly #poke = () => this.#replenish()
 
   constructor(
     private readonly engine: DockerEngine,
@@ -65,25 +86,52 @@ export class FunctionPool {
     return this.current().reservedConcurrency ?? this.options.maxEnvironmentsPerFunction
   }
 
-  stats(): {environments: number; idle: number; busy: number; queued: number; peak: number} {
+  stats(): {environments: number; idle: number; busy: number; queued: number; prepared: number; peak: number} {
     const busy = [...this.envs].filter((e) => e.state === 'busy').length
     return {
       environments: this.envs.size,
       idle: this.#idle.length,
       busy,
       queued: this.#waiters.length,
+      prepared: this.#prepared.length,
       peak: this.peakEnvironments,
     }
   }
 
+  /** Lambda's state fields for the current revision. */
+  status(): FunctionStatus {
+    const r = this.#readying
+    return r ? readying(r.creating, r.failure) : ACTIVE
+  }
+
+  /** Settles once the current revision is no longer Pending / InProgress, or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void> {
+    if (!this.#readying || this.#readying.failure) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.#settledWaiters.push(done)
+    })
+  }
+
   async invoke(input: InvokeInput): Promise<InvocationResult> {
     const requestId = input.requestId ?? randomUUID()
-    const env = await this.#acquire(input.sync)
-    try {
-      await env.ready
-    } catch {
-      return this.#initFailure(env, requestId)
+    let env = await this.#acquire(input.sync)
+    for (let retries = 0; ; retries++) {
+      try {
+        await env.ready
+        break
+      } catch {
+        // A prepared sandbox lost before its runtime got anything (killed from outside): nothing ran, take another.
+        if (!env.hold.unreleased || retries >= 2) return this.#initFailure(env, requestId)
+        void env.destroy()
+        env = await this.#acquire(input.sync)
+      }
     }
+    this.#readied(env.fn.revision)
     try {
       return await env.invoke({
         requestId,
@@ -109,6 +157,8 @@ export class FunctionPool {
         }
         void env.destroy()
       }
+      const prepared = this.#claimPrepared(fn)
+      if (prepared) return prepared
       if (this.envs.size < this.limit) return this.#startEnvironment(fn)
       if (sync && fn.reservedConcurrency !== undefined)
         throw new ThrottledError('ReservedFunctionConcurrentInvocationLimitExceeded')
@@ -140,12 +190,45 @@ export class FunctionPool {
     }
   }
 
-  #startEnvironment(fn: LocalFunction): Environment {
-    const env = new Environment(this.engine, fn, this.options, this.log, (dead) => this.#forget(dead))
+  /** A new environment for this revision (a copy: an update never changes what it runs). */
+  #newEnvironment(fn: LocalFunction, prepare: boolean): Environment {
+    const env = new Environment(
+      this.engine,
+      structuredClone(fn),
+      this.options,
+      this.log,
+      (dead) => this.#forget(dead),
+      prepare,
+    )
     this.envs.add(env)
     this.peakEnvironments = Math.max(this.peakEnvironments, this.envs.size)
+    return env
+  }
+
+  #startEnvironment(fn: LocalFunction): Environment {
+    const env = this.#newEnvironment(fn, false)
     env.start().catch(() => {})
     return env
+  }
+
+  /** A prepared sandbox of this revision for a cold call, one whose helper already waits first. */
+  #claimPrepared(fn: LocalFunction): Environment | undefined {
+    for (const env of this.#prepared.filter((e) => e.fn.revision !== fn.revision)) void env.destroy()
+    for (const env of this.#prepared.filter((e) => !e.hold.claimable)) void env.destroy()
+    const env = this.#prepared.find((e) => e.hold.waiting) ?? this.#prepared[0]
+    if (!env) return undefined
+    this.#unprepare(env)
+    env.claim()
+    // The next one is made once this one's runtime is up, not while it competes for the cores.
+    env.ready.then(this.#poke, this.#poke)
+    return env
+  }
+
+  #unprepare(env: Environment): void {
+    const at = this.#prepared.indexOf(env)
+    if (at < 0) return
+    this.#prepared.splice(at, 1)
+    this.options.reserve?.give()
   }
 
   #release(env: Environment): void {
@@ -166,12 +249,122 @@ export class FunctionPool {
   #forget(env: Environment): void {
     if (!this.envs.delete(env)) return
     this.#idle = this.#idle.filter((e) => e !== env)
+    const wasPrepared = this.#prepared.includes(env)
+    this.#unprepare(env)
     this.#waiters.shift()?.wake(undefined)
+    // A prepared sandbox lost before its claim (killed from outside, the engine gone): make another.
+    if (wasPrepared) this.#replenish()
   }
 
-  /** A limit changed (reserved concurrency): every waiter looks again. */
+  /** A limit changed (reserved concurrency): every waiter looks again, and the prepared sandboxes fit the limit. */
   wakeAll(): void {
     for (const waiter of this.#waiters.splice(0)) waiter.wake(undefined)
+    while (this.#prepared.length > 0 && this.envs.size > this.limit) void this.#prepared.at(-1)!.destroy()
+    this.#replenish()
+  }
+
+  /**
+   * The function was created (`creating`) or its code or configuration changed: environments of older revisions are
+   * retired (idle and prepared ones now, busy ones when they free up), and the new revision is readied.
+   */
+  revise(creating: boolean): void {
+    const fn = this.current()
+    this.reclaimIdle(Number.POSITIVE_INFINITY)
+    for (const env of this.#prepared.filter((e) => e.fn.revision !== fn.revision)) void env.destroy()
+    clearTimeout(this.#retryTimer)
+    this.#retryTimer = undefined
+    this.#prepareFailures = 0
+    this.#readying = this.#mayPrepare(fn) ? {revision: fn.revision, creating} : undefined
+    if (!this.#readying) this.#settle()
+    this.#replenish()
+  }
+
+  /** Keeps the prepared sandboxes of a function the service already knew (loaded at start): it stays Active. */
+  prepare(): void {
+    this.#replenish()
+  }
+
+  #mayPrepare(fn: LocalFunction): boolean {
+    return Boolean(this.options.reserve?.enabled) && canPrepare(fn, this.options) && this.limit > 0
+  }
+
+  /** Makes prepared sandboxes until there are enough, one at a time, in the service's background queue. */
+  #replenish(): void {
+    const reserve = this.options.reserve
+    if (this.#closed || this.#preparing || this.#retryTimer || !reserve) return
+    const fn = this.current()
+    const room = this.#mayPrepare(fn) && this.#prepared.length < reserve.perFunction && this.envs.size < this.limit
+    // No sandbox can be made ahead (no helper, no room): the revision is as ready as it gets.
+    if (!room || !reserve.take(this.#poke)) {
+      if (this.#prepared.length === 0) this.#readied(fn.revision)
+      return
+    }
+    this.#preparing = true
+    void reserve
+      .serial(() => this.#prepareOne())
+      .finally(() => {
+        this.#preparing = false
+        this.#replenish()
+      })
+  }
+
+  async #prepareOne(): Promise<void> {
+    const fn = this.current()
+    if (this.#closed || !this.#mayPrepare(fn)) {
+      this.options.reserve?.give()
+      return
+    }
+    const env = this.#newEnvironment(fn, true)
+    this.#prepared.push(env)
+    await env.start()
+    let timer: NodeJS.Timeout | undefined
+    try {
+      // A sandbox that neither waits nor fails (a start the engine never finishes) must not stall the queue.
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('stalled')), PREPARE_LIMIT_MS)
+      })
+      await Promise.race([env.hold.held, stalled])
+      this.#prepareFailures = 0
+      if (env.state === 'prepared') this.#readied(env.fn.revision)
+      // The engine answers: containers it could not remove before go now.
+      void this.options.reserve?.sweep(this.engine)
+    } catch {
+      if (env.state === 'prepared') void env.destroy()
+      if (this.#closed || env.fn.revision !== this.current().revision) return
+      if (env.startError) this.#prepareFailed(env)
+      // Failing again and again (an image gone, the engine away): try less and less often, up to every 30 s.
+      const delay = Math.min(30_000, 500 * 2 ** this.#prepareFailures++)
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined
+        this.#replenish()
+      }, delay)
+      this.#retryTimer.unref()
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** The revision's first sandbox is ready (or a call's environment reached its first `next`): Active. */
+  #readied(revision: number): void {
+    if (this.#readying?.revision !== revision) return
+    this.#readying = undefined
+    this.#settle()
+  }
+
+  /** The revision's first sandbox could not be made: Failed, with the reason (calls still try, and may heal it). */
+  #prepareFailed(env: Environment): void {
+    const r = this.#readying
+    if (r?.revision !== env.fn.revision || r.failure) return
+    let reason = env.startError!.message
+    try {
+      reason = JSON.parse(env.initError!.toString('utf8')).errorMessage ?? reason
+    } catch {}
+    r.failure = {reason, code: failureCode(env.startError)}
+    this.#settle()
+  }
+
+  #settle(): void {
+    for (const done of this.#settledWaiters.splice(0)) done()
   }
 
   #initFailure(env: Environment, requestId: string): InvocationResult {
@@ -189,7 +382,11 @@ export class FunctionPool {
   /** Stops every environment; calls still waiting for one end (an Event is discarded, a sync call fails). */
   async close(): Promise<void> {
     this.#closed = true
-    this.wakeAll()
+    clearTimeout(this.#retryTimer)
+    this.options.reserve?.forget(this.#poke)
+    this.#settle()
+    // The function may be gone already (deleted): only the waiters are woken, nothing looks at its settings.
+    for (const waiter of this.#waiters.splice(0)) waiter.wake(undefined)
     await Promise.all([...this.envs].map((env) => env.destroy()))
   }
 }

@@ -25,8 +25,11 @@ export interface RuntimeHandlers {
   error(requestId: string, body: Buffer, errorType: string | undefined): boolean
   oversize(requestId: string): boolean
   initError(body: Buffer, errorType: string | undefined): void
-  /** The function's hidden variables for the sandbox helper, once; undefined when there are none (any more). */
-  sandboxEnv?(): Buffer | undefined
+  /**
+   * The sandbox helper asks for the function's hidden variables: `deliver` them once (possibly much later, when a
+   * prepared sandbox is claimed), or undefined when they were already handed over.
+   */
+  sandboxEnv?(deliver: (vars: Buffer | undefined) => void, res: ServerResponse): void
 }
 
 const PREFIX = '/2018-06-01/runtime'
@@ -94,13 +97,16 @@ export async function startRuntimeApi(
       }
       // Not Lambda's: faas's sandbox helper fetches the variables kept out of the container's configuration.
       if (req.method === 'GET' && url === '/2018-06-01/faas/sandbox/env' && listen.accept) {
-        const vars = handlers.sandboxEnv?.()
-        if (vars === undefined)
-          send(res, 410, {errorMessage: 'The variables were already handed over.', errorType: 'Gone'})
-        else {
-          res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': vars.length})
-          res.end(vars)
+        const deliver = (vars: Buffer | undefined) => {
+          if (vars === undefined)
+            send(res, 410, {errorMessage: 'The variables were already handed over.', errorType: 'Gone'})
+          else {
+            res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': vars.length})
+            res.end(vars)
+          }
         }
+        if (handlers.sandboxEnv) handlers.sandboxEnv(deliver, res)
+        else deliver(undefined)
         return
       }
       if (req.method === 'POST' && url === `${PREFIX}/init/error`) {

@@ -40,16 +40,18 @@ export interface Launched {
  * `docker inspect`. With the static helper (mounted read-only as the entry point) they are
  * fetched over the environment's own Runtime API and nothing is needed from the image; without
  * it, a 0600 file mounted read-only is sourced by a /bin/sh wrapper (images with a shell only).
- * `dispose` removes the file once the environment is gone.
+ * `dispose` removes the file once the environment is gone. A prepared sandbox (`hold`) always runs the
+ * helper, which waits for its variables until a call claims the sandbox (the caller checks it exists).
  */
 export async function launchWith(
   engine: DockerEngine,
   fn: LocalFunction,
   env: Record<string, string>,
   arch: string,
+  hold = false,
 ): Promise<Launched> {
   const {visible, hidden} = hiddenEnv(fn, env)
-  if (Object.keys(hidden).length === 0)
+  if (Object.keys(hidden).length === 0 && !hold)
     return {launch: {entrypoint: fn.entryPoint, cmd: fn.command, env: visible}, dispose: () => {}}
   const image = (await engine.docker.getImage(fn.imageUri).inspect()) as {
     Config?: {Entrypoint?: string[] | null; Cmd?: string[] | null}
@@ -84,3 +86,10 @@ export async function runSandbox(
   const container = await onFunctionNetwork(engine, () => runContainer(engine, spec, starting))
   return {container, address: await addressOn(engine, container.id, network.name).catch(() => undefined)}
 }
+
+/**
+ * Whether a function's sandboxes can be prepared ahead of calls: the static helper holds them (the /bin/sh fallback
+ * runs the runtime at once), and asks the environment's Runtime API on the functions' network for its variables.
+ */
+export const canPrepare = (fn: LocalFunction, options: Pick<ServiceOptions, 'network' | 'hostArchitecture'>): boolean =>
+  Boolean(options.network) && sandboxInit(fn.imageArchitecture ?? options.hostArchitecture) !== undefined

@@ -78,6 +78,7 @@ export interface HealthAnswer {
   /** The benchmarks' HTTP APIs (absent from services before APIs). */
   apis?: ApiStatus[]
   environments: Record<string, {busy?: number; queued?: number}>
+  prepared?: {perFunction: number; total: number; held: number}
 }
 
 /** One Function URL as health and `faas local status` list it. */

@@ -32,6 +32,10 @@ export interface StartOptions {
   /** Most synchronous calls waiting per function, and how long each may wait (s), before a 429. */
   maxQueue?: number
   queueTimeoutS?: number
+  /** Sandboxes prepared ahead per function and in all (0 per function, or `prepare: false`: none). */
+  prepared?: number
+  preparedTotal?: number
+  prepare?: boolean
   /** Exchange the user's AWS credentials for an STS session that functions get from the credentials endpoint. */
   passCredentials?: boolean
   /** The user's credentials as handed to a detached service (through its stdin, never argv or environment). */
@@ -62,6 +66,19 @@ function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
     throw new UserError(`${name}="${text}" is not a number.`, {
       code: 'BAD_LOCAL_SETTING',
       fix: `Set ${name} to a number of seconds, or unset it for the default.`,
+    })
+  return value
+}
+
+/** A count from the environment, or a UserError naming the variable. */
+function envCount(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name]
+  if (text === undefined || text === '') return undefined
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0)
+    throw new UserError(`${name}="${text}" is not a whole number.`, {
+      code: 'BAD_LOCAL_SETTING',
+      fix: `Set ${name} to a whole number (0 for none), or unset it for the default.`,
     })
   return value
 }
@@ -112,6 +129,9 @@ export function serviceOptions(
     maxEnvironmentsPerFunction: options.maxEnvironments,
     maxQueuedPerFunction: options.maxQueue,
     queueTimeoutMs: seconds(options.queueTimeoutS),
+    // Also settings, so a service that `faas deploy` or `faas run` starts can be made without them.
+    preparedPerFunction: options.prepare === false ? 0 : (options.prepared ?? envCount(env, 'FAAS_LOCAL_PREPARED')),
+    preparedTotal: options.preparedTotal ?? envCount(env, 'FAAS_LOCAL_PREPARED_TOTAL'),
     initTimeoutMs: seconds(envNumber(env, 'FAAS_LOCAL_INIT_TIMEOUT')),
     maxEventAgeMs: seconds(envNumber(env, 'FAAS_LOCAL_MAX_EVENT_AGE')),
     emulationCpuFactor: envNumber(env, 'FAAS_LOCAL_EMULATION_CPU_FACTOR'),
@@ -215,6 +235,9 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   if (options.maxEnvironments !== undefined) args.push('--max-environments', String(options.maxEnvironments))
   if (options.maxQueue !== undefined) args.push('--max-queue', String(options.maxQueue))
   if (options.queueTimeoutS !== undefined) args.push('--queue-timeout', String(options.queueTimeoutS))
+  if (options.prepared !== undefined) args.push('--prepared', String(options.prepared))
+  if (options.preparedTotal !== undefined) args.push('--prepared-total', String(options.preparedTotal))
+  if (options.prepare === false) args.push('--no-prepare')
   if (options.passCredentials) args.push('--pass-credentials')
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
   // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.
@@ -245,7 +268,8 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
         return false
       }
     },
-    {timeoutMs: 30_000, giveUp: () => Boolean(exited)},
+    // Polled often: the service answers within about a second, and every poll skipped is time the user waits.
+    {timeoutMs: 30_000, maxDelayMs: 50, giveUp: () => Boolean(exited)},
   )
   if (!up && squatter) throw squatter
   if (!up || !answer) {
@@ -325,21 +349,16 @@ export interface StatusReport {
   urls?: FunctionUrlStatus[]
   apis?: ApiStatus[]
   environments?: Record<string, unknown>
+  /** Prepared sandboxes: per function, in all, and how many exist now. */
+  prepared?: {perFunction: number; total: number; held: number}
 }
 
 export async function localStatus(options: StartOptions = {}): Promise<StatusReport> {
   const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
   const answer = await health(url)
   if (!answer) return {running: false, url}
-  return {
-    running: true,
-    url,
-    pid: answer.pid,
-    functions: answer.functions,
-    urls: answer.urls ?? [],
-    apis: answer.apis ?? [],
-    environments: answer.environments,
-  }
+  const {pid, functions, environments, prepared} = answer
+  return {running: true, url, pid, functions, urls: answer.urls ?? [], apis: answer.apis ?? [], environments, prepared}
 }
 
 /** Asks the service to stop (it removes its containers) and waits until it no longer answers. */

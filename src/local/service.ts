@@ -22,12 +22,16 @@ import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {FunctionPool} from './pool.js'
+import {SandboxReserve} from './prepared.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 import {VersionPools} from './version-pools.js'
 import {codeSha256Of} from './versions.js'
 import {FunctionUrlFronts} from './url-front.js'
+
+/** Longest GetFunction waits for a Pending function to settle (a sandbox is prepared in well under a second). */
+const SETTLE_WAIT_MS = 3000
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -77,6 +81,7 @@ export class LocalService {
     private readonly emit: Emit = silent,
   ) {
     this.options = defaultServiceOptions(options)
+    this.options.reserve ??= new SandboxReserve(this.options.preparedPerFunction, this.options.preparedTotal)
     this.#sessions = new Sessions(this.options)
     this.versionPools = new VersionPools(this.engine, this.functions, this.options, (name, line) =>
       this.#log(name, line),
@@ -135,6 +140,8 @@ export class LocalService {
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => this.versionPools.reclaimIdle(), every)
     this.#reclaimer.unref()
+    // Functions a previous service knew are Active: their sandboxes are prepared in the background.
+    for (const name of this.functions.keys()) this.versionPools.pool(name).prepare()
     return this
   }
 
@@ -289,11 +296,20 @@ export class LocalService {
         this.versionPools.forget(name)
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
         if (what === 'url' || what === 'policy') return
+        if (what === 'configured') {
+          // Its pool is made with the function: a new one is Pending until its first sandbox is prepared.
+          const existed = this.pools.has(name)
+          this.versionPools.pool(name).revise(!existed)
+          return
+        }
         await this.versionPools.changed(name, what, version)
       },
       maxEnvironments: this.options.maxEnvironmentsPerFunction,
       accountConcurrency: this.options.accountConcurrency,
       provisioning: (name, qualifier) => this.versionPools.provisioning(name, qualifier),
+      status: (name) => this.pools.get(name)?.status(),
+      // A read of a Pending function answers once it is ready (bounded): waiters then see Active on their first look.
+      settled: (name) => this.pools.get(name)?.settled(SETTLE_WAIT_MS) ?? Promise.resolve(),
     }
   }
 
@@ -316,6 +332,7 @@ export class LocalService {
       urls: this.urls.list(),
       apis: this.apis.list(),
       environments: this.versionPools.stats(),
+      prepared: this.options.reserve!.stats(),
     }
   }
 

@@ -1,4 +1,5 @@
 import type {ServiceSecrets} from './credentials.js'
+import type {SandboxReserve} from './prepared.js'
 
 /** One function as the local service knows it (the subset of Lambda's configuration faas uses). */
 export interface LocalFunction {
@@ -108,6 +109,14 @@ export interface ServiceOptions {
   maxEnvironmentsPerFunction: number
   /** Idle environments are stopped after this long. */
   idleTimeoutMs: number
+  /**
+   * Sandboxes prepared ahead of calls per function revision (0: none, every cold call makes its own), and in all;
+   * see prepared.ts.
+   */
+  preparedPerFunction: number
+  preparedTotal: number
+  /** The prepared sandboxes' bound and background queue, shared by every pool (set by the service). */
+  reserve?: SandboxReserve
   /**
    * Init limit (container start to first `next`; Lambda: 10 s). Past it the init is suppressed, as on
    * Lambda: it goes on as part of the first invocation, bounded by the function's timeout.

@@ -53,7 +53,7 @@ export async function publishVersion(ctx: ControlContext, ref: string, body: Pub
 export function listVersions(ctx: ControlContext, ref: string, query: URLSearchParams): Result {
   const fn = unqualified(ctx, ref)
   const {items, next} = page([fn, ...(fn.versions ?? [])], query)
-  return [200, {Versions: items.map(configuration), ...(next ? {NextMarker: next} : {})}]
+  return [200, {Versions: items.map((v) => configuration(v)), ...(next ? {NextMarker: next} : {})}]
 }
 
 export function aliasJson(fn: LocalFunction, alias: LocalAlias): Record<string, unknown> {

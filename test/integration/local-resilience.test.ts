@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-lambda'
 import Docker from 'dockerode'
 import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
-import {createConnection, createServer, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'uvu'
@@ -22,6 +21,7 @@ import {LocalService} from '../../src/local/service.js'
 import {loadOrCreateSecrets} from '../../src/local/credentials.js'
 import {functionsFile, serviceOptions} from '../../src/local/service-process.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
+import {EngineProxy} from '../helpers/engine-proxy.js'
 import {lambdaClient} from '../helpers/local.js'
 
 const engine = new DockerEngine()
@@ -29,36 +29,6 @@ async function invoke(lambda: LambdaClient, name: string, payload: unknown = {})
   const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload))}))
   const body = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')
   return {functionError: out.FunctionError, json: body ? JSON.parse(body) : undefined}
-}
-
-/** A socket of our own in front of the real engine: closing it is the engine going away, for this service only. */
-class EngineProxy {
-  readonly path: string
-  #server?: Server
-  #sockets = new Set<Socket>()
-  constructor(dir: string) {
-    this.path = join(dir, 'engine.sock')
-  }
-  async up(): Promise<void> {
-    if (this.#server) return
-    rmSync(this.path, {force: true})
-    this.#server = createServer((downstream) => {
-      const upstream = createConnection('/var/run/docker.sock')
-      for (const s of [downstream, upstream]) {
-        this.#sockets.add(s)
-        s.on('close', () => this.#sockets.delete(s))
-        s.on('error', () => {})
-      }
-      downstream.pipe(upstream).pipe(downstream)
-    })
-    await new Promise<void>((resolve) => this.#server!.listen(this.path, resolve))
-  }
-  async down(): Promise<void> {
-    const server = this.#server
-    this.#server = undefined
-    for (const s of this.#sockets) s.destroy()
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
 }
 
 test('engine gone mid-call: that call and new ones fail clearly; the service stays up and recovers', async () => {

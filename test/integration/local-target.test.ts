@@ -46,6 +46,13 @@ test.after(async () => {
   rmSync(home, {recursive: true, force: true})
 })
 
+/** The function's calls ran in `n` environments, and its containers are those and any sandbox prepared ahead. */
+async function ranIn(pid: number, n: number): Promise<void> {
+  const envs = (await localStatus()).environments?.['demo-fn'] as {environments: number; prepared: number}
+  assert.is(envs.environments - envs.prepared, n, JSON.stringify(envs))
+  assert.ok((await containersOf(pid)) <= n + 1, 'at most one sandbox prepared ahead besides')
+}
+
 test('the local target starts a detached service on demand, deploys idempotently, invokes and destroys', async () => {
   const image = await fixtureImage(engine)
   const target = new LocalTarget(loadSettings({...process.env, FAAS_TARGET: 'local'}))
@@ -82,14 +89,14 @@ test('the local target starts a detached service on demand, deploys idempotently
   )
   const status = await localStatus()
   assert.equal(status.functions, ['demo-fn'])
-  assert.is(await containersOf(state!.pid), 1)
+  await ranIn(state!.pid, 1)
   assert.equal(await target.destroy(['demo-fn', 'never-was'], {}, () => {}), [
     {name: 'demo-fn', kind: 'function', action: 'deleted'},
     {name: 'never-was', kind: 'function', action: 'absent'},
   ])
   await target.deploy(spec, () => {})
   await target.invoke({name: 'demo-fn', payload: '{}'})
-  assert.is(await containersOf(state!.pid), 1)
+  await ranIn(state!.pid, 1)
   const stopped = await stopLocalService()
   assert.is(stopped.stopped, true)
   assert.is(await health(`http://127.0.0.1:${port}`), undefined)

@@ -73,6 +73,20 @@ test('settings that would hang or fail every call are refused with a user error 
     (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING',
   )
   assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: '2.5'}).initTimeoutMs, 2500)
+  // The prepared sandboxes: bounded, whole, and no more per function than in all.
+  refused({preparedPerFunction: 65}, '--prepared')
+  refused({preparedPerFunction: -1}, '--prepared')
+  refused({preparedPerFunction: 1.5}, '--prepared')
+  refused({preparedTotal: 257}, '--prepared-total')
+  refused({preparedPerFunction: 4, preparedTotal: 2}, '--prepared-total')
+  assert.throws(
+    () => serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_PREPARED: 'many'}),
+    (e: {code?: string; message?: string}) => e.code === 'BAD_LOCAL_SETTING' && /FAAS_LOCAL_PREPARED/.test(e.message!),
+  )
+  assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_PREPARED: '0'}).preparedPerFunction, 0)
+  assert.is(serviceOptions(loadSettings({}), {prepared: 2}, {FAAS_LOCAL_PREPARED: '0'}).preparedPerFunction, 2)
+  assert.is(serviceOptions(loadSettings({}), {prepare: false}, {FAAS_LOCAL_PREPARED: '3'}).preparedPerFunction, 0)
+  assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_PREPARED_TOTAL: '2'}).preparedTotal, 2)
 })
 
 test("environment: Lambda's reserved variables win; no AWS keys, a credentials endpoint instead", () => {

@@ -18,7 +18,9 @@ export default class LocalStart extends FaasCommand {
     "Serve the local Lambda service: Lambda's Invoke API and Runtime API over your local images."
   static override description =
     'Functions deployed with --target local run here, one container per execution environment (concurrent ' +
-    'invocations run in parallel, warm environments are reused, cold starts report Init Duration). Any AWS SDK with ' +
+    'invocations run in parallel, warm environments are reused, cold starts report Init Duration). Sandboxes are ' +
+    'prepared ahead of calls (--prepared per function, --prepared-total in all), so a cold call pays only for the ' +
+    "runtime's init. Any AWS SDK with " +
     'endpoint_url http://127.0.0.1:9001 can invoke them. In the foreground Ctrl-C stops the service and removes ' +
     'every container it started; --detach runs it in the background (faas local stop ends it).'
 
@@ -55,6 +57,21 @@ export default class LocalStart extends FaasCommand {
       default: 60,
       ...SERVICE_FLAG_RANGES['queue-timeout'],
     }),
+    prepare: Flags.boolean({
+      description:
+        "Prepare sandboxes ahead of calls, so a cold call pays only for the runtime's init; --no-prepare makes every " +
+        'cold call create and start its own container (to measure the whole path).',
+      default: true,
+      allowNo: true,
+    }),
+    prepared: Flags.integer({
+      description: 'Sandboxes kept prepared per function (0: none). Default 1, or FAAS_LOCAL_PREPARED.',
+      ...SERVICE_FLAG_RANGES.prepared,
+    }),
+    'prepared-total': Flags.integer({
+      description: 'Sandboxes kept prepared over all functions. Default 8, or FAAS_LOCAL_PREPARED_TOTAL.',
+      ...SERVICE_FLAG_RANGES['prepared-total'],
+    }),
     'pass-credentials': Flags.boolean({
       description:
         'Give functions an STS session of your AWS credentials (through the container-credentials endpoint, never ' +
@@ -81,6 +98,9 @@ export default class LocalStart extends FaasCommand {
       maxEnvironments: flags['max-environments'],
       maxQueue: flags['max-queue'],
       queueTimeoutS: flags['queue-timeout'],
+      prepared: flags.prepared,
+      preparedTotal: flags['prepared-total'],
+      prepare: flags.prepare,
       passCredentials: flags['pass-credentials'],
     }
     const settings = loadSettings()

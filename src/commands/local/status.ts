@@ -19,12 +19,25 @@ export default class LocalStatus extends FaasCommand {
       return status
     }
     this.log(`Local Lambda service on ${status.url} (pid ${status.pid})`)
+    const prepared = status.prepared
+    if (prepared)
+      this.log(
+        prepared.perFunction > 0
+          ? `  prepared sandboxes: ${prepared.held} of ${prepared.total} (up to ${prepared.perFunction} per function)`
+          : '  prepared sandboxes: off (every cold call creates its container)',
+      )
     for (const name of status.functions ?? []) {
-      const env = (status.environments?.[name] ?? {environments: 0, idle: 0, busy: 0, queued: 0}) as Record<
-        string,
-        number
-      >
-      this.log(`  ${name}\t${env.environments} environments (${env.busy} busy, ${env.idle} idle, ${env.queued} queued)`)
+      const env = (status.environments?.[name] ?? {
+        environments: 0,
+        idle: 0,
+        busy: 0,
+        queued: 0,
+        prepared: 0,
+      }) as Record<string, number>
+      this.log(
+        `  ${name}\t${env.environments} environments (${env.busy} busy, ${env.idle} idle, ${env.queued} queued, ` +
+          `${env.prepared ?? 0} prepared)`,
+      )
       for (const url of (status.urls ?? []).filter((u) => u.function === name)) {
         const qualifier = url.qualifier === '$LATEST' ? '' : ` (${url.qualifier})`
         this.log(
