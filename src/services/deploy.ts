@@ -263,7 +263,7 @@ export async function serveApi(
       kind: 'warn',
       subject: name,
       message:
-        `its HTTP routes are not deployed on ${target.kind} yet (only the local target serves them); call the ` +
+        `its HTTP routes are not deployed: the ${target.kind} target does not serve routes; call the ` +
         `functions through the Invoke API or give them --url`,
     })
     return undefined

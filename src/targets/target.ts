@@ -57,6 +57,9 @@ export interface DeployedApi {
   url: string
   stage: string
   routes: Array<{routeKey: string; function: string; payloadFormat: string}>
+  /** On AWS: whether the HTTP API was created, updated (`changed` says what) or already as wanted. */
+  action?: 'created' | 'updated' | 'unchanged'
+  changed?: string[]
 }
 
 export interface DestroyOutcome {
