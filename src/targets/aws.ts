@@ -263,24 +263,25 @@ export class AwsTarget implements RunTarget {
    */
   async ensureApi(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi> {
     emit({kind: 'start', subject: name, message: `Deploying the HTTP API of ${name}…`})
-    const functions = await Promise.all(
-      [...new Set(api.routes.map((r) => r.function))].map(async (fn) => {
-        const state = await getFunction(this.#clients.lambda, fn)
-        if (!state)
-          throw new UserError(`The routes of ${name} name ${fn}, which is not deployed.`, {
-            code: 'FUNCTION_NOT_FOUND',
-            fix: `Deploy the whole benchmark (faas deploy ${name} --target aws) so every routed function exists.`,
-          })
-        return [fn, state.arn] as const
-      }),
-    )
-    const arns = new Map(functions)
+    // A route whose function is not deployed (deploy --function of some of them) is left out until it is.
+    const arns = new Map<string, string>()
+    for (const fn of new Set(api.routes.map((r) => r.function))) {
+      const state = await getFunction(this.#clients.lambda, fn)
+      if (state) arns.set(fn, state.arn)
+      else
+        emit({
+          kind: 'warn',
+          subject: name,
+          message: `routes to ${fn} are left out of the HTTP API: ${fn} is not deployed (deploy it, then deploy again)`,
+        })
+    }
+    const routes = api.routes.filter((r) => arns.has(r.function))
     const state = await ensureHttpApi(
       {apigateway: await this.#apigateway(), lambda: this.#clients.lambda},
       {
         name,
         stage: api.stage,
-        routes: api.routes.map((r) => ({
+        routes: routes.map((r) => ({
           routeKey: r.routeKey,
           functionArn: arns.get(r.function)!,
           payloadFormat: r.payloadFormat,
@@ -300,7 +301,7 @@ export class AwsTarget implements RunTarget {
       name,
       url: state.url,
       stage: api.stage,
-      routes: api.routes.map((r) => ({routeKey: r.routeKey, function: r.function, payloadFormat: r.payloadFormat})),
+      routes: routes.map((r) => ({routeKey: r.routeKey, function: r.function, payloadFormat: r.payloadFormat})),
       action,
       changed: state.writes,
     }

@@ -176,9 +176,20 @@ test('a changed spec converges: new routes and formats added, stale ones and the
       {routeKey: 'GET /items/{id}', function: FN, payloadFormat: '2.0' as const},
       {routeKey: 'ANY /{proxy+}', function: FN, payloadFormat: '2.0' as const},
       {routeKey: '$default', function: FN, payloadFormat: '1.0' as const},
+      {routeKey: 'GET /elsewhere', function: 'not-deployed', payloadFormat: '2.0' as const},
     ],
   }
-  const changed = await target.ensureApi('hotel-reservation', spec, quiet)
+  const warnings: string[] = []
+  const changed = await target.ensureApi('hotel-reservation', spec, (e) => {
+    if (e.kind === 'warn') warnings.push(e.message)
+  })
+  assert.equal(warnings, [
+    'routes to not-deployed are left out of the HTTP API: not-deployed is not deployed (deploy it, then deploy again)',
+  ])
+  assert.equal(
+    changed.routes.map((r) => r.routeKey),
+    ['GET /items/{id}', 'ANY /{proxy+}', '$default'],
+  )
   assert.is(changed.action, 'updated')
   assert.equal(changed.changed?.sort(), ['integrations', 'routes', 'stage'])
   const got = (await read('hotel-reservation'))!
