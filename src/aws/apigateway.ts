@@ -56,7 +56,7 @@ export interface HttpApiState {
 export const apiStatementId = (apiId: string) => `faas-api-${apiId}`
 
 /** The faas-made HTTP API of this name; another API of the name (not tagged as faas's) is refused. */
-async function findApi(client: ApiGatewayV2Client, name: string): Promise<Api | undefined> {
+export async function findHttpApi(client: ApiGatewayV2Client, name: string): Promise<Api | undefined> {
   const found: Api[] = []
   let token: string | undefined
   do {
@@ -223,7 +223,7 @@ export async function ensureHttpApi(
 ): Promise<HttpApiState> {
   const {apigateway: client, lambda} = clients
   const writes = new Set<string>()
-  let api: Pick<Api, 'ApiId' | 'ApiEndpoint'> | undefined = await findApi(client, spec.name)
+  let api: Pick<Api, 'ApiId' | 'ApiEndpoint'> | undefined = await findHttpApi(client, spec.name)
   if (!api) {
     api = await aws(`create the HTTP API ${spec.name} (apigateway:POST /apis)`, () =>
       client.send(
@@ -302,7 +302,7 @@ export async function deleteHttpApi(
   name: string,
 ): Promise<'deleted' | 'absent'> {
   const {apigateway: client, lambda} = clients
-  const api = await findApi(client, name)
+  const api = await findHttpApi(client, name)
   if (!api) return 'absent'
   const apiId = api.ApiId!
   const integrations = await aws(`read the integrations of the HTTP API ${name} (apigateway:GET)`, () =>

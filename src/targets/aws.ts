@@ -1,4 +1,4 @@
-import {deleteHttpApi, ensureHttpApi} from '../aws/apigateway.js'
+import {deleteHttpApi, ensureHttpApi, findHttpApi} from '../aws/apigateway.js'
 import {clientConfig, type AwsClients} from '../aws/clients.js'
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
@@ -305,6 +305,11 @@ export class AwsTarget implements RunTarget {
       action,
       changed: state.writes,
     }
+  }
+
+  /** An HTTP API of this name that faas did not make is refused before the deploy writes anything. */
+  async checkApi(name: string): Promise<void> {
+    await findHttpApi(await this.#apigateway(), name)
   }
 
   /** Deletes the HTTP API `name` (and API Gateway's permission on its functions); 'absent' when there is none. */

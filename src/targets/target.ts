@@ -90,6 +90,8 @@ export interface Target {
    * `name` and answers where it is. A target without it cannot serve routes (deploy says so).
    */
   ensureApi?(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi>
+  /** Optional: refuses, before anything is written, an API name ensureApi could not use (one faas did not make). */
+  checkApi?(name: string): Promise<void>
   /** Optional: removes the API `name`; 'absent' when there is none. */
   destroyApi?(name: string, emit: Emit): Promise<DestroyOutcome>
   /**

@@ -239,12 +239,18 @@ test("destroy of the API alone removes API Gateway's permission from a function 
   assert.is(await read('hotel-reservation'), undefined)
 })
 
-test('an API of the same name that faas did not make is refused, and left as it is', async () => {
+test('an API of the same name that faas did not make: refused before anything is made, left as it is', async () => {
+  await new AwsTarget({clients: createAwsClients(settings), settings}).destroy([FN], {roles: true}, quiet)
   const theirs = await apigw.send(new CreateApiCommand({Name: 'hotel-reservation', ProtocolType: 'HTTP'}))
   const run = await faas(['deploy', 'hotel-reservation', '--tag', 'v1'], {env})
   assertUserError(run, /An HTTP API named hotel-reservation \(\w+\) exists that faas did not create/)
   const got = (await read('hotel-reservation'))!
   assert.equal([got.api.ApiId, got.routes], [theirs.ApiId, []])
+  const fn = await lambda.send(new GetFunctionCommand({FunctionName: FN})).then(
+    () => 'there',
+    (e: Error) => e.name,
+  )
+  assert.is(fn, 'ResourceNotFoundException', 'no function was deployed')
   await apigw.send(new DeleteApiCommand({ApiId: theirs.ApiId!}))
 })
 
