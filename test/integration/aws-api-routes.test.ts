@@ -41,15 +41,21 @@ const env = {
   FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-home-')),
   AWS_EC2_METADATA_DISABLED: 'true',
 }
-// uvu runs every file in one process: our env is restored in test.after.
-const savedEnv = {...process.env}
-Object.assign(process.env, env)
-delete process.env.FAAS_REGISTRY
-const settings = loadSettings(process.env)
+// uvu imports every file of the suite before it runs any test: our env is set for our tests only (test.before) and
+// restored afterwards, and our own clients name our moto, whatever other files put in the env meanwhile.
+let savedEnv: NodeJS.ProcessEnv = {}
+let settings: ReturnType<typeof loadSettings>
+test.before(() => {
+  savedEnv = {...process.env}
+  Object.assign(process.env, env)
+  delete process.env.FAAS_REGISTRY
+  settings = loadSettings(process.env)
+})
 
-const apigw = new ApiGatewayV2Client({region: 'us-east-1'})
-const lambda = new LambdaClient({region: 'us-east-1'})
-const ecr = new ECRClient({region: 'us-east-1'})
+const sdk = {region: 'us-east-1', endpoint: moto.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}}
+const apigw = new ApiGatewayV2Client(sdk)
+const lambda = new LambdaClient(sdk)
+const ecr = new ECRClient(sdk)
 const quiet = () => {}
 
 /** Clients that record every command name sent (Lambda and API Gateway), to tell reads from writes. */
@@ -105,8 +111,7 @@ async function apiStatements(fn: string) {
 }
 
 test.after(async () => {
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
-  Object.assign(process.env, savedEnv)
+  process.env = savedEnv
   await moto.stop()
 })
 
