@@ -8,6 +8,7 @@ checker runs the same against the local target and AWS:
     faas -> {"op": "validate", "payload", "params", "seed"}          checker -> {"op": "valid"} | {"op": "refuse", ...}
     faas -> {"op": "start", "seed", "runId", "bucket", "payload", "params"}
     checker -> {"op": "invoke", "payload"} | {"op": "invoke_many", "payloads", "concurrency"}
+             | {"op": "http_many", "requests", "concurrency"}
              | {"op": "put", "objects"} | {"op": "get", "key"} | {"op": "exists", "key"}
              | {"op": "table_put", "table", "items"} | {"op": "table_scan", "table"}
     faas -> one answer per request ({"op": "error", "message"} when it failed)
@@ -81,6 +82,7 @@ class Run:
         self.run_id = start["runId"]
         self.bucket = start["bucket"]
         self.payload = start.get("payload")
+        self.api = start.get("api")  # {"stage", "routes": ["POST /x", …]} where the benchmark's routes are deployed
         self.params = params
         self.phases_ms = {}
 
@@ -96,6 +98,13 @@ class Run:
         "report", "clientLatencyUs", "latenessMs" with rps, "throttled" when Lambda refused the call)."""
         _send({"op": "invoke_many", "payloads": payloads, "concurrency": concurrency, **({"rps": rps} if rps else {})})
         return _receive()["outcomes"]
+
+    def http_many(self, requests, concurrency, rps=None):
+        """Sends HTTP requests ({"method", "path", "headers"?, "body"?}) to the benchmark's API, its "api" routes as
+        deployed (paths under the stage's URL), paced as invoke_many; returns the responses in order (each with
+        "statusCode", "body", "clientLatencyUs", "latenessMs" with rps). run.api says whether there is one."""
+        _send({"op": "http_many", "requests": requests, "concurrency": concurrency, **({"rps": rps} if rps else {})})
+        return _receive()["responses"]
 
     def table_put(self, table, items):
         """Writes plain JSON items to one of the benchmark's declared tables; returns how many were written."""

@@ -37,6 +37,16 @@ export interface CheckerHandlers {
   tablePut: (table: string, items: object[]) => Promise<number>
   /** Every item of one of the benchmark's declared tables, to check the state the run left. */
   tableScan: (table: string) => Promise<Record<string, unknown>[]>
+  /** Sends an HTTP request to the benchmark's API (its "api" routes where they are deployed). */
+  http: (request: HttpRequest) => Promise<{statusCode: number; body: string} & Record<string, unknown>>
+}
+
+/** A request of a checker's http_many: a path under the API's stage URL. */
+export interface HttpRequest {
+  method: string
+  path: string
+  headers?: Record<string, string>
+  body?: string
 }
 
 /** How many calls an invoke_many request may have in flight at most (a checker asks for fewer). */
@@ -238,7 +248,15 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
     case 'invoke':
       return {op: 'outcome', ...(await handlers.invoke(request.payload))}
     case 'invoke_many':
-      return {op: 'outcomes', outcomes: await invokeMany(request, handlers)}
+      return {
+        op: 'outcomes',
+        outcomes: await paced(request, request.payloads, (p) => handlers.invoke(p).catch(throttled)),
+      }
+    case 'http_many':
+      return {
+        op: 'responses',
+        responses: await paced(request, request.requests, (r) => handlers.http(r as HttpRequest)),
+      }
     case 'table_put':
       return {op: 'table_put', written: await handlers.tablePut(String(request.table), request.items as object[])}
     case 'table_scan':
@@ -258,35 +276,39 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
     default:
       throw new Error(
         `faas knows no request "${String(request.op)}" ` +
-          '(invoke, invoke_many, put, get, exists, table_put, table_scan, result)',
+          '(invoke, invoke_many, http_many, put, get, exists, table_put, table_scan, result)',
       )
   }
 }
 
 /**
- * The payloads' calls, their outcomes in the payloads' order. Closed loop by default (`concurrency` in flight, each
- * starting as one ends); with `rps`, open loop: call i is due at i/rps seconds, and starts then unless `concurrency`
- * calls are already in flight (then as soon as one ends, late; its lateness is in the outcome).
+ * One call per item (an invoke_many's payloads, an http_many's requests), their outcomes in the items' order. Closed
+ * loop by default (`concurrency` in flight, each starting as one ends); with `rps`, open loop: call i is due at i/rps
+ * seconds, and starts then unless `concurrency` calls are already in flight (then as soon as one ends, late; its
+ * lateness is in the outcome).
  */
-async function invokeMany(request: Record<string, unknown>, handlers: CheckerHandlers) {
-  const payloads = Array.isArray(request.payloads) ? (request.payloads as unknown[]) : []
+async function paced<T>(
+  request: Record<string, unknown>,
+  given: unknown,
+  call: (item: T) => Promise<Record<string, unknown>>,
+): Promise<Array<Record<string, unknown>>> {
+  const items = Array.isArray(given) ? (given as T[]) : []
   const concurrency = Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(Number(request.concurrency) || 1)))
   const rps = Number(request.rps) > 0 ? Number(request.rps) : undefined
-  const outcomes: Array<Record<string, unknown>> = new Array(payloads.length)
+  const outcomes: Array<Record<string, unknown>> = new Array(items.length)
   const started = performance.now()
   let next = 0
   const lane = async () => {
-    while (next < payloads.length) {
+    while (next < items.length) {
       const i = next++
       const dueMs = rps ? (i * 1000) / rps : 0
       const wait = started + dueMs - performance.now()
       if (wait > 0) await delay(wait)
       const latenessMs = rps ? Math.max(0, performance.now() - started - dueMs) : undefined
-      const outcome = await handlers.invoke(payloads[i]).catch(throttled)
-      outcomes[i] = {...outcome, ...(rps ? {latenessMs} : {})}
+      outcomes[i] = {...(await call(items[i]!)), ...(rps ? {latenessMs} : {})}
     }
   }
-  await Promise.all(Array.from({length: Math.min(concurrency, payloads.length)}, lane))
+  await Promise.all(Array.from({length: Math.min(concurrency, items.length)}, lane))
   return outcomes
 }
 

@@ -137,6 +137,7 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
             invoke,
             storage,
             tables: manifest.tables.map((t) => t.name),
+            api: deployed.api,
           })
         : await driveUnchecked(payload, invoke)
     } catch (error) {

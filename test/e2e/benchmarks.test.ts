@@ -173,6 +173,7 @@ test('hotel-reservation (amd64): the mix, reservations competing, checked by its
   assert.match(record.verified, /reservations stored once each, \d+ rejected without a trace, no night past capacity/)
   assert.ok(record.output.reservations.accepted > 0 && record.output.requests.search > 0, JSON.stringify(record.output))
   assert.ok(record.output.reservations.rejected.busy > 0, 'the held lock kept its hotel out')
+  assert.is(record.output.via, 'POST /stateflow', 'driven over the route, as clients reach it')
   // Without the capacity check (neither the read nor the transaction's condition) the small hotels overbook.
   const hotel = broken('hotel-reservation', 'frontend', 'hotel-broken', (h) =>
     h
