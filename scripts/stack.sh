@@ -120,7 +120,9 @@ moto_up() {
 
 node_up() {
   cd "$here"
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # A symlinked node_modules (a git worktree sharing another checkout's install) is that checkout's to update:
+  # npm ci here would empty it for everyone.
+  if [ ! -L node_modules ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
     log "npm ci"
     npm ci --no-fund --no-audit --loglevel=error >/dev/null
   fi
