@@ -1,5 +1,6 @@
 import {createRequire} from 'node:module'
 
+import type {ApiGatewayV2Client} from '@aws-sdk/client-apigatewayv2'
 import type {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {IAMClient} from '@aws-sdk/client-iam'
@@ -38,6 +39,8 @@ export interface AwsClients {
   readonly sts: STSClient
   /** Tables a benchmark declares (deploy, destroy --tables). */
   readonly dynamodb: DynamoDBClient
+  /** API Gateway HTTP APIs (a benchmark's routes). */
+  readonly apigateway: ApiGatewayV2Client
   readonly region: string
 }
 
@@ -121,6 +124,15 @@ export function createAwsClients(settings: Settings, options: ClientOptions = {}
         'dynamodb',
         () =>
           new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(config),
+      )
+    },
+    get apigateway() {
+      return once(
+        'apigateway',
+        () =>
+          new (
+            require('@aws-sdk/client-apigatewayv2') as typeof import('@aws-sdk/client-apigatewayv2')
+          ).ApiGatewayV2Client(config),
       )
     },
     get sts() {

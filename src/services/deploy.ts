@@ -239,8 +239,11 @@ export async function deploy(
   const specs = await planDeploy(target, settings, request)
   let tables: TableOutcome[] | undefined
   const functions = await deploySpecs(target, specs, request.concurrency ?? 4, emit, async () => {
+    const manifest = 'benchmark' in request ? await loadBenchmark(request.benchmark) : undefined
+    // An API the target could not use stops the deploy before anything is made.
+    if (manifest?.api && target.checkApi) await target.checkApi(manifest.name)
     // Tables first: a function may use its table from its first call.
-    const declared = 'benchmark' in request ? (await loadBenchmark(request.benchmark)).tables : []
+    const declared = manifest?.tables ?? []
     tables = declared.length > 0 ? await target.ensureTables(declared, emit) : undefined
   })
   const api = 'benchmark' in request ? await deployApi(target, request.benchmark, emit) : undefined
@@ -318,7 +321,7 @@ export async function serveApi(
       kind: 'warn',
       subject: name,
       message:
-        `its HTTP routes are not deployed on ${target.kind} yet (only the local target serves them); call the ` +
+        `its HTTP routes are not deployed: the ${target.kind} target does not serve routes; call the ` +
         `functions through the Invoke API or give them --url`,
     })
     return undefined

@@ -1,5 +1,6 @@
 import type {LambdaClient} from '@aws-sdk/client-lambda'
-import type {AwsClients} from '../aws/clients.js'
+import {deleteHttpApi, ensureHttpApi, findHttpApi} from '../aws/apigateway.js'
+import {clientConfig, type AwsClients} from '../aws/clients.js'
 import {deleteRepository, findEcrImage, parseEcrUri} from '../aws/ecr-images.js'
 import {deleteRole, ensureRole, MANAGED_TAG} from '../aws/iam.js'
 import {
@@ -14,6 +15,7 @@ import {
   updateConfiguration,
   type RetryPolicy,
 } from '../aws/lambda.js'
+import type {ApiSpec} from '../core/api-routes.js'
 import {UserError} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
@@ -24,6 +26,7 @@ import {configDiff} from './config-diff.js'
 import {withPublished} from './publish.js'
 import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import type {
+  DeployedApi,
   DeployOutcome,
   DestroyOutcome,
   FunctionSpec,
@@ -39,7 +42,7 @@ import type {
 } from './target.js'
 
 export interface AwsTargetOptions {
-  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> & Partial<Pick<AwsClients, 'ecrProbe'>>
+  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> & Partial<Pick<AwsClients, 'ecrProbe' | 'apigateway'>>
   retry?: RetryPolicy
   /** Region and credentials for what lies around the functions (ECR pushes, S3, schedules); createTarget gives them. */
   settings?: Settings
@@ -250,6 +253,77 @@ export class AwsTarget implements RunTarget {
       else outcomes.push({name: roleName, kind: 'role', action})
     }
     return outcomes
+  }
+
+  /** API Gateway's client: the one given, else one made from the settings on first use. */
+  async #apigateway(): Promise<NonNullable<AwsTargetOptions['clients']['apigateway']>> {
+    if (this.#clients.apigateway) return this.#clients.apigateway
+    const {ApiGatewayV2Client} = await import('@aws-sdk/client-apigatewayv2')
+    return (this.#madeApigateway ??= new ApiGatewayV2Client(clientConfig(this.#knownSettings)))
+  }
+
+  #madeApigateway?: NonNullable<AwsTargetOptions['clients']['apigateway']>
+
+  /**
+   * The routes as an API Gateway HTTP API named `name` (integrations, routes, an auto-deployed stage, and the
+   * permission for API Gateway on each function), converged idempotently: a second deploy writes nothing.
+   */
+  async ensureApi(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi> {
+    emit({kind: 'start', subject: name, message: `Deploying the HTTP API of ${name}…`})
+    // A route whose function is not deployed (deploy --function of some of them) is left out until it is.
+    const arns = new Map<string, string>()
+    for (const fn of new Set(api.routes.map((r) => r.function))) {
+      const state = await getFunction(this.#clients.lambda, fn)
+      if (state) arns.set(fn, state.arn)
+      else
+        emit({
+          kind: 'warn',
+          subject: name,
+          message: `routes to ${fn} are left out of the HTTP API: ${fn} is not deployed (deploy it, then deploy again)`,
+        })
+    }
+    const routes = api.routes.filter((r) => arns.has(r.function))
+    const state = await ensureHttpApi(
+      {apigateway: await this.#apigateway(), lambda: this.#clients.lambda},
+      {
+        name,
+        stage: api.stage,
+        routes: routes.map((r) => ({
+          routeKey: r.routeKey,
+          functionArn: arns.get(r.function)!,
+          payloadFormat: r.payloadFormat,
+        })),
+      },
+    )
+    const action = state.writes.includes('api') ? 'created' : state.writes.length > 0 ? 'updated' : 'unchanged'
+    emit({
+      kind: 'done',
+      subject: name,
+      message:
+        action === 'unchanged'
+          ? `HTTP API of ${name} is up to date at ${state.url}`
+          : `HTTP API of ${name} ${action} (${state.writes.join(', ')}) at ${state.url}`,
+    })
+    return {
+      name,
+      url: state.url,
+      stage: api.stage,
+      routes: routes.map((r) => ({routeKey: r.routeKey, function: r.function, payloadFormat: r.payloadFormat})),
+      action,
+      changed: state.writes,
+    }
+  }
+
+  /** An HTTP API of this name that faas did not make is refused before the deploy writes anything. */
+  async checkApi(name: string): Promise<void> {
+    await findHttpApi(await this.#apigateway(), name)
+  }
+
+  /** Deletes the HTTP API `name` (and API Gateway's permission on its functions); 'absent' when there is none. */
+  async destroyApi(name: string, emit: Emit): Promise<DestroyOutcome> {
+    const action = await deleteHttpApi({apigateway: await this.#apigateway(), lambda: this.#clients.lambda}, name)
+    emit({kind: 'done', subject: name, message: `API ${name} ${action}`})
+    return {name, kind: 'api', action}
   }
 
   /** ECR repositories, only when asked (images are slow to rebuild). */

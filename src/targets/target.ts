@@ -75,6 +75,9 @@ export interface DeployedApi {
   url: string
   stage: string
   routes: Array<{routeKey: string; function: string; payloadFormat: string}>
+  /** On AWS: whether the HTTP API was created, updated (`changed` says what) or already as wanted. */
+  action?: 'created' | 'updated' | 'unchanged'
+  changed?: string[]
 }
 
 export interface DestroyOutcome {
@@ -105,6 +108,8 @@ export interface Target {
    * `name` and answers where it is. A target without it cannot serve routes (deploy says so).
    */
   ensureApi?(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi>
+  /** Optional: refuses, before anything is written, an API name ensureApi could not use (one faas did not make). */
+  checkApi?(name: string): Promise<void>
   /** Optional: removes the API `name`; 'absent' when there is none. */
   destroyApi?(name: string, emit: Emit): Promise<DestroyOutcome>
   /**

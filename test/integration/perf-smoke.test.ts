@@ -36,7 +36,11 @@ const FIGURES: Record<string, RegExp[]> = {
     /^local start --detach --no-prepare [\d.]+ ms +to first successful call [\d.]+ ms/m,
   ],
   benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
-  deploy: [/^first deploy, concurrent .* \d+ ms .*created/m, /^no-op redeploy, concurrent +\d+ ms .*unchanged/m],
+  deploy: [
+    /^first deploy, concurrent .* \d+ ms .*created/m,
+    /^no-op redeploy, concurrent +\d+ ms .*unchanged/m,
+    /^hotel-reservation \+ HTTP API, no-op redeploy +\d+ ms .*\(0 writes\).*api unchanged/m,
+  ],
   'function-urls': [
     /^ {2}Function URL \(fetch\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^ {2}Invoke API \(JS SDK\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,

@@ -54,15 +54,24 @@ export async function startMoto(): Promise<Moto> {
 }
 
 /** ECR repositories map-reduce-{driver,mapper,reducer} each with a tag `tag` (a manifest; no layers are uploaded). */
-export async function seedMapReduceImages(moto: Moto, tag: string): Promise<void> {
+export function seedMapReduceImages(moto: Moto, tag: string): Promise<void> {
+  return seedImages(
+    moto,
+    ['driver', 'mapper', 'reducer'].map((fn) => `map-reduce-${fn}`),
+    tag,
+  )
+}
+
+/** An image manifest under repository:tag in moto's ECR for each repository, as a push would leave it. */
+export async function seedImages(moto: Moto, repositories: string[], tag: string): Promise<void> {
   const ecr = new ECRClient({
     region: 'us-east-1',
     endpoint: moto.url,
     credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'},
   })
   const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`
-  for (const fn of ['driver', 'mapper', 'reducer']) {
-    const repositoryName = `map-reduce-${fn}`
+  for (const fn of repositories) {
+    const repositoryName = fn
     await ecr.send(new CreateRepositoryCommand({repositoryName}))
     const manifest = {
       schemaVersion: 2,
