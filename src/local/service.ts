@@ -8,7 +8,7 @@ import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
-import {LABEL} from './contracts.js'
+import {LABEL, stateDir} from './contracts.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
 import {loadFunctions, saveFunctions} from './function-store.js'
@@ -22,6 +22,7 @@ import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import {FunctionPool} from './pool.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
+import {TmpDisks} from './tmp-disk.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
@@ -74,7 +75,10 @@ export class LocalService {
 
   /** The pair an SDK signs its requests to this service with. */
   get credentials(): {accessKeyId: string; secretAccessKey: string} {
-    return {accessKeyId: this.options.secrets.accessKeyId, secretAccessKey: this.options.secrets.secretAccessKey}
+    return {
+      accessKeyId: this.options.secrets.accessKeyId,
+      secretAccessKey: this.options.secrets.secretAccessKey,
+    }
   }
 
   async start(): Promise<this> {
@@ -167,6 +171,9 @@ export class LocalService {
       this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${forwarder.port}`
     }
     this.options.grants = this.#sessions.grants(`http://${network.gateway}:${apiPort}`)
+    this.options.tmpDisks ??= new TmpDisks(this.engine, this.options, stateDir(), (message) =>
+      this.emit({kind: 'warn', subject: 'local', message}),
+    )
     await this.#sessions.start()
   }
 
@@ -265,6 +272,7 @@ export class LocalService {
       region: this.options.region,
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
+      tmp: this.options.tmpDisks && !this.options.tmpDisks.reason ? 'disk' : 'tmpfs',
       functions: [...this.functions.keys()],
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
     }
@@ -281,6 +289,7 @@ export class LocalService {
         await new Promise<void>((resolve) => server.close(() => resolve()))
       }
       await this.#forwarder?.close()
+      await this.options.tmpDisks?.close()
       for (const gateway of this.#gatewayServers) {
         if ('closeAllConnections' in gateway) gateway.closeAllConnections()
         await new Promise<void>((resolve) => gateway.close(() => resolve()))

@@ -64,7 +64,11 @@ export interface ServiceOptions {
    * The user's credentials (--pass-credentials): exchanged for an STS session that functions get from the credentials
    * endpoint, never as variables.
    */
-  credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
+  credentials?: {
+    accessKeyId: string
+    secretAccessKey: string
+    sessionToken?: string
+  }
   /** The key pair SDKs sign with and the identity key (see credentials.ts); random when not given. */
   secrets: ServiceSecrets
   /** The functions' network and the service's address on it (set by the service when it starts). */
@@ -78,6 +82,26 @@ export interface ServiceOptions {
   functionS3Endpoint?: string
   /** Host files mounted read-only into every environment (`host:container`). */
   binds?: string[]
+  /** Disk-backed /tmp volumes (set by the service; without it, or where disks are impossible, /tmp is a tmpfs). */
+  tmpDisks?: TmpDiskProvider
+}
+
+/** An environment's disk-backed /tmp: an ext4 volume of the ephemeral storage's size (see tmp-disk.ts). */
+export interface TmpDisk {
+  /** The volume to mount at /tmp. */
+  volume: string
+  /** Call once the container has started (the engine's mount now holds the device). */
+  started(): void
+  /** Removes the volume once the container using it is gone (waits for that, bounded). */
+  remove(containerId?: string): Promise<void>
+}
+
+export interface TmpDiskProvider {
+  /** Why /tmp stays a tmpfs here, once that is known. */
+  reason?: string
+  /** A disk of `sizeMb` usable MB, or undefined where disks are impossible (the tmpfs then). */
+  take(sizeMb: number, image: string): Promise<TmpDisk | undefined>
+  close(): Promise<void>
 }
 
 /** What the service gives each environment: its URL on the functions' network and a credentials grant. */

@@ -70,6 +70,11 @@ const FIGURES: Record<string, RegExp[]> = {
     /^merged lateness \(clock-corrected\): p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
   ],
+  'tmp-disk': [
+    /^cold first response, \/tmp tmpfs +median [\d.]+ ms/m,
+    /^cold first response, \/tmp disk +median [\d.]+ ms \(-?[\d.]+ %\)/m,
+    /^first cold start of a disk service [\d.]+ ms/m,
+  ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
 }
 
