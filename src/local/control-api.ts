@@ -23,7 +23,9 @@ export interface ControlContext {
   region: string
   accountId: string
   /** Called after a function was created, updated (code, configuration or concurrency) or deleted. */
-  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted') => Promise<void>
+  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted' | 'event-invoke-config') => Promise<void>
+  /** Why a destination ARN cannot be used by `fn` (undefined: it can); see async-invoke.ts. */
+  destinations?: (arn: string, fn: LocalFunction) => Promise<string | undefined>
 }
 
 export type Result = [number, unknown]

@@ -24,8 +24,8 @@ export interface InvokeContext {
   options: Pick<ServiceOptions, 'region' | 'accountId'>
   pool(name: string): FunctionPool
   log(name: string, line: string): void
-  /** Event invocations still running: the service waits for none of them, but keeps them referenced. */
-  background: Set<Promise<unknown>>
+  /** Queues an Event invocation (async-invoke.ts): retries, event age and destinations as Lambda's. */
+  enqueue(name: string, payload: Buffer, requestId: string, clientContext?: string): void
 }
 
 /** The payload as Invoke accepts it: within the invocation type's limit, JSON (empty is `{}`). */
@@ -65,25 +65,16 @@ export async function invoke(
   const clientContext = req.headers['x-amz-client-context']
     ? Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8')
     : undefined
-  const pool = ctx.pool(name)
   if (type === 'Event') {
     const requestId = randomUUID()
-    // Accepted at once, as on Lambda; it waits for concurrency up to the maximum event age, then is discarded.
-    const job = pool.invoke({payload, clientContext, waitForLogs: false, sync: false, requestId}).catch((error) => {
-      ctx.log(
-        name,
-        `EVENT RequestId: ${requestId} ` +
-          `discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`,
-      )
-    })
-    ctx.background.add(job)
-    void job.finally(() => ctx.background.delete(job))
+    // Accepted at once, as on Lambda, once it is queued (on disk where the service keeps its functions).
+    ctx.enqueue(name, payload, requestId, clientContext)
     return sendJson(res, 202, undefined, {...headers, 'x-amzn-RequestId': requestId})
   }
   const tail = String(req.headers['x-amz-log-type'] ?? '').toLowerCase() === 'tail'
   let result
   try {
-    result = await pool.invoke({payload, clientContext, waitForLogs: tail, sync: true})
+    result = await ctx.pool(name).invoke({payload, clientContext, waitForLogs: tail, sync: true})
   } catch (error) {
     if (error instanceof ThrottledError) throw throttled(error.reason)
     if (error instanceof NotRunError) throw serviceError(error.message)

@@ -22,6 +22,7 @@ export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'
   maxQueuedPerFunction: 1000,
   queueTimeoutMs: 60_000,
   maxEventAgeMs: 6 * 3600_000,
+  asyncRetryDelaysMs: [60_000, 120_000],
   cpuFloor: 0.25,
   hostCpus: availableParallelism(),
   hostArchitecture: hostArchitecture(),

@@ -29,6 +29,8 @@ export interface InvokeInput {
   /** Event invocations wait for concurrency (up to the maximum event age); synchronous ones are throttled. */
   sync: boolean
   requestId?: string
+  /** An Event call waits for concurrency until then (its maximum event age; default the service's). */
+  waitUntil?: number
 }
 
 interface Waiter {
@@ -78,7 +80,7 @@ export class FunctionPool {
 
   async invoke(input: InvokeInput): Promise<InvocationResult> {
     const requestId = input.requestId ?? randomUUID()
-    const env = await this.#acquire(input.sync)
+    const env = await this.#acquire(input.sync, input.waitUntil)
     try {
       await env.ready
     } catch {
@@ -96,8 +98,8 @@ export class FunctionPool {
     }
   }
 
-  async #acquire(sync: boolean): Promise<Environment> {
-    const waitUntil = Date.now() + (sync ? this.options.queueTimeoutMs : this.options.maxEventAgeMs)
+  async #acquire(sync: boolean, until?: number): Promise<Environment> {
+    const waitUntil = until ?? Date.now() + (sync ? this.options.queueTimeoutMs : this.options.maxEventAgeMs)
     for (;;) {
       if (this.#closed) throw new NotRunError('The function was deleted or the service stopped.')
       const fn = this.current()
@@ -117,10 +119,7 @@ export class FunctionPool {
       const left = waitUntil - Date.now()
       if (left <= 0) {
         if (sync) throw new ThrottledError('ConcurrentInvocationLimitExceeded')
-        throw new NotRunError(
-          `The event waited ${(this.options.maxEventAgeMs / 1000).toFixed(0)} s (the maximum event age) for ` +
-            `concurrency and was discarded.`,
-        )
+        throw new NotRunError('The event reached its maximum event age waiting for concurrency and was discarded.')
       }
       const handed = await new Promise<Environment | undefined>((resolve) => {
         const waiter: Waiter = {

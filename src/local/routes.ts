@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import * as control from './control-api.js'
+import * as eventInvoke from './event-invoke-config.js'
 import {jsonBody, sendJson} from './http.js'
 import {accessDenied, unknownOperation} from './lambda-errors.js'
 import type {KnownKey} from './sigv4.js'
@@ -44,6 +45,29 @@ const CONTROL: Route[] = [
   ['DELETE', CONCURRENCY, (ctx, _, name) => control.deleteConcurrency(ctx, name!)],
 ]
 
+const EVENT_INVOKE_CONFIG = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/
+const EVENT_INVOKE_CONFIGS = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/list$/
+
+/** The FunctionEventInvokeConfig calls (they take the Qualifier from the query). */
+function eventInvokeConfig(
+  ctx: control.ControlContext,
+  method: string,
+  url: URL,
+  body: Buffer,
+): Promise<control.Result> | control.Result | undefined {
+  let m: RegExpExecArray | null
+  if ((m = EVENT_INVOKE_CONFIGS.exec(url.pathname)) && method === 'GET')
+    return eventInvoke.listEventInvokeConfigs(ctx, m[1]!)
+  if (!(m = EVENT_INVOKE_CONFIG.exec(url.pathname))) return undefined
+  const qualifier = url.searchParams.get('Qualifier') ?? undefined
+  const config = () => jsonBody(body) as eventInvoke.EventInvokeConfigBody
+  if (method === 'PUT') return eventInvoke.putEventInvokeConfig(ctx, m[1]!, qualifier, config(), true)
+  if (method === 'POST') return eventInvoke.putEventInvokeConfig(ctx, m[1]!, qualifier, config(), false)
+  if (method === 'GET') return eventInvoke.getEventInvokeConfig(ctx, m[1]!, qualifier)
+  if (method === 'DELETE') return eventInvoke.deleteEventInvokeConfig(ctx, m[1]!, qualifier)
+  return undefined
+}
+
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
 
@@ -76,6 +100,8 @@ export async function route(
     return
   }
   if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(control.nameOf(m[1]!))})
+  const configured = await eventInvokeConfig(ctx.control(), method, url, body)
+  if (configured) return sendJson(res, configured[0], configured[1])
   for (const [verb, pattern, handler] of CONTROL) {
     if (verb !== method || !(m = pattern.exec(path))) continue
     const [status, answer] = (await handler(ctx.control(), body, ...m.slice(1))) as control.Result

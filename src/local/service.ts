@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {dirname, join} from 'node:path'
 
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
@@ -9,6 +10,7 @@ import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
 import {LABEL, stateDir} from './contracts.js'
+import {AsyncInvoker} from './async-invoke.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
 import {loadFunctions, saveFunctions} from './function-store.js'
@@ -55,7 +57,8 @@ export class LocalService {
   #forwarder?: LoopbackForwarder
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
-  #background = new Set<Promise<unknown>>()
+  /** Event invocations: queued, retried, sent to destinations (async-invoke.ts). */
+  readonly async: AsyncInvoker
   #closedResolve!: () => void
   /** Settles once close() has finished. */
   readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
@@ -67,6 +70,13 @@ export class LocalService {
   ) {
     this.options = defaultServiceOptions(options)
     this.#sessions = new Sessions(this.options)
+    this.async = new AsyncInvoker({
+      functions: this.functions,
+      options: this.options,
+      pool: (name) => this.#pool(name),
+      log: (name, line) => this.#log(name, line),
+      dir: this.options.functionsFile ? join(dirname(this.options.functionsFile), 'async-events') : undefined,
+    })
   }
 
   get url(): string {
@@ -75,10 +85,7 @@ export class LocalService {
 
   /** The pair an SDK signs its requests to this service with. */
   get credentials(): {accessKeyId: string; secretAccessKey: string} {
-    return {
-      accessKeyId: this.options.secrets.accessKeyId,
-      secretAccessKey: this.options.secrets.secretAccessKey,
-    }
+    return {accessKeyId: this.options.secrets.accessKeyId, secretAccessKey: this.options.secrets.secretAccessKey}
   }
 
   async start(): Promise<this> {
@@ -106,6 +113,9 @@ export class LocalService {
       for (const pool of this.pools.values()) pool.reclaimIdle()
     }, every)
     this.#reclaimer.unref()
+    const resumed = this.async.resume()
+    if (resumed)
+      this.emit({kind: 'progress', subject: 'local', message: `${resumed} queued Event invocation(s) resumed`})
     return this
   }
 
@@ -223,7 +233,7 @@ export class LocalService {
       options: this.options,
       pool: (name) => this.#pool(name),
       log: (name, line) => this.#log(name, line),
-      background: this.#background,
+      enqueue: (name, payload, requestId, clientContext) => this.async.enqueue(name, payload, requestId, clientContext),
     }
     return {
       invoke: (ref, req, res, body) => invoke(invokeContext, ref, req, res, body),
@@ -240,11 +250,12 @@ export class LocalService {
       functions: this.functions,
       region: this.options.region,
       accountId: this.options.accountId,
+      destinations: (arn, fn) => this.async.problemWith(arn, fn),
       changed: async (name, what) => {
         this.emit({kind: 'progress', subject: name, message: what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
         const pool = this.pools.get(name)
-        if (!pool) return
+        if (!pool || what === 'event-invoke-config') return
         if (what === 'deleted') {
           this.pools.delete(name)
           await pool.close()
@@ -272,6 +283,7 @@ export class LocalService {
       region: this.options.region,
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
+      queuedEvents: this.async.size,
       tmp: this.options.tmpDisks && !this.options.tmpDisks.reason ? 'disk' : 'tmpfs',
       functions: [...this.functions.keys()],
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
@@ -283,7 +295,9 @@ export class LocalService {
     this.#closing ??= (async () => {
       clearInterval(this.#reclaimer)
       const server = this.#server
+      await this.async.close() // queued events stay on disk for the next start
       await Promise.all([...this.pools.values()].map((pool) => pool.close()))
+      await this.async.drained()
       if (server) {
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))

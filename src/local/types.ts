@@ -25,6 +25,21 @@ export interface LocalFunction {
   revision: number
   lastModified: string
   codeSha256: string
+  /** PutFunctionEventInvokeConfig: retries, event age and destinations of its Event invocations (async-invoke.ts). */
+  eventInvokeConfig?: EventInvokeConfig
+}
+
+/** How Lambda handles a function's asynchronous invocations (its FunctionEventInvokeConfig). */
+export interface EventInvokeConfig {
+  /** Retries after a function error (0–2; Lambda's default 2). */
+  maximumRetryAttempts?: number
+  /** Oldest an event may get before it is dropped to the failure destination (60–21,600 s; default 6 h). */
+  maximumEventAgeInSeconds?: number
+  /** Destination ARNs: an SQS queue or EventBridge bus of the stack's emulator, or a local function. */
+  onSuccess?: string
+  onFailure?: string
+  /** Epoch seconds. */
+  lastModified: number
 }
 
 /** How the service runs environments; fixed for the service's lifetime. */
@@ -50,6 +65,13 @@ export interface ServiceOptions {
   queueTimeoutMs: number
   /** How long an Event invocation may wait for concurrency before it is discarded (Lambda's maximum event age: 6 h). */
   maxEventAgeMs: number
+  /** Delays before the retries of a failed Event invocation (Lambda's: about 1 and 2 minutes). */
+  asyncRetryDelaysMs: number[]
+  /**
+   * The stack's AWS emulator (SQS, EventBridge) that async destinations go to (--aws-endpoint; default the S3
+   * endpoint, as one emulator serves both).
+   */
+  awsEndpoint?: string
   /** Floor of the CPU share, in vCPUs (Lambda gives 1 vCPU per 1,769 MB; a 128 MB function would get 0.07). */
   cpuFloor: number
   hostCpus: number
@@ -64,11 +86,7 @@ export interface ServiceOptions {
    * The user's credentials (--pass-credentials): exchanged for an STS session that functions get from the credentials
    * endpoint, never as variables.
    */
-  credentials?: {
-    accessKeyId: string
-    secretAccessKey: string
-    sessionToken?: string
-  }
+  credentials?: {accessKeyId: string; secretAccessKey: string; sessionToken?: string}
   /** The key pair SDKs sign with and the identity key (see credentials.ts); random when not given. */
   secrets: ServiceSecrets
   /** The functions' network and the service's address on it (set by the service when it starts). */

@@ -73,6 +73,16 @@ test('settings that would hang or fail every call are refused with a user error 
     (e: {code?: string}) => e.code === 'BAD_LOCAL_SETTING',
   )
   assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_INIT_TIMEOUT: '2.5'}).initTimeoutMs, 2500)
+  // Async retry delays: seconds, one or two of them.
+  assert.equal(serviceOptions(loadSettings({}), {asyncRetryDelays: '1,2'}, {}).asyncRetryDelaysMs, [1000, 2000])
+  assert.equal(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_ASYNC_RETRY_DELAYS: '0.5'}).asyncRetryDelaysMs, [500])
+  for (const bad of ['soon', '1,2,3', '-1', '1,'])
+    assert.throws(
+      () => serviceOptions(loadSettings({}), {asyncRetryDelays: bad}, {}),
+      (e: {code?: string; fix?: string}) =>
+        e.code === 'BAD_LOCAL_SETTING' && /--async-retry-delays 1,2/.test(e.fix ?? ''),
+      bad,
+    )
 })
 
 test("environment: Lambda's reserved variables win; no AWS keys, a credentials endpoint instead", () => {
