@@ -8,6 +8,7 @@ import type {
 } from '@aws-sdk/client-lambda'
 
 import type {DockerEngine} from '../docker/engine.js'
+import type {EventSourceMappings} from './event-sources.js'
 import {conflict, invalid, notFound} from './lambda-errors.js'
 import type {LocalFunction} from './types.js'
 
@@ -26,6 +27,8 @@ export interface ControlContext {
   changed: (name: string, what: 'configured' | 'concurrency' | 'deleted' | 'event-invoke-config') => Promise<void>
   /** Why a destination ARN cannot be used by `fn` (undefined: it can); see async-invoke.ts. */
   destinations?: (arn: string, fn: LocalFunction) => Promise<string | undefined>
+  /** SQS event source mappings (event-sources.ts). */
+  mappings?: EventSourceMappings
 }
 
 export type Result = [number, unknown]

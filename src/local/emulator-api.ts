@@ -36,6 +36,7 @@ export async function awsJson<T = Record<string, unknown>>(
   service: keyof typeof PROTOCOL,
   action: string,
   input: Record<string, unknown>,
+  signal?: AbortSignal,
 ): Promise<T> {
   const url = new URL(target.endpoint)
   const body = JSON.stringify(input)
@@ -55,7 +56,7 @@ export async function awsJson<T = Record<string, unknown>>(
     method: 'POST',
     headers: signed.headers,
     body,
-    signal: AbortSignal.timeout(30_000),
+    signal: signal ?? AbortSignal.timeout(30_000),
   })
   const text = await response.text()
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {}

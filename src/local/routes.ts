@@ -68,6 +68,33 @@ function eventInvokeConfig(
   return undefined
 }
 
+const MAPPINGS = /^\/2015-03-31\/event-source-mappings\/?$/
+const MAPPING = /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/
+
+/** The EventSourceMapping calls (List filters by the query's FunctionName and EventSourceArn). */
+function eventSourceMapping(
+  ctx: control.ControlContext,
+  method: string,
+  url: URL,
+  body: Buffer,
+): Promise<control.Result> | control.Result | undefined {
+  const mappings = ctx.mappings
+  if (!mappings) return undefined
+  let m: RegExpExecArray | null
+  const fields = () => jsonBody(body) as Record<string, unknown>
+  if (MAPPINGS.test(url.pathname)) {
+    if (method === 'POST') return mappings.create(fields())
+    if (method === 'GET')
+      return mappings.list(url.searchParams.get('FunctionName'), url.searchParams.get('EventSourceArn'))
+  } else if ((m = MAPPING.exec(url.pathname))) {
+    const uuid = decodeURIComponent(m[1]!)
+    if (method === 'GET') return mappings.get(uuid)
+    if (method === 'PUT') return mappings.update(uuid, fields())
+    if (method === 'DELETE') return mappings.delete(uuid)
+  }
+  return undefined
+}
+
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
 
@@ -100,7 +127,9 @@ export async function route(
     return
   }
   if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(control.nameOf(m[1]!))})
-  const configured = await eventInvokeConfig(ctx.control(), method, url, body)
+  const configured =
+    (await eventInvokeConfig(ctx.control(), method, url, body)) ??
+    (await eventSourceMapping(ctx.control(), method, url, body))
   if (configured) return sendJson(res, configured[0], configured[1])
   for (const [verb, pattern, handler] of CONTROL) {
     if (verb !== method || !(m = pattern.exec(path))) continue

@@ -11,6 +11,7 @@ import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
 import {LABEL, stateDir} from './contracts.js'
 import {AsyncInvoker} from './async-invoke.js'
+import {EventSourceMappings} from './event-sources.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
 import {loadFunctions, saveFunctions} from './function-store.js'
@@ -59,6 +60,8 @@ export class LocalService {
   #closing?: Promise<void>
   /** Event invocations: queued, retried, sent to destinations (async-invoke.ts). */
   readonly async: AsyncInvoker
+  /** SQS event source mappings: pollers of the emulator's queues (event-sources.ts). */
+  readonly mappings: EventSourceMappings
   #closedResolve!: () => void
   /** Settles once close() has finished. */
   readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
@@ -76,6 +79,15 @@ export class LocalService {
       pool: (name) => this.#pool(name),
       log: (name, line) => this.#log(name, line),
       dir: this.options.functionsFile ? join(dirname(this.options.functionsFile), 'async-events') : undefined,
+    })
+    this.mappings = new EventSourceMappings({
+      functions: this.functions,
+      options: this.options,
+      pool: (name) => this.#pool(name),
+      log: (name, line) => this.#log(name, line),
+      file: this.options.functionsFile
+        ? join(dirname(this.options.functionsFile), 'event-source-mappings.json')
+        : undefined,
     })
   }
 
@@ -113,6 +125,7 @@ export class LocalService {
       for (const pool of this.pools.values()) pool.reclaimIdle()
     }, every)
     this.#reclaimer.unref()
+    this.mappings.resume()
     const resumed = this.async.resume()
     if (resumed)
       this.emit({kind: 'progress', subject: 'local', message: `${resumed} queued Event invocation(s) resumed`})
@@ -251,9 +264,11 @@ export class LocalService {
       region: this.options.region,
       accountId: this.options.accountId,
       destinations: (arn, fn) => this.async.problemWith(arn, fn),
+      mappings: this.mappings,
       changed: async (name, what) => {
         this.emit({kind: 'progress', subject: name, message: what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
+        if (what === 'deleted') this.mappings.functionDeleted(name)
         const pool = this.pools.get(name)
         if (!pool || what === 'event-invoke-config') return
         if (what === 'deleted') {
@@ -296,8 +311,9 @@ export class LocalService {
       clearInterval(this.#reclaimer)
       const server = this.#server
       await this.async.close() // queued events stay on disk for the next start
+      this.mappings.close() // received messages not yet deleted reappear on the queue
       await Promise.all([...this.pools.values()].map((pool) => pool.close()))
-      await this.async.drained()
+      await Promise.all([this.async.drained(), this.mappings.drained()])
       if (server) {
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
