@@ -23,6 +23,8 @@ interface Current {
   deadlineMs: number
   dispatchedAt?: number
   lines: string[]
+  /** Where a streamed response's chunks go as the function writes them (InvokeWithResponseStream). */
+  onChunk?: (chunk: Buffer) => void
   timer?: NodeJS.Timeout
   finish: (outcome: {payload: Buffer; error?: boolean; status?: string; errorType?: string; oom?: boolean}) => void
 }
@@ -128,6 +130,8 @@ export class Environment {
       {
         next: (deliver, res) => this.#next(deliver, res),
         response: (id, body) => this.#finish(id, {payload: body}),
+        streamStart: (id, current = this.#current) =>
+          current?.requestId === id && current.dispatchedAt !== undefined ? (c) => current.onChunk?.(c) : undefined,
         error: (id, body, type) =>
           this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
         oversize: (id) =>
@@ -308,6 +312,7 @@ export class Environment {
     payload: Buffer
     clientContext?: string
     waitForLogs: boolean
+    onChunk?: (chunk: Buffer) => void
   }): Promise<InvocationResult> {
     const cold = this.invocations === 0
     const dead = this.state === 'dead'
@@ -322,6 +327,7 @@ export class Environment {
         requestId: request.requestId,
         payload: request.payload,
         clientContext: request.clientContext,
+        onChunk: request.onChunk,
         deadlineMs: Date.now() + this.fn.timeoutS * 1000,
         lines,
         finish: (outcome) => {

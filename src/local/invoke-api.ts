@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {arnOf, nameOf} from './control-api.js'
+import {invokeComplete, payloadChunk} from './event-stream.js'
 import {sendJson} from './http.js'
 import {invalid, invalidContent, notFound, serviceError, throttled, tooLarge} from './lambda-errors.js'
 import {NotRunError, ThrottledError, type FunctionPool} from './pool.js'
@@ -87,4 +88,75 @@ export async function invoke(
   if (tail) headers['X-Amz-Log-Result'] = logTail(result.logLines)
   res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': String(result.payload.length), ...headers})
   res.end(result.payload)
+}
+
+/**
+ * POST /2021-11-15/functions/{name}/response-streaming-invocations (InvokeWithResponseStream): Lambda's event
+ * stream, a PayloadChunk for each chunk as the function writes it (one with the whole answer for a function that
+ * does not stream), then InvokeComplete with ErrorCode/ErrorDetails and, with LogType Tail, LogResult.
+ */
+export async function invokeStreaming(
+  ctx: InvokeContext,
+  ref: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  received: Buffer,
+): Promise<void> {
+  const name = nameOf(ref)
+  const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse')
+  if (type !== 'RequestResponse' && type !== 'DryRun')
+    throw invalid(
+      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must ` +
+        `satisfy enum value set: [RequestResponse, DryRun]`,
+    )
+  const payload = checkedPayload(received, type, ctx.functions.get(name), arnOf(ctx.options, name))
+  const headers: Record<string, string> = {'X-Amz-Executed-Version': '$LATEST'}
+  if (type === 'DryRun') return sendJson(res, 204, undefined, headers)
+  const tail = String(req.headers['x-amz-log-type'] ?? '').toLowerCase() === 'tail'
+  const requestId = randomUUID()
+  let streamed = false
+  const open = () => {
+    if (res.headersSent) return
+    res.writeHead(200, {
+      'Content-Type': 'application/vnd.amazon.eventstream',
+      'x-amzn-RequestId': requestId,
+      ...headers,
+    })
+    res.flushHeaders()
+  }
+  let result
+  try {
+    result = await ctx.pool(name).invoke({
+      payload,
+      waitForLogs: tail,
+      sync: true,
+      requestId,
+      onChunk: (chunk) => {
+        open()
+        streamed = true
+        res.write(payloadChunk(chunk))
+      },
+    })
+  } catch (error) {
+    if (res.headersSent) {
+      res.end(invokeComplete({ErrorCode: 'ServiceException', ErrorDetails: (error as Error).message}))
+      return
+    }
+    if (error instanceof ThrottledError) throw throttled(error.reason)
+    if (error instanceof NotRunError) throw serviceError(error.message)
+    throw error
+  }
+  open()
+  if (!result.functionError && !streamed && result.payload.length > 0) res.write(payloadChunk(result.payload))
+  const complete: {ErrorCode?: string; ErrorDetails?: string; LogResult?: string} = {}
+  if (result.functionError) {
+    let details: {errorType?: string; errorMessage?: string} = {}
+    try {
+      details = JSON.parse(result.payload.toString('utf8'))
+    } catch {}
+    complete.ErrorCode = details.errorType ?? result.functionError
+    complete.ErrorDetails = details.errorMessage ?? result.payload.toString('utf8')
+  }
+  if (tail) complete.LogResult = logTail(result.logLines)
+  res.end(invokeComplete(complete))
 }

@@ -29,6 +29,8 @@ export interface InvokeInput {
   /** Event invocations wait for concurrency (up to the maximum event age); synchronous ones are throttled. */
   sync: boolean
   requestId?: string
+  /** InvokeWithResponseStream: the chunks of a streamed response as the function writes them. */
+  onChunk?: (chunk: Buffer) => void
   /** An Event call waits for concurrency until then (its maximum event age; default the service's). */
   waitUntil?: number
 }
@@ -92,6 +94,7 @@ export class FunctionPool {
         payload: input.payload,
         clientContext: input.clientContext,
         waitForLogs: input.waitForLogs,
+        onChunk: input.onChunk,
       })
     } finally {
       this.#release(env)

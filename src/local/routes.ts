@@ -9,6 +9,7 @@ import type {KnownKey} from './sigv4.js'
 /** What the routes call on the service. */
 export interface RouteContext {
   invoke(ref: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>
+  invokeStreaming(ref: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>
   control(): control.ControlContext
   health(): Record<string, unknown>
   logsOf(name: string): string[]
@@ -96,6 +97,7 @@ function eventSourceMapping(
 }
 
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
+const INVOKE_STREAMING = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
 
 /**
@@ -114,6 +116,7 @@ export async function route(
   const method = req.method ?? 'GET'
   let m: RegExpExecArray | null
   if ((m = INVOKE.exec(path)) && method === 'POST') return ctx.invoke(m[1]!, req, res, body)
+  if ((m = INVOKE_STREAMING.exec(path)) && method === 'POST') return ctx.invokeStreaming(m[1]!, req, res, body)
   if (key.scope !== 'all') {
     throw accessDenied(
       `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only ` +

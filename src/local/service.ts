@@ -17,7 +17,7 @@ import {generateSecrets} from './credentials.js'
 import {loadFunctions, saveFunctions} from './function-store.js'
 import {gate, type GateContext} from './gate.js'
 import {listen, sendError, sendJson} from './http.js'
-import {invoke, type InvokeContext} from './invoke-api.js'
+import {invoke, invokeStreaming, type InvokeContext} from './invoke-api.js'
 import {LambdaApiError} from './lambda-errors.js'
 import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
@@ -250,6 +250,7 @@ export class LocalService {
     }
     return {
       invoke: (ref, req, res, body) => invoke(invokeContext, ref, req, res, body),
+      invokeStreaming: (ref, req, res, body) => invokeStreaming(invokeContext, ref, req, res, body),
       control: () => this.#control(),
       health: () => this.health(),
       logsOf: (name) => this.logs.get(name) ?? [],

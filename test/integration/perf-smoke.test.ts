@@ -75,6 +75,10 @@ const FIGURES: Record<string, RegExp[]> = {
     /^cold first response, \/tmp disk +median [\d.]+ ms \(-?[\d.]+ %\)/m,
     /^first cold start of a disk service [\d.]+ ms/m,
   ],
+  streaming: [
+    /^streaming, 4 chunks 100 ms apart: first chunk written to read p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^first chunk read \d+ ms \(p50\) before the call ended/m,
+  ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
 }
 
