@@ -7,7 +7,10 @@ checker runs the same against the local target and AWS:
 
     faas -> {"op": "validate", "payload", "params", "seed"}          checker -> {"op": "valid"} | {"op": "refuse", ...}
     faas -> {"op": "start", "seed", "runId", "bucket", "payload", "params"}
-    checker -> {"op": "invoke", "payload"} | {"op": "put", "objects"} | {"op": "get", "key"} | {"op": "exists", "key"}
+    checker -> {"op": "invoke", "payload"} | {"op": "invoke_many", "payloads", "concurrency"}
+             | {"op": "http_many", "requests", "concurrency"}
+             | {"op": "put", "objects"} | {"op": "get", "key"} | {"op": "exists", "key"}
+             | {"op": "table_put", "table", "items"} | {"op": "table_scan", "table"}
     faas -> one answer per request ({"op": "error", "message"} when it failed)
     checker -> {"op": "result", "correct", "differences", "verified", "output", "config", ...}
 """
@@ -79,6 +82,7 @@ class Run:
         self.run_id = start["runId"]
         self.bucket = start["bucket"]
         self.payload = start.get("payload")
+        self.api = start.get("api")  # {"stage", "routes": ["POST /x", …]} where the benchmark's routes are deployed
         self.params = params
         self.phases_ms = {}
 
@@ -87,6 +91,30 @@ class Run:
         _send({"op": "invoke", "payload": payload})
         text = _receive().get("payload") or "null"
         return json.loads(text)
+
+    def invoke_many(self, payloads, concurrency, rps=None):
+        """Calls the entry once per payload, at most `concurrency` calls in flight (open loop at `rps` calls a second
+        when given); returns the outcomes in order (each with "payload", the answer text, and "statusCode",
+        "report", "clientLatencyUs", "latenessMs" with rps, "throttled" when Lambda refused the call)."""
+        _send({"op": "invoke_many", "payloads": payloads, "concurrency": concurrency, **({"rps": rps} if rps else {})})
+        return _receive()["outcomes"]
+
+    def http_many(self, requests, concurrency, rps=None):
+        """Sends HTTP requests ({"method", "path", "headers"?, "body"?}) to the benchmark's API, its "api" routes as
+        deployed (paths under the stage's URL), paced as invoke_many; returns the responses in order (each with
+        "statusCode", "body", "clientLatencyUs", "latenessMs" with rps). run.api says whether there is one."""
+        _send({"op": "http_many", "requests": requests, "concurrency": concurrency, **({"rps": rps} if rps else {})})
+        return _receive()["responses"]
+
+    def table_put(self, table, items):
+        """Writes plain JSON items to one of the benchmark's declared tables; returns how many were written."""
+        _send({"op": "table_put", "table": table, "items": items})
+        return _receive()["written"]
+
+    def table_scan(self, table):
+        """Every item of one of the benchmark's declared tables, as plain JSON (numbers as numbers)."""
+        _send({"op": "table_scan", "table": table})
+        return _receive()["items"]
 
     def put(self, objects):
         """Stores [(key, bytes, content_type)] in the run's bucket (what is there already is skipped): bytes sent."""

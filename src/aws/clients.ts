@@ -1,5 +1,6 @@
 import {createRequire} from 'node:module'
 
+import type {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {IAMClient} from '@aws-sdk/client-iam'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
@@ -35,6 +36,8 @@ export interface AwsClients {
   readonly invoker: LambdaClient
   readonly s3: S3Client
   readonly sts: STSClient
+  /** Tables a benchmark declares (deploy, destroy --tables). */
+  readonly dynamodb: DynamoDBClient
   readonly region: string
 }
 
@@ -111,6 +114,13 @@ export function createAwsClients(settings: Settings, options: ClientOptions = {}
             ...config,
             forcePathStyle,
           }),
+      )
+    },
+    get dynamodb() {
+      return once(
+        'dynamodb',
+        () =>
+          new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(config),
       )
     },
     get sts() {

@@ -70,7 +70,7 @@ const throttledError = (action: string, error: unknown) =>
  * update in progress (after waiting for the function to settle). Throttling the SDK already retried
  * (maxAttempts) and exhausted retries become UserErrors that say what to do.
  */
-async function withRetries<T>(
+export async function withRetries<T>(
   lambda: LambdaClient,
   action: string,
   fn: string,

@@ -7,6 +7,7 @@ import {ensurePrivateDir, fileError, PRIVATE_FILE, writeJsonFile, writePrivateFi
 import type {LoadShape, ReportTable} from './arrival.js'
 import {costPerCallUsd, type Architecture} from './cost.js'
 import {type Phase, phasesShape} from './phases.js'
+import {mixShape, type MixRequest} from './mix.js'
 import type {Protocol} from './protocols/endpoints.js'
 import {type InvocationRecord, toCsv, toJsonl, toVhiveLatencies, vhiveFileName} from './records.js'
 import {renderReport, type ReportInput} from './report.js'
@@ -52,6 +53,8 @@ export interface BenchOptions {
   trace?: TraceOptions
   /** Checked on the measured window; the result says which failed (the command exits 99 then). */
   thresholds?: Threshold[]
+  /** A request mix (--mix, http): each arrival sends one of these, picked by weight; functions are their names. */
+  mix?: MixRequest[]
 }
 
 export interface BenchDeps {
@@ -246,7 +249,8 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
   const title =
     `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}: ` +
     `${[...new Set(options.functions)].join(', ')}`
-  const shape = options.phases ? phasesShape(options.phases, options) : undefined
+  const phased = options.phases ? phasesShape(options.phases, options) : undefined
+  const shape = options.mix ? mixShape(options.mix, phased, options) : phased
   if (!options.memorySizes && !options.coldStarts)
     return {kind: 'load', ...(await loadRun(options, deps, options.outDir, title, undefined, shape))}
   try {
@@ -260,10 +264,13 @@ export async function runBench(options: BenchOptions, deps: BenchDeps): Promise<
 }
 
 /**
- * Trace replay: the trace is read and checked, the copies deployed (when no endpoints are given) and
- * checked, all before the first call; then one load run of the trace's schedule.
+ * A trace made ready to replay: read and checked, the copies deployed (when no endpoints are given) and
+ * checked, all before the first call. The endpoints are the copies, or the given functions.
  */
-async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+export async function prepareTrace(
+  options: BenchOptions,
+  deps: Pick<BenchDeps, 'invoke' | 'check' | 'deployCopies' | 'emit'>,
+): Promise<{shape: LoadShape; endpoints: string[]}> {
   const given = options.functions.length > 0 ? options.functions : undefined
   const {shape, copies} = await traceShape(options.trace!, given)
   if (copies) {
@@ -277,6 +284,12 @@ async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchRe
   }
   const endpoints = copies ? copies.map((c) => c.name) : options.functions
   await (deps.check ? deps.check(endpoints) : checkFunctionsExist(deps.invoke, endpoints))
+  return {shape, endpoints}
+}
+
+/** Trace replay: one load run of the trace's schedule on its endpoints. */
+async function traceRun(options: BenchOptions, deps: BenchDeps): Promise<BenchResult> {
+  const {shape, endpoints} = await prepareTrace(options, deps)
   const title = `faas bench${options.protocol && options.protocol !== 'lambda' ? ` over ${options.protocol}` : ''}`
   return {
     kind: 'load',

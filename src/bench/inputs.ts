@@ -4,6 +4,7 @@ import {UserError, messageOf} from '../core/errors.js'
 import {checkFunctionName} from '../core/names.js'
 import {archOf, lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {BenchOptions} from './bench.js'
+import type {MixRequest} from './mix.js'
 import {checkProtocol, DEFAULT_PORT, networkAddress, type Protocol} from './protocols/endpoints.js'
 
 /** Lambda's memory range (MB). */
@@ -11,12 +12,31 @@ export const MIN_MEMORY_MB = 128
 export const MAX_MEMORY_MB = 10_240
 
 /**
- * What an endpoints-file hostname names for a protocol: a function name (lambda) or host[:port]
- * (http, grpc; normalized to host:port with the protocol's default port).
+ * What an endpoints-file hostname names for a protocol: a function name (lambda), host[:port] (http, grpc;
+ * normalized to host:port with the protocol's default port), or for http a whole http:// URL.
  */
 export function endpointOf(protocol: Protocol, port?: number): (hostname: string) => string {
   if (protocol === 'lambda') return checkFunctionName
-  return (hostname) => networkAddress(hostname, port ?? DEFAULT_PORT[protocol])
+  return (hostname) =>
+    protocol === 'http' && /^[a-z][a-z0-9+.-]*:\/\//i.test(hostname)
+      ? httpUrl(hostname)
+      : networkAddress(hostname, port ?? DEFAULT_PORT[protocol])
+}
+
+/**
+ * A whole http:// URL as an http endpoint (a Function URL, an API route such as http://127.0.0.1:PORT/dev/stateflow):
+ * called with POST and the event as its body, like a Knative server. Throws a plain Error saying what is wrong.
+ */
+function httpUrl(text: string): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new Error(`"${text}" is not a URL`)
+  }
+  if (url.protocol !== 'http:' || url.username || url.password || url.hash)
+    throw new Error(`"${text}" must be an http:// URL without credentials or #fragment (TLS is not supported)`)
+  return url.href
 }
 
 /**
@@ -71,12 +91,13 @@ export async function readEndpoints(file: string, endpoint?: (hostname: string) 
 }
 
 /** The functions (or host:port servers) to drive: from --endpoints or --function_name, exactly one of them. */
-export async function functionsToDrive(flags: {
-  endpoints?: string
-  function_name?: string[]
-  protocol?: string
-  port?: number
-}): Promise<string[]> {
+export async function functionsToDrive(
+  flags: {endpoints?: string; function_name?: string[]; protocol?: string; port?: number; trace?: string},
+  mix?: MixRequest[],
+): Promise<string[]> {
+  // A mix names its own requests; a trace replays on its own deployed copies unless endpoints are named.
+  if (mix) return mix.map((r) => r.name)
+  if (flags.trace && !flags.endpoints && !flags.function_name) return []
   const endpoint = endpointOf(checkProtocol(flags.protocol ?? 'lambda'), flags.port)
   const named = flags.function_name ?? []
   if (Boolean(flags.endpoints) === named.length > 0) {

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {readMix} from '../bench/mix.js'
 import type {BenchOptions} from '../bench/bench.js'
 import {parseRamp, readPhases} from '../bench/phases.js'
 import {parseThreshold} from '../bench/thresholds.js'
@@ -50,6 +51,16 @@ export const shapeFlags = {
     example: 10,
   }),
   functions: Flags.integer({description: 'Trace replay: sample this many trace functions (seeded).', min: 1}),
+  mix: Flags.string({
+    description:
+      'With --protocol http: a request mix (YAML/JSON) of named requests with weights, method, URL or path, ' +
+      'headers and body; each arrival sends one, picked by weight (seeded), and the report has a row per name.',
+    exclusive: ['trace', 'endpoints', 'function_name', 'workers'],
+  }),
+  'base-url': Flags.string({
+    description: "Base URL of the mix's paths (a Function URL, an API's stage URL) instead of the file's baseUrl.",
+    dependsOn: ['mix'],
+  }),
 }
 
 const TRACE_ONLY = ['trace-start', 'trace-minutes', 'warmup-minutes', 'speedup', 'functions', 'iat'] as const
@@ -71,9 +82,22 @@ export async function shapeOptions(
     seed: number
     memory?: number[]
     'cold-starts'?: number
+    mix?: string
+    'base-url'?: string
+    protocol?: string
   },
   given: (flag: string) => boolean,
-): Promise<Pick<BenchOptions, 'phases' | 'trace' | 'thresholds'>> {
+): Promise<Pick<BenchOptions, 'phases' | 'trace' | 'thresholds' | 'mix'>> {
+  if (flags.mix && flags.protocol !== 'http')
+    throw new UserError('--mix sends HTTP requests; it needs --protocol http.', {
+      code: 'BAD_FLAG',
+      fix: 'Add --protocol http (the mix names its own URLs; no --endpoints or --function_name).',
+    })
+  if (flags.mix && (flags.memory || flags['cold-starts']))
+    throw new UserError('--mix shapes a load run; --memory and --cold-starts run their own.', {
+      code: 'BAD_FLAG',
+      fix: 'Leave out one of them.',
+    })
   const shaped = flags.ramp ? '--ramp' : flags.phases ? '--phases' : flags.trace ? '--trace' : undefined
   if (shaped && (flags.memory || flags['cold-starts']))
     throw new UserError(`${shaped} shapes a load run; --memory and --cold-starts run their own.`, {
@@ -86,6 +110,7 @@ export async function shapeOptions(
   if (stray && !flags.trace)
     throw traceError(`--${stray} applies to trace replay only.`, 'Add --trace PATH, or leave out --' + stray + '.')
   return {
+    mix: flags.mix ? await readMix(flags.mix, flags['base-url']) : undefined,
     thresholds: flags.threshold?.map(parseThreshold),
     phases: flags.ramp
       ? [parseRamp(flags.ramp, flags.time)]

@@ -39,13 +39,15 @@ export default class Bench extends FaasCommand {
     '<%= config.bin %> bench --trace azure-2019/ --trace-minutes 10 --functions 100 --speedup 10 --target local',
     '<%= config.bin %> bench -f F --rps 2000 --time 60 --workers 4 --target aws',
     "<%= config.bin %> bench -f F --ramp 10:200 --time 60 --threshold 'latency:p99<300ms' --threshold 'errors<1%'",
+    '<%= config.bin %> bench --protocol http --mix benchmarks/hotel-reservation/mix.yaml --base-url URL --rps 50',
   ]
 
   static override flags = {
     protocol: Flags.string({
       description:
-        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers; ' +
-        'grpc: vSwarm helloworld.Greeter/SayHello (hostname[:port] for both).',
+        'lambda: the Lambda Invoke API (hostname = function name); http: POST / to Knative/vHive-style servers, or ' +
+        'POST to a whole http:// URL (a Function URL, an API route); grpc: vSwarm helloworld.Greeter/SayHello ' +
+        '(hostname[:port] for both).',
       default: 'lambda',
     }),
     port: portFlag('Port of endpoints without one (vSwarm invoker -port): default 50051 for grpc, 80 for http.'),
@@ -132,15 +134,12 @@ export default class Bench extends FaasCommand {
   async run() {
     const {flags, metadata} = await this.parse(Bench)
     const settings = loadSettings()
-    // A trace replays on its own deployed copies unless endpoints are named.
-    const functions = flags.trace && !flags.endpoints && !flags.function_name ? [] : await functionsToDrive(flags)
-    const options = {
-      ...benchOptions({...flags, functions, platform: settings.platform}),
-      ...(await shapeOptions(
-        flags,
-        (f) => (flags as Record<string, unknown>)[f] !== undefined && !metadata.flags[f]?.setFromDefault,
-      )),
-    }
+    const shape = await shapeOptions(
+      flags,
+      (f) => (flags as Record<string, unknown>)[f] !== undefined && !metadata.flags[f]?.setFromDefault,
+    )
+    const functions = await functionsToDrive(flags, shape.mix)
+    const options = {...benchOptions({...flags, functions, platform: settings.platform}), ...shape}
     const reconfigure = Boolean(options.memorySizes || options.coldStarts)
     let made: Promise<RunTarget> | undefined
     const target = () => (made ??= createTarget(flags.target, settings, {maxInFlight: options.maxInFlight}))
@@ -149,6 +148,7 @@ export default class Bench extends FaasCommand {
       reconfigure,
       maxInFlight: options.maxInFlight,
       timeoutS: flags.grpcTimeout,
+      mix: options.mix,
     })
     if (!flags.arch && architecture)
       options.architecture = (await architecture(functions[0]!).catch(() => undefined)) ?? options.architecture

@@ -15,9 +15,11 @@ import {
   parseSecretEnvMap,
 } from '../core/function-config.js'
 import {parsePolicyList} from '../core/policies.js'
-import {loadSettings} from '../core/settings.js'
+import {loadSettings, type Settings} from '../core/settings.js'
 import {deploy, toArchitecture} from '../services/deploy.js'
+import {deployTemplate, parseParameterOverrides} from '../services/template-deploy.js'
 import {createTarget} from '../targets/index.js'
+import type {DeployedApi, DeployOutcome} from '../targets/target.js'
 
 export default class Deploy extends FaasCommand {
   static override summary = 'Create or update functions from their images: one (--function_name) or a whole benchmark.'
@@ -31,6 +33,8 @@ export default class Deploy extends FaasCommand {
     '<%= config.bin %> deploy map-reduce --target aws',
     `<%= config.bin %> deploy --repo_name newfunc --repo_tag latest --function_name NewFuncLambda --policies ` +
       `access_s3,invoke_function --envmap '{"KEY1":"VAL1"}'`,
+    '<%= config.bin %> deploy -n hello -f Hello --url none --cors-origin http://localhost:3000',
+    '<%= config.bin %> deploy --target local --template template.yaml',
     `pass show api-key | jq -R '{API_KEY: .}' | <%= config.bin %> deploy -n newfunc -f NewFuncLambda --envmap-file -`,
   ]
 
@@ -82,6 +86,23 @@ export default class Deploy extends FaasCommand {
     }),
     registry: Flags.string({description: "Registry host instead of the account's ECR (env FAAS_REGISTRY)."}),
     concurrency: Flags.integer({description: 'Functions deployed at once.', default: 4, min: 1, max: 64}),
+    url: Flags.string({
+      description:
+        'Give each function a Function URL: none (anyone may call it; faas adds the two public permissions) or iam ' +
+        '(SigV4-signed callers only). Prints the URL.',
+    }),
+    template: Flags.string({
+      description:
+        'An AWS SAM template: deploy its PackageType Image functions, their FunctionUrlConfig and Api/HttpApi routes.',
+    }),
+    'parameter-overrides': Flags.string({
+      description: "With --template: a parameter's value, Key=Value (repeatable), over its Default.",
+      multiple: true,
+    }),
+    'cors-origin': Flags.string({
+      description: 'With --url: an origin whose pages may call the URL (Cors.AllowOrigins; repeatable; * for any).',
+      multiple: true,
+    }),
   }
 
   async #env(envmap: string, file: string | undefined): Promise<Record<string, string>> {
@@ -112,6 +133,7 @@ export default class Deploy extends FaasCommand {
         fix: "Give a benchmark's variables in its manifest, or deploy the function on its own.",
       })
     const settings = loadSettings()
+    if (flags.template) return this.#template(flags.template, args.benchmark ?? flags.repo_name, flags, settings)
     if (!args.benchmark && !(flags.repo_name && flags.function_name)) {
       throw new UserError('Nothing to deploy.', {
         code: 'NOTHING_TO_DEPLOY',
@@ -132,6 +154,8 @@ export default class Deploy extends FaasCommand {
       policiesFile: flags['policies-file'],
       concurrency: flags.concurrency,
       architecture: flags.arch ? toArchitecture(flags.arch) : undefined,
+      url: flags.url,
+      corsOrigins: flags['cors-origin'],
     }
     const request = args.benchmark
       ? {...common, benchmark: args.benchmark, functions: flags.function}
@@ -143,8 +167,38 @@ export default class Deploy extends FaasCommand {
           env: await this.#env(flags.envmap, flags['envmap-file']),
         }
     const result = await deploy(target, settings, request, this.emit)
-    for (const f of result.functions)
-      this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
+    this.#print(result)
     return {target: target.kind, ...result}
+  }
+
+  async #template(
+    template: string,
+    other: string | undefined,
+    flags: {target: string; concurrency: number; 'parameter-overrides'?: string[]},
+    settings: Settings,
+  ) {
+    if (other)
+      throw new UserError(`--template deploys the template's functions; ${other} was given as well.`, {
+        code: 'BAD_FLAG',
+        fix: 'Deploy the template on its own, and the benchmark or function in another command.',
+      })
+    const target = await createTarget(flags.target as 'aws' | 'local', settings)
+    const parameters = parseParameterOverrides(flags['parameter-overrides'])
+    const request = {template, concurrency: flags.concurrency, parameters}
+    const result = await deployTemplate(target, settings, request, this.emit)
+    this.#print(result)
+    return {target: target.kind, ...result}
+  }
+
+  #print(result: {functions: DeployOutcome[]; api?: DeployedApi; tables?: Array<{name: string; action: string}>}) {
+    for (const t of result.tables ?? []) this.log(`table ${t.name}\t${t.action}`)
+    for (const f of result.functions) {
+      this.log(`${f.name}\t${f.action}${f.changed.length > 0 ? ` (${f.changed.join(', ')})` : ''}\t${f.arn ?? ''}`)
+      if (f.url) this.log(`  URL ${f.url}`)
+    }
+    if (result.api) {
+      this.log(`API ${result.api.url}`)
+      for (const r of result.api.routes) this.log(`  ${r.routeKey}\t${r.function}\t(payload ${r.payloadFormat})`)
+    }
   }
 }

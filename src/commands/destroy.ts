@@ -7,6 +7,7 @@ import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {destroy, destroyPlan} from '../services/deploy.js'
+import {parseParameterOverrides, templateDestroyPlan} from '../services/template-deploy.js'
 import {defaultRunBucket, deleteBucket, s3For} from '../storage/s3.js'
 import {createTarget} from '../targets/index.js'
 
@@ -14,7 +15,8 @@ export default class Destroy extends FaasCommand {
   static override summary = 'Delete what faas made: functions, then their roles; repositories only with --repositories.'
   static override description =
     'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks ' +
-    'before deleting unless --yes. Running it twice is harmless.'
+    "before deleting unless --yes. A benchmark's DynamoDB tables are deleted only with --tables. Running it twice " +
+    'is harmless.'
   static override examples = [
     '<%= config.bin %> destroy map-reduce --target aws --yes',
     '<%= config.bin %> destroy --function_name NewFuncLambda --target aws',
@@ -37,6 +39,15 @@ export default class Destroy extends FaasCommand {
       default: false,
     }),
     bucket: Flags.string({description: 'Also delete this S3 bucket with its objects (repeatable).', multiple: true}),
+    template: Flags.string({description: 'An AWS SAM template: delete its functions (with their URLs) and its API.'}),
+    'parameter-overrides': Flags.string({
+      description: "With --template: a parameter's value, Key=Value (repeatable), as it was deployed.",
+      multiple: true,
+    }),
+    tables: Flags.boolean({
+      description: "Also delete the benchmark's DynamoDB tables, with their data (never done without this flag).",
+      default: false,
+    }),
     yes: Flags.boolean({char: 'y', description: 'Do not ask.', default: false}),
   }
 
@@ -45,18 +56,30 @@ export default class Destroy extends FaasCommand {
     const settings = loadSettings()
     const kind = flags.target
     const buckets = [...(flags.bucket ?? []), ...(flags['run-bucket'] ? [await defaultRunBucket(kind, settings)] : [])]
-    const plan = await destroyPlan({
-      benchmark: args.benchmark,
-      functions: flags.function,
-      functionNames: flags.function_name,
-      buckets,
-    })
+    if (flags.template && (args.benchmark || flags.function_name))
+      throw new UserError(
+        '--template deletes what the template deploys; a benchmark or --function_name was given too.',
+        {
+          code: 'BAD_FLAG',
+          fix: 'Destroy the template on its own, and the rest in another command.',
+        },
+      )
+    const plan = flags.template
+      ? await templateDestroyPlan(flags.template, settings, parseParameterOverrides(flags['parameter-overrides']))
+      : await destroyPlan({
+          benchmark: args.benchmark,
+          functions: flags.function,
+          functionNames: flags.function_name,
+          buckets,
+          tables: flags.tables,
+        })
     const target = await createTarget(kind, settings)
     const repositories = flags.repositories && plan.repositories.length > 0 ? plan.repositories : []
     const what =
       `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}` +
       `${repositories.length > 0 ? ` and repositories ${repositories.join(', ')}` : ''}` +
-      `${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}`
+      `${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}` +
+      `${plan.tables.length > 0 ? ` and tables ${plan.tables.join(', ')} with their data` : ''}`
     if (!flags.yes) {
       if (!process.stdin.isTTY)
         throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {
@@ -74,6 +97,7 @@ export default class Destroy extends FaasCommand {
       {roles: !flags['keep-roles'], repositories: flags.repositories},
       this.emit,
     )
+    if (plan.tables.length > 0) outcomes.push(...(await target.destroyTables(plan.tables, this.emit)))
     for (const bucket of buckets)
       outcomes.push({name: bucket, kind: 'bucket', action: await deleteBucket(s3For(kind, settings), bucket)})
     for (const o of outcomes) this.log(`${o.kind}\t${o.name}\t${o.action}`)

@@ -194,3 +194,53 @@ export const sameEnv = (a: Record<string, string>, b: Record<string, string>): b
 /** Two command lists (ImageConfig.Command) are the same element by element; absent is empty. */
 export const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
   (a ?? []).length === (b ?? []).length && (a ?? []).every((x, i) => x === b![i])
+
+/** A Function URL as `faas deploy --url … [--cors-origin …]` asks for it. */
+export interface FunctionUrlSpec {
+  authType: 'NONE' | 'AWS_IAM'
+  /** Origins a browser page may call the URL from (Cors.AllowOrigins); none: no Cors. */
+  corsOrigins: string[]
+}
+
+/** An origin as browsers send it: `*`, or http(s)://host[:port] with nothing after it. */
+export function isOrigin(origin: string): boolean {
+  if (origin === '*') return true
+  try {
+    const parsed = new URL(origin)
+    return /^https?:$/.test(parsed.protocol) && parsed.origin === origin.toLowerCase()
+  } catch {
+    return false
+  }
+}
+
+/** `--url none|iam` and its `--cors-origin`s, checked before anything is deployed. */
+export function checkFunctionUrl(url: string | undefined, origins: string[] = []): FunctionUrlSpec | undefined {
+  if (url === undefined) {
+    if (origins.length > 0)
+      throw new UserError('--cors-origin was given without --url.', {
+        code: 'BAD_URL',
+        fix: 'Add --url none (public) or --url iam (SigV4-signed callers only), or leave out --cors-origin.',
+      })
+    return undefined
+  }
+  const authType = ({none: 'NONE', iam: 'AWS_IAM'} as const)[url.toLowerCase() as 'none' | 'iam']
+  if (!authType)
+    throw new UserError(`--url ${url} is not an auth type.`, {
+      code: 'BAD_URL',
+      fix: 'Give --url none (anyone may call it) or --url iam (callers sign with SigV4).',
+    })
+  const bad = origins.find((o) => !isOrigin(o))
+  if (bad !== undefined)
+    throw new UserError(`--cors-origin ${bad} is not an origin.`, {
+      code: 'BAD_URL',
+      fix:
+        'Give * or a scheme, host and optional port with nothing after them, such as https://app.example.com or ' +
+        'http://localhost:3000.',
+    })
+  if (origins.length > 100)
+    throw new UserError(`${origins.length} --cors-origin values were given; Lambda allows 100.`, {
+      code: 'BAD_URL',
+      fix: 'Give at most 100 origins, or * for any.',
+    })
+  return {authType, corsOrigins: [...new Set(origins)]}
+}

@@ -1,10 +1,12 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {isAbsolute, join, resolve} from 'node:path'
 
+import {checkApi, type ApiRoute, type ApiSpec} from './api-routes.js'
 import {UserError, isUserError, messageOf} from './errors.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
 import {checkFunctionName, checkRepositoryName} from './names.js'
 import {benchmarksDir} from './paths.js'
+import {parseTables, resolveTableRefs, type TableManifest} from './tables.js'
 
 /** One function of a benchmark, with the manifest's defaults applied. */
 export interface FunctionManifest {
@@ -44,7 +46,11 @@ export interface BenchmarkManifest {
    * Container ports of docker/Dockerfile's servers (gRPC helloworld.Greeter, HTTP POST /); a missing key: not served.
    */
   serve?: {grpc?: number; http?: number}
+  /** HTTP routes in front of its functions (an API Gateway HTTP API; locally, one loopback endpoint). */
+  api?: ApiSpec
   functions: FunctionManifest[]
+  /** DynamoDB tables the functions use (created where they run; see core/tables.ts). */
+  tables: TableManifest[]
 }
 
 // The same defaults as faas deploy (1024 MB, and the seed's 120 s timeout); a manifest's "defaults" overrides them.
@@ -153,8 +159,9 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
   const defaultEnv = defaults.env === undefined ? {} : defaults.env
   if (!isObject(defaultEnv)) throw bad('"defaults.env" must be an object of names to strings')
   const names = Object.keys(rawFunctions)
+  const tables = parseTables(raw.tables, file)
   const functions = Object.entries(rawFunctions).map(([fname, given]) =>
-    parseFunction(fname, given, {defaults, defaultEnv, names, file, bad}),
+    parseFunction(fname, given, {defaults, defaultEnv, names, tables, file, bad}),
   )
   const entry = raw.entry ?? functions[0]!.name
   const entryFunction = functions.find((f) => f.name === entry)
@@ -180,6 +187,15 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     )
       throw bad('"serve" must be {"grpc": <port>, "http": <port>} (either may be left out)')
   }
+  const api =
+    raw.api === undefined
+      ? undefined
+      : parseApi(
+          raw.api,
+          functions.map((f) => f.name),
+          file,
+          bad,
+        )
   return {
     name: raw.name,
     description: String(raw.description ?? ''),
@@ -188,8 +204,35 @@ export function parseManifest(raw: unknown, dir: string, file = join(dir, 'bench
     ...(check ? {check: {dockerfile: check.dockerfile as string}} : {}),
     payload: raw.payload ?? {},
     serve: serve as BenchmarkManifest['serve'],
+    ...(api ? {api} : {}),
     functions,
+    tables,
   }
+}
+
+/**
+ * `"api": {"stage": "dev", "payloadFormat": "1.0", "routes": {"POST /stateflow": "fn", "GET /items/{id}":
+ * {"function": "fn", "payloadFormat": "2.0"}}}`: stage `$default` and payload format 2.0 unless given.
+ */
+function parseApi(raw: unknown, functions: string[], file: string, bad: (what: string) => UserError): ApiSpec {
+  if (!isObject(raw) || !isObject(raw.routes))
+    throw bad('"api" must be {"stage": "dev", "routes": {"POST /path": "<function>", …}} (stage may be left out)')
+  const stage = raw.stage ?? '$default'
+  const format = raw.payloadFormat ?? '2.0'
+  if (typeof stage !== 'string') throw bad('"api.stage" must be a string')
+  const routes = Object.entries(raw.routes).map(([routeKey, target]): ApiRoute => {
+    const given = typeof target === 'string' ? {function: target} : target
+    if (!isObject(given) || typeof given.function !== 'string')
+      throw bad(`route "${routeKey}" must name a function ("<function>" or {"function": "<function>"})`)
+    return {
+      routeKey,
+      function: given.function,
+      payloadFormat: (given.payloadFormat ?? format) as ApiRoute['payloadFormat'],
+    }
+  })
+  const api = {stage, routes}
+  checkApi(api, functions, file)
+  return api
 }
 
 interface FunctionContext {
@@ -197,6 +240,7 @@ interface FunctionContext {
   defaultEnv: Record<string, unknown>
   /** Every function of the manifest, for ${function:<name>} references. */
   names: string[]
+  tables: TableManifest[]
   file: string
   bad: (what: string) => UserError
 }
@@ -205,7 +249,7 @@ interface FunctionContext {
 function parseFunction(
   fname: string,
   given: unknown,
-  {defaults, defaultEnv, names, file, bad}: FunctionContext,
+  {defaults, defaultEnv, names, tables, file, bad}: FunctionContext,
 ): FunctionManifest {
   checkFunctionName(fname)
   if (!isObject(given)) throw bad(`function "${fname}" must be an object (it may be empty: {})`)
@@ -230,7 +274,8 @@ function parseFunction(
       ? new UserError(`${file}: env of ${fname}: ${error.message}`, {code: 'BAD_MANIFEST', fix: error.fix})
       : error
   }
-  for (const value of Object.values(env)) {
+  for (const [key, value] of Object.entries(env)) {
+    resolveTableRefs(value, tables, `${file}: env ${key} of ${fname}`)
     for (const [, other] of value.matchAll(/\$\{function:([^}]*)\}/g)) {
       if (!names.includes(other!))
         throw bad(
@@ -292,13 +337,17 @@ export function selectFunctions(manifest: BenchmarkManifest, only?: string[]): F
 /** The deployed name (and repository name) of a benchmark function: `<benchmark>-<function>`. */
 export const deployedName = (benchmark: string, fn: string, prefix = ''): string => `${prefix}${benchmark}-${fn}`
 
-/** Replaces ${function:<name>} in env values with that function's deployed name. */
+/** Replaces ${function:<name>} in env values with that function's deployed name, ${table:<name>} with the table's. */
 export function resolveEnv(manifest: BenchmarkManifest, fn: FunctionManifest, prefix = ''): Record<string, string> {
   return Object.fromEntries(
     Object.entries(fn.env).map(([key, value]) => [
       key,
-      value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) =>
-        deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix),
+      resolveTableRefs(
+        value.replace(/\$\{function:([\w-]+)\}/g, (_, other: string) =>
+          deployedName(manifest.name, selectFunctions(manifest, [other])[0]!.name, prefix),
+        ),
+        manifest.tables,
+        `env ${key} of ${fn.name}`,
       ),
     ]),
   )

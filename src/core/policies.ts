@@ -120,17 +120,62 @@ export const parsePolicyList = (value: string | undefined): string[] => [
   ),
 ]
 
+/** The bundle that grants a benchmark's functions its declared DynamoDB tables, and only those. */
+export const TABLES_BUNDLE = 'access_dynamodb'
+
+/** The item, query and transaction actions on exactly these tables and their indexes (transactions need no others). */
+export function tablesBundle(tables: string[], region = '*'): PolicyBundle {
+  const arns = tables.flatMap((t) => [
+    `arn:aws:dynamodb:${region}:*:table/${t}`,
+    `arn:aws:dynamodb:${region}:*:table/${t}/index/*`,
+  ])
+  return {
+    name: TABLES_BUNDLE,
+    description: `Items, queries and transactions on the benchmark's tables (${tables.join(', ')}) and their indexes.`,
+    document: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:ConditionCheckItem',
+            'dynamodb:Query',
+            'dynamodb:Scan',
+            'dynamodb:DescribeTable',
+          ],
+          Resource: arns,
+        },
+      ],
+    },
+  }
+}
+
 /** The bundles for these names, or a UserError listing the known ones. */
 export function resolvePolicies(
   names: string[],
   bundles: Map<string, PolicyBundle> = loadPolicyBundles(),
 ): PolicyBundle[] {
+  if (names.includes(TABLES_BUNDLE) && !bundles.has(TABLES_BUNDLE))
+    throw new UserError(`${TABLES_BUNDLE} grants a benchmark's declared tables, and none are declared here.`, {
+      code: 'NO_TABLES',
+      fix:
+        'Declare the tables under "tables" in the benchmark\'s manifest and deploy the benchmark, or give a bundle ' +
+        'of your own for these tables with --policies-file.',
+    })
   const unknown = names.filter((n) => !bundles.has(n))
   if (unknown.length > 0) {
     throw new UserError(`Unknown policy bundle${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`, {
       code: 'UNKNOWN_POLICY',
       fix:
-        `Known bundles: ${[...bundles.keys()].join(', ')} (AWSLambdaBasicExecutionRole is always attached). ` +
+        `Known bundles: ${[...bundles.keys()].join(', ')}` +
+        `${bundles.has(TABLES_BUNDLE) ? '' : `, ${TABLES_BUNDLE} (a benchmark's declared tables)`} ` +
+        `(AWSLambdaBasicExecutionRole is always attached). ` +
         `Define your own in a JSON file given with --policies-file or FAAS_POLICIES_FILE.`,
     })
   }

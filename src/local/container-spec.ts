@@ -79,7 +79,10 @@ export function lambdaEnv(
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     TZ: ':UTC',
     AWS_ENDPOINT_URL_LAMBDA: serviceUrl,
-    ...(s3Endpoint ? {AWS_ENDPOINT_URL_S3: s3Endpoint} : {}),
+    // The local store's moto answers S3, DynamoDB and SQS on one endpoint.
+    ...(s3Endpoint
+      ? {AWS_ENDPOINT_URL_S3: s3Endpoint, AWS_ENDPOINT_URL_DYNAMODB: s3Endpoint, AWS_ENDPOINT_URL_SQS: s3Endpoint}
+      : {}),
     ...(credentialsToken
       ? {
           AWS_CONTAINER_CREDENTIALS_FULL_URI: `${serviceUrl}/faas/credentials`,

@@ -10,7 +10,7 @@ import type {
 import type {DockerEngine} from '../docker/engine.js'
 import type {EventSourceMappings} from './event-sources.js'
 import {conflict, invalid, notFound} from './lambda-errors.js'
-import type {LocalFunction} from './types.js'
+import type {AliasLookup, LocalFunction, UrlFronts} from './types.js'
 
 /**
  * The subset of Lambda's control plane faas deploys with: functions live in the service process
@@ -23,8 +23,15 @@ export interface ControlContext {
   functions: Map<string, LocalFunction>
   region: string
   accountId: string
-  /** Called after a function was created, updated (code, configuration or concurrency) or deleted. */
-  changed: (name: string, what: 'configured' | 'concurrency' | 'deleted' | 'event-invoke-config') => Promise<void>
+  /** Called after a function was created, updated (code, configuration, concurrency, URL, policy) or deleted. */
+  changed: (
+    name: string,
+    what: 'configured' | 'concurrency' | 'deleted' | 'url' | 'policy' | 'event-invoke-config',
+  ) => Promise<void>
+  /** The Function URLs' listeners. */
+  urls: UrlFronts
+  /** Which aliases exist (see AliasLookup). */
+  aliases: AliasLookup
   /** Why a destination ARN cannot be used by `fn` (undefined: it can); see async-invoke.ts. */
   destinations?: (arn: string, fn: LocalFunction) => Promise<string | undefined>
   /** SQS event source mappings (event-sources.ts). */
@@ -207,6 +214,8 @@ export async function updateConfiguration(
 export async function deleteFunction(ctx: ControlContext, ref: string): Promise<Result> {
   const fn = get(ctx, ref)
   ctx.functions.delete(fn.name)
+  // Its URLs go with it, as on Lambda.
+  for (const url of fn.urls ?? []) await ctx.urls.close(url.urlId)
   await ctx.changed(fn.name, 'deleted')
   return [204, undefined]
 }

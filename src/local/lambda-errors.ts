@@ -25,6 +25,19 @@ export const invalid = (message: string) => new LambdaApiError(400, 'InvalidPara
 export const conflict = (name: string) =>
   new LambdaApiError(409, 'ResourceConflictException', `Function already exist: ${name}`)
 
+/** A URL config, policy or statement that does not exist (Lambda's wording for them). */
+export const resourceMissing = (message = 'The resource you requested does not exist.') =>
+  new LambdaApiError(404, 'ResourceNotFoundException', message)
+
+export const resourceConflict = (message: string) => new LambdaApiError(409, 'ResourceConflictException', message)
+
+/** Lambda's wording for a field that breaks its model's constraint. */
+export const validation = (value: unknown, field: string, constraint: string) =>
+  invalid(
+    `1 validation error detected: Value '${typeof value === 'string' ? value : JSON.stringify(value)}' at ` +
+      `'${field}' failed to satisfy constraint: ${constraint}`,
+  )
+
 export const accessDenied = (message: string) => new LambdaApiError(403, 'AccessDeniedException', message)
 
 export const invalidContent = (message: string) => new LambdaApiError(400, 'InvalidRequestContentException', message)

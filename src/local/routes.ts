@@ -1,10 +1,13 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
+import type {ApiFronts} from './api-front.js'
 import * as control from './control-api.js'
 import * as eventInvoke from './event-invoke-config.js'
 import {jsonBody, sendJson} from './http.js'
-import {accessDenied, unknownOperation} from './lambda-errors.js'
+import {accessDenied, resourceMissing, unknownOperation} from './lambda-errors.js'
+import * as permissions from './permissions.js'
 import type {KnownKey} from './sigv4.js'
+import * as urls from './url-config.js'
 
 /** What the routes call on the service. */
 export interface RouteContext {
@@ -14,6 +17,8 @@ export interface RouteContext {
   health(): Record<string, unknown>
   logsOf(name: string): string[]
   shutdown(): void
+  /** The benchmarks' HTTP APIs (api-front.ts). */
+  apis: Pick<ApiFronts, 'put' | 'delete' | 'list'>
 }
 
 /** The control plane's routes, as [method, path, handler]: the handler gets the path's captures. */
@@ -44,6 +49,29 @@ const CONTROL: Route[] = [
   ],
   ['GET', CONCURRENCY, (ctx, _, name) => control.getConcurrency(ctx, name!)],
   ['DELETE', CONCURRENCY, (ctx, _, name) => control.deleteConcurrency(ctx, name!)],
+]
+
+/** Routes that read the query (Qualifier, MaxItems, Marker) too. */
+type QueriedRoute = [
+  string,
+  RegExp,
+  (ctx: control.ControlContext, body: Buffer, query: URLSearchParams, ...names: string[]) => unknown,
+]
+
+const URL_CONFIG = /^\/2021-10-31\/functions\/([^/]+)\/url\/?$/
+const URL_CONFIGS = /^\/2021-10-31\/functions\/([^/]+)\/urls\/?$/
+const POLICY = /^\/2015-03-31\/functions\/([^/]+)\/policy\/?$/
+const STATEMENT = /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)$/
+
+const QUERIED: QueriedRoute[] = [
+  ['POST', URL_CONFIG, (ctx, body, query, name) => urls.createUrl(ctx, name!, query, jsonBody(body))],
+  ['GET', URL_CONFIG, (ctx, _, query, name) => urls.getUrl(ctx, name!, query)],
+  ['PUT', URL_CONFIG, (ctx, body, query, name) => urls.updateUrl(ctx, name!, query, jsonBody(body))],
+  ['DELETE', URL_CONFIG, (ctx, _, query, name) => urls.deleteUrl(ctx, name!, query)],
+  ['GET', URL_CONFIGS, (ctx, _, query, name) => urls.listUrls(ctx, name!, query)],
+  ['POST', POLICY, (ctx, body, query, name) => permissions.addPermission(ctx, name!, query, jsonBody(body))],
+  ['GET', POLICY, (ctx, _, query, name) => permissions.getPolicy(ctx, name!, query)],
+  ['DELETE', STATEMENT, (ctx, _, query, name, sid) => permissions.removePermission(ctx, name!, sid!, query)],
 ]
 
 const EVENT_INVOKE_CONFIG = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/
@@ -99,6 +127,7 @@ function eventSourceMapping(
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
 const INVOKE_STREAMING = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
+const API = /^\/faas\/apis\/([^/]+)$/
 
 /**
  * A signed request's route. Invoke is open to every key; the rest (control plane, health,
@@ -134,9 +163,21 @@ export async function route(
     (await eventInvokeConfig(ctx.control(), method, url, body)) ??
     (await eventSourceMapping(ctx.control(), method, url, body))
   if (configured) return sendJson(res, configured[0], configured[1])
+  if (path === '/faas/apis' && method === 'GET') return sendJson(res, 200, {apis: ctx.apis.list()})
+  if ((m = API.exec(path)) && method === 'PUT')
+    return sendJson(res, 200, await ctx.apis.put(decodeURIComponent(m[1]!), jsonBody(body)))
+  if (m && method === 'DELETE') {
+    if (!(await ctx.apis.delete(decodeURIComponent(m[1]!)))) throw resourceMissing()
+    return sendJson(res, 204, undefined)
+  }
   for (const [verb, pattern, handler] of CONTROL) {
     if (verb !== method || !(m = pattern.exec(path))) continue
     const [status, answer] = (await handler(ctx.control(), body, ...m.slice(1))) as control.Result
+    return sendJson(res, status, answer)
+  }
+  for (const [verb, pattern, handler] of QUERIED) {
+    if (verb !== method || !(m = pattern.exec(path))) continue
+    const [status, answer] = (await handler(ctx.control(), body, url.searchParams, ...m.slice(1))) as control.Result
     return sendJson(res, status, answer)
   }
   throw unknownOperation(method, path)

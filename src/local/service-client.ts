@@ -73,7 +73,20 @@ export interface HealthAnswer {
   s3Endpoint?: string
   idleTimeoutMs?: number
   functions: string[]
+  /** Function URLs that answer (absent from services before URLs). */
+  urls?: FunctionUrlStatus[]
+  /** The benchmarks' HTTP APIs (absent from services before APIs). */
+  apis?: ApiStatus[]
   environments: Record<string, {busy?: number; queued?: number}>
+}
+
+/** One Function URL as health and `faas local status` list it. */
+export interface FunctionUrlStatus {
+  function: string
+  qualifier: string
+  url: string
+  authType: string
+  invokeMode: string
 }
 
 /** What our service at `url` says about itself; undefined when nothing answers. Throws when something else answers. */
@@ -88,4 +101,12 @@ export async function health(url: string, timeoutMs = 1000): Promise<HealthAnswe
   if (!res?.ok) return undefined
   const body = (await res.json().catch(() => undefined)) as HealthAnswer | undefined
   return body?.service === 'faas-local' ? body : undefined
+}
+
+/** One benchmark's HTTP API as health and `faas local status` list it. */
+export interface ApiStatus {
+  name: string
+  url: string
+  stage: string
+  routes: Array<{routeKey: string; function: string; payloadFormat: string}>
 }

@@ -13,7 +13,7 @@ import {functionsFile, stateDir, stateFile} from './contracts.js'
 import {loadOrCreateSecrets} from './credentials.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {LocalService} from './service.js'
-import {health, serviceFetch, type HealthAnswer} from './service-client.js'
+import {health, serviceFetch, type ApiStatus, type FunctionUrlStatus, type HealthAnswer} from './service-client.js'
 import type {ServiceOptions} from './types.js'
 
 /**
@@ -342,6 +342,8 @@ export interface StatusReport {
   url: string
   pid?: number
   functions?: string[]
+  urls?: FunctionUrlStatus[]
+  apis?: ApiStatus[]
   environments?: Record<string, unknown>
 }
 
@@ -349,7 +351,15 @@ export async function localStatus(options: StartOptions = {}): Promise<StatusRep
   const url = readState()?.url ?? `http://127.0.0.1:${portOf(options)}`
   const answer = await health(url)
   if (!answer) return {running: false, url}
-  return {running: true, url, pid: answer.pid, functions: answer.functions, environments: answer.environments}
+  return {
+    running: true,
+    url,
+    pid: answer.pid,
+    functions: answer.functions,
+    urls: answer.urls ?? [],
+    apis: answer.apis ?? [],
+    environments: answer.environments,
+  }
 }
 
 /** Asks the service to stop (it removes its containers) and waits until it no longer answers. */

@@ -9,11 +9,12 @@ import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
-import {LABEL, stateDir} from './contracts.js'
+import {ApiFronts} from './api-front.js'
 import {AsyncInvoker} from './async-invoke.js'
-import {EventSourceMappings} from './event-sources.js'
+import {LABEL, stateDir} from './contracts.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
+import {EventSourceMappings} from './event-sources.js'
 import {loadFunctions, saveFunctions} from './function-store.js'
 import {gate, type GateContext} from './gate.js'
 import {listen, sendError, sendJson} from './http.js'
@@ -27,6 +28,7 @@ import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
 import {TmpDisks} from './tmp-disk.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
+import {FunctionUrlFronts} from './url-front.js'
 
 export const defaultServiceOptions = (overrides: Partial<ServiceOptions> = {}): ServiceOptions =>
   checkServiceOptions({
@@ -62,6 +64,10 @@ export class LocalService {
   readonly async: AsyncInvoker
   /** SQS event source mappings: pollers of the emulator's queues (event-sources.ts). */
   readonly mappings: EventSourceMappings
+  /** The Function URLs' listeners, one loopback port each. */
+  readonly urls: FunctionUrlFronts
+  /** The benchmarks' HTTP APIs, one loopback port each. */
+  readonly apis: ApiFronts
   #closedResolve!: () => void
   /** Settles once close() has finished. */
   readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
@@ -88,6 +94,21 @@ export class LocalService {
       file: this.options.functionsFile
         ? join(dirname(this.options.functionsFile), 'event-source-mappings.json')
         : undefined,
+    })
+    this.urls = new FunctionUrlFronts({
+      functions: this.functions,
+      options: this.options,
+      keyOf: (id) => this.#sessions.keyOf(id),
+      pool: (name) => this.#pool(name),
+      emit: this.emit,
+    })
+    const functionsFile = this.options.functionsFile
+    this.apis = new ApiFronts({
+      functions: this.functions,
+      options: this.options,
+      pool: (name) => this.#pool(name),
+      emit: this.emit,
+      file: functionsFile ? join(dirname(functionsFile), 'apis.json') : undefined,
     })
   }
 
@@ -120,6 +141,8 @@ export class LocalService {
     }
     this.#server = server
     this.options.port = (server.address() as AddressInfo).port
+    await this.#reopenUrls()
+    await this.apis.reopen()
     const every = Math.max(100, Math.min(10_000, this.options.idleTimeoutMs / 2))
     this.#reclaimer = setInterval(() => {
       for (const pool of this.pools.values()) pool.reclaimIdle()
@@ -200,6 +223,20 @@ export class LocalService {
     await this.#sessions.start()
   }
 
+  /** The URLs a previous service on the same FAAS_HOME had answer again, on their ports when those are free. */
+  async #reopenUrls(): Promise<void> {
+    let moved = false
+    for (const fn of this.functions.values()) {
+      for (const config of fn.urls ?? []) {
+        const port = await this.urls.open(fn, config)
+        moved ||= port !== config.port
+        config.port = port
+      }
+    }
+    if (moved)
+      saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
+  }
+
   /** Removes containers left by services proven gone (see leftovers.ts). */
   removeLeftovers(): Promise<number> {
     return removeLeftovers(this.engine, this.options.instanceId)
@@ -255,6 +292,7 @@ export class LocalService {
       health: () => this.health(),
       logsOf: (name) => this.logs.get(name) ?? [],
       shutdown: () => void this.close(),
+      apis: this.apis,
     }
   }
 
@@ -266,12 +304,14 @@ export class LocalService {
       accountId: this.options.accountId,
       destinations: (arn, fn) => this.async.problemWith(arn, fn),
       mappings: this.mappings,
+      urls: this.urls,
+      aliases: () => false, // no alias API yet: only $LATEST has URLs and policies
       changed: async (name, what) => {
         this.emit({kind: 'progress', subject: name, message: what})
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
         if (what === 'deleted') this.mappings.functionDeleted(name)
         const pool = this.pools.get(name)
-        if (!pool || what === 'event-invoke-config') return
+        if (!pool || what === 'event-invoke-config' || what === 'url' || what === 'policy') return
         if (what === 'deleted') {
           this.pools.delete(name)
           await pool.close()
@@ -302,6 +342,8 @@ export class LocalService {
       queuedEvents: this.async.size,
       tmp: this.options.tmpDisks && !this.options.tmpDisks.reason ? 'disk' : 'tmpfs',
       functions: [...this.functions.keys()],
+      urls: this.urls.list(),
+      apis: this.apis.list(),
       environments: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats()])),
     }
   }
@@ -313,6 +355,8 @@ export class LocalService {
       const server = this.#server
       await this.async.close() // queued events stay on disk for the next start
       this.mappings.close() // received messages not yet deleted reappear on the queue
+      await this.urls.closeAll()
+      await this.apis.closeAll()
       await Promise.all([...this.pools.values()].map((pool) => pool.close()))
       await Promise.all([this.async.drained(), this.mappings.drained()])
       if (server) {

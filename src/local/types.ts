@@ -27,6 +27,10 @@ export interface LocalFunction {
   codeSha256: string
   /** PutFunctionEventInvokeConfig: retries, event age and destinations of its Event invocations (async-invoke.ts). */
   eventInvokeConfig?: EventInvokeConfig
+  /** Function URLs, one per qualifier (`$LATEST` or an alias): see url-config.ts. */
+  urls?: FunctionUrlConfig[]
+  /** The resource-based policy's statements per qualifier (`$LATEST` for the unqualified function). */
+  policies?: Record<string, PolicyStatement[]>
 }
 
 /** How Lambda handles a function's asynchronous invocations (its FunctionEventInvokeConfig). */
@@ -40,6 +44,41 @@ export interface EventInvokeConfig {
   onFailure?: string
   /** Epoch seconds. */
   lastModified: number
+}
+
+/** A Function URL as the service keeps it (the API's FunctionUrlConfig plus where it listens). */
+export interface FunctionUrlConfig {
+  /** 32 lowercase letters and digits, as on AWS: the requestContext's apiId and domainPrefix. */
+  urlId: string
+  /** `$LATEST` or an alias name. */
+  qualifier: string
+  authType: 'NONE' | 'AWS_IAM'
+  cors?: CorsConfig
+  invokeMode: 'BUFFERED' | 'RESPONSE_STREAM'
+  creationTime: string
+  lastModifiedTime: string
+  /** The loopback port this URL listens on: kept so a restarted service answers on the same URL. */
+  port?: number
+}
+
+/** Lambda's Cors shape, as the API takes it. */
+export interface CorsConfig {
+  AllowCredentials?: boolean
+  AllowHeaders?: string[]
+  AllowMethods?: string[]
+  AllowOrigins?: string[]
+  ExposeHeaders?: string[]
+  MaxAge?: number
+}
+
+/** One statement of a function's resource-based policy, as GetPolicy shows it. */
+export interface PolicyStatement {
+  Sid: string
+  Effect: 'Allow'
+  Principal: string | Record<string, string>
+  Action: string
+  Resource: string
+  Condition?: Record<string, Record<string, string>>
 }
 
 /** How the service runs environments; fixed for the service's lifetime. */
@@ -138,3 +177,17 @@ export interface LambdaErrorBody {
   errorType: string
   stackTrace?: string[]
 }
+
+/** What the control plane needs of the service's URL fronts (url-front.ts). */
+export interface UrlFronts {
+  /** Starts answering on the config's URL (its saved port when that is free); resolves with the port. */
+  open(fn: LocalFunction, config: FunctionUrlConfig): Promise<number>
+  close(urlId: string): Promise<void>
+}
+
+/**
+ * Whether a function has an alias of this name. Aliases come from the alias API, not in this service yet: until
+ * it lands the service passes one that knows none, so only `$LATEST` has URLs and policies. The URL and policy
+ * code asks only this.
+ */
+export type AliasLookup = (fn: LocalFunction, alias: string) => boolean

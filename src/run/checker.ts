@@ -1,4 +1,5 @@
 import type Docker from 'dockerode'
+import {setTimeout as delay} from 'node:timers/promises'
 import {PassThrough, type Duplex} from 'node:stream'
 
 import {UserError, isUserError, messageOf} from '../core/errors.js'
@@ -32,7 +33,24 @@ export interface CheckerHandlers {
   put: (objects: Array<{key: string; body: Buffer; contentType: string}>) => Promise<number>
   get: (key: string) => Promise<Uint8Array>
   exists: (key: string) => Promise<boolean>
+  /** Writes plain JSON items to one of the benchmark's declared tables (seeding its state). */
+  tablePut: (table: string, items: object[]) => Promise<number>
+  /** Every item of one of the benchmark's declared tables, to check the state the run left. */
+  tableScan: (table: string) => Promise<Record<string, unknown>[]>
+  /** Sends an HTTP request to the benchmark's API (its "api" routes where they are deployed). */
+  http: (request: HttpRequest) => Promise<{statusCode: number; body: string} & Record<string, unknown>>
 }
+
+/** A request of a checker's http_many: a path under the API's stage URL. */
+export interface HttpRequest {
+  method: string
+  path: string
+  headers?: Record<string, string>
+  body?: string
+}
+
+/** How many calls an invoke_many request may have in flight at most (a checker asks for fewer). */
+export const MAX_IN_FLIGHT = 256
 
 /** What a checker reports at the end of a run (the record's fields, checked loosely: it is the folder's code). */
 export interface CheckerResult {
@@ -229,6 +247,20 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
   switch (request.op) {
     case 'invoke':
       return {op: 'outcome', ...(await handlers.invoke(request.payload))}
+    case 'invoke_many':
+      return {
+        op: 'outcomes',
+        outcomes: await paced(request, request.payloads, (p) => handlers.invoke(p).catch(throttled)),
+      }
+    case 'http_many':
+      return {
+        op: 'responses',
+        responses: await paced(request, request.requests, (r) => handlers.http(r as HttpRequest)),
+      }
+    case 'table_put':
+      return {op: 'table_put', written: await handlers.tablePut(String(request.table), request.items as object[])}
+    case 'table_scan':
+      return {op: 'table_items', items: await handlers.tableScan(String(request.table))}
     case 'put': {
       const objects = (request.objects as Array<{key: string; body_b64: string; content_type?: string}>).map((o) => ({
         key: o.key,
@@ -242,8 +274,48 @@ async function answerTo(request: Record<string, unknown>, handlers: CheckerHandl
     case 'exists':
       return {op: 'exists', exists: await handlers.exists(String(request.key))}
     default:
-      throw new Error(`faas knows no request "${String(request.op)}" (invoke, put, get, exists, result)`)
+      throw new Error(
+        `faas knows no request "${String(request.op)}" ` +
+          '(invoke, invoke_many, http_many, put, get, exists, table_put, table_scan, result)',
+      )
   }
+}
+
+/**
+ * One call per item (an invoke_many's payloads, an http_many's requests), their outcomes in the items' order. Closed
+ * loop by default (`concurrency` in flight, each starting as one ends); with `rps`, open loop: call i is due at i/rps
+ * seconds, and starts then unless `concurrency` calls are already in flight (then as soon as one ends, late; its
+ * lateness is in the outcome).
+ */
+async function paced<T>(
+  request: Record<string, unknown>,
+  given: unknown,
+  call: (item: T) => Promise<Record<string, unknown>>,
+): Promise<Array<Record<string, unknown>>> {
+  const items = Array.isArray(given) ? (given as T[]) : []
+  const concurrency = Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(Number(request.concurrency) || 1)))
+  const rps = Number(request.rps) > 0 ? Number(request.rps) : undefined
+  const outcomes: Array<Record<string, unknown>> = new Array(items.length)
+  const started = performance.now()
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++
+      const dueMs = rps ? (i * 1000) / rps : 0
+      const wait = started + dueMs - performance.now()
+      if (wait > 0) await delay(wait)
+      const latenessMs = rps ? Math.max(0, performance.now() - started - dueMs) : undefined
+      outcomes[i] = {...(await call(items[i]!)), ...(rps ? {latenessMs} : {})}
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(concurrency, items.length)}, lane))
+  return outcomes
+}
+
+/** A call Lambda throttled (after the SDK's retries) did not run: under load that is an outcome, not the run's end. */
+function throttled(error: unknown): {payload: string; statusCode: number; throttled: true} {
+  if (isUserError(error) && error.code === 'THROTTLED') return {payload: '', statusCode: 429, throttled: true}
+  throw error
 }
 
 function resultOf(message: Record<string, unknown>): CheckerResult {

@@ -1,12 +1,13 @@
-import type {S3Client} from '@aws-sdk/client-s3'
-
+import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {InvokeOutcome} from '../core/invoke.js'
 import type {BenchmarkManifest} from '../core/manifest.js'
 import type {InvocationRecord} from '../core/records.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {ensureBucket, getBytes, listKeys, uploadMissing} from '../storage/s3.js'
-import {buildChecker, Checker, type CheckerResult} from './checker.js'
+import type {DeployedApi, RunStorage} from '../targets/target.js'
+import {httpClient, type HttpClient} from '../bench/http.js'
+import {buildChecker, Checker, MAX_IN_FLIGHT, type CheckerResult, type HttpRequest} from './checker.js'
 
 /** What a run learnt by driving the entry function, as the run record keeps it. */
 export interface Driven {
@@ -26,11 +27,6 @@ export interface Driven {
   invocations: Array<Omit<InvocationRecord, 'seq'>>
 }
 
-export interface RunStorage {
-  s3: S3Client
-  bucket: string
-}
-
 /** The run's pieces the checker works with. */
 export interface DriveContext {
   seed: number
@@ -38,6 +34,10 @@ export interface DriveContext {
   payload: unknown
   invoke: (payload: unknown) => Promise<InvokeOutcome>
   storage: RunStorage
+  /** The tables the manifest declares: the only ones a checker may seed or read. */
+  tables: string[]
+  /** The benchmark's routes where they were deployed: a checker's http_many requests go to this stage URL. */
+  api?: DeployedApi
 }
 
 /**
@@ -81,34 +81,48 @@ export async function driveChecked(
 ): Promise<Driven> {
   const outcomes: InvokeOutcome[] = []
   const storage = bucketReady(context.storage)
-  const result: CheckerResult = await started.checker.run(
-    {
-      seed: context.seed,
-      runId: context.runId,
-      bucket: context.storage.bucket,
-      payload: context.payload,
-      params: started.params,
-    },
-    {
-      invoke: async (payload) => {
-        const outcome = await context.invoke(payload)
-        outcomes.push(outcome)
-        return {...outcome}
+  let client: HttpClient | undefined
+  const http = async (request: HttpRequest) => {
+    client ??= httpClient({connections: MAX_IN_FLIGHT})
+    const answer = await apiRequest(client, context.api, request)
+    outcomes.push(answer)
+    return {statusCode: answer.statusCode, body: answer.payload, clientLatencyUs: answer.clientLatencyUs}
+  }
+  const api = context.api && {stage: context.api.stage, routes: context.api.routes.map((r) => r.routeKey)}
+  const result: CheckerResult = await started.checker
+    .run(
+      {
+        seed: context.seed,
+        runId: context.runId,
+        bucket: context.storage.bucket,
+        payload: context.payload,
+        params: started.params,
+        ...(api ? {api} : {}),
       },
-      put: async (objects) => {
-        const {s3, bucket} = await storage()
-        return uploadMissing(s3, bucket, objects)
+      {
+        invoke: async (payload) => {
+          const outcome = await context.invoke(payload)
+          outcomes.push(outcome)
+          return {...outcome}
+        },
+        put: async (objects) => {
+          const {s3, bucket} = await storage()
+          return uploadMissing(s3, bucket, objects)
+        },
+        get: async (key) => {
+          const {s3, bucket} = await storage()
+          return getBytes(s3, bucket, key)
+        },
+        exists: async (key) => {
+          const {s3, bucket} = await storage()
+          return (await listKeys(s3, bucket, key)).has(key)
+        },
+        tablePut: (table, items) => context.storage.tables.put(declared(table, context.tables), items),
+        tableScan: (table) => context.storage.tables.scan(declared(table, context.tables)),
+        http,
       },
-      get: async (key) => {
-        const {s3, bucket} = await storage()
-        return getBytes(s3, bucket, key)
-      },
-      exists: async (key) => {
-        const {s3, bucket} = await storage()
-        return (await listKeys(s3, bucket, key)).has(key)
-      },
-    },
-  )
+    )
+    .finally(() => client?.close())
   return {
     outcomes,
     correct: result.correct,
@@ -125,6 +139,39 @@ export async function driveChecked(
       phase: 'measure',
     })),
   }
+}
+
+/** One request of a checker to the benchmark's API, as the record keeps a call (its path as the name). */
+async function apiRequest(client: HttpClient, api: DeployedApi | undefined, request: HttpRequest) {
+  if (!api)
+    throw new UserError('The checker sent HTTP requests, but the benchmark has no routes deployed on this target.', {
+      code: 'NO_API',
+      fix: 'Declare its routes under "api" in benchmark.json, or have the checker invoke the entry instead.',
+    })
+  const base = new URL(api.url)
+  const answer = await client.send({
+    origin: base.origin,
+    method: request.method,
+    path: base.pathname.replace(/\/$/, '') + request.path,
+    headers: request.headers,
+    body: request.body,
+  })
+  return {
+    name: `${request.method} ${request.path}`,
+    statusCode: answer.statusCode,
+    payload: answer.body,
+    startedAtUs: answer.startedAtUs,
+    clientLatencyUs: answer.clientLatencyUs,
+  }
+}
+
+/** A table a checker names must be one the manifest declares (a checker reads no one else's data). */
+function declared(table: string, tables: string[]): string {
+  if (tables.includes(table)) return table
+  throw new UserError(`The checker asked for table "${table}", which benchmark.json does not declare.`, {
+    code: 'UNDECLARED_TABLE',
+    fix: `Declare it under "tables" in benchmark.json (declared: ${tables.join(', ') || 'none'}).`,
+  })
 }
 
 /** No checker: the entry is invoked once with the payload, and its answer kept, unchecked. */

@@ -38,13 +38,20 @@ type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>
 /** Times phases into `phases` (a phase met twice adds up), announcing each. */
 function phaseTimer(emit: Emit): {phases: Record<string, number>; timed: Timed} {
   const phases: Record<string, number> = {}
+  // Calls of one phase may overlap (a checker's invoke_many): a phase's time is the wall time it had work in flight,
+  // and its start line is printed when it goes from idle to busy, not once per call.
+  const busy = new Map<string, {active: number; since: number}>()
   const timed: Timed = async (phase, work) => {
-    const started = performance.now()
-    emit({kind: 'start', subject: phase, message: `${phase[0]!.toUpperCase()}${phase.slice(1)}…`})
+    const state = busy.get(phase) ?? {active: 0, since: 0}
+    busy.set(phase, state)
+    if (state.active++ === 0) {
+      state.since = performance.now()
+      emit({kind: 'start', subject: phase, message: `${phase[0]!.toUpperCase()}${phase.slice(1)}…`})
+    }
     try {
       return await work()
     } finally {
-      phases[phase] = (phases[phase] ?? 0) + Math.round(performance.now() - started)
+      if (--state.active === 0) phases[phase] = (phases[phase] ?? 0) + Math.round(performance.now() - state.since)
     }
   }
   return {phases, timed}
@@ -123,7 +130,15 @@ export async function runBenchmark(settings: Settings, options: RunOptions, emit
     let driven: Driven
     try {
       driven = checker
-        ? await driveChecked(checker, {seed: options.seed, runId, payload, invoke, storage})
+        ? await driveChecked(checker, {
+            seed: options.seed,
+            runId,
+            payload,
+            invoke,
+            storage,
+            tables: manifest.tables.map((t) => t.name),
+            api: deployed.api,
+          })
         : await driveUnchecked(payload, invoke)
     } catch (error) {
       throw await target.runFailed(

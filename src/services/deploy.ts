@@ -1,8 +1,10 @@
+import type {ApiSpec} from '../core/api-routes.js'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import {
   checkEnv,
   checkEphemeralStorage,
+  checkFunctionUrl,
   checkLogFormat,
   checkMemory,
   checkReservedConcurrency,
@@ -11,11 +13,12 @@ import {
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
-import {loadPolicyBundles, resolvePolicies} from '../core/policies.js'
+import {loadPolicyBundles, resolvePolicies, TABLES_BUNDLE, tablesBundle} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
 import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
-import type {DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
+import type {TableOutcome} from '../core/tables.js'
+import type {DeployedApi, DeployOutcome, DestroyOutcome, FunctionSpec, Target} from '../targets/target.js'
 
 /** Settings common to both deploy forms; flags override the manifest. */
 export interface DeployCommon {
@@ -35,6 +38,10 @@ export interface DeployCommon {
   policiesFile?: string
   /** How many functions are deployed at once. */
   concurrency?: number
+  /** --url none|iam: each function gets a Function URL of this auth type. */
+  url?: string
+  /** --cors-origin: the origins the URL's Cors allows (only with url). */
+  corsOrigins?: string[]
 }
 
 /** The seed's form: one function from one repository. */
@@ -53,6 +60,10 @@ export interface BenchmarkDeploy extends DeployCommon {
 
 export interface DeployResult {
   functions: DeployOutcome[]
+  /** The benchmark's HTTP routes, when its manifest declares an "api" and the target serves them. */
+  api?: DeployedApi
+  /** The benchmark's DynamoDB tables, made (or found) before its functions; absent when it declares none. */
+  tables?: TableOutcome[]
   wallMs: number
 }
 
@@ -73,6 +84,7 @@ export async function planDeploy(
 ): Promise<FunctionSpec[]> {
   const bundles = loadPolicyBundles(request.policiesFile ?? process.env.FAAS_POLICIES_FILE)
   checkTag(request.tag)
+  const url = checkFunctionUrl(request.url, request.corsOrigins)
   const architecture = request.architecture ?? lambdaArchitecture(archOf(settings.platform))
   const spec = (
     name: string,
@@ -101,12 +113,22 @@ export async function planDeploy(
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
       ephemeralStorageMb: checkEphemeralStorage(request.ephemeralStorageMb ?? f.ephemeralStorageMb ?? 512),
       logFormat: checkLogFormat(request.logFormat ?? f.logFormat ?? 'Text'),
+      ...(url ? {url} : {}),
     }
   }
   if ('benchmark' in request) {
     const manifest = await loadBenchmark(request.benchmark)
     const selected = selectFunctions(manifest, request.functions)
     const registry = await registryFor(target, settings, request.registry)
+    // A bundle of the user's own by that name wins, as for every bundle.
+    if (manifest.tables.length > 0 && !bundles.has(TABLES_BUNDLE))
+      bundles.set(
+        TABLES_BUNDLE,
+        tablesBundle(
+          manifest.tables.map((t) => t.name),
+          settings.region,
+        ),
+      )
     // The manifest's handler is the image's CMD already; only --handler overrides it.
     return selected.map((fn) => {
       const name = deployedName(manifest.name, fn.name)
@@ -159,15 +181,39 @@ export async function deploy(
   emit: Emit,
 ): Promise<DeployResult> {
   const t0 = performance.now()
-  let specs = await planDeploy(target, settings, request)
+  const specs = await planDeploy(target, settings, request)
+  let tables: TableOutcome[] | undefined
+  const functions = await deploySpecs(target, specs, request.concurrency ?? 4, emit, async () => {
+    // Tables first: a function may use its table from its first call.
+    const declared = 'benchmark' in request ? (await loadBenchmark(request.benchmark)).tables : []
+    tables = declared.length > 0 ? await target.ensureTables(declared, emit) : undefined
+  })
+  const api = 'benchmark' in request ? await deployApi(target, request.benchmark, emit) : undefined
+  return {functions, ...(tables ? {tables} : {}), ...(api ? {api} : {}), wallMs: performance.now() - t0}
+}
+
+/**
+ * Deploys checked specs concurrently after the target's preflight (e.g. the image is in ECR), so bad input
+ * creates nothing; failures are reported together, one line per cause.
+ */
+export async function deploySpecs(
+  target: Target,
+  planned: FunctionSpec[],
+  concurrency: number,
+  emit: Emit,
+  /** What must exist before the functions (a benchmark's tables), once the specs passed the preflight. */
+  before: () => Promise<void> = async () => {},
+): Promise<DeployOutcome[]> {
+  let specs = planned
   emit({
     kind: 'start',
     subject: 'deploy',
     message: `Checking ${specs.length === 1 ? specs[0]!.name : `${specs.length} functions`} before deploying…`,
   })
   if (target.preflight) specs = await target.preflight(specs)
+  await before()
   emit({kind: 'done', subject: 'deploy', message: `Deploying ${specs.map((s) => s.name).join(', ')}`})
-  const settled = await settleLimited(specs, request.concurrency ?? 4, (spec) => target.deploy(spec, emit))
+  const settled = await settleLimited(specs, concurrency, (spec) => target.deploy(spec, emit))
   const failed = settled.flatMap((r, i) =>
     r.status === 'rejected' ? [{name: specs[i]!.name, error: r.reason as unknown}] : [],
   )
@@ -194,10 +240,35 @@ export async function deploy(
       },
     )
   }
-  return {
-    functions: settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value),
-    wallMs: performance.now() - t0,
+  return settled.map((r) => (r as PromiseFulfilledResult<DeployOutcome>).value)
+}
+
+/** The manifest's routes (checked when it was read), with deployed function names, on targets that serve them. */
+async function deployApi(target: Target, benchmark: string, emit: Emit): Promise<DeployedApi | undefined> {
+  const manifest = await loadBenchmark(benchmark)
+  if (!manifest.api) return undefined
+  const routes = manifest.api.routes.map((r) => ({...r, function: deployedName(manifest.name, r.function)}))
+  return serveApi(target, manifest.name, {stage: manifest.api.stage, routes}, emit)
+}
+
+/** Routes (naming deployed functions) on a target that serves them; elsewhere a warning says they are not. */
+export async function serveApi(
+  target: Target,
+  name: string,
+  api: ApiSpec,
+  emit: Emit,
+): Promise<DeployedApi | undefined> {
+  if (!target.ensureApi) {
+    emit({
+      kind: 'warn',
+      subject: name,
+      message:
+        `its HTTP routes are not deployed on ${target.kind} yet (only the local target serves them); call the ` +
+        `functions through the Invoke API or give them --url`,
+    })
+    return undefined
   }
+  return target.ensureApi(name, api, emit)
 }
 
 /** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
@@ -208,18 +279,27 @@ export function invokeFunction(
   return target.invoke({...request, name: checkFunctionName(request.name)})
 }
 
-/** The deployed names destroy acts on: a benchmark's functions, or those named. */
+/** The deployed names destroy acts on: a benchmark's functions (and its tables with `tables`), or those named. */
 export async function destroyPlan(request: {
   benchmark?: string
   functions?: string[]
   functionNames?: string[]
   buckets?: string[]
-}): Promise<{functions: string[]; repositories: string[]}> {
+  tables?: boolean
+}): Promise<{functions: string[]; repositories: string[]; tables: string[]; api?: string}> {
   if (request.benchmark) {
     const manifest = await loadBenchmark(request.benchmark)
     const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
-    return {functions: names, repositories: names}
+    // The API goes with the whole benchmark, not with some of its functions.
+    const api = manifest.api && !request.functions?.length ? manifest.name : undefined
+    const tables = request.tables ? manifest.tables.map((t) => t.name) : []
+    return {functions: names, repositories: names, tables, ...(api ? {api} : {})}
   }
+  if (request.tables)
+    throw new UserError('--tables deletes the tables a benchmark declares, and no benchmark is named.', {
+      code: 'NO_TABLES',
+      fix: 'Name the benchmark: faas destroy <benchmark> --tables.',
+    })
   const names = (request.functionNames ?? []).map(checkFunctionName)
   if (names.length === 0 && !request.buckets?.length)
     throw new UserError('Nothing to destroy.', {
@@ -228,17 +308,18 @@ export async function destroyPlan(request: {
         'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, ' +
         '--run-bucket).',
     })
-  return {functions: names, repositories: []}
+  return {functions: names, repositories: [], tables: []}
 }
 
 /** Functions, then their roles, then (only when asked) repositories. Idempotent: what is gone is 'absent'. */
 export async function destroy(
   target: Target,
-  plan: {functions: string[]; repositories: string[]},
+  plan: {functions: string[]; repositories: string[]; api?: string},
   options: {roles: boolean; repositories: boolean},
   emit: Emit,
 ): Promise<DestroyOutcome[]> {
-  const outcomes = await target.destroy(plan.functions, {roles: options.roles}, emit)
+  const api = plan.api && target.destroyApi ? [await target.destroyApi(plan.api, emit)] : []
+  const outcomes = [...api, ...(await target.destroy(plan.functions, {roles: options.roles}, emit))]
   if (options.repositories && plan.repositories.length > 0) {
     if (!target.destroyRepositories)
       emit({kind: 'warn', subject: 'destroy', message: `the ${target.kind} target has no repositories to delete`})

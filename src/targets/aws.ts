@@ -17,8 +17,10 @@ import {UserError} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
+import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import type {
   DeployOutcome,
   DestroyOutcome,
@@ -114,6 +116,11 @@ export class AwsTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const outcome = await this.#deployFunction(spec, emit)
+    return deployFunctionUrl(this.#clients.lambda, spec, outcome, this.#retry, emit)
+  }
+
+  async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const {iam, lambda} = this.#clients
     emit({kind: 'start', subject, message: `Deploying ${spec.name}…`})
@@ -210,16 +217,17 @@ export class AwsTarget implements RunTarget {
       functionNames.map(async (name) => {
         emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
         const current = await getFunction(lambda, name)
+        const url = current ? await destroyFunctionUrl(lambda, name, this.#retry, emit) : []
         const outcome: DestroyOutcome = {
           name,
           kind: 'function',
           action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent',
         }
         emit({kind: 'done', subject: name, message: `function ${name} ${outcome.action}`})
-        return {outcome, role: current?.role.split('/').pop() ?? `${name}-role`}
+        return {outcomes: [...url, outcome], role: current?.role.split('/').pop() ?? `${name}-role`}
       }),
     )
-    const outcomes = functions.map((f) => f.outcome)
+    const outcomes = functions.flatMap((f) => f.outcomes)
     if (!options.roles) return outcomes
     const inUse = await listFunctionRoles(lambda)
     const roleNames = [...new Set(functions.map((f) => f.role))]
@@ -279,9 +287,16 @@ export class AwsTarget implements RunTarget {
   }
 
   async storage(options: {bucket?: string}): Promise<RunStorage> {
-    const {defaultRunBucket, s3For} = await import('../storage/s3.js')
+    const [{defaultRunBucket, s3For}, {dynamodbFor, tableItems}] = await Promise.all([
+      import('../storage/s3.js'),
+      import('../storage/tables.js'),
+    ])
     const settings = this.#knownSettings
-    return {s3: s3For('aws', settings), bucket: options.bucket ?? (await defaultRunBucket('aws', settings))}
+    return {
+      s3: s3For('aws', settings),
+      bucket: options.bucket ?? (await defaultRunBucket('aws', settings)),
+      tables: tableItems(dynamodbFor('aws', settings)),
+    }
   }
 
   /** An EventBridge Scheduler schedule (and the role it assumes), removed by stop(). */
@@ -308,6 +323,16 @@ export class AwsTarget implements RunTarget {
         return undefined
       },
     }
+  }
+
+  async ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]> {
+    const {dynamodbFor, ensureTables} = await import('../storage/tables.js')
+    return ensureTables(dynamodbFor('aws', this.#knownSettings), tables, emit)
+  }
+
+  async destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    const {dynamodbFor, destroyTables} = await import('../storage/tables.js')
+    return destroyTables(dynamodbFor('aws', this.#knownSettings), names, emit)
   }
 
   /** A failed run's functions stay deployed on AWS (a rerun reuses them); the error is reported as it is. */

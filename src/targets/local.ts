@@ -14,14 +14,19 @@ import {
 } from '../aws/lambda.js'
 import {UserError, isUserError, messageOf} from '../core/errors.js'
 import {lambdaArchitecture} from '../core/platform.js'
+import type {ApiSpec} from '../core/api-routes.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
+import {signRequest} from '../local/sigv4.js'
 import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
+import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import {startPinger} from './pinger.js'
 import type {
+  DeployedApi,
   DeployOutcome,
   DestroyOutcome,
   FunctionSpec,
@@ -45,6 +50,13 @@ const LOCAL_RETRY: RetryPolicy = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 }
 
+interface Clients {
+  lambda: LambdaClient
+  invoker: LambdaClient
+  /** What the clients were made with: the service's endpoint, region and pair (for faas's own routes). */
+  config: {endpoint: string; region: string; credentials: {accessKeyId: string; secretAccessKey: string}}
+}
+
 export interface LocalTargetOptions {
   /** The service's endpoint; when absent the first call finds or starts one (ensureLocalService). */
   endpoint?: string
@@ -62,7 +74,7 @@ export interface LocalTargetOptions {
  */
 export class LocalTarget implements RunTarget {
   readonly kind = 'local' as const
-  #clients?: Promise<{lambda: LambdaClient; invoker: LambdaClient}>
+  #clients?: Promise<Clients>
   readonly #engine: DockerEngine
 
   constructor(
@@ -73,7 +85,7 @@ export class LocalTarget implements RunTarget {
   }
 
   /** Lambda API clients of the service (found or started on first use): control calls, and one attempt per invoke. */
-  #lambda(emit?: Emit): Promise<{lambda: LambdaClient; invoker: LambdaClient}> {
+  #lambda(emit?: Emit): Promise<Clients> {
     this.#clients ??= (async () => {
       const endpoint = this.options.endpoint ?? (await ensureLocalService(this.settings, this.options.service, emit))
       // The service checks SigV4 with its own pair: the user's AWS keys never go to it.
@@ -92,6 +104,7 @@ export class LocalTarget implements RunTarget {
         credentials: {accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey},
       }
       return {
+        config,
         lambda: new LambdaClient({...config, maxAttempts: 3}),
         invoker: new LambdaClient({...config, maxAttempts: 1, requestHandler: invokeHandler(this.options.maxInFlight)}),
       }
@@ -124,6 +137,11 @@ export class LocalTarget implements RunTarget {
   }
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
+    const outcome = await this.#deployFunction(spec, emit)
+    return deployFunctionUrl((await this.#lambda(emit)).lambda, spec, outcome, LOCAL_RETRY, emit)
+  }
+
+  async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const subject = spec.name
     const image = await this.#localImage(spec)
     const {lambda} = await this.#lambda(emit)
@@ -219,13 +237,60 @@ export class LocalTarget implements RunTarget {
 
   async destroy(functionNames: string[], _options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]> {
     const {lambda} = await this.#lambda(emit)
-    return Promise.all(
-      functionNames.map(async (name): Promise<DestroyOutcome> => {
-        const action = (await getFunction(lambda, name)) ? await deleteFunction(lambda, name, LOCAL_RETRY) : 'absent'
+    const outcomes = await Promise.all(
+      functionNames.map(async (name): Promise<DestroyOutcome[]> => {
+        if (!(await getFunction(lambda, name))) {
+          emit({kind: 'done', subject: name, message: `function ${name} absent`})
+          return [{name, kind: 'function', action: 'absent'}]
+        }
+        const url = await destroyFunctionUrl(lambda, name, LOCAL_RETRY, emit)
+        const action = await deleteFunction(lambda, name, LOCAL_RETRY)
         emit({kind: 'done', subject: name, message: `function ${name} ${action}`})
-        return {name, kind: 'function', action}
+        return [...url, {name, kind: 'function', action}]
       }),
     )
+    return outcomes.flat()
+  }
+
+  /** The service's own API route (PUT/DELETE /faas/apis/{name}), signed as the SDK signs. */
+  async #apiCall(method: 'PUT' | 'DELETE', name: string, body: unknown, emit?: Emit): Promise<Response> {
+    const {config} = await this.#lambda(emit)
+    const url = new URL(`/faas/apis/${encodeURIComponent(name)}`, config.endpoint)
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const headers = await signRequest(
+      url,
+      {method, body: Buffer.from(text ?? ''), headers: text ? {'content-type': 'application/json'} : {}},
+      config.credentials,
+      config.region,
+    )
+    return fetch(url, {method, headers, body: text})
+  }
+
+  /** One loopback endpoint per benchmark on the service, with API Gateway's matching and payload formats. */
+  async ensureApi(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi> {
+    emit({kind: 'start', subject: name, message: `Serving the routes of ${name}…`})
+    const res = await this.#apiCall('PUT', name, api, emit)
+    const answer = (await res.json().catch(() => ({}))) as DeployedApi & {message?: string}
+    if (!res.ok)
+      throw new UserError(`The local service refused the routes of ${name}: ${answer.message ?? res.status}.`, {
+        code: 'BAD_ROUTE',
+        fix: 'Fix the "api" of the benchmark\'s manifest, or restart an older service (faas local stop).',
+      })
+    emit({kind: 'done', subject: name, message: `Routes of ${name} at ${answer.url}`})
+    return {name: answer.name, url: answer.url, stage: answer.stage, routes: answer.routes}
+  }
+
+  async destroyApi(name: string, emit: Emit): Promise<DestroyOutcome> {
+    const res = await this.#apiCall('DELETE', name, undefined, emit)
+    const type = res.headers.get('x-amzn-errortype')
+    if (!res.ok && type !== 'ResourceNotFoundException' && type !== 'UnknownOperationException')
+      throw new UserError(`The local service did not remove the API ${name} (HTTP ${res.status}, ${type}).`, {
+        code: 'LOCAL_SERVICE_ERROR',
+        fix: 'See faas local logs; run faas destroy again.',
+      })
+    const action = res.ok ? 'deleted' : 'absent'
+    emit({kind: 'done', subject: name, message: `API ${name} ${action}`})
+    return {name, kind: 'api', action}
   }
 
   /**
@@ -256,10 +321,14 @@ export class LocalTarget implements RunTarget {
   }
 
   async storage(options: {bucket?: string}): Promise<RunStorage> {
-    const {defaultRunBucket, s3For} = await import('../storage/s3.js')
+    const [{defaultRunBucket, s3For}, {dynamodbFor, tableItems}] = await Promise.all([
+      import('../storage/s3.js'),
+      import('../storage/tables.js'),
+    ])
     return {
       s3: s3For('local', this.settings),
       bucket: options.bucket ?? (await defaultRunBucket('local', this.settings)),
+      tables: tableItems(dynamodbFor('local', this.settings)),
     }
   }
 
@@ -269,6 +338,30 @@ export class LocalTarget implements RunTarget {
     await pinger.first
     emit({kind: 'done', subject: 'keep-warm', message: `Pinging ${request.name} every ${request.everyS} s`})
     return {stop: () => pinger.stop()}
+  }
+
+  /**
+   * Tables live in the local store (its moto answers DynamoDB on the S3 store's endpoint); the service is started, or
+   * restarted when idle, with that endpoint so functions reach them (AWS_ENDPOINT_URL_DYNAMODB).
+   */
+  async ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]> {
+    const [{ensureLocalS3}, {dynamodbFor, ensureTables}] = await Promise.all([
+      import('../storage/local-s3.js'),
+      import('../storage/tables.js'),
+    ])
+    const s3Endpoint = await ensureLocalS3(this.#engine, {baseImage: this.settings.baseImage}, emit)
+    if (!this.options.endpoint) await ensureLocalService(this.settings, {...this.options.service, s3Endpoint}, emit)
+    return ensureTables(dynamodbFor('local', this.settings), tables, emit)
+  }
+
+  /** A store that is not running holds no tables (its data went with it). */
+  async destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    const [{localS3Answers}, {dynamodbFor, destroyTables}] = await Promise.all([
+      import('../storage/local-s3.js'),
+      import('../storage/tables.js'),
+    ])
+    if (!(await localS3Answers())) return names.map((name) => ({name, kind: 'table', action: 'absent'}))
+    return destroyTables(dynamodbFor('local', this.settings), names, emit)
   }
 
   /** A failed local run leaves nothing running: its functions (and so their containers) go. */

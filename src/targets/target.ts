@@ -1,9 +1,12 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 
+import type {ApiSpec} from '../core/api-routes.js'
 import type {Emit} from '../core/events.js'
+import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
 import type {PolicyBundle} from '../core/policies.js'
+import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import type {BuiltImage} from '../images/build.js'
 
@@ -34,6 +37,8 @@ export interface FunctionSpec {
   ephemeralStorageMb?: number
   /** LoggingConfig.LogFormat; Text when absent. */
   logFormat?: LogFormat
+  /** A Function URL (deploy --url); absent: an existing URL is left as it is. */
+  url?: FunctionUrlSpec
 }
 
 export interface DeployOutcome {
@@ -42,11 +47,21 @@ export interface DeployOutcome {
   action: 'created' | 'updated' | 'unchanged'
   /** What differed and was written (e.g. ["image", "env"]); empty when unchanged. */
   changed: string[]
+  /** The function's URL, when the deploy asked for one. */
+  url?: string
+}
+
+/** A benchmark's HTTP API as deployed: its base URL (the stage included) and routes. */
+export interface DeployedApi {
+  name: string
+  url: string
+  stage: string
+  routes: Array<{routeKey: string; function: string; payloadFormat: string}>
 }
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'role' | 'repository' | 'bucket'
+  kind: 'function' | 'url' | 'api' | 'role' | 'repository' | 'bucket' | 'table'
   action: 'deleted' | 'absent'
 }
 
@@ -67,6 +82,20 @@ export interface Target {
   destroy(functionNames: string[], options: {roles?: boolean}, emit: Emit): Promise<DestroyOutcome[]>
   /** Optional checks of all specs before anything is written (e.g. the image is in ECR); may fill in digests. */
   preflight?(specs: FunctionSpec[]): Promise<FunctionSpec[]>
+  /**
+   * Optional: serves a benchmark's HTTP routes (routes name deployed functions); creates or replaces the API named
+   * `name` and answers where it is. A target without it cannot serve routes (deploy says so).
+   */
+  ensureApi?(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi>
+  /** Optional: removes the API `name`; 'absent' when there is none. */
+  destroyApi?(name: string, emit: Emit): Promise<DestroyOutcome>
+  /**
+   * Makes the DynamoDB tables where the functions run (the account's DynamoDB, or the local store's), idempotently,
+   * and waits until they are ACTIVE; a table of the same name with other keys is refused.
+   */
+  ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]>
+  /** Deletes tables and their data (destroy --tables); a missing one is 'absent'. */
+  destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]>
   /** Optional: delete the image repositories (destroy --repositories). */
   destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
 }
@@ -102,6 +131,14 @@ export interface PreparedImage {
 export interface RunStorage {
   s3: S3Client
   bucket: string
+  /** The DynamoDB the functions' tables are in (the account's, or the local store's). */
+  tables: TableItems
+}
+
+/** Items of a target's DynamoDB tables, as plain JSON: what a checker seeds and reads back. */
+export interface TableItems {
+  put(table: string, items: object[]): Promise<number>
+  scan(table: string): Promise<Record<string, unknown>[]>
 }
 
 /** A running keep-warm schedule (a pinger locally, an EventBridge Scheduler schedule on AWS). */

@@ -1,5 +1,5 @@
-// `faas run` of the vSwarm/vHive benchmarks through the binary, on the local target: each run's answer
-// is checked by the benchmark folder's own checker (check/, Python in a container: known-answer vectors,
+// `faas run` of the vSwarm, vHive and DeathStarBench benchmarks through the binary, on the local target: each
+// run's answer is checked by the benchmark folder's own checker (check/, Python in a container: known-answer vectors,
 // digests recomputed independently of the handler). amd64 natively,
 // and aes and chameleon also as arm64 images under emulation. Small workloads: images are built once
 // and the engine's build cache serves every later build.
@@ -160,6 +160,32 @@ test('a copy of chameleon outside the checkout runs verified by its path; broken
   const kept = JSON.parse(readFileSync(record, 'utf8'))
   assert.is(kept.correct, false)
   assert.match(kept.differences.join(), /the table is 2×2, expected 3×2/)
+})
+
+test('hotel-reservation (amd64): the mix, reservations competing, checked by its reference and tables', async () => {
+  const run = await faasJson(
+    ['run', 'hotel-reservation', ...amd64, '--payload', '{"requests": 150, "concurrency": 6, "hotels": 12}'],
+    {env},
+  )
+  assert.is(run.exitCode, 0, run.stderr)
+  const record = run.result
+  assert.ok(record.correct, JSON.stringify(record.differences))
+  assert.match(record.verified, /reservations stored once each, \d+ rejected without a trace, no night past capacity/)
+  assert.ok(record.output.reservations.accepted > 0 && record.output.requests.search > 0, JSON.stringify(record.output))
+  assert.ok(record.output.reservations.rejected.busy > 0, 'the held lock kept its hotel out')
+  assert.is(record.output.via, 'POST /stateflow', 'driven over the route, as clients reach it')
+  // Without the capacity check (neither the read nor the transaction's condition) the small hotels overbook.
+  const hotel = broken('hotel-reservation', 'frontend', 'hotel-broken', (h) =>
+    h
+      .replace('booked.get(k, 0) + number > hotel["capacity"]', 'booked.get(k, 0) + number > 10 ** 6')
+      .replace('":max": {"N": str(hotel["capacity"] - number)}', '":max": {"N": str(10**6)}'),
+  )
+  assertUserError(
+    await faas(['run', 'hotel-broken', ...amd64, '--payload', '{"requests": 40, "concurrency": 6, "hotels": 12}'], {
+      env: {...env, FAAS_BENCHMARKS_DIR: hotel},
+    }),
+    /its answer is wrong: .*is booked past its capacity/,
+  )
 })
 
 test('bad payloads are refused before anything is built', async () => {

@@ -9,7 +9,13 @@ import {
   ListRolePoliciesCommand,
   ListRolesCommand,
 } from '@aws-sdk/client-iam'
-import {GetFunctionCommand, LambdaClient, ListFunctionsCommand} from '@aws-sdk/client-lambda'
+import {
+  GetFunctionCommand,
+  GetFunctionUrlConfigCommand,
+  GetPolicyCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+} from '@aws-sdk/client-lambda'
 import {execa, type ResultPromise} from 'execa'
 import {createHash} from 'node:crypto'
 import {mkdtempSync} from 'node:fs'
@@ -181,6 +187,10 @@ test('bad input: each a clear error, a non-zero exit, and nothing created', asyn
     ],
     [['invoke', '--function_name', 'NewFuncLambda', '--payload', '{K1: V1}'], /--payload is not valid JSON/],
     [['deploy'], /Nothing to deploy/],
+    [[...seed, '--url', 'public'], /--url public is not an auth type\. Give --url none .* or --url iam/],
+    [[...seed, '--url', 'none', '--cors-origin', 'localhost:3000'], /--cors-origin localhost:3000 is not an origin/],
+    [[...seed, '--url', 'iam', '--cors-origin', 'https://a.example/app'], /is not an origin\. Give \* or a scheme/],
+    [[...seed, '--cors-origin', 'https://a.example'], /--cors-origin was given without --url/],
   ]
   for (const [args, pattern, extra] of cases) {
     const run = await faas(args, {env: {...env, ...extra}})
@@ -379,6 +389,67 @@ test('a role shared through --role is kept while another function still uses it'
     second.result.outcomes.map((o: any) => `${o.kind}:${o.name}:${o.action}`),
     ['function:SharedB:deleted', 'role:shared-role:deleted'],
   )
+})
+
+test('--url none|iam: the URL config and the public statements, idempotent; destroy removes the URL', async () => {
+  const args = ['deploy', '-n', 'newfunc', '-f', 'UrlFunc', '--url', 'none', '--cors-origin', 'https://app.example']
+  const text = await faas(args, {env})
+  assert.is(text.exitCode, 0, text.stderr)
+  const url = /^ {2}URL (https:\/\/\S+\.lambda-url\.us-east-1\.on\.aws\S*)$/m.exec(text.stdout)?.[1]
+  assert.ok(url, `deploy prints the URL: ${text.stdout}`)
+  const config = await lambda.send(new GetFunctionUrlConfigCommand({FunctionName: 'UrlFunc'}))
+  assert.equal([config.FunctionUrl, config.AuthType, config.Cors?.AllowOrigins], [url, 'NONE', ['https://app.example']])
+  const policy = JSON.parse((await lambda.send(new GetPolicyCommand({FunctionName: 'UrlFunc'}))).Policy!)
+  assert.equal(
+    policy.Statement.map((s: {Sid: string; Action: string}) => [s.Sid, s.Action]),
+    [
+      ['FunctionURLAllowPublicAccess', 'lambda:InvokeFunctionUrl'],
+      ['FunctionURLInvokeAllowPublicAccess', 'lambda:InvokeFunction'],
+    ],
+  )
+
+  const clients = recordingClients()
+  const request = {
+    repository: 'newfunc',
+    functionName: 'UrlFunc',
+    policies: [],
+    env: {IS_LAMBDA: 'true'},
+    tag: 'latest',
+  }
+  const again = await deploy(
+    new AwsTarget({clients}),
+    settings,
+    {...request, url: 'none', corsOrigins: ['https://app.example']},
+    quiet,
+  )
+  assert.equal([again.functions[0]!.action, again.functions[0]!.url], ['unchanged', url])
+  assert.equal(writesOf(clients.sent), [], 'a second deploy writes nothing')
+
+  const iam = await faasJson([...args.slice(0, 5), '--url', 'iam'], {env})
+  assert.equal(
+    [iam.result.functions[0].action, iam.result.functions[0].changed],
+    ['updated', ['url', 'url-permission']],
+  )
+  const after = await lambda.send(new GetFunctionUrlConfigCommand({FunctionName: 'UrlFunc'}))
+  assert.equal([after.FunctionUrl, after.AuthType], [url, 'AWS_IAM'])
+  assert.ok(
+    await lambda.send(new GetPolicyCommand({FunctionName: 'UrlFunc'})).then(
+      () => false,
+      (e: Error) => e.name === 'ResourceNotFoundException',
+    ),
+    'the public statements went',
+  )
+
+  const gone = await faasJson(['destroy', '--function_name', 'UrlFunc', '--yes'], {env})
+  assert.equal(
+    gone.result.outcomes.map((o: any) => [o.kind, o.action]),
+    [
+      ['url', 'deleted'],
+      ['function', 'deleted'],
+      ['role', 'deleted'],
+    ],
+  )
+  assert.not.ok((await ours()).functions.includes('UrlFunc'))
 })
 
 test('destroy asks first, removes functions and roles (repositories when asked), is idempotent', async () => {

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
+import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {faas, faasJson} from '../helpers/cli.js'
 import {waitFor} from '../helpers/wait.js'
 
@@ -17,7 +18,7 @@ import {waitFor} from '../helpers/wait.js'
 const MOTO = process.env.FAAS_MOTO_SERVER ?? '/var/lib/faas-stack/venv/bin/moto_server'
 const S3_PORT = process.env.FAAS_WORKERS_TEST_S3_PORT ?? '9912'
 
-test('bench --workers 2 on the local target: merged records, each with its worker, per-worker rates', async () => {
+test('bench --workers 2 on the local target: merged records with their worker, per-worker rates, a trace', async () => {
   const platform = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64'
   const env = {
     FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-workers-')),
@@ -82,6 +83,38 @@ test('bench --workers 2 on the local target: merged records, each with its worke
       assert.ok(w.latenessUs.count === 30)
     }
     assert.match(readFileSync(join(out, 'records.csv'), 'utf8').split('\n')[0]!, /,worker$/)
+
+    // A trace shared by the workers: its copies deployed, exactly its calls per minute, each record saying what
+    // was asked (from the schedule) and what was done (from the trace function's answer), and which worker sent it.
+    const traceOut = join(out, 'trace')
+    const trace = join(PROJECT_ROOT, 'test', 'fixtures', 'trace', 'azure-2019')
+    const replay = await faasJson(
+      ['bench', '--trace', trace, '--speedup', '60', '--trace-minutes', '2', '--workers', '2', '-o', traceOut],
+      {env},
+    )
+    assert.is(replay.exitCode, 0, replay.stderr)
+    assert.equal(
+      replay.result.summary.trace.minutes.map((m: {requested: number; sent: number; succeeded: number}) => [
+        m.requested,
+        m.sent,
+        m.succeeded,
+      ]),
+      [
+        [3, 3, 3],
+        [11, 11, 11],
+      ],
+    )
+    const traced = readFileSync(join(traceOut, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.equal(new Set(traced.map((r) => r.worker)), new Set([0, 1]))
+    for (const r of traced) {
+      assert.is(r.function, `trace-${r.traceFunction}`)
+      assert.ok(r.actualMs >= r.requestedMs, `${r.actualMs} < ${r.requestedMs}`)
+      assert.is(r.actualMemoryMb, r.requestedMemoryMb)
+    }
+    assert.match(readFileSync(join(traceOut, 'invitro.csv'), 'utf8'), /^phase,instance,invocationID/)
   } finally {
     await faas(['local', 'stop'], {env})
     moto.kill()

@@ -5,8 +5,11 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
+import {CreateFunctionUrlConfigCommand, LambdaClient} from '@aws-sdk/client-lambda'
+
 import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
+import {requireSecrets} from '../../src/local/credentials.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {assertUserError, faas, faasJson} from '../helpers/cli.js'
 
@@ -51,9 +54,23 @@ test('faas local start --detach, deploy and invoke --target local, logs, status,
     assert.ok(invoked.result.report.initDurationMs > 0)
     const logs = await faas(['local', 'logs', '-f', 'cli-fn'], {env})
     assert.match(logs.stdout, /REPORT RequestId: .*Memory Size: 256 MB/)
+    const secrets = requireSecrets({...process.env, ...env})
+    const lambda = new LambdaClient({
+      endpoint: started.result.url,
+      region: 'us-east-1',
+      credentials: {accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey},
+    })
+    const {FunctionUrl: url} = await lambda.send(
+      new CreateFunctionUrlConfigCommand({FunctionName: 'cli-fn', AuthType: 'AWS_IAM'}),
+    )
+    const statusText = await faas(['local', 'status'], {env})
+    assert.ok(statusText.stdout.includes(`URL ${url}\tAWS_IAM`), statusText.stdout)
     const status = await faasJson(['local', 'status'], {env})
     assert.equal(status.result.functions, ['cli-fn'])
     assert.is(status.result.environments['cli-fn'].environments, 1)
+    assert.equal(status.result.urls, [
+      {function: 'cli-fn', qualifier: '$LATEST', url, authType: 'AWS_IAM', invokeMode: 'BUFFERED'},
+    ])
     const stopped = await faasJson(['local', 'stop'], {env})
     assert.is(stopped.result.stopped, true)
     assert.equal(await findContainersByLabel(engine, `dev.faas.local.pid=${status.result.pid}`), [])

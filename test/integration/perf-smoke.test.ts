@@ -34,7 +34,27 @@ const FIGURES: Record<string, RegExp[]> = {
   ],
   benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
   deploy: [/^first deploy, concurrent .* \d+ ms .*created/m, /^no-op redeploy, concurrent +\d+ ms .*unchanged/m],
+  'function-urls': [
+    /^ {2}Function URL \(fetch\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}Invoke API \(JS SDK\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}URL \/ Invoke +p50 [\d.]+ x +p99 [\d.]+ x/m,
+    /^ {2}API route \(fetch\) +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^ {2}route \/ Invoke +p50 [\d.]+ x +p99 [\d.]+ x/m,
+    /^\(2\) 20 concurrent HTTP connections to the route/m,
+    /^ {2}answered 20\/20: 200 \d+, 429 \d+, other 0/m,
+    /^ {2}lost 0, duplicated request ids 0/m,
+  ],
+  'sam-local': [
+    /^faas local \(template\) +warm p50 [\d.]+ ms +p99 [\d.]+ ms +8 concurrent 1 s requests in [\d.]+ s/m,
+    /^smoke: sam local start-api left out/m,
+  ],
   grpc: [/^sleep +200 +[\d.]+ +\d+ +0 /m, /^precise +200 +[\d.]+ +\d+ +0 /m],
+  hotel: [
+    /^hotel-reservation \S+ at 20 rps .*: achieved [\d.]+ rps, lateness p99 [\d.]+ ms, correct=true/m,
+    /^ {2}search +p50 +[\d.]+ ms +p99 +[\d.]+ ms/m,
+    /^ {2}throttles \d+, lock retries \d+, reservations accepted \d+/m,
+    /^ {2}UpdateItem \(conditional\) +function p50 +[\d.]+ p99 +[\d.]+ +host p50 +[\d.]+ p99 +[\d.]+/m,
+  ],
   images: [
     /^cold build, 1 arm64 image\(s\): sequential [\d.]+ s, concurrent [\d.]+ s/m,
     /^rebuild with nothing changed: [\d.]+ s, 0 step\(s\) run/m,
@@ -78,6 +98,12 @@ const FIGURES: Record<string, RegExp[]> = {
   streaming: [
     /^streaming, 4 chunks 100 ms apart: first chunk written to read p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^first chunk read \d+ ms \(p50\) before the call ended/m,
+  ],
+  sqs: [
+    /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,
+    /^processed (\d+), distinct \1, batches \d+/m,
+    /^send to handler start, full queue: p50 \d+ ms +p99 \d+ ms/m,
+    /^send to handler start, one at a time \(\d+\): p50 \d+ ms +p99 \d+ ms/m,
   ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
 }

@@ -92,7 +92,8 @@ test('image-rotate over HTTP reads from the local S3 store and writes each image
         assert.is(outcome.statusCode, 200, outcome.payload)
         return outcome
       },
-      storage: {s3, bucket},
+      storage: {s3, bucket, tables: {put: async () => 0, scan: async () => []}},
+      tables: [],
     })
     assert.equal(result.differences, [])
     assert.ok(result.correct)

@@ -64,6 +64,10 @@ test('network endpoints are host[:port], the port defaulting per protocol as vSw
     'outside 1–65535',
   )
   assert.throws(() => networkAddress('http://h:1', 1), /not host\[:port\]/)
+  // A whole http:// URL is an http endpoint (a Function URL, an API route), called at its path.
+  assert.equal(endpointOf('http')('http://127.0.0.1:4000/dev/stateflow?x=1'), 'http://127.0.0.1:4000/dev/stateflow?x=1')
+  assert.throws(() => endpointOf('http')('https://a.example/'), /must be an http:\/\/ URL/)
+  assert.throws(() => endpointOf('grpc')('http://h:1'), /not host\[:port\]/)
 })
 
 test('--function_name takes host:port with a network protocol', async () => {

@@ -1,7 +1,7 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {clockOffset, splitArrivals} from '../../src/bench/workers/plan.js'
+import {checkShareSizes, clockOffset, splitArrivals} from '../../src/bench/workers/plan.js'
 
 test('splitArrivals: round-robin over the workers, each arrival keeping its seq, time, endpoint and phase', () => {
   const schedule = [0, 100, 200, 300, 400].map((atUs) => ({atUs}))
@@ -26,6 +26,16 @@ test('splitArrivals: an arrival’s own endpoint, payload and tag go with it', (
     warmupS: 0,
   })
   assert.equal(share, [[0, 5, 'x', 'measure', '{"n":1}', {loadPhase: 'ramp'}]])
+})
+
+test('checkShareSizes: a share past Lambda’s 6 MB request is refused, naming the fix', () => {
+  const share = (n: number) =>
+    splitArrivals(
+      Array.from({length: n}, (_, i) => ({atUs: i * 1000})),
+      {workers: 1, functions: ['some-function-name'], warmupS: 0},
+    )
+  checkShareSizes(share(10_000))
+  assert.throws(() => checkShareSizes(share(200_000)), /over the 6 MB a Lambda invocation may carry/)
 })
 
 test('clockOffset: NTP-style from the sample with the smallest round trip', () => {

@@ -37,6 +37,12 @@ function recordingTarget(
       throw new Error('not used')
     },
     describe: async () => undefined,
+    ensureTables: async () => {
+      throw new Error('not used')
+    },
+    destroyTables: async () => {
+      throw new Error('not used')
+    },
     reconfigure: async () => {
       throw new Error('not used')
     },

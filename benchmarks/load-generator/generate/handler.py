@@ -54,6 +54,19 @@ def report_fields(log):
     return {}
 
 
+def trace_answer(body):
+    """What the trace function reports doing ({"fn": "trace-function", "ms", "mb"}) as record fields, as bench
+    records it from this machine (bench --trace with workers); nothing for any other answer."""
+    if b'"trace-function"' not in body:
+        return {}
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return {}
+    fields = {"ms": "actualMs", "mb": "actualMemoryMb"}
+    return {name: answer[key] for key, name in fields.items() if isinstance(answer.get(key), (int, float))}
+
+
 def s3():
     return boto3.client("s3", config=Config(connect_timeout=3, read_timeout=30, retries={"max_attempts": 1}))
 
@@ -78,7 +91,8 @@ def caller(protocol, max_in_flight):
                                              headers={"content-type": "application/json"})
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
-                    return {"statusCode": response.status, "responseBytes": len(response.read())}
+                    body = response.read()
+                    return {"statusCode": response.status, "responseBytes": len(body), **trace_answer(body)}
             except urllib.error.HTTPError as error:
                 return {"statusCode": error.code, "error": f"HTTP {error.code}", "responseBytes": len(error.read())}
         return call
@@ -90,7 +104,7 @@ def caller(protocol, max_in_flight):
         body = response["Payload"].read()
         log = base64.b64decode(response.get("LogResult", "")).decode("utf-8", "replace")
         out = {"statusCode": response["StatusCode"], "requestId": response["ResponseMetadata"].get("RequestId"),
-               "responseBytes": len(body), **report_fields(log)}
+               "responseBytes": len(body), **report_fields(log), **trace_answer(body)}
         if response.get("FunctionError"):
             out["error"] = response["FunctionError"]
         return out

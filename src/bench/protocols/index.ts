@@ -1,6 +1,7 @@
 import type {Invoke} from '../../core/invoke.js'
 import type {Target} from '../../targets/target.js'
 import {checkFunctionsExist} from '../bench.js'
+import type {MixRequest} from '../mix.js'
 import {reconfigurerOf, type Reconfigurer} from '../reconfigure.js'
 import {type Protocol} from './endpoints.js'
 import {httpProtocol} from './http.js'
@@ -20,10 +21,17 @@ export interface ProtocolBench {
 /** The invoker of a protocol; the gRPC client libraries are loaded only when grpc is asked for. */
 export async function benchProtocol(
   protocol: Protocol,
-  options: {target: () => Promise<Target>; reconfigure: boolean; maxInFlight: number; timeoutS: number},
+  options: {
+    target: () => Promise<Target>
+    reconfigure: boolean
+    maxInFlight: number
+    timeoutS: number
+    mix?: MixRequest[]
+  },
 ): Promise<ProtocolBench> {
   const timeoutMs = options.timeoutS * 1000
-  if (protocol === 'http') return {invoker: httpProtocol({maxSockets: options.maxInFlight, timeoutMs})}
+  if (protocol === 'http')
+    return {invoker: httpProtocol({maxSockets: options.maxInFlight, timeoutMs, mix: options.mix})}
   if (protocol === 'grpc') return {invoker: await (await import('./grpc.js')).grpcProtocol({timeoutMs})}
   // The Lambda Invoke API: whatever the target is, only through the Target interface.
   const target = await options.target()

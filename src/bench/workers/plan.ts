@@ -1,3 +1,4 @@
+import {UserError} from '../../core/errors.js'
 import type {Arrival, ArrivalTag} from '../arrival.js'
 import {roundRobin} from '../schedule.js'
 
@@ -29,6 +30,23 @@ export function splitArrivals(
     seq++
   }
   return shares
+}
+
+/** Lambda's limit on a synchronous request (6 MB), less room for the rest of a worker's event. */
+const MAX_SHARE_BYTES = 6 * 1024 * 1024 - 64 * 1024
+
+/** Each worker gets its share in one invocation: a share past Lambda's request limit is refused before any load. */
+export function checkShareSizes(shares: WorkerArrival[][]): void {
+  const largest = Math.max(...shares.map((share) => JSON.stringify(share).length))
+  if (largest <= MAX_SHARE_BYTES) return
+  throw new UserError(
+    `A worker's share of the schedule is ${(largest / 1024 / 1024).toFixed(1)} MB, over the 6 MB a Lambda ` +
+      'invocation may carry.',
+    {
+      code: 'WORKERS_SHARE_TOO_LARGE',
+      fix: 'Use more --workers, or a shorter run (--time, --trace-minutes) or fewer calls (--rps, --functions).',
+    },
+  )
 }
 
 /** One round trip of a clock call: the client's send and receive times and the worker's reading, epoch µs. */

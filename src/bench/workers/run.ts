@@ -2,14 +2,21 @@ import {UserError, messageOf} from '../../core/errors.js'
 import type {Emit} from '../../core/events.js'
 import type {Invoke} from '../../core/invoke.js'
 import type {InvocationRecord} from '../../core/records.js'
-import {plainArrivals} from '../arrival.js'
-import {type BenchOptions, type BenchResult, checkFunctionsExist, writeRun} from '../bench.js'
+import {type LoadShape, plainArrivals} from '../arrival.js'
+import {
+  type BenchDeps,
+  type BenchOptions,
+  type BenchResult,
+  checkFunctionsExist,
+  prepareTrace,
+  writeRun,
+} from '../bench.js'
 import {phasesShape} from '../phases.js'
 import {type Clock, systemClock} from '../runner.js'
 import {arrivals} from '../schedule.js'
 import {distribution, summarize} from '../stats.js'
 import {evaluateThresholds} from '../thresholds.js'
-import {type ClockSample, clockOffset, splitArrivals, type WorkerArrival} from './plan.js'
+import {checkShareSizes, type ClockSample, clockOffset, splitArrivals, type WorkerArrival} from './plan.js'
 
 /** Clock calls per worker after the first (which may be a cold start, and so is not a sample). */
 const CLOCK_SAMPLES = 5
@@ -20,6 +27,8 @@ export interface WorkersDeps {
   /** Refuses endpoints that cannot be driven, before any load (default: Lambda DryRun checks). */
   check?: (functions: string[]) => Promise<void>
   invoke: Invoke
+  /** Deploys the trace function's copies that --trace replays on (idempotent, as deploy is). */
+  deployCopies?: BenchDeps['deployCopies']
   /** Deploys (idempotently) the n worker functions and gives their names. */
   deployWorkers: (n: number) => Promise<string[]>
   /** The run's bucket, made if need be, and reading a key of it; refused when the client cannot reach it. */
@@ -94,6 +103,19 @@ async function resultsBucket(deps: WorkersDeps) {
   }
 }
 
+/** The load the workers share: a trace (its copies deployed and checked), phases, or plain rps × time. */
+async function workersShape(
+  options: BenchOptions,
+  deps: WorkersDeps,
+): Promise<{shape?: LoadShape; functions: string[]}> {
+  if (options.trace) {
+    const {shape, endpoints} = await prepareTrace(options, deps)
+    return {shape, functions: endpoints}
+  }
+  await (deps.check ? deps.check(options.functions) : checkFunctionsExist(deps.invoke, options.functions))
+  return {shape: options.phases ? phasesShape(options.phases, options) : undefined, functions: options.functions}
+}
+
 /**
  * bench --workers: the schedule split over N load-generator functions on the target, which start together at a
  * common time (each corrected by its measured clock offset), write their records to the run's bucket, and are
@@ -102,19 +124,13 @@ async function resultsBucket(deps: WorkersDeps) {
 export async function runWorkersBench(options: BenchOptions & {workers: number}, deps: WorkersDeps) {
   const clock = deps.clock ?? systemClock
   const n = options.workers
-  if (options.memorySizes || options.coldStarts || options.trace) {
-    throw new UserError('--workers drives a fixed, Poisson or phased load; it cannot be combined with this mode.', {
+  if (options.memorySizes || options.coldStarts) {
+    throw new UserError('--workers drives a fixed, Poisson, phased or trace load, not a sweep or cold starts.', {
       code: 'WORKERS_MODE',
-      fix: 'Leave out --workers for --memory, --cold-starts and --trace (run those from this machine).',
+      fix: 'Leave out --workers for --memory and --cold-starts (run those from this machine).',
     })
   }
-  await (deps.check ? deps.check(options.functions) : checkFunctionsExist(deps.invoke, options.functions))
-  const storage = await resultsBucket(deps)
-  deps.emit({kind: 'start', subject: 'bench', message: `Deploying ${n} load-generator workers…`})
-  const names = await deps.deployWorkers(n)
-  deps.emit({kind: 'start', subject: 'bench', message: `Measuring ${n} workers' clocks…`})
-  const clocks = await measureClocks(names, storage.bucket, deps, clock)
-  const shape = options.phases ? phasesShape(options.phases, options) : undefined
+  const {shape, functions} = await workersShape(options, deps)
   const warmupS = shape?.warmupS ?? options.warmupS
   const durationS = shape?.durationS ?? options.durationS
   const schedule =
@@ -127,7 +143,13 @@ export async function runWorkersBench(options: BenchOptions & {workers: number},
         seed: options.seed,
       }),
     )
-  const shares = splitArrivals(schedule, {workers: n, functions: options.functions, warmupS})
+  const shares = splitArrivals(schedule, {workers: n, functions, warmupS})
+  checkShareSizes(shares)
+  const storage = await resultsBucket(deps)
+  deps.emit({kind: 'start', subject: 'bench', message: `Deploying ${n} load-generator workers…`})
+  const names = await deps.deployWorkers(n)
+  deps.emit({kind: 'start', subject: 'bench', message: `Measuring ${n} workers' clocks…`})
+  const clocks = await measureClocks(names, storage.bucket, deps, clock)
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`
   const startUs = Math.round(clock.epochUs() + leadUs(n))
   deps.emit({
@@ -156,7 +178,7 @@ export async function runWorkersBench(options: BenchOptions & {workers: number},
     ),
   )
   const records = perWorker.flat().sort((a, b) => a.seq - b.seq)
-  return writeWorkersRun(options, deps, {records, perWorker, answers, clocks, names, shares, warmupS, durationS})
+  return writeWorkersRun(options, deps, {records, perWorker, answers, clocks, names, shares, warmupS, durationS, shape})
 }
 
 /** A worker's records in the client's clock: its times less its offset, lateness against the common start. */
@@ -185,6 +207,7 @@ async function writeWorkersRun(
     shares: WorkerArrival[][]
     warmupS: number
     durationS: number
+    shape?: LoadShape
   },
 ): Promise<BenchResult> {
   // As runLoad's window: its scheduled length, or longer when sends fell behind.
@@ -203,6 +226,7 @@ async function writeWorkersRun(
     latenessUs: distribution(measured(rs).flatMap((r) => (r.latenessUs === undefined ? [] : [r.latenessUs]))),
   }))
   const requestedRps = run.shares.flat().filter((a) => a[3] === 'measure').length / run.durationS
+  const finished = run.shape?.finish?.(run.records)
   const summary = {
     ...summarize(run.records, {
       requestedRps,
@@ -213,12 +237,17 @@ async function writeWorkersRun(
       architecture: options.architecture,
       protocol: options.protocol ?? 'lambda',
     }),
+    ...finished?.summary,
     workers,
     ...(options.thresholds ? {thresholds: evaluateThresholds(options.thresholds, run.records)} : {}),
   }
-  const title = `faas bench with ${options.workers} workers: ${[...new Set(options.functions)].join(', ')}`
+  const title =
+    `faas bench with ${options.workers} workers` +
+    (options.trace ? '' : `: ${[...new Set(options.functions)].join(', ')}`)
   const files = await writeRun(options.outDir, title, run.records, summary, options.latf, undefined, {
-    csvColumns: ['worker'],
+    csvColumns: [...(run.shape?.csvColumns ?? []), 'worker'],
+    tables: finished?.tables,
+    files: finished?.files,
   })
   deps.emit({
     kind: 'done',

@@ -2,9 +2,14 @@ import {Flags} from '@oclif/core'
 
 import {FaasCommand} from '../../cli/faas-command.js'
 import {portFlag} from '../../cli/flags.js'
+import {isUserError, messageOf} from '../../core/errors.js'
 import {loadSettings} from '../../core/settings.js'
 import {SERVICE_FLAG_RANGES} from '../../local/options.js'
 import {runService, startDetached} from '../../local/service-process.js'
+import {deployTemplate, parseParameterOverrides} from '../../services/template-deploy.js'
+import {createTarget} from '../../targets/index.js'
+import {createLocalTarget} from '../../targets/local.js'
+import type {Target} from '../../targets/target.js'
 
 export default class LocalStart extends FaasCommand {
   static override handlesSignals = true
@@ -66,6 +71,15 @@ export default class LocalStart extends FaasCommand {
         'as variables).',
       default: false,
     }),
+    template: Flags.string({
+      description:
+        'An AWS SAM template to deploy once the service answers (as faas deploy --target local --template): its ' +
+        'image functions, URLs and Api/HttpApi routes.',
+    }),
+    'parameter-overrides': Flags.string({
+      description: "With --template: a parameter's value, Key=Value (repeatable), over its Default.",
+      multiple: true,
+    }),
   }
 
   async run() {
@@ -82,13 +96,34 @@ export default class LocalStart extends FaasCommand {
       passCredentials: flags['pass-credentials'],
     }
     const settings = loadSettings()
+    const template = flags.template
+    const parameters = parseParameterOverrides(flags['parameter-overrides'])
+    const deployIt = async (target: Target) => {
+      const result = await deployTemplate(target, settings, {template: template!, parameters}, this.emit)
+      for (const f of result.functions) this.log(`  ${f.name}\t${f.action}${f.url ? `\tURL ${f.url}` : ''}`)
+      if (result.api) this.log(`  API ${result.api.url}`)
+      return result
+    }
     if (flags.detach) {
       const state = await startDetached(settings, options, this.emit)
       this.log(`Local Lambda service on ${state.url} (pid ${state.pid})`)
-      return {url: state.url, pid: state.pid, logFile: state.logFile}
+      const deployed = template ? await deployIt(await createTarget('local', settings)) : undefined
+      return {url: state.url, pid: state.pid, logFile: state.logFile, ...(deployed ? {template: deployed} : {})}
     }
     let url = ''
-    await runService(settings, options, this.emit, (service) => (url = service.url))
+    await runService(settings, options, this.emit, (service) => {
+      url = service.url
+      if (!template) return
+      const target = createLocalTarget(settings, {endpoint: service.url, credentials: service.credentials})
+      // The service serves meanwhile; a template that fails to deploy is reported and the service stays up.
+      deployIt(target).catch((error: unknown) =>
+        this.emit({
+          kind: 'warn',
+          subject: 'template',
+          message: isUserError(error) ? error.paragraph : messageOf(error),
+        }),
+      )
+    })
     return {url, stopped: true}
   }
 }

@@ -3,7 +3,8 @@ import {portFlag} from '../../cli/flags.js'
 import {localStatus} from '../../local/service-process.js'
 
 export default class LocalStatus extends FaasCommand {
-  static override summary = 'Show whether the local Lambda service runs, its functions and their environments.'
+  static override summary =
+    'Show whether the local Lambda service runs, its functions, their environments, Function URLs and APIs.'
   static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json']
 
   static override flags = {
@@ -24,6 +25,16 @@ export default class LocalStatus extends FaasCommand {
         number
       >
       this.log(`  ${name}\t${env.environments} environments (${env.busy} busy, ${env.idle} idle, ${env.queued} queued)`)
+      for (const url of (status.urls ?? []).filter((u) => u.function === name)) {
+        const qualifier = url.qualifier === '$LATEST' ? '' : ` (${url.qualifier})`
+        this.log(
+          `    URL${qualifier} ${url.url}\t${url.authType}${url.invokeMode === 'BUFFERED' ? '' : ` ${url.invokeMode}`}`,
+        )
+      }
+    }
+    for (const api of status.apis ?? []) {
+      this.log(`  API ${api.name} ${api.url}`)
+      for (const r of api.routes) this.log(`    ${r.routeKey}\t${r.function}\t(payload ${r.payloadFormat})`)
     }
     return status
   }
