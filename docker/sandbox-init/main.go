@@ -22,6 +22,10 @@ func fail(format string, args ...any) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--faas-loop-keeper" {
+		loopKeeper(os.Args[2:])
+		return
+	}
 	if len(os.Args) < 2 {
 		fail("no command to run: the image has no ENTRYPOINT or CMD and the function no ImageConfig")
 	}

@@ -28,6 +28,10 @@ export interface RunSpec {
   /** Capabilities to drop (e.g. NET_RAW) and security options (e.g. no-new-privileges). */
   capDrop?: string[]
   securityOpt?: string[]
+  /** Capabilities to add, host devices to pass and device cgroup rules (the loop keeper: see local/tmp-disk). */
+  capAdd?: string[]
+  devices?: string[]
+  deviceCgroupRules?: string[]
   /** The root filesystem read-only (Lambda's); writable paths come from tmpfs. */
   readOnlyRootfs?: boolean
   /** tmpfs mounts: path -> mount options (e.g. `/tmp` -> `rw,exec,size=512m,mode=1777`). */
@@ -68,6 +72,9 @@ function createContainer(engine: DockerEngine, spec: RunSpec) {
     HostConfig: {
       NetworkMode: spec.network ?? (spec.ports ? 'bridge' : 'host'),
       CapDrop: spec.capDrop,
+      CapAdd: spec.capAdd,
+      Devices: spec.devices?.map((path) => ({PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm'})),
+      DeviceCgroupRules: spec.deviceCgroupRules,
       SecurityOpt: spec.securityOpt,
       PortBindings: spec.ports ? portBindings : undefined,
       Memory: memory,
@@ -212,24 +219,47 @@ export async function killContainer(engine: DockerEngine, id: string): Promise<v
 
 /** Peak memory of a container in bytes, from its cgroup (v1 max_usage or v2 memory.peak), else the stats API. */
 export async function peakMemoryBytes(engine: DockerEngine, id: string): Promise<number | undefined> {
-  for (const path of [
-    `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
-    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.peak`,
-    `/sys/fs/cgroup/docker/${id}/memory.peak`,
-  ]) {
+  for (const [dir, peakFile, version] of [
+    [`/sys/fs/cgroup/memory/docker/${id}`, 'memory.max_usage_in_bytes', 'v1'],
+    [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, 'memory.peak', 'v2'],
+    [`/sys/fs/cgroup/docker/${id}`, 'memory.peak', 'v2'],
+  ] as const) {
     try {
-      const value = Number((await readFile(path, 'utf8')).trim())
-      if (Number.isFinite(value)) return value
+      const value = Number((await readFile(`${dir}/${peakFile}`, 'utf8')).trim())
+      if (Number.isFinite(value)) return withoutPageCache(value, await readFile(`${dir}/memory.stat`, 'utf8'), version)
     } catch {}
   }
   try {
     const stats = (await engine.docker.getContainer(id).stats({stream: false})) as {
-      memory_stats?: {max_usage?: number; usage?: number}
+      memory_stats?: {max_usage?: number; usage?: number; stats?: Record<string, number>}
     }
-    return stats.memory_stats?.max_usage ?? stats.memory_stats?.usage
+    const peak = stats.memory_stats?.max_usage ?? stats.memory_stats?.usage
+    const cache = unmappedCache(stats.memory_stats?.stats ?? {}, stats.memory_stats?.stats?.total_cache ? 'v1' : 'v2')
+    return peak === undefined ? undefined : Math.max(0, peak - cache)
   } catch {
     return undefined
   }
+}
+
+/**
+ * The cgroup's peak counts the page cache of files the function wrote or read (its disk-backed /tmp): reclaimable,
+ * and not what Lambda reports as Max Memory Used. The unmapped part is taken off as it stands now (mapped files,
+ * the runtime's code, still count); an approximation, as the kernel keeps no peak of the cache itself.
+ */
+function withoutPageCache(peak: number, stat: string, version: 'v1' | 'v2'): number {
+  const values: Record<string, number> = {}
+  for (const line of stat.split('\n')) {
+    const [key, value] = line.split(' ')
+    if (key && value) values[key] = Number(value)
+  }
+  return Math.max(0, peak - unmappedCache(values, version))
+}
+
+function unmappedCache(stats: Record<string, number>, version: 'v1' | 'v2'): number {
+  const [cache, mapped] =
+    version === 'v1' ? [stats.total_cache, stats.total_mapped_file] : [stats.file, stats.file_mapped]
+  const unmapped = (cache ?? 0) - (mapped ?? 0)
+  return Number.isFinite(unmapped) && unmapped > 0 ? unmapped : 0
 }
 
 /** Containers (any state) carrying a label, e.g. `dev.faas.local`. */

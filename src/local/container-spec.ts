@@ -158,8 +158,21 @@ export function containerSpec(fn: LocalFunction, options: ServiceOptions, launch
     network: options.network?.name,
     capDrop: DROPPED_CAPABILITIES,
     securityOpt: ['no-new-privileges'],
-    // Lambda's filesystem: read-only but /tmp, sized by the function's ephemeral storage.
+    // Lambda's filesystem: read-only but /tmp, sized by the function's ephemeral storage. A tmpfs here; the sandbox
+    // puts a disk of the same size in its place where it can (withTmpDisk), as /tmp on Lambda is not memory.
     readOnlyRootfs: true,
     tmpfs: {'/tmp': `rw,exec,nosuid,nodev,size=${tmpSize}m,mode=1777`},
   }
+}
+
+/** The size of the spec's /tmp in MB (its tmpfs's `size=`), or undefined when it has none. */
+export function tmpSizeMb(spec: RunSpec): number | undefined {
+  const size = /(?:^|,)size=(\d+)m(?:,|$)/.exec(spec.tmpfs?.['/tmp'] ?? '')?.[1]
+  return size ? Number(size) : undefined
+}
+
+/** The spec with a disk volume at /tmp instead of its tmpfs (empty: nothing of the image's /tmp copied in). */
+export function withTmpDisk(spec: RunSpec, volume: string): RunSpec {
+  const {'/tmp': _memory, ...tmpfs} = spec.tmpfs ?? {}
+  return {...spec, tmpfs, binds: [...(spec.binds ?? []), `${volume}:/tmp:nocopy`]}
 }

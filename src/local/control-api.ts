@@ -9,6 +9,8 @@ import type {
 
 import type {DockerEngine} from '../docker/engine.js'
 import {checkReservation} from './account.js'
+import {arnOf, nameOf} from './arns.js'
+import type {EventSourceMappings} from './event-sources.js'
 import {conflict, invalid, notFound, resourceConflict} from './lambda-errors.js'
 import type {ProvisionedState} from './provisioned.js'
 import {ACTIVE, type FunctionStatus} from './prepared.js'
@@ -40,7 +42,7 @@ export interface ControlContext {
   accountId: string
   /**
    * Called after a function was created, updated (code, configuration or concurrency) or deleted, a version
-   * published or deleted (`version` names it), an alias changed, or a URL or policy.
+   * published or deleted (`version` names it), an alias changed, a URL, a policy or the event invoke config.
    */
   changed: (name: string, what: Change, version?: string) => Promise<void>
   /** The Function URLs' listeners. */
@@ -57,6 +59,10 @@ export interface ControlContext {
   status?: (name: string) => FunctionStatus | undefined
   /** Settles once the function is no longer Pending / InProgress (bounded). */
   settled?: (name: string) => Promise<void>
+  /** Why a destination ARN cannot be used by `fn` (undefined: it can); see async-invoke.ts. */
+  destinations?: (arn: string, fn: LocalFunction) => Promise<string | undefined>
+  /** SQS event source mappings (event-sources.ts). */
+  mappings?: EventSourceMappings
 }
 
 export type Change =
@@ -69,21 +75,11 @@ export type Change =
   | 'provisioned'
   | 'url'
   | 'policy'
+  | 'event-invoke-config'
 
 export type Result = [number, unknown]
 
 const NAME = /^[a-zA-Z0-9-_]{1,64}$/
-
-export function arnOf(ctx: Pick<ControlContext, 'region' | 'accountId'>, name: string): string {
-  return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`
-}
-
-/** Accepts a name, a full or partial ARN. */
-export function nameOf(ref: string): string {
-  const decoded = decodeURIComponent(ref)
-  const match = /(?:^|:)function:([^:]+)/.exec(decoded)
-  return match ? match[1]! : decoded.split(':')[0]!
-}
 
 export function configuration(fn: LocalFunction, status: FunctionStatus = ACTIVE): Record<string, unknown> {
   return {

@@ -23,6 +23,8 @@ interface Current {
   deadlineMs: number
   dispatchedAt?: number
   lines: string[]
+  /** Where a streamed response's chunks go as the function writes them (InvokeWithResponseStream). */
+  onChunk?: (chunk: Buffer) => void
   timer?: NodeJS.Timeout
   finish: (outcome: Outcome) => void
 }
@@ -159,6 +161,8 @@ export class Environment {
       {
         next: (deliver, res) => this.#next(deliver, res),
         response: (id, body) => this.#finish(id, {payload: body}),
+        streamStart: (id, current = this.#current) =>
+          current?.requestId === id && current.dispatchedAt !== undefined ? (c) => current.onChunk?.(c) : undefined,
         error: (id, body, type) =>
           this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
         oversize: (id) =>
@@ -328,16 +332,8 @@ export class Environment {
     return true
   }
 
-  /**
-   * Runs one invocation; the environment must be ready (or its init suppressed, in which case the
-   * invocation waits for the first `next` within its timeout).
-   */
-  invoke(request: {
-    requestId: string
-    payload: Buffer
-    clientContext?: string
-    waitForLogs: boolean
-  }): Promise<InvocationResult> {
+  /** Runs one invocation; the environment must be ready (or its init suppressed: then it waits for `next`). */
+  invoke(request: Pick<Current, 'requestId' | 'payload' | 'clientContext' | 'onChunk'> & {waitForLogs: boolean}) {
     const cold = this.invocations === 0 && this.fn.initializationType !== 'provisioned-concurrency' // init ahead
     const dead = this.state === 'dead'
     this.invocations++
@@ -351,6 +347,7 @@ export class Environment {
         requestId: request.requestId,
         payload: request.payload,
         clientContext: request.clientContext,
+        onChunk: request.onChunk,
         deadlineMs: Date.now() + this.fn.timeoutS * 1000,
         lines,
         finish: (outcome) => {

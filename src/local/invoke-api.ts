@@ -1,7 +1,8 @@
 import {randomUUID} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
-import {arnOf, nameOf} from './control-api.js'
+import {arnOf, nameOf} from './arns.js'
+import {invokeComplete, payloadChunk} from './event-stream.js'
 import {sendJson} from './http.js'
 import {invalid, invalidContent, notFound, serviceError, throttled, tooLarge} from './lambda-errors.js'
 import {NotRunError, ThrottledError} from './pool.js'
@@ -27,8 +28,8 @@ export interface InvokeContext {
   /** What runs a call to `version` named by `qualifier`: provisioned environments first, then the version's pool. */
   runner(name: string, qualifier: string | undefined, version: string): Runner
   log(name: string, line: string): void
-  /** Event invocations still running: the service waits for none of them, but keeps them referenced. */
-  background: Set<Promise<unknown>>
+  /** Queues an Event invocation of `version` (async-invoke.ts): retries, event age and destinations as Lambda's. */
+  enqueue(name: string, payload: Buffer, requestId: string, clientContext?: string, version?: string): void
 }
 
 /** The payload as Invoke accepts it: within the invocation type's limit, JSON (empty is `{}`). */
@@ -91,16 +92,8 @@ export async function invoke(
   const pool = ctx.runner(name, qualifier, version)
   if (type === 'Event') {
     const requestId = randomUUID()
-    // Accepted at once, as on Lambda; it waits for concurrency up to the maximum event age, then is discarded.
-    const job = pool.invoke({payload, clientContext, waitForLogs: false, sync: false, requestId}).catch((error) => {
-      ctx.log(
-        name,
-        `EVENT RequestId: ${requestId} ` +
-          `discarded: ${error instanceof NotRunError ? error.message : String((error as Error)?.message ?? error)}`,
-      )
-    })
-    ctx.background.add(job)
-    void job.finally(() => ctx.background.delete(job))
+    // Accepted at once, as on Lambda, once it is queued (on disk where the service keeps its functions).
+    ctx.enqueue(name, payload, requestId, clientContext, version)
     return sendJson(res, 202, undefined, {...headers, 'x-amzn-RequestId': requestId})
   }
   const tail = String(req.headers['x-amz-log-type'] ?? '').toLowerCase() === 'tail'
@@ -119,4 +112,76 @@ export async function invoke(
   if (tail) headers['X-Amz-Log-Result'] = logTail(result.logLines)
   res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': String(result.payload.length), ...headers})
   res.end(result.payload)
+}
+
+/**
+ * POST /2021-11-15/functions/{name}/response-streaming-invocations (InvokeWithResponseStream): Lambda's event
+ * stream, a PayloadChunk for each chunk as the function writes it (one with the whole answer for a function that
+ * does not stream), then InvokeComplete with ErrorCode/ErrorDetails and, with LogType Tail, LogResult.
+ */
+export async function invokeStreaming(
+  ctx: InvokeContext,
+  ref: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  received: Buffer,
+): Promise<void> {
+  const name = nameOf(ref)
+  const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse')
+  if (type !== 'RequestResponse' && type !== 'DryRun')
+    throw invalid(
+      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must ` +
+        `satisfy enum value set: [RequestResponse, DryRun]`,
+    )
+  const {version, qualifier} = versionToRun(ctx, ref, req)
+  const payload = checkedPayload(received, type)
+  const headers: Record<string, string> = {'X-Amz-Executed-Version': version}
+  if (type === 'DryRun') return sendJson(res, 204, undefined, headers)
+  const tail = String(req.headers['x-amz-log-type'] ?? '').toLowerCase() === 'tail'
+  const requestId = randomUUID()
+  let streamed = false
+  const open = () => {
+    if (res.headersSent) return
+    res.writeHead(200, {
+      'Content-Type': 'application/vnd.amazon.eventstream',
+      'x-amzn-RequestId': requestId,
+      ...headers,
+    })
+    res.flushHeaders()
+  }
+  let result
+  try {
+    result = await ctx.runner(name, qualifier, version).invoke({
+      payload,
+      waitForLogs: tail,
+      sync: true,
+      requestId,
+      onChunk: (chunk) => {
+        open()
+        streamed = true
+        res.write(payloadChunk(chunk))
+      },
+    })
+  } catch (error) {
+    if (res.headersSent) {
+      res.end(invokeComplete({ErrorCode: 'ServiceException', ErrorDetails: (error as Error).message}))
+      return
+    }
+    if (error instanceof ThrottledError) throw throttled(error.reason)
+    if (error instanceof NotRunError) throw serviceError(error.message)
+    throw error
+  }
+  open()
+  if (!result.functionError && !streamed && result.payload.length > 0) res.write(payloadChunk(result.payload))
+  const complete: {ErrorCode?: string; ErrorDetails?: string; LogResult?: string} = {}
+  if (result.functionError) {
+    let details: {errorType?: string; errorMessage?: string} = {}
+    try {
+      details = JSON.parse(result.payload.toString('utf8'))
+    } catch {}
+    complete.ErrorCode = details.errorType ?? result.functionError
+    complete.ErrorDetails = details.errorMessage ?? result.payload.toString('utf8')
+  }
+  if (tail) complete.LogResult = logTail(result.logLines)
+  res.end(invokeComplete(complete))
 }

@@ -1,6 +1,7 @@
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {LABEL, PID_LABEL, PIDNS_LABEL, PORT_LABEL, pidNamespace, processGone} from './contracts.js'
+import {removeVolumes} from './tmp-disk.js'
 
 /** A leftover's service is gone only when all of these hold; any doubt keeps its containers. */
 export async function provenGone(
@@ -25,6 +26,7 @@ export async function provenGone(
 /**
  * Removes containers left by services proven gone (a crash, a kill -9): same PID namespace, the
  * process no longer exists, and nothing answers on the port it served. Anything unproven stays.
+ * Then their /tmp volumes (tmp-disk.ts), free once those containers are gone; the count is of containers.
  */
 export async function removeLeftovers(engine: DockerEngine, instanceId: string): Promise<number> {
   let removed = 0
@@ -34,5 +36,6 @@ export async function removeLeftovers(engine: DockerEngine, instanceId: string):
     await removeContainer(engine, container.id)
     removed++
   }
+  await removeVolumes(engine, async (labels) => labels[LABEL] !== instanceId && (await provenGone(labels)))
   return removed
 }

@@ -14,6 +14,8 @@ const {values} = parseArgs({
   options: {
     port: {type: 'string'},
     's3-endpoint': {type: 'string'},
+    'aws-endpoint': {type: 'string'},
+    'async-retry-delays': {type: 'string'},
     'idle-timeout': {type: 'string'},
     'max-environments': {type: 'string'},
     'max-queue': {type: 'string'},
@@ -41,6 +43,8 @@ try {
     {
       port: values.port ? Number(values.port) : undefined,
       s3Endpoint: values['s3-endpoint'],
+      awsEndpoint: values['aws-endpoint'],
+      asyncRetryDelays: values['async-retry-delays'],
       idleTimeoutS: values['idle-timeout'] ? Number(values['idle-timeout']) : undefined,
       maxEnvironments: values['max-environments'] ? Number(values['max-environments']) : undefined,
       maxQueue: values['max-queue'] ? Number(values['max-queue']) : undefined,

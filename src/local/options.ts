@@ -28,6 +28,7 @@ export const serviceDefaults = (): Omit<ServiceOptions, 'instanceId' | 'secrets'
   accountConcurrency: DEFAULT_ACCOUNT_CONCURRENCY,
   queueTimeoutMs: 60_000,
   maxEventAgeMs: 6 * 3600_000,
+  asyncRetryDelaysMs: [60_000, 120_000],
   cpuFloor: 0.25,
   hostCpus: availableParallelism(),
   hostArchitecture: hostArchitecture(),

@@ -1,5 +1,5 @@
 import type {ControlContext, Result} from './control-api.js'
-import {arnOf, nameOf} from './control-api.js'
+import {arnOf, nameOf} from './arns.js'
 import {invalid, notFound, resourceConflict, resourceMissing, validation} from './lambda-errors.js'
 import type {LocalFunction, PolicyStatement} from './types.js'
 import {qualifiedArn} from './url-config.js'

@@ -35,6 +35,10 @@ export interface InvokeInput {
   /** Event invocations wait for concurrency (up to the maximum event age); synchronous ones are throttled. */
   sync: boolean
   requestId?: string
+  /** InvokeWithResponseStream: the chunks of a streamed response as the function writes them. */
+  onChunk?: (chunk: Buffer) => void
+  /** An Event call waits for concurrency until then (its maximum event age; default the service's). */
+  waitUntil?: number
 }
 
 interface Waiter {
@@ -119,7 +123,7 @@ export class FunctionPool {
 
   async invoke(input: InvokeInput): Promise<InvocationResult> {
     const requestId = input.requestId ?? randomUUID()
-    let env = await this.#acquire(input.sync)
+    let env = await this.#acquire(input.sync, input.waitUntil)
     for (let retries = 0; ; retries++) {
       try {
         await env.ready
@@ -128,7 +132,7 @@ export class FunctionPool {
         // A prepared sandbox lost before its runtime got anything (killed from outside): nothing ran, take another.
         if (!env.hold.unreleased || retries >= 2) return this.#initFailure(env, requestId)
         void env.destroy()
-        env = await this.#acquire(input.sync)
+        env = await this.#acquire(input.sync, input.waitUntil)
       }
     }
     this.#readied(env.fn.revision)
@@ -138,14 +142,15 @@ export class FunctionPool {
         payload: input.payload,
         clientContext: input.clientContext,
         waitForLogs: input.waitForLogs,
+        onChunk: input.onChunk,
       })
     } finally {
       this.#release(env)
     }
   }
 
-  async #acquire(sync: boolean): Promise<Environment> {
-    const waitUntil = Date.now() + (sync ? this.options.queueTimeoutMs : this.options.maxEventAgeMs)
+  async #acquire(sync: boolean, until?: number): Promise<Environment> {
+    const waitUntil = until ?? Date.now() + (sync ? this.options.queueTimeoutMs : this.options.maxEventAgeMs)
     for (;;) {
       if (this.#closed) throw new NotRunError('The function was deleted or the service stopped.')
       const fn = this.current()
@@ -167,10 +172,7 @@ export class FunctionPool {
       const left = waitUntil - Date.now()
       if (left <= 0) {
         if (sync) throw new ThrottledError('ConcurrentInvocationLimitExceeded')
-        throw new NotRunError(
-          `The event waited ${(this.options.maxEventAgeMs / 1000).toFixed(0)} s (the maximum event age) for ` +
-            `concurrency and was discarded.`,
-        )
+        throw new NotRunError('The event reached its maximum event age waiting for concurrency and was discarded.')
       }
       const handed = await new Promise<Environment | undefined>((resolve) => {
         const waiter: Waiter = {

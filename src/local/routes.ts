@@ -1,8 +1,10 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {accountSettings} from './account.js'
+import {nameOf} from './arns.js'
 import type {ApiFronts} from './api-front.js'
 import * as control from './control-api.js'
+import * as eventInvoke from './event-invoke-config.js'
 import * as provisioned from './provisioned-api.js'
 import * as versions from './version-api.js'
 import {jsonBody, sendJson} from './http.js'
@@ -14,6 +16,7 @@ import * as urls from './url-config.js'
 /** What the routes call on the service. */
 export interface RouteContext {
   invoke(ref: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>
+  invokeStreaming(ref: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>
   control(): control.ControlContext
   health(): Record<string, unknown>
   logsOf(name: string): string[]
@@ -95,7 +98,58 @@ const QUERIED: QueriedRoute[] = [
   ['DELETE', STATEMENT, (ctx, _, query, name, sid) => permissions.removePermission(ctx, name!, sid!, query)],
 ]
 
+const EVENT_INVOKE_CONFIG = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/
+const EVENT_INVOKE_CONFIGS = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/list$/
+
+/** The FunctionEventInvokeConfig calls (they take the Qualifier from the query). */
+function eventInvokeConfig(
+  ctx: control.ControlContext,
+  method: string,
+  url: URL,
+  body: Buffer,
+): Promise<control.Result> | control.Result | undefined {
+  let m: RegExpExecArray | null
+  if ((m = EVENT_INVOKE_CONFIGS.exec(url.pathname)) && method === 'GET')
+    return eventInvoke.listEventInvokeConfigs(ctx, m[1]!)
+  if (!(m = EVENT_INVOKE_CONFIG.exec(url.pathname))) return undefined
+  const qualifier = url.searchParams.get('Qualifier') ?? undefined
+  const config = () => jsonBody(body) as eventInvoke.EventInvokeConfigBody
+  if (method === 'PUT') return eventInvoke.putEventInvokeConfig(ctx, m[1]!, qualifier, config(), true)
+  if (method === 'POST') return eventInvoke.putEventInvokeConfig(ctx, m[1]!, qualifier, config(), false)
+  if (method === 'GET') return eventInvoke.getEventInvokeConfig(ctx, m[1]!, qualifier)
+  if (method === 'DELETE') return eventInvoke.deleteEventInvokeConfig(ctx, m[1]!, qualifier)
+  return undefined
+}
+
+const MAPPINGS = /^\/2015-03-31\/event-source-mappings\/?$/
+const MAPPING = /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/
+
+/** The EventSourceMapping calls (List filters by the query's FunctionName and EventSourceArn). */
+function eventSourceMapping(
+  ctx: control.ControlContext,
+  method: string,
+  url: URL,
+  body: Buffer,
+): Promise<control.Result> | control.Result | undefined {
+  const mappings = ctx.mappings
+  if (!mappings) return undefined
+  let m: RegExpExecArray | null
+  const fields = () => jsonBody(body) as Record<string, unknown>
+  if (MAPPINGS.test(url.pathname)) {
+    if (method === 'POST') return mappings.create(fields())
+    if (method === 'GET')
+      return mappings.list(url.searchParams.get('FunctionName'), url.searchParams.get('EventSourceArn'))
+  } else if ((m = MAPPING.exec(url.pathname))) {
+    const uuid = decodeURIComponent(m[1]!)
+    if (method === 'GET') return mappings.get(uuid)
+    if (method === 'PUT') return mappings.update(uuid, fields())
+    if (method === 'DELETE') return mappings.delete(uuid)
+  }
+  return undefined
+}
+
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/
+const INVOKE_STREAMING = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/
 const LOGS = /^\/faas\/functions\/([^/]+)\/logs$/
 const API = /^\/faas\/apis\/([^/]+)$/
 
@@ -115,6 +169,7 @@ export async function route(
   const method = req.method ?? 'GET'
   let m: RegExpExecArray | null
   if ((m = INVOKE.exec(path)) && method === 'POST') return ctx.invoke(m[1]!, req, res, body)
+  if ((m = INVOKE_STREAMING.exec(path)) && method === 'POST') return ctx.invokeStreaming(m[1]!, req, res, body)
   if (key.scope !== 'all') {
     throw accessDenied(
       `User: ${key.principal} is not authorized to perform: ${method} ${path} (function credentials may only ` +
@@ -127,7 +182,11 @@ export async function route(
     ctx.shutdown()
     return
   }
-  if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(control.nameOf(m[1]!))})
+  if ((m = LOGS.exec(path))) return sendJson(res, 200, {lines: ctx.logsOf(nameOf(m[1]!))})
+  const configured =
+    (await eventInvokeConfig(ctx.control(), method, url, body)) ??
+    (await eventSourceMapping(ctx.control(), method, url, body))
+  if (configured) return sendJson(res, configured[0], configured[1])
   if (path === '/faas/apis' && method === 'GET') return sendJson(res, 200, {apis: ctx.apis.list()})
   if ((m = API.exec(path)) && method === 'PUT')
     return sendJson(res, 200, await ctx.apis.put(decodeURIComponent(m[1]!), jsonBody(body)))

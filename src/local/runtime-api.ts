@@ -9,6 +9,11 @@ import type {AddressInfo} from 'node:net'
 
 // What Lambda (and the RIE) allow and name in the error message.
 export const MAX_RESPONSE_BYTES = 6291556
+/** Streamed responses (Lambda-Runtime-Function-Response-Mode: streaming): at most 200 MB, the first 6 MB at full
+ * speed, then about 2 MB/s, as Lambda documents. */
+export const MAX_STREAMED_BYTES = 200 * 1024 * 1024
+export const FULL_SPEED_BYTES = 6 * 1024 * 1024
+export const STREAM_BYTES_PER_SECOND = 2 * 1024 * 1024
 
 export interface NextEvent {
   requestId: string
@@ -25,6 +30,8 @@ export interface RuntimeHandlers {
   error(requestId: string, body: Buffer, errorType: string | undefined): boolean
   oversize(requestId: string): boolean
   initError(body: Buffer, errorType: string | undefined): void
+  /** A streamed response begins: where its chunks go, or undefined when the request id is not the current one. */
+  streamStart?(requestId: string): ((chunk: Buffer) => void) | undefined
   /**
    * The sandbox helper asks for the function's hidden variables: `deliver` them once (possibly much later, when a
    * prepared sandbox is claimed), or undefined when they were already handed over.
@@ -44,6 +51,86 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     if (!over) chunks.push(chunk as Buffer)
   }
   return over ? undefined : Buffer.concat(chunks)
+}
+
+/**
+ * A streamed response: each chunk goes to `sink` as it comes (past the first 6 MB no faster than 2 MB/s, the
+ * runtime held back as Lambda holds it), then the outcome from the trailers: Lambda-Runtime-Function-Error-Type and
+ * -Error-Body (base64 JSON) make it an error after the fact; malformed trailers are reported as such, past 200 MB the
+ * stream is cut with Function.ResponseSizeTooLarge.
+ */
+async function readStream(
+  handlers: RuntimeHandlers,
+  id: string,
+  req: IncomingMessage,
+  sink: (chunk: Buffer) => void,
+): Promise<void> {
+  const kept: Buffer[] = []
+  let size = 0
+  let slowFrom: number | undefined
+  for await (const chunk of req) {
+    const bytes = chunk as Buffer
+    size += bytes.length
+    if (size > MAX_STREAMED_BYTES) {
+      req.destroy()
+      handlers.error(
+        id,
+        Buffer.from(
+          JSON.stringify({
+            errorMessage: `Response size exceeded the maximum of ${MAX_STREAMED_BYTES} bytes for a streamed response.`,
+            errorType: 'Function.ResponseSizeTooLarge',
+          }),
+        ),
+        'Function.ResponseSizeTooLarge',
+      )
+      return
+    }
+    if (size - bytes.length < MAX_RESPONSE_BYTES) kept.push(bytes)
+    sink(bytes)
+    if (size > FULL_SPEED_BYTES) {
+      slowFrom ??= performance.now()
+      const due = slowFrom + ((size - FULL_SPEED_BYTES) / STREAM_BYTES_PER_SECOND) * 1000
+      const ahead = due - performance.now()
+      if (ahead > 1) await new Promise((resolve) => setTimeout(resolve, ahead))
+    }
+  }
+  const errorType = req.trailers['lambda-runtime-function-error-type']
+  const errorBody = req.trailers['lambda-runtime-function-error-body']
+  if (errorType === undefined && errorBody === undefined) {
+    handlers.response(id, Buffer.concat(kept))
+    return
+  }
+  let body: Buffer
+  try {
+    const decoded = Buffer.from(errorBody ?? '', 'base64').toString('utf8')
+    JSON.parse(decoded)
+    body = Buffer.from(decoded)
+  } catch {
+    body = Buffer.from(
+      JSON.stringify({
+        errorMessage:
+          `The runtime ended the streamed response with malformed trailers (Lambda-Runtime-Function-Error-Body must ` +
+          `be base64 JSON): ${JSON.stringify(String(errorBody ?? '').slice(0, 200))}`,
+        errorType: 'Runtime.MalformedTrailers',
+      }),
+    )
+  }
+  handlers.error(id, body, errorType ?? 'Runtime.MalformedTrailers')
+}
+
+async function streamedResponse(
+  handlers: RuntimeHandlers,
+  id: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const sink = handlers.streamStart?.(id)
+  if (!sink) {
+    req.resume()
+    return send(res, 400, {errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID'})
+  }
+  await readStream(handlers, id, req, sink)
+  send(res, 202, {status: 'OK'})
 }
 
 function send(res: ServerResponse, status: number, body: object): void {
@@ -116,6 +203,10 @@ export async function startRuntimeApi(
         return
       }
       const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url)
+      const streaming = String(req.headers['lambda-runtime-function-response-mode'] ?? '').toLowerCase() === 'streaming'
+      if (req.method === 'POST' && match && match[2] === 'response' && streaming && handlers.streamStart) {
+        return await streamedResponse(handlers, decodeURIComponent(match[1]!), req, res)
+      }
       if (req.method === 'POST' && match) {
         const id = decodeURIComponent(match[1]!)
         const body = await readBody(req, MAX_RESPONSE_BYTES)

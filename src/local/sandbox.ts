@@ -6,7 +6,15 @@ import {fileURLToPath} from 'node:url'
 import {runContainer, type RunningContainer, type RunSpec} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
 import {addressOn, onFunctionNetwork} from '../docker/networks.js'
-import {ENV_FILE, envFileText, hiddenEnv, sourcingEntrypoint, type Launch} from './container-spec.js'
+import {
+  ENV_FILE,
+  envFileText,
+  hiddenEnv,
+  sourcingEntrypoint,
+  tmpSizeMb,
+  withTmpDisk,
+  type Launch,
+} from './container-spec.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 /**
@@ -74,16 +82,32 @@ export async function launchWith(
 /**
  * Creates and starts the container (on the functions' network when there is one) and finds its
  * address there; `starting` is called right before the start request, where Lambda's init begins.
+ * Its /tmp is a disk volume where the service has them (tmp-disk.ts), removed after the container.
  */
 export async function runSandbox(
   engine: DockerEngine,
   spec: RunSpec,
-  options: Pick<ServiceOptions, 'network'>,
+  options: Pick<ServiceOptions, 'network' | 'tmpDisks'>,
   starting: () => void,
 ): Promise<{container: RunningContainer; address?: string}> {
+  const size = tmpSizeMb(spec)
+  const disk = size ? await options.tmpDisks?.take(size, spec.image) : undefined
+  const onDisk = disk ? withTmpDisk(spec, disk.volume) : spec
   const network = options.network
-  if (!network) return {container: await runContainer(engine, spec, starting)}
-  const container = await onFunctionNetwork(engine, () => runContainer(engine, spec, starting))
+  let container: RunningContainer
+  try {
+    container = network
+      ? await onFunctionNetwork(engine, () => runContainer(engine, onDisk, starting))
+      : await runContainer(engine, onDisk, starting)
+  } catch (error) {
+    await disk?.remove()
+    throw error
+  }
+  if (disk) {
+    disk.started()
+    void container.exited.then(() => disk.remove(container.id))
+  }
+  if (!network) return {container}
   return {container, address: await addressOn(engine, container.id, network.name).catch(() => undefined)}
 }
 

@@ -36,6 +36,10 @@ export interface StartOptions {
   prepared?: number
   preparedTotal?: number
   prepare?: boolean
+  /** The AWS emulator that async destinations (SQS, EventBridge) live in (FAAS_LOCAL_AWS_ENDPOINT). */
+  awsEndpoint?: string
+  /** Delays before an Event invocation's retries, in seconds (`1,2`; Lambda's about 60,120). */
+  asyncRetryDelays?: string
   /** Exchange the user's AWS credentials for an STS session that functions get from the credentials endpoint. */
   passCredentials?: boolean
   /** The user's credentials as handed to a detached service (through its stdin, never argv or environment). */
@@ -56,6 +60,19 @@ export interface ServiceState {
 // service-client.ts. Both stay importable from here, where the rest of faas looks for the service.
 export {functionsFile, stateDir} from './contracts.js'
 export {health, identify, notOurs, serviceFetch, type HealthAnswer} from './service-client.js'
+
+/** `1,2` (seconds) as the retry delays in ms. */
+function retryDelaysMs(text: string | undefined): number[] | undefined {
+  if (text === undefined || text === '') return undefined
+  const parts = text.split(',').map((part) => part.trim())
+  const delays = parts.map(Number)
+  if (parts.length > 2 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p)) || delays.some((d) => d > 3600))
+    throw new UserError(`--async-retry-delays "${text}" is not one or two delays in seconds.`, {
+      code: 'BAD_LOCAL_SETTING',
+      fix: 'Give the delays before the first and second retry in seconds (0 to 3600), e.g. --async-retry-delays 1,2.',
+    })
+  return delays.map((d) => d * 1000)
+}
 
 /** A number from the environment, or a UserError naming the variable. */
 function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -125,6 +142,8 @@ export function serviceOptions(
     region: settings.region ?? 'us-east-1',
     accountId: settings.accountId ?? '000000000000',
     s3Endpoint: options.s3Endpoint ?? env.FAAS_LOCAL_S3_ENDPOINT,
+    awsEndpoint: options.awsEndpoint ?? env.FAAS_LOCAL_AWS_ENDPOINT,
+    asyncRetryDelaysMs: retryDelaysMs(options.asyncRetryDelays ?? env.FAAS_LOCAL_ASYNC_RETRY_DELAYS),
     idleTimeoutMs: seconds(options.idleTimeoutS),
     maxEnvironmentsPerFunction: options.maxEnvironments,
     maxQueuedPerFunction: options.maxQueue,
@@ -238,6 +257,8 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   if (options.prepared !== undefined) args.push('--prepared', String(options.prepared))
   if (options.preparedTotal !== undefined) args.push('--prepared-total', String(options.preparedTotal))
   if (options.prepare === false) args.push('--no-prepare')
+  if (options.awsEndpoint) args.push('--aws-endpoint', options.awsEndpoint)
+  if (options.asyncRetryDelays) args.push('--async-retry-delays', options.asyncRetryDelays)
   if (options.passCredentials) args.push('--pass-credentials')
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
   // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.

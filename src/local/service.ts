@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
-import {dirname, join} from 'node:path'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {dirname, join} from 'node:path'
 
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
@@ -10,13 +10,15 @@ import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
 import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
 import {ApiFronts} from './api-front.js'
-import {LABEL} from './contracts.js'
+import {AsyncInvoker} from './async-invoke.js'
+import {LABEL, stateDir} from './contracts.js'
 import type {ControlContext} from './control-api.js'
 import {generateSecrets} from './credentials.js'
+import {EventSourceMappings} from './event-sources.js'
 import {loadFunctions, saveFunctions} from './function-store.js'
 import {gate, type GateContext} from './gate.js'
 import {listen, sendError, sendJson} from './http.js'
-import {invoke, type InvokeContext} from './invoke-api.js'
+import {invoke, invokeStreaming, type InvokeContext} from './invoke-api.js'
 import {LambdaApiError} from './lambda-errors.js'
 import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
@@ -25,6 +27,7 @@ import type {FunctionPool} from './pool.js'
 import {SandboxReserve} from './prepared.js'
 import {route, type RouteContext} from './routes.js'
 import {Sessions, type SessionCredentials} from './sessions.js'
+import {TmpDisks} from './tmp-disk.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 import {VersionPools} from './version-pools.js'
 import {codeSha256Of} from './versions.js'
@@ -66,7 +69,10 @@ export class LocalService {
   #forwarder?: LoopbackForwarder
   #reclaimer?: NodeJS.Timeout
   #closing?: Promise<void>
-  #background = new Set<Promise<unknown>>()
+  /** Event invocations: queued, retried, sent to destinations (async-invoke.ts). */
+  readonly async: AsyncInvoker
+  /** SQS event source mappings: pollers of the emulator's queues (event-sources.ts). */
+  readonly mappings: EventSourceMappings
   /** The Function URLs' listeners, one loopback port each. */
   readonly urls: FunctionUrlFronts
   /** The benchmarks' HTTP APIs, one loopback port each. */
@@ -87,6 +93,22 @@ export class LocalService {
       this.#log(name, line),
     )
     this.pools = this.versionPools.pools
+    this.async = new AsyncInvoker({
+      functions: this.functions,
+      options: this.options,
+      pool: (name, version) => this.versionPools.pool(name, version),
+      log: (name, line) => this.#log(name, line),
+      dir: this.options.functionsFile ? join(dirname(this.options.functionsFile), 'async-events') : undefined,
+    })
+    this.mappings = new EventSourceMappings({
+      functions: this.functions,
+      options: this.options,
+      pool: (name) => this.versionPools.pool(name),
+      log: (name, line) => this.#log(name, line),
+      file: this.options.functionsFile
+        ? join(dirname(this.options.functionsFile), 'event-source-mappings.json')
+        : undefined,
+    })
     this.urls = new FunctionUrlFronts({
       functions: this.functions,
       options: this.options,
@@ -142,6 +164,10 @@ export class LocalService {
     this.#reclaimer.unref()
     // Functions a previous service knew are Active: their sandboxes are prepared in the background.
     for (const name of this.functions.keys()) this.versionPools.pool(name).prepare()
+    this.mappings.resume()
+    const resumed = this.async.resume()
+    if (resumed)
+      this.emit({kind: 'progress', subject: 'local', message: `${resumed} queued Event invocation(s) resumed`})
     return this
   }
 
@@ -221,6 +247,9 @@ export class LocalService {
       this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${forwarder.port}`
     }
     this.options.grants = this.#sessions.grants(`http://${network.gateway}:${apiPort}`)
+    this.options.tmpDisks ??= new TmpDisks(this.engine, this.options, stateDir(), (message) =>
+      this.emit({kind: 'warn', subject: 'local', message}),
+    )
     await this.#sessions.start()
   }
 
@@ -270,10 +299,12 @@ export class LocalService {
       options: this.options,
       runner: (name, qualifier, version) => this.versionPools.runner(name, qualifier, version),
       log: (name, line) => this.#log(name, line),
-      background: this.#background,
+      enqueue: (name, payload, requestId, clientContext, version) =>
+        this.async.enqueue(name, payload, requestId, clientContext, version),
     }
     return {
       invoke: (ref, req, res, body) => invoke(invokeContext, ref, req, res, body),
+      invokeStreaming: (ref, req, res, body) => invokeStreaming(invokeContext, ref, req, res, body),
       control: () => this.#control(),
       health: () => this.health(),
       logsOf: (name) => this.logs.get(name) ?? [],
@@ -288,6 +319,8 @@ export class LocalService {
       functions: this.functions,
       region: this.options.region,
       accountId: this.options.accountId,
+      destinations: (arn, fn) => this.async.problemWith(arn, fn),
+      mappings: this.mappings,
       urls: this.urls,
       // URLs and policies stay on $LATEST until the URL front routes through an alias's versions.
       aliases: () => false,
@@ -295,7 +328,8 @@ export class LocalService {
         this.emit({kind: 'progress', subject: name, message: version ? `${what} ${version}` : what})
         this.versionPools.forget(name)
         saveFunctions(this.options.functionsFile, this.functions.values(), this.options.secrets.identityKey, this.emit)
-        if (what === 'url' || what === 'policy') return
+        if (what === 'deleted') this.mappings.functionDeleted(name)
+        if (what === 'url' || what === 'policy' || what === 'event-invoke-config') return
         if (what === 'configured') {
           // Its pool is made with the function: a new one is Pending until its first sandbox is prepared.
           const existed = this.pools.has(name)
@@ -328,6 +362,8 @@ export class LocalService {
       region: this.options.region,
       s3Endpoint: this.options.s3Endpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
+      queuedEvents: this.async.size,
+      tmp: this.options.tmpDisks && !this.options.tmpDisks.reason ? 'disk' : 'tmpfs',
       functions: [...this.functions.keys()],
       urls: this.urls.list(),
       apis: this.apis.list(),
@@ -341,14 +377,18 @@ export class LocalService {
     this.#closing ??= (async () => {
       clearInterval(this.#reclaimer)
       const server = this.#server
+      await this.async.close() // queued events stay on disk for the next start
+      this.mappings.close() // received messages not yet deleted reappear on the queue
       await this.urls.closeAll()
       await this.apis.closeAll()
       await this.versionPools.close()
+      await Promise.all([this.async.drained(), this.mappings.drained()])
       if (server) {
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
       }
       await this.#forwarder?.close()
+      await this.options.tmpDisks?.close()
       for (const gateway of this.#gatewayServers) {
         if ('closeAllConnections' in gateway) gateway.closeAllConnections()
         await new Promise<void>((resolve) => gateway.close(() => resolve()))

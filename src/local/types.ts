@@ -46,6 +46,8 @@ export interface LocalFunction {
    * call is then not cold.
    */
   initializationType?: 'on-demand' | 'provisioned-concurrency'
+  /** PutFunctionEventInvokeConfig: retries, event age and destinations of its Event invocations (async-invoke.ts). */
+  eventInvokeConfig?: EventInvokeConfig
   /** Function URLs, one per qualifier (`$LATEST` or an alias): see url-config.ts. */
   urls?: FunctionUrlConfig[]
   /** The resource-based policy's statements per qualifier (`$LATEST` for the unqualified function). */
@@ -60,6 +62,19 @@ export interface LocalAlias {
   /** AdditionalVersionWeights: at most one other published version and the share of calls it gets (0–1). */
   weights: Record<string, number>
   revisionId: string
+}
+
+/** How Lambda handles a function's asynchronous invocations (its FunctionEventInvokeConfig). */
+export interface EventInvokeConfig {
+  /** Retries after a function error (0–2; Lambda's default 2). */
+  maximumRetryAttempts?: number
+  /** Oldest an event may get before it is dropped to the failure destination (60–21,600 s; default 6 h). */
+  maximumEventAgeInSeconds?: number
+  /** Destination ARNs: an SQS queue or EventBridge bus of the stack's emulator, or a local function. */
+  onSuccess?: string
+  onFailure?: string
+  /** Epoch seconds. */
+  lastModified: number
 }
 
 /** A Function URL as the service keeps it (the API's FunctionUrlConfig plus where it listens). */
@@ -133,6 +148,13 @@ export interface ServiceOptions {
   queueTimeoutMs: number
   /** How long an Event invocation may wait for concurrency before it is discarded (Lambda's maximum event age: 6 h). */
   maxEventAgeMs: number
+  /** Delays before the retries of a failed Event invocation (Lambda's: about 1 and 2 minutes). */
+  asyncRetryDelaysMs: number[]
+  /**
+   * The stack's AWS emulator (SQS, EventBridge) that async destinations go to (--aws-endpoint; default the S3
+   * endpoint, as one emulator serves both).
+   */
+  awsEndpoint?: string
   /** Floor of the CPU share, in vCPUs (Lambda gives 1 vCPU per 1,769 MB; a 128 MB function would get 0.07). */
   cpuFloor: number
   hostCpus: number
@@ -161,6 +183,26 @@ export interface ServiceOptions {
   functionS3Endpoint?: string
   /** Host files mounted read-only into every environment (`host:container`). */
   binds?: string[]
+  /** Disk-backed /tmp volumes (set by the service; without it, or where disks are impossible, /tmp is a tmpfs). */
+  tmpDisks?: TmpDiskProvider
+}
+
+/** An environment's disk-backed /tmp: an ext4 volume of the ephemeral storage's size (see tmp-disk.ts). */
+export interface TmpDisk {
+  /** The volume to mount at /tmp. */
+  volume: string
+  /** Call once the container has started (the engine's mount now holds the device). */
+  started(): void
+  /** Removes the volume once the container using it is gone (waits for that, bounded). */
+  remove(containerId?: string): Promise<void>
+}
+
+export interface TmpDiskProvider {
+  /** Why /tmp stays a tmpfs here, once that is known. */
+  reason?: string
+  /** A disk of `sizeMb` usable MB, or undefined where disks are impossible (the tmpfs then). */
+  take(sizeMb: number, image: string): Promise<TmpDisk | undefined>
+  close(): Promise<void>
 }
 
 /** What the service gives each environment: its URL on the functions' network and a credentials grant. */

@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import {isOrigin} from '../core/function-config.js'
 import type {ControlContext, Result} from './control-api.js'
-import {arnOf, nameOf} from './control-api.js'
+import {arnOf, nameOf} from './arns.js'
 import {invalid, notFound, resourceConflict, resourceMissing, validation} from './lambda-errors.js'
 import type {CorsConfig, FunctionUrlConfig, LocalFunction} from './types.js'
 

@@ -1,16 +1,24 @@
 import {execa} from 'execa'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
+import {loadSettings} from '../../src/core/settings.js'
 import {findContainersByLabel, removeContainer} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {FUNCTION_NETWORK, onFunctionNetwork} from '../../src/docker/networks.js'
 import {LABEL} from '../../src/local/contracts.js'
 import {pidNamespace, processGone} from '../../src/local/contracts.js'
+import {health} from '../../src/local/service-process.js'
 import {LocalService} from '../../src/local/service.js'
+import {LocalTarget} from '../../src/targets/local.js'
+import {fixtureImage} from '../fixtures/local/fixture.js'
 import {freePort} from '../helpers/net.js'
+import {waitFor} from '../helpers/wait.js'
 
 /** Start-up cleanup removes a leftover only when its service is proven gone. */
 const engine = new DockerEngine()
@@ -73,6 +81,52 @@ test('only containers of a service proven gone are removed: dead pid, same PID n
   } finally {
     answering.close()
     for (const c of await findContainersByLabel(engine, `dev.faas.test=${mark}`)) await removeContainer(engine, c.id)
+  }
+})
+
+/** The loop device a /tmp volume was bound to still holds an image file (sysfs: readable without privileges). */
+const loopBound = (device: string) => {
+  const file = `/sys/block/${device.replace('/dev/', '')}/loop/backing_file`
+  return existsSync(file) && readFileSync(file, 'utf8').includes('faas-tmp-')
+}
+
+test("a killed service's environments and /tmp disks are swept by the next start, loop devices freed", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'faas-leftover-tmp-'))
+  const port = await freePort()
+  const child = execa('node', ['--import', 'tsx', 'src/local/main.ts', '--port', String(port)], {
+    env: {FAAS_HOME: home},
+    reject: false,
+  })
+  const ownHome = process.env.FAAS_HOME
+  process.env.FAAS_HOME = home // the client proves the service by the key in its home
+  try {
+    const url = `http://127.0.0.1:${port}`
+    await waitFor(`the service on ${url}`, async () => Boolean(await health(url)), {
+      intervalMs: 100,
+      giveUp: () => (child.exitCode !== null ? `the service exited with ${child.exitCode}` : undefined),
+    })
+    const target = new LocalTarget(loadSettings(), {endpoint: url})
+    const spec = {name: 'tmp', handler: 'handler.trivial', memoryMb: 128, timeoutS: 5, env: {}, policies: []}
+    await target.deploy({...spec, image: {uri: await fixtureImage(engine), architecture: 'x86_64'}}, () => {})
+    await target.invoke({name: 'tmp', payload: '{}'})
+    const volumes = (await engine.docker.listVolumes({filters: {label: [`dev.faas.local.pid=${child.pid}`]}})).Volumes
+    // The environment's, and one made ahead for the next cold start of that size.
+    assert.is(volumes.length, 2, JSON.stringify(volumes))
+    const devices = volumes.map((v) => v.Options?.device ?? '')
+    for (const device of devices) assert.ok(loopBound(device), `${device} holds a /tmp image`)
+    child.kill('SIGKILL')
+    await child
+    await new LocalService(engine, {port: 0}).removeLeftovers()
+    assert.equal(await findContainersByLabel(engine, `dev.faas.local.pid=${child.pid}`), [])
+    const left = await engine.docker.listVolumes({filters: {label: [`dev.faas.local.pid=${child.pid}`]}})
+    assert.equal(left.Volumes, [], 'its volumes (the one in use and the one in stock) are removed')
+    for (const device of devices) assert.not.ok(loopBound(device), `${device} is free again`)
+  } finally {
+    child.kill('SIGKILL')
+    for (const c of await findContainersByLabel(engine, `dev.faas.local.pid=${child.pid}`))
+      await removeContainer(engine, c.id)
+    process.env.FAAS_HOME = ownHome
+    rmSync(home, {recursive: true, force: true})
   }
 })
 

@@ -87,6 +87,35 @@ test('/tmp is sized by the ephemeral storage: filling it gives ENOSPC at that si
   assert.equal(config.EphemeralStorage, {Size: 512})
 })
 
+test('/tmp is disk, not memory: 512 MB fill a 256 MB function (ENOSPC, no OOM, Max Memory Used flat)', async (ctx) => {
+  assert.is(ctx.service.health().tmp, 'disk', 'this engine gives disk-backed /tmp (loop devices)')
+  await deploy(ctx, 'small-fill', 'handler.write_file', {MemorySize: 256})
+  const before = await invoke(ctx, 'small-fill', {path: '/tmp/one.bin', mb: 1})
+  assert.equal(before.json, {ok: true, written_mb: 1})
+  // Kept on /tmp (as a downloaded model would be): its page cache is there when the peak is read.
+  const out = await invoke(ctx, 'small-fill', {path: '/tmp/fill.bin', mb: 600, cleanup: false})
+  assert.is(out.functionError, undefined, out.log)
+  assert.is(out.json.errno, 'ENOSPC', JSON.stringify(out.json))
+  assert.ok(out.json.written_mb >= 500 && out.json.written_mb <= 512, `stopped at 512 MB: ${out.json.written_mb}`)
+  const [peak, base] = [out.report?.maxMemoryUsedMb, before.report?.maxMemoryUsedMb]
+  assert.ok(peak !== undefined && base !== undefined, out.log)
+  // The file (twice the memory) is page cache at most: reclaimable and not counted, as on Lambda.
+  assert.ok(peak <= base + 32, `Max Memory Used ${base} MB, then ${peak} MB after writing /tmp`)
+  // The environment lived on (no OOM): the same one answers again, its /tmp usable.
+  const again = await invoke(ctx, 'small-fill', {path: '/tmp/fill.bin', mb: 4})
+  assert.equal(again.json, {ok: true, written_mb: 4})
+  assert.is(again.report?.initDurationMs, undefined, 'warm: the environment was not replaced')
+})
+
+test('a larger EphemeralStorage lets more through; the root filesystem stays read-only', async (ctx) => {
+  await deploy(ctx, 'big-tmp', 'handler.write_file', {MemorySize: 256, EphemeralStorage: {Size: 1024}})
+  const out = await invoke(ctx, 'big-tmp', {path: '/tmp/fill.bin', mb: 1100})
+  assert.is(out.json.errno, 'ENOSPC', JSON.stringify(out.json))
+  assert.ok(out.json.written_mb >= 1000 && out.json.written_mb <= 1024, `stopped at 1024 MB: ${out.json.written_mb}`)
+  const root = await invoke(ctx, 'big-tmp', {path: '/var/task/new.txt'})
+  assert.equal(root.json, {ok: false, errno: 'EROFS', written_mb: 0})
+})
+
 test('JSON log format: Lambda-shaped platform.start and platform.report, read back as REPORT figures', async (ctx) => {
   await deploy(ctx, 'json-log', 'handler.log_json', {LoggingConfig: {LogFormat: 'JSON'}})
   const cold = await invoke(ctx, 'json-log', {value: 7})

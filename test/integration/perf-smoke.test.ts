@@ -97,6 +97,15 @@ const FIGURES: Record<string, RegExp[]> = {
     /^merged lateness \(clock-corrected\): p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^ {2}worker 3: offset -?[\d.]+ ms \(rtt [\d.]+ ms\)/m,
   ],
+  'tmp-disk': [
+    /^cold first response, \/tmp tmpfs +median [\d.]+ ms/m,
+    /^cold first response, \/tmp disk +median [\d.]+ ms \(-?[\d.]+ %\)/m,
+    /^first cold start of a disk service [\d.]+ ms/m,
+  ],
+  streaming: [
+    /^streaming, 4 chunks 100 ms apart: first chunk written to read p50 [\d.]+ ms +p99 [\d.]+ ms/m,
+    /^first chunk read \d+ ms \(p50\) before the call ended/m,
+  ],
   sqs: [
     /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,
     /^processed (\d+), distinct \1, batches \d+/m,

@@ -2,7 +2,8 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {parseReport} from '../../src/core/report.js'
-import {arnOf, configuration, nameOf} from '../../src/local/control-api.js'
+import {arnOf, nameOf} from '../../src/local/arns.js'
+import {configuration} from '../../src/local/control-api.js'
 import {cpuShare, emulation, lambdaEnv} from '../../src/local/container-spec.js'
 import {logTail} from '../../src/local/invoke-api.js'
 import {defaultServiceOptions} from '../../src/local/service.js'
@@ -87,6 +88,16 @@ test('settings that would hang or fail every call are refused with a user error 
   assert.is(serviceOptions(loadSettings({}), {prepared: 2}, {FAAS_LOCAL_PREPARED: '0'}).preparedPerFunction, 2)
   assert.is(serviceOptions(loadSettings({}), {prepare: false}, {FAAS_LOCAL_PREPARED: '3'}).preparedPerFunction, 0)
   assert.is(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_PREPARED_TOTAL: '2'}).preparedTotal, 2)
+  // Async retry delays: seconds, one or two of them.
+  assert.equal(serviceOptions(loadSettings({}), {asyncRetryDelays: '1,2'}, {}).asyncRetryDelaysMs, [1000, 2000])
+  assert.equal(serviceOptions(loadSettings({}), {}, {FAAS_LOCAL_ASYNC_RETRY_DELAYS: '0.5'}).asyncRetryDelaysMs, [500])
+  for (const bad of ['soon', '1,2,3', '-1', '1,'])
+    assert.throws(
+      () => serviceOptions(loadSettings({}), {asyncRetryDelays: bad}, {}),
+      (e: {code?: string; fix?: string}) =>
+        e.code === 'BAD_LOCAL_SETTING' && /--async-retry-delays 1,2/.test(e.fix ?? ''),
+      bad,
+    )
 })
 
 test("environment: Lambda's reserved variables win; no AWS keys, a credentials endpoint instead", () => {

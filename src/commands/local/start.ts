@@ -36,6 +36,16 @@ export default class LocalStart extends FaasCommand {
     's3-endpoint': Flags.string({
       description: 'AWS_ENDPOINT_URL_S3 given to functions (default FAAS_LOCAL_S3_ENDPOINT).',
     }),
+    'aws-endpoint': Flags.string({
+      description:
+        'The AWS emulator (e.g. moto) holding the SQS queues and EventBridge buses that async invocations send their ' +
+        'records to (default FAAS_LOCAL_AWS_ENDPOINT, else --s3-endpoint).',
+    }),
+    'async-retry-delays': Flags.string({
+      description:
+        "Seconds before the first and second retry of a failed Event invocation (Lambda's: about 60,120); shorter " +
+        'for tests, e.g. 1,2.',
+    }),
     'idle-timeout': Flags.integer({
       description: 'Seconds an idle environment is kept warm.',
       default: 600,
@@ -94,6 +104,8 @@ export default class LocalStart extends FaasCommand {
     const options = {
       port: flags.port,
       s3Endpoint: flags['s3-endpoint'],
+      awsEndpoint: flags['aws-endpoint'],
+      asyncRetryDelays: flags['async-retry-delays'],
       idleTimeoutS: flags['idle-timeout'],
       maxEnvironments: flags['max-environments'],
       maxQueue: flags['max-queue'],
