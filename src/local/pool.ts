@@ -235,6 +235,8 @@ export class FunctionPool {
 
   #release(env: Environment): void {
     if (env.state !== 'idle') return
+    // Over the limit, a prepared sandbox gives way before a warm environment does (the next call stays warm).
+    while (this.#prepared.length > 0 && this.envs.size > this.limit) void this.#prepared.at(-1)!.destroy()
     if (env.fn.revision !== this.current().revision || this.envs.size > this.limit) {
       void env.destroy()
       return

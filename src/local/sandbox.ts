@@ -105,7 +105,8 @@ export async function runSandbox(
   }
   if (disk) {
     disk.started()
-    void container.exited.then(() => disk.remove(container.id))
+    // With the engine away the removal fails: the volume is then a leftover the next start sweeps (leftovers.ts).
+    void container.exited.then(() => disk.remove(container.id)).catch(() => undefined)
   }
   if (!network) return {container}
   return {container, address: await addressOn(engine, container.id, network.name).catch(() => undefined)}

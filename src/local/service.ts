@@ -136,6 +136,7 @@ export class LocalService {
   }
 
   async start(): Promise<this> {
+    process.on('unhandledRejection', this.#engineSocketLost)
     await this.engine.ping()
     await this.removeLeftovers()
     for (const fn of loadFunctions(this.options.functionsFile, this.options.secrets.identityKey, this.emit))
@@ -373,8 +374,19 @@ export class LocalService {
   }
 
   /** Stops serving and removes every container this service started. Idempotent. */
+  /**
+   * The engine going away must not end the service (docs/local.md): an engine call whose failure nothing awaited
+   * (seen with disk-backed /tmp when the engine's socket closes mid-request) is logged; anything else is rethrown.
+   */
+  readonly #engineSocketLost = (reason: unknown): void => {
+    const code = (reason as {code?: string})?.code
+    if (!code || !['EPIPE', 'ECONNRESET', 'ENOENT', 'ECONNREFUSED'].includes(code)) throw reason
+    this.emit({kind: 'warn', subject: 'local', message: `The Docker engine went away during a call (${code})`})
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      process.off('unhandledRejection', this.#engineSocketLost)
       clearInterval(this.#reclaimer)
       const server = this.#server
       await this.async.close() // queued events stay on disk for the next start
