@@ -86,7 +86,8 @@ test('variants 20 ms apart: short is faster by about 20 ms, interval excluding z
   assert.ok(cold.length >= 1)
   for (const r of cold) {
     const b = r.initBreakdown
-    assert.ok(b && b.imageUs >= 0 && b.createUs > 0 && b.startUs > 0 && b.startUs < b.initUs, JSON.stringify(b))
+    // Init Duration is the runtime's init alone (issue 18): the container's create and start are beside it.
+    assert.ok(b && b.imageUs >= 0 && b.createUs > 0 && b.startUs > 0 && b.initUs > 0, JSON.stringify(b))
     assert.ok(Math.abs(b.initUs - r.initDurationUs) <= 10, `${b.initUs} vs ${r.initDurationUs}`)
   }
   assert.ok(first.filter((r: any) => !r.cold).every((r: any) => r.initBreakdown === undefined))
