@@ -47,6 +47,9 @@ export async function formatImage(file: string, sizeMb: number): Promise<void> {
   await run(debugfs, ['-w', '-R', 'rmdir lost+found', file])
 }
 
+/** Marks the service's loop keeper: one container per service, not a function's environment. */
+export const KEEPER_LABEL = 'dev.faas.local.loop-keeper'
+
 export class TmpDisks implements TmpDiskProvider {
   /** Why environments keep a tmpfs /tmp (undefined while disks work). */
   reason?: string
@@ -145,7 +148,7 @@ export class TmpDisks implements TmpDiskProvider {
         entrypoint: [SANDBOX_INIT],
         cmd: ['--faas-loop-keeper', this.#socket, String(process.getuid?.() ?? 0), String(process.getgid?.() ?? 0)],
         env: {},
-        labels: this.#labels(),
+        labels: {...this.#labels(), [KEEPER_LABEL]: 'true'},
         memoryMb: 32,
         nanoCpus: 0.1e9,
         network: 'none',

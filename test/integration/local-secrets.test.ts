@@ -34,7 +34,10 @@ const run = async (args: string[], input?: string) => {
 function filesUnder(dir: string): Array<{path: string; text: string}> {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
-    return statSync(path).isDirectory() ? filesUnder(path) : [{path, text: readFileSync(path, 'latin1')}]
+    const stat = statSync(path)
+    // Sockets (the loop keeper's) are no files to read.
+    if (!stat.isDirectory() && !stat.isFile()) return []
+    return stat.isDirectory() ? filesUnder(path) : [{path, text: readFileSync(path, 'latin1')}]
   })
 }
 
