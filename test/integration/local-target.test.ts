@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert'
 
 import {loadSettings} from '../../src/core/settings.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
+import {KEEPER_LABEL} from '../../src/local/tmp-disk.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {
   functionLogs,
@@ -29,7 +30,9 @@ const home = mkdtempSync(join(tmpdir(), 'faas-local-'))
 const saved = {FAAS_HOME: process.env.FAAS_HOME, FAAS_LOCAL_PORT: process.env.FAAS_LOCAL_PORT}
 let port = 0
 
-const containersOf = async (pid: number) => (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
+// The service's containers but its loop keeper (disk-backed /tmp), which lives with the service.
+const containersOf = async (pid: number) =>
+  (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).filter((c) => !c.labels[KEEPER_LABEL]).length
 
 test.before(async () => {
   port = await freePort()
