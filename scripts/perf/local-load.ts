@@ -26,6 +26,7 @@ import {parseArgs} from 'node:util'
 import {loadSettings} from '../../src/core/settings.js'
 import {pollUntil} from '../../src/core/wait.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
+import {KEEPER_LABEL} from '../../src/local/tmp-disk.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {readSecrets} from '../../src/local/credentials.js'
 import {localStatus, startDetached, stopLocalService} from '../../src/local/service-process.js'
@@ -177,7 +178,10 @@ async function main(): Promise<void> {
   // The client's keep-alive sockets close on the service's side shortly after the client lets go.
   await pollUntil(async () => fds(pid) <= fdsBefore, {timeoutMs: 30_000})
   const fdsClean = fds(pid)
-  const containersClean = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).length
+  // The service's own loop keeper (disk-backed /tmp) stays with it: not a function's container.
+  const containersClean = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).filter(
+    (c) => !c.labels[KEEPER_LABEL],
+  ).length
   console.log(
     `after deleting the functions: ${fdsClean} open fds (before ${fdsBefore}), ${containersClean} containers, ` +
       `RSS ${memory(pid).rssMb.toFixed(1)} MB`,

@@ -395,10 +395,6 @@ export class LocalService {
       await this.apis.closeAll()
       await this.versionPools.close()
       await Promise.all([this.async.drained(), this.mappings.drained()])
-      if (server) {
-        server.closeAllConnections()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-      }
       await this.#forwarder?.close()
       await this.options.tmpDisks?.close()
       for (const gateway of this.#gatewayServers) {
@@ -410,6 +406,11 @@ export class LocalService {
         await removeContainer(this.engine, container.id)
       // The network goes with the last service using it.
       if (this.options.network) await removeFunctionNetworkIfUnused(this.engine)
+      // Last: a client waiting for the service to stop answering (faas local stop) finds nothing of it left.
+      if (server) {
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+      }
       this.#closedResolve()
     })()
     return this.#closing
