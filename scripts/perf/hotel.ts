@@ -13,6 +13,7 @@ import {parseArgs} from 'node:util'
 
 import {GetItemCommand, PutItemCommand, UpdateItemCommand} from '@aws-sdk/client-dynamodb'
 
+import {percentile} from '../../src/bench/stats.js'
 import {silent} from '../../src/core/events.js'
 import {projectPath} from '../../src/core/paths.js'
 import {parsePlatform} from '../../src/core/platform.js'
@@ -35,10 +36,7 @@ const settings = loadSettings()
 const platform = parsePlatform(values.platform)
 const calls = sized(200, 10)
 
-const percentile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.max(0, Math.ceil((q / 100) * sorted.length) - 1)] ?? NaN
-}
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b)
 const ms = (value: number) => value.toFixed(1).padStart(7)
 
 const run = (benchmark: string, payload: unknown) =>
@@ -107,8 +105,8 @@ for (let n = 0; n < calls; n++) {
 }
 console.log(`DynamoDB calls to the local store, ${calls} of each (ms):`)
 for (const kind of Object.keys(fromHost)) {
-  const f = fromFunction[kind] ?? []
-  const h = fromHost[kind]!
+  const f = sorted(fromFunction[kind] ?? [])
+  const h = sorted(fromHost[kind]!)
   console.log(
     `  ${kind.padEnd(25)} function p50 ${ms(percentile(f, 50))} p99 ${ms(percentile(f, 99))}   ` +
       `host p50 ${ms(percentile(h, 50))} p99 ${ms(percentile(h, 99))}`,

@@ -3,8 +3,8 @@ import {parse as parseYaml} from 'yaml'
 
 import {UserError, messageOf} from '../core/errors.js'
 import {rng} from '../core/random.js'
-import {plainArrivals, type Arrival, type LoadShape} from './arrival.js'
-import {arrivals, type Distribution} from './schedule.js'
+import type {Arrival, LoadShape} from './arrival.js'
+import {plainSchedule, type Distribution} from './schedule.js'
 
 /**
  * One kind of request of a mix (bench --mix): its name (the records' "function", so the report has a row per
@@ -122,19 +122,10 @@ export function mixShape(
 ): LoadShape {
   const total = requests.reduce((t, r) => t + r.weight, 0)
   const shares = requests.map((r) => `${r.name} ${((100 * r.weight) / total).toFixed(1)} %`).join(', ')
-  const plain = () =>
-    plainArrivals(
-      arrivals({
-        rps: options.rps,
-        durationS: options.warmupS + options.durationS,
-        distribution: options.distribution,
-        seed: options.seed,
-      }),
-    )
   return {
     ...(base ?? {durationS: options.durationS, warmupS: options.warmupS, requestedRps: options.rps}),
     label: `${base ? base.label : `${options.rps} rps for ${options.durationS} s`}, mixed: ${shares}`,
     // Its own seed stream (seed + 1), so the mix does not change which arrivals a Poisson schedule draws.
-    schedule: () => mixArrivals(requests, base ? base.schedule() : plain(), (options.seed ?? 1) + 1),
+    schedule: () => mixArrivals(requests, base ? base.schedule() : plainSchedule(options), (options.seed ?? 1) + 1),
   }
 }

@@ -2,9 +2,9 @@ import {messageOf} from '../core/errors.js'
 import type {Invoke} from '../core/invoke.js'
 import type {InvokeOutcome} from '../core/invoke.js'
 import {failedCall, fromOutcome, type InvocationRecord, type RecordBase} from '../core/records.js'
-import {type Arrival, type ArrivalTag, plainArrivals} from './arrival.js'
+import type {Arrival, ArrivalTag} from './arrival.js'
 import type {Protocol} from './protocols/endpoints.js'
-import {arrivals, roundRobin, type Distribution} from './schedule.js'
+import {plainSchedule, roundRobin, type Distribution} from './schedule.js'
 import {percentile} from './stats.js'
 
 export type {Invoke} from '../core/invoke.js'
@@ -237,16 +237,7 @@ export async function runLoad(invoke: Invoke, options: LoadOptions): Promise<Loa
   const fire = sender(invoke, options, state, clock, startUs)
   const totalUs = (warmupS + options.durationS) * 1e6
   let seq = 0
-  const schedule =
-    options.schedule ??
-    plainArrivals(
-      arrivals({
-        rps: options.rps,
-        durationS: warmupS + options.durationS,
-        distribution: options.distribution ?? 'fixed',
-        seed: options.seed,
-      }),
-    )
+  const schedule = options.schedule ?? plainSchedule({...options, warmupS})
   for (const arrival of schedule) {
     const at = arrival.atUs
     if (options.signal?.aborted) break

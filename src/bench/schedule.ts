@@ -1,4 +1,5 @@
 import {rng} from '../core/random.js'
+import {plainArrivals, type Arrival} from './arrival.js'
 
 /**
  * Open-loop arrival schedules: when each request is due, as offsets (µs) from the start of a run.
@@ -40,3 +41,21 @@ export function* arrivals(options: ScheduleOptions): Generator<number> {
 
 /** Round-robin: the i-th arrival goes to functions[i % n], as the vHive invoker spreads its endpoints. */
 export const roundRobin = <T>(items: readonly T[], i: number): T => items[i % items.length]!
+
+/** A plain run's arrivals: `rps` over the warm-up and the measured window, nothing else to say about each. */
+export function plainSchedule(options: {
+  rps: number
+  durationS: number
+  warmupS: number
+  distribution?: Distribution
+  seed?: number
+}): Iterable<Arrival> {
+  return plainArrivals(
+    arrivals({
+      rps: options.rps,
+      durationS: options.warmupS + options.durationS,
+      distribution: options.distribution ?? 'fixed',
+      seed: options.seed,
+    }),
+  )
+}

@@ -139,8 +139,9 @@ function benchmarkFolder(root: string, name: string, table: TableManifest): stri
   return dir
 }
 
-test('local: deploy puts the table in the local store; functions and the host reach it; destroy drops it', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'faas-tables-'))
+/** A FAAS_HOME of its own and free ports for the local service and store, on the host's architecture. */
+async function localTarget(prefix: string) {
+  const root = mkdtempSync(join(tmpdir(), prefix))
   const s3Port = String(await freePort())
   const env = {
     FAAS_HOME: join(root, 'home'),
@@ -150,6 +151,11 @@ test('local: deploy puts the table in the local store; functions and the host re
     FAAS_BASE_IMAGE: 'local',
     FAAS_PLATFORM: process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64',
   }
+  return {root, s3Port, env}
+}
+
+test('local: deploy puts the table in the local store; functions and the host reach it; destroy drops it', async () => {
+  const {root, s3Port, env} = await localTarget('faas-tables-')
   const dir = benchmarkFolder(root, `tables-${process.pid}`, LOCK_TABLE)
   try {
     const built = await faas(['build', dir], {env})
@@ -232,16 +238,7 @@ const restEvent = (httpMethod: string, path: string, body?: unknown) =>
   })
 
 test('an application written by others runs unchanged: Powertools REST routes with DynamoDB idempotency', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'faas-powertools-'))
-  const s3Port = String(await freePort())
-  const env = {
-    FAAS_HOME: join(root, 'home'),
-    FAAS_LOCAL_PORT: String(await freePort()),
-    FAAS_LOCAL_S3_PORT: s3Port,
-    FAAS_TARGET: 'local',
-    FAAS_BASE_IMAGE: 'local',
-    FAAS_PLATFORM: process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64',
-  }
+  const {root, s3Port, env} = await localTarget('faas-powertools-')
   const dir = join(PROJECT_ROOT, 'test', 'fixtures', 'powertools-orders')
   try {
     assert.is((await faas(['build', dir], {env})).exitCode, 0)
