@@ -49,7 +49,10 @@ export interface RunningContainer {
   exited: Promise<ExitState>
   /** Each line the container writes, stdout and stderr alike. */
   onLine(listener: (line: string) => void): void
-  /** Resolves once the log stream has been quiet for `quietMs` (or `maxMs` passed): lets late lines arrive. */
+  /**
+   * Resolves once the log stream has been quiet for `quietMs` since its last chunk and since now (or `maxMs`
+   * passed): lets lines still in flight through the engine arrive, however long ago the last one did.
+   */
   logsSettled(quietMs: number, maxMs: number): Promise<void>
 }
 
@@ -190,10 +193,11 @@ export async function runContainer(
     },
     logsSettled: (quietMs, maxMs) =>
       new Promise<void>((resolve) => {
-        const deadline = Date.now() + maxMs
+        const asked = Date.now()
+        const deadline = asked + maxMs
         const check = () => {
           const now = Date.now()
-          if (now - lastChunkAt >= quietMs || now >= deadline) resolve()
+          if (now - Math.max(lastChunkAt, asked) >= quietMs || now >= deadline) resolve()
           else setTimeout(check, Math.min(quietMs, deadline - now))
         }
         check()

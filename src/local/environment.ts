@@ -392,8 +392,11 @@ export class Environment {
     outcome: Outcome,
   ): Promise<InvocationResult> {
     const {lines, cold, durationMs} = run
-    // Lines the handler printed may still be in flight through the engine: let them land.
-    if (request.waitForLogs && this.#container && this.state !== 'dead') await this.#container.logsSettled(15, 150)
+    // Lines the handler printed may still be in flight through the engine: let them land. The engine's copy lags
+    // the Runtime API on a busy machine; a cold call's tail (init's lines) is worth a longer wait.
+    if (request.waitForLogs && this.#container && this.state !== 'dead') {
+      await (cold ? this.#container.logsSettled(100, 1000) : this.#container.logsSettled(15, 150))
+    }
     // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
     const peak =
       this.#container && !outcome.oom && this.state !== 'dead'
