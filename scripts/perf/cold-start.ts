@@ -106,12 +106,16 @@ async function createFunction(lambda: LambdaClient, name: string, image: string)
   await waitUntilFunctionActiveV2({client: lambda, ...(await waitBounds(lambda))}, {FunctionName: name})
 }
 
-async function coldCall(lambda: LambdaClient, name: string) {
+/**
+ * A plain call (no LogType Tail: a tail waits for the engine's copy of the output to settle); REPORT and the breakdown
+ * are read from the service's own log of the function, when it runs in this process.
+ */
+async function coldCall(lambda: LambdaClient, name: string, logsOf?: (name: string) => string[]) {
   const t = performance.now()
-  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}'), LogType: 'Tail'}))
+  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}')}))
   const clientMs = performance.now() - t
   if (out.FunctionError) throw new Error(`${name}: ${Buffer.from(out.Payload ?? []).toString('utf8')}`)
-  const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
+  const log = (logsOf?.(name) ?? []).join('\n')
   return {clientMs, initMs: parseReport(log)?.initDurationMs, breakdown: parseInitBreakdown(log)}
 }
 
@@ -123,11 +127,11 @@ const direct: number[] = []
 for (let i = 0; i < Math.max(1, Math.min(3, COLD)); i++) direct.push(await directInit(image))
 
 /** COLD functions created (waiting for Active, as deploy does) and called once each: their cold calls. */
-async function coldSeries(lambda: LambdaClient, prefix: string) {
+async function coldSeries(lambda: LambdaClient, prefix: string, service: LocalService) {
   const cold = []
   for (let i = 0; i < COLD; i++) {
     await createFunction(lambda, `${prefix}-${i}`, image)
-    cold.push(await coldCall(lambda, `${prefix}-${i}`))
+    cold.push(await coldCall(lambda, `${prefix}-${i}`, (name) => service.logs.get(name) ?? []))
   }
   return cold
 }
@@ -148,7 +152,7 @@ const bareMs = median(bare)
   const service = await new LocalService(engine, {port: 0, preparedPerFunction: 0}).start()
   const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
   try {
-    const cold = await coldSeries(lambda, `whole-${run}`)
+    const cold = await coldSeries(lambda, `whole-${run}`, service)
     const first = median(cold.map((c) => c.clientMs))
     console.log(
       `--no-prepare cold first response median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})` +
@@ -167,7 +171,7 @@ let singleColdMs = NaN
 const service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: Math.max(16, CONCURRENT)}).start()
 const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
 try {
-  const cold = await coldSeries(lambda, `cold-${run}`)
+  const cold = await coldSeries(lambda, `cold-${run}`, service)
   const first = median(cold.map((c) => c.clientMs))
   singleColdMs = first
   console.log(`cold first response     median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})`)
