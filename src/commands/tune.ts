@@ -43,9 +43,12 @@ export default class Tune extends FaasCommand {
     strategy: Flags.string({description: 'cost, speed or balanced.', default: 'cost'}),
     'balanced-weight': Flags.string({description: 'balanced: 0 = speed only … 1 = cost only.', default: '0.5'}),
     parallel: Flags.boolean({description: "A value's calls at once, and all values at once.", default: false}),
+    'only-cold-starts': Flags.boolean({
+      description: "Every call a cold start: one version per call (Power Tuning's onlyColdStarts).",
+      default: false,
+    }),
     'discard-top-bottom': Flags.string({
-      description: 'Share of slowest and of fastest calls left out (0–0.4).',
-      default: '0.2',
+      description: 'Share of slowest and of fastest calls left out (0–0.4; default 0.2, 0 with --only-cold-starts).',
     }),
     'auto-optimize': Flags.boolean({description: 'Point --alias at the chosen version.', default: false}),
     alias: Flags.string({description: 'With --auto-optimize: the alias to point.', default: 'live'}),
@@ -63,7 +66,12 @@ export default class Tune extends FaasCommand {
       strategy: flags.strategy as Strategy,
       balancedWeight: number('--balanced-weight', flags['balanced-weight']),
       parallel: flags.parallel,
-      discardTopBottom: number('--discard-top-bottom', flags['discard-top-bottom']),
+      onlyColdStarts: flags['only-cold-starts'],
+      // Power Tuning's default: 0.2, but none left out when every call is cold.
+      discardTopBottom: number(
+        '--discard-top-bottom',
+        flags['discard-top-bottom'] ?? (flags['only-cold-starts'] ? '0' : '0.2'),
+      ),
       autoOptimize: flags['auto-optimize'],
       alias: flags.alias,
     }
@@ -81,7 +89,8 @@ function summary(r: TuneResult): string[] {
   const usd = (x: number) => `$${(x * 1e6).toFixed(3)}/M`
   const lines = [
     `${r.functionName} (${r.architecture}), strategy ${r.strategy}` +
-      (r.strategy === 'balanced' ? ` (weight ${r.balancedWeight})` : ''),
+      (r.strategy === 'balanced' ? ` (weight ${r.balancedWeight})` : '') +
+      (r.onlyColdStarts ? ', only cold starts' : ''),
     '  memory  version  avg ms  median ms [95 % CI]       cost (Power Tuning)  with requests  cold',
   ]
   for (const x of r.results)
@@ -91,6 +100,9 @@ function summary(r: TuneResult): string[] {
         `${x.durationIntervalMs[1].toFixed(1)}]`.padEnd(18) +
         `  ${usd(x.averageCostUsd).padStart(19)}  ${usd(x.averageTotalUsd).padStart(13)}  ${x.coldStarts}`,
     )
+  const inits = r.results.filter((x) => x.medianInitDurationMs !== undefined)
+  const init = (x: TuneResult['results'][number]) => `${x.memoryMb} MB ${x.medianInitDurationMs!.toFixed(1)} ms`
+  if (inits.length) lines.push(`  median Init Duration: ${inits.map(init).join(', ')}`)
   lines.push(`best (${r.strategy}): ${r.best.memoryMb} MB, version ${r.best.version}`)
   lines.push(`verdict: ${r.verdict}`)
   if (r.alias) lines.push(`alias ${r.alias.name} → version ${r.alias.version}`)

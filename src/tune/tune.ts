@@ -6,7 +6,7 @@ import {PRICE_PER_REQUEST, pricePerGbSecond, type Architecture} from '../bench/c
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {RunTarget} from '../targets/target.js'
-import {powerAlias, publishPowerVersions} from './power-versions.js'
+import {publishPowerVersions} from './power-versions.js'
 
 /**
  * `faas tune`: AWS Lambda Power Tuning's method on either target. For each power value a version with that
@@ -28,7 +28,9 @@ export interface TuneRequest {
   /** balanced: 0 = speed only, 1 = cost only (Power Tuning's balancedWeight). */
   balancedWeight: number
   parallel: boolean
-  /** Share of the slowest and of the fastest calls left out (Power Tuning's discardTopBottom, 0.2). */
+  /** Every call a cold start: one version per call (Power Tuning's onlyColdStarts). */
+  onlyColdStarts?: boolean
+  /** Share of the slowest and of the fastest calls left out (discardTopBottom: 0.2, or 0 with onlyColdStarts). */
   discardTopBottom: number
   /** Point `alias` at the chosen version. */
   autoOptimize: boolean
@@ -52,6 +54,8 @@ export interface PowerResult {
   durationIntervalMs: [number, number]
   costIntervalUsd: [number, number]
   coldStarts: number
+  /** Median Init Duration of the cold calls (all calls with only cold starts), when there were any. */
+  medianInitDurationMs?: number
   wallMs: number
 }
 
@@ -60,6 +64,7 @@ export interface TuneResult {
   architecture: Architecture
   strategy: Strategy
   balancedWeight: number
+  onlyColdStarts: boolean
   results: PowerResult[]
   /** Power Tuning's choice by the strategy. */
   best: {memoryMb: number; version: string}
@@ -160,14 +165,22 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
   const architecture: Architecture = state.architectures.includes('x86_64') ? 'x86_64' : 'arm64'
   const lambda = await target.lambda()
   const started = performance.now()
-  const {versions, cleanUp} = await publishPowerVersions(target, lambda, name, request.powerValues, emit)
+  const {versions, aliases, cleanUp} = await publishPowerVersions(
+    target,
+    lambda,
+    name,
+    request.powerValues,
+    emit,
+    request.onlyColdStarts ? {perCall: request.num} : {},
+  )
   let alias: TuneResult['alias']
   try {
     const runValue = async (memoryMb: number) => {
       const t = performance.now()
-      const one = async () => {
+      // With only cold starts, call i goes to its own version (tune-<MB>-<i>), else all to tune-<MB>.
+      const one = async (i: number) => {
         const out = await target.invoke({
-          name: `${name}:${powerAlias(memoryMb)}`,
+          name: `${name}:${(aliases.get(memoryMb)![i] ?? aliases.get(memoryMb)![0]!).alias}`,
           payload: request.payload,
           logTail: true,
         })
@@ -179,11 +192,11 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
         return {
           durationMs: out.report.durationMs,
           billedDurationMs: out.report.billedDurationMs ?? Math.ceil(out.report.durationMs),
-          cold: out.report.initDurationMs !== undefined,
+          initDurationMs: out.report.initDurationMs,
         }
       }
       const calls = request.parallel
-        ? await Promise.all(Array.from({length: request.num}, one))
+        ? await Promise.all(Array.from({length: request.num}, (_, i) => one(i)))
         : await sequential(request.num, one)
       emit({kind: 'progress', subject: name, message: `${memoryMb} MB: ${calls.length} calls`})
       return {memoryMb, calls, wallMs: performance.now() - t}
@@ -215,6 +228,7 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
       architecture,
       strategy: request.strategy,
       balancedWeight: request.balancedWeight,
+      onlyColdStarts: request.onlyColdStarts ?? false,
       results,
       best: {memoryMb: best.memoryMb, version: best.version},
       ...(second ? {runnerUp: {memoryMb: second.memoryMb}} : {}),
@@ -231,7 +245,11 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
 
 /** One power value's figures from its calls: the kept calls' averages (Power Tuning) and medians with intervals. */
 function figuresOf(
-  run: {memoryMb: number; calls: Array<{durationMs: number; billedDurationMs: number; cold: boolean}>; wallMs: number},
+  run: {
+    memoryMb: number
+    calls: Array<{durationMs: number; billedDurationMs: number; initDurationMs?: number}>
+    wallMs: number
+  },
   version: string,
   request: TuneRequest,
   perGb: number,
@@ -242,6 +260,7 @@ function figuresOf(
   const durations = kept.map((c) => c.durationMs)
   const costs = kept.map((c) => (memoryMb / 1024) * (c.billedDurationMs / 1000) * perGb)
   const averageCostUsd = mean(costs)
+  const inits = calls.flatMap((c) => (c.initDurationMs === undefined ? [] : [c.initDurationMs]))
   return {
     memoryMb,
     version,
@@ -254,7 +273,8 @@ function figuresOf(
     medianCostUsd: median(costs),
     durationIntervalMs: medianInterval(durations),
     costIntervalUsd: medianInterval(costs),
-    coldStarts: calls.filter((c) => c.cold).length,
+    coldStarts: inits.length,
+    ...(inits.length ? {medianInitDurationMs: median(inits)} : {}),
     wallMs,
   }
 }

@@ -83,4 +83,60 @@ test('faas tune --target local: versions per power value, choice, --auto-optimiz
   }
 })
 
+/**
+ * --only-cold-starts: one version per call (tune-<MB>-<i>, made different by a variable, as Power Tuning does), so
+ * every measured call is a cold start with its Init Duration; none left out by default; $LATEST keeps its memory
+ * and its own variables; every per-call alias and version is removed afterwards.
+ */
+test('faas tune --only-cold-starts --target local: every call is a cold start, $LATEST as it was', async () => {
+  const [repo, tag] = (await fixtureImage(new DockerEngine())).split(':') as [string, string]
+  const home = mkdtempSync(join(tmpdir(), 'faas-tune-cold-'))
+  const env = {FAAS_HOME: home, FAAS_LOCAL_PORT: String(await freePort()), FAAS_TARGET: 'local'}
+  try {
+    const deployed = await faas(
+      [
+        'deploy',
+        '-n',
+        repo,
+        '-t',
+        tag,
+        '-f',
+        'cold',
+        '--handler',
+        'handler.env',
+        '--arch',
+        'x86_64',
+        '--memory',
+        '512',
+      ].concat(['--envmap', '{"MY_SETTING":"kept"}']),
+      {env},
+    )
+    assert.is(deployed.exitCode, 0, deployed.stderr)
+    const num = 5
+    const tuned = await faasJson(
+      ['tune', '-f', 'cold', '--power-values', '128,256', '--num', String(num), '--parallel', '--only-cold-starts'],
+      {env},
+    )
+    assert.is(tuned.exitCode, 0, tuned.stderr)
+    assert.ok(tuned.result.onlyColdStarts)
+    for (const x of tuned.result.results) {
+      assert.is(x.coldStarts, num, `every call at ${x.memoryMb} MB is a cold start`)
+      assert.is(x.durationsMs.length, num, 'none left out by default with only cold starts')
+      assert.ok(x.medianInitDurationMs > 0)
+    }
+    const lambda = JSON.parse(readFileSync(join(home, 'local', 'functions.json'), 'utf8'))
+    const fn = (Array.isArray(lambda) ? lambda : lambda.functions).find((f: {name: string}) => f.name === 'cold')
+    assert.equal(Object.keys(fn.aliases ?? {}), [], 'the per-call aliases are gone')
+    assert.equal(fn.versions ?? [], [], 'the per-call versions are gone')
+    const after = await faasJson(['invoke', '-f', 'cold'], {env})
+    assert.is(after.exitCode, 0, after.stderr)
+    const seen = JSON.parse(after.result.payload)
+    assert.is(seen.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, '512', "$LATEST's memory is put back")
+    assert.is(seen.MY_SETTING, 'kept', "$LATEST's variables are put back")
+  } finally {
+    await faas(['local', 'stop'], {env})
+    rmSync(home, {recursive: true, force: true})
+  }
+})
+
 test.run()
