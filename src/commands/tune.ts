@@ -7,6 +7,7 @@ import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
+import {parsePrices} from '../tune/prices.js'
 import {tuneReportHtml} from '../tune/report.js'
 import {checkTuneRequest, tune, type Strategy, type TuneResult} from '../tune/tune.js'
 
@@ -52,6 +53,12 @@ export default class Tune extends FaasCommand {
     }),
     'auto-optimize': Flags.boolean({description: 'Point --alias at the chosen version.', default: false}),
     alias: Flags.string({description: 'With --auto-optimize: the alias to point.', default: 'live'}),
+    prices: Flags.string({
+      description:
+        'Prices instead of the AWS list prices (us-east-1, first tier): x86_64=…,arm64=… ($ per GB-second), ' +
+        'request=… ($ per request), or a JSON file of those keys; keys left out keep the defaults.',
+      env: 'FAAS_PRICES',
+    }),
     out: Flags.string({char: 'o', description: 'Folder for tune.json, calls.csv and report.html.'}),
   }
 
@@ -74,6 +81,7 @@ export default class Tune extends FaasCommand {
       ),
       autoOptimize: flags['auto-optimize'],
       alias: flags.alias,
+      ...(flags.prices === undefined ? {} : {prices: parsePrices(flags.prices)}),
     }
     // Bad input is refused before a target is made (no service started, nothing changed).
     checkTuneRequest(request)

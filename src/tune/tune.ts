@@ -2,11 +2,12 @@ import {CreateAliasCommand, GetAliasCommand, UpdateAliasCommand, type LambdaClie
 
 import {aws} from '../aws/errors.js'
 import {bootstrapDifference, median} from '../bench/bootstrap.js'
-import {PRICE_PER_REQUEST, pricePerGbSecond, type Architecture} from '../bench/cost.js'
+import type {Architecture} from '../bench/cost.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {RunTarget} from '../targets/target.js'
 import {publishPowerVersions} from './power-versions.js'
+import {DEFAULT_PRICES, type Prices} from './prices.js'
 
 /**
  * `faas tune`: AWS Lambda Power Tuning's method on either target. For each power value a version with that
@@ -35,6 +36,8 @@ export interface TuneRequest {
   /** Point `alias` at the chosen version. */
   autoOptimize: boolean
   alias: string
+  /** The prices to compute with (DEFAULT_PRICES when not given). */
+  prices?: Prices
 }
 
 /** One power value's figures (Power Tuning's averages of the kept calls, and medians with intervals). */
@@ -76,9 +79,6 @@ export interface TuneResult {
   wallMs: number
   prices: {perGbSecondUsd: number; perRequestUsd: number; asOf: string}
 }
-
-/** When the prices in src/bench/cost.ts were read from https://aws.amazon.com/lambda/pricing/. */
-export const PRICES_AS_OF = '2025-01 (us-east-1, first tier)'
 
 const fail = (message: string, fix: string) => new UserError(message, {code: 'BAD_TUNE', fix})
 
@@ -204,8 +204,10 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
     const runs = request.parallel
       ? await Promise.all(request.powerValues.map(runValue))
       : await sequential(request.powerValues.length, (i) => runValue(request.powerValues[i]!))
-    const perGb = pricePerGbSecond(architecture)
-    const results = runs.map((run) => figuresOf(run, versions.get(run.memoryMb)!.version, request, perGb))
+    const prices = request.prices ?? DEFAULT_PRICES
+    const perGb = prices.perGbSecondUsd[architecture]
+    const perRequest = prices.perRequestUsd
+    const results = runs.map((run) => figuresOf(run, versions.get(run.memoryMb)!.version, request, perGb, perRequest))
     const ranked = choose(
       results.map((r) => ({memoryMb: r.memoryMb, cost: r.averageCostUsd, duration: r.averageDurationMs})),
       request.strategy,
@@ -236,7 +238,7 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
       verdict,
       ...(alias ? {alias} : {}),
       wallMs: performance.now() - started,
-      prices: {perGbSecondUsd: perGb, perRequestUsd: PRICE_PER_REQUEST, asOf: PRICES_AS_OF},
+      prices: {perGbSecondUsd: perGb, perRequestUsd: perRequest, asOf: prices.asOf},
     }
   } finally {
     await cleanUp(alias?.version)
@@ -253,6 +255,7 @@ function figuresOf(
   version: string,
   request: TuneRequest,
   perGb: number,
+  perRequest: number,
 ): PowerResult {
   const {memoryMb, calls, wallMs} = run
 
@@ -268,7 +271,7 @@ function figuresOf(
     costsUsd: costs,
     averageDurationMs: mean(durations),
     averageCostUsd,
-    averageTotalUsd: averageCostUsd + PRICE_PER_REQUEST,
+    averageTotalUsd: averageCostUsd + perRequest,
     medianDurationMs: median(durations),
     medianCostUsd: median(costs),
     durationIntervalMs: medianInterval(durations),

@@ -25,6 +25,7 @@ test('faas tune --target local: versions per power value, choice, --auto-optimiz
     assertUserError(await tune('--power-values', '64,256'), /Power value 64 is outside Lambda's memory range/)
     assertUserError(await tune('--strategy', 'cheap'), /Unknown strategy "cheap"/)
     assertUserError(await tune('--balanced-weight', '2'), /--balanced-weight 2 is outside 0–1/)
+    assertUserError(await tune('--prices', 'request=0.20'), /request=0\.20 is too large for dollars per request/)
     assert.not.ok(existsSync(join(home, 'local', 'functions.json')), 'no service was started, nothing changed')
     const deployed = await faas(
       ['deploy', '-n', repo, '-t', tag, '-f', 'tuned', '--handler', 'handler.trivial', '--arch', 'x86_64'],
@@ -44,6 +45,8 @@ test('faas tune --target local: versions per power value, choice, --auto-optimiz
         '--strategy',
         'speed',
         '--auto-optimize',
+        '--prices',
+        'x86_64=0.00002,request=0.0000003',
         '-o',
         out,
       ],
@@ -60,6 +63,10 @@ test('faas tune --target local: versions per power value, choice, --auto-optimiz
       assert.ok(x.averageCostUsd > 0 && x.averageTotalUsd > x.averageCostUsd)
       assert.ok(x.durationIntervalMs[0] <= x.medianDurationMs && x.medianDurationMs <= x.durationIntervalMs[1])
     }
+    assert.is(r.prices.perGbSecondUsd, 0.00002, 'the price given for x86_64')
+    assert.is(r.prices.perRequestUsd, 0.0000003)
+    const first = r.results[0]
+    assert.ok(Math.abs(first.averageTotalUsd - first.averageCostUsd - 0.0000003) < 1e-12)
     assert.ok([128, 512].includes(r.best.memoryMb))
     assert.equal(r.alias, {name: 'live', version: r.best.version})
     assert.match(r.verdict, r.decided ? /excludes zero/ : /no difference detected/)
