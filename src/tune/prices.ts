@@ -60,11 +60,11 @@ export function parsePrices(text: string, read: (path: string) => string = (p) =
     const value = typeof raw === 'number' ? raw : Number(String(raw).trim() || 'x')
     if (!Number.isFinite(value) || value <= 0) throw fail(`--prices ${key}=${raw} is not a positive number of dollars.`)
     const k = key as Key
+    const list = k === 'request' ? DEFAULT_PRICES.perRequestUsd : DEFAULT_PRICES.perGbSecondUsd[k]
     if (value > CEILING[k])
       throw fail(
         `--prices ${key}=${raw} is too large for dollars per ${k === 'request' ? 'request' : 'GB-second'} ` +
-          `(Lambda's list price is ${k === 'request' ? DEFAULT_PRICES.perRequestUsd : DEFAULT_PRICES.perGbSecondUsd[k]}); ` +
-          'it may be in other units (per million, per GB-hour, cents).',
+          `(Lambda's list price is ${list}); it may be in other units (per million, per GB-hour, cents).`,
       )
     if (k === 'request') prices.perRequestUsd = value
     else prices.perGbSecondUsd[k] = value
