@@ -43,7 +43,7 @@ export async function publishPowerVersions(
   name: string,
   sizes: number[],
   emit: Emit,
-  options: {perCall?: number} = {},
+  options: {perCall?: number; onPublished?: (memoryMb: number, aliases: PowerVersion[]) => void} = {},
 ): Promise<PowerVersions> {
   const state = await target.describe(name)
   const aliases = new Map<number, PowerVersion[]>()
@@ -62,6 +62,7 @@ export async function publishPowerVersions(
         const published = await publishAndAlias(lambda, name, {alias})
         aliases.get(memoryMb)!.push({alias, version: published.version, created: published.created})
       }
+      options.onPublished?.(memoryMb, aliases.get(memoryMb)!)
       const versions = aliases.get(memoryMb)!.map((v) => v.version)
       emit({
         kind: 'progress',

@@ -6,7 +6,7 @@ import type {Architecture} from '../bench/cost.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {RunTarget} from '../targets/target.js'
-import {publishPowerVersions} from './power-versions.js'
+import {publishPowerVersions, type PowerVersion} from './power-versions.js'
 import {DEFAULT_PRICES, type Prices} from './prices.js'
 
 /**
@@ -152,6 +152,9 @@ function medianInterval(values: number[]): [number, number] {
   return [d.lo, d.hi]
 }
 
+/** One call's figures from its REPORT line. */
+type Call = {durationMs: number; billedDurationMs: number; initDurationMs?: number}
+
 /** Runs the tuning; `$LATEST`'s memory is put back whatever happens. */
 export async function tune(target: RunTarget, request: TuneRequest, emit: Emit): Promise<TuneResult> {
   checkTuneRequest(request)
@@ -165,45 +168,52 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
   const architecture: Architecture = state.architectures.includes('x86_64') ? 'x86_64' : 'arm64'
   const lambda = await target.lambda()
   const started = performance.now()
-  const {versions, aliases, cleanUp} = await publishPowerVersions(
-    target,
-    lambda,
-    name,
-    request.powerValues,
-    emit,
-    request.onlyColdStarts ? {perCall: request.num} : {},
-  )
+  type Run = {memoryMb: number; calls: Call[]; wallMs: number}
+  const runValue = async (memoryMb: number, aliases: PowerVersion[]): Promise<Run> => {
+    const t = performance.now()
+    // With only cold starts, call i goes to its own version (tune-<MB>-<i>), else all to tune-<MB>.
+    const one = async (i: number): Promise<Call> => {
+      const out = await target.invoke({
+        name: `${name}:${(aliases[i] ?? aliases[0]!).alias}`,
+        payload: request.payload,
+        logTail: true,
+      })
+      if (out.functionError || !out.report?.durationMs)
+        throw new UserError(`A call of ${name} at ${memoryMb} MB failed: ${out.payload.slice(0, 300)}`, {
+          code: 'TUNE_INVOCATION_FAILED',
+          fix: 'Give a --payload the function handles, or fix the function, then tune again.',
+        })
+      return {
+        durationMs: out.report.durationMs,
+        billedDurationMs: out.report.billedDurationMs ?? Math.ceil(out.report.durationMs),
+        initDurationMs: out.report.initDurationMs,
+      }
+    }
+    const calls = request.parallel
+      ? await Promise.all(Array.from({length: request.num}, (_, i) => one(i)))
+      : await sequential(request.num, one)
+    emit({kind: 'progress', subject: name, message: `${memoryMb} MB: ${calls.length} calls`})
+    return {memoryMb, calls, wallMs: performance.now() - t}
+  }
+  // In parallel, a value's calls start as soon as its version is published, while the next values are published
+  // (configuration updates go one at a time; calls to published versions need not wait for them).
+  const running = new Map<number, Promise<Run>>()
+  const onPublished = (memoryMb: number, aliases: PowerVersion[]) => {
+    const run = runValue(memoryMb, aliases)
+    run.catch(() => {}) // seen when awaited below; until then, not an unhandled rejection
+    running.set(memoryMb, run)
+  }
+  const {versions, aliases, cleanUp} = await publishPowerVersions(target, lambda, name, request.powerValues, emit, {
+    ...(request.onlyColdStarts ? {perCall: request.num} : {}),
+    ...(request.parallel ? {onPublished} : {}),
+  })
   let alias: TuneResult['alias']
   try {
-    const runValue = async (memoryMb: number) => {
-      const t = performance.now()
-      // With only cold starts, call i goes to its own version (tune-<MB>-<i>), else all to tune-<MB>.
-      const one = async (i: number) => {
-        const out = await target.invoke({
-          name: `${name}:${(aliases.get(memoryMb)![i] ?? aliases.get(memoryMb)![0]!).alias}`,
-          payload: request.payload,
-          logTail: true,
-        })
-        if (out.functionError || !out.report?.durationMs)
-          throw new UserError(`A call of ${name} at ${memoryMb} MB failed: ${out.payload.slice(0, 300)}`, {
-            code: 'TUNE_INVOCATION_FAILED',
-            fix: 'Give a --payload the function handles, or fix the function, then tune again.',
-          })
-        return {
-          durationMs: out.report.durationMs,
-          billedDurationMs: out.report.billedDurationMs ?? Math.ceil(out.report.durationMs),
-          initDurationMs: out.report.initDurationMs,
-        }
-      }
-      const calls = request.parallel
-        ? await Promise.all(Array.from({length: request.num}, (_, i) => one(i)))
-        : await sequential(request.num, one)
-      emit({kind: 'progress', subject: name, message: `${memoryMb} MB: ${calls.length} calls`})
-      return {memoryMb, calls, wallMs: performance.now() - t}
-    }
     const runs = request.parallel
-      ? await Promise.all(request.powerValues.map(runValue))
-      : await sequential(request.powerValues.length, (i) => runValue(request.powerValues[i]!))
+      ? await Promise.all(request.powerValues.map((memoryMb) => running.get(memoryMb)!))
+      : await sequential(request.powerValues.length, (i) =>
+          runValue(request.powerValues[i]!, aliases.get(request.powerValues[i]!)!),
+        )
     const prices = request.prices ?? DEFAULT_PRICES
     const perGb = prices.perGbSecondUsd[architecture]
     const perRequest = prices.perRequestUsd
@@ -247,11 +257,7 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
 
 /** One power value's figures from its calls: the kept calls' averages (Power Tuning) and medians with intervals. */
 function figuresOf(
-  run: {
-    memoryMb: number
-    calls: Array<{durationMs: number; billedDurationMs: number; initDurationMs?: number}>
-    wallMs: number
-  },
+  run: {memoryMb: number; calls: Call[]; wallMs: number},
   version: string,
   request: TuneRequest,
   perGb: number,
