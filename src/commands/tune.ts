@@ -8,7 +8,7 @@ import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
 import {parsePrices} from '../tune/prices.js'
-import {tuneReportHtml} from '../tune/report.js'
+import {tuneFiles} from '../tune/report.js'
 import {checkTuneRequest, tune, type Strategy, type TuneResult} from '../tune/tune.js'
 
 const number = (flag: string, text: string): number => {
@@ -59,7 +59,10 @@ export default class Tune extends FaasCommand {
         'request=… ($ per request), or a JSON file of those keys; keys left out keep the defaults.',
       env: 'FAAS_PRICES',
     }),
-    out: Flags.string({char: 'o', description: 'Folder for tune.json, calls.csv and report.html.'}),
+    out: Flags.string({
+      char: 'o',
+      description: 'Folder for tune.json, calls.csv, records.jsonl/records.csv (every call) and report.html.',
+    }),
   }
 
   async run() {
@@ -89,7 +92,9 @@ export default class Tune extends FaasCommand {
     const result = await tune(target, request, this.emit)
     if (flags.out) writeOut(flags.out, result)
     if (!this.jsonEnabled()) for (const line of summary(result)) this.log(line)
-    return result
+    // The records go to -o DIR; --json prints the result without them.
+    const {records: _records, ...printed} = result
+    return printed
   }
 }
 
@@ -123,10 +128,5 @@ function summary(r: TuneResult): string[] {
 
 function writeOut(dir: string, result: TuneResult): void {
   mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'tune.json'), JSON.stringify(result, null, 2) + '\n')
-  const rows = ['memory_mb,version,duration_ms,cost_usd']
-  for (const r of result.results)
-    r.durationsMs.forEach((d, i) => rows.push(`${r.memoryMb},${r.version},${d},${r.costsUsd[i]}`))
-  writeFileSync(join(dir, 'calls.csv'), rows.join('\n') + '\n')
-  writeFileSync(join(dir, 'report.html'), tuneReportHtml(result))
+  for (const [name, text] of tuneFiles(result)) writeFileSync(join(dir, name), text)
 }

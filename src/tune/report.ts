@@ -1,3 +1,4 @@
+import {toCsv, toJsonl} from '../bench/records.js'
 import type {TuneResult} from './tune.js'
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -84,4 +85,22 @@ ${chart(
 (${escape(r.prices.asOf)}).</p>
 </body></html>
 `
+}
+
+/**
+ * The files of `tune -o DIR`: the result (tune.json, without the records), the kept calls per value (calls.csv), every
+ * call as faas bench records it (records.jsonl, records.csv: the discarded ones too) and the report.
+ */
+export function tuneFiles(result: TuneResult): Array<[string, string]> {
+  const {records, ...rest} = result
+  const rows = ['memory_mb,version,duration_ms,cost_usd']
+  for (const r of result.results)
+    r.durationsMs.forEach((d, i) => rows.push(`${r.memoryMb},${r.version},${d},${r.costsUsd[i]}`))
+  return [
+    ['tune.json', JSON.stringify(rest, null, 2) + '\n'],
+    ['calls.csv', rows.join('\n') + '\n'],
+    ['records.jsonl', toJsonl(records)],
+    ['records.csv', toCsv(records)],
+    ['report.html', tuneReportHtml(result)],
+  ]
 }

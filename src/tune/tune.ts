@@ -2,6 +2,7 @@ import {CreateAliasCommand, GetAliasCommand, UpdateAliasCommand, type LambdaClie
 
 import {aws} from '../aws/errors.js'
 import {bootstrapDifference, median} from '../bench/bootstrap.js'
+import {fromOutcome, type InvocationRecord} from '../bench/records.js'
 import type {Architecture} from '../bench/cost.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
@@ -78,6 +79,8 @@ export interface TuneResult {
   alias?: {name: string; version: string}
   wallMs: number
   prices: {perGbSecondUsd: number; perRequestUsd: number; asOf: string}
+  /** Every call as faas bench records it (all of them, the discarded ones too), in the order they ended. */
+  records: InvocationRecord[]
 }
 
 const fail = (message: string, fix: string) => new UserError(message, {code: 'BAD_TUNE', fix})
@@ -169,15 +172,14 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
   const lambda = await target.lambda()
   const started = performance.now()
   type Run = {memoryMb: number; calls: Call[]; wallMs: number}
+  const records: InvocationRecord[] = []
   const runValue = async (memoryMb: number, aliases: PowerVersion[]): Promise<Run> => {
     const t = performance.now()
     // With only cold starts, call i goes to its own version (tune-<MB>-<i>), else all to tune-<MB>.
     const one = async (i: number): Promise<Call> => {
-      const out = await target.invoke({
-        name: `${name}:${(aliases[i] ?? aliases[0]!).alias}`,
-        payload: request.payload,
-        logTail: true,
-      })
+      const qualified = `${name}:${(aliases[i] ?? aliases[0]!).alias}`
+      const out = await target.invoke({name: qualified, payload: request.payload, logTail: true})
+      records.push(fromOutcome({seq: records.length, phase: 'measure', function: qualified, protocol: 'lambda'}, out))
       if (out.functionError || !out.report?.durationMs)
         throw new UserError(`A call of ${name} at ${memoryMb} MB failed: ${out.payload.slice(0, 300)}`, {
           code: 'TUNE_INVOCATION_FAILED',
@@ -249,6 +251,7 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
       ...(alias ? {alias} : {}),
       wallMs: performance.now() - started,
       prices: {perGbSecondUsd: perGb, perRequestUsd: perRequest, asOf: prices.asOf},
+      records,
     }
   } finally {
     await cleanUp(alias?.version)

@@ -83,6 +83,16 @@ test('faas tune --target local: versions per power value, choice, --auto-optimiz
     )
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<svg[^>]*aria-label="Duration/)
     assert.is(readFileSync(join(out, 'calls.csv'), 'utf8').trim().split('\n').length, 1 + 2 * 4)
+    const records = readFileSync(join(out, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    assert.is(records.length, 2 * 6, 'every call is recorded, the discarded ones too')
+    for (const record of records) {
+      assert.match(record.function, /^tuned:tune-(128|512)$/)
+      assert.ok(record.providerDurationUs > 0 && record.billedDurationUs > 0 && typeof record.cold === 'boolean')
+    }
+    assert.is(r.records, undefined, '--json leaves the records to -o')
   } finally {
     await faas(['local', 'stop'], {env})
     rmSync(home, {recursive: true, force: true})
