@@ -42,19 +42,20 @@ export class NetworkHolders {
   ) {}
 
   /**
-   * A holder made ahead, or undefined; either way the stock is topped up in the background. A sandbox prepared
-   * ahead (`ahead`) may wait for one still being made, which is ready sooner than a wiring started now; a call's
-   * own sandbox never waits.
+   * A holder made ahead, or undefined. A sandbox prepared ahead (`ahead`) may wait for one still being made, which is
+   * ready sooner than a wiring started now; a call's own sandbox never waits.
    */
   async take(ahead: boolean): Promise<NetworkHolder | undefined> {
     const ready = this.#ready.shift()
     const making = ready || !ahead ? undefined : this.#making.find((m) => !m.claimed)
     if (making) making.claimed = true
-    this.fill()
     return ready ?? (await making?.holder)
   }
 
-  /** Tops the stock up (at start, and after each take). */
+  /**
+   * Tops the stock up, in the background: called once a sandbox has started, so that holders are never made while
+   * the engine is busy starting one (a new function's first sandbox right after the service started).
+   */
   fill(): void {
     const resting = performance.now() - this.#failedAt < RETRY_AFTER_MS
     const stocked = () => this.#ready.length + this.#making.filter((m) => !m.claimed).length

@@ -135,6 +135,7 @@ export async function runSandbox(
     throw error
   }
   if (joined) void container.exited.then(joined.release, joined.release)
+  options.networkHolders?.fill()
   if (disk) {
     disk.started()
     // With the engine away the removal fails: the volume is then a leftover the next start sweeps (leftovers.ts).

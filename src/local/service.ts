@@ -167,9 +167,8 @@ export class LocalService {
     this.#reclaimer.unref()
     // Functions a previous service knew are Active: their sandboxes are prepared in the background.
     for (const name of this.functions.keys()) this.versionPools.pool(name).prepare()
-    // The first sandbox (a function's Pending) would otherwise wait for the loop keeper, a /tmp disk and its network.
+    // The first sandbox (a function's Pending) would otherwise wait for the loop keeper and a /tmp disk.
     void this.options.tmpDisks?.warm(DEFAULT_EPHEMERAL_MB).catch(() => undefined)
-    this.options.networkHolders?.fill()
     this.mappings.resume()
     const resumed = this.async.resume()
     if (resumed)

@@ -203,6 +203,7 @@ export interface TmpDisk {
 export interface NetworkHolderProvider {
   /** `ahead`: for a sandbox prepared ahead, which may wait for a holder being made. */
   take(ahead: boolean): Promise<{id: string; address: string; release(): void} | undefined>
+  /** Tops the stock up in the background (once a sandbox has started). */
   fill(): void
   close(): Promise<void>
 }
