@@ -30,8 +30,11 @@ export interface RuntimeHandlers {
   error(requestId: string, body: Buffer, errorType: string | undefined): boolean
   oversize(requestId: string): boolean
   initError(body: Buffer, errorType: string | undefined): void
-  /** A streamed response begins: where its chunks go, or undefined when the request id is not the current one. */
-  streamStart?(requestId: string): ((chunk: Buffer) => void) | undefined
+  /**
+   * A streamed response begins (its Content-Type as the runtime set it): where its chunks go, or undefined when the
+   * request id is not the current one.
+   */
+  streamStart?(requestId: string, contentType: string | undefined): ((chunk: Buffer) => void) | undefined
   /**
    * The sandbox helper asks for the function's hidden variables: `deliver` them once (possibly much later, when a
    * prepared sandbox is claimed), or undefined when they were already handed over.
@@ -124,7 +127,7 @@ async function streamedResponse(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const sink = handlers.streamStart?.(id)
+  const sink = handlers.streamStart?.(id, req.headers['content-type'])
   if (!sink) {
     req.resume()
     return send(res, 400, {errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID'})
