@@ -17,6 +17,7 @@ import {UserError, messageOf} from '../core/errors.js'
 import {parseReport} from '../core/report.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat} from '../core/invoke.js'
 import {aws, awsUserError} from './errors.js'
+import {streamedInvoke, type InvokeAnswer} from './invoke-stream.js'
 
 /**
  * The narrow Lambda adapter: only the calls faas makes. The invoke helper speaks the Lambda Invoke
@@ -379,7 +380,9 @@ export async function invoke(
     const startedAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
     const t0 = performance.now()
     try {
-      const out = await lambda.send(new InvokeCommand(input))
+      const out: InvokeAnswer = request.onChunk
+        ? await streamedInvoke(lambda, input, request.onChunk)
+        : await lambda.send(new InvokeCommand(input))
       const clientLatencyUs = Math.round((performance.now() - t0) * 1000)
       const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : undefined
       return {

@@ -18,7 +18,7 @@ import {lambdaArchitecture, archOf} from '../core/platform.js'
 import {loadPolicyBundles, resolvePolicies, TABLES_BUNDLE, tablesBundle} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
-import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
+import type {InvokeOutcome, InvokeRequest} from '../core/invoke.js'
 import type {TableOutcome} from '../core/tables.js'
 import type {DeployedApi, DeployOutcome, DestroyOutcome, FunctionSpec, PublishSpec, Target} from '../targets/target.js'
 
@@ -330,10 +330,7 @@ export async function serveApi(
 }
 
 /** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
-export function invokeFunction(
-  target: Target,
-  request: {name: string; payload: string; invocationType?: InvocationType; logTail?: boolean},
-): Promise<InvokeOutcome> {
+export function invokeFunction(target: Target, request: InvokeRequest): Promise<InvokeOutcome> {
   return target.invoke({...request, name: checkFunctionName(request.name)})
 }
 
