@@ -50,7 +50,8 @@ type AwsError = {name?: string; message?: string}
 /** The role was just created and Lambda cannot assume it yet (IAM is eventually consistent). */
 export const isRolePropagation = (e: AwsError): boolean =>
   e?.name === 'InvalidParameterValueException' &&
-  /cannot be assumed|role defined for the function/i.test(e.message ?? '')
+  // The last: an event source mapping's role whose new SQS actions Lambda does not see yet.
+  /cannot be assumed|role defined for the function|execution role does not have permissions/i.test(e.message ?? '')
 /** Another update of the function is still in progress. */
 export const isUpdateInProgress = (e: AwsError): boolean =>
   e?.name === 'ResourceConflictException' && !isAlreadyCreated(e)

@@ -12,6 +12,7 @@ import {
   checkTimeout,
   parseAliasWeight,
 } from '../core/function-config.js'
+import {sqsSourcesBundle, type SqsEventSource} from '../core/event-sources.js'
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
@@ -152,6 +153,7 @@ export async function planDeploy(
       reservedConcurrency?: number
       ephemeralStorageMb?: number
       logFormat?: 'Text' | 'JSON'
+      eventSources?: SqsEventSource[]
     },
     registry: string | undefined,
   ): FunctionSpec => {
@@ -162,13 +164,18 @@ export async function planDeploy(
       memoryMb: checkMemory(request.memoryMb ?? f.memoryMb),
       timeoutS: checkTimeout(request.timeoutS ?? f.timeoutS),
       env: checkEnv(f.env),
-      policies: resolvePolicies(f.policies, bundles),
+      // The queues' poller acts with the function's role: it gets the SQS actions on exactly those queues.
+      policies: [
+        ...resolvePolicies(f.policies, bundles),
+        ...(f.eventSources?.length ? [sqsSourcesBundle(f.eventSources)] : []),
+      ],
       role: request.role,
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
       ephemeralStorageMb: checkEphemeralStorage(request.ephemeralStorageMb ?? f.ephemeralStorageMb ?? 512),
       logFormat: checkLogFormat(request.logFormat ?? f.logFormat ?? 'Text'),
       ...(publish ? {publish} : {}),
       ...(url ? {url} : {}),
+      ...(f.eventSources ? {eventSources: f.eventSources} : {}),
     }
   }
   if ('benchmark' in request) {
