@@ -95,8 +95,8 @@ try {
   const urlTtfb = []
   for (let i = 0; i < N; i++) urlTtfb.push(await viaUrl())
   console.log(
-    `streaming URL (fetch), 4 chunks 100 ms apart: first chunk written to read p50 ${pct(urlTtfb, 0.5).toFixed(1)} ms  ` +
-      `p99 ${pct(urlTtfb, 0.99).toFixed(1)} ms (${N} warm calls)`,
+    `streaming URL (fetch), 4 chunks 100 ms apart: first chunk written to read ` +
+      `p50 ${pct(urlTtfb, 0.5).toFixed(1)} ms  p99 ${pct(urlTtfb, 0.99).toFixed(1)} ms (${N} warm calls)`,
   )
 } finally {
   await service.close()
