@@ -5,7 +5,8 @@
  *    host-network container from the same image, in the same run;
  * 2. its Init Duration (REPORT) vs the runtime's own init measured directly (`python3 -c` importing
  *    the runtime client and the handler in the same image), with the FAAS_INIT_BREAKDOWN figures;
- * 3. N concurrent cold calls (one function, N environments): p99 vs the single cold call;
+ * 3. N concurrent cold calls (one function, N environments): p99 vs the single cold call, with the default pool
+ *    (one sandbox prepared per function) and with N prepared;
  * 4. `faas local start --detach` to the first successful call (create the function, invoke it).
  * Each is measured before and after sandboxes prepared ahead: `--no-prepare` lines are the whole path (every cold call
  * creates and starts its container), the others the default (a cold call claims a sandbox prepared ahead).
@@ -17,7 +18,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
+import {waitBounds} from '../../src/aws/lambda.js'
 import {parseInitBreakdown} from '../../src/core/init-breakdown.js'
+import {pollUntil} from '../../src/core/wait.js'
 import {parseReport} from '../../src/core/report.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
@@ -99,16 +102,20 @@ async function createFunction(lambda: LambdaClient, name: string, image: string)
       Role: 'arn:aws:iam::000000000000:role/perf',
     }),
   )
-  // As deploy does: clients wait for Active, so a prepared sandbox (when there is one) is ready.
-  await waitUntilFunctionActiveV2({client: lambda, maxWaitTime: 60, minDelay: 1}, {FunctionName: name})
+  // As deploy does (its waiter bounds): clients wait for Active, so a prepared sandbox (when there is one) is ready.
+  await waitUntilFunctionActiveV2({client: lambda, ...(await waitBounds(lambda))}, {FunctionName: name})
 }
 
-async function coldCall(lambda: LambdaClient, name: string) {
+/**
+ * A plain call (no LogType Tail: a tail waits for the engine's copy of the output to settle); REPORT and the breakdown
+ * are read from the service's own log of the function, when it runs in this process.
+ */
+async function coldCall(lambda: LambdaClient, name: string, logsOf?: (name: string) => string[]) {
   const t = performance.now()
-  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}'), LogType: 'Tail'}))
+  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}')}))
   const clientMs = performance.now() - t
   if (out.FunctionError) throw new Error(`${name}: ${Buffer.from(out.Payload ?? []).toString('utf8')}`)
-  const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
+  const log = (logsOf?.(name) ?? []).join('\n')
   return {clientMs, initMs: parseReport(log)?.initDurationMs, breakdown: parseInitBreakdown(log)}
 }
 
@@ -120,11 +127,11 @@ const direct: number[] = []
 for (let i = 0; i < Math.max(1, Math.min(3, COLD)); i++) direct.push(await directInit(image))
 
 /** COLD functions created (waiting for Active, as deploy does) and called once each: their cold calls. */
-async function coldSeries(lambda: LambdaClient, prefix: string) {
+async function coldSeries(lambda: LambdaClient, prefix: string, service: LocalService) {
   const cold = []
   for (let i = 0; i < COLD; i++) {
     await createFunction(lambda, `${prefix}-${i}`, image)
-    cold.push(await coldCall(lambda, `${prefix}-${i}`))
+    cold.push(await coldCall(lambda, `${prefix}-${i}`, (name) => service.logs.get(name) ?? []))
   }
   return cold
 }
@@ -145,7 +152,7 @@ const bareMs = median(bare)
   const service = await new LocalService(engine, {port: 0, preparedPerFunction: 0}).start()
   const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
   try {
-    const cold = await coldSeries(lambda, `whole-${run}`)
+    const cold = await coldSeries(lambda, `whole-${run}`, service)
     const first = median(cold.map((c) => c.clientMs))
     console.log(
       `--no-prepare cold first response median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})` +
@@ -160,11 +167,13 @@ const bareMs = median(bare)
 }
 
 // After: sandboxes prepared ahead (the default).
+let singleColdMs = NaN
 const service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: Math.max(16, CONCURRENT)}).start()
 const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
 try {
-  const cold = await coldSeries(lambda, `cold-${run}`)
+  const cold = await coldSeries(lambda, `cold-${run}`, service)
   const first = median(cold.map((c) => c.clientMs))
+  singleColdMs = first
   console.log(`cold first response     median ${ms(first)}  (${cold.map((c) => ms(c.clientMs)).join(', ')})`)
   console.log(
     `bare docker start       median ${ms(bareMs)}  (host network, same image)   ratio ${(first / bareMs).toFixed(2)} x`,
@@ -188,8 +197,32 @@ try {
   await service.close()
 }
 
+// The burst again with as many sandboxes prepared as calls (--prepared N): what a larger pool buys on this machine.
+{
+  const many = {preparedPerFunction: CONCURRENT, preparedTotal: CONCURRENT}
+  const service = await new LocalService(engine, {port: 0, maxEnvironmentsPerFunction: CONCURRENT, ...many}).start()
+  const lambda = new LambdaClient({endpoint: service.url, region: 'us-east-1', credentials: service.credentials})
+  try {
+    const name = `burst-prepared-${run}`
+    await createFunction(lambda, name, image)
+    const pool = service.versionPools.pool(name)
+    await pollUntil(async () => pool.stats().prepared >= CONCURRENT, {timeoutMs: 120_000})
+    const burst = await Promise.all(Array.from({length: CONCURRENT}, () => coldCall(lambda, name)))
+    const burstP99 = p99(burst.map((c) => c.clientMs))
+    console.log(
+      `${CONCURRENT} concurrent cold calls, --prepared ${CONCURRENT}: p99 ${ms(burstP99)}   ` +
+        `ratio ${(burstP99 / singleColdMs).toFixed(2)} x single`,
+    )
+  } finally {
+    lambda.destroy()
+    await service.close()
+  }
+}
+
 /** `faas local start --detach` on its own FAAS_HOME and port, then create + invoke through the SDK. */
-async function detachToFirstCall(extra: string[] = []): Promise<{startMs: number; firstCallMs: number}> {
+async function detachToFirstCall(
+  extra: string[] = [],
+): Promise<{startMs: number; activeMs: number; firstCallMs: number}> {
   const home = mkdtempSync(join(tmpdir(), 'faas-perf-cold-'))
   const env = {...process.env, FAAS_HOME: home, FAAS_LOCAL_PORT: values.port}
   const cli = (args: string[]) =>
@@ -210,9 +243,10 @@ async function detachToFirstCall(extra: string[] = []): Promise<{startMs: number
       credentials: {accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey},
     })
     await createFunction(client, 'first-call', image)
+    const activeMs = performance.now() - t
     await coldCall(client, 'first-call')
     client.destroy()
-    return {startMs, firstCallMs: performance.now() - t}
+    return {startMs, activeMs, firstCallMs: performance.now() - t}
   } finally {
     await cli(['local', 'stop']).catch(() => {})
     rmSync(home, {recursive: true, force: true})
@@ -220,7 +254,11 @@ async function detachToFirstCall(extra: string[] = []): Promise<{startMs: number
 }
 const whole = await detachToFirstCall(['--no-prepare'])
 console.log(
-  `local start --detach --no-prepare ${ms(whole.startMs)}   to first successful call ${ms(whole.firstCallMs)}`,
+  `local start --detach --no-prepare ${ms(whole.startMs)}   function Active ${ms(whole.activeMs)}   ` +
+    `first successful call ${ms(whole.firstCallMs)}`,
 )
 const detach = await detachToFirstCall()
-console.log(`local start --detach    ${ms(detach.startMs)}   to first successful call ${ms(detach.firstCallMs)}`)
+console.log(
+  `local start --detach    ${ms(detach.startMs)}   function Active ${ms(detach.activeMs)}   ` +
+    `first successful call ${ms(detach.firstCallMs)}`,
+)

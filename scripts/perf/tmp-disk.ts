@@ -20,7 +20,12 @@ const engine = new DockerEngine()
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
 
 /** No disks: every environment keeps the tmpfs /tmp. */
-const tmpfsOnly: TmpDiskProvider = {reason: 'measuring the tmpfs', take: async () => undefined, close: async () => {}}
+const tmpfsOnly: TmpDiskProvider = {
+  reason: 'measuring the tmpfs',
+  take: async () => undefined,
+  warm: async () => {},
+  close: async () => {},
+}
 
 async function coldStarts(image: string, disks: boolean): Promise<{first: number; cold: number[]; tmp: unknown}> {
   const service = await new LocalService(engine, {port: 0, ...(disks ? {} : {tmpDisks: tmpfsOnly})}).start()

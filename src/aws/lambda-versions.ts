@@ -13,6 +13,7 @@ import {
 import {UserError} from '../core/errors.js'
 import {pollUntil} from '../core/wait.js'
 import {aws} from './errors.js'
+import {waitBounds} from './lambda.js'
 
 /**
  * Publishing a version and pointing an alias at it: the same Lambda calls on AWS and on the local
@@ -62,7 +63,7 @@ export async function publishAndAlias(lambda: LambdaClient, name: string, reques
   )
   const version = out.Version!
   await waitUntilFunctionActiveV2(
-    {client: lambda, minDelay: 1, maxDelay: 5, maxWaitTime: 600},
+    {client: lambda, ...(await waitBounds(lambda))},
     {FunctionName: name, Qualifier: version},
   )
   const published: Published = {version, created: !before.has(version)}

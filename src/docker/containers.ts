@@ -50,10 +50,11 @@ export interface RunningContainer {
   /** Each line the container writes, stdout and stderr alike. */
   onLine(listener: (line: string) => void): void
   /**
-   * Resolves once the log stream has been quiet for `quietMs` since its last chunk and since now (or `maxMs`
-   * passed): lets lines still in flight through the engine arrive, however long ago the last one did.
+   * Resolves once the log stream has been quiet for `quietMs` (or `maxMs` passed): lets lines still in flight through
+   * the engine arrive. Quiet counts from the last chunk, or from now with `fromNow` (a line may be in flight however
+   * long ago the last one arrived).
    */
-  logsSettled(quietMs: number, maxMs: number): Promise<void>
+  logsSettled(quietMs: number, maxMs: number, fromNow?: boolean): Promise<void>
 }
 
 function createContainer(engine: DockerEngine, spec: RunSpec) {
@@ -191,13 +192,13 @@ export async function runContainer(
       listeners.push(listener)
       if (listeners.length === 1) for (const line of early.splice(0)) listener(line)
     },
-    logsSettled: (quietMs, maxMs) =>
+    logsSettled: (quietMs, maxMs, fromNow) =>
       new Promise<void>((resolve) => {
         const asked = Date.now()
         const deadline = asked + maxMs
         const check = () => {
           const now = Date.now()
-          if (now - Math.max(lastChunkAt, asked) >= quietMs || now >= deadline) resolve()
+          if (now - Math.max(lastChunkAt, fromNow ? asked : 0) >= quietMs || now >= deadline) resolve()
           else setTimeout(check, Math.min(quietMs, deadline - now))
         }
         check()

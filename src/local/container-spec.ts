@@ -145,7 +145,7 @@ export interface Launch {
 
 /** The environment's container: the unmodified image, limited and isolated as a Lambda sandbox. */
 export function containerSpec(fn: LocalFunction, options: ServiceOptions, launch: Launch): RunSpec {
-  const tmpSize = fn.ephemeralStorageMb ?? 512
+  const tmpSize = fn.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB
   return {
     image: fn.imageUri,
     cmd: launch.cmd,
@@ -164,6 +164,9 @@ export function containerSpec(fn: LocalFunction, options: ServiceOptions, launch
     tmpfs: {'/tmp': `rw,exec,nosuid,nodev,size=${tmpSize}m,mode=1777`},
   }
 }
+
+/** Lambda's default ephemeral storage (/tmp) in MB. */
+export const DEFAULT_EPHEMERAL_MB = 512
 
 /** The size of the spec's /tmp in MB (its tmpfs's `size=`), or undefined when it has none. */
 export function tmpSizeMb(spec: RunSpec): number | undefined {

@@ -392,10 +392,10 @@ export class Environment {
     outcome: Outcome,
   ): Promise<InvocationResult> {
     const {lines, cold, durationMs} = run
-    // Lines the handler printed may still be in flight through the engine: let them land. The engine's copy lags
-    // the Runtime API on a busy machine; a cold call's tail (init's lines) is worth a longer wait.
+    // Lines the handler printed may still be in flight through the engine: let them land. The engine's copy lags the
+    // Runtime API on a busy machine, and a cold tail must hold init's lines, however long ago output last arrived.
     if (request.waitForLogs && this.#container && this.state !== 'dead') {
-      await (cold ? this.#container.logsSettled(100, 1000) : this.#container.logsSettled(15, 150))
+      await (cold ? this.#container.logsSettled(50, 500, true) : this.#container.logsSettled(15, 150))
     }
     // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
     const peak =

@@ -22,6 +22,7 @@ import {invoke, invokeStreaming, type InvokeContext} from './invoke-api.js'
 import {LambdaApiError} from './lambda-errors.js'
 import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
+import {DEFAULT_EPHEMERAL_MB} from './container-spec.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {FunctionPool} from './pool.js'
 import {SandboxReserve} from './prepared.js'
@@ -165,6 +166,8 @@ export class LocalService {
     this.#reclaimer.unref()
     // Functions a previous service knew are Active: their sandboxes are prepared in the background.
     for (const name of this.functions.keys()) this.versionPools.pool(name).prepare()
+    // The first sandbox (a function's Pending) would otherwise wait for the loop keeper and a /tmp disk.
+    void this.options.tmpDisks?.warm(DEFAULT_EPHEMERAL_MB).catch(() => undefined)
     this.mappings.resume()
     const resumed = this.async.resume()
     if (resumed)

@@ -88,6 +88,25 @@ export class TmpDisks implements TmpDiskProvider {
     }
   }
 
+  /**
+   * Starts the keeper and stocks a disk of `sizeMb` before any call needs one (the first sandbox of a service would
+   * otherwise wait for both), in any local image of this machine's architecture: the helper is static.
+   */
+  async warm(sizeMb: number): Promise<void> {
+    if (this.reason || this.#closed || this.#stock.get(sizeMb)?.length) return
+    const images = await this.engine.docker.listImages().catch(() => [])
+    const native = images
+      .filter((image) => (image.RepoTags ?? []).some((tag) => tag !== '<none>:<none>'))
+      .sort((a, b) => a.Size - b.Size)
+    for (const image of native) {
+      const info = await this.engine.inspectImage(image.Id).catch(() => undefined)
+      if (info?.architecture !== this.options.hostArchitecture) continue
+      if (this.reason || this.#closed || this.#stock.get(sizeMb)?.length) return
+      this.#stock.set(sizeMb, [this.#track(this.#make(sizeMb, image.Id))])
+      return
+    }
+  }
+
   #track<T>(promise: Promise<T>): Promise<T> {
     const settled: Promise<unknown> = promise.then(
       () => this.#pending.delete(settled),

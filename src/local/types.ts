@@ -202,6 +202,8 @@ export interface TmpDiskProvider {
   reason?: string
   /** A disk of `sizeMb` usable MB, or undefined where disks are impossible (the tmpfs then). */
   take(sizeMb: number, image: string): Promise<TmpDisk | undefined>
+  /** Gets a disk of `sizeMb` ready before the first call asks. */
+  warm(sizeMb: number): Promise<void>
   close(): Promise<void>
 }
 

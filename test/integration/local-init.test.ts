@@ -1,56 +1,20 @@
-import {CreateFunctionCommand, InvokeCommand, LambdaClient} from '@aws-sdk/client-lambda'
-import {suite} from 'uvu'
+import {InvokeCommand, LambdaClient} from '@aws-sdk/client-lambda'
 import * as assert from 'uvu/assert'
 
 import {parseReport} from '../../src/core/report.js'
-import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
-import {LABEL} from '../../src/local/contracts.js'
 import {LocalService} from '../../src/local/service.js'
-import {fixtureImage} from '../fixtures/local/fixture.js'
 import {lambdaClient} from '../helpers/local.js'
+import {createFixtureFunction, localServiceSuite} from '../helpers/local-suite.js'
 
 /**
  * Lambda's init semantics with real containers: the init limit (short here, 1 s) suppresses an init
  * rather than failing the call; an init error is reported at once; Init Duration starts at
  * container start, not before create.
  */
-const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local init')
-const engine = new DockerEngine()
 const INIT_LIMIT_MS = 1000
-
-test.before(async (ctx) => {
-  ctx.image = await fixtureImage(engine)
-  ctx.service = await new LocalService(engine, {port: 0, initTimeoutMs: INIT_LIMIT_MS}).start()
-  ctx.lambda = lambdaClient(ctx.service)
-})
-
-test.after(async (ctx) => {
-  const id = ctx.service?.options.instanceId
-  await ctx.service?.close()
-  if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
-})
-
-async function deploy(
-  lambda: LambdaClient,
-  image: string,
-  name: string,
-  handler: string,
-  extra: {Timeout?: number; Environment?: {Variables: Record<string, string>}} = {},
-) {
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: 'r',
-      PackageType: 'Image',
-      Code: {ImageUri: image},
-      ImageConfig: {Command: [handler]},
-      MemorySize: 512,
-      Timeout: 30,
-      ...extra,
-    }),
-  )
-}
+const test = localServiceSuite('local init', {initTimeoutMs: INIT_LIMIT_MS})
+const deploy = createFixtureFunction
 
 async function invoke(lambda: LambdaClient, name: string) {
   const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}'), LogType: 'Tail'}))
@@ -66,7 +30,7 @@ async function invoke(lambda: LambdaClient, name: string) {
 }
 
 test('an init past the limit goes on in the first call, which is cold with the whole Init Duration', async (ctx) => {
-  await deploy(ctx.lambda, ctx.image, 'suppressed', 'slowinit.handler', {Environment: {Variables: {INIT_SLEEP: '3'}}})
+  await deploy(ctx, 'suppressed', 'slowinit.handler', {Environment: {Variables: {INIT_SLEEP: '3'}}})
   const cold = await invoke(ctx.lambda, 'suppressed')
   assert.is(cold.functionError, undefined, JSON.stringify(cold.json))
   assert.is(cold.json.ok, true)
@@ -84,7 +48,7 @@ test('an init past the limit goes on in the first call, which is cold with the w
 })
 
 test("a suppressed init is bounded by the function's timeout", async (ctx) => {
-  await deploy(ctx.lambda, ctx.image, 'suppressed-timeout', 'slowinit.handler', {
+  await deploy(ctx, 'suppressed-timeout', 'slowinit.handler', {
     Timeout: 2,
     Environment: {Variables: {INIT_SLEEP: '30'}},
   })
@@ -97,7 +61,7 @@ test("a suppressed init is bounded by the function's timeout", async (ctx) => {
 })
 
 test('an init error (the handler cannot be imported) is reported at once', async (ctx) => {
-  await deploy(ctx.lambda, ctx.image, 'import-error', 'no_such_module.handler')
+  await deploy(ctx, 'import-error', 'no_such_module.handler')
   const out = await invoke(ctx.lambda, 'import-error')
   assert.is(out.functionError, 'Unhandled')
   assert.is(out.json.errorType, 'Runtime.ImportModuleError', JSON.stringify(out.json))
@@ -105,7 +69,7 @@ test('an init error (the handler cannot be imported) is reported at once', async
 })
 
 test('an init error after the init limit fails the first invocation with that error', async (ctx) => {
-  await deploy(ctx.lambda, ctx.image, 'late-init-error', 'slowinit.handler', {
+  await deploy(ctx, 'late-init-error', 'slowinit.handler', {
     Environment: {Variables: {INIT_SLEEP: '2', INIT_FAIL: '1'}},
   })
   const out = await invoke(ctx.lambda, 'late-init-error')
@@ -130,7 +94,7 @@ test('Init Duration and the init limit start at container start: a slow `docker 
   const service = await new LocalService(slow, {port: 0, initTimeoutMs: 4000}).start()
   try {
     const lambda = lambdaClient(service)
-    await deploy(lambda, ctx.image, 'slow-create', 'handler.trivial')
+    await deploy({lambda, image: ctx.image}, 'slow-create', 'handler.trivial')
     const out = await invoke(lambda, 'slow-create')
     assert.is(out.functionError, undefined, JSON.stringify(out.json))
     assert.ok(

@@ -1,64 +1,27 @@
 import {
-  CreateFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
   LambdaClient,
   PutFunctionConcurrencyCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-lambda'
-import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {parseReport} from '../../src/core/report.js'
 import {pollUntil} from '../../src/core/wait.js'
-import {findContainersByLabel} from '../../src/docker/containers.js'
-import {DockerEngine} from '../../src/docker/engine.js'
-import {LABEL} from '../../src/local/contracts.js'
-import {LocalService} from '../../src/local/service.js'
-import {fixtureImage} from '../fixtures/local/fixture.js'
-import {lambdaClient} from '../helpers/local.js'
+import {createFixtureFunction, localServiceSuite, type LocalSuiteContext} from '../helpers/local-suite.js'
 
-/** Lambda's execution environment and limits, with real containers: filesystem, log format, queue and throttling. */
-const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local limits')
-const engine = new DockerEngine()
-
-test.before(async (ctx) => {
-  ctx.image = await fixtureImage(engine)
-  // A queue of 2 calls per function, each waiting at most 1 s: small enough to reach in a test.
-  ctx.service = await new LocalService(engine, {
-    port: 0,
-    maxEnvironmentsPerFunction: 1,
-    maxQueuedPerFunction: 2,
-    queueTimeoutMs: 1000,
-  }).start()
-  ctx.lambda = lambdaClient(ctx.service)
+/**
+ * Lambda's execution environment and limits, with real containers: filesystem, log format, queue and throttling.
+ * A queue of 2 calls per function, each waiting at most 1 s: small enough to reach in a test.
+ */
+const test = localServiceSuite('local limits', {
+  maxEnvironmentsPerFunction: 1,
+  maxQueuedPerFunction: 2,
+  queueTimeoutMs: 1000,
 })
-
-test.after(async (ctx) => {
-  const id = ctx.service?.options.instanceId
-  await ctx.service?.close()
-  if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
-})
-
-async function deploy(
-  ctx: {lambda: LambdaClient; image: string},
-  name: string,
-  handler: string,
-  extra: Record<string, unknown> = {},
-) {
-  await ctx.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: 'r',
-      PackageType: 'Image',
-      Code: {ImageUri: ctx.image},
-      ImageConfig: {Command: [handler]},
-      MemorySize: 1024,
-      Timeout: 60,
-      ...extra,
-    }),
-  )
-}
+const deploy = (ctx: LocalSuiteContext, name: string, handler: string, extra: Record<string, unknown> = {}) =>
+  createFixtureFunction(ctx, name, handler, {MemorySize: 1024, Timeout: 60, ...extra})
 
 async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknown = {}) {
   const out = await ctx.lambda.send(

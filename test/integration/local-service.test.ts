@@ -1,5 +1,4 @@
 import {
-  CreateFunctionCommand,
   DeleteFunctionCommand,
   InvokeCommand,
   LambdaClient,
@@ -7,57 +6,19 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
 import {execa} from 'execa'
-import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {parseReport} from '../../src/core/report.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
-import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/contracts.js'
 import {LocalService} from '../../src/local/service.js'
-import {fixtureImage} from '../fixtures/local/fixture.js'
 import {waitFor} from '../helpers/wait.js'
 import {lambdaClient, signedFetch} from '../helpers/local.js'
+import {createFixtureFunction, engine, localServiceSuite} from '../helpers/local-suite.js'
 
 /** The local Lambda service with real containers, driven through real SDKs. */
-const test = suite<{service: LocalService; lambda: LambdaClient; image: string}>('local service')
-const engine = new DockerEngine()
-
-test.before(async (ctx) => {
-  ctx.image = await fixtureImage(engine)
-  ctx.service = await new LocalService(engine, {
-    port: 0,
-    idleTimeoutMs: 60_000,
-    s3Endpoint: 'http://127.0.0.1:5050',
-  }).start()
-  ctx.lambda = lambdaClient(ctx.service)
-})
-
-test.after(async (ctx) => {
-  const id = ctx.service?.options.instanceId
-  await ctx.service?.close()
-  if (id) assert.equal(await findContainersByLabel(engine, `${LABEL}=${id}`), [], 'close() removes every container')
-})
-
-async function deploy(
-  ctx: {lambda: LambdaClient; image: string},
-  name: string,
-  handler: string,
-  extra: {MemorySize?: number; Timeout?: number; Environment?: {Variables: Record<string, string>}} = {},
-) {
-  await ctx.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: 'arn:aws:iam::000000000000:role/x',
-      PackageType: 'Image',
-      Code: {ImageUri: ctx.image},
-      ImageConfig: {Command: [handler]},
-      MemorySize: 512,
-      Timeout: 30,
-      ...extra,
-    }),
-  )
-}
+const test = localServiceSuite('local service', {idleTimeoutMs: 60_000, s3Endpoint: 'http://127.0.0.1:5050'})
+const deploy = createFixtureFunction
 
 async function invoke(ctx: {lambda: LambdaClient}, name: string, payload: unknown = {}) {
   const out = await ctx.lambda.send(

@@ -6,9 +6,6 @@ import {isUserError, messageOf} from '../../core/errors.js'
 import {loadSettings} from '../../core/settings.js'
 import {SERVICE_FLAG_RANGES} from '../../local/options.js'
 import {runService, startDetached} from '../../local/service-process.js'
-import {deployTemplate, parseParameterOverrides} from '../../services/template-deploy.js'
-import {createTarget} from '../../targets/index.js'
-import {createLocalTarget} from '../../targets/local.js'
 import type {Target} from '../../targets/target.js'
 
 export default class LocalStart extends FaasCommand {
@@ -117,9 +114,12 @@ export default class LocalStart extends FaasCommand {
     }
     const settings = loadSettings()
     const template = flags.template
-    const parameters = parseParameterOverrides(flags['parameter-overrides'])
+    // Deploying a template needs the SDK clients, loaded only then: the start itself stays quick.
+    const deploying = template ? import('../../services/template-deploy.js') : undefined
+    const parameters = (await deploying)?.parseParameterOverrides(flags['parameter-overrides'])
     const deployIt = async (target: Target) => {
-      const result = await deployTemplate(target, settings, {template: template!, parameters}, this.emit)
+      const {deployTemplate} = (await deploying)!
+      const result = await deployTemplate(target, settings, {template: template!, parameters: parameters!}, this.emit)
       for (const f of result.functions) this.log(`  ${f.name}\t${f.action}${f.url ? `\tURL ${f.url}` : ''}`)
       if (result.api) this.log(`  API ${result.api.url}`)
       return result
@@ -127,22 +127,26 @@ export default class LocalStart extends FaasCommand {
     if (flags.detach) {
       const state = await startDetached(settings, options, this.emit)
       this.log(`Local Lambda service on ${state.url} (pid ${state.pid})`)
-      const deployed = template ? await deployIt(await createTarget('local', settings)) : undefined
+      const target = template && (await (await import('../../targets/index.js')).createTarget('local', settings))
+      const deployed = target ? await deployIt(target) : undefined
       return {url: state.url, pid: state.pid, logFile: state.logFile, ...(deployed ? {template: deployed} : {})}
     }
     let url = ''
     await runService(settings, options, this.emit, (service) => {
       url = service.url
       if (!template) return
-      const target = createLocalTarget(settings, {endpoint: service.url, credentials: service.credentials})
       // The service serves meanwhile; a template that fails to deploy is reported and the service stays up.
-      deployIt(target).catch((error: unknown) =>
-        this.emit({
-          kind: 'warn',
-          subject: 'template',
-          message: isUserError(error) ? error.paragraph : messageOf(error),
-        }),
-      )
+      import('../../targets/local.js')
+        .then(({createLocalTarget}) =>
+          deployIt(createLocalTarget(settings, {endpoint: service.url, credentials: service.credentials})),
+        )
+        .catch((error: unknown) =>
+          this.emit({
+            kind: 'warn',
+            subject: 'template',
+            message: isUserError(error) ? error.paragraph : messageOf(error),
+          }),
+        )
     })
     return {url, stopped: true}
   }
