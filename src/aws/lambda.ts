@@ -98,6 +98,14 @@ export async function withRetries<T>(
       if (isThrottled(e)) {
         throw throttledError(action, error)
       } else if (options.rolePropagation && isRolePropagation(e)) {
+        if (last && /execution role does not have permissions/i.test(e.message ?? ''))
+          throw new UserError(`The role of ${fn} still lacks what Lambda needs for ${action}: ${e.message}`, {
+            code: 'ROLE_MISSING_ACTIONS',
+            fix:
+              'Give it sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on the queue (faas does so ' +
+              'for roles it made; a role named with --role is used as it is), then deploy again.',
+            cause: error,
+          })
         if (last)
           throw new UserError(
             `Lambda still cannot assume the role of ${fn} after ${retry.attempts} tries: ${e.message}`,
