@@ -24,7 +24,7 @@ interface Current {
   dispatchedAt?: number
   lines: string[]
   /** Where a streamed response's chunks go as the function writes them (InvokeWithResponseStream). */
-  onChunk?: (chunk: Buffer, contentType: string | undefined) => void
+  onChunk?: (chunk: Buffer, contentType: string | undefined) => void | Promise<void>
   timer?: NodeJS.Timeout
   finish: (outcome: Outcome) => void
 }

@@ -37,9 +37,9 @@ export interface InvokeInput {
   requestId?: string
   /**
    * InvokeWithResponseStream and RESPONSE_STREAM URLs: the chunks of a streamed response as the function writes them,
-   * with the Content-Type the runtime gave the stream.
+   * with the Content-Type the runtime gave the stream; a promise holds the runtime back until the client takes more.
    */
-  onChunk?: (chunk: Buffer, contentType: string | undefined) => void
+  onChunk?: (chunk: Buffer, contentType: string | undefined) => void | Promise<void>
   /** An Event call waits for concurrency until then (its maximum event age; default the service's). */
   waitUntil?: number
 }

@@ -1,6 +1,7 @@
 import type {ServerResponse} from 'node:http'
 
 import {badGateway, type UrlResponse} from './function-url.js'
+import {writeStreamed} from './http.js'
 import type {InvocationResult} from './invocation.js'
 
 /**
@@ -52,10 +53,10 @@ export class UrlStreamWriter {
     private readonly headOnly: boolean,
   ) {}
 
-  /** A chunk the function wrote, with its stream's Content-Type. */
-  chunk(bytes: Buffer, contentType: string | undefined): void {
+  /** A chunk the function wrote, with its stream's Content-Type; a promise while the client cannot take more. */
+  chunk(bytes: Buffer, contentType: string | undefined): Promise<void> | undefined {
     this.#streamed = true
-    if (this.#malformed) return
+    if (this.#malformed) return undefined
     if (this.#opened) return this.#write(bytes)
     const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== HTTP_INTEGRATION) {
@@ -68,16 +69,16 @@ export class UrlStreamWriter {
     const at = seen.indexOf(DELIMITER)
     if (at < 0) {
       if (this.#pendingSize > MAX_PRELUDE) this.#malformed = true
-      return
+      return undefined
     }
     const head = preludeHead(seen.subarray(0, at))
     if (!head) {
       this.#malformed = true
-      return
+      return undefined
     }
     this.#pending = []
     this.#open(head)
-    if (seen.length > at + DELIMITER.length) this.#write(seen.subarray(at + DELIMITER.length))
+    return this.#write(seen.subarray(at + DELIMITER.length))
   }
 
   /** The invocation ended: end the body, or answer now what never streamed. */
@@ -114,7 +115,7 @@ export class UrlStreamWriter {
     if (streaming) this.res.flushHeaders()
   }
 
-  #write(bytes: Buffer): void {
-    if (!this.headOnly && bytes.length > 0) this.res.write(bytes)
+  #write(bytes: Buffer): Promise<void> | undefined {
+    return this.headOnly || bytes.length === 0 ? undefined : writeStreamed(this.res, bytes)
   }
 }
