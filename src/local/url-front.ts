@@ -20,7 +20,8 @@ import {UrlStreamWriter} from './url-stream.js'
  * http://127.0.0.1:<port>/ with no DNS set-up, and each URL is its own browser origin). A request
  * passes the Host check (DNS rebinding), the body limit, CORS preflight, the URL's auth (NONE: the
  * resource policy; AWS_IAM: a SigV4 signature with a key of this service), then becomes a payload
- * format 2.0 event for the function's pool; function-url.ts maps both ways.
+ * format 2.0 event for the function's pool; function-url.ts maps both ways (BUFFERED), url-stream.ts writes a
+ * RESPONSE_STREAM answer as the function streams it.
  */
 
 export interface FrontContext {
