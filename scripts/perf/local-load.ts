@@ -26,7 +26,7 @@ import {parseArgs} from 'node:util'
 import {loadSettings} from '../../src/core/settings.js'
 import {pollUntil} from '../../src/core/wait.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
-import {KEEPER_LABEL} from '../../src/local/tmp-disk.js'
+import {FUNCTION_LABEL} from '../../src/local/contracts.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {readSecrets} from '../../src/local/credentials.js'
 import {localStatus, startDetached, stopLocalService} from '../../src/local/service-process.js'
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const fdsClean = fds(pid)
   // The service's own loop keeper (disk-backed /tmp) stays with it: not a function's container.
   const containersClean = (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).filter(
-    (c) => !c.labels[KEEPER_LABEL],
+    (c) => c.labels[FUNCTION_LABEL],
   ).length
   console.log(
     `after deleting the functions: ${fdsClean} open fds (before ${fdsBefore}), ${containersClean} containers, ` +

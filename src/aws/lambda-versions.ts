@@ -12,8 +12,8 @@ import {
 
 import {UserError} from '../core/errors.js'
 import {pollUntil} from '../core/wait.js'
-import {aws} from './errors.js'
-import {waitBounds} from './lambda.js'
+import {aws as awsCall} from './errors.js'
+import {isThrottled, waitBounds} from './lambda.js'
 
 /**
  * Publishing a version and pointing an alias at it: the same Lambda calls on AWS and on the local
@@ -40,6 +40,25 @@ export interface Published {
 
 type AwsError = {name?: string}
 
+/**
+ * An AWS call as errors.ts's aws(), with throttling that outlasted the SDK's retries said as such: these
+ * calls are idempotent here, so running the command again finishes the job.
+ */
+async function aws<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await awsCall(action, call)
+  } catch (error) {
+    if (!isThrottled(error as AwsError)) throw error
+    throw new UserError(`AWS kept throttling the request to ${action} (${(error as AwsError).name}).`, {
+      code: 'THROTTLED',
+      fix:
+        "Run the command again in a minute (what is done is kept, nothing is published twice); check the account's " +
+        'Lambda API limits.',
+      cause: error,
+    })
+  }
+}
+
 const sameWeights = (a: Record<string, number> | undefined, b: Record<string, number> | undefined): boolean => {
   const left = Object.entries(a ?? {}).sort()
   const right = Object.entries(b ?? {}).sort()
@@ -56,7 +75,12 @@ async function versionsOf(lambda: LambdaClient, name: string): Promise<Set<strin
 }
 
 /** Publishes $LATEST (a no-op when unchanged) and, when asked, points the alias at it with the weights. */
-export async function publishAndAlias(lambda: LambdaClient, name: string, request: PublishRequest): Promise<Published> {
+export async function publishAndAlias(
+  lambda: LambdaClient,
+  name: string,
+  request: PublishRequest,
+  options: {provisionWaitMs?: number} = {},
+): Promise<Published> {
   const before = await versionsOf(lambda, name)
   const out = await aws(`publish a version of ${name} (lambda:PublishVersion)`, () =>
     lambda.send(new PublishVersionCommand({FunctionName: name})),
@@ -67,7 +91,8 @@ export async function publishAndAlias(lambda: LambdaClient, name: string, reques
     {FunctionName: name, Qualifier: version},
   )
   const published: Published = {version, created: !before.has(version)}
-  if (!request.alias) return withProvisioned(lambda, name, version, request.provisioned, published)
+  const wait = options.provisionWaitMs ?? PROVISION_WAIT_MS
+  if (!request.alias) return withProvisioned(lambda, name, version, request.provisioned, published, wait)
   const weights = request.weights ?? {}
   for (const other of Object.keys(weights)) {
     if (other === version)
@@ -114,10 +139,14 @@ export async function publishAndAlias(lambda: LambdaClient, name: string, reques
     )
     action = 'updated'
   }
-  return withProvisioned(lambda, name, alias, request.provisioned, {
-    ...published,
-    alias: {name: alias, version, weights, action},
-  })
+  return withProvisioned(
+    lambda,
+    name,
+    alias,
+    request.provisioned,
+    {...published, alias: {name: alias, version, weights, action}},
+    wait,
+  )
 }
 
 /** Longest wait for provisioned concurrency to be READY (Lambda takes minutes; the local service, an init). */
@@ -133,6 +162,7 @@ async function withProvisioned(
   qualifier: string,
   requested: number | undefined,
   published: Published,
+  waitMs: number,
 ): Promise<Published> {
   if (requested === undefined) return published
   const read = () =>
@@ -162,10 +192,10 @@ async function withProvisioned(
       current = await aws(`read the ${what} (lambda:GetProvisionedConcurrencyConfig)`, read)
       return current?.Status !== 'IN_PROGRESS'
     },
-    {timeoutMs: PROVISION_WAIT_MS, maxDelayMs: 5000},
+    {timeoutMs: waitMs, maxDelayMs: 5000},
   )
   if (current?.Status === 'FAILED')
-    throw new UserError(`The ${what} FAILED: ${current.StatusReason ?? 'no reason given'}`, {
+    throw new UserError(`The ${what} FAILED: ${(current.StatusReason ?? 'no reason given').replace(/\.?$/, '.')}`, {
       code: 'PROVISIONING_FAILED',
       fix: 'Fix the init error (faas logs shows it), deploy again, or leave out --provisioned.',
     })

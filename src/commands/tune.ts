@@ -7,7 +7,8 @@ import {targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
-import {tuneReportHtml} from '../tune/report.js'
+import {parsePrices} from '../tune/prices.js'
+import {tuneFiles} from '../tune/report.js'
 import {checkTuneRequest, tune, type Strategy, type TuneResult} from '../tune/tune.js'
 
 const number = (flag: string, text: string): number => {
@@ -43,13 +44,25 @@ export default class Tune extends FaasCommand {
     strategy: Flags.string({description: 'cost, speed or balanced.', default: 'cost'}),
     'balanced-weight': Flags.string({description: 'balanced: 0 = speed only … 1 = cost only.', default: '0.5'}),
     parallel: Flags.boolean({description: "A value's calls at once, and all values at once.", default: false}),
+    'only-cold-starts': Flags.boolean({
+      description: "Every call a cold start: one version per call (Power Tuning's onlyColdStarts).",
+      default: false,
+    }),
     'discard-top-bottom': Flags.string({
-      description: 'Share of slowest and of fastest calls left out (0–0.4).',
-      default: '0.2',
+      description: 'Share of slowest and of fastest calls left out (0–0.4; default 0.2, 0 with --only-cold-starts).',
     }),
     'auto-optimize': Flags.boolean({description: 'Point --alias at the chosen version.', default: false}),
     alias: Flags.string({description: 'With --auto-optimize: the alias to point.', default: 'live'}),
-    out: Flags.string({char: 'o', description: 'Folder for tune.json, calls.csv and report.html.'}),
+    prices: Flags.string({
+      description:
+        'Prices instead of the AWS list prices (us-east-1, first tier): x86_64=…,arm64=… ($ per GB-second), ' +
+        'request=… ($ per request), or a JSON file of those keys; keys left out keep the defaults.',
+      env: 'FAAS_PRICES',
+    }),
+    out: Flags.string({
+      char: 'o',
+      description: 'Folder for tune.json, calls.csv, records.jsonl/records.csv (every call) and report.html.',
+    }),
   }
 
   async run() {
@@ -63,9 +76,15 @@ export default class Tune extends FaasCommand {
       strategy: flags.strategy as Strategy,
       balancedWeight: number('--balanced-weight', flags['balanced-weight']),
       parallel: flags.parallel,
-      discardTopBottom: number('--discard-top-bottom', flags['discard-top-bottom']),
+      onlyColdStarts: flags['only-cold-starts'],
+      // Power Tuning's default: 0.2, but none left out when every call is cold.
+      discardTopBottom: number(
+        '--discard-top-bottom',
+        flags['discard-top-bottom'] ?? (flags['only-cold-starts'] ? '0' : '0.2'),
+      ),
       autoOptimize: flags['auto-optimize'],
       alias: flags.alias,
+      ...(flags.prices === undefined ? {} : {prices: parsePrices(flags.prices)}),
     }
     // Bad input is refused before a target is made (no service started, nothing changed).
     checkTuneRequest(request)
@@ -73,7 +92,9 @@ export default class Tune extends FaasCommand {
     const result = await tune(target, request, this.emit)
     if (flags.out) writeOut(flags.out, result)
     if (!this.jsonEnabled()) for (const line of summary(result)) this.log(line)
-    return result
+    // The records go to -o DIR; --json prints the result without them.
+    const {records: _records, ...printed} = result
+    return printed
   }
 }
 
@@ -81,7 +102,8 @@ function summary(r: TuneResult): string[] {
   const usd = (x: number) => `$${(x * 1e6).toFixed(3)}/M`
   const lines = [
     `${r.functionName} (${r.architecture}), strategy ${r.strategy}` +
-      (r.strategy === 'balanced' ? ` (weight ${r.balancedWeight})` : ''),
+      (r.strategy === 'balanced' ? ` (weight ${r.balancedWeight})` : '') +
+      (r.onlyColdStarts ? ', only cold starts' : ''),
     '  memory  version  avg ms  median ms [95 % CI]       cost (Power Tuning)  with requests  cold',
   ]
   for (const x of r.results)
@@ -91,6 +113,9 @@ function summary(r: TuneResult): string[] {
         `${x.durationIntervalMs[1].toFixed(1)}]`.padEnd(18) +
         `  ${usd(x.averageCostUsd).padStart(19)}  ${usd(x.averageTotalUsd).padStart(13)}  ${x.coldStarts}`,
     )
+  const inits = r.results.filter((x) => x.medianInitDurationMs !== undefined)
+  const init = (x: TuneResult['results'][number]) => `${x.memoryMb} MB ${x.medianInitDurationMs!.toFixed(1)} ms`
+  if (inits.length) lines.push(`  median Init Duration: ${inits.map(init).join(', ')}`)
   lines.push(`best (${r.strategy}): ${r.best.memoryMb} MB, version ${r.best.version}`)
   lines.push(`verdict: ${r.verdict}`)
   if (r.alias) lines.push(`alias ${r.alias.name} → version ${r.alias.version}`)
@@ -103,10 +128,5 @@ function summary(r: TuneResult): string[] {
 
 function writeOut(dir: string, result: TuneResult): void {
   mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'tune.json'), JSON.stringify(result, null, 2) + '\n')
-  const rows = ['memory_mb,version,duration_ms,cost_usd']
-  for (const r of result.results)
-    r.durationsMs.forEach((d, i) => rows.push(`${r.memoryMb},${r.version},${d},${r.costsUsd[i]}`))
-  writeFileSync(join(dir, 'calls.csv'), rows.join('\n') + '\n')
-  writeFileSync(join(dir, 'report.html'), tuneReportHtml(result))
+  for (const [name, text] of tuneFiles(result)) writeFileSync(join(dir, name), text)
 }

@@ -123,17 +123,22 @@ export function sourcingEntrypoint(original: string[]): {entrypoint: string[]; c
   return {entrypoint: ['/bin/sh', '-c', `set -a; . ${ENV_FILE}; set +a; exec "$@"`, 'faas-env'], cmd: original}
 }
 
-/** The labels every environment carries: whose it is, and what proves its service gone (the leftover sweep). */
-export function containerLabels(fn: LocalFunction, options: ServiceOptions): Record<string, string> {
+/** The labels all the service's containers carry: whose they are, and what proves its service gone (leftovers.ts). */
+export function serviceLabels(options: Pick<ServiceOptions, 'instanceId' | 'port'>): Record<string, string> {
   return {
     [LABEL]: options.instanceId,
     [PID_LABEL]: String(process.pid),
     // With the pid: where it means something, and where the service answers (leftover cleanup proves both gone).
     [PIDNS_LABEL]: PID_NAMESPACE,
     [PORT_LABEL]: String(options.port),
-    [FUNCTION_LABEL]: fn.name,
   }
 }
+
+/** The labels every environment carries: the service's, and its function's name. */
+export const containerLabels = (fn: LocalFunction, options: ServiceOptions): Record<string, string> => ({
+  ...serviceLabels(options),
+  [FUNCTION_LABEL]: fn.name,
+})
 
 /** How the container runs the image: its entry point, command, visible variables and extra read-only binds. */
 export interface Launch {

@@ -208,7 +208,7 @@ export class Environment {
         this.#initStartedAt = performance.now()
         if (!this.hold.prepared) this.#armInitTimer()
       }
-      const {container, address} = await runSandbox(this.engine, spec, this.options, starting)
+      const {container, address} = await runSandbox(this.engine, spec, this.options, starting, this.hold.prepared)
       this.#container = container
       this.#phases.started = performance.now()
       this.#peerResolve(address)
@@ -392,11 +392,10 @@ export class Environment {
     outcome: Outcome,
   ): Promise<InvocationResult> {
     const {lines, cold, durationMs} = run
-    // Lines the handler printed may still be in flight through the engine: let them land. The engine's copy lags the
-    // Runtime API on a busy machine, and a cold tail must hold init's lines, however long ago output last arrived.
-    if (request.waitForLogs && this.#container && this.state !== 'dead') {
-      await (cold ? this.#container.logsSettled(50, 500, true) : this.#container.logsSettled(15, 150))
-    }
+    // Lines printed may still be in flight through the engine (its copy lags the Runtime API on a busy machine): a cold
+    // tail waits from now, longest when nothing but START was heard yet (init's lines may be on their way).
+    if (request.waitForLogs && this.#container && this.state !== 'dead')
+      await this.#container.logsSettled(!cold ? 15 : lines.length > 1 ? 50 : 200, cold ? 1000 : 150, cold)
     // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
     const peak =
       this.#container && !outcome.oom && this.state !== 'dead'

@@ -157,7 +157,10 @@ export class FunctionPool {
     for (;;) {
       if (this.#closed) throw new NotRunError('The function was deleted or the service stopped.')
       const fn = this.current()
-      while (this.#idle.length > 0) {
+      // Reserved concurrency counts calls, not environments: lowered below the calls running, an idle warm
+      // environment is not taken either (Lambda throttles).
+      const reservedFull = fn.reservedConcurrency !== undefined && this.#inUse() >= fn.reservedConcurrency
+      while (!reservedFull && this.#idle.length > 0) {
         const env = this.#idle.pop()!
         if (env.state === 'idle' && env.fn.revision === fn.revision) {
           env.state = 'busy'
@@ -165,9 +168,9 @@ export class FunctionPool {
         }
         void env.destroy()
       }
-      const prepared = this.#claimPrepared(fn)
+      const prepared = reservedFull ? undefined : this.#claimPrepared(fn)
       if (prepared) return prepared
-      if (this.envs.size < this.limit) return this.#startEnvironment(fn)
+      if (!reservedFull && this.envs.size < this.limit) return this.#startEnvironment(fn)
       if (sync && fn.reservedConcurrency !== undefined)
         throw new ThrottledError('ReservedFunctionConcurrentInvocationLimitExceeded')
       if (sync && this.#waiters.filter((w) => w.sync).length >= this.options.maxQueuedPerFunction)
@@ -263,10 +266,19 @@ export class FunctionPool {
     if (wasPrepared) this.#replenish()
   }
 
-  /** A limit changed (reserved concurrency): every waiter looks again, and the prepared sandboxes fit the limit. */
+  /** Environments running a call or starting for one (not idle, not a prepared sandbox no call has claimed). */
+  #inUse(): number {
+    return this.envs.size - this.#idle.length - this.#prepared.length
+  }
+
+  /**
+   * A limit changed (reserved concurrency): every waiter looks again, the prepared sandboxes fit the limit, and so
+   * do the idle environments (the busy ones go when their call ends, in #release).
+   */
   wakeAll(): void {
     for (const waiter of this.#waiters.splice(0)) waiter.wake(undefined)
     while (this.#prepared.length > 0 && this.envs.size > this.limit) void this.#prepared.at(-1)!.destroy()
+    while (this.#idle.length > 0 && this.envs.size > this.limit) void this.#idle.shift()!.destroy()
     this.#replenish()
   }
 

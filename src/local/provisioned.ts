@@ -109,3 +109,60 @@ export class ProvisionedEnvironments {
     await Promise.all([...this.envs].map((env) => env.destroy()))
   }
 }
+
+/**
+ * A provisioned concurrency configuration: on a version, its environments; on an alias with weights, Lambda splits
+ * the requested environments between the alias's two versions by their weights (AllocatedProvisionedConcurrent-
+ * Executions "fluctuates depending on the amount of concurrency provisioned for the function versions" during
+ * weighted deployments), so a call the weights send to either version finds environments of its own.
+ */
+export class ProvisionedSplit {
+  readonly sets = new Map<string, ProvisionedEnvironments>()
+
+  constructor(
+    readonly requested: number,
+    /** The configuration's main version (the alias's own, or the version it is on). */
+    readonly version: string,
+    make: (version: string, count: number) => ProvisionedEnvironments,
+    split: Map<string, number>,
+  ) {
+    for (const [version, count] of split) this.sets.set(version, make(version, count))
+  }
+
+  /** version=count pairs, to tell whether a change of weights or versions asks for other environments. */
+  static shape(split: Map<string, number>): string {
+    return [...split].map(([version, count]) => `${version}=${count}`).join(',')
+  }
+
+  get shape(): string {
+    return ProvisionedSplit.shape(new Map([...this.sets].map(([version, set]) => [version, set.requested])))
+  }
+
+  get envs(): Set<Environment> {
+    return new Set([...this.sets.values()].flatMap((set) => [...set.envs]))
+  }
+
+  has(version: string): boolean {
+    return this.sets.has(version)
+  }
+
+  /** All its versions' environments together: FAILED if one failed, READY once all are. */
+  state(): ProvisionedState {
+    const states = [...this.sets.values()].map((set) => set.state())
+    const failed = states.find((s) => s.status === 'FAILED')
+    return {
+      version: this.version,
+      allocated: states.reduce((sum, s) => sum + s.allocated, 0),
+      status: failed ? 'FAILED' : states.every((s) => s.status === 'READY') ? 'READY' : 'IN_PROGRESS',
+      ...(failed?.reason ? {reason: failed.reason} : {}),
+    }
+  }
+
+  invoke(version: string, input: InvokeInput): Promise<InvocationResult | undefined> {
+    return this.sets.get(version)?.invoke(input) ?? Promise.resolve(undefined)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sets.values()].map((set) => set.close()))
+  }
+}

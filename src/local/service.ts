@@ -23,6 +23,7 @@ import {LambdaApiError} from './lambda-errors.js'
 import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {DEFAULT_EPHEMERAL_MB} from './container-spec.js'
+import {NetworkHolders} from './network-holders.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {FunctionPool} from './pool.js'
 import {SandboxReserve} from './prepared.js'
@@ -166,8 +167,9 @@ export class LocalService {
     this.#reclaimer.unref()
     // Functions a previous service knew are Active: their sandboxes are prepared in the background.
     for (const name of this.functions.keys()) this.versionPools.pool(name).prepare()
-    // The first sandbox (a function's Pending) would otherwise wait for the loop keeper and a /tmp disk.
+    // The first sandbox (a function's Pending) would otherwise wait for the loop keeper, a /tmp disk and its network.
     void this.options.tmpDisks?.warm(DEFAULT_EPHEMERAL_MB).catch(() => undefined)
+    this.options.networkHolders?.fill()
     this.mappings.resume()
     const resumed = this.async.resume()
     if (resumed)
@@ -254,6 +256,8 @@ export class LocalService {
     this.options.tmpDisks ??= new TmpDisks(this.engine, this.options, stateDir(), (message) =>
       this.emit({kind: 'warn', subject: 'local', message}),
     )
+    // Sandbox networks are made ahead with the sandboxes: --no-prepare measures the whole path.
+    if (this.options.reserve?.enabled) this.options.networkHolders ??= new NetworkHolders(this.engine, this.options)
     await this.#sessions.start()
   }
 
@@ -400,6 +404,7 @@ export class LocalService {
       await Promise.all([this.async.drained(), this.mappings.drained()])
       await this.#forwarder?.close()
       await this.options.tmpDisks?.close()
+      await this.options.networkHolders?.close()
       for (const gateway of this.#gatewayServers) {
         if ('closeAllConnections' in gateway) gateway.closeAllConnections()
         await new Promise<void>((resolve) => gateway.close(() => resolve()))

@@ -7,8 +7,9 @@ import {promisify} from 'node:util'
 
 import {killContainer, removeContainer, runContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
-import {LABEL, PID_LABEL, PIDNS_LABEL, PORT_LABEL, pidNamespace} from './contracts.js'
-import {sandboxInit, SANDBOX_INIT} from './sandbox.js'
+import {serviceLabels} from './container-spec.js'
+import {LABEL} from './contracts.js'
+import {nativeImage, sandboxInit, SANDBOX_INIT} from './sandbox.js'
 import type {ServiceOptions, TmpDisk, TmpDiskProvider} from './types.js'
 
 /**
@@ -94,17 +95,9 @@ export class TmpDisks implements TmpDiskProvider {
    */
   async warm(sizeMb: number): Promise<void> {
     if (this.reason || this.#closed || this.#stock.get(sizeMb)?.length) return
-    const images = await this.engine.docker.listImages().catch(() => [])
-    const native = images
-      .filter((image) => (image.RepoTags ?? []).some((tag) => tag !== '<none>:<none>'))
-      .sort((a, b) => a.Size - b.Size)
-    for (const image of native) {
-      const info = await this.engine.inspectImage(image.Id).catch(() => undefined)
-      if (info?.architecture !== this.options.hostArchitecture) continue
-      if (this.reason || this.#closed || this.#stock.get(sizeMb)?.length) return
-      this.#stock.set(sizeMb, [this.#track(this.#make(sizeMb, image.Id))])
-      return
-    }
+    const image = await nativeImage(this.engine, this.options.hostArchitecture)
+    if (!image || this.reason || this.#closed || this.#stock.get(sizeMb)?.length) return
+    this.#stock.set(sizeMb, [this.#track(this.#make(sizeMb, image))])
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
@@ -130,7 +123,7 @@ export class TmpDisks implements TmpDiskProvider {
           Name: name,
           Driver: 'local',
           DriverOpts: {type: 'ext4', device},
-          Labels: this.#labels(),
+          Labels: serviceLabels(this.options),
         })
       } catch (error) {
         hold.destroy()
@@ -147,15 +140,6 @@ export class TmpDisks implements TmpDiskProvider {
     }
   }
 
-  #labels(): Record<string, string> {
-    return {
-      [LABEL]: this.options.instanceId,
-      [PID_LABEL]: String(process.pid),
-      [PIDNS_LABEL]: pidNamespace(),
-      [PORT_LABEL]: String(this.options.port),
-    }
-  }
-
   /** Starts the loop keeper once (in the first function's image: any image does, the helper is static). */
   #startKeeper(image: string): Promise<RunningContainer> {
     this.#keeper ??= (async () => {
@@ -167,7 +151,7 @@ export class TmpDisks implements TmpDiskProvider {
         entrypoint: [SANDBOX_INIT],
         cmd: ['--faas-loop-keeper', this.#socket, String(process.getuid?.() ?? 0), String(process.getgid?.() ?? 0)],
         env: {},
-        labels: {...this.#labels(), [KEEPER_LABEL]: 'true'},
+        labels: {...serviceLabels(this.options), [KEEPER_LABEL]: 'true'},
         memoryMb: 32,
         nanoCpus: 0.1e9,
         network: 'none',

@@ -3,7 +3,7 @@ import type {Change} from './control-api.js'
 import type {InvocationResult} from './invocation.js'
 import {unreservedConcurrency} from './account.js'
 import {FunctionPool, ThrottledError, type InvokeInput} from './pool.js'
-import {ProvisionedEnvironments, type ProvisionedState} from './provisioned.js'
+import {ProvisionedEnvironments, ProvisionedSplit, type ProvisionedState} from './provisioned.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 import {findVersion, isVersionNumber, LATEST} from './versions.js'
 
@@ -25,7 +25,7 @@ export interface Runner {
 export class VersionPools {
   readonly pools = new Map<string, FunctionPool>()
   /** By `name:qualifier` (the version or alias the configuration is on). */
-  readonly provisioned = new Map<string, ProvisionedEnvironments>()
+  readonly provisioned = new Map<string, ProvisionedSplit>()
 
   constructor(
     private readonly engine: DockerEngine,
@@ -67,9 +67,9 @@ export class VersionPools {
     const pool = this.pool(name, version)
     const set = qualifier === undefined ? undefined : this.provisioned.get(`${name}:${qualifier}`)
     const run =
-      !set || set.version !== version
+      !set || !set.has(version)
         ? pool
-        : {invoke: async (input: InvokeInput) => (await set.invoke(input)) ?? pool.invoke(input)}
+        : {invoke: async (input: InvokeInput) => (await set.invoke(version, input)) ?? pool.invoke(input)}
     return {
       invoke: async (input) => {
         if (input.sync) this.#checkConcurrency(name)
@@ -144,30 +144,67 @@ export class VersionPools {
     await this.syncProvisioned(name)
   }
 
-  /** Starts what a function's provisioned configurations ask for and stops what they no longer do. */
+  /**
+   * How a configuration's environments fall to versions: all to the version it is on or its alias's version, or, on
+   * an alias with weights, to the extra version its weight's share (rounded) and the rest to the alias's own.
+   */
+  #split(fn: LocalFunction, qualifier: string, requested: number): Map<string, number> | undefined {
+    const version = this.#provisionedVersion(fn, qualifier)
+    if (!version) return undefined
+    const split = new Map<string, number>()
+    const weights = isVersionNumber(qualifier) ? {} : (fn.aliases?.[qualifier]?.weights ?? {})
+    let rest = requested
+    for (const [extra, weight] of Object.entries(weights)) {
+      const count = Math.min(rest, Math.round(requested * weight))
+      if (count > 0 && extra !== version && findVersion(fn, extra)) {
+        split.set(extra, count)
+        rest -= count
+      }
+    }
+    if (rest > 0) split.set(version, rest)
+    return split
+  }
+
+  /**
+   * Starts what a function's provisioned configurations ask for and stops what they no longer do; a version whose
+   * share is unchanged keeps its environments when an alias's weights move.
+   */
   async syncProvisioned(name: string): Promise<void> {
     const fn = this.functions.get(name)
     const stale: ProvisionedEnvironments[] = []
-    for (const [key, set] of this.provisioned) {
+    for (const [key, current] of this.provisioned) {
       if (!key.startsWith(`${name}:`)) continue
       const qualifier = key.slice(name.length + 1)
       const config = fn?.provisioned?.[qualifier]
-      if (!config || config.requested !== set.requested || this.#provisionedVersion(fn!, qualifier) !== set.version) {
-        this.provisioned.delete(key)
-        stale.push(set)
-      }
+      const split = config && this.#split(fn!, qualifier, config.requested)
+      if (split && ProvisionedSplit.shape(split) === current.shape) continue
+      this.provisioned.delete(key)
+      for (const [version, set] of current.sets)
+        if (split?.get(version) === set.requested)
+          split.set(version, -1) // kept: see below
+        else stale.push(set)
+      if (!split) continue
+      const version = this.#provisionedVersion(fn!, qualifier)!
+      const make = (v: string, count: number) =>
+        count < 0 ? current.sets.get(v)! : this.#provisionedSet(name, v, count)
+      this.provisioned.set(key, new ProvisionedSplit(config!.requested, version, make, split))
     }
     for (const [qualifier, config] of Object.entries(fn?.provisioned ?? {})) {
       const key = `${name}:${qualifier}`
-      const version = this.#provisionedVersion(fn!, qualifier)
-      if (this.provisioned.has(key) || !version) continue
-      const view = this.#view(name, version)()
+      const split = this.#split(fn!, qualifier, config.requested)
+      if (this.provisioned.has(key) || !split) continue
+      const version = this.#provisionedVersion(fn!, qualifier)!
       this.provisioned.set(
         key,
-        new ProvisionedEnvironments(this.engine, view, this.options, (line) => this.log(name, line), config.requested),
+        new ProvisionedSplit(config.requested, version, (v, count) => this.#provisionedSet(name, v, count), split),
       )
     }
     await Promise.all(stale.map((set) => set.close()))
+  }
+
+  #provisionedSet(name: string, version: string, count: number): ProvisionedEnvironments {
+    const view = this.#view(name, version)()
+    return new ProvisionedEnvironments(this.engine, view, this.options, (line) => this.log(name, line), count)
   }
 
   reclaimIdle(): void {

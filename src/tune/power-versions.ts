@@ -9,13 +9,31 @@ import type {Target} from '../targets/target.js'
  * One version per memory size behind an alias `tune-<MB>`, as Power Tuning makes them (faas tune and
  * bench --memory): $LATEST's memory is set to each size to publish it and put back afterwards, whatever
  * happens, so calls through the aliases never meet a function changing under them.
+ *
+ * Only cold starts (Power Tuning's onlyColdStarts): one version per call, `tune-<MB>-<i>`, each made
+ * different by a variable naming its alias (FAAS_TUNE_FORCE_COLD_START, as Power Tuning's
+ * LambdaPowerTuningForceColdStart), so each call is the first of its version and starts a new environment
+ * (environments are never shared between versions). $LATEST gets its memory and variables back.
  */
-export const powerAlias = (memoryMb: number): string => `tune-${memoryMb}`
+export const powerAlias = (memoryMb: number, call?: number): string =>
+  call === undefined ? `tune-${memoryMb}` : `tune-${memoryMb}-${call}`
+
+/** The variable that makes each per-call version differ from the last (so Lambda publishes a new one). */
+export const FORCE_COLD_START_VARIABLE = 'FAAS_TUNE_FORCE_COLD_START'
+
+export interface PowerVersion {
+  alias: string
+  version: string
+  /** Whether this run published it (else it already existed). */
+  created: boolean
+}
 
 export interface PowerVersions {
-  /** By memory size: the version, and whether this run published it (else it already existed). */
-  versions: Map<number, {version: string; created: boolean}>
-  /** Removes the tune-<MB> aliases and the versions this run published, but `keep`. */
+  /** By memory size: its version (the first of its per-call versions with only cold starts). */
+  versions: Map<number, PowerVersion>
+  /** By memory size: the aliases to call, one per call with only cold starts (else one for all calls). */
+  aliases: Map<number, PowerVersion[]>
+  /** Removes the tune aliases and the versions this run published, but `keep`. */
   cleanUp(keep?: string): Promise<void>
 }
 
@@ -25,40 +43,61 @@ export async function publishPowerVersions(
   name: string,
   sizes: number[],
   emit: Emit,
+  options: {perCall?: number; onPublished?: (memoryMb: number, aliases: PowerVersion[]) => void} = {},
 ): Promise<PowerVersions> {
   const state = await target.describe(name)
-  const versions = new Map<number, {version: string; created: boolean}>()
-  const cleanUp = (keep?: string) => removePowerVersions(lambda, name, versions, keep)
+  const aliases = new Map<number, PowerVersion[]>()
+  const cleanUp = (keep?: string) => removePowerVersions(lambda, name, [...aliases.values()].flat(), keep)
+  const {[FORCE_COLD_START_VARIABLE]: _left, ...ownEnv} = state?.env ?? {}
+  const calls = options.perCall === undefined ? [undefined] : Array.from({length: options.perCall}, (_, i) => i)
   try {
     for (const memoryMb of sizes) {
-      await target.reconfigure(name, {memoryMb})
-      const published = await publishAndAlias(lambda, name, {alias: powerAlias(memoryMb)})
-      versions.set(memoryMb, {version: published.version, created: published.created})
-      emit({kind: 'progress', subject: name, message: `${memoryMb} MB is version ${published.version}`})
+      aliases.set(memoryMb, [])
+      for (const call of calls) {
+        const alias = powerAlias(memoryMb, call)
+        await target.reconfigure(
+          name,
+          call === undefined ? {memoryMb} : {memoryMb, env: {...ownEnv, [FORCE_COLD_START_VARIABLE]: alias}},
+        )
+        const published = await publishAndAlias(lambda, name, {alias})
+        aliases.get(memoryMb)!.push({alias, version: published.version, created: published.created})
+      }
+      options.onPublished?.(memoryMb, aliases.get(memoryMb)!)
+      const versions = aliases.get(memoryMb)!.map((v) => v.version)
+      emit({
+        kind: 'progress',
+        subject: name,
+        message: `${memoryMb} MB is version${versions.length > 1 ? 's' : ''} ${versions.join(', ')}`,
+      })
     }
   } catch (error) {
     await cleanUp().catch(() => {})
     throw error
   } finally {
-    if (state) await target.reconfigure(name, {memoryMb: state.memoryMb})
+    if (state)
+      await target.reconfigure(
+        name,
+        options.perCall === undefined ? {memoryMb: state.memoryMb} : {memoryMb: state.memoryMb, env: ownEnv},
+      )
   }
-  return {versions, cleanUp}
+  const versions = new Map([...aliases].map(([memoryMb, list]) => [memoryMb, list[0]!]))
+  return {versions, aliases, cleanUp}
 }
 
 async function removePowerVersions(
   lambda: LambdaClient,
   name: string,
-  versions: Map<number, {version: string; created: boolean}>,
+  published: PowerVersion[],
   keep: string | undefined,
 ): Promise<void> {
   await Promise.all(
-    [...versions.keys()].map((memoryMb) =>
-      aws(`delete alias ${powerAlias(memoryMb)} of ${name} (lambda:DeleteAlias)`, () =>
-        lambda.send(new DeleteAliasCommand({FunctionName: name, Name: powerAlias(memoryMb)})),
+    published.map(({alias}) =>
+      aws(`delete alias ${alias} of ${name} (lambda:DeleteAlias)`, () =>
+        lambda.send(new DeleteAliasCommand({FunctionName: name, Name: alias})),
       ),
     ),
   )
-  const unused = [...versions.values()].filter(({version, created}) => created && version !== keep)
+  const unused = published.filter(({version, created}) => created && version !== keep)
   for (const {version} of unused) {
     await aws(`delete version ${version} of ${name} (lambda:DeleteFunction)`, () =>
       lambda

@@ -1,3 +1,4 @@
+import {toCsv, toJsonl} from '../bench/records.js'
 import type {TuneResult} from './tune.js'
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -46,15 +47,18 @@ export function tuneReportHtml(r: TuneResult): string {
         `<tr><td>${x.memoryMb}</td><td>${escape(x.version)}</td><td>${x.averageDurationMs.toFixed(2)}</td>` +
         `<td>${x.medianDurationMs.toFixed(2)} [${x.durationIntervalMs[0].toFixed(2)}, ` +
         `${x.durationIntervalMs[1].toFixed(2)}]</td><td>${(x.averageCostUsd * 1e6).toFixed(4)}</td>` +
-        `<td>${(x.averageTotalUsd * 1e6).toFixed(4)}</td><td>${x.coldStarts}</td></tr>`,
+        `<td>${(x.averageTotalUsd * 1e6).toFixed(4)}</td><td>${x.coldStarts}</td>` +
+        `<td>${x.medianInitDurationMs?.toFixed(2) ?? ''}</td></tr>`,
     )
     .join('')
   return `<!doctype html><html><head><meta charset="utf-8"><title>faas tune ${escape(r.functionName)}</title>
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:right}</style></head><body>
-<h1>faas tune: ${escape(r.functionName)} (${r.architecture}, strategy ${r.strategy})</h1>
+<h1>faas tune: ${escape(r.functionName)} (${r.architecture}, strategy ${r.strategy}${
+    r.onlyColdStarts ? ', only cold starts: one version per call' : ''
+  })</h1>
 <p><b>${r.best.memoryMb} MB</b> (version ${escape(r.best.version)}). ${escape(r.verdict)}.</p>
 <table><tr><th>MB</th><th>version</th><th>avg ms</th><th>median ms [95 % CI]</th><th>$ per M calls (compute)</th>
-<th>$ per M with requests</th><th>cold</th></tr>${rows}</table>
+<th>$ per M with requests</th><th>cold</th><th>median init ms</th></tr>${rows}</table>
 ${chart(
   'Duration: median and 95 % interval',
   r.results.map((x) => ({
@@ -81,4 +85,22 @@ ${chart(
 (${escape(r.prices.asOf)}).</p>
 </body></html>
 `
+}
+
+/**
+ * The files of `tune -o DIR`: the result (tune.json, without the records), the kept calls per value (calls.csv), every
+ * call as faas bench records it (records.jsonl, records.csv: the discarded ones too) and the report.
+ */
+export function tuneFiles(result: TuneResult): Array<[string, string]> {
+  const {records, ...rest} = result
+  const rows = ['memory_mb,version,duration_ms,cost_usd']
+  for (const r of result.results)
+    r.durationsMs.forEach((d, i) => rows.push(`${r.memoryMb},${r.version},${d},${r.costsUsd[i]}`))
+  return [
+    ['tune.json', JSON.stringify(rest, null, 2) + '\n'],
+    ['calls.csv', rows.join('\n') + '\n'],
+    ['records.jsonl', toJsonl(records)],
+    ['records.csv', toCsv(records)],
+    ['report.html', tuneReportHtml(result)],
+  ]
 }

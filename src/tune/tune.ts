@@ -2,11 +2,13 @@ import {CreateAliasCommand, GetAliasCommand, UpdateAliasCommand, type LambdaClie
 
 import {aws} from '../aws/errors.js'
 import {bootstrapDifference, median} from '../bench/bootstrap.js'
-import {PRICE_PER_REQUEST, pricePerGbSecond, type Architecture} from '../bench/cost.js'
+import {fromOutcome, type InvocationRecord} from '../bench/records.js'
+import type {Architecture} from '../bench/cost.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {RunTarget} from '../targets/target.js'
-import {powerAlias, publishPowerVersions} from './power-versions.js'
+import {publishPowerVersions, type PowerVersion} from './power-versions.js'
+import {DEFAULT_PRICES, type Prices} from './prices.js'
 
 /**
  * `faas tune`: AWS Lambda Power Tuning's method on either target. For each power value a version with that
@@ -28,11 +30,15 @@ export interface TuneRequest {
   /** balanced: 0 = speed only, 1 = cost only (Power Tuning's balancedWeight). */
   balancedWeight: number
   parallel: boolean
-  /** Share of the slowest and of the fastest calls left out (Power Tuning's discardTopBottom, 0.2). */
+  /** Every call a cold start: one version per call (Power Tuning's onlyColdStarts). */
+  onlyColdStarts?: boolean
+  /** Share of the slowest and of the fastest calls left out (discardTopBottom: 0.2, or 0 with onlyColdStarts). */
   discardTopBottom: number
   /** Point `alias` at the chosen version. */
   autoOptimize: boolean
   alias: string
+  /** The prices to compute with (DEFAULT_PRICES when not given). */
+  prices?: Prices
 }
 
 /** One power value's figures (Power Tuning's averages of the kept calls, and medians with intervals). */
@@ -52,6 +58,8 @@ export interface PowerResult {
   durationIntervalMs: [number, number]
   costIntervalUsd: [number, number]
   coldStarts: number
+  /** Median Init Duration of the cold calls (all calls with only cold starts), when there were any. */
+  medianInitDurationMs?: number
   wallMs: number
 }
 
@@ -60,6 +68,7 @@ export interface TuneResult {
   architecture: Architecture
   strategy: Strategy
   balancedWeight: number
+  onlyColdStarts: boolean
   results: PowerResult[]
   /** Power Tuning's choice by the strategy. */
   best: {memoryMb: number; version: string}
@@ -70,10 +79,9 @@ export interface TuneResult {
   alias?: {name: string; version: string}
   wallMs: number
   prices: {perGbSecondUsd: number; perRequestUsd: number; asOf: string}
+  /** Every call as faas bench records it (all of them, the discarded ones too), in the order they ended. */
+  records: InvocationRecord[]
 }
-
-/** When the prices in src/bench/cost.ts were read from https://aws.amazon.com/lambda/pricing/. */
-export const PRICES_AS_OF = '2025-01 (us-east-1, first tier)'
 
 const fail = (message: string, fix: string) => new UserError(message, {code: 'BAD_TUNE', fix})
 
@@ -147,6 +155,9 @@ function medianInterval(values: number[]): [number, number] {
   return [d.lo, d.hi]
 }
 
+/** One call's figures from its REPORT line. */
+type Call = {durationMs: number; billedDurationMs: number; initDurationMs?: number}
+
 /** Runs the tuning; `$LATEST`'s memory is put back whatever happens. */
 export async function tune(target: RunTarget, request: TuneRequest, emit: Emit): Promise<TuneResult> {
   checkTuneRequest(request)
@@ -160,39 +171,55 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
   const architecture: Architecture = state.architectures.includes('x86_64') ? 'x86_64' : 'arm64'
   const lambda = await target.lambda()
   const started = performance.now()
-  const {versions, cleanUp} = await publishPowerVersions(target, lambda, name, request.powerValues, emit)
+  type Run = {memoryMb: number; calls: Call[]; wallMs: number}
+  const records: InvocationRecord[] = []
+  const runValue = async (memoryMb: number, aliases: PowerVersion[]): Promise<Run> => {
+    const t = performance.now()
+    // With only cold starts, call i goes to its own version (tune-<MB>-<i>), else all to tune-<MB>.
+    const one = async (i: number): Promise<Call> => {
+      const qualified = `${name}:${(aliases[i] ?? aliases[0]!).alias}`
+      const out = await target.invoke({name: qualified, payload: request.payload, logTail: true})
+      records.push(fromOutcome({seq: records.length, phase: 'measure', function: qualified, protocol: 'lambda'}, out))
+      if (out.functionError || !out.report?.durationMs)
+        throw new UserError(`A call of ${name} at ${memoryMb} MB failed: ${out.payload.slice(0, 300)}`, {
+          code: 'TUNE_INVOCATION_FAILED',
+          fix: 'Give a --payload the function handles, or fix the function, then tune again.',
+        })
+      return {
+        durationMs: out.report.durationMs,
+        billedDurationMs: out.report.billedDurationMs ?? Math.ceil(out.report.durationMs),
+        initDurationMs: out.report.initDurationMs,
+      }
+    }
+    const calls = request.parallel
+      ? await Promise.all(Array.from({length: request.num}, (_, i) => one(i)))
+      : await sequential(request.num, one)
+    emit({kind: 'progress', subject: name, message: `${memoryMb} MB: ${calls.length} calls`})
+    return {memoryMb, calls, wallMs: performance.now() - t}
+  }
+  // In parallel, a value's calls start as soon as its version is published, while the next values are published
+  // (configuration updates go one at a time; calls to published versions need not wait for them).
+  const running = new Map<number, Promise<Run>>()
+  const onPublished = (memoryMb: number, aliases: PowerVersion[]) => {
+    const run = runValue(memoryMb, aliases)
+    run.catch(() => {}) // seen when awaited below; until then, not an unhandled rejection
+    running.set(memoryMb, run)
+  }
+  const {versions, aliases, cleanUp} = await publishPowerVersions(target, lambda, name, request.powerValues, emit, {
+    ...(request.onlyColdStarts ? {perCall: request.num} : {}),
+    ...(request.parallel ? {onPublished} : {}),
+  })
   let alias: TuneResult['alias']
   try {
-    const runValue = async (memoryMb: number) => {
-      const t = performance.now()
-      const one = async () => {
-        const out = await target.invoke({
-          name: `${name}:${powerAlias(memoryMb)}`,
-          payload: request.payload,
-          logTail: true,
-        })
-        if (out.functionError || !out.report?.durationMs)
-          throw new UserError(`A call of ${name} at ${memoryMb} MB failed: ${out.payload.slice(0, 300)}`, {
-            code: 'TUNE_INVOCATION_FAILED',
-            fix: 'Give a --payload the function handles, or fix the function, then tune again.',
-          })
-        return {
-          durationMs: out.report.durationMs,
-          billedDurationMs: out.report.billedDurationMs ?? Math.ceil(out.report.durationMs),
-          cold: out.report.initDurationMs !== undefined,
-        }
-      }
-      const calls = request.parallel
-        ? await Promise.all(Array.from({length: request.num}, one))
-        : await sequential(request.num, one)
-      emit({kind: 'progress', subject: name, message: `${memoryMb} MB: ${calls.length} calls`})
-      return {memoryMb, calls, wallMs: performance.now() - t}
-    }
     const runs = request.parallel
-      ? await Promise.all(request.powerValues.map(runValue))
-      : await sequential(request.powerValues.length, (i) => runValue(request.powerValues[i]!))
-    const perGb = pricePerGbSecond(architecture)
-    const results = runs.map((run) => figuresOf(run, versions.get(run.memoryMb)!.version, request, perGb))
+      ? await Promise.all(request.powerValues.map((memoryMb) => running.get(memoryMb)!))
+      : await sequential(request.powerValues.length, (i) =>
+          runValue(request.powerValues[i]!, aliases.get(request.powerValues[i]!)!),
+        )
+    const prices = request.prices ?? DEFAULT_PRICES
+    const perGb = prices.perGbSecondUsd[architecture]
+    const perRequest = prices.perRequestUsd
+    const results = runs.map((run) => figuresOf(run, versions.get(run.memoryMb)!.version, request, perGb, perRequest))
     const ranked = choose(
       results.map((r) => ({memoryMb: r.memoryMb, cost: r.averageCostUsd, duration: r.averageDurationMs})),
       request.strategy,
@@ -215,6 +242,7 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
       architecture,
       strategy: request.strategy,
       balancedWeight: request.balancedWeight,
+      onlyColdStarts: request.onlyColdStarts ?? false,
       results,
       best: {memoryMb: best.memoryMb, version: best.version},
       ...(second ? {runnerUp: {memoryMb: second.memoryMb}} : {}),
@@ -222,7 +250,8 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
       verdict,
       ...(alias ? {alias} : {}),
       wallMs: performance.now() - started,
-      prices: {perGbSecondUsd: perGb, perRequestUsd: PRICE_PER_REQUEST, asOf: PRICES_AS_OF},
+      prices: {perGbSecondUsd: perGb, perRequestUsd: perRequest, asOf: prices.asOf},
+      records,
     }
   } finally {
     await cleanUp(alias?.version)
@@ -231,10 +260,11 @@ export async function tune(target: RunTarget, request: TuneRequest, emit: Emit):
 
 /** One power value's figures from its calls: the kept calls' averages (Power Tuning) and medians with intervals. */
 function figuresOf(
-  run: {memoryMb: number; calls: Array<{durationMs: number; billedDurationMs: number; cold: boolean}>; wallMs: number},
+  run: {memoryMb: number; calls: Call[]; wallMs: number},
   version: string,
   request: TuneRequest,
   perGb: number,
+  perRequest: number,
 ): PowerResult {
   const {memoryMb, calls, wallMs} = run
 
@@ -242,6 +272,7 @@ function figuresOf(
   const durations = kept.map((c) => c.durationMs)
   const costs = kept.map((c) => (memoryMb / 1024) * (c.billedDurationMs / 1000) * perGb)
   const averageCostUsd = mean(costs)
+  const inits = calls.flatMap((c) => (c.initDurationMs === undefined ? [] : [c.initDurationMs]))
   return {
     memoryMb,
     version,
@@ -249,12 +280,13 @@ function figuresOf(
     costsUsd: costs,
     averageDurationMs: mean(durations),
     averageCostUsd,
-    averageTotalUsd: averageCostUsd + PRICE_PER_REQUEST,
+    averageTotalUsd: averageCostUsd + perRequest,
     medianDurationMs: median(durations),
     medianCostUsd: median(costs),
     durationIntervalMs: medianInterval(durations),
     costIntervalUsd: medianInterval(costs),
-    coldStarts: calls.filter((c) => c.cold).length,
+    coldStarts: inits.length,
+    ...(inits.length ? {medianInitDurationMs: median(inits)} : {}),
     wallMs,
   }
 }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 
 import {parseReport} from '../../src/core/report.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
-import {KEEPER_LABEL} from '../../src/local/tmp-disk.js'
+import {FUNCTION_LABEL} from '../../src/local/contracts.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/contracts.js'
 import {hostArchitecture} from '../../src/local/options.js'
@@ -50,7 +50,7 @@ test('an arm64 image runs in the local service (under emulation) with cold then 
     assert.is(warm.report?.emulated, true)
     // Emulated: the memory's CPU share times the emulation factor, capped at the host's cores; memory as set.
     const [container] = (await findContainersByLabel(engine, `${LABEL}=${service.options.instanceId}`)).filter(
-      (c) => !c.labels[KEEPER_LABEL],
+      (c) => c.labels[FUNCTION_LABEL],
     )
     const host = (
       (await engine.docker.getContainer(container!.id).inspect()) as {
@@ -90,7 +90,7 @@ test("a native image gets its memory's CPU share only, and is not marked emulate
     )
     assert.is(parseReport(Buffer.from(out.LogResult!, 'base64').toString())?.emulated, undefined)
     const [container] = (await findContainersByLabel(engine, `${LABEL}=${service.options.instanceId}`)).filter(
-      (c) => !c.labels[KEEPER_LABEL],
+      (c) => c.labels[FUNCTION_LABEL],
     )
     assert.is(
       ((await engine.docker.getContainer(container!.id).inspect()) as {HostConfig: {NanoCpus: number}}).HostConfig

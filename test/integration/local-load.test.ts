@@ -17,7 +17,7 @@ import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/contracts.js'
 import {LocalService} from '../../src/local/service.js'
-import {KEEPER_LABEL} from '../../src/local/tmp-disk.js'
+import {FUNCTION_LABEL} from '../../src/local/contracts.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {lambdaClient} from '../helpers/local.js'
 
@@ -113,7 +113,7 @@ test(`${CALLS} calls at limit 4, then reserved 4: done or 429, none lost or twic
     for (const name of ['limited', 'reserved']) await lambda.send(new DeleteFunctionCommand({FunctionName: name}))
     assert.equal(
       // The service's own loop keeper (disk-backed /tmp) lives with the service, not with a function.
-      (await findContainersByLabel(engine, `${LABEL}=${id}`)).filter((c) => !c.labels[KEEPER_LABEL]),
+      (await findContainersByLabel(engine, `${LABEL}=${id}`)).filter((c) => c.labels[FUNCTION_LABEL]),
       [],
       'deleting the functions removed their environments',
     )

@@ -21,8 +21,9 @@ import {parseReport} from '../../src/core/report.js'
 import {loadSettings} from '../../src/core/settings.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
-import {LABEL} from '../../src/local/contracts.js'
+import {FUNCTION_LABEL, LABEL} from '../../src/local/contracts.js'
 import {DROPPED_CAPABILITIES} from '../../src/local/container-spec.js'
+import {HOLDER_LABEL} from '../../src/local/network-holders.js'
 import {sandboxInit} from '../../src/local/sandbox.js'
 import {LocalService} from '../../src/local/service.js'
 import {LocalTarget} from '../../src/targets/local.js'
@@ -30,6 +31,7 @@ import {fixtureImage} from '../fixtures/local/fixture.js'
 import {EngineProxy} from '../helpers/engine-proxy.js'
 import {lambdaClient} from '../helpers/local.js'
 import {waitFor} from '../helpers/wait.js'
+import {sandboxNetwork} from '../helpers/local-suite.js'
 
 /**
  * Sandboxes prepared ahead of calls (issue 18), on the real engine: a cold call takes one and pays only for the
@@ -99,7 +101,7 @@ test('a cold call takes a prepared sandbox: Pending until one is ready, then onl
   assert.ok(c.HostConfig.Tmpfs?.['/tmp'] || c.HostConfig.Binds?.some((b) => b.endsWith(':/tmp:nocopy')), 'own /tmp')
   assert.equal([...(c.HostConfig.CapDrop ?? [])].sort(), [...DROPPED_CAPABILITIES].sort())
   assert.equal(c.HostConfig.SecurityOpt, ['no-new-privileges'])
-  assert.is(c.HostConfig.NetworkMode, service.options.network!.name, "on the functions' own network")
+  assert.is(await sandboxNetwork(c), service.options.network!.name, "on the functions' own network")
   assert.not.ok(JSON.stringify(c.Config.Env).includes('one'), 'the variables are not in its configuration')
   const logs = (await engine.docker.getContainer(id!).logs({stdout: true, stderr: true})) as Buffer
   assert.not.match(logs.toString('utf8'), /init: module loaded/, 'the runtime has not started')
@@ -208,6 +210,37 @@ test('a prepared sandbox killed from outside: the next call still answers, cold,
   assert.ok(out.report?.initDurationMs !== undefined, 'a cold call')
   await waitFor('a new prepared sandbox', () => preparedIds(service, 'killed').some((id) => id && id !== victim))
   await waitFor('the killed one removed', async () => !(await ourContainers(service)).includes(victim!))
+  lambda.destroy()
+})
+
+test('sandboxes join network holders made ahead, one each; a dead holder in stock: wired to the bridge', async () => {
+  const image = await fixtureImage(engine)
+  await using service = await new LocalService(engine, {port: 0}).start()
+  const lambda = lambdaClient(service)
+  const ours = () => findContainersByLabel(engine, `${LABEL}=${service.options.instanceId}`)
+  const holders = async () => (await ours()).filter((c) => c.labels[HOLDER_LABEL])
+  await create(lambda, 'held', image, {ImageConfig: {Command: ['handler.slow']}})
+  await waitPrepared(service, 'held')
+  const info = await engine.docker.getContainer(preparedIds(service, 'held')[0]!).inspect()
+  assert.match(info.HostConfig.NetworkMode ?? '', /^container:/, 'the prepared sandbox joined a holder')
+  assert.is(await sandboxNetwork(info), service.options.network!.name)
+  // The stock's holders killed from outside: a sandbox made now is wired to the bridge instead, and answers.
+  await waitFor('the stock made again', async () => (await holders()).length >= 3)
+  const inUse = info.HostConfig.NetworkMode!.slice('container:'.length)
+  for (const c of await holders())
+    if (c.id !== inUse)
+      await engine.docker
+        .getContainer(c.id)
+        .kill()
+        .catch(() => {})
+  const calls = await Promise.all([1, 2].map(() => invoke(lambda, 'held')))
+  for (const o of calls) assert.is(o.error, undefined, JSON.stringify(o.json))
+  assert.is(new Set(calls.map((o) => o.json.env)).size, 2, 'the prepared sandbox and one made for the other call')
+  const sandboxes = (await ours()).filter((c) => c.labels[FUNCTION_LABEL])
+  const modes = await Promise.all(
+    sandboxes.map(async (c) => (await engine.docker.getContainer(c.id).inspect()).HostConfig.NetworkMode),
+  )
+  assert.ok(modes.includes(service.options.network!.name), `one wired to the bridge: ${modes.join(', ')}`)
   lambda.destroy()
 })
 

@@ -12,6 +12,8 @@ import {
   PutFunctionConcurrencyCommand,
   PutProvisionedConcurrencyConfigCommand,
   TooManyRequestsException,
+  UpdateAliasCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
 import {execa} from 'execa'
 import {suite} from 'uvu'
@@ -132,6 +134,61 @@ test('the runtime sees provisioned-concurrency; a configuration on an alias serv
   assert.is(out.report?.initDurationMs, undefined, 'not cold')
   const onDemand = await invoke(ctx, 'pc-alias', '1', {secret_env: 'AWS_LAMBDA_INITIALIZATION_TYPE'})
   assert.is(onDemand.json.secret_env, 'on-demand', "calls to the version itself do not use the alias's")
+})
+
+test('weighted alias: both versions provisioned by weight, calls to either warm, weights move them', async (ctx) => {
+  await published(ctx, 'pc-canary', 'handler.trivial')
+  await ctx.lambda.send(new UpdateFunctionConfigurationCommand({FunctionName: 'pc-canary', MemorySize: 320}))
+  await ctx.lambda.send(new PublishVersionCommand({FunctionName: 'pc-canary'}))
+  await ctx.lambda.send(
+    new CreateAliasCommand({
+      FunctionName: 'pc-canary',
+      Name: 'live',
+      FunctionVersion: '2',
+      RoutingConfig: {AdditionalVersionWeights: {'1': 0.5}},
+    }),
+  )
+  await ctx.lambda.send(
+    new PutProvisionedConcurrencyConfigCommand({
+      FunctionName: 'pc-canary',
+      Qualifier: 'live',
+      ProvisionedConcurrentExecutions: 2,
+    }),
+  )
+  await waitFor('READY', async () => (await config(ctx, 'pc-canary', 'live')).Status === 'READY')
+  assert.is((await config(ctx, 'pc-canary', 'live')).AllocatedProvisionedConcurrentExecutions, 2)
+  const sets = () =>
+    [...ctx.service.versionPools.provisioned.get('pc-canary:live')!.sets]
+      .map(([v, set]) => [v, set.requested] as [string, number])
+      .sort()
+  assert.equal(
+    new Map(sets()),
+    new Map([
+      ['1', 1],
+      ['2', 1],
+    ]),
+    'one each at weight 0.5',
+  )
+  // Calls one at a time until the weights have sent some to each version (each 1/2, so 30 calls leave ~1e-9 to chance).
+  const executed = new Set<string>()
+  for (let i = 0; i < 30 && executed.size < 2; i++) {
+    const out = await ctx.lambda.send(
+      new InvokeCommand({FunctionName: 'pc-canary', Qualifier: 'live', Payload: Buffer.from('{}'), LogType: 'Tail'}),
+    )
+    executed.add(out.ExecutedVersion!)
+    const report = parseReport(Buffer.from(out.LogResult ?? '', 'base64').toString('utf8'))
+    assert.is(report?.initDurationMs, undefined, `a call to version ${out.ExecutedVersion} through live is not cold`)
+  }
+  assert.equal([...executed].sort(), ['1', '2'])
+  assert.is(ctx.service.pools.get('pc-canary:1')?.envs.size ?? 0, 0, 'no on-demand environment for version 1')
+  // The canary is promoted: all of live's provisioned environments move to version 2.
+  const before = ctx.service.versionPools.provisioned.get('pc-canary:live')!.sets.get('2')!
+  await ctx.lambda.send(
+    new UpdateAliasCommand({FunctionName: 'pc-canary', Name: 'live', RoutingConfig: {AdditionalVersionWeights: {}}}),
+  )
+  assert.equal(sets(), [['2', 2]])
+  assert.is(before.envs.size, 0, "version 2's share changed, so its set was replaced")
+  await waitFor('READY again', async () => (await config(ctx, 'pc-canary', 'live')).Status === 'READY')
 })
 
 test('an init that fails makes the configuration FAILED with the reason; calls go on-demand', async (ctx) => {

@@ -14,6 +14,8 @@ import {signRequest} from '../../src/local/sigv4.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {stack} from '../helpers/cli.js'
 import {lambdaClient} from '../helpers/local.js'
+import {sandboxNetwork} from '../helpers/local-suite.js'
+import {FUNCTION_LABEL} from '../../src/local/contracts.js'
 
 const engine = new DockerEngine()
 const marker = `MARKER${randomBytes(8).toString('hex')}`
@@ -259,18 +261,21 @@ test("a function cannot reach another's Runtime API, the unsigned control API, m
   // From the host too, the Runtime API serves only its environment's container.
   assert.is((await fetch(`http://${victim.runtime_api}/2018-06-01/runtime/invocation/next`)).status, 403)
 
-  const ids = (await findContainersByLabel(engine, `dev.faas.local=${ctx.service.options.instanceId}`)).map((c) => c.id)
-  assert.ok(ids.length >= 2)
+  const ours = await findContainersByLabel(engine, `dev.faas.local=${ctx.service.options.instanceId}`)
+  const ids = ours.map((c) => c.id)
+  assert.ok(ours.filter((c) => c.labels[FUNCTION_LABEL]).length >= 2)
   const inspected = (await execa('docker', ['inspect', ...ids])).stdout
   assert.not.ok(
     inspected.includes(marker),
     "docker inspect shows neither the function's secret variable nor the user's keys",
   )
   assert.not.ok(inspected.includes('AWS_CONTAINER_AUTHORIZATION_TOKEN='), 'nor the credentials token')
-  const info = JSON.parse(inspected)[0]
+  const info = JSON.parse(inspected).find(
+    (c: {Config: {Labels: Record<string, string>}}) => c.Config.Labels[FUNCTION_LABEL],
+  )
   assert.ok(info.HostConfig.CapDrop.includes('NET_RAW'))
   assert.ok(info.HostConfig.SecurityOpt.includes('no-new-privileges'))
-  assert.is(info.HostConfig.NetworkMode, 'faas-functions')
+  assert.is(await sandboxNetwork(info), 'faas-functions')
 })
 
 test('functions invoke functions with their session credentials (boto3 in the container)', async (ctx) => {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 
 import {loadSettings} from '../../src/core/settings.js'
 import {findContainersByLabel} from '../../src/docker/containers.js'
-import {KEEPER_LABEL} from '../../src/local/tmp-disk.js'
+import {FUNCTION_LABEL} from '../../src/local/contracts.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {
   functionLogs,
@@ -32,7 +32,7 @@ let port = 0
 
 // The service's containers but its loop keeper (disk-backed /tmp), which lives with the service.
 const containersOf = async (pid: number) =>
-  (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).filter((c) => !c.labels[KEEPER_LABEL]).length
+  (await findContainersByLabel(engine, `dev.faas.local.pid=${pid}`)).filter((c) => c.labels[FUNCTION_LABEL]).length
 
 test.before(async () => {
   port = await freePort()

@@ -22,6 +22,7 @@ import {signRequest} from '../../src/local/sigv4.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {chromium} from '../helpers/chromium.js'
 import {lambdaClient} from '../helpers/local.js'
+import {waitFor} from '../helpers/wait.js'
 
 /** Function URLs over HTTP: the 2.0 event field by field, Lambda's response mapping, limits, CORS, AWS_IAM. */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string; urls: Map<string, string>}>(
@@ -242,6 +243,22 @@ test('limits: request over 6 MB 413, response over 6 MB 502, the timeout 502, th
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'one', ReservedConcurrentExecutions: 1}))
   const statuses = await Promise.all([1, 2, 3].map(() => fetch(`${one}?seconds=2`).then((r) => r.status)))
   assert.ok(statuses.includes(200) && statuses.includes(429), `one runs, the others are throttled: ${statuses}`)
+})
+
+test('reserved concurrency lowered below the calls running: idle warm environments stay unused, 429', async (ctx) => {
+  const lowered = await url(ctx, 'lowered', {handler: 'handler.sleep'})
+  await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'lowered', ReservedConcurrentExecutions: 3}))
+  const warm = await Promise.all([1, 2, 3].map(() => fetch(`${lowered}?seconds=1`).then((r) => r.status)))
+  assert.equal(warm, [200, 200, 200], 'three environments, warm')
+  const running = [1, 2].map(() => fetch(`${lowered}?seconds=4`).then((r) => r.status))
+  const pool = ctx.service.pools.get('lowered')!
+  await waitFor('two calls running', async () => pool.stats().busy === 2)
+  await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'lowered', ReservedConcurrentExecutions: 1}))
+  const third = await fetch(`${lowered}?seconds=0`)
+  assert.is(third.status, 429, 'two calls run, one is reserved: the idle environment is not used')
+  assert.equal(await Promise.all(running), [200, 200], 'the running calls finish')
+  assert.is(pool.stats().idle, 1, 'environments over the reservation go as they free up')
+  assert.is((await fetch(`${lowered}?seconds=0`)).status, 200, 'within the reservation again')
 })
 
 test('Host checks hold on URLs: only the loopback names and the URL id name are answered', async (ctx) => {
