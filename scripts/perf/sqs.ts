@@ -34,6 +34,7 @@ interface Batch {
   records: Array<[string, number]>
 }
 const batches: Batch[] = []
+let queueUrl: string | undefined
 let onBatch = () => {}
 const engine = new DockerEngine()
 const service = await new LocalService(engine, {port: 0, awsEndpoint: MOTO}, (event) => {
@@ -57,6 +58,7 @@ try {
     QueueName: `perf-${randomUUID().slice(0, 12)}`,
     Attributes: {VisibilityTimeout: '120'},
   })
+  queueUrl = QueueUrl
   const {Attributes} = await awsJson<{Attributes: {QueueArn: string}}>(sqs, 'sqs', 'GetQueueAttributes', {
     QueueUrl,
     AttributeNames: ['QueueArn'],
@@ -105,4 +107,6 @@ try {
   )
 } finally {
   await service.close()
+  // The stack's emulator is shared: its queue goes with the run (a big one would slow every later call of it).
+  if (queueUrl) await awsJson(sqs, 'sqs', 'DeleteQueue', {QueueUrl: queueUrl}).catch(() => undefined)
 }

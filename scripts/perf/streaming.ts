@@ -4,11 +4,18 @@
  * A custom runtime (test/fixtures/local/streaming) writes a 4-chunk response, 100 ms apart, each chunk stamped with
  * the time it was written; the client (the JS SDK's InvokeWithResponseStream) notes when each arrives. Printed: the
  * time from the function writing its first chunk to the client reading it (p50/p99 over warm calls), and how long
- * before the end of the call the first chunk arrived.
+ * before the end of the call the first chunk arrived; then the same through a RESPONSE_STREAM Function URL read with
+ * fetch (the runtime writes the http-integration-response prelude first).
  */
 import {parseArgs} from 'node:util'
 
-import {CreateFunctionCommand, InvokeWithResponseStreamCommand, LambdaClient} from '@aws-sdk/client-lambda'
+import {
+  AddPermissionCommand,
+  CreateFunctionCommand,
+  CreateFunctionUrlConfigCommand,
+  InvokeWithResponseStreamCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda'
 
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
@@ -65,6 +72,32 @@ try {
       `p99 ${pct(ttfb, 0.99).toFixed(1)} ms (${N} warm calls)`,
   )
   console.log(`first chunk read ${pct(early, 0.5).toFixed(0)} ms (p50) before the call ended`)
+
+  const {FunctionUrl: url} = await lambda.send(
+    new CreateFunctionUrlConfigCommand({FunctionName: 'streamer', AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM'}),
+  )
+  for (const [sid, action, extra] of [
+    ['u', 'lambda:InvokeFunctionUrl', {FunctionUrlAuthType: 'NONE' as const}],
+    ['i', 'lambda:InvokeFunction', {InvokedViaFunctionUrl: true}],
+  ] as const)
+    await lambda.send(
+      new AddPermissionCommand({FunctionName: 'streamer', StatementId: sid, Action: action, Principal: '*', ...extra}),
+    )
+  const viaUrl = async () => {
+    const response = await fetch(`${url}?status=200&chunks=4&delay=0.1`)
+    let first: {written: number; at: number} | undefined
+    for await (const bytes of response.body!) {
+      const now = Date.now()
+      first ??= {written: Number(/at ([\d.]+);/.exec(Buffer.from(bytes).toString('utf8'))?.[1]), at: now}
+    }
+    return first!.at - first!.written
+  }
+  const urlTtfb = []
+  for (let i = 0; i < N; i++) urlTtfb.push(await viaUrl())
+  console.log(
+    `streaming URL (fetch), 4 chunks 100 ms apart: first chunk written to read ` +
+      `p50 ${pct(urlTtfb, 0.5).toFixed(1)} ms  p99 ${pct(urlTtfb, 0.99).toFixed(1)} ms (${N} warm calls)`,
+  )
 } finally {
   await service.close()
 }

@@ -17,6 +17,7 @@ import {UserError, messageOf} from '../core/errors.js'
 import {parseReport} from '../core/report.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat} from '../core/invoke.js'
 import {aws, awsUserError} from './errors.js'
+import {streamedInvoke, type InvokeAnswer} from './invoke-stream.js'
 
 /**
  * The narrow Lambda adapter: only the calls faas makes. The invoke helper speaks the Lambda Invoke
@@ -58,7 +59,8 @@ type AwsError = {name?: string; message?: string}
 /** The role was just created and Lambda cannot assume it yet (IAM is eventually consistent). */
 export const isRolePropagation = (e: AwsError): boolean =>
   e?.name === 'InvalidParameterValueException' &&
-  /cannot be assumed|role defined for the function/i.test(e.message ?? '')
+  // The last: an event source mapping's role whose new SQS actions Lambda does not see yet.
+  /cannot be assumed|role defined for the function|execution role does not have permissions/i.test(e.message ?? '')
 /** Another update of the function is still in progress. */
 export const isUpdateInProgress = (e: AwsError): boolean =>
   e?.name === 'ResourceConflictException' && !isAlreadyCreated(e)
@@ -96,6 +98,14 @@ export async function withRetries<T>(
       if (isThrottled(e)) {
         throw throttledError(action, error)
       } else if (options.rolePropagation && isRolePropagation(e)) {
+        if (last && /execution role does not have permissions/i.test(e.message ?? ''))
+          throw new UserError(`The role of ${fn} still lacks what Lambda needs for ${action}: ${e.message}`, {
+            code: 'ROLE_MISSING_ACTIONS',
+            fix:
+              'Give it sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on the queue (faas does so ' +
+              'for roles it made; a role named with --role is used as it is), then deploy again.',
+            cause: error,
+          })
         if (last)
           throw new UserError(
             `Lambda still cannot assume the role of ${fn} after ${retry.attempts} tries: ${e.message}`,
@@ -388,7 +398,9 @@ export async function invoke(
     const startedAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
     const t0 = performance.now()
     try {
-      const out = await lambda.send(new InvokeCommand(input))
+      const out: InvokeAnswer = request.onChunk
+        ? await streamedInvoke(lambda, input, request.onChunk)
+        : await lambda.send(new InvokeCommand(input))
       const clientLatencyUs = Math.round((performance.now() - t0) * 1000)
       const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : undefined
       return {

@@ -13,6 +13,8 @@ export interface InvokeRequest {
   invocationType?: InvocationType
   /** Ask for the last 4 KB of the log (LogType Tail). */
   logTail?: boolean
+  /** Call InvokeWithResponseStream instead: each chunk of the answer as it arrives (the outcome has them all). */
+  onChunk?: (bytes: Buffer) => void
 }
 
 export interface InvokeOutcome {

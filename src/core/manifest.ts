@@ -3,6 +3,7 @@ import {isAbsolute, join, resolve} from 'node:path'
 
 import {checkApi, type ApiRoute, type ApiSpec} from './api-routes.js'
 import {UserError, isUserError, messageOf} from './errors.js'
+import {parseEventSources, type SqsEventSource} from './event-sources.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
 import {checkFunctionName, checkRepositoryName} from './names.js'
 import {benchmarksDir} from './paths.js'
@@ -26,6 +27,8 @@ export interface FunctionManifest {
   ephemeralStorageMb?: number
   /** LoggingConfig.LogFormat. */
   logFormat?: 'Text' | 'JSON'
+  /** SQS queues whose messages invoke it (event source mappings); absent: faas leaves its mappings alone. */
+  eventSources?: SqsEventSource[]
 }
 
 export interface BenchmarkManifest {
@@ -135,6 +138,7 @@ interface RawFunctionSettings {
   reservedConcurrency?: unknown
   ephemeralStorage?: unknown
   logFormat?: unknown
+  eventSources?: unknown
 }
 
 /**
@@ -305,6 +309,7 @@ function parseFunction(
   const logFormat = f.logFormat ?? defaults.logFormat
   if (logFormat !== undefined && logFormat !== 'Text' && logFormat !== 'JSON')
     throw bad(`"logFormat" of ${fname} must be "Text" or "JSON"`)
+  const eventSources = f.eventSources === undefined ? undefined : parseEventSources(f.eventSources, fname, bad)
   return {
     name: fname,
     handler,
@@ -316,6 +321,7 @@ function parseFunction(
     reservedConcurrency,
     ...(ephemeralStorageMb !== undefined ? {ephemeralStorageMb} : {}),
     ...(logFormat !== undefined ? {logFormat} : {}),
+    ...(eventSources ? {eventSources} : {}),
   }
 }
 

@@ -39,6 +39,8 @@ export interface ImageInfo {
   /** `repo@sha256:…` entries the engine learnt from pushes and pulls. */
   repoDigests: string[]
   labels: Record<string, string>
+  /** The image's ENTRYPOINT. */
+  entrypoint?: string[]
 }
 
 export interface BuildRequest {
@@ -132,6 +134,7 @@ export class DockerEngine {
         repoTags: info.RepoTags ?? [],
         repoDigests: info.RepoDigests ?? [],
         labels: info.Config?.Labels ?? {},
+        entrypoint: info.Config?.Entrypoint === undefined ? undefined : [info.Config.Entrypoint].flat(),
       }
     } catch (error) {
       if ((error as {statusCode?: number}).statusCode === 404) return undefined

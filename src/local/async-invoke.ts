@@ -6,18 +6,21 @@ import {awsJson, AwsJsonError, parseArn, type JsonApiTarget} from './emulator-ap
 import {writeJsonFileSync} from '../core/files.js'
 import {nameOf} from './arns.js'
 import type {InvocationResult} from './invocation.js'
-import {NotRunError, type FunctionPool} from './pool.js'
+import {NotRunError, ThrottledError, type FunctionPool} from './pool.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
 /**
  * Lambda's asynchronous invocation: an Event call is queued (on disk, so a restarted service finds it),
- * run when concurrency allows, retried after a function error with Lambda's delays (about 1 and 2
+ * run when concurrency allows (throttled by reserved concurrency: retried with back-off from 1 s to 5 minutes),
+ * retried after a function error with Lambda's delays (about 1 and 2
  * minutes, `--async-retry-delays` for tests) up to MaximumRetryAttempts, dropped once older than
  * MaximumEventAgeInSeconds, and its outcome sent as Lambda's record to the OnSuccess / OnFailure
  * destination: an SQS queue or EventBridge bus of the stack's emulator, or another local function.
  * A queued event's file goes once its outcome is delivered: an event that was running when the
  * service stopped runs again on the next start (at least once, as on Lambda); a completed one never.
  */
+
+const THROTTLE_BACKOFF_MAX_MS = 5 * 60_000
 
 export type Condition = 'Success' | 'RetriesExhausted' | 'EventAgeExceeded'
 
@@ -31,6 +34,8 @@ interface QueuedEvent {
   clientContext?: string
   enqueuedAt: number
   attempts: number
+  /** Throttles in a row (the next back-off doubles); attempts do not count them, as on Lambda. */
+  throttles?: number
   notBefore: number
   /** Set once the last attempt ended: the record still to deliver. */
   outcome?: {condition: Condition; record: DestinationRecord}
@@ -173,12 +178,15 @@ export class AsyncInvoker {
         payload: Buffer.from(event.payload),
         clientContext: event.clientContext,
         waitForLogs: false,
-        sync: false,
+        // Reserved concurrency in use throttles the event (retried with back-off below), as on Lambda; otherwise
+        // it waits for one of this machine's environments (the stand-in for the account's concurrency).
+        sync: fn.reservedConcurrency !== undefined,
         requestId: event.requestId,
         waitUntil: deadline,
       })
     } catch (error) {
       if (this.#closed) return // runs again on the next start
+      if (error instanceof ThrottledError) return this.#throttled(event, fn, deadline, error.reason)
       if (!(error instanceof NotRunError)) throw error
       if (Date.now() >= deadline) return this.#finish(event, fn, 'EventAgeExceeded')
       this.ctx.log(fn.name, `EVENT RequestId: ${event.requestId} dropped: ${error.message}`)
@@ -186,6 +194,7 @@ export class AsyncInvoker {
     }
     if (this.#closed) return // the service stopped under it: not counted, it runs again on the next start
     event.attempts++
+    event.throttles = 0
     if (!result.functionError) return this.#finish(event, fn, 'Success', result)
     const retries = config?.maximumRetryAttempts ?? 2
     if (event.attempts > retries) return this.#finish(event, fn, 'RetriesExhausted', result)
@@ -196,6 +205,20 @@ export class AsyncInvoker {
       fn.name,
       `EVENT RequestId: ${event.requestId} failed (attempt ${event.attempts}); retried in ` +
         `${Math.round((event.notBefore - Date.now()) / 1000)} s`,
+    )
+    this.#save(event)
+    this.#schedule(event)
+  }
+
+  /** A throttled event goes back to the queue: Lambda's back-off, from 1 s doubling up to 5 minutes, within its age. */
+  #throttled(event: QueuedEvent, fn: LocalFunction, deadline: number, reason: string): Promise<void> | void {
+    event.throttles = (event.throttles ?? 0) + 1
+    const backoffMs = Math.min(THROTTLE_BACKOFF_MAX_MS, 1000 * 2 ** (event.throttles - 1))
+    event.notBefore = Date.now() + backoffMs
+    if (event.notBefore >= deadline) return this.#finish(event, fn, 'EventAgeExceeded')
+    this.ctx.log(
+      fn.name,
+      `EVENT RequestId: ${event.requestId} throttled (${reason}); retried in ${Math.round(backoffMs / 1000)} s`,
     )
     this.#save(event)
     this.#schedule(event)

@@ -24,7 +24,7 @@ interface Current {
   dispatchedAt?: number
   lines: string[]
   /** Where a streamed response's chunks go as the function writes them (InvokeWithResponseStream). */
-  onChunk?: (chunk: Buffer) => void
+  onChunk?: (chunk: Buffer, contentType: string | undefined) => void | Promise<void>
   timer?: NodeJS.Timeout
   finish: (outcome: Outcome) => void
 }
@@ -161,8 +161,8 @@ export class Environment {
       {
         next: (deliver, res) => this.#next(deliver, res),
         response: (id, body) => this.#finish(id, {payload: body}),
-        streamStart: (id, current = this.#current) =>
-          current?.requestId === id && current.dispatchedAt !== undefined ? (c) => current.onChunk?.(c) : undefined,
+        streamStart: (id, type, c = this.#current) =>
+          c?.requestId === id && c.dispatchedAt !== undefined ? (chunk) => c.onChunk?.(chunk, type) : undefined,
         error: (id, body, type) =>
           this.#finish(id, {payload: normaliseError(body, type), error: true, status: 'error', errorType: type}),
         oversize: (id) =>

@@ -350,10 +350,22 @@ export class EventSourceMappings {
     }
     const done = batch.filter((m) => !keep.has(m.MessageId))
     for (let i = 0; i < done.length; i += 10) {
-      await awsJson(this.#emulator(), 'sqs', 'DeleteMessageBatch', {
-        QueueUrl: url,
-        Entries: done.slice(i, i + 10).map((m, n) => ({Id: String(n), ReceiptHandle: m.ReceiptHandle})),
-      })
+      const {Failed} = await awsJson<{Failed?: Array<{Id: string; Code?: string; Message?: string}>}>(
+        this.#emulator(),
+        'sqs',
+        'DeleteMessageBatch',
+        {
+          QueueUrl: url,
+          Entries: done.slice(i, i + 10).map((m, n) => ({Id: String(n), ReceiptHandle: m.ReceiptHandle})),
+        },
+      )
+      // A delete the queue refused (its answer is 200 all the same): that message comes back, and runs again.
+      if (Failed?.length)
+        this.ctx.log(
+          mapping.functionName,
+          `ESM ${Failed.length} delete(s) refused (${Failed[0]!.Code ?? ''} ${Failed[0]!.Message ?? ''}): ` +
+            `those messages reappear after the visibility timeout`,
+        )
     }
     mapping.lastProcessingResult = keep.size === 0 ? 'OK' : `${keep.size} of ${batch.length} failed`
     if (keep.size > 0)

@@ -45,3 +45,20 @@ export function listen(server: Server, host: string): Promise<number> {
     server.listen(0, host, () => resolve((server.address() as AddressInfo).port))
   })
 }
+
+/**
+ * Writes a streamed chunk; when the client is not keeping up, a promise that settles once it drains (or goes away),
+ * so the producer (the runtime's stream) is held back instead of piling up in memory.
+ */
+export function writeStreamed(res: ServerResponse, bytes: Buffer): Promise<void> | undefined {
+  if (res.write(bytes) || res.destroyed) return undefined
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}

@@ -3,7 +3,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {arnOf, nameOf} from './arns.js'
 import {invokeComplete, payloadChunk} from './event-stream.js'
-import {sendJson} from './http.js'
+import {sendJson, writeStreamed} from './http.js'
 import {invalid, invalidContent, notFound, serviceError, throttled, tooLarge} from './lambda-errors.js'
 import {NotRunError, ThrottledError} from './pool.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
@@ -159,7 +159,7 @@ export async function invokeStreaming(
       onChunk: (chunk) => {
         open()
         streamed = true
-        res.write(payloadChunk(chunk))
+        return writeStreamed(res, payloadChunk(chunk))
       },
     })
   } catch (error) {

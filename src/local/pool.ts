@@ -35,8 +35,11 @@ export interface InvokeInput {
   /** Event invocations wait for concurrency (up to the maximum event age); synchronous ones are throttled. */
   sync: boolean
   requestId?: string
-  /** InvokeWithResponseStream: the chunks of a streamed response as the function writes them. */
-  onChunk?: (chunk: Buffer) => void
+  /**
+   * InvokeWithResponseStream and RESPONSE_STREAM URLs: the chunks of a streamed response as the function writes them,
+   * with the Content-Type the runtime gave the stream; a promise holds the runtime back until the client takes more.
+   */
+  onChunk?: (chunk: Buffer, contentType: string | undefined) => void | Promise<void>
   /** An Event call waits for concurrency until then (its maximum event age; default the service's). */
   waitUntil?: number
 }

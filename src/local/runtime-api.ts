@@ -30,8 +30,11 @@ export interface RuntimeHandlers {
   error(requestId: string, body: Buffer, errorType: string | undefined): boolean
   oversize(requestId: string): boolean
   initError(body: Buffer, errorType: string | undefined): void
-  /** A streamed response begins: where its chunks go, or undefined when the request id is not the current one. */
-  streamStart?(requestId: string): ((chunk: Buffer) => void) | undefined
+  /**
+   * A streamed response begins (its Content-Type as the runtime set it): where its chunks go, or undefined when the
+   * request id is not the current one.
+   */
+  streamStart?(requestId: string, contentType: string | undefined): ((chunk: Buffer) => unknown) | undefined
   /**
    * The sandbox helper asks for the function's hidden variables: `deliver` them once (possibly much later, when a
    * prepared sandbox is claimed), or undefined when they were already handed over.
@@ -54,16 +57,16 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 }
 
 /**
- * A streamed response: each chunk goes to `sink` as it comes (past the first 6 MB no faster than 2 MB/s, the
- * runtime held back as Lambda holds it), then the outcome from the trailers: Lambda-Runtime-Function-Error-Type and
- * -Error-Body (base64 JSON) make it an error after the fact; malformed trailers are reported as such, past 200 MB the
- * stream is cut with Function.ResponseSizeTooLarge.
+ * A streamed response: each chunk goes to `sink` as it comes (a slow client holds the runtime back; past the first
+ * 6 MB no faster than 2 MB/s, the runtime held back as Lambda holds it), then the outcome from the trailers:
+ * Lambda-Runtime-Function-Error-Type and -Error-Body (base64 JSON) make it an error after the fact; malformed trailers
+ * are reported as such, past 200 MB the stream is cut with Function.ResponseSizeTooLarge.
  */
 async function readStream(
   handlers: RuntimeHandlers,
   id: string,
   req: IncomingMessage,
-  sink: (chunk: Buffer) => void,
+  sink: (chunk: Buffer) => unknown,
 ): Promise<void> {
   const kept: Buffer[] = []
   let size = 0
@@ -86,7 +89,7 @@ async function readStream(
       return
     }
     if (size - bytes.length < MAX_RESPONSE_BYTES) kept.push(bytes)
-    sink(bytes)
+    await sink(bytes) // a promise while the client cannot take more: the runtime is held back meanwhile
     if (size > FULL_SPEED_BYTES) {
       slowFrom ??= performance.now()
       const due = slowFrom + ((size - FULL_SPEED_BYTES) / STREAM_BYTES_PER_SECOND) * 1000
@@ -124,7 +127,7 @@ async function streamedResponse(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const sink = handlers.streamStart?.(id)
+  const sink = handlers.streamStart?.(id, req.headers['content-type'])
   if (!sink) {
     req.resume()
     return send(res, 400, {errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID'})

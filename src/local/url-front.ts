@@ -13,13 +13,15 @@ import {readBody} from './runtime-api.js'
 import {verifySigV4, type KnownKey} from './sigv4.js'
 import type {FunctionUrlConfig, LocalFunction, ServiceOptions, UrlFronts} from './types.js'
 import {urlOf} from './url-config.js'
+import {UrlStreamWriter} from './url-stream.js'
 
 /**
  * The Function URLs' HTTP fronts: each URL listens on its own 127.0.0.1 port (any client reaches
  * http://127.0.0.1:<port>/ with no DNS set-up, and each URL is its own browser origin). A request
  * passes the Host check (DNS rebinding), the body limit, CORS preflight, the URL's auth (NONE: the
  * resource policy; AWS_IAM: a SigV4 signature with a key of this service), then becomes a payload
- * format 2.0 event for the function's pool; function-url.ts maps both ways.
+ * format 2.0 event for the function's pool; function-url.ts maps both ways (BUFFERED), url-stream.ts writes a
+ * RESPONSE_STREAM answer as the function streams it.
  */
 
 export interface FrontContext {
@@ -48,12 +50,18 @@ function lookup(functions: Map<string, LocalFunction>, urlId: string) {
   return undefined
 }
 
-function send(res: ServerResponse, response: UrlResponse, headOnly: boolean, requestId?: string): void {
+/** The status line and headers; a streamed answer has no length (it goes chunked). */
+function writeHead(res: ServerResponse, response: UrlResponse, requestId: string | undefined, streaming: boolean) {
   const headers: Record<string, string | string[]> = {...response.headers}
   if (response.cookies.length > 0) headers['set-cookie'] = response.cookies
   if (requestId) headers['x-amzn-requestid'] = requestId
-  headers['content-length'] = String(response.body.length)
+  if (streaming) delete headers['content-length']
+  else headers['content-length'] = String(response.body.length)
   res.writeHead(response.status, headers)
+}
+
+function send(res: ServerResponse, response: UrlResponse, headOnly: boolean, requestId?: string): void {
+  writeHead(res, response, requestId, false)
   res.end(headOnly ? undefined : response.body)
 }
 
@@ -165,8 +173,33 @@ export class FunctionUrlFronts implements UrlFronts {
     const payload = Buffer.from(JSON.stringify(event))
     if (payload.length > MAX_SYNC_REQUEST)
       return send(res, withCors(message(413, 'Request Entity Too Large'), config.cors, origin), headOnly, requestId)
+    if (config.invokeMode === 'RESPONSE_STREAM') {
+      const head = (response: UrlResponse, streaming: boolean) =>
+        writeHead(res, withCors(response, config.cors, origin), requestId, streaming)
+      return this.#stream(fn, payload, requestId, new UrlStreamWriter(res, head, headOnly))
+    }
     const response = await this.#invoke(fn, payload, requestId)
     send(res, withCors(response, config.cors, origin), headOnly, requestId)
+  }
+
+  /** RESPONSE_STREAM: the function's stream goes to the client as it comes (url-stream.ts reads its prelude). */
+  async #stream(fn: LocalFunction, payload: Buffer, requestId: string, writer: UrlStreamWriter): Promise<void> {
+    let result
+    try {
+      result = await this.ctx.pool(fn.name).invoke({
+        payload,
+        sync: true,
+        waitForLogs: false,
+        requestId,
+        onChunk: (chunk, contentType) => writer.chunk(chunk, contentType),
+      })
+    } catch (error) {
+      if (writer.opened) throw error // the client has the status line: the front cuts the connection
+      if (error instanceof ThrottledError) return writer.refuse(message(429, 'Rate Exceeded.'))
+      if (error instanceof NotRunError) return writer.refuse(badGateway())
+      throw error
+    }
+    writer.end(result)
   }
 
   async #invoke(fn: LocalFunction, payload: Buffer, requestId: string): Promise<UrlResponse> {

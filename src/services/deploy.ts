@@ -12,13 +12,14 @@ import {
   checkTimeout,
   parseAliasWeight,
 } from '../core/function-config.js'
+import {sqsSourcesBundle, type SqsEventSource} from '../core/event-sources.js'
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
 import {loadPolicyBundles, resolvePolicies, TABLES_BUNDLE, tablesBundle} from '../core/policies.js'
 import type {Settings} from '../core/settings.js'
 import {resolveRegistry} from '../images/registry.js'
-import type {InvocationType, InvokeOutcome} from '../core/invoke.js'
+import type {InvokeOutcome, InvokeRequest} from '../core/invoke.js'
 import type {TableOutcome} from '../core/tables.js'
 import type {DeployedApi, DeployOutcome, DestroyOutcome, FunctionSpec, PublishSpec, Target} from '../targets/target.js'
 
@@ -152,6 +153,7 @@ export async function planDeploy(
       reservedConcurrency?: number
       ephemeralStorageMb?: number
       logFormat?: 'Text' | 'JSON'
+      eventSources?: SqsEventSource[]
     },
     registry: string | undefined,
   ): FunctionSpec => {
@@ -162,13 +164,18 @@ export async function planDeploy(
       memoryMb: checkMemory(request.memoryMb ?? f.memoryMb),
       timeoutS: checkTimeout(request.timeoutS ?? f.timeoutS),
       env: checkEnv(f.env),
-      policies: resolvePolicies(f.policies, bundles),
+      // The queues' poller acts with the function's role: it gets the SQS actions on exactly those queues.
+      policies: [
+        ...resolvePolicies(f.policies, bundles),
+        ...(f.eventSources?.length ? [sqsSourcesBundle(f.eventSources)] : []),
+      ],
       role: request.role,
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
       ephemeralStorageMb: checkEphemeralStorage(request.ephemeralStorageMb ?? f.ephemeralStorageMb ?? 512),
       logFormat: checkLogFormat(request.logFormat ?? f.logFormat ?? 'Text'),
       ...(publish ? {publish} : {}),
       ...(url ? {url} : {}),
+      ...(f.eventSources ? {eventSources: f.eventSources} : {}),
     }
   }
   if ('benchmark' in request) {
@@ -330,10 +337,7 @@ export async function serveApi(
 }
 
 /** Invokes one function; the outcome carries the payload, function error, log tail and REPORT figures. */
-export function invokeFunction(
-  target: Target,
-  request: {name: string; payload: string; invocationType?: InvocationType; logTail?: boolean},
-): Promise<InvokeOutcome> {
+export function invokeFunction(target: Target, request: InvokeRequest): Promise<InvokeOutcome> {
   return target.invoke({...request, name: checkFunctionName(request.name)})
 }
 

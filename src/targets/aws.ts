@@ -24,6 +24,7 @@ import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
 import {withPublished} from './publish.js'
+import {deployEventSources, destroyEventSources} from './event-sources.js'
 import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import type {
   DeployedApi,
@@ -123,7 +124,8 @@ export class AwsTarget implements RunTarget {
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const outcome = await this.#deployFunction(spec, emit)
     const withUrl = await deployFunctionUrl(this.#clients.lambda, spec, outcome, this.#retry, emit)
-    return withPublished(this.#clients.lambda, spec, withUrl, emit)
+    const withSources = await deployEventSources(this.#clients.lambda, spec, withUrl, this.#retry, emit)
+    return withPublished(this.#clients.lambda, spec, withSources, emit)
   }
 
   async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
@@ -228,13 +230,14 @@ export class AwsTarget implements RunTarget {
         emit({kind: 'start', subject: name, message: `Deleting ${name}…`})
         const current = await getFunction(lambda, name)
         const url = current ? await destroyFunctionUrl(lambda, name, this.#retry, emit) : []
+        const mappings = current ? await destroyEventSources(lambda, name, this.#retry, emit) : []
         const outcome: DestroyOutcome = {
           name,
           kind: 'function',
           action: current ? await deleteFunction(lambda, name, this.#retry) : 'absent',
         }
         emit({kind: 'done', subject: name, message: `function ${name} ${outcome.action}`})
-        return {outcomes: [...url, outcome], role: current?.role.split('/').pop() ?? `${name}-role`}
+        return {outcomes: [...url, ...mappings, outcome], role: current?.role.split('/').pop() ?? `${name}-role`}
       }),
     )
     const outcomes = functions.flatMap((f) => f.outcomes)

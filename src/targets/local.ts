@@ -23,6 +23,7 @@ import {signRequest} from '../local/sigv4.js'
 import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
 import {withPublished} from './publish.js'
+import {deployEventSources, destroyEventSources} from './event-sources.js'
 import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import {startPinger} from './pinger.js'
 import type {
@@ -138,12 +139,9 @@ export class LocalTarget implements RunTarget {
 
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const outcome = await this.#deployFunction(spec, emit)
-    return withPublished(
-      (await this.#lambda(emit)).lambda,
-      spec,
-      await deployFunctionUrl((await this.#lambda(emit)).lambda, spec, outcome, LOCAL_RETRY, emit),
-      emit,
-    )
+    const {lambda} = await this.#lambda(emit)
+    const withUrl = await deployFunctionUrl(lambda, spec, outcome, LOCAL_RETRY, emit)
+    return withPublished(lambda, spec, await deployEventSources(lambda, spec, withUrl, LOCAL_RETRY, emit), emit)
   }
 
   async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
@@ -253,9 +251,10 @@ export class LocalTarget implements RunTarget {
           return [{name, kind: 'function', action: 'absent'}]
         }
         const url = await destroyFunctionUrl(lambda, name, LOCAL_RETRY, emit)
+        const mappings = await destroyEventSources(lambda, name, LOCAL_RETRY, emit)
         const action = await deleteFunction(lambda, name, LOCAL_RETRY)
         emit({kind: 'done', subject: name, message: `function ${name} ${action}`})
-        return [...url, {name, kind: 'function', action}]
+        return [...url, ...mappings, {name, kind: 'function', action}]
       }),
     )
     return outcomes.flat()

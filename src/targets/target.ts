@@ -6,6 +6,7 @@ import type {Emit} from '../core/events.js'
 import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
+import type {SqsEventSource} from '../core/event-sources.js'
 import type {PolicyBundle} from '../core/policies.js'
 import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
@@ -42,6 +43,8 @@ export interface FunctionSpec {
   url?: FunctionUrlSpec
   /** Publish a version after deploying (none new when nothing changed), and point `alias` at it. */
   publish?: PublishSpec
+  /** The SQS queues that invoke it, as mappings; absent: its mappings are left as they are. */
+  eventSources?: SqsEventSource[]
 }
 
 /** `deploy --publish [--alias NAME] [--alias-weight V=W]`. */
@@ -82,7 +85,7 @@ export interface DeployedApi {
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'url' | 'api' | 'role' | 'repository' | 'bucket' | 'table'
+  kind: 'function' | 'url' | 'mapping' | 'api' | 'role' | 'repository' | 'bucket' | 'table'
   action: 'deleted' | 'absent'
 }
 

@@ -5,6 +5,7 @@ import {
   InvokeCommand,
   LambdaClient,
   ListFunctionEventInvokeConfigsCommand,
+  PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda'
@@ -153,6 +154,10 @@ test('event invoke configs: put, get, update, list, delete with the JS SDK; bad 
     /no local function is named nobody/,
   )
   await refused({DestinationConfig: {OnFailure: {Destination: 'my-queue'}}}, /is not a destination ARN/)
+  await refused(
+    {DestinationConfig: {OnFailure: {Destination: 'arn:aws:sns:us-east-1:000000000000:topic'}}},
+    /delivers to SQS queues, EventBridge buses and functions, not to sns/,
+  )
   const after = await ctx.lambda.send(new GetFunctionEventInvokeConfigCommand({FunctionName: 'configured'}))
   assert.is(after.MaximumRetryAttempts, 0, 'a refused call changes nothing')
 
@@ -318,6 +323,65 @@ test('an event that would outlive its maximum age goes to the failure destinatio
     assert.is(record!.requestContext.approximateInvokeCount, 1)
   } finally {
     ctx.service.options.asyncRetryDelaysMs = delays
+  }
+})
+
+test('a throttled Event (reserved concurrency in use) is retried with back-off from 1 s, then runs', async (ctx) => {
+  await deploy(ctx, 'reserved', 'handler.slow')
+  await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 1}))
+  const {url, arn} = await queue()
+  await ctx.lambda.send(
+    new PutFunctionEventInvokeConfigCommand({
+      FunctionName: 'reserved',
+      DestinationConfig: {OnSuccess: {Destination: arn}},
+    }),
+  )
+  const sync = (seconds: number) =>
+    ctx.lambda.send(new InvokeCommand({FunctionName: 'reserved', Payload: Buffer.from(JSON.stringify({seconds}))}))
+  await sync(0) // the environment's cold start out of the way
+  const busy = sync(3)
+  const starts = () => (ctx.service.logs.get('reserved') ?? []).filter((l) => l.startsWith('START')).length
+  await waitFor('the long call to hold the one environment', async () => starts() === 2)
+  const accepted = await event(ctx, 'reserved', {seconds: 0})
+  const [record] = await records(url, 1)
+  await busy
+  assert.equal([record!.requestContext.condition, record!.requestContext.approximateInvokeCount], ['Success', 1])
+  const lines = ctx.service.logs.get('reserved')!.filter((l) => l.includes(accepted.$metadata.requestId!))
+  assert.ok(
+    lines.some((l) => /throttled \(ReservedFunctionConcurrentInvocationLimitExceeded\); retried in 1 s/.test(l)),
+    lines.join('\n'),
+  )
+})
+
+test('an Event throttled until its maximum age goes to the failure destination, never run', async (ctx) => {
+  await deploy(ctx, 'reserved-0', 'handler.echo')
+  await ctx.lambda.send(
+    new PutFunctionConcurrencyCommand({FunctionName: 'reserved-0', ReservedConcurrentExecutions: 0}),
+  )
+  const {url, arn} = await queue()
+  await ctx.lambda.send(
+    new PutFunctionEventInvokeConfigCommand({
+      FunctionName: 'reserved-0',
+      DestinationConfig: {OnFailure: {Destination: arn}},
+    }),
+  )
+  const age = ctx.service.options.maxEventAgeMs
+  ctx.service.options.maxEventAgeMs = 3500 // throttled at 0, 1 and 3 s; the next try (at 7 s) would be too late
+  try {
+    const accepted = await event(ctx, 'reserved-0', {value: 1})
+    const [record] = await records(url, 1)
+    assert.equal(
+      [record!.requestContext.condition, record!.requestContext.approximateInvokeCount],
+      ['EventAgeExceeded', 0],
+    )
+    const lines = ctx.service.logs.get('reserved-0')!.filter((l) => l.includes(accepted.$metadata.requestId!))
+    assert.equal(
+      lines.flatMap((l) => /retried in (\d+) s/.exec(l)?.[1] ?? []),
+      ['1', '2'],
+      lines.join('\n'),
+    )
+  } finally {
+    ctx.service.options.maxEventAgeMs = age
   }
 })
 

@@ -125,7 +125,7 @@ test('past the environment limit, calls wait in a bounded queue, bounded in time
   }
 })
 
-test('past reserved concurrency a call is throttled; Event calls at 0 wait, and run once it is raised', async (ctx) => {
+test('past reserved concurrency a call is throttled; an Event at 0 is retried, runs once it is raised', async (ctx) => {
   await deploy(ctx, 'reserved', 'handler.count')
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 0}))
   const sync = await invoke(ctx, 'reserved').catch((error) => error)
@@ -135,14 +135,20 @@ test('past reserved concurrency a call is throttled; Event calls at 0 wait, and 
     new InvokeCommand({FunctionName: 'reserved', InvocationType: 'Event', Payload: Buffer.from('{}')}),
   )
   assert.is(event.StatusCode, 202, 'accepted, as Lambda does (it keeps throttled events up to the maximum event age)')
-  assert.is(ctx.service.pools.get('reserved')?.stats().queued, 1, 'the event waits for concurrency')
+  const throttled = await pollUntil(
+    async () => (ctx.service.logs.get('reserved') ?? []).some((l) => /throttled .*retried in 1 s/.test(l)),
+    {timeoutMs: 30_000},
+  )
+  assert.ok(throttled, 'the event is throttled and goes back to the queue, to be tried again after 1 s')
+  assert.is(ctx.service.async.size, 1, 'queued for its next try')
   await ctx.lambda.send(new PutFunctionConcurrencyCommand({FunctionName: 'reserved', ReservedConcurrentExecutions: 1}))
   const ran = await pollUntil(
     async () => (ctx.service.logs.get('reserved') ?? []).some((l) => l.startsWith('handled ')),
     {timeoutMs: 120_000},
   )
-  assert.ok(ran, 'the waiting event ran once concurrency was raised')
-  assert.is(ctx.service.pools.get('reserved')?.stats().queued, 0)
+  assert.ok(ran, 'the throttled event ran once concurrency was raised')
+  await pollUntil(async () => ctx.service.async.size === 0, {timeoutMs: 30_000})
+  assert.is(ctx.service.async.size, 0)
 })
 
 test.run()

@@ -105,6 +105,7 @@ const FIGURES: Record<string, RegExp[]> = {
   streaming: [
     /^streaming, 4 chunks 100 ms apart: first chunk written to read p50 [\d.]+ ms +p99 [\d.]+ ms/m,
     /^first chunk read \d+ ms \(p50\) before the call ended/m,
+    /^streaming URL \(fetch\), 4 chunks 100 ms apart: first chunk written to read p50 [\d.]+ ms +p99 [\d.]+ ms/m,
   ],
   sqs: [
     /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,

@@ -5,6 +5,7 @@
 import {ECRClient} from '@aws-sdk/client-ecr'
 import {GetRoleCommand, IAMClient} from '@aws-sdk/client-iam'
 import {
+  CreateEventSourceMappingCommand,
   CreateFunctionCommand,
   GetFunctionCommand,
   InvokeCommand,
@@ -15,6 +16,7 @@ import {mockClient} from 'aws-sdk-client-mock'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
+import {createSqsMapping} from '../../src/aws/event-sources.js'
 import {createFunction, invoke, updateConfiguration, type RetryPolicy} from '../../src/aws/lambda.js'
 import {UserError} from '../../src/core/errors.js'
 import {PROJECT_ROOT} from '../../src/core/paths.js'
@@ -108,6 +110,25 @@ test('a role that never becomes assumable ends in a clear error after the retrie
   assert.is(error.code, 'ROLE_NOT_ASSUMABLE')
   assert.match(error.paragraph, 'after 3 tries')
   assert.is(lambdaMock.commandCalls(CreateFunctionCommand).length, 3)
+})
+
+test("an SQS mapping whose role lacks the queue's actions: retried while IAM spreads, then what to grant", async () => {
+  const denied = 'The provided execution role does not have permissions to call ReceiveMessage on SQS'
+  lambdaMock.on(CreateEventSourceMappingCommand).rejects(awsError('InvalidParameterValueException', denied))
+  const retry = recordingRetry(3)
+  const source = {
+    queueArn: 'arn:aws:sqs:us-east-1:123456789012:orders',
+    batchSize: 10,
+    batchingWindowS: 0,
+    reportBatchItemFailures: false,
+    enabled: true,
+  }
+  const error = await createSqsMapping(lambda, 'fn', source, retry).catch((e) => e)
+  assert.instance(error, UserError)
+  assert.is(error.code, 'ROLE_MISSING_ACTIONS')
+  assert.match(error.paragraph, /sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes/)
+  assert.is(lambdaMock.commandCalls(CreateEventSourceMappingCommand).length, 3)
+  assert.equal(retry.slept, [100, 200])
 })
 
 test('ResourceConflictException (update in progress): waits for the function to settle, then updates', async () => {
