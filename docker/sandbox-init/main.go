@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -25,10 +24,6 @@ func fail(format string, args ...any) {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "--faas-loop-keeper" {
 		loopKeeper(os.Args[2:])
-		return
-	}
-	if len(os.Args) > 1 && os.Args[1] == "--faas-hold-network" {
-		holdNetwork()
 		return
 	}
 	if len(os.Args) < 2 {
@@ -70,13 +65,4 @@ func main() {
 	}
 	err = syscall.Exec(path, os.Args[1:], os.Environ())
 	fail("exec %q: %v", path, err)
-}
-
-// holdNetwork keeps a network namespace on the functions' network, made ahead, for a sandbox to join: it only waits
-// for the signal that ends it.
-func holdNetwork() {
-	ended := make(chan os.Signal, 1)
-	signal.Notify(ended, syscall.SIGTERM, syscall.SIGINT)
-	fmt.Println("holding")
-	<-ended
 }

@@ -208,7 +208,7 @@ export class Environment {
         this.#initStartedAt = performance.now()
         if (!this.hold.prepared) this.#armInitTimer()
       }
-      const {container, address} = await runSandbox(this.engine, spec, this.options, starting, this.hold.prepared)
+      const {container, address} = await runSandbox(this.engine, spec, this.options, starting)
       this.#container = container
       this.#phases.started = performance.now()
       this.#peerResolve(address)

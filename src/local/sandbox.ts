@@ -36,8 +36,8 @@ export function sandboxInit(arch: string): string | undefined {
 }
 
 /**
- * The smallest tagged local image of an architecture, for the service's own helper containers (the loop keeper,
- * network holders): they run only the static helper, so any image of the machine's architecture does.
+ * The smallest tagged local image of an architecture, for the service's own helper container (the loop keeper): it
+ * runs only the static helper, so any image of the machine's architecture does.
  */
 export async function nativeImage(engine: DockerEngine, arch: string): Promise<string | undefined> {
   const images = await engine.docker.listImages().catch(() => [])
@@ -96,53 +96,35 @@ export async function launchWith(
 }
 
 /**
- * Creates and starts the container (on the functions' network when there is one, joined to a network holder made
- * ahead when there is one: network-holders.ts) and finds its address there; `starting` is called right before the
- * start request, where Lambda's init begins. Its /tmp is a disk volume where the service has them (tmp-disk.ts),
- * removed after the container. `ahead`: a sandbox prepared ahead of calls, which may wait for a holder being made.
+ * Creates and starts the container (on the functions' network when there is one) and finds its
+ * address there; `starting` is called right before the start request, where Lambda's init begins.
+ * Its /tmp is a disk volume where the service has them (tmp-disk.ts), removed after the container.
  */
 export async function runSandbox(
   engine: DockerEngine,
   spec: RunSpec,
-  options: Pick<ServiceOptions, 'network' | 'tmpDisks' | 'networkHolders'>,
+  options: Pick<ServiceOptions, 'network' | 'tmpDisks'>,
   starting: () => void,
-  ahead = false,
 ): Promise<{container: RunningContainer; address?: string}> {
   const size = tmpSizeMb(spec)
-  const network = options.network
-  // A namespace made ahead on the functions' network, when there is one: joining it is quicker than being wired.
-  const [disk, holder] = await Promise.all([
-    size ? options.tmpDisks?.take(size, spec.image) : undefined,
-    network ? options.networkHolders?.take(ahead) : undefined,
-  ])
+  const disk = size ? await options.tmpDisks?.take(size, spec.image) : undefined
   const onDisk = disk ? withTmpDisk(spec, disk.volume) : spec
+  const network = options.network
   let container: RunningContainer
-  let joined: typeof holder
   try {
-    // A holder gone meanwhile (killed from outside, the engine restarted): the sandbox is wired to the bridge instead.
-    const onHolder =
-      holder &&
-      (await runContainer(engine, {...onDisk, network: `container:${holder.id}`}, starting).catch(holder.release))
-    joined = onHolder ? holder : undefined
-    container =
-      onHolder ||
-      (network
-        ? await onFunctionNetwork(engine, () => runContainer(engine, onDisk, starting))
-        : await runContainer(engine, onDisk, starting))
+    container = network
+      ? await onFunctionNetwork(engine, () => runContainer(engine, onDisk, starting))
+      : await runContainer(engine, onDisk, starting)
   } catch (error) {
-    holder?.release()
     await disk?.remove()
     throw error
   }
-  if (joined) void container.exited.then(joined.release, joined.release)
-  options.networkHolders?.fill()
   if (disk) {
     disk.started()
     // With the engine away the removal fails: the volume is then a leftover the next start sweeps (leftovers.ts).
     void container.exited.then(() => disk.remove(container.id)).catch(() => undefined)
   }
   if (!network) return {container}
-  if (joined) return {container, address: joined.address}
   return {container, address: await addressOn(engine, container.id, network.name).catch(() => undefined)}
 }
 

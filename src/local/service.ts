@@ -23,7 +23,6 @@ import {LambdaApiError} from './lambda-errors.js'
 import {removeLeftovers} from './leftovers.js'
 import {forwardToLoopback, isLoopbackEndpoint, type LoopbackForwarder} from './loopback-forwarder.js'
 import {DEFAULT_EPHEMERAL_MB} from './container-spec.js'
-import {NetworkHolders} from './network-holders.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {FunctionPool} from './pool.js'
 import {SandboxReserve} from './prepared.js'
@@ -140,6 +139,11 @@ export class LocalService {
   async start(): Promise<this> {
     process.on('unhandledRejection', this.#engineSocketLost)
     await this.engine.ping()
+    this.options.tmpDisks ??= new TmpDisks(this.engine, this.options, stateDir(), (message) =>
+      this.emit({kind: 'warn', subject: 'local', message}),
+    )
+    // Early, while the service sets up: a new function's first sandbox (its Pending) waits for the keeper and a disk.
+    void this.options.tmpDisks.warm(DEFAULT_EPHEMERAL_MB).catch(() => undefined)
     await this.removeLeftovers()
     for (const fn of loadFunctions(this.options.functionsFile, this.options.secrets.identityKey, this.emit))
       this.functions.set(fn.name, fn)
@@ -167,8 +171,6 @@ export class LocalService {
     this.#reclaimer.unref()
     // Functions a previous service knew are Active: their sandboxes are prepared in the background.
     for (const name of this.functions.keys()) this.versionPools.pool(name).prepare()
-    // The first sandbox (a function's Pending) would otherwise wait for the loop keeper and a /tmp disk.
-    void this.options.tmpDisks?.warm(DEFAULT_EPHEMERAL_MB).catch(() => undefined)
     this.mappings.resume()
     const resumed = this.async.resume()
     if (resumed)
@@ -252,11 +254,6 @@ export class LocalService {
       this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${forwarder.port}`
     }
     this.options.grants = this.#sessions.grants(`http://${network.gateway}:${apiPort}`)
-    this.options.tmpDisks ??= new TmpDisks(this.engine, this.options, stateDir(), (message) =>
-      this.emit({kind: 'warn', subject: 'local', message}),
-    )
-    // Sandbox networks are made ahead with the sandboxes: --no-prepare measures the whole path.
-    if (this.options.reserve?.enabled) this.options.networkHolders ??= new NetworkHolders(this.engine, this.options)
     await this.#sessions.start()
   }
 
@@ -403,7 +400,6 @@ export class LocalService {
       await Promise.all([this.async.drained(), this.mappings.drained()])
       await this.#forwarder?.close()
       await this.options.tmpDisks?.close()
-      await this.options.networkHolders?.close()
       for (const gateway of this.#gatewayServers) {
         if ('closeAllConnections' in gateway) gateway.closeAllConnections()
         await new Promise<void>((resolve) => gateway.close(() => resolve()))

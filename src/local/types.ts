@@ -185,8 +185,6 @@ export interface ServiceOptions {
   binds?: string[]
   /** Disk-backed /tmp volumes (set by the service; without it, or where disks are impossible, /tmp is a tmpfs). */
   tmpDisks?: TmpDiskProvider
-  /** Network namespaces made ahead for sandboxes to join (set by the service; without one, each is wired anew). */
-  networkHolders?: NetworkHolderProvider
 }
 
 /** An environment's disk-backed /tmp: an ext4 volume of the ephemeral storage's size (see tmp-disk.ts). */
@@ -197,15 +195,6 @@ export interface TmpDisk {
   started(): void
   /** Removes the volume once the container using it is gone (waits for that, bounded). */
   remove(containerId?: string): Promise<void>
-}
-
-/** Network namespaces on the functions' network made ahead, one per sandbox (network-holders.ts). */
-export interface NetworkHolderProvider {
-  /** `ahead`: for a sandbox prepared ahead, which may wait for a holder being made. */
-  take(ahead: boolean): Promise<{id: string; address: string; release(): void} | undefined>
-  /** Tops the stock up in the background (once a sandbox has started). */
-  fill(): void
-  close(): Promise<void>
 }
 
 export interface TmpDiskProvider {

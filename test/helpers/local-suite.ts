@@ -5,7 +5,6 @@ import * as assert from 'uvu/assert'
 import {findContainersByLabel} from '../../src/docker/containers.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LABEL} from '../../src/local/contracts.js'
-import {HOLDER_LABEL} from '../../src/local/network-holders.js'
 import {LocalService} from '../../src/local/service.js'
 import type {ServiceOptions} from '../../src/local/types.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
@@ -59,18 +58,4 @@ export async function createFixtureFunction(
       ...extra,
     }),
   )
-}
-
-/**
- * The network a sandbox is on: its own, or, joined to a network holder made ahead, its holder's, which must be a
- * holder and serve no other container (no two environments share a namespace).
- */
-export async function sandboxNetwork(info: {HostConfig: {NetworkMode?: string}}): Promise<string | undefined> {
-  const mode = info.HostConfig.NetworkMode ?? ''
-  if (!mode.startsWith('container:')) return mode
-  const holder = await engine.docker.getContainer(mode.slice('container:'.length)).inspect()
-  assert.ok(holder.Config.Labels?.[HOLDER_LABEL], 'joined to a network holder')
-  const sharing = (await engine.docker.listContainers({all: true})).filter((c) => c.HostConfig?.NetworkMode === mode)
-  assert.is(sharing.length, 1, 'the holder serves this sandbox only')
-  return Object.keys(holder.NetworkSettings.Networks ?? {})[0]
 }
