@@ -36,9 +36,14 @@ const env = {
   AWS_EC2_METADATA_DISABLED: 'true',
   FAAS_HOME: mkdtempSync(join(tmpdir(), 'faas-home-')),
 }
-// The SDK's default credential chain reads the process's environment.
-Object.assign(process.env, env)
-delete process.env.FAAS_REGISTRY
+// The SDK's default credential chain reads the process's environment. uvu imports every file before it runs any
+// test: ours is set for our tests only, and restored after them (other files point the env at their own moto).
+let savedEnv: NodeJS.ProcessEnv = {}
+test.before(() => {
+  savedEnv = {...process.env}
+  Object.assign(process.env, env)
+  delete process.env.FAAS_REGISTRY
+})
 const config = {
   endpoint: moto.url,
   region: 'us-east-1',
@@ -166,6 +171,8 @@ test('tune --only-cold-starts on AWS: a version per call, every call a cold one;
 })
 
 test.after(async () => {
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
+  Object.assign(process.env, savedEnv)
   await moto.stop()
 })
 
