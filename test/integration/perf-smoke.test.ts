@@ -30,10 +30,11 @@ const FIGURES: Record<string, RegExp[]> = {
     /^bare docker start +median [\d.]+ ms .*ratio [\d.]+ x/m,
     /^Init Duration +median [\d.]+ ms +direct runtime init [\d.]+ ms/m,
     /^\d+ concurrent cold calls p99 [\d.]+ ms/m,
-    /^local start --detach +[\d.]+ ms +to first successful call [\d.]+ ms/m,
+    /^\d+ concurrent cold calls, --prepared \d+: p99 [\d.]+ ms/m,
+    /^local start --detach +[\d.]+ ms +function Active [\d.]+ ms +first successful call [\d.]+ ms/m,
     /^--no-prepare cold first response median [\d.]+ ms/m,
     /^--no-prepare breakdown \(median\) image [\d.]+ ms/m,
-    /^local start --detach --no-prepare [\d.]+ ms +to first successful call [\d.]+ ms/m,
+    /^local start --detach --no-prepare [\d.]+ ms +function Active [\d.]+ ms +first successful call [\d.]+ ms/m,
   ],
   benchmarks: [/checked run correct; Init Duration \d+ ms/, /aes +\S+ +Lambda image +[\d.]+ MB/, /aes +median +\d+ ms/],
   deploy: [
