@@ -1,5 +1,4 @@
 import {
-  CreateFunctionCommand,
   DeleteFunctionEventInvokeConfigCommand,
   GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
@@ -17,7 +16,7 @@ import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {awsJson, type JsonApiTarget} from '../../src/local/emulator-api.js'
+import {awsJson} from '../../src/local/emulator-api.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import type {DestinationRecord} from '../../src/local/async-invoke.js'
 import {generateSecrets} from '../../src/local/credentials.js'
@@ -25,23 +24,15 @@ import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {lambdaClient} from '../helpers/local.js'
 import {waitFor} from '../helpers/wait.js'
+import {createQueue, emulator as sqs, MOTO} from '../helpers/emulator-sqs.js'
+import {createFixtureFunction, type LocalSuiteContext} from '../helpers/local-suite.js'
 
 /** Lambda's asynchronous invocation: event invoke configs, retries, event age, destinations (the emulator's SQS). */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string; home: string}>('local async')
 const engine = new DockerEngine()
-const MOTO = process.env.FAAS_TEST_AWS_ENDPOINT ?? 'http://127.0.0.1:5050'
-const sqs: JsonApiTarget = {endpoint: MOTO, region: 'us-east-1', credentials: {accessKeyId: 'x', secretAccessKey: 'x'}}
 const secrets = generateSecrets()
 
-/** A fresh queue in the emulator: its URL and ARN. */
-async function queue(): Promise<{url: string; arn: string}> {
-  const {QueueUrl} = await awsJson<{QueueUrl: string}>(sqs, 'sqs', 'CreateQueue', {QueueName: `async-${randomUUID()}`})
-  const {Attributes} = await awsJson<{Attributes: {QueueArn: string}}>(sqs, 'sqs', 'GetQueueAttributes', {
-    QueueUrl,
-    AttributeNames: ['QueueArn'],
-  })
-  return {url: QueueUrl, arn: Attributes.QueueArn}
-}
+const queue = () => createQueue('async')
 
 /** Waits for `count` records on a queue (deleting what it read); more than `count` fails. */
 async function records(url: string, count: number): Promise<DestinationRecord[]> {
@@ -85,19 +76,8 @@ test.after(async (ctx) => {
   rmSync(ctx.home, {recursive: true, force: true})
 })
 
-async function deploy(ctx: {lambda: LambdaClient; image: string}, name: string, handler: string) {
-  await ctx.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: 'r',
-      PackageType: 'Image',
-      Code: {ImageUri: ctx.image},
-      ImageConfig: {Command: [handler]},
-      MemorySize: 256,
-      Timeout: 30,
-    }),
-  )
-}
+const deploy = (ctx: LocalSuiteContext, name: string, handler: string) =>
+  createFixtureFunction(ctx, name, handler, {MemorySize: 256})
 
 const event = (ctx: {lambda: LambdaClient}, name: string, payload: unknown) =>
   ctx.lambda.send(

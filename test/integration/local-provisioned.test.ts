@@ -1,6 +1,5 @@
 import {
   CreateAliasCommand,
-  CreateFunctionCommand,
   DeleteFunctionConcurrencyCommand,
   DeleteProvisionedConcurrencyConfigCommand,
   GetAccountSettingsCommand,
@@ -27,6 +26,7 @@ import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {lambdaClient} from '../helpers/local.js'
 import {waitFor} from '../helpers/wait.js'
+import {createFixtureFunction} from '../helpers/local-suite.js'
 
 /**
  * Provisioned concurrency and the account's concurrency on the local service, through the JS SDK and boto3.
@@ -49,17 +49,7 @@ test.after(async (ctx) => {
 
 /** A function with one published version (1). */
 async function published(ctx: {lambda: LambdaClient; image: string}, name: string, handler: string) {
-  await ctx.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: 'arn:aws:iam::000000000000:role/x',
-      PackageType: 'Image',
-      Code: {ImageUri: ctx.image},
-      ImageConfig: {Command: [handler]},
-      MemorySize: 256,
-      Timeout: 30,
-    }),
-  )
+  await createFixtureFunction(ctx, name, handler, {MemorySize: 256})
   await ctx.lambda.send(new PublishVersionCommand({FunctionName: name}))
 }
 

@@ -1,6 +1,5 @@
 import {
   CreateEventSourceMappingCommand,
-  CreateFunctionCommand,
   DeleteEventSourceMappingCommand,
   GetEventSourceMappingCommand,
   LambdaClient,
@@ -8,7 +7,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda'
 import {execa} from 'execa'
-import {randomUUID} from 'node:crypto'
+
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -17,30 +16,20 @@ import * as assert from 'uvu/assert'
 
 import {DockerEngine} from '../../src/docker/engine.js'
 import {generateSecrets} from '../../src/local/credentials.js'
-import {awsJson, type JsonApiTarget} from '../../src/local/emulator-api.js'
+import {awsJson} from '../../src/local/emulator-api.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../fixtures/local/fixture.js'
 import {lambdaClient} from '../helpers/local.js'
 import {waitFor} from '../helpers/wait.js'
+import {createQueue, emulator as sqs, MOTO} from '../helpers/emulator-sqs.js'
+import {createFixtureFunction, type LocalSuiteContext} from '../helpers/local-suite.js'
 
 /** SQS event source mappings against the emulator's real queues: batches, partial failures, a DLQ, a restart. */
 const test = suite<{service: LocalService; lambda: LambdaClient; image: string; home: string}>('local sqs')
 const engine = new DockerEngine()
-const MOTO = process.env.FAAS_TEST_AWS_ENDPOINT ?? 'http://127.0.0.1:5050'
-const sqs: JsonApiTarget = {endpoint: MOTO, region: 'us-east-1', credentials: {accessKeyId: 'x', secretAccessKey: 'x'}}
 const secrets = generateSecrets()
 
-async function queue(attributes: Record<string, string> = {}, suffix = ''): Promise<{url: string; arn: string}> {
-  const {QueueUrl} = await awsJson<{QueueUrl: string}>(sqs, 'sqs', 'CreateQueue', {
-    QueueName: `esm-${randomUUID().slice(0, 18)}${suffix}`,
-    Attributes: attributes,
-  })
-  const {Attributes} = await awsJson<{Attributes: {QueueArn: string}}>(sqs, 'sqs', 'GetQueueAttributes', {
-    QueueUrl,
-    AttributeNames: ['QueueArn'],
-  })
-  return {url: QueueUrl, arn: Attributes.QueueArn}
-}
+const queue = (attributes: Record<string, string> = {}, suffix = '') => createQueue('esm', attributes, suffix)
 
 const send = (url: string, bodies: string[]) =>
   Promise.all(
@@ -94,19 +83,8 @@ test.after(async (ctx) => {
   rmSync(ctx.home, {recursive: true, force: true})
 })
 
-async function deploy(ctx: {lambda: LambdaClient; image: string}, name: string) {
-  await ctx.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: 'r',
-      PackageType: 'Image',
-      Code: {ImageUri: ctx.image},
-      ImageConfig: {Command: ['handler.sqs_batch']},
-      MemorySize: 256,
-      Timeout: 30,
-    }),
-  )
-}
+const deploy = (ctx: LocalSuiteContext, name: string) =>
+  createFixtureFunction(ctx, name, 'handler.sqs_batch', {MemorySize: 256})
 
 test('mappings: create, get, list, update, delete with the JS SDK; bad input refused', async (ctx) => {
   await deploy(ctx, 'consumer-crud')
