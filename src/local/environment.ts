@@ -12,9 +12,6 @@ import {launchWith, runSandbox} from './sandbox.js'
 import {completedInvocation, initFailureResult, type InvocationResult, type Outcome} from './invocation.js'
 import type {LocalFunction, ServiceOptions} from './types.js'
 
-// The container spec moved to container-spec.ts; serve.ts still imports the CPU share from here.
-export {cpuShare} from './container-spec.js'
-
 interface Current {
   requestId: string
   payload: Buffer
@@ -78,6 +75,8 @@ export class Environment {
   #container?: RunningContainer
   #pendingNext?: (event: NextEvent) => void
   #current?: Current
+  /** The lines of a call that has answered, while its late output is waited for (LogType Tail). */
+  #settling?: string[]
   #queued?: Current
   #exitReason?: ExitReason
   #onDead: (env: Environment) => void
@@ -116,9 +115,7 @@ export class Environment {
     return nanoCpus(this.fn, this.options)
   }
 
-  /**
-   * Where a cold start's time went, as one platform line (core/init-breakdown); undefined until the container started.
-   */
+  /** Where a cold start's time went, as one platform line (core/init-breakdown); undefined until it started. */
   #initBreakdown(initMs: number): string | undefined {
     const {resolving, resolved, started} = this.#phases
     if (resolving === undefined || resolved === undefined || started === undefined || this.#initStartedAt === undefined)
@@ -232,9 +229,9 @@ export class Environment {
   /** Frames the container's output and notices its end. */
   #watch(container: RunningContainer): void {
     container.onLine((line) => {
-      if (this.#current) this.#current.lines.push(line)
-      // Until the first invocation, output is init's, even when the engine delivers it after the first
-      // `next` (the environment is then idle, waiting for its invocation to be handed over).
+      const call = this.#current?.lines ?? this.#settling
+      if (call) call.push(line)
+      // Until the first invocation, output is init's, even when delivered after the first `next`.
       else if (this.invocations === 0 && this.#initLines.length < 200) this.#initLines.push(line)
       this.log(line)
     })
@@ -264,9 +261,8 @@ export class Environment {
   }
 
   /**
-   * Init ran past the limit. Lambda then runs init again as part of the first invocation, bounded by
-   * the function's timeout; here the same init simply goes on (nothing is lost by restarting it, and
-   * under emulation a restart would double the wait), and the first invocation's timeout covers it.
+   * Init ran past the limit. Lambda then runs init again inside the first invocation, bounded by its timeout; here
+   * the same init goes on (nothing is lost by restarting it; under emulation a restart would double the wait).
    */
   #suppressInit(): void {
     if (this.#initDone || this.state === 'dead') return
@@ -392,10 +388,13 @@ export class Environment {
     outcome: Outcome,
   ): Promise<InvocationResult> {
     const {lines, cold, durationMs} = run
-    // Lines printed may still be in flight through the engine (its copy lags the Runtime API on a busy machine): a cold
-    // tail waits from now, longest when nothing but START was heard yet (init's lines may be on their way).
-    if (request.waitForLogs && this.#container && this.state !== 'dead')
+    // Lines printed may still be in flight through the engine (its copy lags the Runtime API on a busy machine): they
+    // join the call's lines meanwhile. A cold tail waits from now, longest when only START was heard (init's lines).
+    if (request.waitForLogs && this.#container && this.state !== 'dead') {
+      this.#settling = lines
       await this.#container.logsSettled(!cold ? 15 : lines.length > 1 ? 50 : 200, cold ? 1000 : 150, cold)
+      if (this.#settling === lines) this.#settling = undefined
+    }
     // The cgroup goes with the container: keep the last reading, and an OOM kill means the cap was reached.
     const peak =
       this.#container && !outcome.oom && this.state !== 'dead'
@@ -431,8 +430,8 @@ export class Environment {
     this.hold.fail(new Error('destroyed'))
     this.#readyReject(new Error('destroyed'))
     this.#onDead(this)
-    // Its container still being made (a prepared sandbox, a service stopping): that start removes it, waited for
-    // (bounded: an engine that never answers must not hold the service's close) so that nothing is left.
+    // Its container still being made: that start removes it, waited for (bounded: an engine that never answers must
+    // not hold the service's close) so that nothing is left.
     if (!this.#container && this.#starting) await settledWithin(this.#starting, 15_000)
     const id = this.#container?.id
     if (id) {
