@@ -33,12 +33,15 @@ for suite in $suites; do
   plain=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
   # A suite whose "(passed / total)" has fewer ✘ than missing passes lost tests without a failure
   # report: uvu swallowed an exception thrown in a hook (also for suites the preload cannot wrap).
+  # A file's marks may span lines (tests that print), so they count from its previous total on.
   swallowed=0
+  marks=0
   while IFS= read -r line; do
+    marks=$((marks + $(grep -o '✘' <<<"$line" | wc -l)))
     [[ $line =~ \(([0-9]+)\ /\ ([0-9]+)\) ]] || continue
-    marks=$(grep -o '✘' <<<"$line" | wc -l)
     missing=$((BASH_REMATCH[2] - BASH_REMATCH[1] - marks))
     [ "$missing" -gt 0 ] && swallowed=$((swallowed + missing))
+    marks=0
   done <<<"$plain"
   if [ "$swallowed" -gt 0 ]; then
     echo "test: $swallowed test(s) in $suite never ran and reported no failure: an exception in a before/after hook (see above)" >&2

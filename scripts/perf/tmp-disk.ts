@@ -24,6 +24,7 @@ const tmpfsOnly: TmpDiskProvider = {
   reason: 'measuring the tmpfs',
   take: async () => undefined,
   warm: async () => {},
+  making: 0,
   close: async () => {},
 }
 

@@ -93,7 +93,15 @@ export class FunctionPool {
     return this.current().reservedConcurrency ?? this.options.maxEnvironmentsPerFunction
   }
 
-  stats(): {environments: number; idle: number; busy: number; queued: number; prepared: number; peak: number} {
+  stats(): {
+    environments: number
+    idle: number
+    busy: number
+    queued: number
+    prepared: number
+    preparing: boolean
+    peak: number
+  } {
     const busy = [...this.envs].filter((e) => e.state === 'busy').length
     return {
       environments: this.envs.size,
@@ -101,6 +109,7 @@ export class FunctionPool {
       busy,
       queued: this.#waiters.length,
       prepared: this.#prepared.length,
+      preparing: this.#preparing,
       peak: this.peakEnvironments,
     }
   }

@@ -77,8 +77,10 @@ export interface HealthAnswer {
   urls?: FunctionUrlStatus[]
   /** The benchmarks' HTTP APIs (absent from services before APIs). */
   apis?: ApiStatus[]
-  environments: Record<string, {busy?: number; queued?: number}>
+  environments: Record<string, {busy?: number; queued?: number; preparing?: boolean}>
   prepared?: {perFunction: number; total: number; held: number}
+  /** /tmp disks being made in the background. */
+  tmpDisksMaking?: number
 }
 
 /** One Function URL as health and `faas local status` list it. */

@@ -368,6 +368,7 @@ export class LocalService {
       idleTimeoutMs: this.options.idleTimeoutMs,
       queuedEvents: this.async.size,
       tmp: this.options.tmpDisks && !this.options.tmpDisks.reason ? 'disk' : 'tmpfs',
+      tmpDisksMaking: this.options.tmpDisks?.making ?? 0,
       functions: [...this.functions.keys()],
       urls: this.urls.list(),
       apis: this.apis.list(),

@@ -100,6 +100,11 @@ export class TmpDisks implements TmpDiskProvider {
     this.#stock.set(sizeMb, [this.#track(this.#make(sizeMb, image))])
   }
 
+  /** Disks being made (formatted, attached, their volume created): work a killed service leaves half done. */
+  get making(): number {
+    return this.#pending.size
+  }
+
   #track<T>(promise: Promise<T>): Promise<T> {
     const settled: Promise<unknown> = promise.then(
       () => this.#pending.delete(settled),

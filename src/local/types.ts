@@ -204,6 +204,8 @@ export interface TmpDiskProvider {
   take(sizeMb: number, image: string): Promise<TmpDisk | undefined>
   /** Gets a disk of `sizeMb` ready before the first call asks. */
   warm(sizeMb: number): Promise<void>
+  /** Disks being made in the background. */
+  readonly making: number
   close(): Promise<void>
 }
 

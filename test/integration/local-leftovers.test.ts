@@ -109,9 +109,16 @@ test("a killed service's environments and /tmp disks are swept by the next start
     const spec = {name: 'tmp', handler: 'handler.trivial', memoryMb: 128, timeoutS: 5, env: {}, policies: []}
     await target.deploy({...spec, image: {uri: await fixtureImage(engine), architecture: 'x86_64'}}, () => {})
     await target.invoke({name: 'tmp', payload: '{}'})
+    // The call took the prepared sandbox and its disk; both are made again in the background. A create in flight
+    // at the kill would be finished by the engine after the sweep (swept only by the start after): wait for quiet.
+    await waitFor('the sandbox and disk made after the call', async () => {
+      const state = await health(url)
+      const pools = Object.values(state?.environments ?? {})
+      return state?.tmpDisksMaking === 0 && pools.length > 0 && pools.every((p) => p.preparing === false)
+    })
     const volumes = (await engine.docker.listVolumes({filters: {label: [`dev.faas.local.pid=${child.pid}`]}})).Volumes
-    // The environment's, and one made ahead for the next cold start of that size.
-    assert.is(volumes.length, 2, JSON.stringify(volumes))
+    // The environment's, the prepared sandbox's, and one made ahead for the next cold start of that size.
+    assert.is(volumes.length, 3, JSON.stringify(volumes))
     const devices = volumes.map((v) => v.Options?.device ?? '')
     for (const device of devices) assert.ok(loopBound(device), `${device} holds a /tmp image`)
     child.kill('SIGKILL')

@@ -110,7 +110,7 @@ const FIGURES: Record<string, RegExp[]> = {
   ],
   sqs: [
     /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,
-    /^processed (\d+), distinct \1, batches \d+/m,
+    /^processed \d+, distinct (\d+) of \1 sent, batches \d+/m,
     /^send to handler start, full queue: p50 \d+ ms +p99 \d+ ms/m,
     /^send to handler start, one at a time \(\d+\): p50 \d+ ms +p99 \d+ ms/m,
   ],
