@@ -6,6 +6,7 @@ import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {IAMClient} from '@aws-sdk/client-iam'
 import type {LambdaClient} from '@aws-sdk/client-lambda'
 import type {S3Client} from '@aws-sdk/client-s3'
+import type {SQSClient} from '@aws-sdk/client-sqs'
 import type {STSClient} from '@aws-sdk/client-sts'
 
 import {requireRegion, type Settings} from '../core/settings.js'
@@ -41,6 +42,8 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient
   /** API Gateway HTTP APIs (a benchmark's routes). */
   readonly apigateway: ApiGatewayV2Client
+  /** Queues faas makes for a benchmark's event sources. */
+  readonly sqs: SQSClient
   readonly region: string
 }
 
@@ -124,6 +127,12 @@ export function createAwsClients(settings: Settings, options: ClientOptions = {}
         'dynamodb',
         () =>
           new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(config),
+      )
+    },
+    get sqs() {
+      return once(
+        'sqs',
+        () => new (require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs')).SQSClient(config),
       )
     },
     get apigateway() {

@@ -15,8 +15,8 @@ export default class Destroy extends FaasCommand {
   static override summary = 'Delete what faas made: functions, then their roles; repositories only with --repositories.'
   static override description =
     'Roles are deleted only when faas created them (tagged managed-by=faas), their policies detached first. Asks ' +
-    "before deleting unless --yes. A benchmark's DynamoDB tables are deleted only with --tables. Running it twice " +
-    'is harmless.'
+    "before deleting unless --yes. A benchmark's DynamoDB tables are deleted only with --tables, the queues faas " +
+    'made for it only with --queues. Running it twice is harmless.'
   static override examples = [
     '<%= config.bin %> destroy map-reduce --target aws --yes',
     '<%= config.bin %> destroy --function_name NewFuncLambda --target aws',
@@ -48,6 +48,11 @@ export default class Destroy extends FaasCommand {
       description: "Also delete the benchmark's DynamoDB tables, with their data (never done without this flag).",
       default: false,
     }),
+    queues: Flags.boolean({
+      description:
+        'Also delete the queues faas made for the benchmark\'s event sources ({"queue": NAME}), with their messages.',
+      default: false,
+    }),
     yes: Flags.boolean({char: 'y', description: 'Do not ask.', default: false}),
   }
 
@@ -72,6 +77,7 @@ export default class Destroy extends FaasCommand {
           functionNames: flags.function_name,
           buckets,
           tables: flags.tables,
+          queues: flags.queues,
         })
     const target = await createTarget(kind, settings)
     const repositories = flags.repositories && plan.repositories.length > 0 ? plan.repositories : []
@@ -79,7 +85,8 @@ export default class Destroy extends FaasCommand {
       `${plan.functions.join(', ')}${flags['keep-roles'] ? '' : ' and their roles'}` +
       `${repositories.length > 0 ? ` and repositories ${repositories.join(', ')}` : ''}` +
       `${buckets.length > 0 ? ` and buckets ${buckets.join(', ')}` : ''}` +
-      `${plan.tables.length > 0 ? ` and tables ${plan.tables.join(', ')} with their data` : ''}`
+      `${plan.tables.length > 0 ? ` and tables ${plan.tables.join(', ')} with their data` : ''}` +
+      `${plan.queues.length > 0 ? ` and queues ${plan.queues.join(', ')} with their messages` : ''}`
     if (!flags.yes) {
       if (!process.stdin.isTTY)
         throw new UserError(`Refusing to delete ${what} on ${target.kind} without confirmation.`, {
@@ -98,6 +105,7 @@ export default class Destroy extends FaasCommand {
       this.emit,
     )
     if (plan.tables.length > 0) outcomes.push(...(await target.destroyTables(plan.tables, this.emit)))
+    if (plan.queues.length > 0) outcomes.push(...(await target.destroyQueues(plan.queues, this.emit)))
     for (const bucket of buckets)
       outcomes.push({name: bucket, kind: 'bucket', action: await deleteBucket(s3For(kind, settings), bucket)})
     for (const o of outcomes) this.log(`${o.kind}\t${o.name}\t${o.action}`)

@@ -3,7 +3,7 @@ import {isAbsolute, join, resolve} from 'node:path'
 
 import {checkApi, type ApiRoute, type ApiSpec} from './api-routes.js'
 import {UserError, isUserError, messageOf} from './errors.js'
-import {parseEventSources, type SqsEventSource} from './event-sources.js'
+import {parseEventSources, type DeclaredSqsSource} from './event-sources.js'
 import {checkEnv, MEMORY_RANGE, TIMEOUT_RANGE} from './function-config.js'
 import {checkFunctionName, checkRepositoryName} from './names.js'
 import {benchmarksDir} from './paths.js'
@@ -28,7 +28,7 @@ export interface FunctionManifest {
   /** LoggingConfig.LogFormat. */
   logFormat?: 'Text' | 'JSON'
   /** SQS queues whose messages invoke it (event source mappings); absent: faas leaves its mappings alone. */
-  eventSources?: SqsEventSource[]
+  eventSources?: DeclaredSqsSource[]
 }
 
 export interface BenchmarkManifest {

@@ -71,6 +71,8 @@ export interface HealthAnswer {
   url: string
   region: string
   s3Endpoint?: string
+  /** The AWS emulator it polls queues of and sends destinations to (--aws-endpoint); else s3Endpoint's. */
+  awsEndpoint?: string
   idleTimeoutMs?: number
   functions: string[]
   /** Function URLs that answer (absent from services before URLs). */

@@ -365,6 +365,7 @@ export class LocalService {
       url: this.url,
       region: this.options.region,
       s3Endpoint: this.options.s3Endpoint,
+      awsEndpoint: this.options.awsEndpoint,
       idleTimeoutMs: this.options.idleTimeoutMs,
       queuedEvents: this.async.size,
       tmp: this.options.tmpDisks && !this.options.tmpDisks.reason ? 'disk' : 'tmpfs',

@@ -12,7 +12,7 @@ import {
   checkTimeout,
   parseAliasWeight,
 } from '../core/function-config.js'
-import {sqsSourcesBundle, type SqsEventSource} from '../core/event-sources.js'
+import {sqsSourcesBundle, type DeclaredSqsSource} from '../core/event-sources.js'
 import {deployedName, loadBenchmark, resolveEnv, selectFunctions} from '../core/manifest.js'
 import {checkFunctionName, checkRepositoryName, checkTag, imageRef} from '../core/names.js'
 import {lambdaArchitecture, archOf} from '../core/platform.js'
@@ -153,7 +153,7 @@ export async function planDeploy(
       reservedConcurrency?: number
       ephemeralStorageMb?: number
       logFormat?: 'Text' | 'JSON'
-      eventSources?: SqsEventSource[]
+      eventSources?: DeclaredSqsSource[]
     },
     registry: string | undefined,
   ): FunctionSpec => {
@@ -167,7 +167,7 @@ export async function planDeploy(
       // The queues' poller acts with the function's role: it gets the SQS actions on exactly those queues.
       policies: [
         ...resolvePolicies(f.policies, bundles),
-        ...(f.eventSources?.length ? [sqsSourcesBundle(f.eventSources)] : []),
+        ...(f.eventSources?.length ? [sqsSourcesBundle(f.eventSources, settings.region)] : []),
       ],
       role: request.role,
       reservedConcurrency: checkReservedConcurrency(request.reservedConcurrency ?? f.reservedConcurrency),
@@ -252,6 +252,8 @@ export async function deploy(
     // Tables first: a function may use its table from its first call.
     const declared = manifest?.tables ?? []
     tables = declared.length > 0 ? await target.ensureTables(declared, emit) : undefined
+    if (target.ensureQueueStore && specs.some((s) => s.eventSources?.some((e) => 'createQueue' in e)))
+      await target.ensureQueueStore(emit)
   })
   const api = 'benchmark' in request ? await deployApi(target, request.benchmark, emit) : undefined
   return {functions, ...(tables ? {tables} : {}), ...(api ? {api} : {}), wallMs: performance.now() - t0}
@@ -341,27 +343,40 @@ export function invokeFunction(target: Target, request: InvokeRequest): Promise<
   return target.invoke({...request, name: checkFunctionName(request.name)})
 }
 
-/** The deployed names destroy acts on: a benchmark's functions (and its tables with `tables`), or those named. */
+/**
+ * The deployed names destroy acts on: a benchmark's functions (with `tables` its tables, with `queues` the queues
+ * faas made for its functions' event sources), or those named.
+ */
 export async function destroyPlan(request: {
   benchmark?: string
   functions?: string[]
   functionNames?: string[]
   buckets?: string[]
   tables?: boolean
-}): Promise<{functions: string[]; repositories: string[]; tables: string[]; api?: string}> {
+  queues?: boolean
+}): Promise<{functions: string[]; repositories: string[]; tables: string[]; queues: string[]; api?: string}> {
   if (request.benchmark) {
     const manifest = await loadBenchmark(request.benchmark)
-    const names = selectFunctions(manifest, request.functions).map((f) => deployedName(manifest.name, f.name))
+    const selected = selectFunctions(manifest, request.functions)
+    const names = selected.map((f) => deployedName(manifest.name, f.name))
     // The API goes with the whole benchmark, not with some of its functions.
     const api = manifest.api && !request.functions?.length ? manifest.name : undefined
     const tables = request.tables ? manifest.tables.map((t) => t.name) : []
-    return {functions: names, repositories: names, tables, ...(api ? {api} : {})}
+    const made = selected.flatMap((f) =>
+      (f.eventSources ?? []).flatMap((e) => ('createQueue' in e ? [e.createQueue] : [])),
+    )
+    const queues = request.queues ? [...new Set(made)] : []
+    return {functions: names, repositories: names, tables, queues, ...(api ? {api} : {})}
   }
-  if (request.tables)
-    throw new UserError('--tables deletes the tables a benchmark declares, and no benchmark is named.', {
-      code: 'NO_TABLES',
-      fix: 'Name the benchmark: faas destroy <benchmark> --tables.',
-    })
+  for (const [flag, what] of [
+    ['tables', 'the tables a benchmark declares'],
+    ['queues', "the queues faas made for a benchmark's event sources"],
+  ] as const)
+    if (request[flag])
+      throw new UserError(`--${flag} deletes ${what}, and no benchmark is named.`, {
+        code: `NO_${flag.toUpperCase()}`,
+        fix: `Name the benchmark: faas destroy <benchmark> --${flag}.`,
+      })
   const names = (request.functionNames ?? []).map(checkFunctionName)
   if (names.length === 0 && !request.buckets?.length)
     throw new UserError('Nothing to destroy.', {
@@ -370,7 +385,7 @@ export async function destroyPlan(request: {
         'Name a benchmark (faas destroy map-reduce), functions (--function_name F) or buckets (--bucket B, ' +
         '--run-bucket).',
     })
-  return {functions: names, repositories: [], tables: []}
+  return {functions: names, repositories: [], tables: [], queues: []}
 }
 
 /** Functions, then their roles, then (only when asked) repositories. Idempotent: what is gone is 'absent'. */

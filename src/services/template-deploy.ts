@@ -47,7 +47,13 @@ export async function readTemplate(
 export async function templateDestroyPlan(given: string, settings: Settings, parameters?: Record<string, string>) {
   const {stackName, template} = await readTemplate(given, settings, parameters)
   const functions = template.functions.map((f) => f.name)
-  return {functions, repositories: [] as string[], tables: [] as string[], ...(template.api ? {api: stackName} : {})}
+  return {
+    functions,
+    repositories: [] as string[],
+    tables: [] as string[],
+    queues: [] as string[],
+    ...(template.api ? {api: stackName} : {}),
+  }
 }
 
 /**

@@ -24,7 +24,7 @@ import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
 import {configDiff} from './config-diff.js'
 import {withPublished} from './publish.js'
-import {deployEventSources, destroyEventSources} from './event-sources.js'
+import {deployEventSources, destroyEventSources, type QueueMaker} from './event-sources.js'
 import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
 import type {
   DeployedApi,
@@ -43,7 +43,8 @@ import type {
 } from './target.js'
 
 export interface AwsTargetOptions {
-  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> & Partial<Pick<AwsClients, 'ecrProbe' | 'apigateway'>>
+  clients: Pick<AwsClients, 'ecr' | 'iam' | 'lambda' | 'invoker'> &
+    Partial<Pick<AwsClients, 'ecrProbe' | 'apigateway' | 'sqs'>>
   retry?: RetryPolicy
   /** Region and credentials for what lies around the functions (ECR pushes, S3, schedules); createTarget gives them. */
   settings?: Settings
@@ -124,7 +125,11 @@ export class AwsTarget implements RunTarget {
   async deploy(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
     const outcome = await this.#deployFunction(spec, emit)
     const withUrl = await deployFunctionUrl(this.#clients.lambda, spec, outcome, this.#retry, emit)
-    const withSources = await deployEventSources(this.#clients.lambda, spec, withUrl, this.#retry, emit)
+    const makeQueue: QueueMaker = async (name, visibilityTimeoutS) => {
+      const {ensureQueue} = await import('../aws/sqs.js')
+      return ensureQueue(await this.#sqs(), name, visibilityTimeoutS)
+    }
+    const withSources = await deployEventSources(this.#clients.lambda, spec, withUrl, this.#retry, emit, makeQueue)
     return withPublished(this.#clients.lambda, spec, withSources, emit)
   }
 
@@ -266,6 +271,15 @@ export class AwsTarget implements RunTarget {
   }
 
   #madeApigateway?: NonNullable<AwsTargetOptions['clients']['apigateway']>
+
+  /** SQS's client (queues faas makes for event sources): the one given, else one made from the settings. */
+  async #sqs(): Promise<NonNullable<AwsTargetOptions['clients']['sqs']>> {
+    if (this.#clients.sqs) return this.#clients.sqs
+    const {SQSClient} = await import('@aws-sdk/client-sqs')
+    return (this.#madeSqs ??= new SQSClient(clientConfig(this.#knownSettings)))
+  }
+
+  #madeSqs?: NonNullable<AwsTargetOptions['clients']['sqs']>
 
   /**
    * The routes as an API Gateway HTTP API named `name` (integrations, routes, an auto-deployed stage, and the
@@ -417,6 +431,11 @@ export class AwsTarget implements RunTarget {
   async destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
     const {dynamodbFor, destroyTables} = await import('../storage/tables.js')
     return destroyTables(dynamodbFor('aws', this.#knownSettings), names, emit)
+  }
+
+  async destroyQueues(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    const {destroyQueues} = await import('../storage/queues.js')
+    return destroyQueues(await this.#sqs(), names, emit)
   }
 
   /** A failed run's functions stay deployed on AWS (a rerun reuses them); the error is reported as it is. */

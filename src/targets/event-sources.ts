@@ -2,7 +2,7 @@ import type {LambdaClient} from '@aws-sdk/client-lambda'
 
 import {createSqsMapping, deleteSqsMapping, listSqsMappings, updateSqsMapping} from '../aws/event-sources.js'
 import type {RetryPolicy} from '../aws/lambda.js'
-import type {SqsEventSource} from '../core/event-sources.js'
+import {queueVisibilityTimeoutS, type SqsEventSource} from '../core/event-sources.js'
 import type {Emit} from '../core/events.js'
 import type {DeployOutcome, DestroyOutcome, FunctionSpec} from './target.js'
 
@@ -13,11 +13,17 @@ const same = (a: SqsEventSource, b: SqsEventSource) =>
   a.maximumConcurrency === b.maximumConcurrency &&
   a.enabled === b.enabled
 
+/** Makes (or finds) a queue where the function runs: its ARN, and whether it was made or changed. */
+export type QueueMaker = (
+  name: string,
+  visibilityTimeoutS: number,
+) => Promise<{arn: string; action: 'created' | 'updated' | 'unchanged'}>
+
 /**
  * Converges a deployed function's SQS event source mappings on the manifest's "eventSources" (the same calls on AWS
- * and on the local service): a mapping per declared queue, created or updated where it differs; mappings of queues
- * no longer declared are deleted. Reads first and writes only what differs, so a second deploy writes nothing.
- * Without "eventSources" nothing is read or changed.
+ * and on the local service): the queues faas makes first, then a mapping per declared queue, created or updated
+ * where it differs; mappings of queues no longer declared are deleted. Reads first and writes only what differs, so
+ * a second deploy writes nothing. Without "eventSources" nothing is read or changed.
  */
 export async function deployEventSources(
   lambda: LambdaClient,
@@ -25,12 +31,26 @@ export async function deployEventSources(
   outcome: DeployOutcome,
   retry: RetryPolicy,
   emit: Emit,
+  makeQueue: QueueMaker,
 ): Promise<DeployOutcome> {
-  const wanted = spec.eventSources
-  if (!wanted) return outcome
+  if (!spec.eventSources) return outcome
   const subject = spec.name
-  const current = await listSqsMappings(lambda, spec.name)
   const changed: string[] = []
+  const wanted: SqsEventSource[] = []
+  for (const declared of spec.eventSources) {
+    if ('queueArn' in declared) {
+      wanted.push(declared)
+      continue
+    }
+    const {createQueue, ...settings} = declared
+    const queue = await makeQueue(createQueue, queueVisibilityTimeoutS(spec.timeoutS))
+    if (queue.action !== 'unchanged') {
+      emit({kind: 'progress', subject, message: `queue ${createQueue} ${queue.action}`})
+      changed.push('queue')
+    }
+    wanted.push({...settings, queueArn: queue.arn})
+  }
+  const current = await listSqsMappings(lambda, spec.name)
   for (const source of wanted) {
     const mapping = current.find((m) => m.source.queueArn === source.queueArn)
     if (!mapping) {

@@ -20,8 +20,17 @@ import type {TableManifest, TableOutcome} from '../core/tables.js'
 import {DockerEngine, type ImageInfo} from '../docker/engine.js'
 import {readSecrets} from '../local/credentials.js'
 import {signRequest} from '../local/sigv4.js'
-import {ensureLocalService, health, identify, notOurs, type StartOptions} from '../local/service-process.js'
+import {
+  ensureLocalService,
+  health,
+  identify,
+  notOurs,
+  readState,
+  type HealthAnswer,
+  type StartOptions,
+} from '../local/service-process.js'
 import {configDiff} from './config-diff.js'
+import {checkService} from './local-service-check.js'
 import {withPublished} from './publish.js'
 import {deployEventSources, destroyEventSources} from './event-sources.js'
 import {deployFunctionUrl, destroyFunctionUrl} from './function-url.js'
@@ -141,7 +150,9 @@ export class LocalTarget implements RunTarget {
     const outcome = await this.#deployFunction(spec, emit)
     const {lambda} = await this.#lambda(emit)
     const withUrl = await deployFunctionUrl(lambda, spec, outcome, LOCAL_RETRY, emit)
-    return withPublished(lambda, spec, await deployEventSources(lambda, spec, withUrl, LOCAL_RETRY, emit), emit)
+    const makeQueue = (await import('../storage/queues.js')).localQueueMaker(() => this.#queues(emit), spec.name)
+    const withSources = await deployEventSources(lambda, spec, withUrl, LOCAL_RETRY, emit, makeQueue)
+    return withPublished(lambda, spec, withSources, emit)
   }
 
   async #deployFunction(spec: FunctionSpec, emit: Emit): Promise<DeployOutcome> {
@@ -260,10 +271,10 @@ export class LocalTarget implements RunTarget {
     return outcomes.flat()
   }
 
-  /** The service's own API route (PUT/DELETE /faas/apis/{name}), signed as the SDK signs. */
-  async #apiCall(method: 'PUT' | 'DELETE', name: string, body: unknown, emit?: Emit): Promise<Response> {
+  /** The service's own API (its health, routes at /faas/apis/{name}), signed as the SDK signs. */
+  async #serviceCall(method: 'GET' | 'PUT' | 'DELETE', path: string, body: unknown, emit?: Emit): Promise<Response> {
     const {config} = await this.#lambda(emit)
-    const url = new URL(`/faas/apis/${encodeURIComponent(name)}`, config.endpoint)
+    const url = new URL(path, config.endpoint)
     const text = body === undefined ? undefined : JSON.stringify(body)
     const headers = await signRequest(
       url,
@@ -277,7 +288,7 @@ export class LocalTarget implements RunTarget {
   /** One loopback endpoint per benchmark on the service, with API Gateway's matching and payload formats. */
   async ensureApi(name: string, api: ApiSpec, emit: Emit): Promise<DeployedApi> {
     emit({kind: 'start', subject: name, message: `Serving the routes of ${name}…`})
-    const res = await this.#apiCall('PUT', name, api, emit)
+    const res = await this.#serviceCall('PUT', `/faas/apis/${encodeURIComponent(name)}`, api, emit)
     const answer = (await res.json().catch(() => ({}))) as DeployedApi & {message?: string}
     if (!res.ok)
       throw new UserError(`The local service refused the routes of ${name}: ${answer.message ?? res.status}.`, {
@@ -289,7 +300,7 @@ export class LocalTarget implements RunTarget {
   }
 
   async destroyApi(name: string, emit: Emit): Promise<DestroyOutcome> {
-    const res = await this.#apiCall('DELETE', name, undefined, emit)
+    const res = await this.#serviceCall('DELETE', `/faas/apis/${encodeURIComponent(name)}`, undefined, emit)
     const type = res.headers.get('x-amzn-errortype')
     if (!res.ok && type !== 'ResourceNotFoundException' && type !== 'UnknownOperationException')
       throw new UserError(`The local service did not remove the API ${name} (HTTP ${res.status}, ${type}).`, {
@@ -348,28 +359,48 @@ export class LocalTarget implements RunTarget {
     return {stop: () => pinger.stop()}
   }
 
-  /**
-   * Tables live in the local store (its moto answers DynamoDB on the S3 store's endpoint); the service is started, or
-   * restarted when idle, with that endpoint so functions reach them (AWS_ENDPOINT_URL_DYNAMODB).
-   */
+  /** Tables live in the local store (its moto answers DynamoDB on the S3 store's endpoint), given to the service. */
   async ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]> {
-    const [{ensureLocalS3}, {dynamodbFor, ensureTables}] = await Promise.all([
-      import('../storage/local-s3.js'),
-      import('../storage/tables.js'),
-    ])
+    const {dynamodbFor, ensureTables} = await import('../storage/tables.js')
+    await this.#withLocalStore(emit)
+    return ensureTables(dynamodbFor('local', this.settings), tables, emit)
+  }
+
+  /** The local store and a service that gives it to functions (started, or restarted when idle, with it). */
+  async #withLocalStore(emit: Emit): Promise<void> {
+    const {ensureLocalS3} = await import('../storage/local-s3.js')
     const s3Endpoint = await ensureLocalS3(this.#engine, {baseImage: this.settings.baseImage}, emit)
     if (!this.options.endpoint) await ensureLocalService(this.settings, {...this.options.service, s3Endpoint}, emit)
-    return ensureTables(dynamodbFor('local', this.settings), tables, emit)
+  }
+
+  /** Queues live in the emulator the service polls; one faas starts without any gets the local store's. */
+  async ensureQueueStore(emit: Emit): Promise<void> {
+    const {emulatorSqs} = await import('../storage/queues.js')
+    const running = readState()?.url
+    if (!this.options.endpoint && !emulatorSqs(running ? await health(running) : undefined))
+      await this.#withLocalStore(emit)
+  }
+
+  async destroyQueues(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+    const [sqs, {destroyQueues}] = await Promise.all([this.#queues(emit), import('../storage/queues.js')])
+    return sqs ? destroyQueues(sqs, names, emit) : names.map((name) => ({name, kind: 'queue', action: 'absent'}))
+  }
+
+  /** SQS of the emulator the service polls, as its health answer names it (undefined: it has none). */
+  async #queues(emit?: Emit) {
+    const res = await this.#serviceCall('GET', '/faas/health', undefined, emit)
+    const {emulatorSqs} = await import('../storage/queues.js')
+    return emulatorSqs(res.ok ? ((await res.json()) as HealthAnswer) : undefined)
   }
 
   /** A store that is not running holds no tables (its data went with it). */
   async destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]> {
-    const [{localS3Answers}, {dynamodbFor, destroyTables}] = await Promise.all([
+    const [{localS3Answers}, tables] = await Promise.all([
       import('../storage/local-s3.js'),
       import('../storage/tables.js'),
     ])
     if (!(await localS3Answers())) return names.map((name) => ({name, kind: 'table', action: 'absent'}))
-    return destroyTables(dynamodbFor('local', this.settings), names, emit)
+    return tables.destroyTables(tables.dynamodbFor('local', this.settings), names, emit)
   }
 
   /** A failed local run leaves nothing running: its functions (and so their containers) go. */
@@ -385,45 +416,6 @@ export class LocalTarget implements RunTarget {
         code: 'LOCAL_S3_GONE',
         fix: 'Run the same command again: faas starts a new store and uploads the input again.',
         cause: error,
-      },
-    )
-  }
-}
-
-/**
- * A running service that lacks what an experiment needs (the local S3 store, its idle timeout) is reported, not
- * restarted under someone's feet.
- */
-async function checkService(
-  url: string,
-  s3Endpoint: string,
-  needs: NonNullable<PrepareRequest['service']>,
-): Promise<void> {
-  const running = await health(url)
-  const stopIt = (needed: string) =>
-    `Stop it (faas local stop) so the experiment starts one ${needed}, or run on another FAAS_LOCAL_PORT.`
-  if (needs.needsS3 && running?.s3Endpoint !== s3Endpoint) {
-    throw new UserError(
-      `Experiment ${needs.experiment}'s functions use S3, but the local service running at ${url} gives ` +
-        `functions ${running?.s3Endpoint ? `S3 at ${running.s3Endpoint}` : 'no S3 endpoint'}, not the local store ` +
-        `at ${s3Endpoint}.`,
-      {
-        code: 'NO_LOCAL_S3',
-        fix: stopIt('with the local S3 store'),
-      },
-    )
-  }
-  const {idleTimeoutS} = needs
-  if (idleTimeoutS === undefined) return
-  const runningS = typeof running?.idleTimeoutMs === 'number' ? running.idleTimeoutMs / 1000 : undefined
-  if (runningS !== idleTimeoutS) {
-    throw new UserError(
-      `Experiment ${needs.experiment} needs the local service to reclaim idle environments after ${idleTimeoutS} ` +
-        `s, but the one running ` +
-        `at ${url} ${runningS === undefined ? 'does not say its idle timeout' : `keeps them ${runningS} s`}.`,
-      {
-        code: 'IDLE_TIMEOUT_MISMATCH',
-        fix: stopIt(`with --idle-timeout ${idleTimeoutS}`),
       },
     )
   }

@@ -6,7 +6,7 @@ import type {Emit} from '../core/events.js'
 import type {FunctionUrlSpec} from '../core/function-config.js'
 import type {FunctionState, InvokeOutcome, InvokeRequest, LogFormat, Reconfiguration} from '../core/invoke.js'
 import type {BenchmarkManifest, FunctionManifest} from '../core/manifest.js'
-import type {SqsEventSource} from '../core/event-sources.js'
+import type {DeclaredSqsSource} from '../core/event-sources.js'
 import type {PolicyBundle} from '../core/policies.js'
 import type {TableManifest, TableOutcome} from '../core/tables.js'
 import type {DockerEngine, ImageInfo} from '../docker/engine.js'
@@ -44,7 +44,7 @@ export interface FunctionSpec {
   /** Publish a version after deploying (none new when nothing changed), and point `alias` at it. */
   publish?: PublishSpec
   /** The SQS queues that invoke it, as mappings; absent: its mappings are left as they are. */
-  eventSources?: SqsEventSource[]
+  eventSources?: DeclaredSqsSource[]
 }
 
 /** `deploy --publish [--alias NAME] [--alias-weight V=W]`. */
@@ -85,7 +85,7 @@ export interface DeployedApi {
 
 export interface DestroyOutcome {
   name: string
-  kind: 'function' | 'url' | 'mapping' | 'api' | 'role' | 'repository' | 'bucket' | 'table'
+  kind: 'function' | 'url' | 'mapping' | 'api' | 'role' | 'repository' | 'bucket' | 'table' | 'queue'
   action: 'deleted' | 'absent'
 }
 
@@ -122,6 +122,13 @@ export interface Target {
   ensureTables(tables: TableManifest[], emit: Emit): Promise<TableOutcome[]>
   /** Deletes tables and their data (destroy --tables); a missing one is 'absent'. */
   destroyTables(names: string[], emit: Emit): Promise<DestroyOutcome[]>
+  /**
+   * Gets ready the SQS where the queues faas makes for event sources live, before the functions deploy (the local
+   * service is given the local store's emulator, as for tables); nothing to do on AWS.
+   */
+  ensureQueueStore?(emit: Emit): Promise<void>
+  /** Deletes queues faas made and their messages (destroy --queues); a missing one is 'absent'. */
+  destroyQueues(names: string[], emit: Emit): Promise<DestroyOutcome[]>
   /** Optional: delete the image repositories (destroy --repositories). */
   destroyRepositories?(names: string[], emit: Emit): Promise<DestroyOutcome[]>
 }

@@ -2,7 +2,7 @@
 // actions Lambda's poller needs), idempotent; faas destroy removes them. A moto of its own, the real SDK, the CLI.
 import {CreateRepositoryCommand, ECRClient, PutImageCommand} from '@aws-sdk/client-ecr'
 import {GetRolePolicyCommand, IAMClient} from '@aws-sdk/client-iam'
-import {LambdaClient, ListEventSourceMappingsCommand} from '@aws-sdk/client-lambda'
+import {GetFunctionConfigurationCommand, LambdaClient, ListEventSourceMappingsCommand} from '@aws-sdk/client-lambda'
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -92,13 +92,43 @@ test('deploy maps the declared queues (role included), converges on a change, de
     assert.ok(changed.result.functions[0].changed.includes('event-source'), JSON.stringify(changed.result))
     assert.equal(await mappings(), [{arn: orders, batch: 100, window: 2, types: [], concurrency: undefined}])
 
-    const destroyed = await faasJson(['destroy', '--function_name', 'sqsb-consumer', '--yes'], {env})
-    assert.is(destroyed.exitCode, 0, destroyed.stderr)
-    assert.ok(
-      JSON.stringify(destroyed.result).includes('"kind":"mapping"'),
-      `destroy names the mapping: ${destroyed.stdout}`,
+    // A queue faas makes: created with six times the function's timeout as visibility timeout, then mapped.
+    manifest([
+      {sqs: orders, batchSize: 100, batchingWindow: 2},
+      {queue: 'sqsb-jobs', batchSize: 2},
+    ])
+    const made = await deploy()
+    assert.is(made.exitCode, 0, made.stderr)
+    assert.ok(made.result.functions[0].changed.includes('queue'), JSON.stringify(made.result))
+    const jobs = await awsJson<{QueueUrl: string}>(config, 'sqs', 'GetQueueUrl', {QueueName: 'sqsb-jobs'})
+    const {Attributes} = await awsJson<{Attributes: {QueueArn: string; VisibilityTimeout: string}}>(
+      config,
+      'sqs',
+      'GetQueueAttributes',
+      {QueueUrl: jobs.QueueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout']},
     )
+    const timeoutS = (await lambda.send(new GetFunctionConfigurationCommand({FunctionName: 'sqsb-consumer'}))).Timeout!
+    assert.is(Number(Attributes.VisibilityTimeout), Math.max(30, 6 * timeoutS))
+    assert.equal(
+      (await mappings()).map((m) => [m.arn, m.batch]),
+      [
+        [orders, 100],
+        [Attributes.QueueArn, 2],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    )
+    const madeAgain = await deploy()
+    assert.equal([madeAgain.result.functions[0].action, madeAgain.result.functions[0].changed], ['unchanged', []])
+
+    const destroyed = await faasJson(['destroy', dir, '--queues', '--yes'], {env})
+    assert.is(destroyed.exitCode, 0, destroyed.stderr)
+    const kinds = destroyed.result.outcomes.map((o: {kind: string; action: string}) => `${o.kind} ${o.action}`)
+    assert.ok(kinds.includes('mapping deleted') && kinds.includes('queue deleted'), destroyed.stdout)
     assert.equal(await mappings(), [])
+    const gone = await awsJson(config, 'sqs', 'GetQueueUrl', {QueueName: 'sqsb-jobs'}).then(
+      () => 'still there',
+      (error: Error) => error.message,
+    )
+    assert.match(gone, /NonExistentQueue|QueueDoesNotExist|does not exist/)
     const twice = await faas(['destroy', '--function_name', 'sqsb-consumer', '--yes'], {env})
     assert.is(twice.exitCode, 0, twice.stderr)
   } finally {

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 
 import {loadSettings} from '../../src/core/settings.js'
 import {awsJson, type JsonApiTarget} from '../../src/local/emulator-api.js'
-import {deploy, destroy} from '../../src/services/deploy.js'
+import {deploy, destroy, destroyPlan} from '../../src/services/deploy.js'
 import {LocalTarget} from '../../src/targets/local.js'
 import {engine, localServiceSuite} from '../helpers/local-suite.js'
 import {waitFor} from '../helpers/wait.js'
@@ -66,6 +66,58 @@ test('deploy maps the queue (idempotent), a sent message runs the function, dest
   } finally {
     await execa('docker', ['rmi', image], {reject: false})
     await awsJson(sqs, 'sqs', 'DeleteQueue', {QueueUrl}).catch(() => undefined)
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('a queue faas makes: made where the service polls, mapped, fed, deleted by destroy --queues', async (ctx) => {
+  const name = `sqsm${randomUUID().slice(0, 6)}`
+  const queue = `${name}-jobs`
+  const dir = join(mkdtempSync(join(tmpdir(), 'faas-sqsm-')), name)
+  mkdirSync(dir)
+  writeFileSync(
+    join(dir, 'benchmark.json'),
+    JSON.stringify({
+      name,
+      defaults: {memory: 256, timeout: 10},
+      functions: {consumer: {handler: 'handler.echo', eventSources: [{queue, batchSize: 1}]}},
+    }),
+  )
+  const image = `${name}-consumer:v1`
+  await execa('docker', ['tag', ctx.image, image])
+  const settings = loadSettings({...process.env, FAAS_TARGET: 'local'})
+  const target = new LocalTarget(settings, {endpoint: ctx.service.url, credentials: ctx.service.credentials, engine})
+  const request = {benchmark: dir, tag: 'v1', architecture: 'x86_64' as const}
+  try {
+    const first = (await deploy(target, settings, request, quiet)).functions[0]!
+    assert.ok(first.changed.includes('queue') && first.changed.includes('event-source'), JSON.stringify(first))
+    const {QueueUrl} = await awsJson<{QueueUrl: string}>(sqs, 'sqs', 'GetQueueUrl', {QueueName: queue})
+    const {Attributes} = await awsJson<{Attributes: {VisibilityTimeout: string}}>(sqs, 'sqs', 'GetQueueAttributes', {
+      QueueUrl,
+      AttributeNames: ['VisibilityTimeout'],
+    })
+    assert.is(Attributes.VisibilityTimeout, '60', "six times the function's timeout")
+    const again = (await deploy(target, settings, request, quiet)).functions[0]!
+    assert.equal([again.action, again.changed], ['unchanged', []])
+    await awsJson(sqs, 'sqs', 'SendMessage', {QueueUrl, MessageBody: 'to the queue faas made'})
+    const fn = `${name}-consumer`
+    await waitFor('the message to run the function', async () =>
+      (ctx.service.logs.get(fn) ?? []).some((l) => l.startsWith('REPORT')),
+    )
+    const plan = await destroyPlan({benchmark: dir, queues: true})
+    assert.equal(plan.queues, [queue])
+    const outcomes = await destroy(target, plan, {roles: false, repositories: false}, quiet)
+    outcomes.push(...(await target.destroyQueues(plan.queues, quiet)))
+    assert.ok(
+      outcomes.some((o) => o.kind === 'queue' && o.name === queue && o.action === 'deleted'),
+      JSON.stringify(outcomes),
+    )
+    const twice = await target.destroyQueues(plan.queues, quiet)
+    assert.equal(twice, [{name: queue, kind: 'queue', action: 'absent'}])
+  } finally {
+    await execa('docker', ['rmi', image], {reject: false})
+    const left = await awsJson<{QueueUrl: string}>(sqs, 'sqs', 'GetQueueUrl', {QueueName: queue}).catch(() => undefined)
+    if (left) await awsJson(sqs, 'sqs', 'DeleteQueue', {QueueUrl: left.QueueUrl}).catch(() => undefined)
     rmSync(dir, {recursive: true, force: true})
   }
 })

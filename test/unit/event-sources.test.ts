@@ -1,7 +1,7 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
-import {parseEventSources} from '../../src/core/event-sources.js'
+import {parseEventSources, queueVisibilityTimeoutS, sqsSourcesBundle} from '../../src/core/event-sources.js'
 import {UserError} from '../../src/core/errors.js'
 
 const ARN = 'arn:aws:sqs:us-east-1:123456789012:orders'
@@ -42,8 +42,26 @@ test("outside Lambda's limits: each named", () => {
   assert.match(refused([{sqs: ARN, batchingWindow: 301}]), /0 to 300 seconds/)
   assert.match(refused([{sqs: ARN, maximumConcurrency: 1}]), /"maximumConcurrency" must be 2 to 1000/)
   assert.match(refused([{sqs: ARN, enabled: 'yes'}]), /"enabled" must be true or false/)
-  assert.match(refused([{sqs: ARN, batch: 5}]), /has batch; it takes sqs, batchSize/)
+  assert.match(refused([{sqs: ARN, batch: 5}]), /has batch; it takes sqs, queue, batchSize/)
   assert.match(refused([{sqs: ARN}, {sqs: ARN}]), /names .*orders twice/)
+})
+
+test('a queue faas makes: named in place of an ARN, checked as SQS names queues', () => {
+  assert.equal(parse([{queue: 'jobs.fifo', batchSize: 5}]), [
+    {createQueue: 'jobs.fifo', batchSize: 5, batchingWindowS: 0, reportBatchItemFailures: false, enabled: true},
+  ])
+  assert.match(refused([{queue: 'jobs', sqs: ARN}]), /must name one queue: "sqs" .* or "queue"/)
+  assert.match(refused([{batchSize: 5}]), /must name one queue/)
+  assert.match(refused([{queue: 'no spaces'}]), /"queue" must be a queue name \(1 to 80 letters/)
+  assert.match(refused([{queue: 'x'.repeat(81)}]), /"queue" must be a queue name/)
+  assert.match(refused([{queue: 'jobs.fifo', batchSize: 11}]), /1 to 10 for a FIFO queue/)
+  assert.match(refused([{queue: 'jobs'}, {queue: 'jobs'}]), /names jobs twice/)
+})
+
+test("the role's SQS actions: on each queue's ARN, or on a made queue's name in the region", () => {
+  const bundle = sqsSourcesBundle(parse([{sqs: ARN}, {queue: 'jobs'}]), 'eu-west-1')
+  assert.equal(bundle.document.Statement[0]!.Resource, [ARN, 'arn:aws:sqs:eu-west-1:*:jobs'])
+  assert.equal([queueVisibilityTimeoutS(3), queueVisibilityTimeoutS(60), queueVisibilityTimeoutS(900)], [30, 360, 5400])
 })
 
 test.run()
