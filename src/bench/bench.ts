@@ -1,11 +1,12 @@
 import {createWriteStream} from 'node:fs'
 import {join} from 'node:path'
 
-import {UserError, isUserError, messageOf} from '../core/errors.js'
+import {UserError} from '../core/errors.js'
+import {checkFunctionsExist} from './check-functions.js'
 import type {Emit} from '../core/events.js'
 import {ensurePrivateDir, fileError, PRIVATE_FILE, writeJsonFile, writePrivateFile} from '../core/files.js'
 import type {LoadShape, ReportTable} from './arrival.js'
-import {costPerCallUsd, type Architecture} from './cost.js'
+import {costPerCallUsd, type Architecture, type Prices} from './cost.js'
 import {type Phase, phasesShape} from './phases.js'
 import {mixShape, type MixRequest} from './mix.js'
 import type {Protocol} from './protocols/endpoints.js'
@@ -43,6 +44,8 @@ export interface BenchOptions {
   /** vHive's -latf: the latency file is rps<achieved>_<latf>. */
   latf: string
   architecture: Architecture
+  /** Prices the cost is computed with (--prices; DEFAULT_PRICES when absent). */
+  prices?: Prices
   /** Memory sweep: one measured run per size. */
   memorySizes?: number[]
   /** Forced cold starts: this many rounds of reconfigure-then-invoke-each-function-once. */
@@ -97,31 +100,6 @@ export interface BenchResult extends RunOutput {
    * (and cost per call), named when its bootstrap interval against the runner-up excludes zero.
    */
   best?: {fastestMemoryMb?: number; cheapestMemoryMb?: number; fastest: SweepPick; cheapest: SweepPick}
-}
-
-/** Fails early, before any load, on a function the target does not know (a DryRun invocation). */
-export async function checkFunctionsExist(invoke: Invoke, functions: string[]): Promise<void> {
-  for (const name of new Set(functions)) {
-    try {
-      const outcome = await invoke({name, payload: '{}', invocationType: 'DryRun'})
-      if (outcome.statusCode === 404) throw new Error('ResourceNotFoundException')
-    } catch (error) {
-      const text = messageOf(error)
-      if (
-        /not ?found|ResourceNotFound|no (such )?function|unknown function|does not exist/i.test(text) ||
-        (isUserError(error) && /^(NO_FUNCTION|UNKNOWN_FUNCTION|NOT_FOUND)$/.test(error.code))
-      ) {
-        throw new UserError(`Function "${name}" is not deployed on this target (${text.replace(/\.$/, '')}).`, {
-          code: 'UNKNOWN_FUNCTION',
-          fix:
-            'Deploy it first (faas deploy), or check the name in --function_name / the endpoints file and the ' +
-            '--target.',
-        })
-      }
-      if (isUserError(error)) throw error
-      // Anything else (e.g. a target without DryRun) is left for the run itself to record.
-    }
-  }
 }
 
 const statusLine = (s: LiveStatus): string =>
@@ -214,6 +192,7 @@ async function loadRun(
       dropped: result.droppedMeasured,
       interrupted: result.interrupted,
       architecture: options.architecture,
+      prices: options.prices,
       protocol: options.protocol ?? 'lambda',
     }),
     ...finished?.summary,
@@ -330,12 +309,13 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
     memoryMb: run.memoryMb,
     values: ok(perSize[i]!).map((r) => (r.providerDurationUs ?? r.clientLatencyUs) / 1000),
   }))
+  const {architecture, prices} = options
   const costs = runs.map((run, i) => ({
     memoryMb: run.memoryMb,
     values: ok(perSize[i]!).flatMap((r) =>
       r.billedDurationUs === undefined
         ? []
-        : [costPerCallUsd(r.billedDurationUs / 1000, r.memoryMb ?? run.memoryMb, options.architecture) * 1e6],
+        : [costPerCallUsd(r.billedDurationUs / 1000, r.memoryMb ?? run.memoryMb, architecture, prices) * 1e6],
     ),
   }))
   const fastest = pickBest(durations, {
@@ -371,6 +351,7 @@ async function memorySweep(options: BenchOptions, deps: BenchDeps, title: string
     dropped: runs.reduce((t, r) => t + r.summary.dropped, 0),
     interrupted: Boolean(deps.signal?.aborted),
     architecture: options.architecture,
+    prices: options.prices,
   })
   const files = await writeRun(options.outDir, `${title}: memory sweep`, all, summary, options.latf, comparison)
   await writeJsonFile(join(options.outDir, 'sweep.json'), sweep)
@@ -414,6 +395,7 @@ async function coldStarts(options: BenchOptions, deps: BenchDeps, title: string)
     dropped: 0,
     interrupted: Boolean(deps.signal?.aborted),
     architecture: options.architecture,
+    prices: options.prices,
   })
   const comparison = {
     caption: 'Forced cold starts',

@@ -5,6 +5,7 @@ import {checkFunctionName} from '../core/names.js'
 import {archOf, lambdaArchitecture, type Platform} from '../core/platform.js'
 import type {BenchOptions} from './bench.js'
 import type {MixRequest} from './mix.js'
+import {parsePrices} from './prices.js'
 import {checkProtocol, DEFAULT_PORT, networkAddress, type Protocol} from './protocols/endpoints.js'
 
 /** Lambda's memory range (MB). */
@@ -183,6 +184,7 @@ export function benchOptions(flags: {
   memory?: number[]
   'cold-starts'?: number
   protocol?: string
+  prices?: string
   platform: Platform
 }): BenchOptions {
   const protocol = checkProtocol(flags.protocol ?? 'lambda')
@@ -211,6 +213,7 @@ export function benchOptions(flags: {
     latf: flags.latf,
     architecture:
       flags.arch === 'arm64' || flags.arch === 'x86_64' ? flags.arch : lambdaArchitecture(archOf(flags.platform)),
+    ...(flags.prices === undefined ? {} : {prices: parsePrices(flags.prices)}),
     memorySizes: flags.memory,
     coldStarts: flags['cold-starts'],
   }

@@ -1,4 +1,4 @@
-import {estimateCost, type Architecture, type CostEstimate} from './cost.js'
+import {DEFAULT_PRICES, estimateCost, type Architecture, type CostEstimate, type Prices} from './cost.js'
 import type {Protocol} from './protocols/endpoints.js'
 import type {InvocationRecord} from './records.js'
 
@@ -47,6 +47,8 @@ export interface RunFacts {
   dropped: number
   interrupted: boolean
   architecture: Architecture
+  /** What the cost is computed with (DEFAULT_PRICES when absent). */
+  prices?: Prices
   protocol?: Protocol
 }
 
@@ -118,6 +120,7 @@ export function summarize(all: InvocationRecord[], facts: RunFacts): Summary {
         ? estimateCost(
             billed.map((r) => ({billedDurationMs: r.billedDurationUs! / 1000, memoryMb: r.memoryMb!})),
             facts.architecture,
+            facts.prices,
           )
         : undefined,
     byFunction,
@@ -143,7 +146,8 @@ export function formatSummary(s: Summary): string[] {
       `warm ${s.warm.count} (p50 ${ms(s.warm.latencyUs?.p50)})`,
     s.cost
       ? `cost: $${s.cost.totalUsd.toFixed(8)} for ${s.cost.requests} requests ($${s.cost.perMillionUsd.toFixed(2)} ` +
-        `per 1M) at ${s.memoryMb.join('/')} MB ${s.architecture}`
+        `per 1M) at ${s.memoryMb.join('/')} MB ${s.architecture}` +
+        (s.cost.pricesAsOf && s.cost.pricesAsOf !== DEFAULT_PRICES.asOf ? `, ${s.cost.pricesAsOf}` : '')
       : 'cost: - (no billed durations reported)',
   ]
 }

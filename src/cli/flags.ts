@@ -122,3 +122,12 @@ export function flagParsingError(
     fix: 'See --help for its values.',
   })
 }
+
+/** --prices (or FAAS_PRICES): the prices costs are computed with, parsed by bench/prices.ts's parsePrices. */
+export const pricesFlag = () =>
+  Flags.string({
+    description:
+      'Prices instead of the AWS list prices (us-east-1, first tier): x86_64=…,arm64=… ($ per GB-second), ' +
+      'request=… ($ per request), or a JSON file of those keys; keys left out keep the defaults.',
+    env: 'FAAS_PRICES',
+  })

@@ -6,7 +6,7 @@ import {benchProtocol} from '../bench/protocols/index.js'
 import {formatSummary} from '../bench/stats.js'
 import {shapeFlags, shapeOptions} from '../cli/bench-shape-flags.js'
 import {FaasCommand} from '../cli/faas-command.js'
-import {numberFlag, portFlag, targetFlag} from '../cli/flags.js'
+import {numberFlag, portFlag, pricesFlag, targetFlag} from '../cli/flags.js'
 import {messageOf} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {Invoke, InvokeRequest} from '../core/invoke.js'
@@ -112,6 +112,7 @@ export default class Bench extends FaasCommand {
       description: "Architecture for the cost estimate (default: the function's own, else FAAS_PLATFORM).",
       options: ['arm64', 'x86_64'],
     }),
+    prices: pricesFlag(),
     memory: Flags.custom<number[]>({
       description: 'Memory sweep: comma-separated MB, e.g. 128,512,1024,1769,3008.',
       exclusive: ['cold-starts'],

@@ -3,11 +3,11 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {FaasCommand} from '../cli/faas-command.js'
-import {targetFlag} from '../cli/flags.js'
+import {pricesFlag, targetFlag} from '../cli/flags.js'
 import {UserError} from '../core/errors.js'
 import {loadSettings} from '../core/settings.js'
 import {createTarget} from '../targets/index.js'
-import {parsePrices} from '../tune/prices.js'
+import {parsePrices} from '../bench/prices.js'
 import {tuneFiles} from '../tune/report.js'
 import {checkTuneRequest, tune, type Strategy, type TuneResult} from '../tune/tune.js'
 
@@ -53,12 +53,7 @@ export default class Tune extends FaasCommand {
     }),
     'auto-optimize': Flags.boolean({description: 'Point --alias at the chosen version.', default: false}),
     alias: Flags.string({description: 'With --auto-optimize: the alias to point.', default: 'live'}),
-    prices: Flags.string({
-      description:
-        'Prices instead of the AWS list prices (us-east-1, first tier): x86_64=…,arm64=… ($ per GB-second), ' +
-        'request=… ($ per request), or a JSON file of those keys; keys left out keep the defaults.',
-      env: 'FAAS_PRICES',
-    }),
+    prices: pricesFlag(),
     out: Flags.string({
       char: 'o',
       description: 'Folder for tune.json, calls.csv, records.jsonl/records.csv (every call) and report.html.',

@@ -3,12 +3,11 @@ import {CreateAliasCommand, GetAliasCommand, UpdateAliasCommand, type LambdaClie
 import {aws} from '../aws/errors.js'
 import {bootstrapDifference, median} from '../bench/bootstrap.js'
 import {fromOutcome, type InvocationRecord} from '../bench/records.js'
-import type {Architecture} from '../bench/cost.js'
+import {DEFAULT_PRICES, type Architecture, type Prices} from '../bench/cost.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {RunTarget} from '../targets/target.js'
 import {publishPowerVersions, type PowerVersion} from './power-versions.js'
-import {DEFAULT_PRICES, type Prices} from './prices.js'
 
 /**
  * `faas tune`: AWS Lambda Power Tuning's method on either target. For each power value a version with that

@@ -2,11 +2,14 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {
+  DEFAULT_PRICES,
   estimateCost,
   PRICE_PER_GB_SECOND_ARM64,
   PRICE_PER_GB_SECOND_X86_64,
   PRICE_PER_REQUEST,
 } from '../../src/bench/cost.js'
+import {benchOptions} from '../../src/bench/inputs.js'
+import {parsePrices} from '../../src/bench/prices.js'
 import type {InvocationRecord} from '../../src/bench/records.js'
 import {distribution, formatSummary, percentile, summarize} from '../../src/bench/stats.js'
 
@@ -125,6 +128,41 @@ test('cost model: named prices, arm64 cheaper than x86_64, per-million scaling',
   const a = estimateCost([{billedDurationMs: 100, memoryMb: 512}], 'arm64')
   assert.ok(a.totalUsd < x.totalUsd)
   assert.is(estimateCost([], 'arm64').perMillionUsd, 0)
+})
+
+test('bench --prices: the cost uses the given prices, and the summary says which', () => {
+  const prices = parsePrices('arm64=0.00001,request=0.000001')
+  const calls = [{billedDurationMs: 1000, memoryMb: 1024}]
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-12
+  assert.ok(near(estimateCost(calls, 'arm64', prices).totalUsd, 0.000011), 'the given arm64 and request prices')
+  assert.ok(near(estimateCost(calls, 'x86_64', prices).totalUsd, 0.0000176667), 'x86_64 left out: the default')
+  const options = benchOptions({
+    functions: ['f'],
+    payload: '{}',
+    rps: 1,
+    time: 1,
+    warmup: 0,
+    distribution: 'fixed',
+    seed: 1,
+    'max-in-flight': 1,
+    latf: 'lat.csv',
+    arch: 'arm64',
+    prices: 'arm64=0.00001,request=0.000001',
+    platform: 'linux/arm64',
+  })
+  assert.equal(options.prices, prices)
+  const record = rec(0, {billedDurationUs: 1_000_000, memoryMb: 1024})
+  const facts = {requestedRps: 1, durationS: 1, measuredS: 1, dropped: 0, interrupted: false}
+  const given = summarize([record], {...facts, architecture: 'arm64', prices})
+  assert.ok(near(given.cost!.totalUsd, 0.000011))
+  assert.match(given.cost!.pricesAsOf, /given by --prices/)
+  assert.ok(formatSummary(given).some((l) => l.startsWith('cost:') && l.includes('given by --prices')))
+  const listed = summarize([record], {...facts, architecture: 'arm64'})
+  assert.is(listed.cost?.pricesAsOf, DEFAULT_PRICES.asOf)
+  assert.not.ok(
+    formatSummary(listed).some((l) => l.includes('us-east-1')),
+    'the defaults are not named each time',
+  )
 })
 
 test.run()

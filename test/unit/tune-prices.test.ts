@@ -5,7 +5,8 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 
 import {UserError} from '../../src/core/errors.js'
-import {DEFAULT_PRICES, parsePrices} from '../../src/tune/prices.js'
+import {DEFAULT_PRICES} from '../../src/bench/cost.js'
+import {parsePrices} from '../../src/bench/prices.js'
 
 const refused = (text: string, pattern: RegExp) => {
   try {

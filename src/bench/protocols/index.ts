@@ -1,6 +1,6 @@
 import type {Invoke} from '../../core/invoke.js'
 import type {Target} from '../../targets/target.js'
-import {checkFunctionsExist} from '../bench.js'
+import {checkFunctionsExist} from '../check-functions.js'
 import type {MixRequest} from '../mix.js'
 import {reconfigurerOf, type Reconfigurer} from '../reconfigure.js'
 import {type Protocol} from './endpoints.js'

@@ -3,14 +3,8 @@ import type {Emit} from '../../core/events.js'
 import type {Invoke} from '../../core/invoke.js'
 import type {InvocationRecord} from '../../core/records.js'
 import {type LoadShape, plainArrivals} from '../arrival.js'
-import {
-  type BenchDeps,
-  type BenchOptions,
-  type BenchResult,
-  checkFunctionsExist,
-  prepareTrace,
-  writeRun,
-} from '../bench.js'
+import {type BenchDeps, type BenchOptions, type BenchResult, prepareTrace, writeRun} from '../bench.js'
+import {checkFunctionsExist} from '../check-functions.js'
 import {phasesShape} from '../phases.js'
 import {type Clock, systemClock} from '../runner.js'
 import {arrivals} from '../schedule.js'

@@ -1,35 +1,7 @@
 import {readFileSync} from 'node:fs'
 
-import {
-  PRICE_PER_GB_SECOND_ARM64,
-  PRICE_PER_GB_SECOND_X86_64,
-  PRICE_PER_REQUEST,
-  type Architecture,
-} from '../bench/cost.js'
+import {DEFAULT_PRICES, type Prices} from './cost.js'
 import {UserError} from '../core/errors.js'
-
-/**
- * The prices faas tune computes with: per GB-second by architecture (Power Tuning's cost) and per request
- * (the total beside it). The defaults are src/bench/cost.ts's; `--prices` (or FAAS_PRICES) overrides any of
- * them, for another region, a volume tier, a Savings Plan or a newer price list.
- */
-export interface Prices {
-  perGbSecondUsd: Record<Architecture, number>
-  perRequestUsd: number
-  /** Where the figures come from and when. */
-  asOf: string
-}
-
-/**
- * https://aws.amazon.com/lambda/pricing/, US East (N. Virginia), the first duration tier: the x86_64 price
- * since 1 ms billing (2020-12), the arm64 one since Graviton2 (2021-09), $0.20 per million requests since
- * launch. Copied from public copies of the page (2024, 2026), not re-read from AWS on this machine.
- */
-export const DEFAULT_PRICES: Prices = {
-  perGbSecondUsd: {x86_64: PRICE_PER_GB_SECOND_X86_64, arm64: PRICE_PER_GB_SECOND_ARM64},
-  perRequestUsd: PRICE_PER_REQUEST,
-  asOf: 'AWS list prices, us-east-1, first tier, unchanged since 2021-09',
-}
 
 const KEYS = ['x86_64', 'arm64', 'request'] as const
 type Key = (typeof KEYS)[number]
