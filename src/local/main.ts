@@ -2,13 +2,14 @@
  * Entry point of a detached local Lambda service (`faas local start --detach`, ensureLocalService).
  * Options come as flags; the user's credentials, when passed on, only through stdin.
  */
+import {closeSync, writeSync} from 'node:fs'
 import {text} from 'node:stream/consumers'
 import {parseArgs} from 'node:util'
 
 import {messageOf} from '../core/errors.js'
 import {RotatingLog} from '../core/files.js'
 import {loadSettings} from '../core/settings.js'
-import {runService} from './service-process.js'
+import {READY_FD, runService} from './service-process.js'
 
 const {values} = parseArgs({
   options: {
@@ -26,6 +27,17 @@ const {values} = parseArgs({
     'pass-credentials': {type: 'boolean', default: false},
   },
 })
+
+/** Tells the CLI that started us that we listen: a line on the fd it gave (once; it may have gone meanwhile). */
+function saidReady(): void {
+  const fd = Number(process.env[READY_FD])
+  delete process.env[READY_FD]
+  if (!Number.isInteger(fd) || fd < 3) return
+  try {
+    writeSync(fd, 'ready\n')
+    closeSync(fd)
+  } catch {}
+}
 
 const stamp = () => new Date().toISOString()
 // Detached, the service writes its own log so it can rotate it; stdout (the same file) keeps only what Node prints on a
@@ -56,6 +68,7 @@ try {
       credentials,
     },
     (event) => write(`${stamp()} ${event.subject} ${event.message}\n`),
+    () => saidReady(),
   )
   process.exit(0)
 } catch (error) {

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {request as httpRequest} from 'node:http'
 
 import {UserError} from '../core/errors.js'
 import {stateDir} from './contracts.js'
@@ -6,6 +7,33 @@ import {readSecrets, type ServiceSecrets} from './credentials.js'
 import {identityProof, sameProof, signRequest} from './sigv4.js'
 
 /** Talking to a running service: proving it is ours before sending it anything, then signed calls. */
+
+/**
+ * One bodiless request, answered as fetch answers. Not fetch itself: Node's fetch parses HTTP in WebAssembly, which
+ * V8 optimises on background threads after the first requests, and a short-lived command waits for that before it
+ * exits (0.1 s and more after `faas local start --detach` on a busy machine); node:http parses natively.
+ */
+function request(
+  target: URL,
+  init: {method: string; headers?: Record<string, string>; timeoutMs?: number},
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(target, {method: init.method, headers: init.headers, agent: false}, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('error', reject)
+      res.on('end', () => {
+        const status = res.statusCode ?? 502
+        const headers = Object.entries(res.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))
+        const body = [204, 304].includes(status) ? null : Buffer.concat(chunks)
+        resolve(new Response(body, {status, headers: headers as Array<[string, string]>}))
+      })
+    })
+    if (init.timeoutMs)
+      req.setTimeout(init.timeoutMs, () => req.destroy(new Error(`no answer in ${init.timeoutMs} ms`)))
+    req.on('error', reject).end()
+  })
+}
 
 /**
  * Who answers at `url`: 'none' (nothing listens), 'ours' (it proved it holds this FAAS_HOME's
@@ -20,7 +48,7 @@ export async function identify(
   const nonce = randomBytes(32).toString('hex')
   let answer: {proof?: unknown; region?: unknown}
   try {
-    const res = await fetch(`${url}/faas/identity?nonce=${nonce}`, {signal: AbortSignal.timeout(timeoutMs)})
+    const res = await request(new URL(`/faas/identity?nonce=${nonce}`, url), {method: 'GET', timeoutMs})
     answer = (await res.json().catch(() => ({}))) as typeof answer
   } catch {
     return {who: 'none'}
@@ -60,7 +88,7 @@ export async function serviceFetch(
   const target = new URL(path, url)
   const method = init.method ?? 'GET'
   const headers = await signRequest(target, {method, body: Buffer.alloc(0)}, id.secrets, id.region)
-  return fetch(target, {method, headers, signal: init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined})
+  return request(target, {method, headers, timeoutMs: init.timeoutMs})
 }
 
 /** What GET /faas/health answers (LocalLambdaService.health), as far as faas reads it. */

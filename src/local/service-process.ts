@@ -1,6 +1,8 @@
 import {spawn} from 'node:child_process'
+import {once} from 'node:events'
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 import {UserError, messageOf} from '../core/errors.js'
@@ -224,6 +226,9 @@ function entry(): {file: string; execArgv: string[]} {
   return {file: join(here, '..', 'main.js'), execArgv: []}
 }
 
+/** The variable naming the fd a detached service writes a line to once it listens (see spawnDetached). */
+export const READY_FD = 'FAAS_LOCAL_READY_FD'
+
 /** Starts the service in the background and returns once it answers. */
 export async function startDetached(
   settings: Settings,
@@ -262,7 +267,7 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   if (options.passCredentials) args.push('--pass-credentials')
   emit({kind: 'start', subject: 'local', message: `Starting the local Lambda service on ${url}…`})
   // The user's keys stay out of the service's environment (ps e, /proc/<pid>/environ): passed on stdin when asked for.
-  const env: NodeJS.ProcessEnv = {...process.env, FAAS_LOCAL_LOG_FILE: logFile}
+  const env: NodeJS.ProcessEnv = {...process.env, FAAS_LOCAL_LOG_FILE: logFile, [READY_FD]: '3'}
   for (const name of [
     'AWS_ACCESS_KEY_ID',
     'AWS_SECRET_ACCESS_KEY',
@@ -272,11 +277,23 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   ])
     delete env[name]
   const passed = serviceOptions(settings, options).credentials
-  const child = spawn(process.execPath, args, {detached: true, stdio: [passed ? 'pipe' : 'ignore', out, out], env})
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: [passed ? 'pipe' : 'ignore', out, out, 'pipe'],
+    env,
+  })
   if (passed) child.stdin!.end(JSON.stringify(passed))
   let exited: string | undefined
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()
+  // The service says when it listens (a line on fd 3, closed when it exits), so starting waits for that, not for
+  // polls: each poll skipped is time the user waits, and many polls make Node optimise its fetch's WebAssembly HTTP
+  // parser in the background, which a CLI then waits for before it exits (about 0.1 s).
+  const ready = child.stdio[3]!
+  await Promise.race([once(ready, 'data'), once(ready, 'close'), delay(30_000, undefined, {ref: false})]).catch(
+    () => {},
+  )
+  ready.destroy()
   let answer: HealthAnswer | undefined
   let squatter: UserError | undefined
   const up = await pollUntil(
