@@ -110,8 +110,10 @@ const FIGURES: Record<string, RegExp[]> = {
   ],
   sqs: [
     /^SQS mapping, batch size 10: \d+ messages drained in [\d.]+ s, \d+ messages\/s/m,
-    /^processed \d+, distinct (\d+) of \1 sent, batches \d+/m,
     /^send to handler start, full queue: p50 \d+ ms +p99 \d+ ms/m,
+    /^sustained, batch size 10, at most \d+ outstanding: \d+ messages sent and handled in [\d.]+ s, \d+ messages\/s/m,
+    /^send to handler start, sustained: p50 \d+ ms +p99 \d+ ms/m,
+    /^processed \d+, distinct (\d+) of \1 sent, batches \d+/m,
     /^send to handler start, one at a time \(\d+\): p50 \d+ ms +p99 \d+ ms/m,
   ],
   startup: [/^faas --version +[\d.]+ /m, /^faas deploy map-reduce --target aws \(no-op\) +[\d.]+ /m],
