@@ -12,13 +12,26 @@ import {loadSettings} from '../../src/core/settings.js'
 import {awsJson, type JsonApiTarget} from '../../src/local/emulator-api.js'
 import {deploy, destroy, destroyPlan} from '../../src/services/deploy.js'
 import {LocalTarget} from '../../src/targets/local.js'
-import {engine, localServiceSuite} from '../helpers/local-suite.js'
+import {engine, localServiceSuite, type LocalSuiteContext} from '../helpers/local-suite.js'
 import {waitFor} from '../helpers/wait.js'
 
 const MOTO = process.env.FAAS_TEST_AWS_ENDPOINT ?? 'http://127.0.0.1:5050'
 const sqs: JsonApiTarget = {endpoint: MOTO, region: 'us-east-1', credentials: {accessKeyId: 'x', secretAccessKey: 'x'}}
 const test = localServiceSuite('local deploy eventSources', {awsEndpoint: MOTO})
 const quiet = () => {}
+
+/** A benchmark folder whose one function, consumer, has `eventSources`; its image tagged; a target on the service. */
+async function consumerBenchmark(ctx: LocalSuiteContext, name: string, defaults: object, eventSources: object[]) {
+  const dir = join(mkdtempSync(join(tmpdir(), 'faas-sqs-deploy-')), name)
+  mkdirSync(dir)
+  const functions = {consumer: {handler: 'handler.echo', eventSources}}
+  writeFileSync(join(dir, 'benchmark.json'), JSON.stringify({name, defaults, functions}))
+  const image = `${name}-consumer:v1`
+  await execa('docker', ['tag', ctx.image, image])
+  const settings = loadSettings({...process.env, FAAS_TARGET: 'local'})
+  const target = new LocalTarget(settings, {endpoint: ctx.service.url, credentials: ctx.service.credentials, engine})
+  return {dir, image, settings, target, request: {benchmark: dir, tag: 'v1', architecture: 'x86_64' as const}}
+}
 
 test('deploy maps the queue (idempotent), a sent message runs the function, destroy unmaps', async (ctx) => {
   const name = `sqsl${randomUUID().slice(0, 6)}`
@@ -27,21 +40,9 @@ test('deploy maps the queue (idempotent), a sent message runs the function, dest
     QueueUrl,
     AttributeNames: ['QueueArn'],
   })
-  const dir = join(mkdtempSync(join(tmpdir(), 'faas-sqsl-')), name)
-  mkdirSync(dir)
-  writeFileSync(
-    join(dir, 'benchmark.json'),
-    JSON.stringify({
-      name,
-      defaults: {memory: 256},
-      functions: {consumer: {handler: 'handler.echo', eventSources: [{sqs: Attributes.QueueArn, batchSize: 5}]}},
-    }),
-  )
-  const image = `${name}-consumer:v1`
-  await execa('docker', ['tag', ctx.image, image])
-  const settings = loadSettings({...process.env, FAAS_TARGET: 'local'})
-  const target = new LocalTarget(settings, {endpoint: ctx.service.url, credentials: ctx.service.credentials, engine})
-  const request = {benchmark: dir, tag: 'v1', architecture: 'x86_64' as const}
+  const {dir, image, settings, target, request} = await consumerBenchmark(ctx, name, {memory: 256}, [
+    {sqs: Attributes.QueueArn, batchSize: 5},
+  ])
   try {
     const first = (await deploy(target, settings, request, quiet)).functions[0]!
     assert.ok(first.changed.includes('event-source'), JSON.stringify(first))
@@ -73,21 +74,9 @@ test('deploy maps the queue (idempotent), a sent message runs the function, dest
 test('a queue faas makes: made where the service polls, mapped, fed, deleted by destroy --queues', async (ctx) => {
   const name = `sqsm${randomUUID().slice(0, 6)}`
   const queue = `${name}-jobs`
-  const dir = join(mkdtempSync(join(tmpdir(), 'faas-sqsm-')), name)
-  mkdirSync(dir)
-  writeFileSync(
-    join(dir, 'benchmark.json'),
-    JSON.stringify({
-      name,
-      defaults: {memory: 256, timeout: 10},
-      functions: {consumer: {handler: 'handler.echo', eventSources: [{queue, batchSize: 1}]}},
-    }),
-  )
-  const image = `${name}-consumer:v1`
-  await execa('docker', ['tag', ctx.image, image])
-  const settings = loadSettings({...process.env, FAAS_TARGET: 'local'})
-  const target = new LocalTarget(settings, {endpoint: ctx.service.url, credentials: ctx.service.credentials, engine})
-  const request = {benchmark: dir, tag: 'v1', architecture: 'x86_64' as const}
+  const {dir, image, settings, target, request} = await consumerBenchmark(ctx, name, {memory: 256, timeout: 10}, [
+    {queue, batchSize: 1},
+  ])
   try {
     const first = (await deploy(target, settings, request, quiet)).functions[0]!
     assert.ok(first.changed.includes('queue') && first.changed.includes('event-source'), JSON.stringify(first))

@@ -99,6 +99,10 @@ test('sweeps and cold starts need Lambda', () => {
   assert.is(benchOptions(flags).protocol, 'lambda')
   userError(() => benchOptions({...flags, protocol: 'grpc', memory: [128]}), 'BAD_FLAG', '--memory', '--protocol grpc')
   userError(() => benchOptions({...flags, protocol: 'http', 'cold-starts': 3}), 'BAD_FLAG', '--cold-starts')
+  // --prices as tune takes it; keys left out keep the defaults.
+  const prices = benchOptions({...flags, prices: 'arm64=0.00001'}).prices
+  assert.equal(prices?.perGbSecondUsd, {x86_64: 0.0000166667, arm64: 0.00001})
+  userError(() => benchOptions({...flags, prices: 'arm=1'}), 'BAD_PRICES', '"arm"')
 })
 
 test('a manifest may declare the ports its servers listen on', () => {

@@ -8,7 +8,6 @@ import {
   PRICE_PER_GB_SECOND_X86_64,
   PRICE_PER_REQUEST,
 } from '../../src/bench/cost.js'
-import {benchOptions} from '../../src/bench/inputs.js'
 import {parsePrices} from '../../src/bench/prices.js'
 import type {InvocationRecord} from '../../src/bench/records.js'
 import {distribution, formatSummary, percentile, summarize} from '../../src/bench/stats.js'
@@ -136,21 +135,6 @@ test('bench --prices: the cost uses the given prices, and the summary says which
   const near = (a: number, b: number) => Math.abs(a - b) < 1e-12
   assert.ok(near(estimateCost(calls, 'arm64', prices).totalUsd, 0.000011), 'the given arm64 and request prices')
   assert.ok(near(estimateCost(calls, 'x86_64', prices).totalUsd, 0.0000176667), 'x86_64 left out: the default')
-  const options = benchOptions({
-    functions: ['f'],
-    payload: '{}',
-    rps: 1,
-    time: 1,
-    warmup: 0,
-    distribution: 'fixed',
-    seed: 1,
-    'max-in-flight': 1,
-    latf: 'lat.csv',
-    arch: 'arm64',
-    prices: 'arm64=0.00001,request=0.000001',
-    platform: 'linux/arm64',
-  })
-  assert.equal(options.prices, prices)
   const record = rec(0, {billedDurationUs: 1_000_000, memoryMb: 1024})
   const facts = {requestedRps: 1, durationS: 1, measuredS: 1, dropped: 0, interrupted: false}
   const given = summarize([record], {...facts, architecture: 'arm64', prices})
