@@ -43,6 +43,9 @@ function recordingTarget(
     destroyTables: async () => {
       throw new Error('not used')
     },
+    destroyQueues: async () => {
+      throw new Error('not used')
+    },
     reconfigure: async () => {
       throw new Error('not used')
     },
