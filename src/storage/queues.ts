@@ -4,8 +4,6 @@ import {deleteQueue, ensureQueue} from '../aws/sqs.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {HealthAnswer} from '../local/service-client.js'
-import type {QueueMaker} from '../targets/event-sources.js'
-import type {DestroyOutcome} from '../targets/target.js'
 
 /**
  * SQS of the emulator a local service polls, from its health answer (its --aws-endpoint, else the local store's moto;
@@ -19,8 +17,7 @@ export function emulatorSqs(state: HealthAnswer | undefined): SQSClient | undefi
 
 /** Makes the queues function `fname` declares in a local service's emulator (`sqs`), refusing when it has none. */
 export const localQueueMaker =
-  (sqs: () => Promise<SQSClient | undefined>, fname: string): QueueMaker =>
-  async (name, visibilityTimeoutS) => {
+  (sqs: () => Promise<SQSClient | undefined>, fname: string) => async (name: string, visibilityTimeoutS: number) => {
     const client = await sqs()
     if (!client)
       throw new UserError(
@@ -32,7 +29,7 @@ export const localQueueMaker =
   }
 
 /** Deletes the queues with the messages in them (destroy --queues); what was not there is 'absent'. */
-export async function destroyQueues(client: SQSClient, names: string[], emit: Emit): Promise<DestroyOutcome[]> {
+export async function destroyQueues(client: SQSClient, names: string[], emit: Emit) {
   return Promise.all(
     names.map(async (name) => {
       const action = await deleteQueue(client, name)
