@@ -4,6 +4,7 @@ import {deleteQueue, ensureQueue} from '../aws/sqs.js'
 import {UserError} from '../core/errors.js'
 import type {Emit} from '../core/events.js'
 import type {HealthAnswer} from '../local/service-client.js'
+import {destroyEach} from './destroy-each.js'
 
 /**
  * SQS of the emulator a local service polls, from its health answer (its --aws-endpoint, else the local store's moto;
@@ -29,12 +30,6 @@ export const localQueueMaker =
   }
 
 /** Deletes the queues with the messages in them (destroy --queues); what was not there is 'absent'. */
-export async function destroyQueues(client: SQSClient, names: string[], emit: Emit) {
-  return Promise.all(
-    names.map(async (name) => {
-      const action = await deleteQueue(client, name)
-      emit({kind: 'done', subject: `queue ${name}`, message: `queue ${name} ${action}`})
-      return {name, kind: 'queue' as const, action}
-    }),
-  )
+export function destroyQueues(client: SQSClient, names: string[], emit: Emit) {
+  return destroyEach('queue', names, (name) => deleteQueue(client, name), emit)
 }

@@ -5,6 +5,7 @@ import {deleteTable, ensureTable, putItems, scanItems} from '../aws/dynamodb.js'
 import type {Emit} from '../core/events.js'
 import type {Settings} from '../core/settings.js'
 import type {TableManifest, TableOutcome} from '../core/tables.js'
+import {destroyEach} from './destroy-each.js'
 import {localS3Endpoint} from './local-s3.js'
 
 /**
@@ -30,14 +31,8 @@ export async function ensureTables(
 }
 
 /** Deletes the tables (their data is lost); what was not there is 'absent'. */
-export async function destroyTables(client: DynamoDBClient, names: string[], emit: Emit) {
-  return Promise.all(
-    names.map(async (name) => {
-      const action = await deleteTable(client, name)
-      emit({kind: 'done', subject: `table ${name}`, message: `table ${name} ${action}`})
-      return {name, kind: 'table' as const, action}
-    }),
-  )
+export function destroyTables(client: DynamoDBClient, names: string[], emit: Emit) {
+  return destroyEach('table', names, (name) => deleteTable(client, name), emit)
 }
 
 /** Items of the client's tables as plain JSON (a run's checker seeds and reads them through this). */
