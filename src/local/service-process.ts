@@ -286,9 +286,8 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   let exited: string | undefined
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()
-  // The service says when it listens (a line on fd 3, closed when it exits), so starting waits for that, not for
-  // polls: each poll skipped is time the user waits, and many polls make Node optimise its fetch's WebAssembly HTTP
-  // parser in the background, which a CLI then waits for before it exits (about 0.1 s).
+  // The service says when it listens (a line on fd 3, closed when it exits), so starting waits for that rather than
+  // for the next poll; the polls below then find it at once (or name what else holds the port).
   const ready = child.stdio[3]!
   await Promise.race([once(ready, 'data'), once(ready, 'close'), delay(30_000, undefined, {ref: false})]).catch(
     () => {},
