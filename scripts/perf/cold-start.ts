@@ -7,7 +7,8 @@
  *    the runtime client and the handler in the same image), with the FAAS_INIT_BREAKDOWN figures;
  * 3. N concurrent cold calls (one function, N environments): p99 vs the single cold call, with the default pool
  *    (one sandbox prepared per function) and with N prepared;
- * 4. `faas local start --detach` to the first successful call (create the function, invoke it).
+ * 4. `faas local start --detach` to the first successful call (create the function, invoke it); `--detach-runs N`
+ *    measures only this, N times, with the medians (run it on two checkouts to compare them).
  * Each is measured before and after sandboxes prepared ahead: `--no-prepare` lines are the whole path (every cold call
  * creates and starts its container), the others the default (a cold call claims a sandbox prepared ahead).
  */
@@ -32,6 +33,7 @@ const {values} = parseArgs({
     cold: {type: 'string', default: smoke ? '2' : '5'},
     concurrent: {type: 'string', default: smoke ? '4' : '16'},
     port: {type: 'string', default: process.env.FAAS_LOCAL_PORT ?? '9871'},
+    'detach-runs': {type: 'string'},
   },
 })
 const COLD = Number(values.cold)
@@ -120,6 +122,20 @@ async function coldCall(lambda: LambdaClient, name: string, logsOf?: (name: stri
 }
 
 const image = await fixtureImage(engine)
+if (values['detach-runs']) {
+  const runs: Array<Awaited<ReturnType<typeof detachToFirstCall>>> = []
+  for (let i = 0; i < Number(values['detach-runs']); i++) runs.push(await detachToFirstCall())
+  for (const d of runs) console.log(detachLine('local start --detach   ', d))
+  const of = (key: keyof (typeof runs)[0]) => median(runs.map((d) => d[key]))
+  console.log(
+    detachLine('median                 ', {
+      startMs: of('startMs'),
+      activeMs: of('activeMs'),
+      firstCallMs: of('firstCallMs'),
+    }),
+  )
+  process.exit(0)
+}
 console.log(`cold starts — image ${image}, ${MEMORY} MB per environment${smoke ? ' (smoke)' : ''}`)
 const bare: number[] = []
 for (let i = 0; i < Math.max(2, COLD); i++) bare.push(await bareStart(image))
@@ -252,13 +268,9 @@ async function detachToFirstCall(
     rmSync(home, {recursive: true, force: true})
   }
 }
-const whole = await detachToFirstCall(['--no-prepare'])
-console.log(
-  `local start --detach --no-prepare ${ms(whole.startMs)}   function Active ${ms(whole.activeMs)}   ` +
-    `first successful call ${ms(whole.firstCallMs)}`,
-)
-const detach = await detachToFirstCall()
-console.log(
-  `local start --detach    ${ms(detach.startMs)}   function Active ${ms(detach.activeMs)}   ` +
-    `first successful call ${ms(detach.firstCallMs)}`,
-)
+
+function detachLine(label: string, d: {startMs: number; activeMs: number; firstCallMs: number}): string {
+  return `${label} ${ms(d.startMs)}   function Active ${ms(d.activeMs)}   first successful call ${ms(d.firstCallMs)}`
+}
+console.log(detachLine('local start --detach --no-prepare', await detachToFirstCall(['--no-prepare'])))
+console.log(detachLine('local start --detach   ', await detachToFirstCall()))
