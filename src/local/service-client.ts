@@ -4,9 +4,15 @@ import {request as httpRequest} from 'node:http'
 import {UserError} from '../core/errors.js'
 import {stateDir} from './contracts.js'
 import {readSecrets, type ServiceSecrets} from './credentials.js'
-import {identityProof, sameProof, signRequest} from './sigv4.js'
 
 /** Talking to a running service: proving it is ours before sending it anything, then signed calls. */
+
+/**
+ * The proofs and the signer (the SDK's SigV4, some 25 ms to load), loaded once something answers: a command that starts
+ * the service loads them while it starts (on the other core), not before.
+ */
+let sigv4: Promise<typeof import('./sigv4.js')> | undefined
+export const loadSigner = (): Promise<typeof import('./sigv4.js')> => (sigv4 ??= import('./sigv4.js'))
 
 /**
  * One bodiless request, answered as fetch answers. Not fetch itself: Node's fetch parses HTTP in WebAssembly, which
@@ -53,6 +59,7 @@ export async function identify(
   } catch {
     return {who: 'none'}
   }
+  const {identityProof, sameProof} = await loadSigner()
   const secrets = readSecrets(env)
   const port = Number(new URL(url).port)
   if (
@@ -87,6 +94,7 @@ export async function serviceFetch(
   if (id.who === 'other') throw notOurs(url)
   const target = new URL(path, url)
   const method = init.method ?? 'GET'
+  const {signRequest} = await loadSigner()
   const headers = await signRequest(target, {method, body: Buffer.alloc(0)}, id.secrets, id.region)
   return request(target, {method, headers, timeoutMs: init.timeoutMs})
 }

@@ -15,7 +15,8 @@ import {functionsFile, stateDir, stateFile} from './contracts.js'
 import {loadOrCreateSecrets} from './credentials.js'
 import {checkServiceOptions, defined, serviceDefaults} from './options.js'
 import type {LocalService} from './service.js'
-import {health, serviceFetch, type ApiStatus, type FunctionUrlStatus, type HealthAnswer} from './service-client.js'
+import {health, loadSigner, serviceFetch} from './service-client.js'
+import type {ApiStatus, FunctionUrlStatus, HealthAnswer} from './service-client.js'
 import type {ServiceOptions} from './types.js'
 
 /**
@@ -286,6 +287,7 @@ async function spawnDetached(settings: Settings, options: StartOptions, emit: Em
   let exited: string | undefined
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
   child.unref()
+  void loadSigner().catch(() => {}) // for the health call below: loaded while the service starts
   // The service says when it listens (a line on fd 3, closed when it exits), so starting waits for that rather than
   // for the next poll; the polls below then find it at once (or name what else holds the port).
   const ready = child.stdio[3]!

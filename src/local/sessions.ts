@@ -1,4 +1,3 @@
-import {GetSessionTokenCommand, STSClient} from '@aws-sdk/client-sts'
 import {randomBytes, randomUUID, timingSafeEqual} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
@@ -127,6 +126,8 @@ export class Sessions {
   }
 
   async #getSessionToken(user: NonNullable<ServiceOptions['credentials']>): Promise<SessionCredentials> {
+    // Loaded only here (--pass-credentials): some 20 ms every service start would otherwise pay.
+    const {GetSessionTokenCommand, STSClient} = await import('@aws-sdk/client-sts')
     const sts = new STSClient({
       region: this.options.region,
       credentials: {accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey},
