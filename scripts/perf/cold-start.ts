@@ -6,7 +6,8 @@
  * 2. its Init Duration (REPORT) vs the runtime's own init measured directly (`python3 -c` importing
  *    the runtime client and the handler in the same image), with the FAAS_INIT_BREAKDOWN figures;
  * 3. N concurrent cold calls (one function, N environments): p99 vs the single cold call, with the default pool
- *    (one sandbox prepared per function) and with N prepared;
+ *    (one sandbox prepared per function) and with N prepared, and the least time N runtime inits take on this
+ *    machine's cores (N × the direct init, divided among the cores);
  * 4. `faas local start --detach` to the first successful call (create the function, invoke it); `--detach-runs N`
  *    measures only this, N times, with the medians (run it on two checkouts to compare them).
  * Each is measured before and after sandboxes prepared ahead: `--no-prepare` lines are the whole path (every cold call
@@ -26,6 +27,7 @@ import {parseReport} from '../../src/core/report.js'
 import {DockerEngine} from '../../src/docker/engine.js'
 import {LocalService} from '../../src/local/service.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
+import {CORES, machineBusySeconds} from './lib/machine-cpu.js'
 
 const smoke = process.env.FAAS_PERF_SMOKE === '1'
 const {values} = parseArgs({
@@ -223,11 +225,20 @@ try {
     await createFunction(lambda, name, image)
     const pool = service.versionPools.pool(name)
     await pollUntil(async () => pool.stats().prepared >= CONCURRENT, {timeoutMs: 120_000})
+    const busy = machineBusySeconds()
     const burst = await Promise.all(Array.from({length: CONCURRENT}, () => coldCall(lambda, name)))
+    const burstBusyMs = (machineBusySeconds() - busy) * 1000
     const burstP99 = p99(burst.map((c) => c.clientMs))
     console.log(
       `${CONCURRENT} concurrent cold calls, --prepared ${CONCURRENT}: p99 ${ms(burstP99)}   ` +
         `ratio ${(burstP99 / singleColdMs).toFixed(2)} x single`,
+    )
+    // Each call's environment runs its own init (as on Lambda), and inits are CPU: N of them share the machine's cores.
+    const initsMs = CONCURRENT * median(direct)
+    console.log(
+      `  the burst kept the machine busy ${ms(burstBusyMs)} of CPU; ${CONCURRENT} runtime inits alone (the direct ` +
+        `init each) are ${ms(initsMs)}: on ${CORES} cores the last answer comes after ${ms(initsMs / CORES)} at ` +
+        `least, ${(initsMs / CORES / singleColdMs).toFixed(2)} x single`,
     )
   } finally {
     lambda.destroy()

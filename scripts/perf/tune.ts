@@ -3,7 +3,8 @@
  *   node --import tsx scripts/perf/tune.ts [--values 128,256,512,1024,1769,3008] [--num 20]
  * First each power value tuned on its own (one value, --num calls at once), then all values in one tune with
  * --parallel; the wall time of the whole against the slowest single value's own. Trivial handler, so the time
- * is the service's: publishing, cold starts of each version's environments, the calls.
+ * is the service's: publishing, cold starts of each version's environments, the calls. The machine's CPU over the
+ * single values bounds what the whole can take: the same work, all at once, on this machine's cores.
  */
 import {parseArgs} from 'node:util'
 
@@ -14,6 +15,7 @@ import {deploy} from '../../src/services/deploy.js'
 import {LocalTarget} from '../../src/targets/local.js'
 import {tune, type TuneRequest} from '../../src/tune/tune.js'
 import {fixtureImage} from '../../test/fixtures/local/fixture.js'
+import {CORES, machineBusySeconds} from './lib/machine-cpu.js'
 import {sized} from './lib/smoke.js'
 
 const {values} = parseArgs({
@@ -60,10 +62,15 @@ try {
     return name
   }
   const single: number[] = []
+  // The machine's CPU over each single value's tune (the engine's and the containers' included): how much of the
+  // machine one value's environments already take, so what all of them at once need at least.
+  const singleBusyS: number[] = []
   for (const memory of powerValues) {
-    const t = performance.now()
-    await tune(target, request(await fresh(`tune-one-${memory}`), [memory]), quiet)
+    const name = await fresh(`tune-one-${memory}`)
+    const [t, busy] = [performance.now(), machineBusySeconds()]
+    await tune(target, request(name, [memory]), quiet)
     single.push(performance.now() - t)
+    singleBusyS.push(machineBusySeconds() - busy)
   }
   const t = performance.now()
   await tune(target, request(await fresh('tune-all'), powerValues), quiet)
@@ -74,6 +81,13 @@ try {
   console.log(
     `  all values in one tune ${(all / 1000).toFixed(1)} s, slowest single ${(slowest / 1000).toFixed(1)} s, ` +
       `ratio ${(all / slowest).toFixed(2)} x`,
+  )
+  const busyS = singleBusyS.reduce((a, b) => a + b, 0)
+  const busyShare = busyS / ((single.reduce((a, b) => a + b, 0) / 1000) * CORES)
+  console.log(
+    `  the single values kept the machine ${(busyShare * 100).toFixed(0)} % busy (${busyS.toFixed(1)} CPU-s in ` +
+      `all); the same work at once takes at least ${(busyS / CORES).toFixed(1)} s on ${CORES} cores, ` +
+      `${(busyS / CORES / (slowest / 1000)).toFixed(2)} x the slowest single`,
   )
 } finally {
   await service.close()
