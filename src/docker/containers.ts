@@ -225,7 +225,7 @@ export async function killContainer(engine: DockerEngine, id: string): Promise<v
 /**
  * Peak memory of a container in bytes, from its cgroup (v1 max_usage or v2 memory.peak), else the stats API. The
  * cgroup's files are the kernel's, in memory: read synchronously (microseconds), as the thread pool's round trips for
- * each asynchronous open, stat, read and close were a third of what a warm call added to the runtime's own time.
+ * each asynchronous open, stat, read and close were two thirds of what a warm call added to the runtime's own time.
  */
 export async function peakMemoryBytes(engine: DockerEngine, id: string): Promise<number | undefined> {
   for (const [dir, peakFile, version] of [
