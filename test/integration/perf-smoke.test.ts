@@ -31,6 +31,7 @@ const FIGURES: Record<string, RegExp[]> = {
     /^Init Duration +median [\d.]+ ms +direct runtime init [\d.]+ ms/m,
     /^\d+ concurrent cold calls p99 [\d.]+ ms/m,
     /^\d+ concurrent cold calls, --prepared \d+: p99 [\d.]+ ms/m,
+    /^ {2}the burst kept the machine busy [\d.]+ ms of CPU; \d+ runtime inits alone .* [\d.]+ x single$/m,
     /^local start --detach +[\d.]+ ms +function Active [\d.]+ ms +first successful call [\d.]+ ms/m,
     /^--no-prepare cold first response median [\d.]+ ms/m,
     /^--no-prepare breakdown \(median\) image [\d.]+ ms/m,
@@ -90,7 +91,7 @@ const FIGURES: Record<string, RegExp[]> = {
     /warm rerun \/ first run: [\d.]+/,
   ],
   trace: [
-    /^schedule: .* calls generated in [\d.]+ s .*per-minute counts exact/m,
+    /^schedule: .* calls generated in [\d.]+ s .*per-minute counts exact, peak RSS \d+ MB/m,
     /^replay at 1000 calls\/s aggregate .*: \d+ sent .*, 0 errors, achieved [\d.]+\/s/m,
   ],
   workers: [
@@ -120,6 +121,7 @@ const FIGURES: Record<string, RegExp[]> = {
   tune: [
     /^ {2}single values: [\d.]+ s/m,
     /^ {2}all values in one tune [\d.]+ s, slowest single [\d.]+ s, ratio [\d.]+ x/m,
+    /^ {2}the single values kept the machine \d+ % busy .* on \d+ cores, [\d.]+ x the slowest single$/m,
   ],
   versions: [
     /^ {2}unqualified +p50 [\d.]+ ms +p99 [\d.]+ ms/m,
