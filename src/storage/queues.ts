@@ -16,10 +16,14 @@ export function emulatorSqs(state: HealthAnswer | undefined): SQSClient | undefi
   return new SQSClient({endpoint, region: state.region, credentials: {accessKeyId: 'local', secretAccessKey: 'local'}})
 }
 
-/** Makes the queues function `fname` declares in a local service's emulator (`sqs`), refusing when it has none. */
-export const localQueueMaker =
-  (sqs: () => Promise<SQSClient | undefined>, fname: string) => async (name: string, visibilityTimeoutS: number) => {
-    const client = await sqs()
+/**
+ * Makes the queues function `fname` declares in a local service's emulator (`sqs`, asked once for all of them),
+ * refusing when it has none.
+ */
+export function localQueueMaker(sqs: () => Promise<SQSClient | undefined>, fname: string) {
+  let emulator: Promise<SQSClient | undefined> | undefined
+  return async (name: string, visibilityTimeoutS: number) => {
+    const client = await (emulator ??= sqs())
     if (!client)
       throw new UserError(
         `${fname} declares a queue faas makes (${name}), and the local service it deploys to has no AWS emulator to ` +
@@ -28,6 +32,7 @@ export const localQueueMaker =
       )
     return ensureQueue(client, name, visibilityTimeoutS)
   }
+}
 
 /** Deletes the queues with the messages in them (destroy --queues); what was not there is 'absent'. */
 export function destroyQueues(client: SQSClient, names: string[], emit: Emit) {
