@@ -49,12 +49,15 @@ const p99 = (xs: number[]) => {
 }
 const ms = (x: number) => `${x.toFixed(1)} ms`
 
-/** `docker start` of a host-network container from the image (the container exits at once). */
-async function bareStart(image: string): Promise<number> {
+/**
+ * `docker start` of a container from the image (the container exits at once): on the host's network (the issue's
+ * reference), or with a network namespace of its own ('none'), what each sandbox and, before, the loop keeper paid.
+ */
+async function bareStart(image: string, network: 'host' | 'none' = 'host'): Promise<number> {
   const container = await engine.docker.createContainer({
     Image: image,
     Entrypoint: ['python3', '-c', 'pass'],
-    HostConfig: {NetworkMode: 'host'},
+    HostConfig: {NetworkMode: network},
   })
   try {
     const t = performance.now()
@@ -140,7 +143,11 @@ if (values['detach-runs']) {
 }
 console.log(`cold starts — image ${image}, ${MEMORY} MB per environment${smoke ? ' (smoke)' : ''}`)
 const bare: number[] = []
-for (let i = 0; i < Math.max(2, COLD); i++) bare.push(await bareStart(image))
+const ownNetns: number[] = []
+for (let i = 0; i < Math.max(2, COLD); i++) {
+  bare.push(await bareStart(image))
+  ownNetns.push(await bareStart(image, 'none'))
+}
 const direct: number[] = []
 for (let i = 0; i < Math.max(1, Math.min(3, COLD)); i++) direct.push(await directInit(image))
 
@@ -196,6 +203,7 @@ try {
   console.log(
     `bare docker start       median ${ms(bareMs)}  (host network, same image)   ratio ${(first / bareMs).toFixed(2)} x`,
   )
+  console.log(`  with a network namespace of its own ('none'): median ${ms(median(ownNetns))}`)
   const init = median(cold.map((c) => c.initMs ?? NaN))
   const directMs = median(direct)
   console.log(

@@ -4,12 +4,13 @@
  * merged send lateness after the clock correction, and each worker's clock offset and rate. The local S3 store is
  * a private moto on a free port. FAAS_PERF_SMOKE=1: 20 rps for 3 s (well under 40 s with the images built).
  *
- *   node --import tsx scripts/perf/workers.ts
+ *   node --import tsx scripts/perf/workers.ts [--rps 100] [--warmup 5]
  */
 import {execa} from 'execa'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {parseArgs} from 'node:util'
 
 import {PROJECT_ROOT} from '../../src/core/paths.js'
 import {freePort} from '../../test/helpers/net.js'
@@ -17,12 +18,18 @@ import {SMOKE} from './lib/smoke.js'
 
 const MOTO = process.env.FAAS_MOTO_SERVER ?? '/var/lib/faas-stack/venv/bin/moto_server'
 const WORKERS = 4
-const RPS = SMOKE ? 20 : 100
 const TIME_S = SMOKE ? 3 : 20
 // The warm-up's first calls start about 16 of the target's environments at once (each arrival while all are
 // still initialising starts another, as on Lambda); on 2 cores those starts and the pool refilling behind them
 // take some 3.5 s, and the workers sharing the cores are late until they settle. The measured window begins after.
-const WARMUP_S = SMOKE ? 1 : 5
+const {values} = parseArgs({
+  options: {
+    rps: {type: 'string', default: SMOKE ? '20' : '100'},
+    warmup: {type: 'string', default: SMOKE ? '1' : '5'},
+  },
+})
+const RPS = Number(values.rps)
+const WARMUP_S = Number(values.warmup)
 
 const home = process.env.FAAS_HOME ?? mkdtempSync(join(tmpdir(), 'faas-perf-workers-'))
 const out = mkdtempSync(join(tmpdir(), 'faas-perf-workers-out-'))

@@ -28,6 +28,7 @@ const FIGURES: Record<string, RegExp[]> = {
   'cold-start': [
     /^cold first response +median [\d.]+ ms/m,
     /^bare docker start +median [\d.]+ ms .*ratio [\d.]+ x/m,
+    /^ {2}with a network namespace of its own \('none'\): median [\d.]+ ms/m,
     /^Init Duration +median [\d.]+ ms +direct runtime init [\d.]+ ms/m,
     /^\d+ concurrent cold calls p99 [\d.]+ ms/m,
     /^\d+ concurrent cold calls, --prepared \d+: p99 [\d.]+ ms/m,
