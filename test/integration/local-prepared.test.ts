@@ -56,8 +56,10 @@ async function create(lambda: LambdaClient, name: string, image: string, extra: 
   )
 }
 
-async function invoke(lambda: LambdaClient, name: string) {
-  const out = await lambda.send(new InvokeCommand({FunctionName: name, Payload: Buffer.from('{}'), LogType: 'Tail'}))
+async function invoke(lambda: LambdaClient, name: string, payload: unknown = {}) {
+  const out = await lambda.send(
+    new InvokeCommand({FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)), LogType: 'Tail'}),
+  )
   const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8')
   const body = Buffer.from(out.Payload ?? []).toString('utf8')
   return {error: out.FunctionError, json: JSON.parse(body), log, report: parseReport(log), b: parseInitBreakdown(log)}
@@ -262,11 +264,15 @@ test('an image deleted under the pool: its sandbox answers, then a clear error; 
     assert.is(first.error, undefined, JSON.stringify(first.json))
     assert.is(first.json.MY_SETTING, 'd')
     assert.ok(first.b?.prepared)
-    // Two at once: one is warm, the other needs a new sandbox, which cannot be made: the engine's reason, no hang.
-    const [a, b] = await Promise.all([invoke(lambda, 'deleted'), invoke(lambda, 'deleted')])
-    const failed = [a, b].find((o) => o.error)
-    assert.ok(failed, `one call needed a new sandbox: ${JSON.stringify([a.json, b.json])}`)
-    assert.match(failed!.json.errorMessage, /could not start.*(no such image|not found)/is)
+    // Two at once: one holds the warm environment (it sleeps first, so it is surely busy when the other arrives), the
+    // other needs a new sandbox, which cannot be made: the engine's reason, no hang.
+    const holding = invoke(lambda, 'deleted', {seconds: 2})
+    await waitFor('the warm environment busy', () => service.pools.get('deleted')?.stats().busy === 1)
+    const failed = await invoke(lambda, 'deleted')
+    const held = await holding
+    assert.is(held.error, undefined, JSON.stringify(held.json))
+    assert.ok(failed.error, `the second call needed a new sandbox: ${JSON.stringify(failed.json)}`)
+    assert.match(failed.json.errorMessage, /could not start.*(no such image|not found)/is)
     assert.is(preparedIds(service, 'deleted').length, 0, 'no sandbox can be prepared meanwhile')
     // The image back: the pool heals (its retries back off, so this may take a few seconds).
     await engine.docker.getImage(base).tag({repo, tag: version})
