@@ -93,14 +93,16 @@ export async function addressOn(
 }
 
 /**
- * Runs a container creation on the function network; when another service removed the network
- * meanwhile (it was unused for an instant), makes it again and tries once more.
+ * Runs a creation on the function network (a container on it, or a listener on its gateway); when another service
+ * removed the network meanwhile (it was unused for an instant), makes it again and tries once more. Gone, the network
+ * takes its gateway address with it: a listener then fails with EADDRNOTAVAIL.
  */
 export async function onFunctionNetwork<T>(engine: DockerEngine, create: () => Promise<T>): Promise<T> {
   try {
     return await create()
   } catch (error) {
-    if (!/network .*not found/i.test(messageOf(error))) throw error
+    const gone = (error as {code?: string})?.code === 'EADDRNOTAVAIL' || /network .*not found/i.test(messageOf(error))
+    if (!gone) throw error
     await ensureFunctionNetwork(engine)
     return create()
   }

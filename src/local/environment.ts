@@ -3,6 +3,7 @@ import type {Server, ServerResponse} from 'node:http'
 
 import {killContainer, peakMemoryBytes, removeContainer, type RunningContainer} from '../docker/containers.js'
 import type {DockerEngine} from '../docker/engine.js'
+import {onFunctionNetwork} from '../docker/networks.js'
 import {containerSpec, emulation, lambdaEnv, nanoCpus} from './container-spec.js'
 import {exitReasons, functionErrors, normaliseError, type ExitReason} from './lambda-errors.js'
 import {initBreakdownLine, initReportLine, startLine} from './platform-log.js'
@@ -188,8 +189,9 @@ export class Environment {
 
   async #start(): Promise<void> {
     this.#grant = this.options.grants?.open(this.fn, () => this.#peer)
-    const port = await this.#openRuntimeApi()
     try {
+      const open = () => this.#openRuntimeApi() // on the functions' network: see onFunctionNetwork
+      const port = await (this.options.network ? onFunctionNetwork(this.engine, open) : open())
       // Resolving the image is timed apart: it precedes Lambda's Init too (fetching the image).
       this.#phases.resolving = performance.now()
       await this.engine.inspectImage(this.fn.imageUri).catch(() => undefined)

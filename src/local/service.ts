@@ -8,7 +8,7 @@ import type {Emit} from '../core/events.js'
 import {silent} from '../core/events.js'
 import {findContainersByLabel, removeContainer} from '../docker/containers.js'
 import {DockerEngine} from '../docker/engine.js'
-import {ensureFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
+import {ensureFunctionNetwork, onFunctionNetwork, removeFunctionNetworkIfUnused} from '../docker/networks.js'
 import {ApiFronts} from './api-front.js'
 import {AsyncInvoker} from './async-invoke.js'
 import {LABEL, stateDir} from './contracts.js'
@@ -244,12 +244,14 @@ export class LocalService {
     const api = createServer(handler)
     api.keepAliveTimeout = 65_000
     api.requestTimeout = 0
-    const apiPort = await listen(api, network.gateway)
+    const apiPort = await onFunctionNetwork(this.engine, () => listen(api, network.gateway))
     this.#gatewayServers.push(api)
     this.#extraHosts.push(`${network.gateway}:${apiPort}`)
     const s3 = this.options.s3Endpoint ? new URL(this.options.s3Endpoint) : undefined
     if (s3 && isLoopbackEndpoint(s3.href)) {
-      const forwarder = await forwardToLoopback(network.gateway, Number(s3.port || 80))
+      const forwarder = await onFunctionNetwork(this.engine, () =>
+        forwardToLoopback(network.gateway, Number(s3.port || 80)),
+      )
       this.#forwarder = forwarder
       this.options.functionS3Endpoint = `${s3.protocol}//${network.gateway}:${forwarder.port}`
     }
